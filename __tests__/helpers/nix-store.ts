@@ -1,0 +1,210 @@
+// Throwaway Nix stores for end-to-end tests.
+// A test store is a chroot store: logical store dir /nix/store, physically under
+// <root>/store/nix/store. Builds in it are always sandboxed; the sandbox gets busybox
+// as /bin/sh, so test derivations need no nixpkgs.
+import { existsSync } from 'node:fs'
+import { chmod, mkdir, mkdtemp, readdir, rm, lstat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describeFailure, runProcess, type ProcResult } from './proc.js'
+
+/** The PATH every harness process gets: system directories only. */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+export type ConfigLines = string | readonly string[]
+
+export interface RunOptions {
+  /** Written to stdin. */
+  input?: string
+  /** Extra nix.conf lines for this command only (appended, so they override). */
+  extraConfig?: ConfigLines
+  /** Extra environment variables for this command only. */
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+  timeoutMs?: number
+}
+
+export interface BuildResult {
+  /** The output paths nix-build printed, in order. */
+  outPaths: string[]
+  /** nix-build's stderr (the build log, with `building '…drv'` lines). */
+  log: string
+}
+
+/** One entry of `nix path-info --json` (Nix 2.8 format). */
+export interface PathInfo {
+  path: string
+  valid?: boolean
+  narHash?: string
+  narSize?: number
+  references?: string[]
+  deriver?: string
+  registrationTime?: number
+  signatures?: string[]
+  ca?: string
+  closureSize?: number
+}
+
+export interface TestStore {
+  /** The temp dir holding everything of this store. */
+  root: string
+  /** The store URI/location: <root>/store; paths live physically at <storeRoot>/nix/store/…. */
+  storeRoot: string
+  /** HOME of processes using this store (isolates ~/.cache/nix). */
+  home: string
+  /** PATH, HOME and NIX_CONFIG: the whole environment of commands run against this store. */
+  env: NodeJS.ProcessEnv
+  /** The NIX_CONFIG value (store, sandbox, substituters, features, then extra lines). */
+  nixConfig: string
+  /** Runs a command with this store's environment. Never throws for a non-zero exit. */
+  run(cmd: string, args: readonly string[], opts?: RunOptions): Promise<ProcResult>
+  /** Like run, but throws with the full output unless the command exits 0. */
+  runOk(cmd: string, args: readonly string[], opts?: RunOptions): Promise<ProcResult>
+  /** `nix-build <nixFile> -A <attr>… --no-out-link`; throws on failure. */
+  build(nixFile: string, attr: string | readonly string[], extraConfig?: ConfigLines): Promise<BuildResult>
+  /** `nix path-info --json` of the given paths (add '-r' style flags through `flags`). */
+  pathInfo(paths: readonly string[], flags?: readonly string[]): Promise<PathInfo[]>
+  /** Whether the path is valid (registered) in this store. */
+  isValid(path: string): Promise<boolean>
+  /** The physical location of a /nix/store path inside this store. */
+  physicalPath(storePath: string): string
+  /** Removes the temp dir. */
+  cleanup(): Promise<void>
+}
+
+export interface TestStoreOptions {
+  /** Extra nix.conf lines (e.g. `substituters = file:///x`, `trusted-public-keys = …`). */
+  extraConfig?: ConfigLines
+  /** Parent directory of the temp dir (default: os.tmpdir()). */
+  parentDir?: string
+}
+
+function configLines(c: ConfigLines | undefined): string[] {
+  if (c === undefined) return []
+  const list = typeof c === 'string' ? c.split('\n') : [...c]
+  return list.map((l) => l.trimEnd()).filter((l) => l.trim() !== '')
+}
+
+/** The NIX_CONFIG text of a test store at storeRoot. */
+export function testNixConfig(storeRoot: string, extraConfig?: ConfigLines): string {
+  return [
+    `store = ${storeRoot}`,
+    'sandbox-paths = /bin/sh=/bin/busybox /bin/busybox',
+    'substituters =',
+    'experimental-features = nix-command flakes',
+    ...configLines(extraConfig)
+  ].join('\n')
+}
+
+/** Creates an empty test store (the store itself is initialised by the first nix command). */
+export async function createTestStore(opts: TestStoreOptions = {}): Promise<TestStore> {
+  const root = await mkdtemp(join(opts.parentDir ?? tmpdir(), 'nix-e2e-store-'))
+  const storeRoot = join(root, 'store')
+  const home = join(root, 'home')
+  await mkdir(storeRoot)
+  await mkdir(home)
+  const nixConfig = testNixConfig(storeRoot, opts.extraConfig)
+  const env: NodeJS.ProcessEnv = { PATH: SYSTEM_PATH, HOME: home, NIX_CONFIG: nixConfig }
+
+  const run = (cmd: string, args: readonly string[], o: RunOptions = {}): Promise<ProcResult> => {
+    const extra = configLines(o.extraConfig)
+    const e: NodeJS.ProcessEnv = { ...env, ...o.env }
+    if (extra.length > 0) e.NIX_CONFIG = [e.NIX_CONFIG ?? '', ...extra].join('\n')
+    return runProcess(cmd, args, { env: e, cwd: o.cwd ?? root, input: o.input, timeoutMs: o.timeoutMs })
+  }
+  const runOk = async (cmd: string, args: readonly string[], o: RunOptions = {}): Promise<ProcResult> => {
+    const r = await run(cmd, args, o)
+    if (r.code !== 0) throw new Error(describeFailure(cmd, args, r))
+    return r
+  }
+
+  return {
+    root,
+    storeRoot,
+    home,
+    env,
+    nixConfig,
+    run,
+    runOk,
+    async build(nixFile, attr, extraConfig) {
+      const attrs = typeof attr === 'string' ? [attr] : attr
+      const args = [nixFile, ...attrs.flatMap((a) => ['-A', a]), '--no-out-link']
+      const r = await runOk('nix-build', args, { extraConfig })
+      return { outPaths: r.stdout.split('\n').filter((l) => l !== ''), log: r.stderr }
+    },
+    async pathInfo(paths, flags = []) {
+      if (paths.length === 0) return []
+      const r = await runOk('nix', ['path-info', '--json', ...flags, ...paths])
+      return JSON.parse(r.stdout) as PathInfo[]
+    },
+    async isValid(path) {
+      const r = await run('nix-store', ['--check-validity', path])
+      return r.code === 0
+    },
+    physicalPath(storePath) {
+      return join(storeRoot, storePath)
+    },
+    cleanup: () => removeTree(root)
+  }
+}
+
+/** Removes a directory tree even if it holds read-only store paths. */
+export async function removeTree(dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true })
+  } catch {
+    await makeWritable(dir)
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function makeWritable(dir: string): Promise<void> {
+  const st = await lstat(dir).catch(() => undefined)
+  if (!st || !st.isDirectory()) return
+  await chmod(dir, 0o755).catch(() => undefined)
+  for (const name of await readdir(dir)) await makeWritable(join(dir, name))
+}
+
+const BUILDING = /^\s*building '(\/nix\/store\/[^']+\.drv)'/gm
+const SUBSTITUTING = /^\s*copying path '(\/nix\/store\/[^']+)' from '([^']+)'/gm
+
+/** The .drv paths a `nix-build` / `nix build -L` log says were built, in order. */
+export function builtDerivations(log: string): string[] {
+  return [...log.matchAll(BUILDING)].map((m) => m[1] ?? '')
+}
+
+/** How many derivations a `nix-build` / `nix build -L` log says were built. */
+export function countBuilt(log: string): number {
+  return builtDerivations(log).length
+}
+
+/** The store paths a build log says were substituted, with the cache URI each came from. */
+export function substitutedPaths(log: string): { path: string; from: string }[] {
+  return [...log.matchAll(SUBSTITUTING)].map((m) => ({ path: m[1] ?? '', from: m[2] ?? '' }))
+}
+
+let nixCheck: Promise<string> | undefined
+
+/**
+ * Checks that Nix, nix-build, nix-store and /bin/busybox are usable, and returns `nix --version`.
+ * Throws an explanatory error otherwise. The result is memoised.
+ */
+export function ensureNixAvailable(): Promise<string> {
+  nixCheck ??= (async () => {
+    if (!existsSync('/bin/busybox')) throw new Error('e2e tests need /bin/busybox (apt-get install busybox-static)')
+    const env = { PATH: SYSTEM_PATH, HOME: tmpdir() }
+    let version = ''
+    for (const cmd of ['nix', 'nix-build', 'nix-store', 'nix-instantiate']) {
+      let r: ProcResult
+      try {
+        r = await runProcess(cmd, ['--version'], { env, timeoutMs: 30000 })
+      } catch (e) {
+        throw new Error(`e2e tests need Nix (${cmd} not found): ${(e as Error).message}`)
+      }
+      if (r.code !== 0) throw new Error(describeFailure(cmd, ['--version'], r))
+      if (cmd === 'nix') version = r.stdout.trim()
+    }
+    return version
+  })()
+  return nixCheck
+}

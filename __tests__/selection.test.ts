@@ -1,0 +1,63 @@
+import { describe, expect, it } from '@jest/globals'
+import { selectPaths, withoutCached, type SelectionPolicy } from '../src/selection.js'
+
+const S = '/nix/store/'
+const p = (n: string): string => `${S}${n.padEnd(32, '0').slice(0, 32)}-${n}`
+const policy: SelectionPolicy = { includeDerivations: false, skipSignedBy: ['cache.nixos.org-1'], exclude: [] }
+
+const app = p('app')
+const tool = p('tool')
+const src = p('src')
+const drv = p('app.drv')
+const upstream = p('glibc')
+const unrelated = p('unrelated')
+const old = p('old')
+
+const base = {
+  newPaths: [app, tool, src, drv, upstream, unrelated],
+  closure: new Set([app, tool, src, drv, upstream, old]),
+  signatures: new Map([[upstream, ['cache.nixos.org-1:abc==']]]),
+  policy
+}
+
+describe('selection policy', () => {
+  it('pushes exactly the new paths in the build closure, and says why it skips each other path', () => {
+    const s = selectPaths(base)
+    expect(s.push).toEqual([app, tool, src])
+    expect(s.skipped['outside-closure']).toEqual([unrelated])
+    expect(s.skipped.derivation).toEqual([drv])
+    expect(s.skipped['upstream-signed']).toEqual([upstream])
+    expect(s.skipped['pre-existing']).toEqual([old])
+    expect(s.skipped.excluded).toEqual([])
+  })
+
+  it('pushes derivations when asked', () => {
+    expect(selectPaths({ ...base, policy: { ...policy, includeDerivations: true } }).push).toContain(drv)
+  })
+
+  it('skips only signatures by the named keys', () => {
+    const s = selectPaths({ ...base, signatures: new Map([[upstream, ['my-cache-1:xyz==']]]) })
+    expect(s.push).toContain(upstream)
+  })
+
+  it('excludes by regex, including the last path in order, without affecting the others', () => {
+    const s = selectPaths({ ...base, policy: { ...policy, exclude: [/-src$/, /nomatch/] } })
+    expect(s.skipped.excluded).toEqual([src])
+    expect(s.push).toEqual([app, tool])
+    const last = selectPaths({ ...base, policy: { ...policy, exclude: [/-tool$/, /-app$/, /-src$/] } })
+    expect(last.push).toEqual([])
+    expect(last.skipped.excluded).toEqual([app, tool, src])
+  })
+
+  it('moves paths the cache already has out of the push list', () => {
+    const s = withoutCached(selectPaths(base), new Set([tool]))
+    expect(s.push).toEqual([app, src])
+    expect(s.skipped['already-cached']).toEqual([tool])
+  })
+
+  it('pushes nothing when there are no roots', () => {
+    const s = selectPaths({ ...base, closure: new Set() })
+    expect(s.push).toEqual([])
+    expect(s.skipped['outside-closure']).toHaveLength(6)
+  })
+})

@@ -1,0 +1,14 @@
+import type { Inputs } from '../inputs.js'
+import type { BinaryCacheBackend } from './backend.js'
+import { FileBackend } from './file.js'
+import { HttpBackend } from './http.js'
+
+/** The binary-cache writer for the `cache` input, or undefined for stores pushed with `nix copy`. */
+export function binaryCacheBackend(inputs: Inputs): BinaryCacheBackend | undefined {
+  const { cache } = inputs
+  if (cache.kind === 'file') return new FileBackend(cache.dir)
+  if (cache.kind === 'http') {
+    return new HttpBackend({ url: cache.url, authHeader: inputs.authHeader, netrcFile: inputs.netrcFile })
+  }
+  return undefined
+}

@@ -1,0 +1,53 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import * as core from '@actions/core'
+import { batches, runNix } from '../nix/cli.js'
+import type { UploadOutcome } from '../upload/pipeline.js'
+
+export interface NixCopyOptions {
+  uri: string
+  /** The secret key text; written to a 0600 file only for as long as `nix store sign` needs it. */
+  secretKeyText?: string
+  narSizes: ReadonlyMap<string, number>
+}
+
+/**
+ * Any other Nix store (ssh://, ssh-ng://, local?root=…) is written with `nix copy`. Unlike our
+ * binary-cache writer, it copies each path's runtime closure too, because a Nix store cannot hold
+ * a path without its references.
+ */
+export async function pushWithNixCopy(paths: readonly string[], opts: NixCopyOptions): Promise<UploadOutcome> {
+  const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
+  if (paths.length === 0) return outcome
+  if (opts.secretKeyText) await signLocally(paths, opts.secretKeyText)
+  for (const batch of batches(paths)) {
+    const r = await runNix('nix', ['copy', '--to', opts.uri, ...batch], { allowFailure: true })
+    if (r.exitCode === 0) {
+      for (const p of batch) outcome.pushed.push({ path: p, narSize: opts.narSizes.get(p) ?? 0, fileSize: 0 })
+    } else {
+      const reason = `nix copy failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`
+      for (const p of batch) outcome.failed.push({ path: p, reason })
+    }
+  }
+  return outcome
+}
+
+/** Signatures in the local database travel with `nix copy`; an untrusted user may not add them. */
+async function signLocally(paths: readonly string[], keyText: string): Promise<void> {
+  const dir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'nix-buildtime-cache-key-'))
+  const keyFile = join(dir, 'secret-key')
+  try {
+    await writeFile(keyFile, keyText, { mode: 0o600 })
+    await chmod(keyFile, 0o600)
+    for (const batch of batches(paths)) {
+      const r = await runNix('nix', ['store', 'sign', '--recursive', '--key-file', keyFile, ...batch], { allowFailure: true })
+      if (r.exitCode !== 0) {
+        core.warning(`Could not sign paths locally (${r.stderr.trim().split('\n').pop()}); they are copied unsigned.`)
+        return
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}

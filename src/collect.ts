@@ -1,0 +1,40 @@
+import * as core from '@actions/core'
+import { buildClosure, isDerivation, resolveRoots } from './nix/closure.js'
+import type { PathInfo } from './nix/path-info-types.js'
+import { queryPathInfos } from './nix/query-path-info.js'
+import type { StoreLocation } from './nix/store-location.js'
+import { diffSnapshots, loadSnapshot, takeSnapshot, validPaths } from './snapshot.js'
+import type { MainState } from './state.js'
+
+/** What the job did to the store, as plain data for the selection policy and the summary. */
+export interface JobFacts {
+  /** Valid store paths that appeared during the job. */
+  newPaths: string[]
+  closure: Set<string>
+  /** Info for the new paths in the closure, and every new non-derivation path (for the summary). */
+  infos: Map<string, PathInfo>
+}
+
+export async function collectJobFacts(
+  state: MainState,
+  store: StoreLocation,
+  opts: { installables: readonly string[]; includeDerivations: boolean }
+): Promise<JobFacts> {
+  const before = await loadSnapshot(state.snapshotFile)
+  const after = await takeSnapshot(store, before.method)
+  let newPaths = diffSnapshots(before.names, after.names).map((n) => `${store.storeDir}/${n}`)
+  // A directory listing can include invalid leftovers (failed builds, interrupted copies).
+  if (after.method === 'dir') newPaths = await validPaths(newPaths)
+  core.info(`${newPaths.length} new valid store paths since the main step (of ${after.names.length}).`)
+
+  const roots =
+    opts.installables.length > 0
+      ? await resolveRoots(opts.installables, store.storeDir)
+      : newPaths.filter(isDerivation)
+  const closure = roots.length > 0 ? await buildClosure(roots) : new Set<string>()
+  core.info(`Build closure of ${roots.length} root(s): ${closure.size} paths.`)
+
+  const wanted = newPaths.filter((p) => !isDerivation(p) || (opts.includeDerivations && closure.has(p)))
+  const infos = wanted.length > 0 ? await queryPathInfos(wanted, store.storeDir) : new Map<string, PathInfo>()
+  return { newPaths, closure, infos }
+}

@@ -1,0 +1,43 @@
+import * as core from '@actions/core'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { randomBytes } from 'node:crypto'
+import { InputError, readInputs, type Inputs } from './inputs.js'
+import { locateStore } from './nix/store-location.js'
+import { configurePull } from './pull.js'
+import { saveSnapshot, takeSnapshot } from './snapshot.js'
+import { saveMainState } from './state.js'
+import { reportFailure } from './failure.js'
+
+async function snapshotStore(): Promise<void> {
+  const startedAt = Date.now()
+  const store = await locateStore()
+  const snapshot = await takeSnapshot(store)
+  const dir = join(process.env.RUNNER_TEMP || tmpdir(), 'nix-buildtime-cache')
+  await mkdir(dir, { recursive: true })
+  // Unique per use, so the action can appear more than once in a job.
+  const snapshotFile = join(dir, `snapshot-${randomBytes(6).toString('hex')}`)
+  await saveSnapshot(snapshotFile, snapshot)
+  saveMainState({ snapshotFile, method: snapshot.method, startedAt })
+  const source = snapshot.method === 'db' ? 'Nix database' : 'store directory'
+  core.info(`Recorded ${snapshot.names.length} store paths (${source}) in ${Date.now() - startedAt} ms.`)
+}
+
+async function main(): Promise<void> {
+  let inputs: Inputs
+  try {
+    inputs = readInputs()
+  } catch (e) {
+    core.setFailed(e instanceof InputError ? e.message : String(e))
+    return
+  }
+  try {
+    await snapshotStore()
+    configurePull(inputs)
+  } catch (e) {
+    reportFailure(e, inputs.strict)
+  }
+}
+
+await main()

@@ -1,0 +1,47 @@
+import * as core from '@actions/core'
+import type { Inputs } from './inputs.js'
+
+/** The substituter URL Nix should pull from, or undefined where pulling makes no sense. */
+export function substituterUrl(inputs: Inputs): string | undefined {
+  const { cache } = inputs
+  if (cache.kind === 'file' || cache.kind === 'http') return cache.url
+  // A remote Nix store (ssh-ng://…) can substitute too, but users seldom want every build to
+  // open an SSH connection; they can list it in substituters themselves.
+  return undefined
+}
+
+export function trustedKeys(inputs: Inputs): string[] {
+  const keys = [...inputs.publicKeys]
+  if (inputs.secretKey && !keys.includes(inputs.secretKey.publicKey)) keys.push(inputs.secretKey.publicKey)
+  return keys
+}
+
+/**
+ * Settings appended to NIX_CONFIG: `extra-` settings add to what nix.conf and the user's own
+ * NIX_CONFIG say instead of replacing it.
+ */
+export function pullSettings(url: string, keys: readonly string[]): string {
+  const lines = [`extra-substituters = ${url}`]
+  if (keys.length > 0) lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`)
+  return lines.join('\n')
+}
+
+export function appendNixConfig(existing: string | undefined, settings: string): string {
+  if (!existing) return settings
+  // Running the set-up twice in one job must not repeat the lines.
+  if (existing.includes(settings)) return existing
+  return `${existing.replace(/\n+$/, '')}\n${settings}`
+}
+
+/** Makes the cache a substituter for the rest of the job. */
+export function configurePull(inputs: Inputs): void {
+  const url = substituterUrl(inputs)
+  if (!inputs.pull || !url) return
+  const keys = trustedKeys(inputs)
+  const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys))
+  core.exportVariable('NIX_CONFIG', value)
+  core.info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(':')[0]).join(', ')})` : ''}.`)
+  if (keys.length === 0) {
+    core.warning('No public-keys or secret-key given: Nix will refuse unsigned paths from the cache unless require-sigs is off.')
+  }
+}

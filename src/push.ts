@@ -1,0 +1,64 @@
+import * as core from '@actions/core'
+import { binaryCacheBackend } from './backends/index.js'
+import { pushWithNixCopy } from './backends/nix-copy.js'
+import type { JobFacts } from './collect.js'
+import type { Inputs } from './inputs.js'
+import type { PathInfo } from './nix/path-info-types.js'
+import type { StoreLocation } from './nix/store-location.js'
+import { selectPaths, withoutCached, type Selection } from './selection.js'
+import { uploadPaths, type UploadOutcome } from './upload/pipeline.js'
+
+export interface PushResult {
+  selection: Selection
+  outcome: UploadOutcome
+  mode: 'push' | 'dry-run' | 'pull-only'
+  note?: string
+}
+
+const hashPart = (p: string): string => p.slice(p.lastIndexOf('/') + 1, p.lastIndexOf('/') + 33)
+
+export async function selectAndPush(inputs: Inputs, store: StoreLocation, facts: JobFacts): Promise<PushResult> {
+  const signatures = new Map([...facts.infos].map(([p, i]) => [p, i.signatures]))
+  let selection = selectPaths({
+    newPaths: facts.newPaths,
+    closure: facts.closure,
+    signatures,
+    policy: { includeDerivations: inputs.includeDerivations, skipSignedBy: inputs.skipSignedBy, exclude: inputs.exclude }
+  })
+  const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
+  const backend = binaryCacheBackend(inputs)
+
+  if (!backend) {
+    if (inputs.dryRun) return { selection, outcome, mode: 'dry-run' }
+    const narSizes = new Map([...facts.infos].map(([p, i]) => [p, i.narSize]))
+    const copied = await pushWithNixCopy(selection.push, {
+      uri: inputs.cache.url,
+      secretKeyText: inputs.secretKeyText,
+      narSizes
+    })
+    return { selection, outcome: copied, mode: 'push' }
+  }
+
+  if (selection.push.length > 0) {
+    const present = await backend.existing(selection.push.map(hashPart))
+    selection = withoutCached(selection, new Set(selection.push.filter((p) => present.has(hashPart(p)))))
+  }
+  if (inputs.dryRun) return { selection, outcome, mode: 'dry-run' }
+  if (!inputs.secretKey) {
+    const note = 'No secret-key: this job only pulls from the cache (as on pull requests from forks). Nothing was uploaded.'
+    core.notice(note)
+    return { selection, outcome, mode: 'pull-only', note }
+  }
+  if (selection.push.length === 0) return { selection, outcome, mode: 'push' }
+
+  await backend.prepare(store.storeDir)
+  const infos = selection.push.map((p) => facts.infos.get(p)).filter((i): i is PathInfo => i !== undefined)
+  const result = await uploadPaths(infos, {
+    backend,
+    signer: inputs.secretKey,
+    compression: inputs.compression,
+    parallelism: inputs.parallelism,
+    realStoreDir: store.realStoreDir
+  })
+  return { selection, outcome: result, mode: 'push' }
+}

@@ -1,0 +1,42 @@
+import * as core from '@actions/core'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import type { JobFacts } from './collect.js'
+import { classifyOrigins } from './origins.js'
+import type { PushResult } from './push.js'
+import { renderSummary } from './summary.js'
+
+/** Sets the step outputs and writes the job summary. */
+export async function report(cache: string, facts: JobFacts, result: PushResult, startedAt: number): Promise<void> {
+  const { pushed } = result.outcome
+  const pathsFile = join(process.env.RUNNER_TEMP || tmpdir(), `nix-buildtime-cache-pushed-${process.pid}.txt`)
+  await writeFile(pathsFile, pushed.map((p) => `${p.path}\n`).join(''))
+  // Pre-existing paths were never new, so they do not count as skipped new paths.
+  const skippedCount = Object.entries(result.selection.skipped)
+    .filter(([reason]) => reason !== 'pre-existing')
+    .reduce((a, [, paths]) => a + paths.length, 0)
+  core.setOutput('pushed-count', pushed.length)
+  core.setOutput('pushed-bytes', pushed.reduce((a, p) => a + p.fileSize, 0))
+  core.setOutput('nar-bytes', pushed.reduce((a, p) => a + p.narSize, 0))
+  core.setOutput('skipped-count', skippedCount)
+  core.setOutput('paths-file', pathsFile)
+
+  const origins = classifyOrigins(facts.infos.values())
+  const markdown = renderSummary({
+    cache,
+    mode: result.mode,
+    note: result.note,
+    selection: result.selection,
+    outcome: result.outcome,
+    narSizes: new Map([...facts.infos].map(([p, i]) => [p, i.narSize])),
+    builtLocally: origins.builtLocally,
+    substituted: origins.substituted,
+    seconds: (Date.now() - startedAt) / 1000
+  })
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write()
+  else core.info(markdown)
+  const verb = result.mode === 'push' ? 'Pushed' : 'Selected'
+  const count = result.mode === 'push' ? pushed.length : result.selection.push.length
+  core.info(`${verb} ${count} paths to ${cache}; ${skippedCount} new paths not pushed.`)
+}

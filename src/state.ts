@@ -1,0 +1,29 @@
+import * as core from '@actions/core'
+import type { SnapshotMethod } from './snapshot.js'
+
+/** What the main step hands to the post step through GITHUB_STATE. */
+export interface MainState {
+  snapshotFile: string
+  method: SnapshotMethod
+  startedAt: number
+}
+
+const KEY = 'nix-buildtime-cache'
+
+export function saveMainState(state: MainState): void {
+  core.saveState(KEY, JSON.stringify(state))
+}
+
+export function loadMainState(): MainState | undefined {
+  const raw = core.getState(KEY)
+  if (!raw) return undefined
+  try {
+    const s = JSON.parse(raw) as Partial<MainState>
+    if (typeof s.snapshotFile === 'string' && (s.method === 'db' || s.method === 'dir')) {
+      return { snapshotFile: s.snapshotFile, method: s.method, startedAt: Number(s.startedAt) || Date.now() }
+    }
+  } catch {
+    // Fall through: a state we cannot read is treated like no state.
+  }
+  return undefined
+}
