@@ -29,6 +29,8 @@ class TestCache {
   readonly files = new Map<string, { body: Buffer; contentType: string | undefined }>()
   readonly requests: Recorded[] = []
   readonly scripted = new Map<string, Reply[]>()
+  /** URLs answered with this status as soon as the headers arrive, without reading the body. */
+  readonly early = new Map<string, number>()
   /** Applied to every request before answering, to observe concurrency. */
   delayMs = 0
   inFlight = 0
@@ -38,6 +40,13 @@ class TestCache {
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
+      const earlyStatus = this.early.get(`${req.method} ${req.url}`)
+      if (earlyStatus !== undefined) {
+        this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, at: Date.now() })
+        res.writeHead(earlyStatus, { Connection: 'close' })
+        res.end()
+        return
+      }
       const chunks: Buffer[] = []
       this.inFlight++
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight)
@@ -198,7 +207,7 @@ describe('HttpBackend', () => {
       const warnings: string[] = []
       const b = backend({ retry: { ...FAST_RETRY, attempts: 4 }, warn: (m) => warnings.push(m) })
       await expect(b.put(key, bodyOf('x'), CONTENT_TYPES.nar)).rejects.toThrow(
-        `PUT ${b.displayUrl}/${key}: HTTP 500 Internal Server Error`
+        `PUT ${b.displayUrl}/${key}: HTTP 500 Internal Server Error (gave up after 4 attempts)`
       )
       expect(cache.count('PUT', `/cache/${key}`)).toBe(4)
       expect(warnings).toHaveLength(3)
@@ -212,6 +221,24 @@ describe('HttpBackend', () => {
         `PUT ${b.displayUrl}/${HASH_A}.narinfo: HTTP 403 Forbidden`
       )
       expect(cache.requests).toHaveLength(1)
+    })
+
+    it('fails fast when the server refuses before reading a large body', async () => {
+      cache.early.set('PUT /cache/big', 403)
+      let produced = 0
+      const big = (): Readable =>
+        new Readable({
+          read() {
+            // 64 MiB in 64 KiB chunks: far more than socket buffers hold.
+            if (produced >= 1024) return void this.push(null)
+            produced++
+            this.push(Buffer.alloc(65536, 1))
+          }
+        })
+      const b = backend()
+      await expect(b.put('big', big, CONTENT_TYPES.nar)).rejects.toThrow(`PUT ${b.displayUrl}/big: HTTP 403 Forbidden`)
+      expect(cache.requests).toHaveLength(1)
+      expect(produced).toBeLessThan(1024)
     })
 
     it('retries 408 but not other 4xx', async () => {
@@ -248,6 +275,7 @@ describe('HttpBackend', () => {
       expect(err).toBeInstanceOf(Error)
       expect((err as Error).message).toMatch(new RegExp(`^PUT http://127.0.0.1:${port}/c/k: fetch failed`))
       expect((err as Error).message).toContain('ECONNREFUSED')
+      expect((err as Error).message).toContain('(gave up after 3 attempts)')
       expect(made).toBe(3)
       // Restart so afterEach can stop it again.
       await cache.start()

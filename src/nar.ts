@@ -1,11 +1,19 @@
 import { createHash } from 'node:crypto'
-import { lstat, open, readdir, readlink } from 'node:fs/promises'
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 
-/** File contents are read in pieces this large and handed on without copying. */
+/** Large files are read in pieces this large and handed on without copying. */
 const READ_CHUNK = 1024 * 1024
-/** Small tokens are gathered into one chunk of about this size, so consumers see few, large chunks. */
+/** Small tokens and files are gathered into chunks of about this size, so consumers see few, large chunks. */
 const BATCH = 64 * 1024
+/**
+ * Files up to this size, and all metadata, are read synchronously: an async fs call costs a
+ * thread-pool round trip (tens of µs) that dominates trees of many small files.
+ */
+const SMALL_FILE = 64 * 1024
+/** Longest stretch of synchronous work before the event loop gets a turn. */
+const MAX_BLOCK_MS = 10
 
 const S_IFMT = 0o170000
 const S_IFREG = 0o100000
@@ -14,6 +22,7 @@ const S_IFLNK = 0o120000
 const S_IXUSR = 0o100
 
 const ZEROS = Buffer.alloc(8)
+const SLASH = Buffer.from('/')
 
 /**
  * Serialises a file-system path as a NAR (what `nix-store --dump` prints). Reading is driven by
@@ -28,19 +37,20 @@ export function narStream(fsPath: string): Readable {
 export async function narHashOf(fsPath: string): Promise<{ hash: Buffer; size: number }> {
   const hash = createHash('sha256')
   let size = 0
-  for await (const chunk of narStream(fsPath)) {
-    const buf = chunk as Buffer
-    hash.update(buf)
-    size += buf.length
+  // Iterating the generator directly skips the Readable buffer, which would concatenate chunks.
+  for await (const chunk of serialise(Buffer.from(fsPath))) {
+    hash.update(chunk)
+    size += chunk.length
   }
   return { hash: hash.digest(), size }
 }
 
 /** Collects small buffers into batches while letting large ones through untouched. */
-class Batcher {
+class NarWriter {
   private pending: Buffer[] = []
   private pendingSize = 0
   private ready: Buffer[] = []
+  private lastBreak = performance.now()
 
   add(buf: Buffer): void {
     if (buf.length >= BATCH) {
@@ -81,18 +91,26 @@ class Batcher {
     this.pending = []
     this.pendingSize = 0
   }
+
+  /** Lets timers and network I/O run when synchronous reads have held the event loop too long. */
+  async breathe(): Promise<void> {
+    if (performance.now() - this.lastBreak < MAX_BLOCK_MS) return
+    await new Promise((resolve) => setImmediate(resolve))
+    this.lastBreak = performance.now()
+  }
 }
 
 async function* serialise(path: Buffer): AsyncGenerator<Buffer> {
-  const out = new Batcher()
+  const out = new NarWriter()
   out.str('nix-archive-1')
   yield* dumpNode(path, out)
   out.flush()
   yield* out.take()
 }
 
-async function* dumpNode(path: Buffer, out: Batcher): AsyncGenerator<Buffer> {
-  const st = await lstat(path)
+async function* dumpNode(path: Buffer, out: NarWriter): AsyncGenerator<Buffer> {
+  await out.breathe()
+  const st = lstatSync(path)
   out.str('(')
   out.str('type')
   switch (st.mode & S_IFMT) {
@@ -103,18 +121,20 @@ async function* dumpNode(path: Buffer, out: Batcher): AsyncGenerator<Buffer> {
         out.str('')
       }
       out.str('contents')
-      yield* dumpContents(path, st.size, out)
+      out.add(u64(st.size))
+      if (st.size <= SMALL_FILE) out.add(readSmallFile(path, st.size))
+      else yield* readLargeFile(path, st.size, out)
+      out.pad(st.size)
       break
     case S_IFLNK:
       out.str('symlink')
       out.str('target')
-      out.str(await readlink(path, { encoding: 'buffer' }))
+      out.str(readlinkSync(path, { encoding: 'buffer' }))
       break
     case S_IFDIR: {
       out.str('directory')
-      const names = await readdir(path, { encoding: 'buffer' })
       // Nix orders entries by raw bytes; JS string order would differ for non-ASCII names.
-      names.sort(Buffer.compare)
+      const names = readdirSync(path, { encoding: 'buffer' }).sort(Buffer.compare)
       for (const name of names) {
         out.str('entry')
         out.str('(')
@@ -133,10 +153,23 @@ async function* dumpNode(path: Buffer, out: Batcher): AsyncGenerator<Buffer> {
   out.str(')')
 }
 
-const SLASH = Buffer.from('/')
+function readSmallFile(path: Buffer, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size)
+  const fd = openSync(path, 'r')
+  try {
+    let filled = 0
+    while (filled < size) {
+      const n = readSync(fd, buf, filled, size - filled, null)
+      if (n === 0) throw changedSize(path)
+      filled += n
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return buf
+}
 
-async function* dumpContents(path: Buffer, size: number, out: Batcher): AsyncGenerator<Buffer> {
-  out.add(u64(size))
+async function* readLargeFile(path: Buffer, size: number, out: NarWriter): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r')
   try {
     let remaining = size
@@ -146,8 +179,7 @@ async function* dumpContents(path: Buffer, size: number, out: Batcher): AsyncGen
       let filled = 0
       while (filled < buf.length) {
         const { bytesRead } = await fh.read(buf, filled, buf.length - filled, null)
-        // The length is already written, so a shrinking file cannot be represented.
-        if (bytesRead === 0) throw new Error(`file '${path.toString()}' changed size while being archived`)
+        if (bytesRead === 0) throw changedSize(path)
         filled += bytesRead
       }
       remaining -= filled
@@ -157,7 +189,11 @@ async function* dumpContents(path: Buffer, size: number, out: Batcher): AsyncGen
   } finally {
     await fh.close()
   }
-  out.pad(size)
+}
+
+// The length is written before the contents, so a file that shrinks mid-read cannot be represented.
+function changedSize(path: Buffer): Error {
+  return new Error(`file '${path.toString()}' changed size while being archived`)
 }
 
 // The string arguments are the format's fixed keywords, so encoding each once saves allocations.
@@ -166,8 +202,7 @@ function token(s: string): Buffer {
   let enc = TOKENS.get(s)
   if (enc === undefined) {
     const bytes = Buffer.from(s)
-    const padding = (8 - (bytes.length % 8)) % 8
-    enc = Buffer.concat([u64(bytes.length), bytes, ZEROS.subarray(0, padding)])
+    enc = Buffer.concat([u64(bytes.length), bytes, ZEROS.subarray(0, (8 - (bytes.length % 8)) % 8)])
     TOKENS.set(s, enc)
   }
   return enc

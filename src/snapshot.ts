@@ -55,7 +55,14 @@ export function loadSqlite(): Promise<SqliteModule> {
 }
 
 async function readStoreDir(realStoreDir: string): Promise<string[]> {
-  const entries = await readdir(realStoreDir)
+  let entries: string[]
+  try {
+    entries = await readdir(realStoreDir)
+  } catch (e) {
+    // A store that does not exist yet (a fresh chroot store) is empty, not an error.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw e
+  }
   return entries.filter((n) => STORE_NAME.test(n) && !NOT_A_PATH.test(n))
 }
 

@@ -8,7 +8,7 @@ export interface MainState {
   startedAt: number
 }
 
-const KEY = 'nix-buildtime-cache'
+const KEY = 'nix_buildtime_cache'
 
 export function saveMainState(state: MainState): void {
   core.saveState(KEY, JSON.stringify(state))

@@ -1,8 +1,10 @@
 // Asynchronous child processes for the end-to-end harness.
 // Every child is started in its own process group so that it can be killed with all of
-// its descendants (nix, nginx workers, ...), and every live child is killed when the
-// test process exits.
+// its descendants (nix, nginx workers, ...); whatever is still running is killed after each
+// test file (cleanupAll), and servers also by a watchdog if the test process dies.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { afterAll } from '@jest/globals'
 
 export interface ProcResult {
   /** Exit code, or null when the process was ended by a signal. */
@@ -24,14 +26,45 @@ export interface ProcOptions {
 }
 
 const live = new Set<ChildProcess>()
-let exitHookInstalled = false
+const dirsToRemove = new Set<string>()
+let hooksInstalled = false
+
+/**
+ * Kills every child still running (SIGKILL to its process group) and removes every directory
+ * registered with removeAtExit. Runs automatically after each test file (a root-level jest
+ * afterAll registered when this module is loaded) and at process exit outside jest.
+ */
+export function cleanupAll(): void {
+  for (const child of live) killTree(child, 'SIGKILL')
+  live.clear()
+  for (const dir of dirsToRemove) {
+    try {
+      rmSync(dir, { recursive: true, force: true })
+    } catch {
+      // best effort
+    }
+  }
+  dirsToRemove.clear()
+}
 
 function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.on('exit', () => {
-    for (const child of live) killTree(child, 'SIGKILL')
-  })
+  if (hooksInstalled) return
+  hooksInstalled = true
+  // Inside jest, `process` is a copy whose 'exit' never fires; the afterAll below covers that.
+  process.on('exit', cleanupAll)
+}
+
+try {
+  // A root-level hook of whichever test file loads the harness (each file has its own module registry).
+  afterAll(cleanupAll)
+} catch {
+  // not inside a jest test file
+}
+
+/** Removes a temp directory after the test file (or at process exit). */
+export function removeAtExit(dir: string): void {
+  installExitHook()
+  dirsToRemove.add(dir)
 }
 
 /** Sends a signal to the child's whole process group (falls back to the child alone). */
@@ -48,13 +81,30 @@ export function killTree(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'
   }
 }
 
-/** Starts a long-running child in its own process group; it is killed when the test process exits. */
+/** Starts a long-running child (a server) in its own process group; killed by cleanupAll or when the test process dies. */
 export function spawnTracked(cmd: string, args: readonly string[], opts: { env: NodeJS.ProcessEnv; cwd?: string }): ChildProcess {
   installExitHook()
   const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   live.add(child)
   child.on('exit', () => live.delete(child))
   child.on('error', () => live.delete(child))
+  if (child.pid !== undefined) {
+    // If the test process dies without cleaning up (a killed jest worker), the watchdog's stdin
+    // reaches EOF and it kills the server's process group. A normal exit ends the watchdog.
+    const watchdog = spawn('/bin/sh', ['-c', 'read _; kill -9 -"$1" 2>/dev/null', 'watchdog', String(child.pid)], {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore']
+    })
+    watchdog.on('error', () => undefined)
+    watchdog.stdin.on('error', () => undefined)
+    watchdog.unref()
+    const stop = (): void => {
+      watchdog.kill('SIGKILL')
+      watchdog.stdin.destroy()
+    }
+    child.on('exit', stop)
+    child.on('error', stop)
+  }
   return child
 }
 

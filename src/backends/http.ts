@@ -56,10 +56,17 @@ function describeError(e: unknown): string {
   return e.message
 }
 
-/** Our own errors already name the request; anything else (network, body stream) gets it prepended. */
-function contextualise(what: string, e: unknown): unknown {
-  if (e instanceof RetryableHttpError || e instanceof HttpStatusError) return e
-  return new Error(`${what}: ${describeError(e)}`, { cause: e })
+/**
+ * The final error of a request: our own errors already name it, anything else (network, body
+ * stream) gets it prepended; and how often it was tried, so logs tell a flaky server from a dead one.
+ */
+function finalError(what: string, e: unknown, attempts: number): unknown {
+  if (e instanceof HttpStatusError) return e
+  const tries = attempts > 1 ? ` (gave up after ${attempts} attempts)` : ''
+  if (e instanceof RetryableHttpError) {
+    return tries ? new RetryableHttpError(`${e.message}${tries}`, e.status, e.retryAfterMs) : e
+  }
+  return new Error(`${what}: ${describeError(e)}${tries}`, { cause: e })
 }
 
 /** Releases the connection back to the pool; an unread body would otherwise pin it. */
@@ -188,8 +195,10 @@ export class HttpBackend implements BinaryCacheBackend {
     const headers = { ...(await this.auth()), 'Content-Type': contentType }
     const url = `${this.base}/${key}`
     const what = `PUT ${this.displayUrl}/${key}`
+    let attempts = 0
     try {
-      await withRetry(async () => {
+      await withRetry(async (attempt) => {
+        attempts = attempt
         const stream = body()
         try {
           const res = await fetch(url, {
@@ -210,14 +219,16 @@ export class HttpBackend implements BinaryCacheBackend {
         }
       }, this.retryOptions(what))
     } catch (e) {
-      throw contextualise(what, e)
+      throw finalError(what, e, attempts)
     }
   }
 
   async prepare(storeDir: string): Promise<void> {
     const what = `GET ${this.displayUrl}/nix-cache-info`
     const headers = await this.auth()
-    const existing = await withRetry(async () => {
+    let attempts = 0
+    const existing = await withRetry(async (attempt) => {
+      attempts = attempt
       const res = await fetch(`${this.base}/nix-cache-info`, { headers })
       if (res.ok) return await res.text()
       await discard(res)
@@ -225,7 +236,7 @@ export class HttpBackend implements BinaryCacheBackend {
       if (isRetryableStatus(res.status)) throw this.retryable(what, res)
       throw new HttpStatusError(`${what}: ${statusLine(res)}`, res.status)
     }, this.retryOptions(what)).catch((e: unknown) => {
-      throw contextualise(what, e)
+      throw finalError(what, e, attempts)
     })
     if (existing === undefined) {
       const text = cacheInfoText(storeDir)

@@ -1,0 +1,126 @@
+// One CI job on the test graph, run the way the runner runs the action: main step, the job's
+// build, post step. Shared by the end-to-end tests of every cache kind.
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { graphPaths, writeGraph, type GraphPaths, type Role, ROLES, type Upstream, UPSTREAM_KEY_NAME } from './graph.js'
+import { countBuilt, createTestStore, type TestStore } from './nix-store.js'
+import { startJob, type Job, type StepResult } from './runner.js'
+import { runProcess } from './proc.js'
+
+export interface SigningKeys {
+  secret: string
+  public: string
+}
+
+export async function generateKeys(dir: string, name = 'test-cache-1'): Promise<SigningKeys> {
+  const sk = join(dir, `${name}.sk`)
+  const pk = join(dir, `${name}.pk`)
+  const r = await runProcess('nix-store', ['--generate-binary-cache-key', name, sk, pk], { env: process.env })
+  if (r.code !== 0) throw new Error(r.stderr)
+  return { secret: (await readFile(sk, 'utf8')).trim(), public: (await readFile(pk, 'utf8')).trim() }
+}
+
+export interface JobRun {
+  store: TestStore
+  job: Job
+  main: StepResult
+  post: StepResult
+  paths: GraphPaths
+  buildLog: string
+  /** The store paths listed in the `paths-file` output. */
+  pushed: string[]
+  /** The path of the stray `nix-store --add`, if any. */
+  stray?: string
+}
+
+export interface JobSpec {
+  cache: string
+  keys: SigningKeys
+  upstream: Upstream
+  variant?: string
+  inputs?: Record<string, string>
+  /** Reuse a store (a self-hosted runner keeps its store between jobs). */
+  store?: TestStore
+  /**
+   * Before the job, an earlier job (using the action) built and pushed `preexisting`, so the
+   * store has it when the main step runs, as on a self-hosted runner or a restored store.
+   */
+  preexisting?: boolean
+  /** Extra paths the job adds that no derivation uses (a stray `nix-store --add`). */
+  strayAdd?: boolean
+  env?: NodeJS.ProcessEnv
+}
+
+export async function runGraphJob(spec: JobSpec): Promise<JobRun> {
+  const store = spec.store ?? (await createTestStore({ extraConfig: spec.upstream.nixConfig }))
+  const nixFile = await writeGraph(store.root, spec.variant ?? 'v1')
+  const inputs = { cache: spec.cache, 'secret-key': spec.keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME }
+  if (spec.preexisting ?? true) {
+    const warm = await startJob({ env: { ...store.env, ...spec.env }, inputs: { ...inputs, ...spec.inputs } })
+    await warm.exec('nix-build', [nixFile, '-A', 'preexisting', '--no-out-link'])
+    const warmPost = await warm.post()
+    if (warmPost.code !== 0) throw new Error(`warm-up job failed:\n${warmPost.stdout}`)
+  }
+  const job = await startJob({ env: { ...store.env, ...spec.env }, inputs: { ...inputs, ...spec.inputs } })
+  const main = job.main as StepResult
+  if (main.code !== 0) throw new Error(`main failed:\n${main.stdout}\n${main.stderr}`)
+  const build = await job.exec('nix-build', [nixFile, '-A', 'job', '--no-out-link'])
+  if (build.code !== 0) throw new Error(`build failed:\n${build.stderr}`)
+  let stray: string | undefined
+  if (spec.strayAdd ?? true) {
+    const file = join(store.root, `stray-${spec.variant ?? 'v1'}.txt`)
+    await writeFile(file, `not part of any build ${Math.random()}\n`)
+    const added = await job.exec('nix-store', ['--add', file])
+    if (added.code !== 0) throw new Error(`nix-store --add failed:\n${added.stderr}`)
+    stray = added.stdout.trim()
+  }
+  const post = await job.post()
+  const pathsFile = post.outputs['paths-file']
+  const pushed = pathsFile ? (await readFile(pathsFile, 'utf8')).split('\n').filter((l) => l !== '') : []
+  return { store, job, main, post, paths: await graphPaths(nixFile, store), buildLog: build.stderr, pushed, stray }
+}
+
+/** The roles of a set of paths, sorted, so assertions read as the graph's vocabulary. */
+export function rolesOf(paths: readonly string[], graph: GraphPaths): string[] {
+  const byPath = new Map<string, Role>(ROLES.map((r) => [graph[r], r]))
+  return paths.map((p) => byPath.get(p) ?? p).sort()
+}
+
+/**
+ * A consumer: a fresh store whose only substituters are the given caches, building a variant
+ * of the graph. Returns how many derivations it had to build itself.
+ */
+export async function consumerBuild(opts: {
+  substituters: readonly string[]
+  trustedKeys: readonly string[]
+  variant: string
+  extraConfig?: readonly string[]
+}): Promise<{ built: number; log: string; store: TestStore }> {
+  const store = await createTestStore({
+    extraConfig: [
+      `substituters = ${opts.substituters.join(' ')}`,
+      `trusted-public-keys = ${opts.trustedKeys.join(' ')}`,
+      'require-sigs = true',
+      // The narinfo disk cache would remember misses across consumer stores sharing HOME.
+      'narinfo-cache-negative-ttl = 0',
+      ...(opts.extraConfig ?? [])
+    ]
+  })
+  const nixFile = await writeGraph(store.root, opts.variant)
+  const r = await store.run('nix-build', [nixFile, '-A', 'top', '--no-out-link'])
+  if (r.code !== 0) throw new Error(`consumer build failed:\n${r.stderr}`)
+  return { built: countBuilt(r.stderr), log: r.stderr, store }
+}
+
+/**
+ * What a job whose installables name `top` pushes: the new build-time closure of top, minus the
+ * upstream's paths and the path an earlier job already had.
+ */
+export const EXPECTED_PUSH: readonly Role[] = ['lib', 'multiDev', 'multiOut', 'src', 'tool', 'top']
+
+/** The `.drv` of top, as a user's `installables: .#top` would resolve it. */
+export async function topInstallable(store: TestStore, variant = 'v1'): Promise<string> {
+  const nixFile = await writeGraph(store.root, variant)
+  const r = await store.runOk('nix-instantiate', [nixFile, '-A', 'top'])
+  return r.stdout.trim()
+}
