@@ -39,23 +39,23 @@ export async function selectAndPush(inputs: Inputs, store: StoreLocation, facts:
     return { selection, outcome: copied, mode: 'push' }
   }
 
-  if (selection.push.length > 0) {
-    const present = await backend.existing(selection.push.map(hashPart))
-    selection = withoutCached(selection, new Set(selection.push.filter((p) => present.has(hashPart(p)))))
-  }
-  if (inputs.dryRun) return { selection, outcome, mode: 'dry-run' }
-  if (!inputs.secretKey) {
+  if (selection.push.length === 0) return { selection, outcome, mode: inputs.dryRun ? 'dry-run' : 'push' }
+  const signer = inputs.secretKey
+  if (!inputs.dryRun && !signer) {
     const note = 'No secret-key: this job only pulls from the cache (as on pull requests from forks). Nothing was uploaded.'
     core.notice(note)
     return { selection, outcome, mode: 'pull-only', note }
   }
-  if (selection.push.length === 0) return { selection, outcome, mode: 'push' }
+  // Checked first so that an unreachable cache costs one round of retries, not one per path.
+  if (!inputs.dryRun) await backend.prepare(store.storeDir)
+  const present = await backend.existing(selection.push.map(hashPart))
+  selection = withoutCached(selection, new Set(selection.push.filter((p) => present.has(hashPart(p)))))
+  if (inputs.dryRun || !signer || selection.push.length === 0) return { selection, outcome, mode: inputs.dryRun ? 'dry-run' : 'push' }
 
-  await backend.prepare(store.storeDir)
   const infos = selection.push.map((p) => facts.infos.get(p)).filter((i): i is PathInfo => i !== undefined)
   const result = await uploadPaths(infos, {
     backend,
-    signer: inputs.secretKey,
+    signer,
     compression: inputs.compression,
     parallelism: inputs.parallelism,
     realStoreDir: store.realStoreDir
