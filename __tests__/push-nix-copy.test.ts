@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { mkdtemp } from 'node:fs/promises'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { makeUpstream, ROLES, type Upstream } from './helpers/graph.js'
+import { createTestStore, ensureNixAvailable, removeTree, type TestStore } from './helpers/nix-store.js'
+import { startSshd, type Sshd } from './helpers/sshd.js'
+import { EXPECTED_PUSH, generateKeys, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys } from './helpers/scenario.js'
+
+let dir: string
+let upstream: Upstream
+let keys: SigningKeys
+
+beforeAll(async () => {
+  await ensureNixAvailable()
+  dir = await mkdtemp(join(tmpdir(), 'e2e-copy-'))
+  upstream = await makeUpstream(dir)
+  keys = await generateKeys(dir)
+})
+afterAll(async () => {
+  await removeTree(dir)
+})
+
+async function topJob(cache: string, env?: NodeJS.ProcessEnv): Promise<JobRun> {
+  const store = await createTestStore({ extraConfig: upstream.nixConfig })
+  return runGraphJob({ cache, keys, upstream, store, env, inputs: { installables: await topInstallable(store) } })
+}
+
+/** The graph roles valid in another store. */
+async function rolesIn(remoteRoot: string, run: JobRun, probe: TestStore): Promise<string[]> {
+  const valid: string[] = []
+  for (const role of ROLES) {
+    const r = await probe.run('nix-store', ['--store', remoteRoot, '--check-validity', run.paths[role]])
+    if (r.code === 0) valid.push(run.paths[role])
+  }
+  return rolesOf(valid, run.paths)
+}
+
+describe('a job pushing to another Nix store with nix copy', () => {
+  it('copies the selected paths (and their runtime closures) to a local?root= store', async () => {
+    const remote = join(dir, 'local-remote')
+    const run = await topJob(`local?root=${remote}`)
+    expect(run.post.code).toBe(0)
+    expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
+    // What nix copy adds beyond the selection: runtime references, here all selected already,
+    // plus the warm-up job's pre-existing path.
+    expect(await rolesIn(remote, run, run.store)).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
+  })
+
+  describe('over ssh-ng to a real sshd', () => {
+    let sshd: Sshd
+    beforeAll(async () => {
+      sshd = await startSshd()
+    })
+    afterAll(async () => {
+      await sshd.stop()
+    })
+
+    it('copies exactly the selected closure to the remote store', async () => {
+      const remote = join(dir, 'ssh-remote')
+      const run = await topJob(`ssh-ng://root@127.0.0.1?remote-store=${remote}`, { NIX_SSHOPTS: sshd.sshOpts })
+      expect(run.post.code).toBe(0)
+      expect(run.post.stdout).not.toMatch(/::warning::/)
+      expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
+      expect(await rolesIn(remote, run, run.store)).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
+      // Signed with our key on the way (nix copy carries local signatures).
+      const info = await run.store.run('nix', ['path-info', '--store', remote, '--sigs', run.paths.top])
+      expect(info.stdout).toContain('test-cache-1:')
+    })
+  })
+})
