@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
-import { makeUpstream, type Upstream } from './helpers/graph.js'
+import { makeUpstream, RUNTIME_ROLES, type Upstream } from './helpers/graph.js'
 import { ensureNixAvailable, removeTree } from './helpers/nix-store.js'
 import { allOutput, errorLines } from './helpers/runner.js'
 import { consumerBuild, EXPECTED_PUSH, generateKeys, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys } from './helpers/scenario.js'
@@ -113,8 +113,8 @@ describe('a job pushing to a file:// cache', () => {
     expect(second.post.code).toBe(0)
     expect(second.pushed).toEqual([])
     expect(second.post.outputs['pushed-count']).toBe('0')
-    // It substituted our paths from the cache, so they are new to its store but already cached.
-    expect(second.post.summary).toMatch(/\| already-cached \| 6 \|/)
+    // It substituted top's runtime closure from our cache: new to its store, but already cached.
+    expect(second.post.summary).toMatch(new RegExp(`\\| already-cached \\| ${RUNTIME_ROLES.length} \\|`))
     await second.store.cleanup()
   })
 
@@ -136,5 +136,50 @@ describe('a job pushing to a file:// cache', () => {
       expect(step.masks).toContain(keys.secret)
       expect(errorLines(step.stdout)).toEqual([])
     }
+  })
+
+  it('selects and reports but uploads nothing in dry-run mode', async () => {
+    const cache = join(dir, 'cache-dry')
+    const store = await createTestStore({ extraConfig: upstream.nixConfig })
+    const run = await runGraphJob({
+      cache: `file://${cache}`, keys, upstream, store, preexisting: false,
+      inputs: { installables: await topInstallable(store), 'dry-run': 'true' }
+    })
+    expect(run.post.code).toBe(0)
+    expect(run.pushed).toEqual([])
+    expect(run.post.outputs['pushed-count']).toBe('0')
+    expect(run.post.summary).toContain(`**Would push ${EXPECTED_PUSH.length + 1} paths**`) // + preexisting
+    // Nix itself creates the cache's skeleton when the job substitutes from it; no path is in it.
+    const files = await readdir(cache).catch(() => [] as string[])
+    expect(files.filter((f) => f.endsWith('.narinfo'))).toEqual([])
+    await store.cleanup()
+  })
+
+  it('never pushes excluded paths, and a pattern that matches nothing changes nothing', async () => {
+    const cache = join(dir, 'cache-exclude')
+    const store = await createTestStore({ extraConfig: upstream.nixConfig })
+    const run = await runGraphJob({
+      cache: `file://${cache}`, keys, upstream, store, preexisting: false,
+      inputs: { installables: await topInstallable(store), exclude: '-app$\n-build-tool$\n^matches-nothing$' }
+    })
+    expect(run.post.code).toBe(0)
+    expect(rolesOf(run.pushed, run.paths)).toEqual(['lib', 'multiDev', 'multiOut', 'preexisting', 'src'])
+    expect(run.post.summary).toMatch(/\| excluded \| 2 \|/)
+    await store.cleanup()
+  })
+
+  it('is pull-only without a secret key: a notice, a green step, nothing uploaded', async () => {
+    const cache = join(dir, 'cache-fork')
+    const store = await createTestStore({ extraConfig: upstream.nixConfig })
+    const run = await runGraphJob({
+      cache: `file://${cache}`, keys: { ...keys, secret: '' }, upstream, store, preexisting: false,
+      inputs: { installables: await topInstallable(store), 'public-keys': keys.public }
+    })
+    expect(run.main.code).toBe(0)
+    expect(run.post.code).toBe(0)
+    expect(run.pushed).toEqual([])
+    expect(run.post.stdout).toMatch(/::notice::No secret-key/)
+    expect(run.main.env.NIX_CONFIG).toContain(`extra-trusted-public-keys = ${keys.public}`)
+    await store.cleanup()
   })
 })
