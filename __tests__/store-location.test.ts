@@ -14,6 +14,7 @@ describe('store location', () => {
   it('reads the default store in place, and knows a daemon store', () => {
     expect(resolveStore('auto')).toMatchObject({ realStoreDir: '/nix/store', dbPath: '/nix/var/nix/db/db.sqlite', viaDaemon: false })
     expect(resolveStore('daemon').viaDaemon).toBe(true)
+    expect(resolveStore('unix:///run/d.sock?root=/r')).toMatchObject({ realStoreDir: '/r/nix/store', viaDaemon: true })
     expect(resolveStore('auto', { NIX_REMOTE: 'daemon' }).viaDaemon).toBe(true)
   })
   it('parses nix show-config output', () => {

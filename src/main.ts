@@ -4,15 +4,14 @@ import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { InputError, readInputs, type Inputs } from './inputs.js'
-import { locateStore } from './nix/store-location.js'
+import { locateStore, type StoreLocation } from './nix/store-location.js'
 import { configurePull } from './pull.js'
 import { saveSnapshot, takeSnapshot } from './snapshot.js'
 import { saveMainState } from './state.js'
 import { reportFailure } from './failure.js'
 
-async function snapshotStore(): Promise<void> {
+async function snapshotStore(store: StoreLocation): Promise<void> {
   const startedAt = Date.now()
-  const store = await locateStore()
   const snapshot = await takeSnapshot(store)
   const dir = join(process.env.RUNNER_TEMP || tmpdir(), 'nix-buildtime-cache')
   await mkdir(dir, { recursive: true })
@@ -33,8 +32,9 @@ async function main(): Promise<void> {
     return
   }
   try {
-    await snapshotStore()
-    configurePull(inputs)
+    const store = await locateStore()
+    await snapshotStore(store)
+    await configurePull(inputs, store)
   } catch (e) {
     reportFailure(e, inputs.strict)
   }

@@ -1,5 +1,8 @@
 import * as core from '@actions/core'
 import type { Inputs } from './inputs.js'
+import type { StoreLocation } from './nix/store-location.js'
+import { detectTrust, isDeterminateNix } from './trust.js'
+import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
 
 /** The substituter URL Nix should pull from, or undefined where pulling makes no sense. */
 export function substituterUrl(inputs: Inputs): string | undefined {
@@ -33,11 +36,40 @@ export function appendNixConfig(existing: string | undefined, settings: string):
   return `${existing.replace(/\n+$/, '')}\n${settings}`
 }
 
-/** Makes the cache a substituter for the rest of the job. */
-export function configurePull(inputs: Inputs): void {
+const sameUrl = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '')
+
+/**
+ * Makes the cache a substituter for the rest of the job, where the job's Nix will honour it. A
+ * multi-user daemon ignores substituters an untrusted user adds, so that case is settled first:
+ * already allowed by trusted-substituters, or allowed system-wide with passwordless sudo, or a
+ * one-line warning and pushing only.
+ */
+export async function configurePull(inputs: Inputs, store: StoreLocation): Promise<void> {
   const url = substituterUrl(inputs)
   if (!inputs.pull || !url) return
   const keys = trustedKeys(inputs)
+  const trust = await detectTrust(store)
+  core.info(`Nix trust: ${trust.level} (${trust.reason}).`)
+  if (trust.level === 'untrusted') {
+    const allowed = trust.trustedSubstituters.some((t) => sameUrl(t, url))
+    if (allowed) {
+      const missing = keys.filter((k) => !trust.trustedPublicKeys.includes(k))
+      if (missing.length > 0) {
+        core.warning(
+          `${url} is in trusted-substituters, but the daemon does not trust ${missing.map((k) => k.split(':')[0]).join(', ')}: ` +
+            'add the key to trusted-public-keys in nix.conf, or signed paths from the cache will be refused.'
+        )
+      }
+    } else if (await hasPasswordlessSudo()) {
+      core.info(`Untrusted user with passwordless sudo: ${await trustSystemWide(url, keys, await isDeterminateNix())}.`)
+    } else {
+      core.warning(
+        `Pulls from ${url} are disabled: ${trust.reason}, and the Nix daemon ignores substituters an untrusted user adds. ` +
+          'Add the cache to trusted-substituters (and its key to trusted-public-keys) in nix.conf, or the user to trusted-users. Pushing still works.'
+      )
+      return
+    }
+  }
   const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys))
   core.exportVariable('NIX_CONFIG', value)
   core.info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(':')[0]).join(', ')})` : ''}.`)

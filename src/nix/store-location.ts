@@ -34,9 +34,8 @@ export function resolveStore(
   const effective = uri === '' || uri === 'auto' ? env.NIX_REMOTE || 'auto' : uri
   const [scheme, query = ''] = effective.split('?', 2)
   const params = new URLSearchParams(query)
-  let root = ''
-  if (scheme.startsWith('/')) root = scheme
-  else if (scheme === 'local' || scheme === 'local://') root = params.get('root') ?? ''
+  // `root` is a setting of every store whose files are local: local, daemon and unix:// stores.
+  const root = scheme.startsWith('/') ? scheme : (params.get('root') ?? '')
   const viaDaemon = scheme === 'daemon' || scheme.startsWith('unix://')
   return {
     uri: effective,
