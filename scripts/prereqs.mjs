@@ -8,7 +8,9 @@ const needs = [
   { bin: ['/bin/busybox'], pkg: 'busybox-static' },
   { bin: ['/usr/sbin/nginx'], pkg: 'nginx-light' },
   { bin: ['/usr/sbin/sshd', '/usr/bin/ssh'], pkg: 'openssh-server openssh-client' },
-  { bin: ['/usr/bin/xz'], pkg: 'xz-utils' }
+  { bin: ['/usr/bin/xz'], pkg: 'xz-utils' },
+  // The pull-side tests give an unprivileged user passwordless sudo, as GitHub's runners have.
+  { bin: ['/usr/bin/sudo'], pkg: 'sudo' }
 ]
 
 const onPath = (b) => existsSync(b) || spawnSync('sh', ['-c', `command -v ${b.split('/').pop()}`]).status === 0

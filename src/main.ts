@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { InputError, readInputs, type Inputs } from './inputs.js'
 import { locateStore, type StoreLocation } from './nix/store-location.js'
 import { configurePull } from './pull.js'
+import { FileBackend } from './backends/file.js'
 import { saveSnapshot, takeSnapshot } from './snapshot.js'
 import { saveMainState } from './state.js'
 import { reportFailure } from './failure.js'
@@ -34,6 +35,9 @@ async function main(): Promise<void> {
   try {
     const store = await locateStore()
     await snapshotStore(store)
+    // Create a file:// cache's directories as this user before a root daemon, opening it as a
+    // substituter, creates them as root and so locks our later writes out.
+    if (inputs.cache.kind === 'file') await new FileBackend(inputs.cache.dir).prepare(store.storeDir)
     await configurePull(inputs, store)
   } catch (e) {
     reportFailure(e, inputs.strict)

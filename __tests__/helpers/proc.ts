@@ -23,6 +23,13 @@ export interface ProcOptions {
   input?: string | Buffer
   /** Kill the whole process group after this many ms. Default: no limit. */
   timeoutMs?: number
+  /** Run as another user (the tests run as root). */
+  user?: RunAs
+}
+
+export interface RunAs {
+  uid: number
+  gid: number
 }
 
 const live = new Set<ChildProcess>()
@@ -112,7 +119,14 @@ export function spawnTracked(cmd: string, args: readonly string[], opts: { env: 
 export function runProcess(cmd: string, args: readonly string[], opts: ProcOptions): Promise<ProcResult> {
   installExitHook()
   return new Promise<ProcResult>((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+    const child = spawn(cmd, args, {
+      env: opts.env,
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+      uid: opts.user?.uid,
+      gid: opts.user?.gid
+    })
     live.add(child)
     const out: Buffer[] = []
     const err: Buffer[] = []

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { removeTree, SYSTEM_PATH } from './nix-store.js'
-import { removeAtExit, runProcess, type ProcResult } from './proc.js'
+import { removeAtExit, runProcess, type ProcResult, type RunAs } from './proc.js'
 
 /** The repository root (/work/main). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -198,6 +198,8 @@ export interface RunStepOptions {
   node?: string
   /** Kill the step after this many ms (default 110 s). */
   timeoutMs?: number
+  /** Run the step as another user; the runner directories are handed to that user. */
+  user?: RunAs
 }
 
 export interface StepResult {
@@ -225,6 +227,12 @@ export interface StepResult {
 }
 
 /** Runs dist/<step>.js (or opts.script) on Node 24 as the runner would. */
+/** Hands a directory tree to another user, as a runner's work directories belong to it. */
+export async function chownTree(dir: string, user: RunAs): Promise<void> {
+  const r = await runProcess('chown', ['-R', `${user.uid}:${user.gid}`, dir], { env: { PATH: '/usr/bin:/bin' } })
+  if (r.code !== 0) throw new Error(`chown ${dir}: ${r.stderr}`)
+}
+
 export async function runStep(step: Step, opts: RunStepOptions = {}): Promise<StepResult> {
   let dirs = opts.dirs
   if (!dirs) {
@@ -255,10 +263,12 @@ export async function runStep(step: Step, opts: RunStepOptions = {}): Promise<St
   for (const [name, value] of Object.entries(opts.state ?? {})) env[`STATE_${name}`] = value
   env = { ...env, ...files }
 
+  if (opts.user) await chownTree(dirs.root, opts.user)
   const r: ProcResult = await runProcess(opts.node ?? node24(), [script], {
     env,
     cwd: dirs.workspace,
-    timeoutMs: opts.timeoutMs ?? 110_000
+    timeoutMs: opts.timeoutMs ?? 110_000,
+    user: opts.user
   })
   const read = (f: string): Promise<string> => readFile(f, 'utf8')
   return {
@@ -334,6 +344,8 @@ export interface JobOptions {
   scripts?: { main?: string; post?: string }
   actionYml?: string
   timeoutMs?: number
+  /** Run the action's steps and `exec` as another user. */
+  user?: RunAs
 }
 
 /**
@@ -390,7 +402,8 @@ export class Job {
       dirs: this.dirs,
       script: this.opts.scripts?.[step],
       actionYml: this.opts.actionYml,
-      timeoutMs: this.opts.timeoutMs
+      timeoutMs: this.opts.timeoutMs,
+      user: this.opts.user
     })
     this.absorb(r)
     return r
@@ -414,7 +427,8 @@ export class Job {
       env: overlay(this.env, opts.env),
       cwd: this.dirs.workspace,
       input: opts.input,
-      timeoutMs: opts.timeoutMs ?? 110_000
+      timeoutMs: opts.timeoutMs ?? 110_000,
+      user: this.opts.user
     })
   }
 
