@@ -4,8 +4,10 @@ import { createTestStore } from './helpers/nix-store.js'
 
 const cases: Array<[string, Record<string, string>, RegExp]> = [
   ['cache', { cache: '' }, /Input 'cache': is required/],
-  ['cache', { cache: 'github-actions' }, /Input 'cache': 'github-actions' is not supported yet/],
-  ['cache', { cache: 's3://bucket?region=eu-west-1' }, /Input 'cache': 's3:\/\/bucket' is not supported yet/],
+  ['max-size', { cache: 'github-actions', 'max-size': '4 pebibytes' }, /Input 'max-size': expected a size such as 4G/],
+  ['key-prefix', { cache: 'github-actions', 'key-prefix': 'a,b' }, /Input 'key-prefix': expected at most 200 characters without commas/],
+  ['cache', { cache: 's3://bucket/some/prefix?region=eu-west-1' }, /Input 'cache': Nix's s3:\/\/ stores have no key prefix/],
+  ['cache', { cache: 's3://bucket?compression=lz4' }, /Input 'cache': compression=lz4 in the URI/],
   ['compression', { compression: 'gzip' }, /Input 'compression': expected zstd, xz or none, got 'gzip'/],
   ['parallelism', { parallelism: '0' }, /Input 'parallelism': expected a whole number from 1 to 64/],
   ['exclude', { exclude: '[' }, /Input 'exclude': expected JavaScript regular expressions/],

@@ -272,7 +272,7 @@ core.setOutput('cache', core.getInput('cache'))
 
   it('reads inputs and defaults from action.yml', () => {
     const inputs = readActionInputs()
-    expect(inputs['cache']).toEqual({ required: true })
+    expect(inputs['cache']).toEqual({ required: false, default: 'github-actions' })
     expect(inputs['skip-signed-by']).toEqual({ required: false, default: 'cache.nixos.org-1' })
     expect(inputs['secret-key']?.default).toBe('')
     expect(inputs['strict']?.default).toBe('false')

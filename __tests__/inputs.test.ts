@@ -54,9 +54,12 @@ describe('inputs', () => {
 
   it('names the input and what it accepts for each bad value', () => {
     expect(errorOf({ cache: '' }).message).toMatch(/^Input 'cache': is required/)
-    expect(errorOf({ cache: 'github-actions' }).message).toMatch(/'cache'.*not supported yet/)
-    expect(errorOf({ cache: 's3://bucket?region=x' }).message).toMatch(/'cache'.*'s3:\/\/bucket' is not supported yet/)
-    expect(errorOf({ cache: 'nonsense' }).message).toMatch(/'cache'.*expected file:/)
+    expect(errorOf({ 'max-size': '0' }).input).toBe('max-size')
+    expect(errorOf({ 'max-size': '12X' }).message).toMatch(/^Input 'max-size': expected a size such as 4G, 500M or 1.5GiB/)
+    expect(errorOf({ 'key-prefix': 'has,comma' }).input).toBe('key-prefix')
+    expect(errorOf({ 'key-prefix': 'has space' }).input).toBe('key-prefix')
+    expect(errorOf({ cache: 's3://bucket/prefix' }).message).toMatch(/^Input 'cache': .*no key prefix.*expected s3:\/\/bucket\?region=/)
+    expect(errorOf({ cache: 'nonsense' }).message).toMatch(/'cache'.*expected github-actions, file:/)
     expect(errorOf({ compression: 'bzip2' }).message).toBe("Input 'compression': expected zstd, xz or none, got 'bzip2'")
     expect(errorOf({ parallelism: '0' }).input).toBe('parallelism')
     expect(errorOf({ parallelism: 'lots' }).input).toBe('parallelism')
@@ -85,6 +88,40 @@ describe('inputs', () => {
     const i = parse({ exclude: '\n# comment\n-source$\n', installables: '.#a\n\n.#b' })
     expect(i.exclude.map(String)).toEqual(['/-source$/'])
     expect(i.installables).toEqual(['.#a', '.#b'])
+  })
+
+  it('reads an s3:// cache as Nix writes it, keeping the URI for the substituter', () => {
+    const uri = 's3://nix-cache?region=eu-west-1&endpoint=minio.lan:9000&scheme=http&profile=ci'
+    expect(parse({ cache: uri }).cache).toEqual({
+      kind: 's3',
+      url: uri,
+      s3: { bucket: 'nix-cache', region: 'eu-west-1', endpoint: 'http://minio.lan:9000', profile: 'ci', forcePathStyle: true }
+    })
+  })
+
+  it("uses an s3:// URI's compression= unless the compression input is set", () => {
+    // The runner passes '' for an input the workflow leaves out (action.yml's default is empty).
+    expect(parse({ cache: 's3://b?compression=xz', compression: '' }).compression).toBe('xz')
+    expect(parse({ cache: 's3://b?compression=xz', compression: 'none' }).compression).toBe('none')
+    expect(parse({ cache: 's3://b', compression: '' }).compression).toBe('zstd')
+    expect(parse({ cache: 'file:///tmp/c', compression: '' }).compression).toBe('zstd')
+    const e = errorOf({ cache: 's3://b?compression=bzip2', compression: '' })
+    expect(e.input).toBe('cache')
+    expect(e.message).toMatch(/compression=bzip2 in the URI/)
+    // An explicit input makes the URI's value irrelevant.
+    expect(parse({ cache: 's3://b?compression=bzip2', compression: 'zstd' }).compression).toBe('zstd')
+  })
+
+  it('accepts github-actions, with a key prefix and a size budget', () => {
+    expect(parseCache('github-actions')).toEqual({ kind: 'github-actions', url: 'github-actions' })
+    const i = parse({ cache: 'github-actions' })
+    expect(i.keyPrefix).toBe('nix-buildtime-cache')
+    expect(i.maxSize).toBe(4 * 2 ** 30)
+    const custom = parse({ cache: 'github-actions', 'key-prefix': 'docs-job', 'max-size': '1.5GiB' })
+    expect(custom.keyPrefix).toBe('docs-job')
+    expect(custom.maxSize).toBe(1.5 * 2 ** 30)
+    expect(parse({ 'max-size': '500M' }).maxSize).toBe(500 * 2 ** 20)
+    expect(parse({ 'max-size': '123456' }).maxSize).toBe(123456)
   })
 
   it('splits an auth header into name and value', () => {

@@ -10,6 +10,22 @@ describe('snapshot diff', () => {
     expect(diffSnapshots(['a', 'b', 'c'], ['c', 'd', 'a', 'e'])).toEqual(['d', 'e'])
   })
 
+  it('merges sorted snapshots (as the database gives them) to the same result as unsorted ones', () => {
+    expect(diffSnapshots(['a', 'c', 'e'], ['a', 'b', 'c', 'd', 'f'])).toEqual(['b', 'd', 'f'])
+    expect(diffSnapshots(['b', 'c'], ['a'])).toEqual(['a'])
+    expect(diffSnapshots([], ['a', 'b'])).toEqual(['a', 'b'])
+    let seed = 7
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    for (let round = 0; round < 50; round++) {
+      const pool = Array.from({ length: 40 }, (_, i) => `${(i * 7919) % 997}-p`)
+      const before = pool.filter(() => random() < 0.5).sort()
+      const after = pool.filter(() => random() < 0.5).sort()
+      const expected = after.filter((n) => !before.includes(n))
+      expect(diffSnapshots(before, after)).toEqual(expected)
+      expect(diffSnapshots([...before].reverse(), after)).toEqual(expected)
+    }
+  })
+
   it('round-trips through its file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'snap-'))
     const file = join(dir, 's')

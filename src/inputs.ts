@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { parseSecretKey, type SigningKey } from './signing.js'
+import { parseS3Uri, S3_URI_SYNTAX, S3UriError, type S3Location } from './backends/s3-uri.js'
 
 /** A bad input value: reported as one `::error::` naming the input and what it accepts. */
 export class InputError extends Error {
@@ -14,7 +15,10 @@ export class InputError extends Error {
 export type CacheTarget =
   | { kind: 'file'; url: string; dir: string }
   | { kind: 'http'; url: string }
+  | { kind: 's3'; url: string; s3: S3Location }
   | { kind: 'nix-copy'; url: string }
+  /** The repository's GitHub Actions cache; `url` only names it in logs and the summary. */
+  | { kind: 'github-actions'; url: 'github-actions' }
 
 export type Compression = 'zstd' | 'xz' | 'none'
 
@@ -35,6 +39,10 @@ export interface Inputs {
   netrcFile?: string
   pull: boolean
   strict: boolean
+  /** Prefix of the GitHub Actions cache keys. */
+  keyPrefix: string
+  /** Bound, in bytes, on the NARs the GitHub Actions cache keeps live. */
+  maxSize: number
 }
 
 /** The raw strings, as the runner passes them; kept separate so parsing is testable without env. */
@@ -55,10 +63,16 @@ function bool(raw: RawInputs, name: string): boolean {
 
 export function parseCache(value: string): CacheTarget {
   const accepts =
-    'expected file:///path, http(s)://…, or a Nix store URI such as ssh-ng://host or local?root=/path'
+    'expected github-actions, file:///path, http(s)://…, s3://bucket?…, or a Nix store URI such as ssh-ng://host or local?root=/path'
   if (value === '') throw new InputError('cache', `is required; ${accepts}`)
-  if (value === 'github-actions' || value.startsWith('s3://')) {
-    throw new InputError('cache', `'${value.split('?')[0]}' is not supported yet; ${accepts}`)
+  if (value === 'github-actions') return { kind: 'github-actions', url: 'github-actions' }
+  if (value.startsWith('s3://')) {
+    try {
+      return { kind: 's3', url: value, s3: parseS3Uri(value) }
+    } catch (e) {
+      if (e instanceof S3UriError) throw new InputError('cache', `${e.message}; expected ${S3_URI_SYNTAX}`)
+      throw e
+    }
   }
   if (value.startsWith('file://')) {
     const url = new URL(value)
@@ -111,6 +125,40 @@ function header(text: string): Inputs['authHeader'] {
   return { name, value: text.slice(i + 1).trim() }
 }
 
+/**
+ * The compression input wins when given; otherwise an s3:// URI's `compression=` (so the URI from
+ * nix.conf means the same here); otherwise zstd.
+ */
+function chooseCompression(input: string, cache: CacheTarget): Compression {
+  const fromUri = input === '' && cache.kind === 's3' ? cache.s3.compression : undefined
+  const value = input || fromUri || 'zstd'
+  if (value === 'zstd' || value === 'xz' || value === 'none') return value
+  if (fromUri !== undefined) {
+    throw new InputError('cache', `compression=${fromUri} in the URI: this action writes zstd, xz or none (or set the compression input)`)
+  }
+  throw new InputError('compression', `expected zstd, xz or none, got '${value}'`)
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }
+
+/** `4G`, `500M`, `1.5GiB`, `123456` (bytes); binary units. */
+export function parseSize(name: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(text)
+  const bytes = m ? Math.floor(Number(m[1]) * (SIZE_UNITS[(m[2] ?? '').toUpperCase()] ?? NaN)) : NaN
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new InputError(name, `expected a size such as 4G, 500M or 1.5GiB (binary units), got '${text}'`)
+  }
+  return bytes
+}
+
+function keyPrefix(text: string): string {
+  // The cache service rejects keys with commas and keys over 512 characters.
+  if (text.includes(',') || /\s/.test(text) || text.length > 200) {
+    throw new InputError('key-prefix', `expected at most 200 characters without commas or spaces, got '${text}'`)
+  }
+  return text
+}
+
 export function parseInputs(raw: RawInputs): Inputs {
   const secretText = raw('secret-key')
   let secretKey: SigningKey | undefined
@@ -121,17 +169,15 @@ export function parseInputs(raw: RawInputs): Inputs {
       throw new InputError('secret-key', 'expected a Nix signing key name:base64, as `nix-store --generate-binary-cache-key` writes it')
     }
   }
-  const compression = raw('compression') || 'zstd'
-  if (compression !== 'zstd' && compression !== 'xz' && compression !== 'none') {
-    throw new InputError('compression', `expected zstd, xz or none, got '${compression}'`)
-  }
+  const cache = parseCache(raw('cache'))
+  const compression = chooseCompression(raw('compression'), cache)
   const par = raw('parallelism') || '8'
   const parallelism = Number(par)
   if (!/^\d+$/.test(par) || parallelism < 1 || parallelism > 64) {
     throw new InputError('parallelism', `expected a whole number from 1 to 64, got '${par}'`)
   }
   return {
-    cache: parseCache(raw('cache')),
+    cache,
     secretKey,
     secretKeyText: secretKey ? secretText : undefined,
     publicKeys: publicKeys(raw('public-keys')),
@@ -145,7 +191,9 @@ export function parseInputs(raw: RawInputs): Inputs {
     authHeader: header(raw('auth-header')),
     netrcFile: raw('netrc-file') || undefined,
     pull: raw('pull') === '' ? true : bool(raw, 'pull'),
-    strict: bool(raw, 'strict')
+    strict: bool(raw, 'strict'),
+    keyPrefix: keyPrefix(raw('key-prefix') || 'nix-buildtime-cache'),
+    maxSize: parseSize('max-size', raw('max-size') || '4G')
   }
 }
 

@@ -5,6 +5,7 @@ import { reportFailure } from './failure.js'
 import { readInputs } from './inputs.js'
 import { locateStore } from './nix/store-location.js'
 import { selectAndPush } from './push.js'
+import { saveToGithubActionsCache } from './backends/gha/save.js'
 import { report } from './report.js'
 import { loadMainState } from './state.js'
 
@@ -25,7 +26,10 @@ async function post(): Promise<void> {
   try {
     const store = await locateStore()
     const facts = await collectJobFacts(state, store, inputs)
-    const result = await selectAndPush(inputs, store, facts)
+    const result =
+      inputs.cache.kind === 'github-actions'
+        ? await saveToGithubActionsCache(inputs, store, facts)
+        : await selectAndPush(inputs, store, facts)
     await report(displayUrl(inputs.cache.url), facts, result, startedAt)
     const problems = result.outcome.failed.length
     if (problems > 0) {

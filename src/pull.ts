@@ -1,5 +1,7 @@
 import * as core from '@actions/core'
-import type { Inputs } from './inputs.js'
+import type { CacheTarget, Inputs } from './inputs.js'
+import { bucketHttpUrl, type S3Location } from './backends/s3-uri.js'
+import { probeStoreSupport, UNKNOWN_STORE_TYPE, type StoreSupport } from './nix/store-support.js'
 import type { StoreLocation } from './nix/store-location.js'
 import { detectTrust, isDeterminateNix } from './trust.js'
 import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
@@ -7,7 +9,7 @@ import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
 /** The substituter URL Nix should pull from, or undefined where pulling makes no sense. */
 export function substituterUrl(inputs: Inputs): string | undefined {
   const { cache } = inputs
-  if (cache.kind === 'file' || cache.kind === 'http') return cache.url
+  if (cache.kind === 'file' || cache.kind === 'http' || cache.kind === 's3') return cache.url
   // A remote Nix store (ssh-ng://…) can substitute too, but users seldom want every build to
   // open an SSH connection; they can list it in substituters themselves.
   return undefined
@@ -36,6 +38,29 @@ export function appendNixConfig(existing: string | undefined, settings: string):
   return `${existing.replace(/\n+$/, '')}\n${settings}`
 }
 
+/** Names the problem (Nix without S3 support) and the way around it (the bucket over HTTPS). */
+export function noS3SupportMessage(location: S3Location): string {
+  const store = `s3://${location.bucket}`
+  return (
+    `This job's Nix was built without S3 support ("${UNKNOWN_STORE_TYPE} '${store}…'"), so later steps will not substitute from ${store}; pushing still works. ` +
+    `Workaround: let Nix read the bucket through its https:// endpoint instead: allow reads without credentials (or put a signing proxy in front) ` +
+    `and add \`extra-substituters = ${bucketHttpUrl(location)}\` with the cache's key in trusted-public-keys to nix.conf or NIX_CONFIG.`
+  )
+}
+
+/**
+ * A substituter this Nix cannot open would print a warning in every later nix command and never
+ * serve a path, so it is left out, with one warning here instead.
+ */
+export async function nixCanReadS3(
+  cache: Extract<CacheTarget, { kind: 's3' }>,
+  probe: (uri: string) => Promise<StoreSupport> = probeStoreSupport
+): Promise<boolean> {
+  if ((await probe(cache.url)) !== 'unsupported') return true
+  core.warning(noS3SupportMessage(cache.s3))
+  return false
+}
+
 const sameUrl = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '')
 
 /**
@@ -43,10 +68,14 @@ const sameUrl = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.r
  * multi-user daemon ignores substituters an untrusted user adds, so that case is settled first:
  * already allowed by trusted-substituters, or allowed system-wide with passwordless sudo, or a
  * one-line warning and pushing only.
+ *
+ * `localUrl` is a cache the action filled itself (the restored GitHub Actions cache), trusted by
+ * its URL (`?trusted=1`), so it needs no keys.
  */
-export async function configurePull(inputs: Inputs, store: StoreLocation): Promise<void> {
-  const url = substituterUrl(inputs)
+export async function configurePull(inputs: Inputs, store: StoreLocation, localUrl?: string): Promise<void> {
+  const url = localUrl ?? substituterUrl(inputs)
   if (!inputs.pull || !url) return
+  if (inputs.cache.kind === 's3' && !(await nixCanReadS3(inputs.cache))) return
   const keys = trustedKeys(inputs)
   const trust = await detectTrust(store)
   core.info(`Nix trust: ${trust.level} (${trust.reason}).`)
@@ -73,7 +102,7 @@ export async function configurePull(inputs: Inputs, store: StoreLocation): Promi
   const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys))
   core.exportVariable('NIX_CONFIG', value)
   core.info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(':')[0]).join(', ')})` : ''}.`)
-  if (keys.length === 0) {
+  if (keys.length === 0 && !localUrl) {
     core.warning('No public-keys or secret-key given: Nix will refuse unsigned paths from the cache unless require-sigs is off.')
   }
 }

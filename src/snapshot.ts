@@ -19,15 +19,28 @@ const STORE_NAME = /^[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+$/
 // Entries that look like store paths but never are valid ones.
 const NOT_A_PATH = /\.(lock|chroot|check)$/
 
-/** Reads ValidPaths straight from SQLite: about 0.02 s for 100,000 paths, against seconds for `nix path-info --all`. */
-async function readDb(dbPath: string): Promise<string[] | undefined> {
+/**
+ * Reads ValidPaths straight from SQLite: about 0.02 s for 100,000 paths, against seconds for
+ * `nix path-info --all`. SQLite joins the names into one string, in the order of the unique
+ * index on `path`, because 100,000 row objects cost three times as long and a lot of garbage;
+ * the sorted order lets the post step diff by merging.
+ */
+async function readDb(dbPath: string, storeDir: string): Promise<string[] | undefined> {
   try {
     await access(dbPath, constants.R_OK)
     const { DatabaseSync } = await loadSqlite()
     const db = new DatabaseSync(dbPath, { readOnly: true })
     try {
-      const rows = db.prepare('SELECT path FROM ValidPaths').all() as Array<{ path: string }>
-      return rows.map((r) => r.path.slice(r.path.lastIndexOf('/') + 1))
+      const row = db
+        .prepare('SELECT group_concat(substr(path, ?), char(10)) AS names FROM (SELECT path FROM ValidPaths ORDER BY path)')
+        .get(storeDir.length + 2) as { names: string | null } | undefined
+      const names = row?.names ? row.names.split('\n') : []
+      // Every valid path is in the store directory; if ours is not the database's, cut at the last slash instead.
+      if (names.length > 0 && !STORE_NAME.test(names[0]!)) {
+        const rows = db.prepare('SELECT path FROM ValidPaths ORDER BY path').all() as Array<{ path: string }>
+        return rows.map((r) => r.path.slice(r.path.lastIndexOf('/') + 1))
+      }
+      return names
     } finally {
       db.close()
     }
@@ -68,7 +81,7 @@ async function readStoreDir(realStoreDir: string): Promise<string[]> {
 
 export async function takeSnapshot(store: StoreLocation, method?: SnapshotMethod): Promise<Snapshot> {
   if (method !== 'dir') {
-    const names = await readDb(store.dbPath)
+    const names = await readDb(store.dbPath, store.storeDir)
     if (names) return { method: 'db', names }
     if (method === 'db') throw new Error(`cannot read the Nix database at ${store.dbPath} any more`)
   }
@@ -85,10 +98,30 @@ export async function loadSnapshot(file: string): Promise<Snapshot> {
   return { method, names }
 }
 
-/** The names in `after` that are not in `before`: one pass over each, so O(n). */
+/**
+ * The names in `after` that are not in `before`, in `after`'s order. Database snapshots come
+ * sorted, so they are merged in one pass (a third of the time of hashing 100,000 names into a
+ * Set); directory listings are not, and go through a Set. Both are O(n).
+ */
 export function diffSnapshots(before: readonly string[], after: readonly string[]): string[] {
-  const seen = new Set(before)
-  return after.filter((n) => !seen.has(n))
+  if (!isSorted(before) || !isSorted(after)) {
+    const seen = new Set(before)
+    return after.filter((n) => !seen.has(n))
+  }
+  const added: string[] = []
+  let i = 0
+  for (const name of after) {
+    while (i < before.length && before[i]! < name) i++
+    if (i < before.length && before[i] === name) i++
+    else added.push(name)
+  }
+  return added
+}
+
+/** Strictly ascending in JavaScript's order, which is SQLite's for ASCII store path names. */
+function isSorted(names: readonly string[]): boolean {
+  for (let i = 1; i < names.length; i++) if (!(names[i - 1]! < names[i]!)) return false
+  return true
 }
 
 /** Keeps only the paths Nix considers valid; needed for `dir` snapshots. */

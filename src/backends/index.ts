@@ -1,7 +1,9 @@
+import * as core from '@actions/core'
 import type { Inputs } from '../inputs.js'
 import type { BinaryCacheBackend } from './backend.js'
 import { FileBackend } from './file.js'
 import { HttpBackend } from './http.js'
+import { S3Backend } from './s3.js'
 
 /** The binary-cache writer for the `cache` input, or undefined for stores pushed with `nix copy`. */
 export function binaryCacheBackend(inputs: Inputs): BinaryCacheBackend | undefined {
@@ -10,5 +12,6 @@ export function binaryCacheBackend(inputs: Inputs): BinaryCacheBackend | undefin
   if (cache.kind === 'http') {
     return new HttpBackend({ url: cache.url, authHeader: inputs.authHeader, netrcFile: inputs.netrcFile })
   }
+  if (cache.kind === 's3') return new S3Backend({ location: cache.s3, warn: (m) => core.warning(m) })
   return undefined
 }

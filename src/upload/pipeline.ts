@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises'
+import { lstatSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable, pipeline } from 'node:stream'
 import type { BinaryCacheBackend } from '../backends/backend.js'
@@ -15,7 +15,11 @@ import { Meter } from './meter.js'
 
 export interface UploadOptions {
   backend: BinaryCacheBackend
-  signer: SigningKey
+  /**
+   * Signs every narinfo. Optional because a cache Nix is told to trust by URL (the restored
+   * GitHub Actions cache, `?trusted=1`) needs no signatures.
+   */
+  signer?: SigningKey
   compression: Compression
   parallelism: number
   realStoreDir: string
@@ -64,9 +68,10 @@ export function topologicalOrder(infos: readonly PathInfo[]): PathInfo[] {
   return out
 }
 
+// Synchronous: an lstat is microseconds, a thread-pool round trip per path is not (see nar.ts).
 async function exists(p: string): Promise<boolean> {
   try {
-    await lstat(p)
+    lstatSync(p)
     return true
   } catch {
     return false
@@ -89,7 +94,7 @@ async function uploadNar(info: PathInfo, opts: UploadOptions): Promise<NarFile> 
       const nar = new Meter()
       const file = new Meter()
       meters = { nar, file }
-      return pipeline(narStream(source), nar, compressor(opts.compression), file, () => undefined)
+      return pipeline(narStream(source), nar, compressor(opts.compression, info.narSize), file, () => undefined)
     },
     CONTENT_TYPES.nar
   )
@@ -102,10 +107,13 @@ async function uploadNar(info: PathInfo, opts: UploadOptions): Promise<NarFile> 
 }
 
 function narInfoText(info: PathInfo, nar: NarFile, opts: UploadOptions): string {
-  const ours = opts.signer.sign(fingerprint(info.path, info.narHash, info.narSize, info.references))
-  const keyName = ours.slice(0, ours.indexOf(':'))
   // Keep signatures the path already has (as `nix copy` does), but replace any by our key name.
-  const sigs = [...info.signatures.filter((s) => !s.startsWith(`${keyName}:`)), ours]
+  let sigs = info.signatures
+  if (opts.signer) {
+    const ours = opts.signer.sign(fingerprint(info.path, info.narHash, info.narSize, info.references))
+    const keyName = ours.slice(0, ours.indexOf(':'))
+    sigs = [...info.signatures.filter((s) => !s.startsWith(`${keyName}:`)), ours]
+  }
   return renderNarInfo({
     storePath: info.path,
     url: nar.url,

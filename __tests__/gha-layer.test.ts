@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { absorbLayer, writeLayer } from '../src/backends/gha/layer.js'
+import { parseNarInfo } from '../src/narinfo.js'
+import { SAMPLE_EXPRESSION, throwawayNix, type ThrowawayNix } from './support/throwaway-nix.js'
+
+let nix: ThrowawayNix
+let a: string
+let b: string
+/** A binary cache as `nix copy` writes it, with uncompressed NARs, like a restored layer. */
+let pristine: string
+
+const hash = (p: string): string => p.slice('/nix/store/'.length, '/nix/store/'.length + 32)
+const narOf = (dir: string, storePath: string): string =>
+  join(dir, parseNarInfo(readFileSync(join(dir, `${hash(storePath)}.narinfo`), 'utf8')).url)
+
+beforeAll(() => {
+  nix = throwawayNix()
+  a = nix.build(SAMPLE_EXPRESSION, 'a')
+  b = nix.build(SAMPLE_EXPRESSION, 'b')
+  pristine = join(nix.dir, 'pristine')
+  nix.run('nix', ['copy', '--to', `file://${pristine}?compression=none`, b])
+})
+afterAll(() => nix.cleanup())
+
+function freshLayer(name: string): string {
+  const dir = join(nix.dir, name)
+  cpSync(pristine, dir, { recursive: true })
+  return dir
+}
+
+describe('absorbing a restored layer', () => {
+  it('moves every verified path into the binary cache and reports what it holds', async () => {
+    const layer = freshLayer('layer-ok')
+    const cache = join(nix.dir, 'cache-ok')
+    const r = await absorbLayer(layer, cache, '/nix/store')
+    expect(r.corrupt).toEqual([])
+    expect(r.paths.map((p) => p.hash).sort()).toEqual([hash(a), hash(b)].sort())
+    expect(r.paths.find((p) => p.hash === hash(b))?.references).toEqual([hash(a)])
+    expect(existsSync(join(cache, `${hash(b)}.narinfo`))).toBe(true)
+    expect(statSync(narOf(cache, b)).size).toBe(r.paths.find((p) => p.hash === hash(b))?.narSize)
+    expect(existsSync(layer)).toBe(false)
+  })
+
+  it.each([
+    ['a flipped byte', (nar: string) => {
+      const bytes = readFileSync(nar)
+      bytes[bytes.length - 20] ^= 1
+      writeFileSync(nar, bytes)
+    }, /NAR hash mismatch/],
+    ['a truncated NAR', (nar: string) => truncateSync(nar, 100), /NAR is 100 bytes, narinfo says/],
+    ['a missing NAR', (nar: string) => rmSync(nar), /NAR missing/]
+  ])('drops a path with %s, and only that path', async (what, damage, reason) => {
+    const layer = freshLayer(`layer-${what.replace(/ /g, '-')}`)
+    damage(narOf(layer, b))
+    const cache = join(nix.dir, `cache-${what.replace(/ /g, '-')}`)
+    const r = await absorbLayer(layer, cache, '/nix/store')
+    expect(r.paths.map((p) => p.hash)).toEqual([hash(a)])
+    expect(r.corrupt).toHaveLength(1)
+    expect(r.corrupt[0]).toMatch(reason)
+    expect(existsSync(join(cache, `${hash(b)}.narinfo`))).toBe(false)
+  })
+
+  it('drops an unreadable narinfo, or one for a compression it cannot check', async () => {
+    const layer = freshLayer('layer-bad-narinfo')
+    writeFileSync(join(layer, `${hash(a)}.narinfo`), 'StorePath: nonsense\n')
+    const infoB = join(layer, `${hash(b)}.narinfo`)
+    writeFileSync(infoB, readFileSync(infoB, 'utf8').replace('Compression: none', 'Compression: xz'))
+    const r = await absorbLayer(layer, join(nix.dir, 'cache-bad-narinfo'), '/nix/store')
+    expect(r.paths).toEqual([])
+    expect(r.corrupt.join('\n')).toMatch(/corrupt narinfo|not in \/nix\/store/)
+    expect(r.corrupt.join('\n')).toMatch(/unexpected compression xz/)
+  })
+})
+
+describe('writing a compacted layer', () => {
+  it('hard-links held paths, and names the content the same whatever the order', async () => {
+    const cache = join(nix.dir, 'cache-for-copy')
+    await absorbLayer(freshLayer('layer-for-copy'), cache, '/nix/store')
+    const write = (dir: string, copy: string[]) =>
+      writeLayer({ dir: join(nix.dir, dir), storeDir: '/nix/store', realStoreDir: '/unused', fresh: [], copy, from: cache, parallelism: 2 })
+    const one = await write('out-1', [hash(a), hash(b)])
+    const two = await write('out-2', [hash(b), hash(a)])
+    const onlyA = await write('out-3', [hash(a)])
+    expect(one.contentHash).toBe(two.contentHash)
+    expect(onlyA.contentHash).not.toBe(one.contentHash)
+    expect(one.paths.map((p) => p.hash).sort()).toEqual([hash(a), hash(b)].sort())
+    expect(statSync(narOf(join(nix.dir, 'out-1'), b)).ino).toBe(statSync(narOf(cache, b)).ino)
+    expect(readdirSync(join(nix.dir, 'out-3')).sort()).toEqual(['nar', 'nix-cache-info', `${hash(a)}.narinfo`].sort())
+  })
+})

@@ -1,0 +1,109 @@
+// CI jobs using `cache: github-actions`, each on a fresh VM: a fresh chroot store and an empty
+// RUNNER_TEMP at the same path every time (hosted runners have the same paths on every job, and
+// the cache's entry versions depend on them).
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Upstream } from './graph.js'
+import type { CacheEntry, GhaCacheServer, LoggedRequest, TokenScope } from './gha-cache-server.js'
+import { builtDerivations, removeTree } from './nix-store.js'
+import { runProcess } from './proc.js'
+import { warningLines } from './runner.js'
+import { runGraphJob, type JobRun, type SigningKeys } from './scenario.js'
+
+export interface GhaRun extends JobRun {
+  /** Cache entries the job created (finalized uploads). */
+  created: LoggedRequest[]
+  /** Every request the job made to the cache service. */
+  requests: LoggedRequest[]
+  /** The derivations the job's build step built itself. */
+  built: string[]
+  /** Warnings of the main and post steps. */
+  warnings: string[]
+}
+
+export interface GhaJobSpec {
+  variant: string
+  /** Inputs on top of `cache: github-actions` without a secret key. */
+  inputs?: Record<string, string>
+  env?: NodeJS.ProcessEnv
+  scope?: TokenScope
+  /** An event payload for GITHUB_EVENT_PATH. */
+  event?: { name: string; payload: unknown }
+}
+
+export interface GhaJobs {
+  run(spec: GhaJobSpec): Promise<GhaRun>
+  /** Every job run so far. */
+  readonly runs: GhaRun[]
+}
+
+export function ghaJobs(opts: { dir: string; server: GhaCacheServer; upstream: Upstream; keys: SigningKeys }): GhaJobs {
+  const runnerTemp = join(opts.dir, 'runner-temp')
+  const runs: GhaRun[] = []
+  return {
+    runs,
+    async run(spec) {
+      await removeTree(runnerTemp)
+      await mkdir(runnerTemp, { recursive: true })
+      const env: NodeJS.ProcessEnv = { RUNNER_TEMP: runnerTemp, ...opts.server.env(spec.scope), ...spec.env }
+      if (spec.event) {
+        const eventFile = join(opts.dir, `event-${runs.length}.json`)
+        await writeFile(eventFile, JSON.stringify(spec.event.payload))
+        Object.assign(env, { GITHUB_EVENT_NAME: spec.event.name, GITHUB_EVENT_PATH: eventFile })
+      }
+      const since = opts.server.requests.length
+      const run = await runGraphJob({
+        cache: 'github-actions',
+        keys: opts.keys,
+        upstream: opts.upstream,
+        variant: spec.variant,
+        preexisting: false,
+        inputs: { 'secret-key': '', ...spec.inputs },
+        env
+      })
+      const result: GhaRun = {
+        ...run,
+        created: opts.server.createdSince(since),
+        requests: opts.server.requests.slice(since),
+        built: builtDerivations(run.buildLog),
+        warnings: [...warningLines(run.main.stdout), ...warningLines(run.post.stdout)]
+      }
+      runs.push(result)
+      await run.store.cleanup()
+      return result
+    }
+  }
+}
+
+/** The file an entry's archive holds at a path ending in `suffix` (e.g. manifest.json). */
+export async function entryFile(entry: CacheEntry, suffix: string): Promise<string> {
+  const r = await runProcess('/bin/sh', ['-c', `zstd -dc | tar -xOP --wildcards '*${suffix}'`], {
+    env: { PATH: '/usr/bin:/bin' },
+    input: entry.data
+  })
+  if (r.code !== 0) throw new Error(`cannot read ${suffix} from ${entry.key}: ${r.stderr}`)
+  return r.stdout
+}
+
+/** The names in an entry's archive. */
+export async function entryListing(entry: CacheEntry): Promise<string[]> {
+  const r = await runProcess('/bin/sh', ['-c', 'zstd -dc | tar -t'], { env: { PATH: '/usr/bin:/bin' }, input: entry.data })
+  if (r.code !== 0) throw new Error(`cannot list ${entry.key}: ${r.stderr}`)
+  return r.stdout.split('\n').filter((l) => l !== '')
+}
+
+export interface ManifestView {
+  key: string
+  layers: Array<{ key: string; slot: number; pathCount: number; narBytes: number; paths: Record<string, number> }>
+}
+
+/** The newest manifest entry under a key prefix, parsed. */
+export async function newestManifest(server: GhaCacheServer, prefix: string, scope = 'refs/heads/main'): Promise<ManifestView> {
+  const entries = server.entries().filter((e) => e.key.startsWith(`${prefix}-manifest-`) && e.scope === scope)
+  const entry = entries.sort((a, b) => a.createdAt - b.createdAt || a.id - b.id).at(-1)
+  if (!entry) throw new Error(`no manifest under ${prefix}`)
+  const parsed = JSON.parse(await entryFile(entry, 'manifest.json')) as Omit<ManifestView, 'key'>
+  return { key: entry.key, layers: parsed.layers }
+}
+
+export const hashOf = (storePath: string): string => storePath.slice('/nix/store/'.length, '/nix/store/'.length + 32)

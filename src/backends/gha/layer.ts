@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { copyFile, link, lstat, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { cacheInfoText } from '../cache-info.js'
+import { FileBackend } from '../file.js'
+import { parseNarInfo, type NarInfo } from '../../narinfo.js'
+import type { PathInfo } from '../../nix/path-info-types.js'
+import { parseHash } from '../../nix32.js'
+import type { SigningKey } from '../../signing.js'
+import { limiter } from '../../upload/limiter.js'
+import { uploadPaths, type UploadOutcome } from '../../upload/pipeline.js'
+import type { PathFact } from './manifest.js'
+
+/**
+ * A layer is a plain binary-cache directory (nix-cache-info, <hash>.narinfo, nar/<narhash>.nar).
+ * NARs are stored uncompressed: @actions/cache zstd-compresses the whole archive, and compressing
+ * twice costs time for nothing. Uncompressed NARs also let a restore check every NAR against the
+ * NarHash Nix recorded, with no decompression.
+ */
+
+const hashPart = (storePath: string): string => storePath.slice(storePath.lastIndexOf('/') + 1).slice(0, 32)
+
+export function pathFact(info: { storePath: string; narSize: number; references: readonly string[] }): PathFact {
+  const self = hashPart(info.storePath)
+  return { hash: self, narSize: info.narSize, references: info.references.map(hashPart).filter((h) => h !== self) }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await lstat(p)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Hard links where possible: a compacted layer reuses the restored NARs without copying them. */
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true })
+  try {
+    await link(from, to)
+  } catch {
+    await copyFile(from, to)
+  }
+}
+
+export interface WriteLayerOptions {
+  dir: string
+  storeDir: string
+  realStoreDir: string
+  /** New paths, read from the store. */
+  fresh: readonly PathInfo[]
+  /** Hash parts of paths to take from `from` (a compaction carries the live restored paths over). */
+  copy: readonly string[]
+  from: string
+  signer?: SigningKey
+  parallelism: number
+}
+
+export interface WrittenLayer {
+  /** The upload outcome for the fresh paths. */
+  outcome: UploadOutcome
+  /** Every path the layer holds. */
+  paths: PathFact[]
+  narBytes: number
+  /** Identifies the content: the same paths give the same layer key. */
+  contentHash: string
+}
+
+export async function writeLayer(opts: WriteLayerOptions): Promise<WrittenLayer> {
+  await rm(opts.dir, { recursive: true, force: true })
+  const backend = new FileBackend(opts.dir)
+  await backend.prepare(opts.storeDir)
+  for (const hash of opts.copy) {
+    const name = `${hash}.narinfo`
+    const info = parseNarInfo(await readFile(join(opts.from, name), 'utf8'), opts.storeDir)
+    await linkOrCopy(join(opts.from, info.url), join(opts.dir, info.url))
+    await linkOrCopy(join(opts.from, name), join(opts.dir, name))
+  }
+  const outcome = await uploadPaths(opts.fresh, {
+    backend,
+    signer: opts.signer,
+    compression: 'none',
+    parallelism: opts.parallelism,
+    realStoreDir: opts.realStoreDir
+  })
+  const content = createHash('sha256')
+  const paths: PathFact[] = []
+  for (const name of (await readdir(opts.dir)).filter((n) => n.endsWith('.narinfo')).sort()) {
+    const text = await readFile(join(opts.dir, name), 'utf8')
+    content.update(`${name}\n${text}\n`)
+    paths.push(pathFact(parseNarInfo(text, opts.storeDir)))
+  }
+  return { outcome, paths, narBytes: paths.reduce((a, p) => a + p.narSize, 0), contentHash: content.digest('hex').slice(0, 32) }
+}
+
+/** Why a restored path cannot be used, or undefined when its NAR is exactly what its narinfo says. */
+async function problemWith(info: NarInfo, dir: string): Promise<string | undefined> {
+  if (info.compression !== 'none') return `unexpected compression ${info.compression}`
+  const nar = join(dir, info.url)
+  let size: number
+  try {
+    size = (await lstat(nar)).size
+  } catch {
+    return 'NAR missing'
+  }
+  if (size !== info.narSize) return `NAR is ${size} bytes, narinfo says ${info.narSize}`
+  const digest = createHash('sha256')
+  await pipeline(createReadStream(nar), digest)
+  if (!digest.digest().equals(parseHash(info.narHash))) return 'NAR hash mismatch'
+  return undefined
+}
+
+export interface Absorbed {
+  paths: PathFact[]
+  /** Paths dropped because their narinfo or NAR is damaged. */
+  corrupt: string[]
+  narBytes: number
+}
+
+/**
+ * Checks a restored layer path by path and moves the good ones into the merged binary cache.
+ * Nix would refuse a damaged NAR too, but by failing the build (unless `fallback` is set), so a
+ * damaged path must never reach the cache Nix reads: it is dropped here and rebuilt instead.
+ */
+export async function absorbLayer(layerDir: string, cacheDir: string, storeDir: string): Promise<Absorbed> {
+  const names = (await readdir(layerDir).catch(() => [] as string[])).filter((n) => n.endsWith('.narinfo'))
+  const result: Absorbed = { paths: [], corrupt: [], narBytes: 0 }
+  const limit = limiter(4)
+  await mkdir(join(cacheDir, 'nar'), { recursive: true })
+  await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        let info: NarInfo
+        try {
+          info = parseNarInfo(await readFile(join(layerDir, name), 'utf8'), storeDir)
+        } catch (e) {
+          result.corrupt.push(`${name}: ${(e as Error).message}`)
+          return
+        }
+        const problem = name === `${hashPart(info.storePath)}.narinfo` ? await problemWith(info, layerDir) : 'narinfo under the wrong name'
+        if (problem) {
+          result.corrupt.push(`${info.storePath}: ${problem}`)
+          return
+        }
+        // Two layers can hold the same path (concurrent jobs); the first one in wins.
+        const narTarget = join(cacheDir, info.url)
+        if (await exists(narTarget)) await unlink(join(layerDir, info.url))
+        else await rename(join(layerDir, info.url), narTarget)
+        const infoTarget = join(cacheDir, name)
+        if (!(await exists(infoTarget))) await rename(join(layerDir, name), infoTarget)
+        result.paths.push(pathFact(info))
+        result.narBytes += info.narSize
+      })
+    )
+  )
+  await rm(layerDir, { recursive: true, force: true })
+  return result
+}
+
+/** Makes `dir` a binary cache Nix accepts even when no layer could be restored. */
+export async function prepareBinaryCache(dir: string, storeDir: string): Promise<void> {
+  await mkdir(join(dir, 'nar'), { recursive: true })
+  // Priority 30: a local directory answers instantly, so it is asked before any network cache.
+  await writeFile(join(dir, 'nix-cache-info'), cacheInfoText(storeDir).replace(/^Priority: \d+$/m, 'Priority: 30'))
+}

@@ -1,0 +1,168 @@
+import * as core from '@actions/core'
+import { tmpdir } from 'node:os'
+import type { JobFacts } from '../../collect.js'
+import type { Inputs } from '../../inputs.js'
+import type { PathInfo } from '../../nix/path-info-types.js'
+import type { StoreLocation } from '../../nix/store-location.js'
+import type { PushResult } from '../../push.js'
+import { selectPaths, withoutCached } from '../../selection.js'
+import { formatBytes } from '../../summary.js'
+import type { UploadOutcome } from '../../upload/pipeline.js'
+import { FileBackend } from '../file.js'
+import { actionsCacheClient, cacheMode, CacheEntryError, CacheServiceRefused, unavailableReason } from './client.js'
+import { isMaintenanceRun } from './events.js'
+import { pathFact, writeLayer, type WrittenLayer } from './layer.js'
+import { ghaLayout, keyScheme } from './layout.js'
+import { fetchManifest, storeManifest } from './manifest-entry.js'
+import { emptyManifest, mergeManifests, nextManifest, planSave, type LayerRecord, type SavePlan } from './manifest.js'
+import { loadRestoredState } from './state.js'
+
+/** Compaction bound: restores download every live layer, so their number stays small. */
+export const MAX_LAYERS = 8
+/** GitHub evicts entries nobody restored for 7 days; a path no build used for as long is not live either. */
+export const RETENTION_MS = 7 * 24 * 3600 * 1000
+
+const hashPart = (p: string): string => p.slice(p.lastIndexOf('/') + 1, p.lastIndexOf('/') + 33)
+
+function describePlan(plan: SavePlan, written: WrittenLayer, total: number): string {
+  const layer = `${written.paths.length} paths, ${formatBytes(written.narBytes)}`
+  const dropped = plan.dropped.filter((d) => d.why !== 'compacted')
+  const parts = [
+    plan.kind === 'compact'
+      ? `Compacted ${plan.dropped.length - dropped.length} layer(s) into one (${layer}) because of ${plan.why}`
+      : `Saved one new layer (${layer})`
+  ]
+  if (plan.evicted.length > 0) parts.push(`left out ${plan.evicted.length} least recently used path(s) to stay within max-size`)
+  if (dropped.length > 0) parts.push(`dropped ${dropped.length} layer(s) (${dropped.map((d) => d.why).join(', ')})`)
+  parts.push(`the cache now lists ${plan.keep.length + 1} layer(s), ${formatBytes(total)} of NARs`)
+  return `${parts.join('; ')}.`
+}
+
+/**
+ * The post step for `cache: github-actions`: selects as for any cache, counts what the restored
+ * layers hold as already cached, and saves at most two entries: one layer with what is new (or,
+ * when compacting, everything live) and one manifest listing the live layers.
+ */
+export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocation, facts: JobFacts): Promise<PushResult> {
+  const layout = ghaLayout(process.env.RUNNER_TEMP || tmpdir())
+  const restored = (await loadRestoredState()) ?? { held: [], failed: [], paths: [] }
+  const signatures = new Map([...facts.infos].map(([p, i]) => [p, i.signatures]))
+  let selection = selectPaths({
+    newPaths: facts.newPaths,
+    closure: facts.closure,
+    signatures,
+    policy: { includeDerivations: inputs.includeDerivations, skipSignedBy: inputs.skipSignedBy, exclude: inputs.exclude }
+  })
+  const inCache = await new FileBackend(layout.binaryCache).existing(selection.push.map(hashPart))
+  selection = withoutCached(selection, new Set(selection.push.filter((p) => inCache.has(hashPart(p)))))
+  const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
+  const result = (mode: PushResult['mode'], note?: string, o: UploadOutcome = outcome): PushResult => ({ selection, outcome: o, mode, note })
+
+  if (restored.refused !== undefined) {
+    // The main step has already said why, once.
+    return result('pull-only', `The GitHub Actions cache was not usable in this job (${restored.refused}); nothing was saved.`)
+  }
+  if (inputs.dryRun) return result('dry-run')
+  const mode = cacheMode()
+  if (!mode.writable) {
+    const note = `ACTIONS_CACHE_MODE=${mode.mode} does not permit writes; nothing was saved.`
+    core.info(note)
+    return result('pull-only', note)
+  }
+  const reason = unavailableReason()
+  if (reason) {
+    core.warning(`The GitHub Actions cache is not available: ${reason}. Nothing was saved.`)
+    return result('pull-only', `The GitHub Actions cache is not available (${reason}); nothing was saved.`)
+  }
+
+  const fresh = selection.push.map((p) => facts.infos.get(p)).filter((i): i is PathInfo => i !== undefined)
+  const compact = isMaintenanceRun()
+  if (fresh.length === 0 && !compact) {
+    core.info('Nothing new to save: no cache entries created.')
+    return result('push')
+  }
+
+  const now = Date.now()
+  const client = actionsCacheClient()
+  const keys = keyScheme(inputs.keyPrefix)
+  let written: WrittenLayer | undefined
+  let layerSaved = false
+  try {
+    // Re-read the newest manifest: a concurrent job (a matrix) may have saved one since main ran.
+    // A damaged one was already reported by the main step, so it is only logged here.
+    let manifest = restored.manifest ?? emptyManifest(store.storeDir, now)
+    if (mode.readable) {
+      const latest = await fetchManifest(client, layout, keys, store.storeDir, (m) => core.info(m))
+      manifest = mergeManifests(manifest, latest.manifest)
+    }
+    const plan = planSave({
+      now,
+      manifest,
+      held: new Set(restored.held),
+      failed: new Set(restored.failed),
+      heldPaths: new Map(restored.paths.map((p) => [p.hash, p])),
+      closure: new Set([...facts.closure].map(hashPart)),
+      fresh: fresh.map((i) => pathFact({ storePath: i.path, narSize: i.narSize, references: i.references })),
+      policy: { maxBytes: inputs.maxSize, maxLayers: MAX_LAYERS, retentionMs: RETENTION_MS, compact }
+    })
+    if (plan.kind === 'nothing') {
+      core.info(`Cache unchanged (${plan.why}): no cache entries created.`)
+      return result('push')
+    }
+    if (plan.overBudget) {
+      core.warning(
+        `This job's build closure alone (${formatBytes(plan.totalBytes)} in the cache) is larger than max-size (${formatBytes(inputs.maxSize)}); ` +
+          'it is kept whole. Raise max-size, or exclude large paths.'
+      )
+    }
+    const startedAt = Date.now()
+    const dir = layout.slotDir(plan.slot)
+    written = await writeLayer({
+      dir,
+      storeDir: store.storeDir,
+      realStoreDir: store.realStoreDir,
+      fresh,
+      copy: plan.copy,
+      from: layout.binaryCache,
+      signer: inputs.secretKey,
+      parallelism: inputs.parallelism
+    })
+    if (written.paths.length === 0) return result('push', undefined, written.outcome)
+    const layerKey = keys.layerKey(written.contentHash)
+    const saved = await client.save(dir, layerKey)
+    layerSaved = true
+    const layer: LayerRecord = {
+      key: layerKey,
+      slot: plan.slot,
+      createdAt: now,
+      pathCount: written.paths.length,
+      narBytes: written.narBytes,
+      paths: Object.fromEntries(written.paths.map((p) => [p.hash, plan.lastUsed[p.hash] ?? now]))
+    }
+    if (saved.archiveBytes !== undefined) layer.archiveBytes = saved.archiveBytes
+    const next = nextManifest(manifest, plan, layer, now)
+    const manifestKey = keys.manifestKey(now)
+    await storeManifest(client, layout, manifestKey, next)
+    const total = next.layers.reduce((a, l) => a + l.narBytes, 0)
+    const note = describePlan(plan, written, total)
+    core.info(
+      `${note} Layer ${layerKey}${saved.created ? '' : ' (already in the cache)'}: ${formatBytes(saved.archiveBytes ?? 0)} uploaded ` +
+        `(${saved.archiveBytes ?? 0} B); manifest ${manifestKey}; in ${((Date.now() - startedAt) / 1000).toFixed(2)} s.`
+    )
+    return result('push', note, written.outcome)
+  } catch (e) {
+    if (e instanceof CacheServiceRefused || e instanceof CacheEntryError) {
+      const what =
+        e instanceof CacheServiceRefused
+          ? 'The GitHub Actions cache refused the save'
+          : `The cache ${layerSaved ? 'manifest' : 'layer'} could not be saved`
+      const consequence = layerSaved
+        ? 'the new layer was saved, but no manifest lists it, so the next job builds these paths again'
+        : 'nothing was saved, and the next job builds these paths again'
+      core.warning(`${what} (${e.message}); ${consequence}.`)
+      const o: UploadOutcome = { pushed: [], failed: written?.outcome.failed ?? [], vanished: written?.outcome.vanished ?? [] }
+      return result('push', `${what}: ${e.message}`, o)
+    }
+    throw e
+  }
+}

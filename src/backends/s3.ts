@@ -1,0 +1,219 @@
+import { Readable } from 'node:stream'
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { Upload } from '@aws-sdk/lib-storage'
+import type { BinaryCacheBackend, BodyFactory } from './backend.js'
+import { CONTENT_TYPES } from './backend.js'
+import { cacheInfoText, readCacheInfoStoreDir } from './cache-info.js'
+import type { S3Location } from './s3-uri.js'
+import { limiter } from '../upload/limiter.js'
+
+export interface S3BackendOptions {
+  location: S3Location
+  /** Parallel HEAD requests in existing(). */
+  concurrency?: number
+  /** Multipart part size; S3 refuses parts under 5 MiB (except the last) and allows 10,000 parts. */
+  partSize?: number
+  /** Parts of one object in flight at once; each is buffered, so memory is partSize × queueSize per upload. */
+  queueSize?: number
+  /** Attempts per request, counting the first; the SDK backs off between them. */
+  maxAttempts?: number
+  /** Non-fatal problems (checks given up on). Never receives credentials. */
+  warn?: (message: string) => void
+  /** Replaces the default credential chain (tests); production leaves it to env, profile and web identity. */
+  credentials?: S3ClientConfig['credentials']
+}
+
+const MiB = 1024 * 1024
+
+/** The fields of an SDK error we report; read structurally, as errors may come from another realm. */
+interface SdkError {
+  name?: unknown
+  message?: unknown
+  code?: unknown
+  $metadata?: { httpStatusCode?: number; attempts?: number }
+}
+
+function statusOf(e: unknown): number | undefined {
+  return (e as SdkError | undefined)?.$metadata?.httpStatusCode
+}
+
+function nameOf(e: unknown): string {
+  const name = (e as SdkError | undefined)?.name
+  return typeof name === 'string' ? name : ''
+}
+
+/**
+ * The SDK never puts secrets into its errors, but a message echoing a server's answer is still
+ * text we did not write; the secret halves of the environment's credentials are cut out of it.
+ */
+function redact(text: string): string {
+  let out = text
+  for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+    const secret = process.env[name]
+    if (secret && secret.length >= 8) out = out.split(secret).join('***')
+  }
+  return out
+}
+
+/** One line naming what failed: the S3 error code, its message, the HTTP status and how often it was tried. */
+export function describeS3Error(e: unknown): string {
+  if (!(e instanceof Object)) return redact(String(e))
+  const err = e as SdkError
+  const name = nameOf(e)
+  // Network failures arrive wrapped ("AWS SDK error wrapper for Error: connect ECONNREFUSED …").
+  const message = typeof err.message === 'string' ? err.message.replace(/^AWS SDK error wrapper for (\w*Error: )?/, '') : ''
+  let what: string
+  if (name === 'CredentialsProviderError') {
+    // configure-aws-credentials' own post step blanks the variables; post steps run in reverse order.
+    what =
+      'no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile=, or a role with ' +
+      'aws-actions/configure-aws-credentials, listed before this action so that its cleanup runs after this push)'
+  } else {
+    // HEAD answers have no body, so the SDK can only name them by status ("NotFound", "403", "UnknownError").
+    const useful = message !== '' && message !== 'UnknownError' && message !== name
+    const code = typeof err.code === 'string' && !message.includes(err.code) ? ` (${err.code})` : ''
+    const label = name && name !== 'Error' && !/^\d+$/.test(name) ? `${name}: ` : ''
+    what = useful ? `${label}${message}${code}` : name || message || 'unknown error'
+  }
+  const meta: string[] = []
+  const status = statusOf(e)
+  if (status !== undefined) meta.push(`HTTP ${status}`)
+  const attempts = err.$metadata?.attempts
+  if (attempts !== undefined && attempts > 1) meta.push(`gave up after ${attempts} attempts`)
+  return redact(`${what}${meta.length ? ` (${meta.join(', ')})` : ''}`)
+}
+
+/** Missing, as Nix reads it: S3 answers 403 rather than 404 for absent keys when ListBucket is not granted. */
+function isAbsent(e: unknown): boolean {
+  const name = nameOf(e)
+  if (name === 'NoSuchBucket') return false
+  const status = statusOf(e)
+  return status === 404 || status === 403 || name === 'NoSuchKey' || name === 'NotFound'
+}
+
+/** A binary cache in an S3 bucket (AWS S3, R2, MinIO, Garage, B2…), written with the AWS SDK. */
+export class S3Backend implements BinaryCacheBackend {
+  readonly displayUrl: string
+  private readonly client: S3Client
+  private readonly bucket: string
+  private readonly concurrency: number
+  private readonly partSize: number
+  private readonly queueSize: number
+  private readonly warn: (message: string) => void
+
+  constructor(opts: S3BackendOptions) {
+    const { location } = opts
+    this.bucket = location.bucket
+    this.displayUrl = `s3://${location.bucket}`
+    this.concurrency = opts.concurrency ?? 32
+    this.partSize = Math.max(opts.partSize ?? 8 * MiB, 5 * MiB)
+    this.queueSize = opts.queueSize ?? 4
+    this.warn = opts.warn ?? (() => {})
+    const config: S3ClientConfig = {
+      region: location.region,
+      forcePathStyle: location.forcePathStyle,
+      maxAttempts: opts.maxAttempts ?? 5,
+      retryMode: 'standard',
+      requestHandler: {
+        connectionTimeout: 5000,
+        // Room for the HEAD probes plus every part in flight, so neither starves the other.
+        httpAgent: { keepAlive: true, maxSockets: 64 },
+        httpsAgent: { keepAlive: true, maxSockets: 64 }
+      }
+    }
+    if (location.endpoint !== undefined) {
+      config.endpoint = location.endpoint
+      // Third-party S3 servers reject or mangle the SDK's default CRC trailers (aws-chunked bodies);
+      // Nix's own hashes in the narinfo protect the content either way.
+      config.requestChecksumCalculation = 'WHEN_REQUIRED'
+      config.responseChecksumValidation = 'WHEN_REQUIRED'
+    } else {
+      // A bucket in another region than the URI says (Nix's default is us-east-1) still works.
+      config.followRegionRedirects = true
+    }
+    if (location.profile !== undefined) config.profile = location.profile
+    if (opts.credentials !== undefined) config.credentials = opts.credentials
+    this.client = new S3Client(config)
+  }
+
+  private where(key: string): string {
+    return `${this.displayUrl}/${key}`
+  }
+
+  async prepare(storeDir: string): Promise<void> {
+    let existing: string | undefined
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: 'nix-cache-info' }))
+      existing = (await res.Body?.transformToString()) ?? ''
+    } catch (e) {
+      if (!isAbsent(e)) throw new Error(`GET ${this.where('nix-cache-info')}: ${describeS3Error(e)}`, { cause: e })
+    }
+    if (existing === undefined) {
+      const text = cacheInfoText(storeDir)
+      try {
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key: 'nix-cache-info', Body: text, ContentType: CONTENT_TYPES.cacheInfo })
+        )
+      } catch (e) {
+        throw new Error(`PUT ${this.where('nix-cache-info')}: ${describeS3Error(e)}`, { cause: e })
+      }
+      return
+    }
+    const theirs = readCacheInfoStoreDir(existing)
+    if (theirs !== undefined && theirs !== storeDir) {
+      throw new Error(`${this.displayUrl} is a binary cache for store directory ${theirs}, but this machine's store is ${storeDir}`)
+    }
+  }
+
+  async existing(hashParts: readonly string[]): Promise<Set<string>> {
+    const limit = limiter(this.concurrency)
+    const failures: string[] = []
+    const present = await Promise.all(
+      hashParts.map((hash) =>
+        limit(async () => {
+          try {
+            await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }))
+            return true
+          } catch (e) {
+            if (!isAbsent(e)) failures.push(`HEAD ${this.where(`${hash}.narinfo`)}: ${describeS3Error(e)}`)
+            return false
+          }
+        })
+      )
+    )
+    // One warning, not one per path: with a dead endpoint every probe fails the same way.
+    if (failures.length > 0) {
+      const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''
+      this.warn(`${failures[0]}${more}; assuming ${failures.length === 1 ? 'it is' : 'they are'} not cached`)
+    }
+    return new Set(hashParts.filter((_, i) => present[i]))
+  }
+
+  /**
+   * Streams the body: small objects go up in one PUT, larger ones as a multipart upload of
+   * buffered parts, so each part can be retried by the SDK without reading the source again.
+   */
+  async put(key: string, body: BodyFactory, contentType: string): Promise<void> {
+    const stream: Readable = body()
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: key, Body: stream, ContentType: contentType },
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      // A failed multipart upload is aborted, so its parts do not linger (and cost money).
+      leavePartsOnError: false
+    })
+    try {
+      await upload.done()
+    } catch (e) {
+      throw new Error(`PUT ${this.where(key)}: ${describeS3Error(e)}`, { cause: e })
+    } finally {
+      stream.destroy()
+    }
+  }
+
+  /** Closes pooled connections, so a short-lived process is not kept alive by idle keep-alive sockets. */
+  close(): void {
+    this.client.destroy()
+  }
+}
