@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto'
 import { InputError, readInputs, type Inputs } from './inputs.js'
 import { locateStore, type StoreLocation } from './nix/store-location.js'
 import { configurePull } from './pull.js'
-import { restoreGithubActionsCache } from './backends/gha/restore.js'
 import { FileBackend } from './backends/file.js'
 import { saveSnapshot, takeSnapshot } from './snapshot.js'
 import { saveMainState } from './state.js'
@@ -40,7 +39,11 @@ async function main(): Promise<void> {
     // substituter, creates them as root and so locks our later writes out.
     if (inputs.cache.kind === 'file') await new FileBackend(inputs.cache.dir).prepare(store.storeDir)
     await configurePull(inputs, store)
-    await restoreGithubActionsCache(inputs, store)
+    // Loaded only when used: the cache client is most of the bundle's start-up time.
+    if (inputs.cache.kind === 'github-actions') {
+      const { restoreGithubActionsCache } = await import('./backends/gha/restore.js')
+      await restoreGithubActionsCache(inputs, store)
+    }
   } catch (e) {
     reportFailure(e, inputs.strict)
   }

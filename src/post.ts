@@ -5,7 +5,6 @@ import { reportFailure } from './failure.js'
 import { readInputs } from './inputs.js'
 import { locateStore } from './nix/store-location.js'
 import { selectAndPush } from './push.js'
-import { saveToGithubActionsCache } from './backends/gha/save.js'
 import { report } from './report.js'
 import { loadMainState } from './state.js'
 
@@ -28,7 +27,7 @@ async function post(): Promise<void> {
     const facts = await collectJobFacts(state, store, inputs)
     const result =
       inputs.cache.kind === 'github-actions'
-        ? await saveToGithubActionsCache(inputs, store, facts)
+        ? await (await import('./backends/gha/save.js')).saveToGithubActionsCache(inputs, store, facts)
         : await selectAndPush(inputs, store, facts)
     await report(displayUrl(inputs.cache.url), facts, result, startedAt)
     const problems = result.outcome.failed.length

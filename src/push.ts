@@ -26,7 +26,7 @@ export async function selectAndPush(inputs: Inputs, store: StoreLocation, facts:
     policy: { includeDerivations: inputs.includeDerivations, skipSignedBy: inputs.skipSignedBy, exclude: inputs.exclude }
   })
   const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
-  const backend = binaryCacheBackend(inputs)
+  const backend = await binaryCacheBackend(inputs)
 
   if (!backend) {
     if (inputs.dryRun) return { selection, outcome, mode: 'dry-run' }

@@ -3,15 +3,18 @@ import type { Inputs } from '../inputs.js'
 import type { BinaryCacheBackend } from './backend.js'
 import { FileBackend } from './file.js'
 import { HttpBackend } from './http.js'
-import { S3Backend } from './s3.js'
 
 /** The binary-cache writer for the `cache` input, or undefined for stores pushed with `nix copy`. */
-export function binaryCacheBackend(inputs: Inputs): BinaryCacheBackend | undefined {
+export async function binaryCacheBackend(inputs: Inputs): Promise<BinaryCacheBackend | undefined> {
   const { cache } = inputs
   if (cache.kind === 'file') return new FileBackend(cache.dir)
   if (cache.kind === 'http') {
     return new HttpBackend({ url: cache.url, authHeader: inputs.authHeader, netrcFile: inputs.netrcFile })
   }
-  if (cache.kind === 's3') return new S3Backend({ location: cache.s3, warn: (m) => core.warning(m) })
+  if (cache.kind === 's3') {
+    // The AWS SDK is loaded only for S3 caches; it would double every other post step's start-up.
+    const { S3Backend } = await import('./s3.js')
+    return new S3Backend({ location: cache.s3, warn: (m) => core.warning(m) })
+  }
   return undefined
 }
