@@ -6,18 +6,18 @@ import {
   saveMainState,
   saveSnapshot,
   takeSnapshot
-} from "./chunks/chunk-ZUPR3IDJ.js";
+} from "./chunks/chunk-TYHBRWGA.js";
 import {
   configurePull
-} from "./chunks/chunk-A24R52LW.js";
+} from "./chunks/chunk-VA46Z3LX.js";
 import {
   locateStore
-} from "./chunks/chunk-2GPEMFFY.js";
+} from "./chunks/chunk-XVBRNVIW.js";
 import {
   FileBackend,
   info,
   setFailed
-} from "./chunks/chunk-F5IUAH3S.js";
+} from "./chunks/chunk-UKBFXBX4.js";
 import "./chunks/chunk-7SMIPMXJ.js";
 import "./chunks/chunk-ONBS6DE5.js";
 
@@ -51,7 +51,7 @@ async function main() {
     if (inputs.cache.kind === "file") await new FileBackend(inputs.cache.dir).prepare(store.storeDir);
     await configurePull(inputs, store);
     if (inputs.cache.kind === "github-actions") {
-      const { restoreGithubActionsCache } = await import("./chunks/restore-X72BHADA.js");
+      const { restoreGithubActionsCache } = await import("./chunks/restore-EKMYHASB.js");
       await restoreGithubActionsCache(inputs, store);
     }
   } catch (e) {

@@ -1,5 +1,7 @@
 import * as core from '@actions/core'
+import type { BinaryCacheBackend } from './backends/backend.js'
 import { binaryCacheBackend } from './backends/index.js'
+import { hashPart } from './nix/store-path.js'
 import { pushWithNixCopy } from './backends/nix-copy.js'
 import type { JobFacts } from './collect.js'
 import type { Inputs } from './inputs.js'
@@ -15,16 +17,25 @@ export interface PushResult {
   note?: string
 }
 
-const hashPart = (p: string): string => p.slice(p.lastIndexOf('/') + 1, p.lastIndexOf('/') + 33)
-
-export async function selectAndPush(inputs: Inputs, store: StoreLocation, facts: JobFacts): Promise<PushResult> {
-  const signatures = new Map([...facts.infos].map(([p, i]) => [p, i.signatures]))
-  let selection = selectPaths({
+/** The selection policy applied to what the job did, with the inputs' settings. */
+export function selectFromFacts(inputs: Inputs, facts: JobFacts): Selection {
+  return selectPaths({
     newPaths: facts.newPaths,
     closure: facts.closure,
-    signatures,
+    signatures: new Map([...facts.infos].map(([p, i]) => [p, i.signatures])),
     policy: { includeDerivations: inputs.includeDerivations, skipSignedBy: inputs.skipSignedBy, exclude: inputs.exclude }
   })
+}
+
+/** Moves what `backend` already holds (its narinfo is present) to the already-cached reason. */
+export async function withoutExisting(selection: Selection, backend: BinaryCacheBackend): Promise<Selection> {
+  if (selection.push.length === 0) return selection
+  const present = await backend.existing(selection.push.map(hashPart))
+  return withoutCached(selection, new Set(selection.push.filter((p) => present.has(hashPart(p)))))
+}
+
+export async function selectAndPush(inputs: Inputs, store: StoreLocation, facts: JobFacts): Promise<PushResult> {
+  let selection = selectFromFacts(inputs, facts)
   const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
   const backend = await binaryCacheBackend(inputs)
 
@@ -48,8 +59,7 @@ export async function selectAndPush(inputs: Inputs, store: StoreLocation, facts:
   }
   // Checked first so that an unreachable cache costs one round of retries, not one per path.
   if (!inputs.dryRun) await backend.prepare(store.storeDir)
-  const present = await backend.existing(selection.push.map(hashPart))
-  selection = withoutCached(selection, new Set(selection.push.filter((p) => present.has(hashPart(p)))))
+  selection = await withoutExisting(selection, backend)
   if (inputs.dryRun || !signer || selection.push.length === 0) return { selection, outcome, mode: inputs.dryRun ? 'dry-run' : 'push' }
 
   const infos = selection.push.map((p) => facts.infos.get(p)).filter((i): i is PathInfo => i !== undefined)

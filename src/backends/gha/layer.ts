@@ -12,6 +12,7 @@ import type { SigningKey } from '../../signing.js'
 import { limiter } from '../../upload/limiter.js'
 import { uploadPaths, type UploadOutcome } from '../../upload/pipeline.js'
 import type { PathFact } from './manifest.js'
+import { hashPart } from '../../nix/store-path.js'
 
 /**
  * A layer is a plain binary-cache directory (nix-cache-info, <hash>.narinfo, nar/<narhash>.nar).
@@ -20,7 +21,6 @@ import type { PathFact } from './manifest.js'
  * NarHash Nix recorded, with no decompression.
  */
 
-const hashPart = (storePath: string): string => storePath.slice(storePath.lastIndexOf('/') + 1).slice(0, 32)
 
 export function pathFact(info: { storePath: string; narSize: number; references: readonly string[] }): PathFact {
   const self = hashPart(info.storePath)

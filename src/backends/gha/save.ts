@@ -4,8 +4,8 @@ import type { JobFacts } from '../../collect.js'
 import type { Inputs } from '../../inputs.js'
 import type { PathInfo } from '../../nix/path-info-types.js'
 import type { StoreLocation } from '../../nix/store-location.js'
-import type { PushResult } from '../../push.js'
-import { selectPaths, withoutCached } from '../../selection.js'
+import { selectFromFacts, withoutExisting, type PushResult } from '../../push.js'
+import { hashPart } from '../../nix/store-path.js'
 import { formatBytes } from '../../summary.js'
 import type { UploadOutcome } from '../../upload/pipeline.js'
 import { FileBackend } from '../file.js'
@@ -22,7 +22,6 @@ export const MAX_LAYERS = 8
 /** GitHub evicts entries nobody restored for 7 days; a path no build used for as long is not live either. */
 export const RETENTION_MS = 7 * 24 * 3600 * 1000
 
-const hashPart = (p: string): string => p.slice(p.lastIndexOf('/') + 1, p.lastIndexOf('/') + 33)
 
 function describePlan(plan: SavePlan, written: WrittenLayer, total: number): string {
   const layer = `${written.paths.length} paths, ${formatBytes(written.narBytes)}`
@@ -46,15 +45,8 @@ function describePlan(plan: SavePlan, written: WrittenLayer, total: number): str
 export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocation, facts: JobFacts): Promise<PushResult> {
   const layout = ghaLayout(process.env.RUNNER_TEMP || tmpdir())
   const restored = (await loadRestoredState()) ?? { held: [], failed: [], paths: [] }
-  const signatures = new Map([...facts.infos].map(([p, i]) => [p, i.signatures]))
-  let selection = selectPaths({
-    newPaths: facts.newPaths,
-    closure: facts.closure,
-    signatures,
-    policy: { includeDerivations: inputs.includeDerivations, skipSignedBy: inputs.skipSignedBy, exclude: inputs.exclude }
-  })
-  const inCache = await new FileBackend(layout.binaryCache).existing(selection.push.map(hashPart))
-  selection = withoutCached(selection, new Set(selection.push.filter((p) => inCache.has(hashPart(p)))))
+  // What the restored layers hold counts as already cached.
+  const selection = await withoutExisting(selectFromFacts(inputs, facts), new FileBackend(layout.binaryCache))
   const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
   const result = (mode: PushResult['mode'], note?: string, o: UploadOutcome = outcome): PushResult => ({ selection, outcome: o, mode, note })
 

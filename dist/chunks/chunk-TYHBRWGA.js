@@ -2,20 +2,20 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   S3UriError,
   S3_URI_SYNTAX,
-  batches,
-  lines,
-  parseS3Uri,
-  runNix
-} from "./chunk-2GPEMFFY.js";
+  parseS3Uri
+} from "./chunk-XVBRNVIW.js";
 import {
+  batches,
   getInput,
   getState,
+  lines,
   parseSecretKey,
+  runNix,
   saveState,
   setFailed,
   setSecret,
   warning
-} from "./chunk-F5IUAH3S.js";
+} from "./chunk-UKBFXBX4.js";
 
 // src/inputs.ts
 var InputError = class extends Error {

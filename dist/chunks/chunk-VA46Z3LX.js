@@ -1,16 +1,16 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   bucketHttpUrl,
-  nixEnv,
-  parseNixConfig,
-  runNix
-} from "./chunk-2GPEMFFY.js";
+  parseNixConfig
+} from "./chunk-XVBRNVIW.js";
 import {
   exportVariable,
   getExecOutput,
   info,
+  nixEnv,
+  runNix,
   warning
-} from "./chunk-F5IUAH3S.js";
+} from "./chunk-UKBFXBX4.js";
 
 // src/nix/store-support.ts
 import { execFile } from "node:child_process";

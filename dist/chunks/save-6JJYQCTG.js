@@ -1,5 +1,9 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
+  selectFromFacts,
+  withoutExisting
+} from "./chunk-BZWKSR2D.js";
+import {
   CacheEntryError,
   CacheServiceRefused,
   actionsCacheClient,
@@ -16,17 +20,16 @@ import {
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-776BP4LB.js";
+} from "./chunk-77IGXSTM.js";
 import {
   formatBytes,
-  selectPaths,
-  withoutCached
-} from "./chunk-KH6DT6YU.js";
+  hashPart
+} from "./chunk-FAMXIC3H.js";
 import {
   FileBackend,
   info,
   warning
-} from "./chunk-F5IUAH3S.js";
+} from "./chunk-UKBFXBX4.js";
 import "./chunk-DYRR5BCB.js";
 import "./chunk-7SMIPMXJ.js";
 import "./chunk-ONBS6DE5.js";
@@ -57,7 +60,6 @@ function readDefaultBranch(eventPath) {
 // src/backends/gha/save.ts
 var MAX_LAYERS = 8;
 var RETENTION_MS = 7 * 24 * 3600 * 1e3;
-var hashPart = (p) => p.slice(p.lastIndexOf("/") + 1, p.lastIndexOf("/") + 33);
 function describePlan(plan, written, total) {
   const layer = `${written.paths.length} paths, ${formatBytes(written.narBytes)}`;
   const dropped = plan.dropped.filter((d) => d.why !== "compacted");
@@ -72,15 +74,7 @@ function describePlan(plan, written, total) {
 async function saveToGithubActionsCache(inputs, store, facts) {
   const layout = ghaLayout(process.env.RUNNER_TEMP || tmpdir());
   const restored = await loadRestoredState() ?? { held: [], failed: [], paths: [] };
-  const signatures = new Map([...facts.infos].map(([p, i]) => [p, i.signatures]));
-  let selection = selectPaths({
-    newPaths: facts.newPaths,
-    closure: facts.closure,
-    signatures,
-    policy: { includeDerivations: inputs.includeDerivations, skipSignedBy: inputs.skipSignedBy, exclude: inputs.exclude }
-  });
-  const inCache = await new FileBackend(layout.binaryCache).existing(selection.push.map(hashPart));
-  selection = withoutCached(selection, new Set(selection.push.filter((p) => inCache.has(hashPart(p)))));
+  const selection = await withoutExisting(selectFromFacts(inputs, facts), new FileBackend(layout.binaryCache));
   const outcome = { pushed: [], failed: [], vanished: [] };
   const result = (mode2, note, o = outcome) => ({ selection, outcome: o, mode: mode2, note });
   if (restored.refused !== void 0) {

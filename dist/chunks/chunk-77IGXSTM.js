@@ -1,10 +1,11 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   RetryableHttpError,
+  hashPart,
   parseNarInfo,
   uploadPaths,
   withRetry
-} from "./chunk-KH6DT6YU.js";
+} from "./chunk-FAMXIC3H.js";
 import {
   BearerCredentialHandler,
   FileBackend,
@@ -24,7 +25,7 @@ import {
   setSecret,
   warning,
   which
-} from "./chunk-F5IUAH3S.js";
+} from "./chunk-UKBFXBX4.js";
 import {
   limiter
 } from "./chunk-DYRR5BCB.js";
@@ -47992,7 +47993,6 @@ import { createReadStream as createReadStream2 } from "node:fs";
 import { copyFile, link, lstat, mkdir, readdir, readFile, rename, rm, unlink as unlink2, writeFile } from "node:fs/promises";
 import { dirname as dirname4, join as join5 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
-var hashPart = (storePath) => storePath.slice(storePath.lastIndexOf("/") + 1).slice(0, 32);
 function pathFact(info2) {
   const self2 = hashPart(info2.storePath);
   return { hash: self2, narSize: info2.narSize, references: info2.references.map(hashPart).filter((h) => h !== self2) };

@@ -3,7 +3,7 @@ import {
   fingerprint,
   formatNix32Hash,
   parseHash
-} from "./chunk-F5IUAH3S.js";
+} from "./chunk-UKBFXBX4.js";
 import {
   CONTENT_TYPES,
   limiter
@@ -132,6 +132,12 @@ function renderSummary(r) {
   }
   return out.filter((s) => s !== "").join("\n");
 }
+
+// src/nix/store-path.ts
+var hashPart = (storePath) => {
+  const base = storePath.slice(storePath.lastIndexOf("/") + 1);
+  return base.slice(0, 32);
+};
 
 // src/retry.ts
 import { types } from "node:util";
@@ -668,5 +674,6 @@ export {
   withRetry,
   parseRetryAfter,
   parseNarInfo,
-  uploadPaths
+  uploadPaths,
+  hashPart
 };

@@ -21326,6 +21326,57 @@ function splitKey(text, size, what) {
   return { name, bytes };
 }
 
+// src/nix/cli.ts
+var NixCommandError = class extends Error {
+  constructor(command, result) {
+    const detail = result.stderr.trim().split("\n").slice(-3).join(" | ");
+    super(`${command} exited with ${result.exitCode}: ${detail}`);
+    this.command = command;
+    this.result = result;
+  }
+  command;
+  result;
+};
+var OUR_SETTINGS = "extra-experimental-features = nix-command";
+function nixEnv(base = process.env) {
+  const env = {};
+  for (const [k, v] of Object.entries(base)) if (v !== void 0) env[k] = v;
+  env.NIX_CONFIG = base.NIX_CONFIG ? `${base.NIX_CONFIG}
+${OUR_SETTINGS}` : OUR_SETTINGS;
+  return env;
+}
+async function runNix(command, args, opts = {}) {
+  const result = await getExecOutput(command, [...args], {
+    silent: true,
+    ignoreReturnCode: true,
+    env: nixEnv(),
+    input: opts.input === void 0 ? void 0 : Buffer.from(opts.input)
+  });
+  if (result.exitCode !== 0 && !opts.allowFailure) {
+    throw new NixCommandError(`${command} ${args.slice(0, 3).join(" ")}`, result);
+  }
+  return result;
+}
+function batches(paths, maxBytes = 256 * 1024) {
+  const out = [];
+  let current = [];
+  let size = 0;
+  for (const p of paths) {
+    if (current.length > 0 && size + p.length + 1 > maxBytes) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(p);
+    size += p.length + 1;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+function lines(text) {
+  return text.split("\n").filter((l) => l.length > 0);
+}
+
 export {
   HttpCodes,
   HttpClientError,
@@ -21356,5 +21407,9 @@ export {
   formatNix32Hash,
   parseSecretKey,
   fingerprint,
+  nixEnv,
+  runNix,
+  batches,
+  lines,
   FileBackend
 };

@@ -1,8 +1,8 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   configurePull
-} from "./chunk-A24R52LW.js";
-import "./chunk-2GPEMFFY.js";
+} from "./chunk-VA46Z3LX.js";
+import "./chunk-XVBRNVIW.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -16,14 +16,14 @@ import {
   prepareBinaryCache,
   saveRestoredState,
   unavailableReason
-} from "./chunk-776BP4LB.js";
+} from "./chunk-77IGXSTM.js";
 import {
   formatBytes
-} from "./chunk-KH6DT6YU.js";
+} from "./chunk-FAMXIC3H.js";
 import {
   info,
   warning
-} from "./chunk-F5IUAH3S.js";
+} from "./chunk-UKBFXBX4.js";
 import {
   limiter
 } from "./chunk-DYRR5BCB.js";
