@@ -243,7 +243,7 @@ function throughputSection(t: ThroughputFigures): string {
       ]
     ),
     '',
-    `Ours vs \`nix copy\`: ${fmtRatio(t.nixCopyFile.median / t.oursFile.median)} faster to file://, ${fmtRatio(t.nixCopyHttp.median / t.oursHttp.median)} faster over HTTP.`
+    `\`nix copy\` time ÷ ours: ${(t.nixCopyFile.median / t.oursFile.median).toFixed(2)} to file://, ${(t.nixCopyHttp.median / t.oursHttp.median).toFixed(2)} over HTTP (above 1 means ours is faster).`
   ].join('\n')
 }
 

@@ -6,18 +6,18 @@ import {
   saveMainState,
   saveSnapshot,
   takeSnapshot
-} from "./chunks/chunk-TYHBRWGA.js";
+} from "./chunks/chunk-7HAWQHZS.js";
 import {
   configurePull
-} from "./chunks/chunk-VA46Z3LX.js";
+} from "./chunks/chunk-OJ4UPPSQ.js";
 import {
   locateStore
-} from "./chunks/chunk-XVBRNVIW.js";
+} from "./chunks/chunk-DOMJ2AKY.js";
 import {
   FileBackend,
   info,
   setFailed
-} from "./chunks/chunk-UKBFXBX4.js";
+} from "./chunks/chunk-S26WMPPD.js";
 import "./chunks/chunk-7SMIPMXJ.js";
 import "./chunks/chunk-ONBS6DE5.js";
 
@@ -51,7 +51,7 @@ async function main() {
     if (inputs.cache.kind === "file") await new FileBackend(inputs.cache.dir).prepare(store.storeDir);
     await configurePull(inputs, store);
     if (inputs.cache.kind === "github-actions") {
-      const { restoreGithubActionsCache } = await import("./chunks/restore-EKMYHASB.js");
+      const { restoreGithubActionsCache } = await import("./chunks/restore-KBZQZE6Y.js");
       await restoreGithubActionsCache(inputs, store);
     }
   } catch (e) {

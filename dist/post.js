@@ -7,16 +7,16 @@ import {
   reportFailure,
   takeSnapshot,
   validPaths
-} from "./chunks/chunk-TYHBRWGA.js";
+} from "./chunks/chunk-7HAWQHZS.js";
 import {
   locateStore
-} from "./chunks/chunk-XVBRNVIW.js";
+} from "./chunks/chunk-DOMJ2AKY.js";
 import {
   selectAndPush
-} from "./chunks/chunk-BZWKSR2D.js";
+} from "./chunks/chunk-4UFR5S2N.js";
 import {
   renderSummary
-} from "./chunks/chunk-FAMXIC3H.js";
+} from "./chunks/chunk-JOFAEUSC.js";
 import {
   batches,
   formatNix32Hash,
@@ -28,7 +28,7 @@ import {
   summary,
   toNix32,
   warning
-} from "./chunks/chunk-UKBFXBX4.js";
+} from "./chunks/chunk-S26WMPPD.js";
 import "./chunks/chunk-DYRR5BCB.js";
 import "./chunks/chunk-7SMIPMXJ.js";
 import "./chunks/chunk-ONBS6DE5.js";
@@ -363,7 +363,7 @@ async function post() {
   try {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
-    const result = inputs.cache.kind === "github-actions" ? await (await import("./chunks/save-6JJYQCTG.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    const result = inputs.cache.kind === "github-actions" ? await (await import("./chunks/save-2XCEELA6.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     await report(displayUrl(inputs.cache.url), facts, result, startedAt);
     const problems = result.outcome.failed.length;
     if (problems > 0) {

@@ -1,70 +1,14 @@
-import { mkdir, readFile, rm, access, writeFile } from 'node:fs/promises'
-import { createWriteStream, renameSync, writeFileSync, type WriteStream } from 'node:fs'
+import { mkdir, readFile, rename, rm, access, writeFile } from 'node:fs/promises'
+import { createWriteStream } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { randomBytes } from 'node:crypto'
 import type { BinaryCacheBackend, BodyFactory } from './backend.js'
 import { readCacheInfoStoreDir, cacheInfoText } from './cache-info.js'
 
-/** Bodies up to this size (every narinfo, most NARs) are written with one synchronous call. */
-const SMALL_BODY = 256 * 1024
-
-/**
- * Writes a file, keeping the body in memory until it exceeds SMALL_BODY. Each asynchronous fs
- * call is a thread-pool round trip, and streaming a file takes four (open, write, close,
- * rename); with thousands of small paths on a busy 2-core runner those round trips, not the
- * bytes, were most of the upload time. Larger bodies are streamed, so memory stays bounded.
- */
-class SmallFirstFile extends Writable {
-  private pending: Buffer[] | undefined = []
-  private size = 0
-  private file: WriteStream | undefined
-
-  constructor(private readonly path: string) {
-    super()
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    if (this.file) {
-      this.file.write(chunk, done)
-      return
-    }
-    const pending = this.pending ?? []
-    pending.push(chunk)
-    this.size += chunk.length
-    if (this.size <= SMALL_BODY) {
-      done()
-      return
-    }
-    this.pending = undefined
-    this.file = createWriteStream(this.path)
-    this.file.on('error', (e) => this.destroy(e))
-    this.file.write(Buffer.concat(pending, this.size), done)
-  }
-
-  override _final(done: (error?: Error | null) => void): void {
-    if (this.file) {
-      this.file.end(done)
-      return
-    }
-    try {
-      writeFileSync(this.path, Buffer.concat(this.pending ?? [], this.size))
-      done()
-    } catch (e) {
-      done(e as Error)
-    }
-  }
-
-  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
-    this.file?.destroy()
-    done(error)
-  }
-}
-
 /** A `file://` binary cache: a directory laid out exactly as Nix writes one. */
 export class FileBackend implements BinaryCacheBackend {
-  /** Directories this backend has created; one mkdir each, not one per file. */
+  /** Directories this backend has created: one mkdir each, not one per file (thousands per job). */
   private readonly made = new Set<string>()
 
   constructor(readonly dir: string) {}
@@ -113,9 +57,8 @@ export class FileBackend implements BinaryCacheBackend {
       this.made.add(dir)
     }
     try {
-      await pipeline(body(), new SmallFirstFile(tmp))
-      // Synchronous for the same reason as the small writes: a rename is quick, a round trip is not.
-      renameSync(tmp, target)
+      await pipeline(body(), createWriteStream(tmp))
+      await rename(tmp, target)
     } catch (e) {
       await rm(tmp, { force: true })
       throw e

@@ -2,7 +2,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   selectFromFacts,
   withoutExisting
-} from "./chunk-BZWKSR2D.js";
+} from "./chunk-4UFR5S2N.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -20,16 +20,16 @@ import {
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-77IGXSTM.js";
+} from "./chunk-6Q5TQRFI.js";
 import {
   formatBytes,
   hashPart
-} from "./chunk-FAMXIC3H.js";
+} from "./chunk-JOFAEUSC.js";
 import {
   FileBackend,
   info,
   warning
-} from "./chunk-UKBFXBX4.js";
+} from "./chunk-S26WMPPD.js";
 import "./chunk-DYRR5BCB.js";
 import "./chunk-7SMIPMXJ.js";
 import "./chunk-ONBS6DE5.js";

@@ -2,7 +2,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   bucketHttpUrl,
   parseNixConfig
-} from "./chunk-XVBRNVIW.js";
+} from "./chunk-DOMJ2AKY.js";
 import {
   exportVariable,
   getExecOutput,
@@ -10,7 +10,7 @@ import {
   nixEnv,
   runNix,
   warning
-} from "./chunk-UKBFXBX4.js";
+} from "./chunk-S26WMPPD.js";
 
 // src/nix/store-support.ts
 import { execFile } from "node:child_process";

@@ -3,7 +3,7 @@ import {
   S3UriError,
   S3_URI_SYNTAX,
   parseS3Uri
-} from "./chunk-XVBRNVIW.js";
+} from "./chunk-DOMJ2AKY.js";
 import {
   batches,
   getInput,
@@ -15,7 +15,7 @@ import {
   setFailed,
   setSecret,
   warning
-} from "./chunk-UKBFXBX4.js";
+} from "./chunk-S26WMPPD.js";
 
 // src/inputs.ts
 var InputError = class extends Error {

@@ -17399,7 +17399,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable: Writable2 } = __require("node:stream");
+    var { Writable } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants5();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -17422,7 +17422,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
     }
-    var ByteParser = class extends Writable2 {
+    var ByteParser = class extends Writable {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -21122,62 +21122,17 @@ function getState(name) {
 }
 
 // src/backends/file.ts
-import { mkdir as mkdir2, readFile, rm as rm2, access as access2, writeFile as writeFile2 } from "node:fs/promises";
-import { createWriteStream, renameSync, writeFileSync } from "node:fs";
+import { mkdir as mkdir2, readFile, rename as rename2, rm as rm2, access as access2, writeFile as writeFile2 } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
 import { dirname as dirname3, join as join3 } from "node:path";
-import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { randomBytes } from "node:crypto";
-var SMALL_BODY = 256 * 1024;
-var SmallFirstFile = class extends Writable {
-  constructor(path4) {
-    super();
-    this.path = path4;
-  }
-  path;
-  pending = [];
-  size = 0;
-  file;
-  _write(chunk, _encoding, done) {
-    if (this.file) {
-      this.file.write(chunk, done);
-      return;
-    }
-    const pending = this.pending ?? [];
-    pending.push(chunk);
-    this.size += chunk.length;
-    if (this.size <= SMALL_BODY) {
-      done();
-      return;
-    }
-    this.pending = void 0;
-    this.file = createWriteStream(this.path);
-    this.file.on("error", (e) => this.destroy(e));
-    this.file.write(Buffer.concat(pending, this.size), done);
-  }
-  _final(done) {
-    if (this.file) {
-      this.file.end(done);
-      return;
-    }
-    try {
-      writeFileSync(this.path, Buffer.concat(this.pending ?? [], this.size));
-      done();
-    } catch (e) {
-      done(e);
-    }
-  }
-  _destroy(error2, done) {
-    this.file?.destroy();
-    done(error2);
-  }
-};
 var FileBackend = class {
   constructor(dir) {
     this.dir = dir;
   }
   dir;
-  /** Directories this backend has created; one mkdir each, not one per file. */
+  /** Directories this backend has created: one mkdir each, not one per file (thousands per job). */
   made = /* @__PURE__ */ new Set();
   get displayUrl() {
     return `file://${this.dir}`;
@@ -21220,8 +21175,8 @@ var FileBackend = class {
       this.made.add(dir);
     }
     try {
-      await pipeline(body(), new SmallFirstFile(tmp));
-      renameSync(tmp, target);
+      await pipeline(body(), createWriteStream(tmp));
+      await rename2(tmp, target);
     } catch (e) {
       await rm2(tmp, { force: true });
       throw e;

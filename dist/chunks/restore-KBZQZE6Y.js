@@ -1,8 +1,8 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   configurePull
-} from "./chunk-VA46Z3LX.js";
-import "./chunk-XVBRNVIW.js";
+} from "./chunk-OJ4UPPSQ.js";
+import "./chunk-DOMJ2AKY.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -16,14 +16,14 @@ import {
   prepareBinaryCache,
   saveRestoredState,
   unavailableReason
-} from "./chunk-77IGXSTM.js";
+} from "./chunk-6Q5TQRFI.js";
 import {
   formatBytes
-} from "./chunk-FAMXIC3H.js";
+} from "./chunk-JOFAEUSC.js";
 import {
   info,
   warning
-} from "./chunk-UKBFXBX4.js";
+} from "./chunk-S26WMPPD.js";
 import {
   limiter
 } from "./chunk-DYRR5BCB.js";

@@ -5,7 +5,7 @@ import {
   parseNarInfo,
   uploadPaths,
   withRetry
-} from "./chunk-FAMXIC3H.js";
+} from "./chunk-JOFAEUSC.js";
 import {
   BearerCredentialHandler,
   FileBackend,
@@ -25,7 +25,7 @@ import {
   setSecret,
   warning,
   which
-} from "./chunk-UKBFXBX4.js";
+} from "./chunk-S26WMPPD.js";
 import {
   limiter
 } from "./chunk-DYRR5BCB.js";

@@ -7,14 +7,14 @@ import {
   uploadPaths,
   withRetry,
   withoutCached
-} from "./chunk-FAMXIC3H.js";
+} from "./chunk-JOFAEUSC.js";
 import {
   FileBackend,
   batches,
   notice,
   runNix,
   warning
-} from "./chunk-UKBFXBX4.js";
+} from "./chunk-S26WMPPD.js";
 import {
   CONTENT_TYPES
 } from "./chunk-DYRR5BCB.js";

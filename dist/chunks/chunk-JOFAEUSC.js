@@ -3,7 +3,7 @@ import {
   fingerprint,
   formatNix32Hash,
   parseHash
-} from "./chunk-UKBFXBX4.js";
+} from "./chunk-S26WMPPD.js";
 import {
   CONTENT_TYPES,
   limiter
