@@ -1,16 +1,13 @@
 // `cache: github-actions` when the cache service is slow to agree, refuses, or is not there: rate
 // limits are waited out as Retry-After asks, and every refusal ends as one warning and a green job.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdtemp } from 'node:fs/promises'
-import { join } from 'node:path'
-import { tmpdir } from 'node:os'
-import { makeUpstream, type Upstream } from './helpers/graph.js'
+import { type Upstream } from './helpers/graph.js'
 import { startGhaCacheServer, type GhaCacheServer, type LoggedRequest } from './helpers/gha-cache-server.js'
 import { ghaJobs, newestManifest, type GhaJobs } from './helpers/gha-jobs.js'
-import { ensureNixAvailable, removeTree } from './helpers/nix-store.js'
+import { removeTree } from './helpers/nix-store.js'
 import { freePort } from './helpers/ports.js'
 import { errorLines, warningLines } from './helpers/runner.js'
-import { generateKeys } from './helpers/scenario.js'
+import { generateKeys, graphWorld } from './helpers/scenario.js'
 
 let dir: string
 let upstream: Upstream
@@ -18,9 +15,7 @@ let server: GhaCacheServer
 let jobs: GhaJobs
 
 beforeAll(async () => {
-  await ensureNixAvailable()
-  dir = await mkdtemp(join(tmpdir(), 'e2e-gha-faults-'))
-  upstream = await makeUpstream(dir)
+  ;({ dir, upstream } = await graphWorld('e2e-gha-faults-'))
   server = await startGhaCacheServer()
   jobs = ghaJobs({ dir, server, upstream, keys: await generateKeys(dir) })
 })

@@ -1,14 +1,13 @@
 // The job's Nix is a multi-user daemon and the CI user is not root: the action must tell trusted
 // from untrusted users, pull only where the daemon will honour it, and push in every case.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tmpdir } from 'node:os'
-import { makeUpstream, writeGraph, type Upstream, UPSTREAM_KEY_NAME } from './helpers/graph.js'
-import { countBuilt, ensureNixAvailable, removeTree, substitutedPaths } from './helpers/nix-store.js'
+import { writeGraph, type Upstream, UPSTREAM_KEY_NAME } from './helpers/graph.js'
+import { countBuilt, removeTree, substitutedPaths } from './helpers/nix-store.js'
 import { startDaemon, testUser } from './helpers/daemon.js'
 import { chownTree, startJob, warningLines, type StepResult } from './helpers/runner.js'
-import { EXPECTED_PUSH, generateKeys, rolesOf, type SigningKeys } from './helpers/scenario.js'
+import { EXPECTED_PUSH, rolesOf, type SigningKeys, graphWorld } from './helpers/scenario.js'
 import { graphPaths } from './helpers/graph.js'
 
 let dir: string
@@ -16,11 +15,7 @@ let upstream: Upstream
 let keys: SigningKeys
 
 beforeAll(async () => {
-  await ensureNixAvailable()
-  dir = await mkdtemp(join(tmpdir(), 'e2e-daemon-'))
-  await chmod(dir, 0o755)
-  upstream = await makeUpstream(dir)
-  keys = await generateKeys(dir)
+  ;({ dir, upstream, keys } = await graphWorld('e2e-daemon-'))
 })
 afterAll(async () => {
   await removeTree(dir)

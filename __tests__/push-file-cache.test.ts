@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdtemp, readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tmpdir } from 'node:os'
-import { makeUpstream, RUNTIME_ROLES, type Upstream } from './helpers/graph.js'
-import { ensureNixAvailable, removeTree } from './helpers/nix-store.js'
+import { RUNTIME_ROLES, type Upstream } from './helpers/graph.js'
+import { removeTree } from './helpers/nix-store.js'
 import { allOutput, errorLines } from './helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, generateKeys, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys } from './helpers/scenario.js'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys, graphWorld } from './helpers/scenario.js'
 import { createTestStore, substitutedPaths, type TestStore } from './helpers/nix-store.js'
 import { parseNarInfo } from '../src/narinfo.js'
 import { verifySignature, fingerprint } from '../src/signing.js'
@@ -17,10 +16,7 @@ let cacheDir: string
 let first: JobRun
 
 beforeAll(async () => {
-  await ensureNixAvailable()
-  dir = await mkdtemp(join(tmpdir(), 'e2e-file-'))
-  upstream = await makeUpstream(dir)
-  keys = await generateKeys(dir)
+  ;({ dir, upstream, keys } = await graphWorld('e2e-file-'))
   cacheDir = join(dir, 'cache')
   first = await jobBuildingTop()
 })

@@ -2,15 +2,12 @@
 // @actions/cache client talking to a local stand-in for the cache service (v2 protocol). Every
 // job has a fresh chroot store, like a fresh hosted VM.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdtemp } from 'node:fs/promises'
-import { join } from 'node:path'
-import { tmpdir } from 'node:os'
-import { makeUpstream, type Upstream } from './helpers/graph.js'
+import { type Upstream } from './helpers/graph.js'
 import { startGhaCacheServer, type GhaCacheServer } from './helpers/gha-cache-server.js'
 import { entryFile, entryListing, ghaJobs, hashOf, newestManifest, type GhaJobs, type GhaRun } from './helpers/gha-jobs.js'
-import { ensureNixAvailable, removeTree } from './helpers/nix-store.js'
+import { removeTree } from './helpers/nix-store.js'
 import { refTag } from '../src/backends/gha/layout.js'
-import { EXPECTED_PUSH, generateKeys, rolesOf, type SigningKeys } from './helpers/scenario.js'
+import { EXPECTED_PUSH, rolesOf, type SigningKeys, graphWorld } from './helpers/scenario.js'
 
 let dir: string
 let upstream: Upstream
@@ -19,11 +16,8 @@ let jobs: GhaJobs
 let keys: SigningKeys
 
 beforeAll(async () => {
-  await ensureNixAvailable()
-  dir = await mkdtemp(join(tmpdir(), 'e2e-gha-'))
-  upstream = await makeUpstream(dir)
+  ;({ dir, upstream, keys } = await graphWorld('e2e-gha-'))
   server = await startGhaCacheServer()
-  keys = await generateKeys(dir)
   jobs = ghaJobs({ dir, server, upstream, keys })
 })
 afterAll(async () => {

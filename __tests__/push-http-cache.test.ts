@@ -1,23 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tmpdir } from 'node:os'
-import { makeUpstream, type Upstream } from './helpers/graph.js'
-import { createTestStore, ensureNixAvailable, removeTree } from './helpers/nix-store.js'
+import { type Upstream } from './helpers/graph.js'
+import { createTestStore, removeTree } from './helpers/nix-store.js'
 import { startNginx, type Nginx } from './helpers/nginx.js'
 import { freePort } from './helpers/ports.js'
 import { allOutput, warningLines, errorLines } from './helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, generateKeys, rolesOf, runGraphJob, topInstallable, type SigningKeys } from './helpers/scenario.js'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type SigningKeys, graphWorld } from './helpers/scenario.js'
 
 let dir: string
 let upstream: Upstream
 let keys: SigningKeys
 
 beforeAll(async () => {
-  await ensureNixAvailable()
-  dir = await mkdtemp(join(tmpdir(), 'e2e-http-'))
-  upstream = await makeUpstream(dir)
-  keys = await generateKeys(dir)
+  ;({ dir, upstream, keys } = await graphWorld('e2e-http-'))
 })
 afterAll(async () => {
   await removeTree(dir)

@@ -1,21 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdtemp } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tmpdir } from 'node:os'
-import { makeUpstream, ROLES, type Upstream } from './helpers/graph.js'
-import { createTestStore, ensureNixAvailable, removeTree, type TestStore } from './helpers/nix-store.js'
+import { ROLES, type Upstream } from './helpers/graph.js'
+import { createTestStore, removeTree, type TestStore } from './helpers/nix-store.js'
 import { startSshd, type Sshd } from './helpers/sshd.js'
-import { EXPECTED_PUSH, generateKeys, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys } from './helpers/scenario.js'
+import { EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys, graphWorld } from './helpers/scenario.js'
 
 let dir: string
 let upstream: Upstream
 let keys: SigningKeys
 
 beforeAll(async () => {
-  await ensureNixAvailable()
-  dir = await mkdtemp(join(tmpdir(), 'e2e-copy-'))
-  upstream = await makeUpstream(dir)
-  keys = await generateKeys(dir)
+  ;({ dir, upstream, keys } = await graphWorld('e2e-copy-'))
 })
 afterAll(async () => {
   await removeTree(dir)

@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdtemp } from 'node:fs/promises'
-import { join } from 'node:path'
-import { tmpdir } from 'node:os'
 import { CONTENT_TYPES } from '../src/backends/backend.js'
 import { probeStoreSupport } from '../src/nix/store-support.js'
-import { makeUpstream, type Upstream } from './helpers/graph.js'
-import { createTestStore, ensureNixAvailable, removeTree, substitutedPaths } from './helpers/nix-store.js'
+import { type Upstream } from './helpers/graph.js'
+import { createTestStore, removeTree, substitutedPaths } from './helpers/nix-store.js'
 import { httpRequest } from './helpers/ports.js'
 import { allOutput, errorLines, startJob, warningLines, type StepResult } from './helpers/runner.js'
 import { S3_CREDENTIALS, startS3Server, type S3Server } from './helpers/s3-server.js'
-import { consumerBuild, EXPECTED_PUSH, generateKeys, rolesOf, runGraphJob, topInstallable, type SigningKeys } from './helpers/scenario.js'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type SigningKeys, graphWorld } from './helpers/scenario.js'
 
 let dir: string
 let upstream: Upstream
@@ -24,10 +21,7 @@ const awsEnv = (secret = S3_CREDENTIALS.secretAccessKey): NodeJS.ProcessEnv => (
 })
 
 beforeAll(async () => {
-  await ensureNixAvailable()
-  dir = await mkdtemp(join(tmpdir(), 'e2e-s3-'))
-  upstream = await makeUpstream(dir)
-  keys = await generateKeys(dir)
+  ;({ dir, upstream, keys } = await graphWorld('e2e-s3-'))
   s3 = await startS3Server({ bucket: 'nix-cache' })
 })
 afterAll(async () => {

@@ -51,7 +51,7 @@ async function main() {
     if (inputs.cache.kind === "file") await new FileBackend(inputs.cache.dir).prepare(store.storeDir);
     await configurePull(inputs, store);
     if (inputs.cache.kind === "github-actions") {
-      const { restoreGithubActionsCache } = await import("./chunks/restore-KBZQZE6Y.js");
+      const { restoreGithubActionsCache } = await import("./chunks/restore-NBB2VHWD.js");
       await restoreGithubActionsCache(inputs, store);
     }
   } catch (e) {

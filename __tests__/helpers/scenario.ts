@@ -1,9 +1,10 @@
 // One CI job on the test graph, run the way the runner runs the action: main step, the job's
 // build, post step. Shared by the end-to-end tests of every cache kind.
-import { readFile, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { graphPaths, writeGraph, type GraphPaths, type Role, ROLES, type Upstream, UPSTREAM_KEY_NAME } from './graph.js'
-import { countBuilt, createTestStore, type TestStore } from './nix-store.js'
+import { graphPaths, makeUpstream, writeGraph, type GraphPaths, type Role, ROLES, type Upstream, UPSTREAM_KEY_NAME } from './graph.js'
+import { countBuilt, createTestStore, ensureNixAvailable, type TestStore } from './nix-store.js'
 import { startJob, type Job, type StepResult } from './runner.js'
 import { runProcess } from './proc.js'
 
@@ -18,6 +19,21 @@ export async function generateKeys(dir: string, name = 'test-cache-1'): Promise<
   const r = await runProcess('nix-store', ['--generate-binary-cache-key', name, sk, pk], { env: process.env })
   if (r.code !== 0) throw new Error(r.stderr)
   return { secret: (await readFile(sk, 'utf8')).trim(), public: (await readFile(pk, 'utf8')).trim() }
+}
+
+/** What every end-to-end test file starts from: a temp dir, the fake upstream cache and our key. */
+export interface GraphWorld {
+  /** Readable by every user, for the multi-user tests. */
+  dir: string
+  upstream: Upstream
+  keys: SigningKeys
+}
+
+export async function graphWorld(prefix: string): Promise<GraphWorld> {
+  await ensureNixAvailable()
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  await chmod(dir, 0o755)
+  return { dir, upstream: await makeUpstream(dir), keys: await generateKeys(dir) }
 }
 
 export interface JobRun {

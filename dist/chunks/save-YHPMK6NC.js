@@ -20,7 +20,7 @@ import {
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-6Q5TQRFI.js";
+} from "./chunk-V7XDO7JE.js";
 import {
   formatBytes,
   hashPart

@@ -16,7 +16,7 @@ import {
   prepareBinaryCache,
   saveRestoredState,
   unavailableReason
-} from "./chunk-6Q5TQRFI.js";
+} from "./chunk-V7XDO7JE.js";
 import {
   formatBytes
 } from "./chunk-JOFAEUSC.js";
