@@ -1,23 +1,7 @@
-// `node scripts/node24.mjs scripts/bench-gha.mjs` (after `npm run build`): the GitHub Actions
-// cache backend against cache-nix-action's whole-store tarball (bench/gha.ts). Bundled like
-// scripts/bench.mjs, with the same stand-in for `@jest/globals`.
-import { build } from 'esbuild'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+// `npm run bench:gha`: the GitHub Actions cache backend against cache-nix-action's whole-store
+// tarball (bench/gha.ts). Run on Node 24 by scripts/node24.mjs, after `npm run build`.
 import { join } from 'node:path'
+import { bundleTs, repo } from './bundle-ts.mjs'
 
-const repo = fileURLToPath(new URL('..', import.meta.url))
-const outdir = join(repo, '.bench', 'build')
-await build({
-  absWorkingDir: repo,
-  entryPoints: { 'bench-gha': 'bench/gha.ts' },
-  outdir,
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'esm',
-  logLevel: 'warning',
-  alias: { '@jest/globals': './bench/lib/jest-globals-stub.ts' },
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }
-})
-await import(pathToFileURL(join(outdir, 'bench-gha.mjs')).href)
+const urls = await bundleTs({ 'bench-gha': 'bench/gha.ts' }, join(repo, '.bench', 'build'))
+await import(urls['bench-gha'])

@@ -2,13 +2,11 @@
 // which is git-ignored) and runs it on this Node (scripts/node24.mjs already chose Node 24).
 // The bench reuses the end-to-end harness in __tests__/helpers; its one jest dependency,
 // `@jest/globals`, is swapped for a stub so the harness works outside jest.
-import { build } from 'esbuild'
+import { bundleTs, repo } from './bundle-ts.mjs'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { fileURLToPath, pathToFileURL } from 'node:url'
 import { join } from 'node:path'
 
-const repo = fileURLToPath(new URL('..', import.meta.url))
 const buildOnly = process.argv.includes('--build-only')
 
 if (!buildOnly) {
@@ -32,19 +30,9 @@ if (!buildOnly) {
   }
 }
 
-const outdir = join(repo, '.bench', 'build')
-await build({
-  absWorkingDir: repo,
-  entryPoints: { bench: 'bench/main.ts', 'upload-driver': 'bench/upload-driver.ts' },
-  outdir,
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'esm',
-  logLevel: 'warning',
-  alias: { '@jest/globals': './bench/lib/jest-globals-stub.ts' },
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }
-})
+const urls = await bundleTs(
+  { bench: 'bench/main.ts', 'upload-driver': 'bench/upload-driver.ts' },
+  join(repo, '.bench', 'build')
+)
 // `--build-only` bundles without running, e.g. to run .bench/build/upload-driver.mjs by hand.
-if (!buildOnly) await import(pathToFileURL(join(outdir, 'bench.mjs')).href)
+if (!buildOnly) await import(urls.bench)
