@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ROLES, type Upstream } from './helpers/graph.js'
 import { createTestStore, removeTree, type TestStore } from './helpers/nix-store.js'
@@ -61,6 +62,9 @@ describe('a job pushing to another Nix store with nix copy', () => {
       // Signed with our key on the way (nix copy carries local signatures).
       const info = await run.store.run('nix', ['path-info', '--store', remote, '--sigs', run.paths.top])
       expect(info.stdout).toContain('test-cache-1:')
+      // The key file `nix store sign` needed is gone once the post step ends.
+      const left = await readdir(run.job.dirs.temp)
+      expect(left.filter((f) => f.includes('key'))).toEqual([])
     })
   })
 })
