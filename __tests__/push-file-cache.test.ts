@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { RUNTIME_ROLES, type Upstream } from './helpers/graph.js'
 import { removeTree } from './helpers/nix-store.js'
-import { allOutput, errorLines } from './helpers/runner.js'
+import { allOutput, errorLines, startJob } from './helpers/runner.js'
 import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys, graphWorld } from './helpers/scenario.js'
 import { createTestStore, substitutedPaths, type TestStore } from './helpers/nix-store.js'
 import { parseNarInfo } from '../src/narinfo.js'
@@ -176,6 +176,14 @@ describe('a job pushing to a file:// cache', () => {
     expect(run.pushed).toEqual([])
     expect(run.post.stdout).toMatch(/::notice::No secret-key/)
     expect(run.main.env.NIX_CONFIG).toContain(`extra-trusted-public-keys = ${keys.public}`)
+    await store.cleanup()
+  })
+
+  it('leaves the job\'s Nix configuration alone with pull: false', async () => {
+    const store = await createTestStore()
+    const job = await startJob({ env: store.env, inputs: { cache: `file://${join(dir, 'cache-nopull')}`, pull: 'false' } })
+    expect(job.main?.code).toBe(0)
+    expect(job.exports.NIX_CONFIG).toBeUndefined()
     await store.cleanup()
   })
 })

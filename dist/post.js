@@ -13,7 +13,7 @@ import {
 } from "./chunks/chunk-DOMJ2AKY.js";
 import {
   selectAndPush
-} from "./chunks/chunk-4UFR5S2N.js";
+} from "./chunks/chunk-D43DT47W.js";
 import {
   renderSummary
 } from "./chunks/chunk-JOFAEUSC.js";
@@ -363,7 +363,7 @@ async function post() {
   try {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
-    const result = inputs.cache.kind === "github-actions" ? await (await import("./chunks/save-YHPMK6NC.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    const result = inputs.cache.kind === "github-actions" ? await (await import("./chunks/save-F7JSWYIW.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     await report(displayUrl(inputs.cache.url), facts, result, startedAt);
     const problems = result.outcome.failed.length;
     if (problems > 0) {

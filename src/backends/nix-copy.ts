@@ -42,8 +42,14 @@ async function signLocally(paths: readonly string[], keyText: string): Promise<v
   try {
     await writeFile(keyFile, keyText, { mode: 0o600 })
     await chmod(keyFile, 0o600)
+    // `nix store sign` from 2.4 on; Nix 2.3 calls it `nix sign-paths` (still an alias in 2.35 and Lix).
+    let command = ['store', 'sign']
     for (const batch of batches(paths)) {
-      const r = await runNix('nix', ['store', 'sign', '--recursive', '--key-file', keyFile, ...batch], { allowFailure: true })
+      let r = await runNix('nix', [...command, '--recursive', '--key-file', keyFile, ...batch], { allowFailure: true })
+      if (r.exitCode !== 0 && command.length === 2) {
+        command = ['sign-paths']
+        r = await runNix('nix', [...command, '--recursive', '--key-file', keyFile, ...batch], { allowFailure: true })
+      }
       if (r.exitCode !== 0) {
         core.warning(`Could not sign paths locally (${r.stderr.trim().split('\n').pop()}); they are copied unsigned.`)
         return

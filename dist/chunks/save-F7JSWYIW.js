@@ -2,7 +2,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   selectFromFacts,
   withoutExisting
-} from "./chunk-4UFR5S2N.js";
+} from "./chunk-D43DT47W.js";
 import {
   CacheEntryError,
   CacheServiceRefused,

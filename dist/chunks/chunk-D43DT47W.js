@@ -365,8 +365,13 @@ async function signLocally(paths, keyText) {
   try {
     await writeFile(keyFile, keyText, { mode: 384 });
     await chmod(keyFile, 384);
+    let command = ["store", "sign"];
     for (const batch of batches(paths)) {
-      const r = await runNix("nix", ["store", "sign", "--recursive", "--key-file", keyFile, ...batch], { allowFailure: true });
+      let r = await runNix("nix", [...command, "--recursive", "--key-file", keyFile, ...batch], { allowFailure: true });
+      if (r.exitCode !== 0 && command.length === 2) {
+        command = ["sign-paths"];
+        r = await runNix("nix", [...command, "--recursive", "--key-file", keyFile, ...batch], { allowFailure: true });
+      }
       if (r.exitCode !== 0) {
         warning(`Could not sign paths locally (${r.stderr.trim().split("\n").pop()}); they are copied unsigned.`);
         return;
