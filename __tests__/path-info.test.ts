@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { parsePathInfoJson, PathInfoParseError } from '../src/nix/path-info.js'
 import type { PathInfo } from '../src/nix/path-info-types.js'
+import { testNixConfig } from './helpers/nix-store.js'
 
 /*
  * The fixtures below are hand-written in the shape each Nix version emits, filled with values
@@ -408,12 +409,7 @@ describeLive('parsePathInfoJson against the installed Nix', () => {
     env = {
       ...process.env,
       XDG_CACHE_HOME: join(dir, 'cache'),
-      NIX_CONFIG: [
-        `store = ${join(dir, 'store')}`,
-        'sandbox-paths = /bin/sh=/bin/busybox /bin/busybox',
-        'substituters =',
-        'experimental-features = nix-command flakes'
-      ].join('\n')
+      NIX_CONFIG: testNixConfig(join(dir, 'store'))
     }
     await writeFile(
       join(dir, 'f.nix'),

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { testNixConfig } from '../helpers/nix-store.js'
 
 /**
  * A Nix whose store, caches and config all live in a fresh temp dir, with no substituters, so
@@ -39,12 +40,7 @@ export function throwawayNix(): ThrowawayNix {
     XDG_CACHE_HOME: join(dir, 'cache'),
     XDG_CONFIG_HOME: join(dir, 'config'),
     XDG_DATA_HOME: join(dir, 'data'),
-    NIX_CONFIG: [
-      `store = ${join(dir, 'store')}`,
-      'sandbox-paths = /bin/sh=/bin/busybox /bin/busybox',
-      'substituters =',
-      'experimental-features = nix-command flakes'
-    ].join('\n')
+    NIX_CONFIG: testNixConfig(join(dir, 'store'))
   }
   const runRaw = (command: string, args: readonly string[]): Buffer =>
     execFileSync(command, args, { env, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] })
