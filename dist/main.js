@@ -6,13 +6,13 @@ import {
   saveMainState,
   saveSnapshot,
   takeSnapshot
-} from "./chunks/chunk-7HAWQHZS.js";
+} from "./chunks/chunk-LKT237QF.js";
 import {
   configurePull
-} from "./chunks/chunk-OJ4UPPSQ.js";
+} from "./chunks/chunk-XQ7SP3Z6.js";
 import {
   locateStore
-} from "./chunks/chunk-DOMJ2AKY.js";
+} from "./chunks/chunk-RFJ3W7PA.js";
 import {
   FileBackend,
   info,
@@ -51,7 +51,7 @@ async function main() {
     if (inputs.cache.kind === "file") await new FileBackend(inputs.cache.dir).prepare(store.storeDir);
     await configurePull(inputs, store);
     if (inputs.cache.kind === "github-actions") {
-      const { restoreGithubActionsCache } = await import("./chunks/restore-NBB2VHWD.js");
+      const { restoreGithubActionsCache } = await import("./chunks/restore-7VFSDVJN.js");
       await restoreGithubActionsCache(inputs, store);
     }
   } catch (e) {

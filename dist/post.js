@@ -7,10 +7,10 @@ import {
   reportFailure,
   takeSnapshot,
   validPaths
-} from "./chunks/chunk-7HAWQHZS.js";
+} from "./chunks/chunk-LKT237QF.js";
 import {
   locateStore
-} from "./chunks/chunk-DOMJ2AKY.js";
+} from "./chunks/chunk-RFJ3W7PA.js";
 import {
   selectAndPush
 } from "./chunks/chunk-D43DT47W.js";

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os'
 import { getExecOutput } from '@actions/exec'
 import { runNix } from './nix/cli.js'
-import { parseNixConfig, type StoreLocation } from './nix/store-location.js'
+import { nixConfig, type StoreLocation } from './nix/store-location.js'
 
 /**
  * How far the job's Nix trusts this user. Only root, single-user installs and trusted users may
@@ -70,8 +70,7 @@ async function groupsOf(): Promise<string[]> {
 }
 
 export async function detectTrust(store: StoreLocation): Promise<TrustFacts> {
-  const config = await runNix('nix', ['show-config'], { allowFailure: true })
-  const settings = parseNixConfig(config.exitCode === 0 ? config.stdout : '')
+  const settings = await nixConfig()
   const uid = process.getuid?.() ?? -1
   const viaDaemon = store.viaDaemon || (store.uri === 'auto' && uid !== 0 && !(await storeWritable(store)))
   const decision = decideTrust({

@@ -46,15 +46,25 @@ export function resolveStore(
   }
 }
 
+let config: Promise<Map<string, string>> | undefined
+
+/**
+ * The settings in force, as the job's Nix sees them (nix.conf plus NIX_CONFIG). Asked once per
+ * step: the store location and the trust checks both need them. `nix show-config` is
+ * `nix config show` from 2.20 on, with the old name kept as an alias for now.
+ */
+export function nixConfig(): Promise<Map<string, string>> {
+  config ??= (async () => {
+    for (const args of [['show-config'], ['config', 'show']]) {
+      const r = await runNix('nix', args, { allowFailure: true })
+      if (r.exitCode === 0) return parseNixConfig(r.stdout)
+    }
+    return new Map<string, string>()
+  })()
+  return config
+}
+
 /** Asks the job's Nix (honouring NIX_CONFIG and nix.conf) which store it uses. */
 export async function locateStore(): Promise<StoreLocation> {
-  let uri = ''
-  for (const args of [['show-config'], ['config', 'show']]) {
-    const r = await runNix('nix', args, { allowFailure: true })
-    if (r.exitCode === 0) {
-      uri = parseNixConfig(r.stdout).get('store') ?? ''
-      break
-    }
-  }
-  return resolveStore(uri, process.env)
+  return resolveStore((await nixConfig()).get('store') ?? '', process.env)
 }

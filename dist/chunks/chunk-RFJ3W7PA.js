@@ -29,16 +29,19 @@ function resolveStore(uri, env = {}) {
     viaDaemon
   };
 }
-async function locateStore() {
-  let uri = "";
-  for (const args of [["show-config"], ["config", "show"]]) {
-    const r = await runNix("nix", args, { allowFailure: true });
-    if (r.exitCode === 0) {
-      uri = parseNixConfig(r.stdout).get("store") ?? "";
-      break;
+var config;
+function nixConfig() {
+  config ??= (async () => {
+    for (const args of [["show-config"], ["config", "show"]]) {
+      const r = await runNix("nix", args, { allowFailure: true });
+      if (r.exitCode === 0) return parseNixConfig(r.stdout);
     }
-  }
-  return resolveStore(uri, process.env);
+    return /* @__PURE__ */ new Map();
+  })();
+  return config;
+}
+async function locateStore() {
+  return resolveStore((await nixConfig()).get("store") ?? "", process.env);
 }
 
 // src/backends/s3-uri.ts
@@ -119,6 +122,6 @@ export {
   S3UriError,
   parseS3Uri,
   bucketHttpUrl,
-  parseNixConfig,
+  nixConfig,
   locateStore
 };

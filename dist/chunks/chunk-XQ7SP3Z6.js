@@ -1,8 +1,8 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   bucketHttpUrl,
-  parseNixConfig
-} from "./chunk-DOMJ2AKY.js";
+  nixConfig
+} from "./chunk-RFJ3W7PA.js";
 import {
   exportVariable,
   getExecOutput,
@@ -66,8 +66,7 @@ async function groupsOf() {
   return r.exitCode === 0 ? words(r.stdout) : [];
 }
 async function detectTrust(store) {
-  const config = await runNix("nix", ["show-config"], { allowFailure: true });
-  const settings = parseNixConfig(config.exitCode === 0 ? config.stdout : "");
+  const settings = await nixConfig();
   const uid = process.getuid?.() ?? -1;
   const viaDaemon = store.viaDaemon || store.uri === "auto" && uid !== 0 && !await storeWritable(store);
   const decision = decideTrust({

@@ -1,8 +1,8 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   configurePull
-} from "./chunk-OJ4UPPSQ.js";
-import "./chunk-DOMJ2AKY.js";
+} from "./chunk-XQ7SP3Z6.js";
+import "./chunk-RFJ3W7PA.js";
 import {
   CacheEntryError,
   CacheServiceRefused,

@@ -3,7 +3,7 @@ import {
   S3UriError,
   S3_URI_SYNTAX,
   parseS3Uri
-} from "./chunk-DOMJ2AKY.js";
+} from "./chunk-RFJ3W7PA.js";
 import {
   batches,
   getInput,
