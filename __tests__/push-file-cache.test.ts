@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { RUNTIME_ROLES, type Upstream } from './helpers/graph.js'
+import { RUNTIME_ROLES, writeGraph, type Upstream } from './helpers/graph.js'
 import { removeTree } from './helpers/nix-store.js'
 import { allOutput, errorLines, startJob } from './helpers/runner.js'
 import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys, graphWorld } from './helpers/scenario.js'
@@ -185,5 +185,31 @@ describe('a job pushing to a file:// cache', () => {
     expect(job.main?.code).toBe(0)
     expect(job.exports.NIX_CONFIG).toBeUndefined()
     await store.cleanup()
+  })
+
+  it('backfills pre-existing closure paths the cache lacks with push-pre-existing', async () => {
+    // A warm self-hosted store: preexisting was built before the action was ever used.
+    const withoutFlag = join(dir, 'cache-warm-default')
+    const withFlag = join(dir, 'cache-warm-backfill')
+    const results: Record<string, { pushed: string[]; built: number }> = {}
+    for (const [cache, flag] of [[withoutFlag, 'false'], [withFlag, 'true']]) {
+      const store = await createTestStore({ extraConfig: upstream.nixConfig })
+      await store.build(await writeGraph(store.root, 'v1'), 'preexisting')
+      const run = await runGraphJob({
+        cache: `file://${cache}`, keys, upstream, store, preexisting: false,
+        inputs: { installables: await topInstallable(store), 'push-pre-existing': flag }
+      })
+      expect(run.post.code).toBe(0)
+      const consumer = await consumerBuild({
+        substituters: [`file://${cache}`, upstream.url],
+        trustedKeys: [keys.public, upstream.publicKey],
+        variant: 'v2'
+      })
+      results[flag] = { pushed: rolesOf(run.pushed, run.paths), built: consumer.built }
+      await consumer.store.cleanup()
+      await store.cleanup()
+    }
+    expect(results.false).toEqual({ pushed: [...EXPECTED_PUSH].sort(), built: 2 })
+    expect(results.true).toEqual({ pushed: [...EXPECTED_PUSH, 'preexisting'].sort(), built: 1 })
   })
 })

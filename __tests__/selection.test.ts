@@ -60,4 +60,17 @@ describe('selection policy', () => {
     expect(s.push).toEqual([])
     expect(s.skipped['outside-closure']).toHaveLength(6)
   })
+
+  it('considers pre-existing closure paths too when asked, with the same reasons', () => {
+    const oldUpstream = p('old-glibc')
+    const s = selectPaths({
+      ...base,
+      closure: new Set([...base.closure, oldUpstream]),
+      signatures: new Map([...base.signatures, [oldUpstream, ['cache.nixos.org-1:x==']]]),
+      policy: { ...policy, includePreExisting: true }
+    })
+    expect(s.push).toEqual([app, tool, src, old])
+    expect(s.skipped['pre-existing']).toEqual([])
+    expect(s.skipped['upstream-signed']).toEqual([upstream, oldUpstream])
+  })
 })

@@ -6,7 +6,7 @@ import {
   saveMainState,
   saveSnapshot,
   takeSnapshot
-} from "./chunks/chunk-LKT237QF.js";
+} from "./chunks/chunk-4WD7EACA.js";
 import {
   configurePull
 } from "./chunks/chunk-XQ7SP3Z6.js";
@@ -51,7 +51,7 @@ async function main() {
     if (inputs.cache.kind === "file") await new FileBackend(inputs.cache.dir).prepare(store.storeDir);
     await configurePull(inputs, store);
     if (inputs.cache.kind === "github-actions") {
-      const { restoreGithubActionsCache } = await import("./chunks/restore-7VFSDVJN.js");
+      const { restoreGithubActionsCache } = await import("./chunks/restore-AFQRF57G.js");
       await restoreGithubActionsCache(inputs, store);
     }
   } catch (e) {

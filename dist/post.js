@@ -7,16 +7,16 @@ import {
   reportFailure,
   takeSnapshot,
   validPaths
-} from "./chunks/chunk-LKT237QF.js";
+} from "./chunks/chunk-4WD7EACA.js";
 import {
   locateStore
 } from "./chunks/chunk-RFJ3W7PA.js";
 import {
   selectAndPush
-} from "./chunks/chunk-D43DT47W.js";
+} from "./chunks/chunk-PRCDZNJI.js";
 import {
   renderSummary
-} from "./chunks/chunk-JOFAEUSC.js";
+} from "./chunks/chunk-MDX6QBAR.js";
 import {
   batches,
   formatNix32Hash,
@@ -288,7 +288,11 @@ async function collectJobFacts(state, store, opts) {
   const roots = opts.installables.length > 0 ? await resolveRoots(opts.installables, store.storeDir) : newPaths.filter(isDerivation);
   const closure = roots.length > 0 ? await buildClosure(roots) : /* @__PURE__ */ new Set();
   info(`Build closure of ${roots.length} root(s): ${closure.size} paths.`);
+  const fresh = new Set(newPaths);
   const wanted = newPaths.filter((p) => !isDerivation(p) || opts.includeDerivations && closure.has(p));
+  if (opts.pushPreExisting) {
+    for (const p of closure) if (!fresh.has(p) && (!isDerivation(p) || opts.includeDerivations)) wanted.push(p);
+  }
   const infos = wanted.length > 0 ? await queryPathInfos(wanted, store.storeDir) : /* @__PURE__ */ new Map();
   return { newPaths, closure, infos };
 }
@@ -363,7 +367,7 @@ async function post() {
   try {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
-    const result = inputs.cache.kind === "github-actions" ? await (await import("./chunks/save-F7JSWYIW.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    const result = inputs.cache.kind === "github-actions" ? await (await import("./chunks/save-HIV4YLSS.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     await report(displayUrl(inputs.cache.url), facts, result, startedAt);
     const problems = result.outcome.failed.length;
     if (problems > 0) {

@@ -11,14 +11,14 @@ export interface JobFacts {
   /** Valid store paths that appeared during the job. */
   newPaths: string[]
   closure: Set<string>
-  /** Info for the new paths in the closure, and every new non-derivation path (for the summary). */
+  /** Info for every new non-derivation path (for the summary), and the closure paths that may be pushed. */
   infos: Map<string, PathInfo>
 }
 
 export async function collectJobFacts(
   state: MainState,
   store: StoreLocation,
-  opts: { installables: readonly string[]; includeDerivations: boolean }
+  opts: { installables: readonly string[]; includeDerivations: boolean; pushPreExisting: boolean }
 ): Promise<JobFacts> {
   const before = await loadSnapshot(state.snapshotFile)
   const after = await takeSnapshot(store, before.method)
@@ -34,7 +34,11 @@ export async function collectJobFacts(
   const closure = roots.length > 0 ? await buildClosure(roots) : new Set<string>()
   core.info(`Build closure of ${roots.length} root(s): ${closure.size} paths.`)
 
+  const fresh = new Set(newPaths)
   const wanted = newPaths.filter((p) => !isDerivation(p) || (opts.includeDerivations && closure.has(p)))
+  if (opts.pushPreExisting) {
+    for (const p of closure) if (!fresh.has(p) && (!isDerivation(p) || opts.includeDerivations)) wanted.push(p)
+  }
   const infos = wanted.length > 0 ? await queryPathInfos(wanted, store.storeDir) : new Map<string, PathInfo>()
   return { newPaths, closure, infos }
 }

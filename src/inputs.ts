@@ -32,6 +32,7 @@ export interface Inputs {
   skipSignedBy: string[]
   exclude: RegExp[]
   includeDerivations: boolean
+  pushPreExisting: boolean
   dryRun: boolean
   compression: Compression
   parallelism: number
@@ -185,6 +186,7 @@ export function parseInputs(raw: RawInputs): Inputs {
     skipSignedBy: list(raw('skip-signed-by'), /[\s,]+/),
     exclude: regexes(raw('exclude')),
     includeDerivations: bool(raw, 'include-derivations'),
+    pushPreExisting: bool(raw, 'push-pre-existing'),
     dryRun: bool(raw, 'dry-run'),
     compression,
     parallelism,

@@ -23,7 +23,12 @@ export function selectFromFacts(inputs: Inputs, facts: JobFacts): Selection {
     newPaths: facts.newPaths,
     closure: facts.closure,
     signatures: new Map([...facts.infos].map(([p, i]) => [p, i.signatures])),
-    policy: { includeDerivations: inputs.includeDerivations, skipSignedBy: inputs.skipSignedBy, exclude: inputs.exclude }
+    policy: {
+      includeDerivations: inputs.includeDerivations,
+      includePreExisting: inputs.pushPreExisting,
+      skipSignedBy: inputs.skipSignedBy,
+      exclude: inputs.exclude
+    }
   })
 }
 

@@ -22,6 +22,11 @@ export const SKIP_REASONS: readonly SkipReason[] = [
 
 export interface SelectionPolicy {
   includeDerivations: boolean
+  /**
+   * Also consider closure paths that were in the store before the job (a warm self-hosted store,
+   * or a cache that is new or was emptied); the cache check then drops those it already has.
+   */
+  includePreExisting?: boolean
   /** Signing key names of caches that already serve what they signed. */
   skipSignedBy: readonly string[]
   exclude: readonly RegExp[]
@@ -32,7 +37,7 @@ export interface SelectionInput {
   newPaths: readonly string[]
   /** The build-time closure of the roots (derivations plus their outputs). */
   closure: ReadonlySet<string>
-  /** Signatures (`key:sig`) of the new paths in the closure; paths without an entry have none. */
+  /** Signatures (`key:sig`) of the closure's paths; paths without an entry have none. */
   signatures: ReadonlyMap<string, readonly string[]>
   policy: SelectionPolicy
 }
@@ -76,7 +81,12 @@ export function selectPaths(input: SelectionInput): Selection {
     if (reason) skipped[reason].push(path)
     else push.push(path)
   }
-  for (const path of input.closure) if (!fresh.has(path)) skipped['pre-existing'].push(path)
+  for (const path of input.closure) {
+    if (fresh.has(path)) continue
+    const reason = input.policy.includePreExisting ? reasonFor(path, input) : 'pre-existing'
+    if (reason) skipped[reason].push(path)
+    else push.push(path)
+  }
   return { push, skipped }
 }
 

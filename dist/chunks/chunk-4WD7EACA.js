@@ -140,6 +140,7 @@ function parseInputs(raw) {
     skipSignedBy: list(raw("skip-signed-by"), /[\s,]+/),
     exclude: regexes(raw("exclude")),
     includeDerivations: bool(raw, "include-derivations"),
+    pushPreExisting: bool(raw, "push-pre-existing"),
     dryRun: bool(raw, "dry-run"),
     compression,
     parallelism,

@@ -47,7 +47,12 @@ function selectPaths(input) {
     if (reason) skipped[reason].push(path);
     else push.push(path);
   }
-  for (const path of input.closure) if (!fresh.has(path)) skipped["pre-existing"].push(path);
+  for (const path of input.closure) {
+    if (fresh.has(path)) continue;
+    const reason = input.policy.includePreExisting ? reasonFor(path, input) : "pre-existing";
+    if (reason) skipped[reason].push(path);
+    else push.push(path);
+  }
   return { push, skipped };
 }
 function withoutCached(selection, cached) {

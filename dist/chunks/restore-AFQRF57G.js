@@ -16,10 +16,10 @@ import {
   prepareBinaryCache,
   saveRestoredState,
   unavailableReason
-} from "./chunk-V7XDO7JE.js";
+} from "./chunk-XNTMQI5W.js";
 import {
   formatBytes
-} from "./chunk-JOFAEUSC.js";
+} from "./chunk-MDX6QBAR.js";
 import {
   info,
   warning

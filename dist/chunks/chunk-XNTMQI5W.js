@@ -5,7 +5,7 @@ import {
   parseNarInfo,
   uploadPaths,
   withRetry
-} from "./chunk-JOFAEUSC.js";
+} from "./chunk-MDX6QBAR.js";
 import {
   BearerCredentialHandler,
   FileBackend,

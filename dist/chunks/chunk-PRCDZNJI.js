@@ -7,7 +7,7 @@ import {
   uploadPaths,
   withRetry,
   withoutCached
-} from "./chunk-JOFAEUSC.js";
+} from "./chunk-MDX6QBAR.js";
 import {
   FileBackend,
   batches,
@@ -388,7 +388,12 @@ function selectFromFacts(inputs, facts) {
     newPaths: facts.newPaths,
     closure: facts.closure,
     signatures: new Map([...facts.infos].map(([p, i]) => [p, i.signatures])),
-    policy: { includeDerivations: inputs.includeDerivations, skipSignedBy: inputs.skipSignedBy, exclude: inputs.exclude }
+    policy: {
+      includeDerivations: inputs.includeDerivations,
+      includePreExisting: inputs.pushPreExisting,
+      skipSignedBy: inputs.skipSignedBy,
+      exclude: inputs.exclude
+    }
   });
 }
 async function withoutExisting(selection, backend) {

@@ -2,7 +2,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   selectFromFacts,
   withoutExisting
-} from "./chunk-D43DT47W.js";
+} from "./chunk-PRCDZNJI.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -20,11 +20,11 @@ import {
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-V7XDO7JE.js";
+} from "./chunk-XNTMQI5W.js";
 import {
   formatBytes,
   hashPart
-} from "./chunk-JOFAEUSC.js";
+} from "./chunk-MDX6QBAR.js";
 import {
   FileBackend,
   info,
