@@ -6,7 +6,7 @@ import {
   saveMainState,
   saveSnapshot,
   takeSnapshot
-} from "./chunks/chunk-4WD7EACA.js";
+} from "./chunks/chunk-BRT6MHLL.js";
 import {
   configurePull
 } from "./chunks/chunk-XQ7SP3Z6.js";
@@ -33,7 +33,7 @@ async function snapshotStore(store) {
   await mkdir(dir, { recursive: true });
   const snapshotFile = join(dir, `snapshot-${randomBytes(6).toString("hex")}`);
   await saveSnapshot(snapshotFile, snapshot);
-  saveMainState({ snapshotFile, method: snapshot.method, startedAt });
+  saveMainState({ snapshotFile, method: snapshot.method });
   const source = snapshot.method === "db" ? "Nix database" : "store directory";
   info(`Recorded ${snapshot.names.length} store paths (${source}) in ${Date.now() - startedAt} ms.`);
 }

@@ -7,7 +7,7 @@ import {
   reportFailure,
   takeSnapshot,
   validPaths
-} from "./chunks/chunk-4WD7EACA.js";
+} from "./chunks/chunk-BRT6MHLL.js";
 import {
   locateStore
 } from "./chunks/chunk-RFJ3W7PA.js";

@@ -19,7 +19,7 @@ async function snapshotStore(store: StoreLocation): Promise<void> {
   // Unique per use, so the action can appear more than once in a job.
   const snapshotFile = join(dir, `snapshot-${randomBytes(6).toString('hex')}`)
   await saveSnapshot(snapshotFile, snapshot)
-  saveMainState({ snapshotFile, method: snapshot.method, startedAt })
+  saveMainState({ snapshotFile, method: snapshot.method })
   const source = snapshot.method === 'db' ? 'Nix database' : 'store directory'
   core.info(`Recorded ${snapshot.names.length} store paths (${source}) in ${Date.now() - startedAt} ms.`)
 }

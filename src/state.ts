@@ -5,7 +5,6 @@ import type { SnapshotMethod } from './snapshot.js'
 export interface MainState {
   snapshotFile: string
   method: SnapshotMethod
-  startedAt: number
 }
 
 const KEY = 'nix_buildtime_cache'
@@ -20,7 +19,7 @@ export function loadMainState(): MainState | undefined {
   try {
     const s = JSON.parse(raw) as Partial<MainState>
     if (typeof s.snapshotFile === 'string' && (s.method === 'db' || s.method === 'dir')) {
-      return { snapshotFile: s.snapshotFile, method: s.method, startedAt: Number(s.startedAt) || Date.now() }
+      return { snapshotFile: s.snapshotFile, method: s.method }
     }
   } catch {
     // Fall through: a state we cannot read is treated like no state.

@@ -268,7 +268,7 @@ function loadMainState() {
   try {
     const s = JSON.parse(raw);
     if (typeof s.snapshotFile === "string" && (s.method === "db" || s.method === "dir")) {
-      return { snapshotFile: s.snapshotFile, method: s.method, startedAt: Number(s.startedAt) || Date.now() };
+      return { snapshotFile: s.snapshotFile, method: s.method };
     }
   } catch {
   }
