@@ -64,9 +64,10 @@ describe('test store and graph', () => {
   it('has an isolated, minimal environment', () => {
     expect(Object.keys(store.env).sort()).toEqual(['HOME', 'NIX_CONFIG', 'PATH'])
     expect(store.env.HOME?.startsWith(store.root)).toBe(true)
-    expect(store.nixConfig.split('\n').slice(0, 4)).toEqual([
+    expect(store.nixConfig.split('\n').slice(0, 5)).toEqual([
       `store = ${store.storeRoot}`,
       'sandbox-paths = /bin/sh=/bin/busybox /bin/busybox',
+      'build-users-group =',
       'substituters =',
       'experimental-features = nix-command flakes'
     ])

@@ -90,6 +90,8 @@ export function testNixConfig(storeRoot: string, extraConfig?: ConfigLines): str
   return [
     `store = ${storeRoot}`,
     'sandbox-paths = /bin/sh=/bin/busybox /bin/busybox',
+    // Root's default is nixbld, a group only Debian's nix-setup-systemd creates.
+    'build-users-group =',
     'substituters =',
     'experimental-features = nix-command flakes',
     ...configLines(extraConfig)
