@@ -1,23 +1,26 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   InputError,
+  actionInput,
+  githubHost,
   readInputs,
   reportFailure,
   saveMainState,
   saveSnapshot,
   takeSnapshot
-} from "./chunks/chunk-BRT6MHLL.js";
+} from "./chunks/chunk-FURVWAQY.js";
 import {
   configurePull
-} from "./chunks/chunk-XQ7SP3Z6.js";
+} from "./chunks/chunk-ZONINAYB.js";
 import {
   locateStore
-} from "./chunks/chunk-RFJ3W7PA.js";
+} from "./chunks/chunk-FFCSESDO.js";
 import {
   FileBackend,
-  info,
-  setFailed
-} from "./chunks/chunk-S26WMPPD.js";
+  host,
+  log,
+  setHost
+} from "./chunks/chunk-7IJB57PC.js";
 import "./chunks/chunk-7SMIPMXJ.js";
 import "./chunks/chunk-ONBS6DE5.js";
 
@@ -35,14 +38,15 @@ async function snapshotStore(store) {
   await saveSnapshot(snapshotFile, snapshot);
   saveMainState({ snapshotFile, method: snapshot.method });
   const source = snapshot.method === "db" ? "Nix database" : "store directory";
-  info(`Recorded ${snapshot.names.length} store paths (${source}) in ${Date.now() - startedAt} ms.`);
+  log.info(`Recorded ${snapshot.names.length} store paths (${source}) in ${Date.now() - startedAt} ms.`);
 }
 async function main() {
+  setHost(githubHost);
   let inputs;
   try {
-    inputs = readInputs();
+    inputs = readInputs(actionInput);
   } catch (e) {
-    setFailed(e instanceof InputError ? e.message : String(e));
+    host().fail(e instanceof InputError ? e.message : String(e));
     return;
   }
   try {
@@ -51,7 +55,7 @@ async function main() {
     if (inputs.cache.kind === "file") await new FileBackend(inputs.cache.dir).prepare(store.storeDir);
     await configurePull(inputs, store);
     if (inputs.cache.kind === "github-actions") {
-      const { restoreGithubActionsCache } = await import("./chunks/restore-AFQRF57G.js");
+      const { restoreGithubActionsCache } = await import("./chunks/restore-PXYJGIRO.js");
       await restoreGithubActionsCache(inputs, store);
     }
   } catch (e) {

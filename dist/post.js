@@ -1,34 +1,35 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
+  actionInput,
   diffSnapshots,
+  githubHost,
   loadMainState,
   loadSnapshot,
   readInputs,
   reportFailure,
   takeSnapshot,
   validPaths
-} from "./chunks/chunk-BRT6MHLL.js";
+} from "./chunks/chunk-FURVWAQY.js";
 import {
   locateStore
-} from "./chunks/chunk-RFJ3W7PA.js";
+} from "./chunks/chunk-FFCSESDO.js";
 import {
   selectAndPush
-} from "./chunks/chunk-PRCDZNJI.js";
+} from "./chunks/chunk-5SBZEFGA.js";
 import {
   renderSummary
-} from "./chunks/chunk-MDX6QBAR.js";
+} from "./chunks/chunk-BRGVWDX5.js";
 import {
   batches,
   formatNix32Hash,
   fromNix32,
-  info,
+  host,
   lines,
+  log,
   runNix,
-  setOutput,
-  summary,
-  toNix32,
-  warning
-} from "./chunks/chunk-S26WMPPD.js";
+  setHost,
+  toNix32
+} from "./chunks/chunk-7IJB57PC.js";
 import "./chunks/chunk-DYRR5BCB.js";
 import "./chunks/chunk-7SMIPMXJ.js";
 import "./chunks/chunk-ONBS6DE5.js";
@@ -185,7 +186,7 @@ function entryToPathInfo(path, e, storeDir) {
   if (deriver !== void 0 && deriver !== null && typeof deriver !== "string") {
     throw new PathInfoParseError(`deriver of ${path}: expected a store path`);
   }
-  const info2 = {
+  const info = {
     path,
     narHash: narHashOf(e["narHash"], path),
     narSize,
@@ -193,10 +194,10 @@ function entryToPathInfo(path, e, storeDir) {
     signatures: sigs.map((s) => signatureOf(s, path)),
     ultimate: e["ultimate"] === true
   };
-  if (typeof deriver === "string" && deriver !== "") info2.deriver = fullPath(deriver, storeDir);
+  if (typeof deriver === "string" && deriver !== "") info.deriver = fullPath(deriver, storeDir);
   const ca = caOf(e["ca"], path);
-  if (ca !== void 0) info2.ca = ca;
-  return info2;
+  if (ca !== void 0) info.ca = ca;
+  return info;
 }
 function isInvalidMarker(e) {
   return e === null || isObject(e) && e["valid"] === false;
@@ -236,8 +237,8 @@ function parsePathInfoJson(text, storeDir = "/nix/store") {
     return out;
   }
   if (isObject(doc)) {
-    const info2 = doc["info"];
-    if (isObject(info2) && typeof doc["version"] === "number") return parseKeyed(info2, storeDirOf(doc, dir));
+    const info = doc["info"];
+    if (isObject(info) && typeof doc["version"] === "number") return parseKeyed(info, storeDirOf(doc, dir));
     return parseKeyed(doc, dir);
   }
   throw new PathInfoParseError(`expected a list or an object, got ${JSON.stringify(doc)}`);
@@ -268,12 +269,12 @@ async function queryPathInfos(paths, storeDir) {
   const result = /* @__PURE__ */ new Map();
   const drvs = paths.filter(isDerivation);
   const others = paths.filter((p) => !isDerivation(p));
-  for (const info2 of await query(others, [], storeDir)) result.set(info2.path, info2);
+  for (const info of await query(others, [], storeDir)) result.set(info.path, info);
   if (drvs.length > 0) {
     const probe = await query(drvs.slice(0, 1), [], storeDir, true);
     const literal = probe.some((i) => i.path === drvs[0]);
     const infos = await query(drvs, literal ? [] : ["--derivation"], storeDir);
-    for (const info2 of infos) if (isDerivation(info2.path)) result.set(info2.path, info2);
+    for (const info of infos) if (isDerivation(info.path)) result.set(info.path, info);
   }
   return result;
 }
@@ -284,10 +285,10 @@ async function collectJobFacts(state, store, opts) {
   const after = await takeSnapshot(store, before.method);
   let newPaths = diffSnapshots(before.names, after.names).map((n) => `${store.storeDir}/${n}`);
   if (after.method === "dir") newPaths = await validPaths(newPaths);
-  info(`${newPaths.length} new valid store paths since the main step (of ${after.names.length}).`);
+  log.info(`${newPaths.length} new valid store paths since the main step (of ${after.names.length}).`);
   const roots = opts.installables.length > 0 ? await resolveRoots(opts.installables, store.storeDir) : newPaths.filter(isDerivation);
   const closure = roots.length > 0 ? await buildClosure(roots) : /* @__PURE__ */ new Set();
-  info(`Build closure of ${roots.length} root(s): ${closure.size} paths.`);
+  log.info(`Build closure of ${roots.length} root(s): ${closure.size} paths.`);
   const fresh = new Set(newPaths);
   const wanted = newPaths.filter((p) => !isDerivation(p) || opts.includeDerivations && closure.has(p));
   if (opts.pushPreExisting) {
@@ -306,13 +307,13 @@ import { tmpdir } from "node:os";
 function classifyOrigins(infos) {
   const built = /* @__PURE__ */ new Set();
   const substituted = /* @__PURE__ */ new Map();
-  for (const info2 of infos) {
-    if (info2.ultimate) {
-      built.add(info2.deriver ?? info2.path);
-    } else if (info2.signatures.length > 0) {
-      const keys = [...new Set(info2.signatures.map((s) => s.slice(0, s.indexOf(":"))))].sort().join(", ");
+  for (const info of infos) {
+    if (info.ultimate) {
+      built.add(info.deriver ?? info.path);
+    } else if (info.signatures.length > 0) {
+      const keys = [...new Set(info.signatures.map((s) => s.slice(0, s.indexOf(":"))))].sort().join(", ");
       const list = substituted.get(keys) ?? [];
-      list.push(info2.path);
+      list.push(info.path);
       substituted.set(keys, list);
     }
   }
@@ -326,11 +327,11 @@ async function report(cache, facts, result, startedAt) {
   await writeFile(pathsFile, pushed.map((p) => `${p.path}
 `).join(""));
   const skippedCount = Object.entries(result.selection.skipped).filter(([reason]) => reason !== "pre-existing").reduce((a, [, paths]) => a + paths.length, 0);
-  setOutput("pushed-count", pushed.length);
-  setOutput("pushed-bytes", pushed.reduce((a, p) => a + p.fileSize, 0));
-  setOutput("nar-bytes", pushed.reduce((a, p) => a + p.narSize, 0));
-  setOutput("skipped-count", skippedCount);
-  setOutput("paths-file", pathsFile);
+  host().setOutput("pushed-count", pushed.length);
+  host().setOutput("pushed-bytes", pushed.reduce((a, p) => a + p.fileSize, 0));
+  host().setOutput("nar-bytes", pushed.reduce((a, p) => a + p.narSize, 0));
+  host().setOutput("skipped-count", skippedCount);
+  host().setOutput("paths-file", pathsFile);
   const origins = classifyOrigins(facts.infos.values());
   const markdown = renderSummary({
     cache,
@@ -343,38 +344,38 @@ async function report(cache, facts, result, startedAt) {
     substituted: origins.substituted,
     seconds: (Date.now() - startedAt) / 1e3
   });
-  if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(markdown).write();
-  else info(markdown);
+  await host().writeSummary(markdown);
   const verb = result.mode === "push" ? "Pushed" : "Selected";
   const count = result.mode === "push" ? pushed.length : result.selection.push.length;
-  info(`${verb} ${count} paths to ${cache}; ${skippedCount} new paths not pushed.`);
+  log.info(`${verb} ${count} paths to ${cache}; ${skippedCount} new paths not pushed.`);
 }
 
 // src/post.ts
 async function post() {
+  setHost(githubHost);
   const startedAt = Date.now();
   let inputs;
   try {
-    inputs = readInputs();
+    inputs = readInputs(actionInput);
   } catch {
     return;
   }
   const state = loadMainState();
   if (!state) {
-    warning("nix-buildtime-cache: the main step recorded no store snapshot (did it fail?), so nothing is pushed.");
+    log.warning("nix-buildtime-cache: the main step recorded no store snapshot (did it fail?), so nothing is pushed.");
     return;
   }
   try {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
-    const result = inputs.cache.kind === "github-actions" ? await (await import("./chunks/save-HIV4YLSS.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    const result = inputs.cache.kind === "github-actions" ? await (await import("./chunks/save-PJBK2QCL.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     await report(displayUrl(inputs.cache.url), facts, result, startedAt);
     const problems = result.outcome.failed.length;
     if (problems > 0) {
       const first = result.outcome.failed[0];
       reportFailure(new Error(`${problems} path(s) could not be pushed; first: ${first.path}: ${first.reason}`), inputs.strict);
     }
-    for (const p of result.outcome.vanished) warning(`${p} disappeared before it could be pushed (garbage-collected?).`);
+    for (const p of result.outcome.vanished) log.warning(`${p} disappeared before it could be pushed (garbage-collected?).`);
   } catch (e) {
     reportFailure(e, inputs.strict);
   } finally {

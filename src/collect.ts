@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { log } from './host.js'
 import { buildClosure, isDerivation, resolveRoots } from './nix/closure.js'
 import type { PathInfo } from './nix/path-info-types.js'
 import { queryPathInfos } from './nix/query-path-info.js'
@@ -25,14 +25,14 @@ export async function collectJobFacts(
   let newPaths = diffSnapshots(before.names, after.names).map((n) => `${store.storeDir}/${n}`)
   // A directory listing can include invalid leftovers (failed builds, interrupted copies).
   if (after.method === 'dir') newPaths = await validPaths(newPaths)
-  core.info(`${newPaths.length} new valid store paths since the main step (of ${after.names.length}).`)
+  log.info(`${newPaths.length} new valid store paths since the main step (of ${after.names.length}).`)
 
   const roots =
     opts.installables.length > 0
       ? await resolveRoots(opts.installables, store.storeDir)
       : newPaths.filter(isDerivation)
   const closure = roots.length > 0 ? await buildClosure(roots) : new Set<string>()
-  core.info(`Build closure of ${roots.length} root(s): ${closure.size} paths.`)
+  log.info(`Build closure of ${roots.length} root(s): ${closure.size} paths.`)
 
   const fresh = new Set(newPaths)
   const wanted = newPaths.filter((p) => !isDerivation(p) || (opts.includeDerivations && closure.has(p)))

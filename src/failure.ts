@@ -1,8 +1,8 @@
-import * as core from '@actions/core'
+import { host, log } from './host.js'
 
 /** Cache trouble is a warning unless the user opted into strict mode. */
 export function reportFailure(e: unknown, strict: boolean): void {
   const message = `nix-buildtime-cache: ${e instanceof Error ? e.message : String(e)}`
-  if (strict) core.setFailed(message)
-  else core.warning(message)
+  if (strict) host().fail(message)
+  else log.warning(message)
 }

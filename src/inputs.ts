@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { host } from './host.js'
 import { parseSecretKey, type SigningKey } from './signing.js'
 import { parseS3Uri, S3_URI_SYNTAX, S3UriError, type S3Location } from './backends/s3-uri.js'
 
@@ -200,16 +200,15 @@ export function parseInputs(raw: RawInputs): Inputs {
 }
 
 /** Reads the step's inputs, registering secrets before anything can print them. */
-export function readInputs(): Inputs {
-  const raw: RawInputs = (name) => core.getInput(name)
+export function readInputs(raw: RawInputs): Inputs {
   for (const secret of ['secret-key', 'auth-header']) {
     const v = raw(secret)
-    if (v) core.setSecret(v)
+    if (v) host().setSecret(v)
   }
   const secretText = raw('secret-key')
   // The base64 half alone must be masked too, in case anything echoes it without the name.
-  if (secretText.includes(':')) core.setSecret(secretText.slice(secretText.indexOf(':') + 1))
+  if (secretText.includes(':')) host().setSecret(secretText.slice(secretText.indexOf(':') + 1))
   const header = raw('auth-header')
-  if (header.includes(':')) core.setSecret(header.slice(header.indexOf(':') + 1).trim())
+  if (header.includes(':')) host().setSecret(header.slice(header.indexOf(':') + 1).trim())
   return parseInputs(raw)
 }

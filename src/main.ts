@@ -1,4 +1,5 @@
-import * as core from '@actions/core'
+import { host, log, setHost } from './host.js'
+import { actionInput, githubHost } from './action/github-host.js'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
@@ -21,15 +22,16 @@ async function snapshotStore(store: StoreLocation): Promise<void> {
   await saveSnapshot(snapshotFile, snapshot)
   saveMainState({ snapshotFile, method: snapshot.method })
   const source = snapshot.method === 'db' ? 'Nix database' : 'store directory'
-  core.info(`Recorded ${snapshot.names.length} store paths (${source}) in ${Date.now() - startedAt} ms.`)
+  log.info(`Recorded ${snapshot.names.length} store paths (${source}) in ${Date.now() - startedAt} ms.`)
 }
 
 async function main(): Promise<void> {
+  setHost(githubHost)
   let inputs: Inputs
   try {
-    inputs = readInputs()
+    inputs = readInputs(actionInput)
   } catch (e) {
-    core.setFailed(e instanceof InputError ? e.message : String(e))
+    host().fail(e instanceof InputError ? e.message : String(e))
     return
   }
   try {

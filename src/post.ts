@@ -1,4 +1,5 @@
-import * as core from '@actions/core'
+import { log, setHost } from './host.js'
+import { actionInput, githubHost } from './action/github-host.js'
 import { rm } from 'node:fs/promises'
 import { collectJobFacts } from './collect.js'
 import { reportFailure } from './failure.js'
@@ -9,17 +10,18 @@ import { report } from './report.js'
 import { loadMainState } from './state.js'
 
 async function post(): Promise<void> {
+  setHost(githubHost)
   const startedAt = Date.now()
   let inputs
   try {
-    inputs = readInputs()
+    inputs = readInputs(actionInput)
   } catch {
     // The main step has already failed with the input's error; saying it twice helps nobody.
     return
   }
   const state = loadMainState()
   if (!state) {
-    core.warning('nix-buildtime-cache: the main step recorded no store snapshot (did it fail?), so nothing is pushed.')
+    log.warning('nix-buildtime-cache: the main step recorded no store snapshot (did it fail?), so nothing is pushed.')
     return
   }
   try {
@@ -35,7 +37,7 @@ async function post(): Promise<void> {
       const first = result.outcome.failed[0]
       reportFailure(new Error(`${problems} path(s) could not be pushed; first: ${first.path}: ${first.reason}`), inputs.strict)
     }
-    for (const p of result.outcome.vanished) core.warning(`${p} disappeared before it could be pushed (garbage-collected?).`)
+    for (const p of result.outcome.vanished) log.warning(`${p} disappeared before it could be pushed (garbage-collected?).`)
   } catch (e) {
     reportFailure(e, inputs.strict)
   } finally {

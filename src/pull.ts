@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { host, log } from './host.js'
 import type { CacheTarget, Inputs } from './inputs.js'
 import { bucketHttpUrl, type S3Location } from './backends/s3-uri.js'
 import { probeStoreSupport, UNKNOWN_STORE_TYPE, type StoreSupport } from './nix/store-support.js'
@@ -57,7 +57,7 @@ export async function nixCanReadS3(
   probe: (uri: string) => Promise<StoreSupport> = probeStoreSupport
 ): Promise<boolean> {
   if ((await probe(cache.url)) !== 'unsupported') return true
-  core.warning(noS3SupportMessage(cache.s3))
+  log.warning(noS3SupportMessage(cache.s3))
   return false
 }
 
@@ -78,21 +78,21 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, localU
   if (inputs.cache.kind === 's3' && !(await nixCanReadS3(inputs.cache))) return
   const keys = trustedKeys(inputs)
   const trust = await detectTrust(store)
-  core.info(`Nix trust: ${trust.level} (${trust.reason}).`)
+  log.info(`Nix trust: ${trust.level} (${trust.reason}).`)
   if (trust.level === 'untrusted') {
     const allowed = trust.trustedSubstituters.some((t) => sameUrl(t, url))
     if (allowed) {
       const missing = keys.filter((k) => !trust.trustedPublicKeys.includes(k))
       if (missing.length > 0) {
-        core.warning(
+        log.warning(
           `${url} is in trusted-substituters, but the daemon does not trust ${missing.map((k) => k.split(':')[0]).join(', ')}: ` +
             'add the key to trusted-public-keys in nix.conf, or signed paths from the cache will be refused.'
         )
       }
     } else if (await hasPasswordlessSudo()) {
-      core.info(`Untrusted user with passwordless sudo: ${await trustSystemWide(url, keys, await isDeterminateNix())}.`)
+      log.info(`Untrusted user with passwordless sudo: ${await trustSystemWide(url, keys, await isDeterminateNix())}.`)
     } else {
-      core.warning(
+      log.warning(
         `Pulls from ${url} are disabled: ${trust.reason}, and the Nix daemon ignores substituters an untrusted user adds. ` +
           'Add the cache to trusted-substituters (and its key to trusted-public-keys) in nix.conf, or the user to trusted-users. Pushing still works.'
       )
@@ -100,9 +100,9 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, localU
     }
   }
   const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys))
-  core.exportVariable('NIX_CONFIG', value)
-  core.info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(':')[0]).join(', ')})` : ''}.`)
+  host().exportVariable('NIX_CONFIG', value)
+  log.info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(':')[0]).join(', ')})` : ''}.`)
   if (keys.length === 0 && !localUrl) {
-    core.warning('No public-keys or secret-key given: Nix will refuse unsigned paths from the cache unless require-sigs is off.')
+    log.warning('No public-keys or secret-key given: Nix will refuse unsigned paths from the cache unless require-sigs is off.')
   }
 }

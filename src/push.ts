@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { log } from './host.js'
 import type { BinaryCacheBackend } from './backends/backend.js'
 import { binaryCacheBackend } from './backends/index.js'
 import { hashPart } from './nix/store-path.js'
@@ -59,7 +59,7 @@ export async function selectAndPush(inputs: Inputs, store: StoreLocation, facts:
   const signer = inputs.secretKey
   if (!inputs.dryRun && !signer) {
     const note = 'No secret-key: this job only pulls from the cache (as on pull requests from forks). Nothing was uploaded.'
-    core.notice(note)
+    log.notice(note)
     return { selection, outcome, mode: 'pull-only', note }
   }
   // Checked first so that an unreachable cache costs one round of retries, not one per path.

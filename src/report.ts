@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { host, log } from './host.js'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
@@ -16,11 +16,11 @@ export async function report(cache: string, facts: JobFacts, result: PushResult,
   const skippedCount = Object.entries(result.selection.skipped)
     .filter(([reason]) => reason !== 'pre-existing')
     .reduce((a, [, paths]) => a + paths.length, 0)
-  core.setOutput('pushed-count', pushed.length)
-  core.setOutput('pushed-bytes', pushed.reduce((a, p) => a + p.fileSize, 0))
-  core.setOutput('nar-bytes', pushed.reduce((a, p) => a + p.narSize, 0))
-  core.setOutput('skipped-count', skippedCount)
-  core.setOutput('paths-file', pathsFile)
+  host().setOutput('pushed-count', pushed.length)
+  host().setOutput('pushed-bytes', pushed.reduce((a, p) => a + p.fileSize, 0))
+  host().setOutput('nar-bytes', pushed.reduce((a, p) => a + p.narSize, 0))
+  host().setOutput('skipped-count', skippedCount)
+  host().setOutput('paths-file', pathsFile)
 
   const origins = classifyOrigins(facts.infos.values())
   const markdown = renderSummary({
@@ -34,9 +34,8 @@ export async function report(cache: string, facts: JobFacts, result: PushResult,
     substituted: origins.substituted,
     seconds: (Date.now() - startedAt) / 1000
   })
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write()
-  else core.info(markdown)
+  await host().writeSummary(markdown)
   const verb = result.mode === 'push' ? 'Pushed' : 'Selected'
   const count = result.mode === 'push' ? pushed.length : result.selection.push.length
-  core.info(`${verb} ${count} paths to ${cache}; ${skippedCount} new paths not pushed.`)
+  log.info(`${verb} ${count} paths to ${cache}; ${skippedCount} new paths not pushed.`)
 }

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { host } from './host.js'
 import type { SnapshotMethod } from './snapshot.js'
 
 /** What the main step hands to the post step through GITHUB_STATE. */
@@ -10,11 +10,11 @@ export interface MainState {
 const KEY = 'nix_buildtime_cache'
 
 export function saveMainState(state: MainState): void {
-  core.saveState(KEY, JSON.stringify(state))
+  host().saveState(KEY, JSON.stringify(state))
 }
 
 export function loadMainState(): MainState | undefined {
-  const raw = core.getState(KEY)
+  const raw = host().getState(KEY)
   if (!raw) return undefined
   try {
     const s = JSON.parse(raw) as Partial<MainState>

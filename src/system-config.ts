@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { existsSync } from 'node:fs'
-import { getExecOutput } from '@actions/exec'
+import { execCapture } from './exec.js'
 
 /**
  * Editing the machine's Nix configuration, for an untrusted user with passwordless sudo. The
@@ -64,11 +64,7 @@ export function restartCommand(platform: NodeJS.Platform, isDeterminate: boolean
 }
 
 async function sudo(args: readonly string[], input?: string): Promise<boolean> {
-  const r = await getExecOutput('sudo', ['-n', ...args], {
-    silent: true,
-    ignoreReturnCode: true,
-    input: input === undefined ? undefined : Buffer.from(input)
-  })
+  const r = await execCapture('sudo', ['-n', ...args], { input })
   return r.exitCode === 0
 }
 

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os'
-import { getExecOutput } from '@actions/exec'
+import { execCapture } from './exec.js'
 import { runNix } from './nix/cli.js'
 import { nixConfig, type StoreLocation } from './nix/store-location.js'
 
@@ -65,7 +65,7 @@ async function daemonTrust(): Promise<boolean | undefined> {
 }
 
 async function groupsOf(): Promise<string[]> {
-  const r = await getExecOutput('id', ['-Gn'], { silent: true, ignoreReturnCode: true })
+  const r = await execCapture('id', ['-Gn'])
   return r.exitCode === 0 ? words(r.stdout) : []
 }
 

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { log } from '../host.js'
 import type { Inputs } from '../inputs.js'
 import type { BinaryCacheBackend } from './backend.js'
 import { FileBackend } from './file.js'
@@ -14,7 +14,7 @@ export async function binaryCacheBackend(inputs: Inputs): Promise<BinaryCacheBac
   if (cache.kind === 's3') {
     // The AWS SDK is loaded only for S3 caches; it would double every other post step's start-up.
     const { S3Backend } = await import('./s3.js')
-    return new S3Backend({ location: cache.s3, warn: (m) => core.warning(m) })
+    return new S3Backend({ location: cache.s3, warn: (m) => log.warning(m) })
   }
   return undefined
 }

@@ -1,7 +1,7 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
-import * as core from '@actions/core'
+import { log } from '../host.js'
 import { batches, runNix } from '../nix/cli.js'
 import type { UploadOutcome } from '../upload/pipeline.js'
 
@@ -51,7 +51,7 @@ async function signLocally(paths: readonly string[], keyText: string): Promise<v
         r = await runNix('nix', [...command, '--recursive', '--key-file', keyFile, ...batch], { allowFailure: true })
       }
       if (r.exitCode !== 0) {
-        core.warning(`Could not sign paths locally (${r.stderr.trim().split('\n').pop()}); they are copied unsigned.`)
+        log.warning(`Could not sign paths locally (${r.stderr.trim().split('\n').pop()}); they are copied unsigned.`)
         return
       }
     }

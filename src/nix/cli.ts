@@ -1,4 +1,4 @@
-import { getExecOutput } from '@actions/exec'
+import { execCapture } from '../exec.js'
 
 export interface RunResult {
   stdout: string
@@ -35,12 +35,7 @@ export async function runNix(
   args: readonly string[],
   opts: { input?: string; allowFailure?: boolean } = {}
 ): Promise<RunResult> {
-  const result = await getExecOutput(command, [...args], {
-    silent: true,
-    ignoreReturnCode: true,
-    env: nixEnv(),
-    input: opts.input === undefined ? undefined : Buffer.from(opts.input)
-  })
+  const result = await execCapture(command, args, { env: nixEnv(), input: opts.input })
   if (result.exitCode !== 0 && !opts.allowFailure) {
     throw new NixCommandError(`${command} ${args.slice(0, 3).join(' ')}`, result)
   }

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { log } from '../../host.js'
 import { isFeatureAvailable, restoreCache, saveCache } from '@actions/cache'
 import { RetryableHttpError, withRetry, type RetryOptions } from '../../retry.js'
 import { captureOutput } from './capture.js'
@@ -112,7 +112,7 @@ export function actionsCacheClient(opts: ClientOptions = {}): CacheClient {
           onRetry: (e, attempt, delayMs) => {
             const why = e instanceof RetryableHttpError && e.status === 429 ? 'rate-limited by the cache service' : 'the cache service failed'
             const source = e instanceof RetryableHttpError && e.retryAfterMs !== undefined ? ' as Retry-After asks' : ''
-            core.info(`${what}: ${why}; retrying in ${(delayMs / 1000).toFixed(1)} s${source} (attempt ${attempt + 1}).`)
+            log.info(`${what}: ${why}; retrying in ${(delayMs / 1000).toFixed(1)} s${source} (attempt ${attempt + 1}).`)
           }
         }
       )
@@ -166,6 +166,6 @@ function relay(lines: readonly string[]): void {
   for (const line of lines) {
     if (line.startsWith('::add-mask::') || line.startsWith('::debug::')) continue // already written through
     const text = line.replace(/^::(warning|error|notice)[^:]*::/, '$1: ').replace(/%0D/g, '').replace(/%0A/g, ' ').replace(/%25/g, '%')
-    core.debug(`@actions/cache: ${text}`)
+    log.debug(`@actions/cache: ${text}`)
   }
 }

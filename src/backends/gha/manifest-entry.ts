@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { log } from '../../host.js'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { CacheEntryError, type CacheClient, type Saved } from './client.js'
 import type { GhaLayout, KeyScheme } from './layout.js'
@@ -51,7 +51,7 @@ export async function fetchManifest(
   layout: GhaLayout,
   keys: KeyScheme,
   storeDir: string,
-  report: Report = core.warning
+  report: Report = log.warning
 ): Promise<FetchedManifest> {
   const own = await fetchOne(client, layout, keys.manifestPrefix, storeDir, report)
   if (!keys.baseManifestPrefix) return own

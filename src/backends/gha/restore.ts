@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { log } from '../../host.js'
 import { mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import type { Inputs } from '../../inputs.js'
@@ -35,16 +35,16 @@ async function restoreLayer(client: CacheClient, layout: GhaLayout, layer: Layer
     hit = await client.restore(dir, layer.key)
   } catch (e) {
     if (!(e instanceof CacheEntryError)) throw e
-    core.warning(`Cache layer ${layer.key} could not be restored (${e.message}); its ${layer.pathCount} paths are substituted or built as if it did not exist.`)
+    log.warning(`Cache layer ${layer.key} could not be restored (${e.message}); its ${layer.pathCount} paths are substituted or built as if it did not exist.`)
     return undefined
   }
   if (!hit) {
-    core.warning(`Cache layer ${layer.key} is gone (evicted?); its ${layer.pathCount} paths are substituted or built as if it did not exist.`)
+    log.warning(`Cache layer ${layer.key} is gone (evicted?); its ${layer.pathCount} paths are substituted or built as if it did not exist.`)
     return undefined
   }
   const absorbed = await absorbLayer(dir, layout.binaryCache, storeDir)
   if (absorbed.corrupt.length > 0) {
-    core.warning(
+    log.warning(
       `Cache layer ${layer.key}: ${absorbed.corrupt.length} damaged path(s) ignored (first: ${absorbed.corrupt[0]}); they are substituted or built instead.`
     )
   }
@@ -86,12 +86,12 @@ export async function restoreGithubActionsCache(inputs: Inputs, store: StoreLoca
     const reason = unavailableReason()
     if (reason) {
       state.refused = reason
-      core.warning(`The GitHub Actions cache is not available: ${reason}. This job neither restores nor saves anything.`)
+      log.warning(`The GitHub Actions cache is not available: ${reason}. This job neither restores nor saves anything.`)
       return
     }
     const mode = cacheMode()
     if (!mode.readable) {
-      core.info(`ACTIONS_CACHE_MODE=${mode.mode} does not permit reads: nothing is restored.`)
+      log.info(`ACTIONS_CACHE_MODE=${mode.mode} does not permit reads: nothing is restored.`)
       return
     }
     const client = actionsCacheClient()
@@ -99,7 +99,7 @@ export async function restoreGithubActionsCache(inputs: Inputs, store: StoreLoca
     await prepareBinaryCache(layout.binaryCache, store.storeDir)
     const { manifest, key } = await fetchManifest(client, layout, keys, store.storeDir)
     if (!manifest) {
-      if (!key) core.info(`No cache manifest under ${keys.manifestPrefix}* yet: starting with an empty cache.`)
+      if (!key) log.info(`No cache manifest under ${keys.manifestPrefix}* yet: starting with an empty cache.`)
       return
     }
     state.manifest = manifest
@@ -119,7 +119,7 @@ export async function restoreGithubActionsCache(inputs: Inputs, store: StoreLoca
       narBytes += r.narBytes
     })
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(2)
-    core.info(
+    log.info(
       `Restored ${state.held.length} of ${manifest.layers.length} cache layer(s) from ${key}: ${state.paths.length} paths, ` +
         `${formatBytes(archiveBytes)} downloaded (${archiveBytes} B), ${formatBytes(narBytes)} of NARs, in ${seconds} s.`
     )
@@ -127,7 +127,7 @@ export async function restoreGithubActionsCache(inputs: Inputs, store: StoreLoca
   } catch (e) {
     if (!(e instanceof CacheServiceRefused)) throw e
     state.refused = e.message
-    core.warning(`The GitHub Actions cache refused this job (${e.message}): nothing more is restored, and nothing is saved.`)
+    log.warning(`The GitHub Actions cache refused this job (${e.message}): nothing more is restored, and nothing is saved.`)
   } finally {
     await saveRestoredState(layout.restoredFile, state)
   }

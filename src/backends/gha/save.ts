@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { log } from '../../host.js'
 import { tmpdir } from 'node:os'
 import type { JobFacts } from '../../collect.js'
 import type { Inputs } from '../../inputs.js'
@@ -58,19 +58,19 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
   const mode = cacheMode()
   if (!mode.writable) {
     const note = `ACTIONS_CACHE_MODE=${mode.mode} does not permit writes; nothing was saved.`
-    core.info(note)
+    log.info(note)
     return result('pull-only', note)
   }
   const reason = unavailableReason()
   if (reason) {
-    core.warning(`The GitHub Actions cache is not available: ${reason}. Nothing was saved.`)
+    log.warning(`The GitHub Actions cache is not available: ${reason}. Nothing was saved.`)
     return result('pull-only', `The GitHub Actions cache is not available (${reason}); nothing was saved.`)
   }
 
   const fresh = selection.push.map((p) => facts.infos.get(p)).filter((i): i is PathInfo => i !== undefined)
   const compact = isMaintenanceRun()
   if (fresh.length === 0 && !compact) {
-    core.info('Nothing new to save: no cache entries created.')
+    log.info('Nothing new to save: no cache entries created.')
     return result('push')
   }
 
@@ -84,7 +84,7 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
     // A damaged one was already reported by the main step, so it is only logged here.
     let manifest = restored.manifest ?? emptyManifest(store.storeDir, now)
     if (mode.readable) {
-      const latest = await fetchManifest(client, layout, keys, store.storeDir, (m) => core.info(m))
+      const latest = await fetchManifest(client, layout, keys, store.storeDir, (m) => log.info(m))
       manifest = mergeManifests(manifest, latest.manifest)
     }
     const plan = planSave({
@@ -98,11 +98,11 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
       policy: { maxBytes: inputs.maxSize, maxLayers: MAX_LAYERS, retentionMs: RETENTION_MS, compact }
     })
     if (plan.kind === 'nothing') {
-      core.info(`Cache unchanged (${plan.why}): no cache entries created.`)
+      log.info(`Cache unchanged (${plan.why}): no cache entries created.`)
       return result('push')
     }
     if (plan.overBudget) {
-      core.warning(
+      log.warning(
         `This job's build closure alone (${formatBytes(plan.totalBytes)} in the cache) is larger than max-size (${formatBytes(inputs.maxSize)}); ` +
           'it is kept whole. Raise max-size, or exclude large paths.'
       )
@@ -137,7 +137,7 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
     await storeManifest(client, layout, manifestKey, next)
     const total = next.layers.reduce((a, l) => a + l.narBytes, 0)
     const note = describePlan(plan, written, total)
-    core.info(
+    log.info(
       `${note} Layer ${layerKey}${saved.created ? '' : ' (already in the cache)'}: ${formatBytes(saved.archiveBytes ?? 0)} uploaded ` +
         `(${saved.archiveBytes ?? 0} B); manifest ${manifestKey}; in ${((Date.now() - startedAt) / 1000).toFixed(2)} s.`
     )
@@ -151,7 +151,7 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
       const consequence = layerSaved
         ? 'the new layer was saved, but no manifest lists it, so the next job builds these paths again'
         : 'nothing was saved, and the next job builds these paths again'
-      core.warning(`${what} (${e.message}); ${consequence}.`)
+      log.warning(`${what} (${e.message}); ${consequence}.`)
       const o: UploadOutcome = { pushed: [], failed: written?.outcome.failed ?? [], vanished: written?.outcome.vanished ?? [] }
       return result('push', `${what}: ${e.message}`, o)
     }

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { host } from '../../host.js'
 import { readFile, writeFile } from 'node:fs/promises'
 import type { Manifest, PathFact } from './manifest.js'
 
@@ -22,11 +22,11 @@ const KEY = 'nix_buildtime_cache_gha'
 /** The state itself can be large (every path), so it goes into a file and only its name into GITHUB_STATE. */
 export async function saveRestoredState(file: string, state: RestoredState): Promise<void> {
   await writeFile(file, JSON.stringify(state))
-  core.saveState(KEY, file)
+  host().saveState(KEY, file)
 }
 
 export async function loadRestoredState(): Promise<RestoredState | undefined> {
-  const file = core.getState(KEY)
+  const file = host().getState(KEY)
   if (!file) return undefined
   try {
     const s = JSON.parse(await readFile(file, 'utf8')) as RestoredState

@@ -5,7 +5,7 @@ import {
   parseNarInfo,
   uploadPaths,
   withRetry
-} from "./chunk-MDX6QBAR.js";
+} from "./chunk-BRGVWDX5.js";
 import {
   BearerCredentialHandler,
   FileBackend,
@@ -15,17 +15,17 @@ import {
   debug,
   error,
   exec,
-  getState,
+  host,
   info,
   isDebug,
+  log,
   mkdirP,
   parseHash,
   rmRF,
-  saveState,
   setSecret,
   warning,
   which
-} from "./chunk-S26WMPPD.js";
+} from "./chunk-7IJB57PC.js";
 import {
   limiter
 } from "./chunk-DYRR5BCB.js";
@@ -2836,7 +2836,7 @@ var require_node = __commonJS({
     var tty = __require("tty");
     var util5 = __require("util");
     exports2.init = init;
-    exports2.log = log2;
+    exports2.log = log3;
     exports2.formatArgs = formatArgs;
     exports2.save = save;
     exports2.load = load;
@@ -2971,7 +2971,7 @@ var require_node = __commonJS({
       }
       return (/* @__PURE__ */ new Date()).toISOString() + " ";
     }
-    function log2(...args) {
+    function log3(...args) {
       return process.stderr.write(util5.formatWithOptions(exports2.inspectOpts, ...args) + "\n");
     }
     function save(namespaces) {
@@ -3397,13 +3397,13 @@ var require_dist2 = __commonJS({
         this.proxy = typeof proxy === "string" ? new url_1.URL(proxy) : proxy;
         this.proxyHeaders = opts?.headers ?? {};
         debug2("Creating new HttpsProxyAgent instance: %o", this.proxy.href);
-        const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
+        const host2 = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
         const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
         this.connectOpts = {
           // Attempt to negotiate http/1.1 for proxy servers that support http/2
           ALPNProtocols: ["http/1.1"],
           ...opts ? omit(opts, "headers") : null,
-          host,
+          host: host2,
           port
         };
       }
@@ -3425,14 +3425,14 @@ var require_dist2 = __commonJS({
           socket = net.connect(this.connectOpts);
         }
         const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
-        const host = net.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
-        let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
+        const host2 = net.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
+        let payload = `CONNECT ${host2}:${opts.port} HTTP/1.1\r
 `;
         if (proxy.username || proxy.password) {
           const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
           headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
         }
-        headers.Host = `${host}:${opts.port}`;
+        headers.Host = `${host2}:${opts.port}`;
         if (!headers["Proxy-Connection"]) {
           headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
         }
@@ -3536,11 +3536,11 @@ var require_dist3 = __commonJS({
         this.proxy = typeof proxy === "string" ? new url_1.URL(proxy) : proxy;
         this.proxyHeaders = opts?.headers ?? {};
         debug2("Creating new HttpProxyAgent instance: %o", this.proxy.href);
-        const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
+        const host2 = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
         const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
         this.connectOpts = {
           ...opts ? omit(opts, "headers") : null,
-          host,
+          host: host2,
           port
         };
       }
@@ -10842,7 +10842,7 @@ var AbortError = class extends Error {
 import { EOL } from "node:os";
 import util2 from "node:util";
 import process2 from "node:process";
-function log(message2, ...args) {
+function log2(message2, ...args) {
   process2.stderr.write(`${util2.format(message2, ...args)}${EOL}`);
 }
 
@@ -10870,7 +10870,7 @@ var debugObj = Object.assign((namespace) => {
   enable,
   enabled,
   disable,
-  log
+  log: log2
 });
 function enable(namespaces) {
   enabledString = namespaces;
@@ -12377,27 +12377,27 @@ function isBypassed(uri, noProxyList, bypassedMap) {
   if (noProxyList.length === 0) {
     return false;
   }
-  const host = new URL(uri).hostname;
-  if (bypassedMap?.has(host)) {
-    return bypassedMap.get(host);
+  const host2 = new URL(uri).hostname;
+  if (bypassedMap?.has(host2)) {
+    return bypassedMap.get(host2);
   }
   let isBypassedFlag = false;
   for (const pattern of noProxyList) {
     if (pattern[0] === ".") {
-      if (host.endsWith(pattern)) {
+      if (host2.endsWith(pattern)) {
         isBypassedFlag = true;
       } else {
-        if (host.length === pattern.length - 1 && host === pattern.slice(1)) {
+        if (host2.length === pattern.length - 1 && host2 === pattern.slice(1)) {
           isBypassedFlag = true;
         }
       }
     } else {
-      if (host === pattern) {
+      if (host2 === pattern) {
         isBypassedFlag = true;
       }
     }
   }
-  bypassedMap?.set(host, isBypassedFlag);
+  bypassedMap?.set(host2, isBypassedFlag);
   return isBypassedFlag;
 }
 function loadNoProxy() {
@@ -23654,9 +23654,9 @@ function setURLParameter(url2, name, value) {
   urlParsed.search = searchPieces.length ? `?${searchPieces.join("&")}` : "";
   return urlParsed.toString();
 }
-function setURLHost(url2, host) {
+function setURLHost(url2, host2) {
   const urlParsed = new URL(url2);
-  urlParsed.hostname = host;
+  urlParsed.hostname = host2;
   return urlParsed.toString();
 }
 function getURLPath(url2) {
@@ -38851,8 +38851,8 @@ function getAccountNameFromUrl(url2) {
   }
 }
 function isIpEndpointStyle(parsedUrl) {
-  const host = parsedUrl.host;
-  return /^.*:.*:.*$|^(localhost|host.docker.internal)(:[0-9]+)?$|^(\d|[1-9]\d|1\d\d|2[0-4]\d|25[0-5])(\.(\d|[1-9]\d|1\d\d|2[0-4]\d|25[0-5])){3}(:[0-9]+)?$/.test(host) || Boolean(parsedUrl.port) && PathStylePorts2.includes(parsedUrl.port);
+  const host2 = parsedUrl.host;
+  return /^.*:.*:.*$|^(localhost|host.docker.internal)(:[0-9]+)?$|^(\d|[1-9]\d|1\d\d|2[0-4]\d|25[0-5])(\.(\d|[1-9]\d|1\d\d|2[0-4]\d|25[0-5])){3}(:[0-9]+)?$/.test(host2) || Boolean(parsedUrl.port) && PathStylePorts2.includes(parsedUrl.port);
 }
 function toBlobTagsString(tags2) {
   if (tags2 === void 0) {
@@ -47934,7 +47934,7 @@ function actionsCacheClient(opts = {}) {
           onRetry: (e, attempt, delayMs) => {
             const why = e instanceof RetryableHttpError && e.status === 429 ? "rate-limited by the cache service" : "the cache service failed";
             const source = e instanceof RetryableHttpError && e.retryAfterMs !== void 0 ? " as Retry-After asks" : "";
-            info(`${what}: ${why}; retrying in ${(delayMs / 1e3).toFixed(1)} s${source} (attempt ${attempt + 1}).`);
+            log.info(`${what}: ${why}; retrying in ${(delayMs / 1e3).toFixed(1)} s${source} (attempt ${attempt + 1}).`);
           }
         }
       );
@@ -47983,7 +47983,7 @@ function relay(lines) {
   for (const line of lines) {
     if (line.startsWith("::add-mask::") || line.startsWith("::debug::")) continue;
     const text = line.replace(/^::(warning|error|notice)[^:]*::/, "$1: ").replace(/%0D/g, "").replace(/%0A/g, " ").replace(/%25/g, "%");
-    debug(`@actions/cache: ${text}`);
+    log.debug(`@actions/cache: ${text}`);
   }
 }
 
@@ -48342,7 +48342,7 @@ async function fetchOne(client, layout, prefix2, storeDir, report) {
     return { key: hit.key };
   }
 }
-async function fetchManifest(client, layout, keys, storeDir, report = warning) {
+async function fetchManifest(client, layout, keys, storeDir, report = log.warning) {
   const own = await fetchOne(client, layout, keys.manifestPrefix, storeDir, report);
   if (!keys.baseManifestPrefix) return own;
   const base = await fetchOne(client, layout, keys.baseManifestPrefix, storeDir, report);
@@ -48360,10 +48360,10 @@ import { readFile as readFile3, writeFile as writeFile3 } from "node:fs/promises
 var KEY = "nix_buildtime_cache_gha";
 async function saveRestoredState(file, state3) {
   await writeFile3(file, JSON.stringify(state3));
-  saveState(KEY, file);
+  host().saveState(KEY, file);
 }
 async function loadRestoredState() {
-  const file = getState(KEY);
+  const file = host().getState(KEY);
   if (!file) return void 0;
   try {
     const s = JSON.parse(await readFile3(file, "utf8"));

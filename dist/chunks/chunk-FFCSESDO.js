@@ -1,7 +1,7 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   runNix
-} from "./chunk-S26WMPPD.js";
+} from "./chunk-7IJB57PC.js";
 
 // src/nix/store-location.ts
 import { join } from "node:path";

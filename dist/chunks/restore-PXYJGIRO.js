@@ -1,8 +1,8 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   configurePull
-} from "./chunk-XQ7SP3Z6.js";
-import "./chunk-RFJ3W7PA.js";
+} from "./chunk-ZONINAYB.js";
+import "./chunk-FFCSESDO.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -16,14 +16,13 @@ import {
   prepareBinaryCache,
   saveRestoredState,
   unavailableReason
-} from "./chunk-XNTMQI5W.js";
+} from "./chunk-6ZZGTJAT.js";
 import {
   formatBytes
-} from "./chunk-MDX6QBAR.js";
+} from "./chunk-BRGVWDX5.js";
 import {
-  info,
-  warning
-} from "./chunk-S26WMPPD.js";
+  log
+} from "./chunk-7IJB57PC.js";
 import {
   limiter
 } from "./chunk-DYRR5BCB.js";
@@ -42,16 +41,16 @@ async function restoreLayer(client, layout, layer, storeDir) {
     hit = await client.restore(dir, layer.key);
   } catch (e) {
     if (!(e instanceof CacheEntryError)) throw e;
-    warning(`Cache layer ${layer.key} could not be restored (${e.message}); its ${layer.pathCount} paths are substituted or built as if it did not exist.`);
+    log.warning(`Cache layer ${layer.key} could not be restored (${e.message}); its ${layer.pathCount} paths are substituted or built as if it did not exist.`);
     return void 0;
   }
   if (!hit) {
-    warning(`Cache layer ${layer.key} is gone (evicted?); its ${layer.pathCount} paths are substituted or built as if it did not exist.`);
+    log.warning(`Cache layer ${layer.key} is gone (evicted?); its ${layer.pathCount} paths are substituted or built as if it did not exist.`);
     return void 0;
   }
   const absorbed = await absorbLayer(dir, layout.binaryCache, storeDir);
   if (absorbed.corrupt.length > 0) {
-    warning(
+    log.warning(
       `Cache layer ${layer.key}: ${absorbed.corrupt.length} damaged path(s) ignored (first: ${absorbed.corrupt[0]}); they are substituted or built instead.`
     );
   }
@@ -85,12 +84,12 @@ async function restoreGithubActionsCache(inputs, store) {
     const reason = unavailableReason();
     if (reason) {
       state.refused = reason;
-      warning(`The GitHub Actions cache is not available: ${reason}. This job neither restores nor saves anything.`);
+      log.warning(`The GitHub Actions cache is not available: ${reason}. This job neither restores nor saves anything.`);
       return;
     }
     const mode = cacheMode();
     if (!mode.readable) {
-      info(`ACTIONS_CACHE_MODE=${mode.mode} does not permit reads: nothing is restored.`);
+      log.info(`ACTIONS_CACHE_MODE=${mode.mode} does not permit reads: nothing is restored.`);
       return;
     }
     const client = actionsCacheClient();
@@ -98,7 +97,7 @@ async function restoreGithubActionsCache(inputs, store) {
     await prepareBinaryCache(layout.binaryCache, store.storeDir);
     const { manifest, key } = await fetchManifest(client, layout, keys, store.storeDir);
     if (!manifest) {
-      if (!key) info(`No cache manifest under ${keys.manifestPrefix}* yet: starting with an empty cache.`);
+      if (!key) log.info(`No cache manifest under ${keys.manifestPrefix}* yet: starting with an empty cache.`);
       return;
     }
     state.manifest = manifest;
@@ -118,14 +117,14 @@ async function restoreGithubActionsCache(inputs, store) {
       narBytes += r.narBytes;
     });
     const seconds = ((Date.now() - startedAt) / 1e3).toFixed(2);
-    info(
+    log.info(
       `Restored ${state.held.length} of ${manifest.layers.length} cache layer(s) from ${key}: ${state.paths.length} paths, ${formatBytes(archiveBytes)} downloaded (${archiveBytes} B), ${formatBytes(narBytes)} of NARs, in ${seconds} s.`
     );
     if (state.paths.length > 0) await configurePull(inputs, store, `file://${layout.binaryCache}?trusted=1`);
   } catch (e) {
     if (!(e instanceof CacheServiceRefused)) throw e;
     state.refused = e.message;
-    warning(`The GitHub Actions cache refused this job (${e.message}): nothing more is restored, and nothing is saved.`);
+    log.warning(`The GitHub Actions cache refused this job (${e.message}): nothing more is restored, and nothing is saved.`);
   } finally {
     await saveRestoredState(layout.restoredFile, state);
   }

@@ -2,7 +2,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   selectFromFacts,
   withoutExisting
-} from "./chunk-PRCDZNJI.js";
+} from "./chunk-5SBZEFGA.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -20,16 +20,15 @@ import {
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-XNTMQI5W.js";
+} from "./chunk-6ZZGTJAT.js";
 import {
   formatBytes,
   hashPart
-} from "./chunk-MDX6QBAR.js";
+} from "./chunk-BRGVWDX5.js";
 import {
   FileBackend,
-  info,
-  warning
-} from "./chunk-S26WMPPD.js";
+  log
+} from "./chunk-7IJB57PC.js";
 import "./chunk-DYRR5BCB.js";
 import "./chunk-7SMIPMXJ.js";
 import "./chunk-ONBS6DE5.js";
@@ -84,18 +83,18 @@ async function saveToGithubActionsCache(inputs, store, facts) {
   const mode = cacheMode();
   if (!mode.writable) {
     const note = `ACTIONS_CACHE_MODE=${mode.mode} does not permit writes; nothing was saved.`;
-    info(note);
+    log.info(note);
     return result("pull-only", note);
   }
   const reason = unavailableReason();
   if (reason) {
-    warning(`The GitHub Actions cache is not available: ${reason}. Nothing was saved.`);
+    log.warning(`The GitHub Actions cache is not available: ${reason}. Nothing was saved.`);
     return result("pull-only", `The GitHub Actions cache is not available (${reason}); nothing was saved.`);
   }
   const fresh = selection.push.map((p) => facts.infos.get(p)).filter((i) => i !== void 0);
   const compact = isMaintenanceRun();
   if (fresh.length === 0 && !compact) {
-    info("Nothing new to save: no cache entries created.");
+    log.info("Nothing new to save: no cache entries created.");
     return result("push");
   }
   const now = Date.now();
@@ -106,7 +105,7 @@ async function saveToGithubActionsCache(inputs, store, facts) {
   try {
     let manifest = restored.manifest ?? emptyManifest(store.storeDir, now);
     if (mode.readable) {
-      const latest = await fetchManifest(client, layout, keys, store.storeDir, (m) => info(m));
+      const latest = await fetchManifest(client, layout, keys, store.storeDir, (m) => log.info(m));
       manifest = mergeManifests(manifest, latest.manifest);
     }
     const plan = planSave({
@@ -120,11 +119,11 @@ async function saveToGithubActionsCache(inputs, store, facts) {
       policy: { maxBytes: inputs.maxSize, maxLayers: MAX_LAYERS, retentionMs: RETENTION_MS, compact }
     });
     if (plan.kind === "nothing") {
-      info(`Cache unchanged (${plan.why}): no cache entries created.`);
+      log.info(`Cache unchanged (${plan.why}): no cache entries created.`);
       return result("push");
     }
     if (plan.overBudget) {
-      warning(
+      log.warning(
         `This job's build closure alone (${formatBytes(plan.totalBytes)} in the cache) is larger than max-size (${formatBytes(inputs.maxSize)}); it is kept whole. Raise max-size, or exclude large paths.`
       );
     }
@@ -158,7 +157,7 @@ async function saveToGithubActionsCache(inputs, store, facts) {
     await storeManifest(client, layout, manifestKey, next);
     const total = next.layers.reduce((a, l) => a + l.narBytes, 0);
     const note = describePlan(plan, written, total);
-    info(
+    log.info(
       `${note} Layer ${layerKey}${saved.created ? "" : " (already in the cache)"}: ${formatBytes(saved.archiveBytes ?? 0)} uploaded (${saved.archiveBytes ?? 0} B); manifest ${manifestKey}; in ${((Date.now() - startedAt) / 1e3).toFixed(2)} s.`
     );
     return result("push", note, written.outcome);
@@ -166,7 +165,7 @@ async function saveToGithubActionsCache(inputs, store, facts) {
     if (e instanceof CacheServiceRefused || e instanceof CacheEntryError) {
       const what = e instanceof CacheServiceRefused ? "The GitHub Actions cache refused the save" : `The cache ${layerSaved ? "manifest" : "layer"} could not be saved`;
       const consequence = layerSaved ? "the new layer was saved, but no manifest lists it, so the next job builds these paths again" : "nothing was saved, and the next job builds these paths again";
-      warning(`${what} (${e.message}); ${consequence}.`);
+      log.warning(`${what} (${e.message}); ${consequence}.`);
       const o = { pushed: [], failed: written?.outcome.failed ?? [], vanished: written?.outcome.vanished ?? [] };
       return result("push", `${what}: ${e.message}`, o);
     }

@@ -2,15 +2,14 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   bucketHttpUrl,
   nixConfig
-} from "./chunk-RFJ3W7PA.js";
+} from "./chunk-FFCSESDO.js";
 import {
-  exportVariable,
-  getExecOutput,
-  info,
+  execCapture,
+  host,
+  log,
   nixEnv,
-  runNix,
-  warning
-} from "./chunk-S26WMPPD.js";
+  runNix
+} from "./chunk-7IJB57PC.js";
 
 // src/nix/store-support.ts
 import { execFile } from "node:child_process";
@@ -62,7 +61,7 @@ async function daemonTrust() {
   return void 0;
 }
 async function groupsOf() {
-  const r = await getExecOutput("id", ["-Gn"], { silent: true, ignoreReturnCode: true });
+  const r = await execCapture("id", ["-Gn"]);
   return r.exitCode === 0 ? words(r.stdout) : [];
 }
 async function detectTrust(store) {
@@ -146,11 +145,7 @@ function restartCommand(platform, isDeterminate) {
   return void 0;
 }
 async function sudo(args, input) {
-  const r = await getExecOutput("sudo", ["-n", ...args], {
-    silent: true,
-    ignoreReturnCode: true,
-    input: input === void 0 ? void 0 : Buffer.from(input)
-  });
+  const r = await execCapture("sudo", ["-n", ...args], { input });
   return r.exitCode === 0;
 }
 async function hasPasswordlessSudo() {
@@ -202,7 +197,7 @@ function noS3SupportMessage(location) {
 }
 async function nixCanReadS3(cache, probe = probeStoreSupport) {
   if (await probe(cache.url) !== "unsupported") return true;
-  warning(noS3SupportMessage(cache.s3));
+  log.warning(noS3SupportMessage(cache.s3));
   return false;
 }
 var sameUrl = (a, b) => a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
@@ -212,30 +207,30 @@ async function configurePull(inputs, store, localUrl) {
   if (inputs.cache.kind === "s3" && !await nixCanReadS3(inputs.cache)) return;
   const keys = trustedKeys(inputs);
   const trust = await detectTrust(store);
-  info(`Nix trust: ${trust.level} (${trust.reason}).`);
+  log.info(`Nix trust: ${trust.level} (${trust.reason}).`);
   if (trust.level === "untrusted") {
     const allowed = trust.trustedSubstituters.some((t) => sameUrl(t, url));
     if (allowed) {
       const missing = keys.filter((k) => !trust.trustedPublicKeys.includes(k));
       if (missing.length > 0) {
-        warning(
+        log.warning(
           `${url} is in trusted-substituters, but the daemon does not trust ${missing.map((k) => k.split(":")[0]).join(", ")}: add the key to trusted-public-keys in nix.conf, or signed paths from the cache will be refused.`
         );
       }
     } else if (await hasPasswordlessSudo()) {
-      info(`Untrusted user with passwordless sudo: ${await trustSystemWide(url, keys, await isDeterminateNix())}.`);
+      log.info(`Untrusted user with passwordless sudo: ${await trustSystemWide(url, keys, await isDeterminateNix())}.`);
     } else {
-      warning(
+      log.warning(
         `Pulls from ${url} are disabled: ${trust.reason}, and the Nix daemon ignores substituters an untrusted user adds. Add the cache to trusted-substituters (and its key to trusted-public-keys) in nix.conf, or the user to trusted-users. Pushing still works.`
       );
       return;
     }
   }
   const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys));
-  exportVariable("NIX_CONFIG", value);
-  info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(":")[0]).join(", ")})` : ""}.`);
+  host().exportVariable("NIX_CONFIG", value);
+  log.info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(":")[0]).join(", ")})` : ""}.`);
   if (keys.length === 0 && !localUrl) {
-    warning("No public-keys or secret-key given: Nix will refuse unsigned paths from the cache unless require-sigs is off.");
+    log.warning("No public-keys or secret-key given: Nix will refuse unsigned paths from the cache unless require-sigs is off.");
   }
 }
 

@@ -3,19 +3,48 @@ import {
   S3UriError,
   S3_URI_SYNTAX,
   parseS3Uri
-} from "./chunk-RFJ3W7PA.js";
+} from "./chunk-FFCSESDO.js";
 import {
   batches,
+  debug,
+  error,
+  exportVariable,
   getInput,
   getState,
+  host,
+  info,
   lines,
+  log,
+  notice,
   parseSecretKey,
   runNix,
   saveState,
   setFailed,
+  setOutput,
   setSecret,
+  summary,
   warning
-} from "./chunk-S26WMPPD.js";
+} from "./chunk-7IJB57PC.js";
+
+// src/action/github-host.ts
+var githubHost = {
+  info: (m) => info(m),
+  warning: (m) => warning(m),
+  error: (m) => error(m),
+  notice: (m) => notice(m),
+  debug: (m) => debug(m),
+  setSecret: (v) => setSecret(v),
+  exportVariable: (n, v) => exportVariable(n, v),
+  setOutput: (n, v) => setOutput(n, v),
+  saveState: (n, v) => saveState(n, v),
+  getState: (n) => getState(n),
+  async writeSummary(markdown) {
+    if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(markdown).write();
+    else info(markdown);
+  },
+  fail: (m) => setFailed(m)
+};
+var actionInput = (name) => getInput(name);
 
 // src/inputs.ts
 var InputError = class extends Error {
@@ -152,16 +181,15 @@ function parseInputs(raw) {
     maxSize: parseSize("max-size", raw("max-size") || "4G")
   };
 }
-function readInputs() {
-  const raw = (name) => getInput(name);
+function readInputs(raw) {
   for (const secret of ["secret-key", "auth-header"]) {
     const v = raw(secret);
-    if (v) setSecret(v);
+    if (v) host().setSecret(v);
   }
   const secretText = raw("secret-key");
-  if (secretText.includes(":")) setSecret(secretText.slice(secretText.indexOf(":") + 1));
+  if (secretText.includes(":")) host().setSecret(secretText.slice(secretText.indexOf(":") + 1));
   const header2 = raw("auth-header");
-  if (header2.includes(":")) setSecret(header2.slice(header2.indexOf(":") + 1).trim());
+  if (header2.includes(":")) host().setSecret(header2.slice(header2.indexOf(":") + 1).trim());
   return parseInputs(raw);
 }
 
@@ -260,10 +288,10 @@ async function validPaths(paths) {
 // src/state.ts
 var KEY = "nix_buildtime_cache";
 function saveMainState(state) {
-  saveState(KEY, JSON.stringify(state));
+  host().saveState(KEY, JSON.stringify(state));
 }
 function loadMainState() {
-  const raw = getState(KEY);
+  const raw = host().getState(KEY);
   if (!raw) return void 0;
   try {
     const s = JSON.parse(raw);
@@ -278,11 +306,13 @@ function loadMainState() {
 // src/failure.ts
 function reportFailure(e, strict) {
   const message = `nix-buildtime-cache: ${e instanceof Error ? e.message : String(e)}`;
-  if (strict) setFailed(message);
-  else warning(message);
+  if (strict) host().fail(message);
+  else log.warning(message);
 }
 
 export {
+  githubHost,
+  actionInput,
   InputError,
   readInputs,
   takeSnapshot,

@@ -3,7 +3,7 @@ import {
   fingerprint,
   formatNix32Hash,
   parseHash
-} from "./chunk-S26WMPPD.js";
+} from "./chunk-7IJB57PC.js";
 import {
   CONTENT_TYPES,
   limiter

@@ -7,14 +7,13 @@ import {
   uploadPaths,
   withRetry,
   withoutCached
-} from "./chunk-MDX6QBAR.js";
+} from "./chunk-BRGVWDX5.js";
 import {
   FileBackend,
   batches,
-  notice,
-  runNix,
-  warning
-} from "./chunk-S26WMPPD.js";
+  log,
+  runNix
+} from "./chunk-7IJB57PC.js";
 import {
   CONTENT_TYPES
 } from "./chunk-DYRR5BCB.js";
@@ -335,7 +334,7 @@ async function binaryCacheBackend(inputs) {
   }
   if (cache.kind === "s3") {
     const { S3Backend } = await import("./s3-F6NCMNNV.js");
-    return new S3Backend({ location: cache.s3, warn: (m) => warning(m) });
+    return new S3Backend({ location: cache.s3, warn: (m) => log.warning(m) });
   }
   return void 0;
 }
@@ -373,7 +372,7 @@ async function signLocally(paths, keyText) {
         r = await runNix("nix", [...command, "--recursive", "--key-file", keyFile, ...batch], { allowFailure: true });
       }
       if (r.exitCode !== 0) {
-        warning(`Could not sign paths locally (${r.stderr.trim().split("\n").pop()}); they are copied unsigned.`);
+        log.warning(`Could not sign paths locally (${r.stderr.trim().split("\n").pop()}); they are copied unsigned.`);
         return;
       }
     }
@@ -419,7 +418,7 @@ async function selectAndPush(inputs, store, facts) {
   const signer = inputs.secretKey;
   if (!inputs.dryRun && !signer) {
     const note = "No secret-key: this job only pulls from the cache (as on pull requests from forks). Nothing was uploaded.";
-    notice(note);
+    log.notice(note);
     return { selection, outcome, mode: "pull-only", note };
   }
   if (!inputs.dryRun) await backend.prepare(store.storeDir);

@@ -1,0 +1,89 @@
+/**
+ * Where the engine's messages, outputs, state and exported settings go. The GitHub Action and the
+ * command-line tool each install their own host at start-up; nothing below the entry points
+ * imports `@actions/core`, so outside GitHub no `::warning::` or `::set-env` ever reaches a log.
+ */
+export interface Host {
+  info(message: string): void
+  warning(message: string): void
+  error(message: string): void
+  notice(message: string): void
+  debug(message: string): void
+  /** Marks `value` as secret: the host must never print it. */
+  setSecret(value: string): void
+  /** Makes `name=value` part of the environment of the commands that run after this one. */
+  exportVariable(name: string, value: string): void
+  setOutput(name: string, value: string | number): void
+  /** What the main step hands to the post step (the CLI keeps it in its state directory). */
+  saveState(name: string, value: string): void
+  getState(name: string): string
+  /** The job summary, as Markdown. */
+  writeSummary(markdown: string): Promise<void>
+  /** Reports `message` as the reason the step (or command) fails. */
+  fail(message: string): void
+}
+
+/** Until an entry point installs its own: plain lines on stderr, nothing exported. */
+class StderrHost implements Host {
+  private readonly state = new Map<string, string>()
+  private readonly secrets: string[] = []
+  private say(prefix: string, message: string): void {
+    let text = message
+    for (const s of this.secrets) text = text.split(s).join('***')
+    process.stderr.write(`${prefix}${text}\n`)
+  }
+  info(m: string): void {
+    this.say('', m)
+  }
+  warning(m: string): void {
+    this.say('warning: ', m)
+  }
+  error(m: string): void {
+    this.say('error: ', m)
+  }
+  notice(m: string): void {
+    this.say('', m)
+  }
+  debug(m: string): void {
+    if (process.env.NIX_BUILDTIME_CACHE_DEBUG) this.say('debug: ', m)
+  }
+  setSecret(v: string): void {
+    if (v !== '') this.secrets.push(v)
+  }
+  exportVariable(name: string, value: string): void {
+    process.env[name] = value
+  }
+  setOutput(): void {}
+  saveState(name: string, value: string): void {
+    this.state.set(name, value)
+  }
+  getState(name: string): string {
+    return this.state.get(name) ?? ''
+  }
+  async writeSummary(markdown: string): Promise<void> {
+    this.say('', markdown)
+  }
+  fail(m: string): void {
+    this.say('error: ', m)
+    process.exitCode = 1
+  }
+}
+
+let current: Host = new StderrHost()
+
+export function setHost(host: Host): void {
+  current = host
+}
+
+export function host(): Host {
+  return current
+}
+
+/** The current host's logging, for modules that only report. */
+export const log = {
+  info: (m: string): void => current.info(m),
+  warning: (m: string): void => current.warning(m),
+  error: (m: string): void => current.error(m),
+  notice: (m: string): void => current.notice(m),
+  debug: (m: string): void => current.debug(m)
+}
