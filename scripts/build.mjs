@@ -1,10 +1,10 @@
-// Bundles the two entry points into dist/ as ESM for the node24 runtime.
+// Bundles the entry points (the steps and the background agent) into dist/ as ESM for the node24 runtime.
 import { build } from 'esbuild'
 import { rmSync } from 'node:fs'
 
 rmSync('dist', { recursive: true, force: true })
 await build({
-  entryPoints: { main: 'src/main.ts', post: 'src/post.ts' },
+  entryPoints: { main: 'src/main.ts', post: 'src/post.ts', agent: 'src/agent/main.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -44,6 +44,8 @@ export interface Inputs {
   keyPrefix: string
   /** Bound, in bytes, on the NARs the GitHub Actions cache keeps live. */
   maxSize: number
+  /** Publish during the build from a background agent (where the cache kind allows it). */
+  pushDuringBuild: boolean
 }
 
 /** The raw strings, as the runner passes them; kept separate so parsing is testable without env. */
@@ -195,7 +197,8 @@ export function parseInputs(raw: RawInputs): Inputs {
     pull: raw('pull') === '' ? true : bool(raw, 'pull'),
     strict: bool(raw, 'strict'),
     keyPrefix: keyPrefix(raw('key-prefix') || 'nix-buildtime-cache'),
-    maxSize: parseSize('max-size', raw('max-size') || '4G')
+    maxSize: parseSize('max-size', raw('max-size') || '4G'),
+    pushDuringBuild: raw('push-during-build') === '' ? true : bool(raw, 'push-during-build')
   }
 }
 

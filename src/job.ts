@@ -11,14 +11,16 @@ import { configurePull } from './pull.js'
 import { selectAndPush, type PushResult } from './push.js'
 import { report } from './report.js'
 import { saveSnapshot, takeSnapshot } from './snapshot.js'
-import { loadMainState, saveMainState } from './state.js'
+import { loadMainState, saveMainState, type MainState } from './state.js'
+import { confirmAgent, finishAgent, startAgent } from './job-agent.js'
+import { withAgentPublished } from './agent/outcome.js'
 
 /**
  * The two halves of a job, shared by every entry point (the action's main and post steps, the
  * CLI's start, push and run): `beginJob` before the user's build, `finishJob` after it.
  */
 
-async function snapshotStore(store: StoreLocation): Promise<void> {
+async function snapshotStore(store: StoreLocation): Promise<MainState> {
   const startedAt = Date.now()
   const snapshot = await takeSnapshot(store)
   const dir = join(host().tempDir, 'nix-buildtime-cache')
@@ -26,23 +28,32 @@ async function snapshotStore(store: StoreLocation): Promise<void> {
   // Unique per use, so the action can appear more than once in a job.
   const snapshotFile = join(dir, `snapshot-${randomBytes(6).toString('hex')}`)
   await saveSnapshot(snapshotFile, snapshot)
-  saveMainState({ snapshotFile, method: snapshot.method })
+  const state: MainState = { snapshotFile, method: snapshot.method }
+  saveMainState(state)
   const source = snapshot.method === 'db' ? 'Nix database' : 'store directory'
   log.info(`Recorded ${snapshot.names.length} store paths (${source}) in ${Date.now() - startedAt} ms.`)
+  return state
 }
 
 /** Snapshots the store and sets the job's Nix up to pull from the cache. Failures are the caller's. */
 export async function beginJob(inputs: Inputs): Promise<void> {
   const store = await locateStore()
-  await snapshotStore(store)
-  // Create a file:// cache's directories as this user before a root daemon, opening it as a
-  // substituter, creates them as root and so locks our later writes out.
-  if (inputs.cache.kind === 'file') await new FileBackend(inputs.cache.dir).prepare(store.storeDir)
-  await configurePull(inputs, store)
-  // Loaded only when used: the cache client is most of the bundle's start-up time.
-  if (inputs.cache.kind === 'github-actions') {
-    const { restoreGithubActionsCache } = await import('./backends/gha/restore.js')
-    await restoreGithubActionsCache(inputs, store)
+  const state = await snapshotStore(store)
+  // Started first, so that its start-up overlaps the rest of this step.
+  const agent = await startAgent(inputs, store, state)
+  try {
+    // Create a file:// cache's directories as this user before a root daemon, opening it as a
+    // substituter, creates them as root and so locks our later writes out.
+    if (inputs.cache.kind === 'file') await new FileBackend(inputs.cache.dir).prepare(store.storeDir)
+    await configurePull(inputs, store)
+    // Loaded only when used: the cache client is most of the bundle's start-up time.
+    if (inputs.cache.kind === 'github-actions') {
+      const { restoreGithubActionsCache } = await import('./backends/gha/restore.js')
+      await restoreGithubActionsCache(inputs, store)
+    }
+  } finally {
+    // Even when the step fails: the agent runs, so the post step must know to stop it.
+    if (agent) await confirmAgent(agent, state)
   }
 }
 
@@ -64,13 +75,21 @@ export async function finishJob(inputs: Inputs): Promise<FinishedJob | undefined
     return undefined
   }
   try {
+    // First, so that nothing it still has in flight races the post step's own uploads.
+    const agent = await finishAgent(state)
+    const published = agent?.published ?? []
     const store = await locateStore()
     const facts = await collectJobFacts(state, store, inputs)
-    const result =
-      inputs.cache.kind === 'github-actions'
-        ? await (await import('./backends/gha/save.js')).saveToGithubActionsCache(inputs, store, facts)
-        : await selectAndPush(inputs, store, facts)
-    await report(displayUrl(inputs.cache.url), facts, result, startedAt)
+    const gha = inputs.cache.kind === 'github-actions'
+    let result = gha
+      ? await (await import('./backends/gha/save.js')).saveToGithubActionsCache(inputs, store, facts)
+      : await selectAndPush(inputs, store, facts)
+    // The GitHub Actions cache publishes nothing before the post step saves it: the agent only prepared.
+    if (!gha) result = withAgentPublished(result, published)
+    const duringBuild = agent
+      ? { kind: gha ? ('prepared' as const) : ('published' as const), paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) }
+      : undefined
+    await report(displayUrl(inputs.cache.url), facts, result, startedAt, duringBuild)
     const problems = result.outcome.failed.length
     if (problems > 0) {
       const first = result.outcome.failed[0]

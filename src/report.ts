@@ -4,10 +4,16 @@ import { join } from 'node:path'
 import type { JobFacts } from './collect.js'
 import { classifyOrigins } from './origins.js'
 import type { PushResult } from './push.js'
-import { renderSummary } from './summary.js'
+import { renderSummary, type Report } from './summary.js'
 
 /** Sets the step outputs and writes the job summary. */
-export async function report(cache: string, facts: JobFacts, result: PushResult, startedAt: number): Promise<void> {
+export async function report(
+  cache: string,
+  facts: JobFacts,
+  result: PushResult,
+  startedAt: number,
+  duringBuild?: Report['duringBuild']
+): Promise<void> {
   const { pushed } = result.outcome
   const pathsFile = join(host().tempDir, `nix-buildtime-cache-pushed-${process.pid}.txt`)
   await writeFile(pathsFile, pushed.map((p) => `${p.path}\n`).join(''))
@@ -31,7 +37,8 @@ export async function report(cache: string, facts: JobFacts, result: PushResult,
     narSizes: new Map([...facts.infos].map(([p, i]) => [p, i.narSize])),
     builtLocally: origins.builtLocally,
     substituted: origins.substituted,
-    seconds: (Date.now() - startedAt) / 1000
+    seconds: (Date.now() - startedAt) / 1000,
+    duringBuild
   })
   await host().writeSummary(markdown)
   const verb = result.mode === 'push' ? 'Pushed' : 'Selected'

@@ -16,6 +16,8 @@ export interface Report {
   /** Paths this job substituted, by the signing key names they carry. */
   substituted: ReadonlyMap<string, readonly string[]>
   seconds: number
+  /** What the background agent did during the build (paths are among `outcome.pushed` when published). */
+  duringBuild?: { kind: 'published' | 'prepared'; paths: number; narBytes: number }
 }
 
 const REASON_TEXT: Record<SkipReason, string> = {
@@ -61,6 +63,15 @@ export function renderSummary(r: Report): string {
   const bytes = r.mode === 'push' ? `${formatBytes(fileBytes)} compressed, ${formatBytes(narBytes)} NAR` : `${formatBytes(selectedNar)} NAR`
   out.push(`**${verb} ${count} path${count === 1 ? '' : 's'}** (${bytes}) to ${code(r.cache)} in ${r.seconds.toFixed(1)} s.\n`)
   if (r.note) out.push(`> ${r.note}\n`)
+  if (r.duringBuild && r.duringBuild.paths > 0) {
+    const d = r.duringBuild
+    const what = `${d.paths} path${d.paths === 1 ? '' : 's'} (${formatBytes(d.narBytes)} NAR)`
+    out.push(
+      d.kind === 'published'
+        ? `${what} went up during the build, as they were built; the post step pushed the rest.\n`
+        : `${what} were written into the cache layer during the build; the post step packed and saved it.\n`
+    )
+  }
 
   const problems = r.outcome.failed.length + r.outcome.vanished.length
   if (problems > 0) {

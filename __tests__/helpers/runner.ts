@@ -2,8 +2,9 @@
 // a clean environment with INPUT_*, RUNNER_*, GITHUB_* variables, fresh file-command files
 // per step, parsing of what the step wrote to them, and a Job that carries GITHUB_ENV /
 // GITHUB_PATH / GITHUB_STATE from one step to the next as the runner does.
+import { afterAll } from '@jest/globals'
 import { randomUUID } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -93,6 +94,11 @@ export interface RunnerDirs {
   toolCache: string
   /** HOME, unless the step env overrides it. */
   home: string
+  /**
+   * The job's RUNNER_TRACKING_ID: every process a step starts inherits it, and the runner's
+   * end-of-job clean-up kills every process carrying it (see `endJob`).
+   */
+  trackingId: string
 }
 
 /** Creates fresh runner directories in a temp dir. */
@@ -103,10 +109,23 @@ export async function createRunnerDirs(parentDir?: string): Promise<RunnerDirs> 
     workspace: join(root, 'work', 'repo'),
     temp: join(root, 'temp'),
     toolCache: join(root, 'tool-cache'),
-    home: join(root, 'home')
+    home: join(root, 'home'),
+    trackingId: `github_${randomUUID()}`
   }
+  jobsStarted.add(dirs.trackingId)
   for (const d of [dirs.workspace, dirs.temp, dirs.toolCache, dirs.home]) await mkdir(d, { recursive: true })
   return dirs
+}
+
+/** Every job's tracking ID, so that no background process of a test's job outlives the test file. */
+const jobsStarted = new Set<string>()
+try {
+  afterAll(() => {
+    for (const id of jobsStarted) killTrackedProcesses(id)
+    jobsStarted.clear()
+  })
+} catch {
+  // not inside a jest test file
 }
 
 /** The environment every step of a job starts from (before inputs and file commands). */
@@ -120,8 +139,40 @@ export function runnerBaseEnv(dirs: RunnerDirs): Record<string, string> {
     RUNNER_OS: 'Linux',
     RUNNER_ARCH: 'X64',
     CI: 'true',
-    GITHUB_ACTIONS: 'true'
+    GITHUB_ACTIONS: 'true',
+    RUNNER_TRACKING_ID: dirs.trackingId
   }
+}
+
+/** PIDs of the live processes whose environment carries `RUNNER_TRACKING_ID=<trackingId>`. */
+export function trackedProcesses(trackingId: string): number[] {
+  const needle = `RUNNER_TRACKING_ID=${trackingId}`
+  const pids: number[] = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(needle)) pids.push(Number(name))
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return pids
+}
+
+/**
+ * The runner's end-of-job clean-up (also what a lost runner amounts to): kills every process
+ * carrying the job's RUNNER_TRACKING_ID, with no post step. Returns the PIDs it killed.
+ */
+export function killTrackedProcesses(trackingId: string): number[] {
+  const pids = trackedProcesses(trackingId)
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+  return pids
 }
 
 /** Overlays `over` on `base`; an undefined value removes the variable. */
@@ -432,8 +483,14 @@ export class Job {
     })
   }
 
-  /** Removes the runner directories if the job created them. */
+  /** The runner's end-of-job clean-up: kills every process left carrying the job's RUNNER_TRACKING_ID. */
+  endJob(): number[] {
+    return killTrackedProcesses(this.dirs.trackingId)
+  }
+
+  /** Removes the runner directories if the job created them (after the end-of-job clean-up). */
   async cleanup(): Promise<void> {
+    this.endJob()
     if (this.ownsDirs) await removeTree(this.dirs.root)
   }
 }

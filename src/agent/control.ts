@@ -1,0 +1,165 @@
+import { spawn } from 'node:child_process'
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs'
+import { mkdir, readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { log } from '../host.js'
+import type { Inputs } from '../inputs.js'
+import type { StoreLocation } from '../nix/store-location.js'
+import type { Pushed } from '../upload/pipeline.js'
+import { agentFiles, encodeInputs, WARNING_PREFIX, type AgentConfig, type AgentReady, type AgentRecord } from './protocol.js'
+
+/** The agent as the step state records it. */
+export interface AgentState {
+  pid: number
+  dir: string
+}
+
+/** How long the main step waits, at most, for the agent's ready file after its own work is done. */
+const READY_TIMEOUT_MS = 3000
+/** How long the post step waits for uploads in flight before it kills the agent. */
+export const STOP_TIMEOUT_MS = 15_000
+
+/** Why the agent does not run for these inputs, or undefined when it does. */
+export function agentSkipReason(inputs: Inputs): string | undefined {
+  if (!inputs.pushDuringBuild) return 'push-during-build is false'
+  if (inputs.dryRun) return 'dry-run'
+  if (inputs.cache.kind === 'nix-copy') return '`nix copy` stores are pushed in the post step'
+  if (inputs.cache.kind !== 'github-actions' && !inputs.secretKey) return 'no secret-key (pull only)'
+  // The installables' closure is known only once they are evaluated after the build; uploading
+  // NARs ahead would need a staging name and a move that not every backend has.
+  if (inputs.installables.length > 0) return 'installables are set: their closure is known only in the post step'
+  return undefined
+}
+
+/** The agent bundle sits next to the entry point that runs (dist/main.js, the CLI's bundle). */
+function agentScript(): string | undefined {
+  const entry = process.argv[1]
+  if (!entry) return undefined
+  const script = join(dirname(entry), 'agent.js')
+  return existsSync(script) ? script : undefined
+}
+
+export interface LaunchedAgent {
+  dir: string
+  pid: number
+  /** Resolves to the agent's ready file, or a reason it did not start. */
+  ready(): Promise<AgentReady | string>
+}
+
+/**
+ * Starts the agent detached, in its own process group, with its output in a log file: a child
+ * holding the step's stdout open would keep the step from ending. Its environment is the step's,
+ * RUNNER_TRACKING_ID included, so the runner's end-of-job clean-up kills it like any process the
+ * job started.
+ */
+export async function launchAgent(opts: { tempDir: string; snapshotFile: string; store: StoreLocation; inputs: Inputs }): Promise<LaunchedAgent | string> {
+  const script = agentScript()
+  if (!script) return 'dist/agent.js was not found next to the entry point'
+  const dir = join(opts.tempDir, 'nix-buildtime-cache', `agent-${randomBytes(6).toString('hex')}`)
+  await mkdir(dir, { recursive: true })
+  const files = agentFiles(dir)
+  const config: AgentConfig = { dir, tempDir: opts.tempDir, snapshotFile: opts.snapshotFile, store: opts.store, inputs: encodeInputs(opts.inputs) }
+  const logFd = openSync(files.log, 'a')
+  let child
+  try {
+    child = spawn(process.execPath, [script], { detached: true, stdio: ['pipe', logFd, logFd], env: process.env })
+  } finally {
+    closeSync(logFd)
+  }
+  const pid = child.pid
+  if (pid === undefined) return 'the agent process could not be started'
+  let exited: string | undefined
+  child.on('error', (e) => (exited = e.message))
+  child.on('exit', (code, signal) => (exited = `it exited (${signal ?? code}) before it was ready`))
+  // The configuration holds the signing key: it goes through the pipe, never onto disk.
+  child.stdin?.on('error', () => undefined)
+  child.stdin?.end(JSON.stringify(config))
+  child.unref()
+  return {
+    dir,
+    pid,
+    async ready() {
+      const until = Date.now() + READY_TIMEOUT_MS
+      for (;;) {
+        try {
+          return JSON.parse(await readFile(files.ready, 'utf8')) as AgentReady
+        } catch {
+          // Not there yet.
+        }
+        if (exited) return exited
+        if (Date.now() > until) {
+          kill(pid, 'SIGKILL')
+          return `it was not ready within ${READY_TIMEOUT_MS / 1000} s`
+        }
+        await sleep(5)
+      }
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+function kill(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, signal)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** True while `pid` is our agent; a PID reused by another process after the agent died is not. */
+function isAgent(pid: number): boolean {
+  if (!kill(pid, 0)) return false
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('agent.js')
+  } catch {
+    // No /proc (macOS): the PID is alive, which is the best we know.
+    return true
+  }
+}
+
+export interface StoppedAgent {
+  /** What the agent published (for the GitHub Actions cache: prepared) during the build. */
+  published: Pushed[]
+  /** The agent's warnings, to repeat in the job's log. */
+  warnings: string[]
+  /** Set when the agent had already died (it did not survive to the post step). */
+  lost?: string
+}
+
+/** Stops the agent, waiting a bounded time for uploads in flight, and reads back what it did. */
+export async function stopAgent(agent: AgentState): Promise<StoppedAgent> {
+  const files = agentFiles(agent.dir)
+  let lost: string | undefined
+  if (isAgent(agent.pid)) {
+    kill(agent.pid, 'SIGTERM')
+    const until = Date.now() + STOP_TIMEOUT_MS
+    while (isAgent(agent.pid) && Date.now() < until) await sleep(10)
+    if (isAgent(agent.pid)) {
+      kill(agent.pid, 'SIGKILL')
+      log.info(`The background agent did not stop within ${STOP_TIMEOUT_MS / 1000} s; it was killed, and the post step uploads what it had in flight.`)
+    }
+  } else {
+    lost = 'the background agent was no longer running at the post step'
+  }
+  const logText = await readFile(files.log, 'utf8').catch(() => '')
+  const warnings = logText
+    .split('\n')
+    .filter((l) => l.startsWith(WARNING_PREFIX))
+    .map((l) => l.slice(WARNING_PREFIX.length))
+  const seen = new Set<string>()
+  const published: Pushed[] = []
+  for (const line of (await readFile(files.published, 'utf8').catch(() => '')).split('\n')) {
+    if (line === '') continue
+    try {
+      const r = JSON.parse(line) as AgentRecord
+      if (!seen.has(r.path)) published.push({ path: r.path, narSize: r.narSize, fileSize: r.fileSize })
+      seen.add(r.path)
+    } catch {
+      // A line cut short by a kill: that path is found in the cache and counted as already there.
+    }
+  }
+  return { published, warnings, lost }
+}

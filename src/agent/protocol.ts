@@ -1,0 +1,76 @@
+import { join } from 'node:path'
+import type { Inputs } from '../inputs.js'
+import type { StoreLocation } from '../nix/store-location.js'
+import { parseSecretKey } from '../signing.js'
+
+/**
+ * What the main step, the background agent and the post step exchange. Everything lives in one
+ * directory per job (under the host's temp dir); only the agent's PID and that directory go into
+ * the step state.
+ *
+ * The handshake: the main step starts `agent.js` with the configuration (it holds the signing
+ * key, so it goes through the agent's stdin, never a file or the command line). The agent writes
+ * `ready.json` (an `AgentReady`, renamed into place so it is never read half-written) once it is
+ * set up, and the main step waits briefly for it. A local substituter the agent serves (see
+ * `substituter.ts`) is up before `ready.json` is written, so its URL can be handed on from there.
+ */
+export interface AgentConfig {
+  /** The directory of `agentFiles`. */
+  dir: string
+  /** The host's temp dir of the main step (the agent's own host has none of its own). */
+  tempDir: string
+  snapshotFile: string
+  store: StoreLocation
+  /** `encodeInputs` of the step's inputs. */
+  inputs: string
+}
+
+export interface AgentReady {
+  pid: number
+  /** A substituter the agent serves for the rest of the job (issue 14: `cache: github-actions`). */
+  substituterUrl?: string
+}
+
+/** One line of `published.jsonl`: a path whose narinfo the agent wrote (or, for the GitHub Actions cache, prepared). */
+export interface AgentRecord {
+  path: string
+  narSize: number
+  fileSize: number
+}
+
+export interface AgentFiles {
+  log: string
+  ready: string
+  published: string
+}
+
+export function agentFiles(dir: string): AgentFiles {
+  return { log: join(dir, 'agent.log'), ready: join(dir, 'ready.json'), published: join(dir, 'published.jsonl') }
+}
+
+/** Where the agent writes NARs and narinfos for `cache: github-actions`, for the post step's layer. */
+export function preparedLayerDir(tempDir: string): string {
+  return join(tempDir, 'nix-buildtime-cache', 'gha', 'prepared')
+}
+
+/** The agent writes its warnings to its log with this prefix; the post step repeats them. */
+export const WARNING_PREFIX = 'warning: '
+
+interface EncodedRegExp {
+  source: string
+  flags: string
+}
+
+/** Inputs as JSON: regular expressions by source, the signing key by its text (parsed again). */
+export function encodeInputs(inputs: Inputs): string {
+  return JSON.stringify({ ...inputs, secretKey: undefined, exclude: inputs.exclude.map((r) => ({ source: r.source, flags: r.flags })) })
+}
+
+export function decodeInputs(text: string): Inputs {
+  const raw = JSON.parse(text) as Omit<Inputs, 'exclude' | 'secretKey'> & { exclude: EncodedRegExp[] }
+  return {
+    ...raw,
+    exclude: raw.exclude.map((r) => new RegExp(r.source, r.flags)),
+    secretKey: raw.secretKeyText ? parseSecretKey(raw.secretKeyText) : undefined
+  }
+}

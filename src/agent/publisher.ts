@@ -1,0 +1,115 @@
+import { appendFile } from 'node:fs/promises'
+import type { BinaryCacheBackend } from '../backends/backend.js'
+import { certainToPublish } from '../certain.js'
+import { log } from '../host.js'
+import type { Inputs } from '../inputs.js'
+import { isDerivation } from '../nix/closure.js'
+import type { PathInfo } from '../nix/path-info-types.js'
+import { queryPathInfos } from '../nix/query-path-info.js'
+import type { StoreLocation } from '../nix/store-location.js'
+import { hashPart } from '../nix/store-path.js'
+import { uploadPaths } from '../upload/pipeline.js'
+import type { StoreFollower } from './follow.js'
+import type { AgentRecord } from './protocol.js'
+
+/** Where the agent publishes: a binary-cache writer, and what else already serves paths. */
+export interface Destination {
+  backend: BinaryCacheBackend
+  /** Paths served without us (the restored GitHub Actions cache); asked as well as `backend`. */
+  alsoServing?: BinaryCacheBackend
+  compression: Inputs['compression']
+}
+
+/** One or two uploads at a time: the build comes first. */
+export const AGENT_PARALLELISM = 2
+
+/**
+ * The agent's work, one round at a time: read what the store did, ask the certain-set plan what
+ * may go up now, and hand that to the same uploader the post step uses.
+ */
+export class Publisher {
+  private readonly newPaths: string[] = []
+  private readonly infos = new Map<string, PathInfo>()
+  private readonly checked = new Set<string>()
+  private readonly available = new Set<string>()
+  private readonly givenUp = new Set<string>()
+  private dirty = false
+  published = 0
+
+  constructor(
+    private readonly follower: StoreFollower,
+    private readonly inputs: Inputs,
+    private readonly store: StoreLocation,
+    private readonly dest: Destination,
+    private readonly recordFile: string
+  ) {}
+
+  /** One round; returns how many paths were published. Throws only on trouble with the store or the cache. */
+  async round(): Promise<number> {
+    const fresh = await this.follower.poll()
+    if (fresh.length > 0) {
+      this.newPaths.push(...fresh)
+      this.dirty = true
+    }
+    if (!this.dirty) return 0
+    this.dirty = false
+    const closure = await this.follower.closure()
+    const undescribed = this.newPaths.filter(
+      (p) => closure.has(p) && !this.infos.has(p) && (!isDerivation(p) || this.inputs.includeDerivations)
+    )
+    if (undescribed.length > 0) for (const [p, i] of await queryPathInfos(undescribed, this.store.storeDir)) this.infos.set(p, i)
+
+    const plan = (): ReturnType<typeof certainToPublish> =>
+      certainToPublish({
+        newPaths: this.newPaths,
+        closure,
+        references: new Map([...this.infos].map(([p, i]) => [p, i.references])),
+        signatures: new Map([...this.infos].map(([p, i]) => [p, i.signatures])),
+        policy: { includeDerivations: this.inputs.includeDerivations, skipSignedBy: this.inputs.skipSignedBy, exclude: this.inputs.exclude },
+        available: this.available,
+        givenUp: this.givenUp
+      })
+    let next = plan()
+    const unchecked = [...next.publish, ...next.waiting].filter((p) => !this.checked.has(p))
+    if (unchecked.length > 0) {
+      const present = await this.existing(unchecked)
+      for (const p of unchecked) {
+        this.checked.add(p)
+        if (present.has(hashPart(p))) this.available.add(p)
+      }
+      next = plan()
+    }
+    if (next.publish.length === 0) return 0
+
+    const outcome = await uploadPaths(
+      next.publish.map((p) => this.infos.get(p)).filter((i): i is PathInfo => i !== undefined),
+      {
+        backend: this.dest.backend,
+        signer: this.inputs.secretKey,
+        compression: this.dest.compression,
+        parallelism: AGENT_PARALLELISM,
+        realStoreDir: this.store.realStoreDir
+      }
+    )
+    const records: AgentRecord[] = outcome.pushed.map((p) => ({ path: p.path, narSize: p.narSize, fileSize: p.fileSize }))
+    if (records.length > 0) await appendFile(this.recordFile, records.map((r) => `${JSON.stringify(r)}\n`).join(''))
+    for (const p of outcome.pushed) this.available.add(p.path)
+    // Left to the post step, which tries again and reports; referrers wait for it too.
+    for (const f of outcome.failed) {
+      this.givenUp.add(f.path)
+      log.warning(`${f.path} could not be published during the build (${f.reason}); the post step tries again.`)
+    }
+    for (const p of outcome.vanished) this.givenUp.add(p)
+    // What went up may let waiting referrers go next round.
+    this.dirty = outcome.pushed.length > 0
+    this.published += outcome.pushed.length
+    return outcome.pushed.length
+  }
+
+  private async existing(paths: readonly string[]): Promise<Set<string>> {
+    const hashes = paths.map(hashPart)
+    const found = await this.dest.backend.existing(hashes)
+    if (this.dest.alsoServing) for (const h of await this.dest.alsoServing.existing(hashes)) found.add(h)
+    return found
+  }
+}

@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs'
+import { FileBackend } from '../backends/file.js'
+import { binaryCacheBackend } from '../backends/index.js'
+import { ghaLayout } from '../backends/gha/layout.js'
+import { log } from '../host.js'
+import type { Inputs } from '../inputs.js'
+import { loadSnapshot } from '../snapshot.js'
+import { followStore } from './follow.js'
+import { agentFiles, preparedLayerDir, type AgentConfig } from './protocol.js'
+import { Publisher, type Destination } from './publisher.js'
+
+/** How often the agent looks at the store: well inside the 10 s publication target, and idle-cheap. */
+export const POLL_MS = 1000
+/** Rounds in a row that may fail before the agent gives up and leaves everything to the post step. */
+const MAX_FAILED_ROUNDS = 5
+
+export interface AgentControl {
+  stopRequested(): boolean
+  pause(ms: number): Promise<void>
+}
+
+async function destination(inputs: Inputs, config: AgentConfig): Promise<Destination> {
+  if (inputs.cache.kind === 'github-actions') {
+    // The post step packs the layer from these files; nothing is visible to anyone before that.
+    return {
+      backend: new FileBackend(preparedLayerDir(config.tempDir)),
+      alsoServing: new FileBackend(ghaLayout(config.tempDir).binaryCache),
+      compression: 'none'
+    }
+  }
+  const backend = await binaryCacheBackend(inputs)
+  if (!backend) throw new Error(`${inputs.cache.kind} caches are pushed in the post step only`)
+  return { backend, compression: inputs.compression }
+}
+
+export async function runAgent(config: AgentConfig, inputs: Inputs, control: AgentControl): Promise<void> {
+  const snapshot = await loadSnapshot(config.snapshotFile)
+  const follower = await followStore(config.store, snapshot)
+  const dest = await destination(inputs, config)
+  await dest.backend.prepare(config.store.storeDir)
+  log.info(`Following the store (${follower.method === 'db' ? 'Nix database' : 'store directory'}); publishing to ${dest.backend.displayUrl}.`)
+  const publisher = new Publisher(follower, inputs, config.store, dest, agentFiles(config.dir).published)
+  let failures = 0
+  const said = new Set<string>()
+  try {
+    while (!control.stopRequested()) {
+      // A job directory that is gone (a self-hosted runner cleaning up) means the job is over.
+      if (!existsSync(config.dir)) return
+      try {
+        const n = await publisher.round()
+        if (n > 0) log.info(`Published ${n} path(s) (${publisher.published} so far).`)
+        failures = 0
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e)
+        if (!said.has(message)) log.warning(`Publishing during the build failed: ${message}`)
+        said.add(message)
+        if (++failures >= MAX_FAILED_ROUNDS) {
+          log.warning('The background agent gave up after repeated failures; the post step pushes the rest.')
+          return
+        }
+      }
+      if (!control.stopRequested()) await control.pause(POLL_MS)
+    }
+  } finally {
+    follower.close()
+  }
+}

@@ -1,0 +1,58 @@
+import { host, log } from './host.js'
+import type { Inputs } from './inputs.js'
+import type { StoreLocation } from './nix/store-location.js'
+import { agentSkipReason, launchAgent, stopAgent, type LaunchedAgent, type StoppedAgent } from './agent/control.js'
+import { saveMainState, type MainState } from './state.js'
+
+/**
+ * The background agent's place in the job: started by the main step right after the snapshot,
+ * confirmed at the end of the main step (its start-up overlaps the rest of the step), stopped
+ * first thing in the post step.
+ */
+
+export async function startAgent(inputs: Inputs, store: StoreLocation, state: MainState): Promise<LaunchedAgent | undefined> {
+  const skip = agentSkipReason(inputs)
+  if (skip) {
+    if (inputs.pushDuringBuild && !inputs.dryRun) log.info(`Everything is pushed in the post step (${skip}).`)
+    return undefined
+  }
+  try {
+    const launched = await launchAgent({ tempDir: host().tempDir, snapshotFile: state.snapshotFile, store, inputs })
+    if (typeof launched !== 'string') return launched
+    fallBack(launched)
+  } catch (e) {
+    fallBack(e instanceof Error ? e.message : String(e))
+  }
+  return undefined
+}
+
+function fallBack(why: string): void {
+  log.warning(`The background agent could not start (${why}); everything is pushed in the post step.`)
+}
+
+/** Waits (briefly) for the agent's handshake and records it in the state for the post step. */
+export async function confirmAgent(launched: LaunchedAgent, state: MainState): Promise<void> {
+  const ready = await launched.ready()
+  if (typeof ready === 'string') {
+    fallBack(ready)
+    return
+  }
+  saveMainState({ ...state, agent: { pid: ready.pid, dir: launched.dir } })
+  log.info(`Background agent ${ready.pid} publishes paths as the build makes them (log: ${launched.dir}/agent.log).`)
+  // issue 14: a substituter the agent serves (ready.substituterUrl) is configured here.
+}
+
+/** Stops the agent and repeats its warnings in the job's log, where users read them. */
+export async function finishAgent(state: MainState): Promise<StoppedAgent | undefined> {
+  if (!state.agent) return undefined
+  try {
+    const stopped = await stopAgent(state.agent)
+    for (const w of stopped.warnings) log.warning(`Background agent: ${w}`)
+    if (stopped.lost) log.info(`${stopped.lost} (killed, or it gave up); the post step pushes everything it had not.`)
+    if (stopped.published.length > 0) log.info(`The background agent published ${stopped.published.length} path(s) during the build.`)
+    return stopped
+  } catch (e) {
+    log.warning(`The background agent could not be stopped cleanly: ${e instanceof Error ? e.message : String(e)}`)
+    return undefined
+  }
+}
