@@ -10,7 +10,7 @@ import type { PathInfo } from '../../nix/path-info-types.js'
 import { parseHash } from '../../nix32.js'
 import type { SigningKey } from '../../signing.js'
 import { limiter } from '../../upload/limiter.js'
-import { uploadPaths, type UploadOutcome } from '../../upload/pipeline.js'
+import { uploadPaths, type Pushed, type UploadOutcome } from '../../upload/pipeline.js'
 import type { PathFact } from './manifest.js'
 import { hashPart } from '../../nix/store-path.js'
 
@@ -57,6 +57,12 @@ export interface WriteLayerOptions {
   from: string
   signer?: SigningKey
   parallelism: number
+  /**
+   * A binary-cache directory the background agent wrote during the build (same format: NARs
+   * uncompressed, narinfos signed with the same key). Fresh paths found there are linked into the
+   * layer instead of being serialised again.
+   */
+  prepared?: string
 }
 
 export interface WrittenLayer {
@@ -79,13 +85,16 @@ export async function writeLayer(opts: WriteLayerOptions): Promise<WrittenLayer>
     await linkOrCopy(join(opts.from, info.url), join(opts.dir, info.url))
     await linkOrCopy(join(opts.from, name), join(opts.dir, name))
   }
-  const outcome = await uploadPaths(opts.fresh, {
+  const adopted = opts.prepared ? await adoptPrepared(opts.fresh, opts.prepared, opts.dir, opts.storeDir) : []
+  const done = new Set(adopted.map((p) => p.path))
+  const outcome = await uploadPaths(opts.fresh.filter((i) => !done.has(i.path)), {
     backend,
     signer: opts.signer,
     compression: 'none',
     parallelism: opts.parallelism,
     realStoreDir: opts.realStoreDir
   })
+  outcome.pushed.unshift(...adopted)
   const content = createHash('sha256')
   const paths: PathFact[] = []
   for (const name of (await readdir(opts.dir)).filter((n) => n.endsWith('.narinfo')).sort()) {
@@ -94,6 +103,29 @@ export async function writeLayer(opts: WriteLayerOptions): Promise<WrittenLayer>
     paths.push(pathFact(parseNarInfo(text, opts.storeDir)))
   }
   return { outcome, paths, narBytes: paths.reduce((a, p) => a + p.narSize, 0), contentHash: content.digest('hex').slice(0, 32) }
+}
+
+/**
+ * Links the paths the agent prepared into the layer, narinfos after NARs. A prepared narinfo is
+ * taken only if it describes exactly the path the store has now; anything else is written anew.
+ */
+async function adoptPrepared(fresh: readonly PathInfo[], prepared: string, dir: string, storeDir: string): Promise<Pushed[]> {
+  const adopted: Pushed[] = []
+  for (const info of fresh) {
+    const name = `${hashPart(info.path)}.narinfo`
+    let ni: NarInfo
+    try {
+      ni = parseNarInfo(await readFile(join(prepared, name), 'utf8'), storeDir)
+    } catch {
+      continue
+    }
+    if (ni.storePath !== info.path || ni.narHash !== info.narHash || ni.narSize !== info.narSize || ni.compression !== 'none') continue
+    if (!(await exists(join(prepared, ni.url)))) continue
+    if (!(await exists(join(dir, ni.url)))) await linkOrCopy(join(prepared, ni.url), join(dir, ni.url))
+    await linkOrCopy(join(prepared, name), join(dir, name))
+    adopted.push({ path: info.path, narSize: info.narSize, fileSize: ni.fileSize })
+  }
+  return adopted
 }
 
 /** Why a restored path cannot be used, or undefined when its NAR is exactly what its narinfo says. */

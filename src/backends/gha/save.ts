@@ -15,6 +15,7 @@ import { ghaLayout, keyScheme } from './layout.js'
 import { fetchManifest, storeManifest } from './manifest-entry.js'
 import { emptyManifest, mergeManifests, nextManifest, planSave, type LayerRecord, type SavePlan } from './manifest.js'
 import { loadRestoredState } from './state.js'
+import { preparedLayerDir } from '../../agent/protocol.js'
 
 /** Compaction bound: restores download every live layer, so their number stays small. */
 export const MAX_LAYERS = 8
@@ -116,7 +117,8 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
       copy: plan.copy,
       from: layout.binaryCache,
       signer: inputs.secretKey,
-      parallelism: inputs.parallelism
+      parallelism: inputs.parallelism,
+      prepared: preparedLayerDir(host().tempDir)
     })
     if (written.paths.length === 0) return result('push', undefined, written.outcome)
     const layerKey = keys.layerKey(written.contentHash)
