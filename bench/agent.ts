@@ -87,6 +87,9 @@ async function idle(keys: SigningKeys, runs: number): Promise<IdleFigures> {
         await sleep(30_000)
         share = (cpuSeconds(pid!) - c0) / ((Date.now() - w0) / 1000)
         rss = peakRss(pid!)
+      } else {
+        // A short build step in between, on both sides: the agent is past its start-up.
+        await sleep(2000)
       }
       const [post, postS] = await timed(() => job.post())
       if (post.code !== 0) throw new Error(post.stdout)

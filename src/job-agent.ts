@@ -1,7 +1,7 @@
 import { host, log } from './host.js'
 import type { Inputs } from './inputs.js'
 import type { StoreLocation } from './nix/store-location.js'
-import { agentSkipReason, launchAgent, stopAgent, type LaunchedAgent, type StoppedAgent } from './agent/control.js'
+import { agentSkipReason, launchAgent, READY_WAIT_MS, stopAgent, type LaunchedAgent, type StoppedAgent } from './agent/control.js'
 import { saveMainState, type MainState } from './state.js'
 
 /**
@@ -32,14 +32,15 @@ function fallBack(why: string): void {
 
 /** Waits (briefly) for the agent's handshake and records it in the state for the post step. */
 export async function confirmAgent(launched: LaunchedAgent, state: MainState): Promise<void> {
-  const ready = await launched.ready()
-  if (typeof ready === 'string') {
+  const ready = await launched.ready(READY_WAIT_MS)
+  if (typeof ready === 'string' && ready !== 'starting') {
     fallBack(ready)
     return
   }
-  saveMainState({ ...state, agent: { pid: ready.pid, dir: launched.dir } })
-  log.info(`Background agent ${ready.pid} publishes paths as the build makes them (log: ${launched.dir}/agent.log).`)
-  // issue 14: a substituter the agent serves (ready.substituterUrl) is configured here.
+  saveMainState({ ...state, agent: { pid: launched.pid, dir: launched.dir } })
+  log.info(`Background agent ${launched.pid} publishes paths as the build makes them (log: ${launched.dir}/agent.log).`)
+  // issue 14: a substituter the agent serves is configured from `ready.substituterUrl`; for it the
+  // step waits longer (`launched.ready(ms)`), since later steps need the URL.
 }
 
 /** Stops the agent and repeats its warnings in the job's log, where users read them. */

@@ -28,6 +28,20 @@ export async function followStore(store: StoreLocation, snapshot: Snapshot): Pro
   return new DirFollower(store, snapshot)
 }
 
+/** Binary search in a database snapshot's names, which are sorted. */
+function inSorted(names: readonly string[], name: string): boolean {
+  let lo = 0
+  let hi = names.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const v = names[mid]!
+    if (v === name) return true
+    if (v < name) lo = mid + 1
+    else hi = mid - 1
+  }
+  return false
+}
+
 async function openDb(path: string): Promise<DatabaseSync | undefined> {
   try {
     const { DatabaseSync } = await loadSqlite()
@@ -81,16 +95,8 @@ class DbFollower implements StoreFollower {
   async poll(): Promise<string[]> {
     let fresh: string[]
     if (this.first) {
-      // The rows up to now, less the snapshot's; max(id) first so that no row added meanwhile is lost.
       this.first = false
-      const max = this.db.prepare('SELECT max(id) AS m FROM ValidPaths').get() as { m: number | null }
-      const names = (this.db.prepare('SELECT path FROM ValidPaths WHERE id <= ? ORDER BY path').all(max.m ?? 0) as Array<{ path: string }>).map(
-        (r) => r.path
-      )
-      const prefix = names.length > 0 ? names[0]!.slice(0, names[0]!.lastIndexOf('/') + 1) : ''
-      const added = new Set(diffSnapshots(this.snapshot.names, names.map((n) => n.slice(prefix.length))))
-      fresh = names.filter((n) => added.has(n.slice(prefix.length)))
-      this.lastId = max.m ?? 0
+      fresh = this.sinceSnapshot()
     } else {
       const rows = this.rows.all(this.lastId) as Array<{ id: number; path: string }>
       if (rows.length === 0) return []
@@ -99,6 +105,29 @@ class DbFollower implements StoreFollower {
     }
     await this.tracker.add(fresh)
     return fresh
+  }
+
+  /**
+   * The rows added between the snapshot and now. Nix gives each new row a larger id than any row
+   * before it, so they are the newest ids: read backwards a page at a time until a page reaches
+   * a path the snapshot has. Usually that is the first page: the main step starts the agent right
+   * after the snapshot, so the full table (100,000 rows, ~100 MB of row objects) is never read.
+   */
+  private sinceSnapshot(): string[] {
+    const max = (this.db.prepare('SELECT max(id) AS m FROM ValidPaths').get() as { m: number | null }).m ?? 0
+    this.lastId = max
+    const page = this.db.prepare('SELECT id, path FROM ValidPaths WHERE id <= ? ORDER BY id DESC LIMIT 200')
+    const fresh: string[] = []
+    let below = max
+    for (;;) {
+      const rows = page.all(below) as Array<{ id: number; path: string }>
+      for (const r of rows) {
+        if (inSorted(this.snapshot.names, r.path.slice(r.path.lastIndexOf('/') + 1))) return fresh.reverse()
+        fresh.push(r.path)
+      }
+      if (rows.length === 0) return fresh.reverse()
+      below = rows[rows.length - 1]!.id - 1
+    }
   }
 
   async closure(): Promise<ReadonlySet<string>> {

@@ -42,12 +42,6 @@ async function main(): Promise<void> {
   for (const s of [inputs.secretKeyText, inputs.secretKeyText?.slice(inputs.secretKeyText.indexOf(':') + 1), inputs.authHeader?.value]) {
     if (s) host().setSecret(s)
   }
-  // The build comes first: the agent and the nix commands it runs yield the CPU to it.
-  try {
-    setPriority(10)
-  } catch {
-    // Not permitted on this system: run at normal priority.
-  }
   const files = agentFiles(config.dir)
   const substituter = await serveSubstituter(inputs, config.store, config.tempDir)
   const ready: AgentReady = { pid: process.pid }
@@ -55,6 +49,13 @@ async function main(): Promise<void> {
   await writeFile(`${files.ready}.tmp`, JSON.stringify(ready))
   await rename(`${files.ready}.tmp`, files.ready)
   log.info(`agent ${process.pid} ready`)
+  // The build comes first: from now on the agent and the nix commands it runs yield the CPU to it
+  // (not before: the main step waits for the ready file).
+  try {
+    setPriority(10)
+  } catch {
+    // Not permitted on this system: run at normal priority.
+  }
   try {
     const { runAgent } = await import('./run.js')
     await runAgent(config, inputs, { stopRequested, pause })
