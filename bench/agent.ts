@@ -6,7 +6,7 @@
 //     post step on vs off, agent peak RSS, publication latency, build time;
 //   - a CPU-bound build on all cores: its slowdown with the agent on.
 // Prints a Markdown section for docs/BENCHMARKS.md (also written to .bench/results/agent.md).
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdir, stat, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -39,6 +39,14 @@ function cpuSeconds(pid: number): number {
 function peakRss(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Number(m[1]) * 1024 : 0
+}
+
+/** The nice value of each of a process's threads (Linux priorities are per thread). */
+function threadNice(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((t) => {
+    const raw = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8')
+    return Number(raw.slice(raw.lastIndexOf(')') + 2).split(' ')[16])
+  })
 }
 
 function agentPid(job: Job): number | undefined {
@@ -87,6 +95,7 @@ async function idle(keys: SigningKeys, runs: number): Promise<IdleFigures> {
         await sleep(30_000)
         share = (cpuSeconds(pid!) - c0) / ((Date.now() - w0) / 1000)
         rss = peakRss(pid!)
+        log(`agent threads' nice values: ${threadNice(pid!).join(' ')}`)
       } else {
         // A short build step in between, on both sides: the agent is past its start-up.
         await sleep(2000)

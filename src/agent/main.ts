@@ -37,6 +37,14 @@ export function pause(ms: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // The build comes first: the agent and the nix commands it runs yield the CPU to it. First
+  // thing, because Linux priorities are per thread: the thread pool that compresses NARs takes
+  // the priority of the thread that creates it, on its first use.
+  try {
+    setPriority(10)
+  } catch {
+    // Not permitted on this system: run at normal priority.
+  }
   const config = JSON.parse(await readStdin()) as AgentConfig
   const inputs = decodeInputs(config.inputs)
   for (const s of [inputs.secretKeyText, inputs.secretKeyText?.slice(inputs.secretKeyText.indexOf(':') + 1), inputs.authHeader?.value]) {
@@ -49,13 +57,6 @@ async function main(): Promise<void> {
   await writeFile(`${files.ready}.tmp`, JSON.stringify(ready))
   await rename(`${files.ready}.tmp`, files.ready)
   log.info(`agent ${process.pid} ready`)
-  // The build comes first: from now on the agent and the nix commands it runs yield the CPU to it
-  // (not before: the main step waits for the ready file).
-  try {
-    setPriority(10)
-  } catch {
-    // Not permitted on this system: run at normal priority.
-  }
   try {
     const { runAgent } = await import('./run.js')
     await runAgent(config, inputs, { stopRequested, pause })
