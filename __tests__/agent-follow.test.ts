@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { join } from 'node:path'
 import { followStore } from '../src/agent/follow.js'
 import { buildClosure, isDerivation } from '../src/nix/closure.js'
@@ -13,16 +13,16 @@ const saved = { ...process.env }
 
 beforeAll(async () => {
   await ensureNixAvailable()
-  store = await createTestStore()
-  Object.assign(process.env, store.env)
 })
-afterAll(async () => {
-  process.env = saved
+afterEach(async () => {
+  process.env = { ...saved }
   await store.cleanup()
 })
 
 describe.each(['db', 'dir'] as const)('following the store (%s)', (method) => {
   it('sees every path that becomes valid, and the build closure nix-store computes for the new derivations', async () => {
+    store = await createTestStore()
+    Object.assign(process.env, store.env)
     const location = resolveStore(store.storeRoot)
     const nixFile = await writeGraph(join(store.root, method), `follow-${method}`)
     // Something before the snapshot, that the build then uses.
