@@ -31,8 +31,12 @@ export function agentSkipReason(inputs: Inputs): string | undefined {
   if (inputs.cache.kind === 'nix-copy') return '`nix copy` stores are pushed in the post step'
   if (inputs.cache.kind !== 'github-actions' && !inputs.secretKey) return 'no secret-key (pull only)'
   // The installables' closure is known only once they are evaluated after the build; uploading
-  // NARs ahead would need a staging name and a move that not every backend has.
-  if (inputs.installables.length > 0) return 'installables are set: their closure is known only in the post step'
+  // NARs ahead of it would need a staging name and a move that plain HTTP PUT does not have. The
+  // GitHub Actions cache has one: the agent's files stay private to the job until the post step
+  // takes the selected ones into the layer.
+  if (inputs.installables.length > 0 && inputs.cache.kind !== 'github-actions') {
+    return 'installables are set: their closure is known only in the post step'
+  }
   return undefined
 }
 

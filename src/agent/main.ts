@@ -26,7 +26,7 @@ process.on('SIGTERM', () => {
   wake?.()
 })
 
-export function pause(ms: number): Promise<void> {
+function pause(ms: number): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms)
     wake = () => {
