@@ -62,4 +62,28 @@ describe('the background agent with cache: github-actions', () => {
     await job.cleanup()
     await store.cleanup()
   })
+
+  it('with installables, prepares ahead but saves only the installables\' closure', async () => {
+    const { store, nixFile, paths } = await slowStore(upstream)
+    await store.build(nixFile, 'pre')
+    // The installable is s2's derivation; the job then builds `final` on top of it.
+    const s2drv = (await store.runOk('nix-instantiate', [nixFile, '-A', 's2'])).stdout.trim()
+    const job = await startJob({
+      env: { ...store.env, ...server.env() },
+      inputs: { cache: 'github-actions', 'secret-key': '', 'skip-signed-by': UPSTREAM_KEY_NAME, installables: s2drv }
+    })
+    expect(agentPid(job)).toBeDefined()
+    const prepared = join(job.dirs.temp, 'nix-buildtime-cache', 'gha', 'prepared')
+    const w = await buildWatching(job, nixFile, prepared, expected(paths), store)
+    expect(w.build.code).toBe(0)
+    const before = server.entries().length
+    const post = await job.post()
+    expect(post.code).toBe(0)
+    const layer = server.entries().slice(before).find((e) => e.key?.includes('-layer-'))
+    const saved = (await entryListing(layer!)).filter((n) => n.endsWith('.narinfo')).map((n) => n.slice(n.lastIndexOf('/') + 1, n.lastIndexOf('/') + 33))
+    expect(saved.sort()).toEqual([paths.s1, paths.s2, paths.script].map(hashPart).sort())
+    expect(post.outputs['pushed-count']).toBe('3')
+    await job.cleanup()
+    await store.cleanup()
+  })
 })

@@ -7,7 +7,7 @@ import { log } from '../host.js'
 import type { Inputs } from '../inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import type { Pushed } from '../upload/pipeline.js'
-import { agentFiles, encodeInputs, WARNING_PREFIX, type AgentConfig, type AgentReady, type AgentRecord } from './protocol.js'
+import { AGENT_NICE, agentFiles, encodeInputs, WARNING_PREFIX, type AgentConfig, type AgentReady, type AgentRecord } from './protocol.js'
 
 /** The agent as the step state records it. */
 export interface AgentState {
@@ -78,7 +78,11 @@ export async function launchAgent(opts: { tempDir: string; snapshotFile: string;
     // two arenas keep the agent's resident memory near what it uses (the step's own environment,
     // RUNNER_TRACKING_ID included, is otherwise passed on unchanged).
     const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' }
-    child = spawn(process.execPath, [script], { detached: true, stdio: ['pipe', logFd, logFd], env })
+    // Started through nice(1) where there is one: Linux priorities are per thread, and the threads
+    // V8 starts before any JavaScript runs would otherwise keep the step's priority.
+    const nice = ['/usr/bin/nice', '/bin/nice'].find((p) => existsSync(p))
+    const [cmd, args] = nice ? [nice, ['-n', String(AGENT_NICE), process.execPath, script]] : [process.execPath, [script]]
+    child = spawn(cmd, args, { detached: true, stdio: ['pipe', logFd, logFd], env })
   } finally {
     closeSync(logFd)
   }

@@ -1,7 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises'
-import { setPriority } from 'node:os'
+import { getPriority, setPriority } from 'node:os'
 import { host, log } from '../host.js'
-import { agentFiles, decodeInputs, type AgentConfig, type AgentReady } from './protocol.js'
+import { AGENT_NICE, agentFiles, decodeInputs, type AgentConfig, type AgentReady } from './protocol.js'
 import { serveSubstituter } from './substituter.js'
 
 /**
@@ -37,11 +37,12 @@ function pause(ms: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  // The build comes first: the agent and the nix commands it runs yield the CPU to it. First
-  // thing, because Linux priorities are per thread: the thread pool that compresses NARs takes
+  // The build comes first: the agent and the nix commands it runs yield the CPU to it. The main
+  // step starts it through nice(1) where it can; otherwise this is the next best thing, first
+  // thing, because Linux priorities are per thread and the thread pool that compresses NARs takes
   // the priority of the thread that creates it, on its first use.
   try {
-    setPriority(10)
+    if (getPriority() < AGENT_NICE) setPriority(AGENT_NICE)
   } catch {
     // Not permitted on this system: run at normal priority.
   }

@@ -53,6 +53,9 @@ export function preparedLayerDir(tempDir: string): string {
   return join(tempDir, 'nix-buildtime-cache', 'gha', 'prepared')
 }
 
+/** The agent's CPU priority (nice value): the build comes first. */
+export const AGENT_NICE = 10
+
 /** The agent writes its warnings to its log with this prefix; the post step repeats them. */
 export const WARNING_PREFIX = 'warning: '
 
