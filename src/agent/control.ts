@@ -17,10 +17,10 @@ export interface AgentState {
 
 /**
  * How long the main step waits, at most, for the agent's ready file after its own work is done:
- * the agent must add at most 0.1 s to the step. An agent that is still starting then is left to
+ * the agent must add at most 0.1 s to the step, spawning included. An agent that is still starting then is left to
  * finish; the post step finds out from the ready file whether it ever did.
  */
-export const READY_WAIT_MS = 100
+export const READY_WAIT_MS = 50
 /** How long the post step waits for uploads in flight before it kills the agent. */
 export const STOP_TIMEOUT_MS = 15_000
 
