@@ -1,6 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises'
 import { getPriority, setPriority } from 'node:os'
-import { host, log } from '../host.js'
+import { host, log, setHost } from '../host.js'
+import { AgentHost } from './host.js'
 import { AGENT_NICE, agentFiles, decodeInputs, type AgentConfig, type AgentReady } from './protocol.js'
 import { serveSubstituter } from './substituter.js'
 
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     // Not permitted on this system: run at normal priority.
   }
   const config = JSON.parse(await readStdin()) as AgentConfig
+  setHost(new AgentHost(config.tempDir))
   const inputs = decodeInputs(config.inputs)
   for (const s of [inputs.secretKeyText, inputs.secretKeyText?.slice(inputs.secretKeyText.indexOf(':') + 1), inputs.authHeader?.value]) {
     if (s) host().setSecret(s)
