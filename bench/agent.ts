@@ -165,7 +165,10 @@ async function buildJob(name: string, nix: string, keys: SigningKeys, agent: boo
   const outs = build.stdout.split('\n').filter((l) => l !== '')
   let agentPeakRss: number | undefined
   let latencies: number[] | undefined
-  if (pid !== undefined) agentPeakRss = peakRss(pid)
+  if (pid !== undefined) {
+    agentPeakRss = peakRss(pid)
+    log(`agent memory now: ${readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').filter((l) => /^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem)/.test(l)).join(', ').replace(/\s+/g, ' ')}`)
+  }
   const [post, postSeconds] = await timed(() => job.post())
   if (post.code !== 0) throw new Error(post.stdout)
   if (pid !== undefined) {
@@ -203,6 +206,11 @@ async function main(): Promise<void> {
   const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ')
   log(`agent bench: ${cpus().length} cores, load ${loadBefore}`)
 
+  if (process.env.BENCH_AGENT_ONLY === 'spread-on') {
+    // A quick look at one figure (peak RSS, latency) while tuning; not a comparison.
+    log(JSON.stringify({ ...(await buildJob('spread', spreadNix(), keys, true, 2)), latencies: undefined }))
+    return
+  }
   log('Idle at 100,000 store paths (main and post steps, agent on and off, interleaved)…')
   const idleFigures = await idle(keys, Number(process.env.BENCH_RUNS ?? 3))
   log(JSON.stringify(idleFigures))

@@ -74,16 +74,15 @@ export async function launchAgent(opts: { tempDir: string; snapshotFile: string;
   const logFd = openSync(files.log, 'a')
   let child
   try {
-    // glibc gives each thread that compresses its own malloc arena, and returns little of them:
-    // two arenas keep the agent's resident memory near what it uses (the step's own environment,
-    // RUNNER_TRACKING_ID included, is otherwise passed on unchanged).
-    const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' }
+    // glibc gives each thread that compresses its own malloc arena, and keeps freed 1 MiB stream
+    // buffers instead of returning them: two arenas, and buffers of 128 KiB and more mapped and
+    // unmapped one by one, keep the agent's resident memory near what it uses. (The step's own
+    // environment, RUNNER_TRACKING_ID included, is otherwise passed on unchanged.)
+    const env = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...process.env }
     // Started through nice(1) where there is one: Linux priorities are per thread, and the threads
     // V8 starts before any JavaScript runs would otherwise keep the step's priority.
     const nice = ['/usr/bin/nice', '/bin/nice'].find((p) => existsSync(p))
-    // --expose-gc: see publisher.ts, withPromptBufferRelease.
-    const node = [process.execPath, '--expose-gc', script]
-    const [cmd, args] = nice ? [nice, ['-n', String(AGENT_NICE), ...node]] : [process.execPath, node.slice(1)]
+    const [cmd, args] = nice ? [nice, ['-n', String(AGENT_NICE), process.execPath, script]] : [process.execPath, [script]]
     child = spawn(cmd, args, { detached: true, stdio: ['pipe', logFd, logFd], env })
   } finally {
     closeSync(logFd)

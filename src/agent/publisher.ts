@@ -20,22 +20,6 @@ export interface Destination {
   compression: Inputs['compression']
 }
 
-/**
- * Streaming a NAR allocates a 1 MiB buffer per chunk. Their JavaScript handles are tiny, so V8
- * collects them only when the memory outside its heap has grown by tens of megabytes: resident
- * memory swings by 100 MB on large NARs. A young-generation collection every 250 ms while
- * uploading (the agent runs with --expose-gc; a millisecond each) frees them as they go.
- */
-async function withPromptBufferRelease<T>(work: () => Promise<T>): Promise<T> {
-  const collect = globalThis.gc
-  const timer = collect ? setInterval(() => collect({ type: 'minor' }), 250) : undefined
-  try {
-    return await work()
-  } finally {
-    if (timer) clearInterval(timer)
-  }
-}
-
 /** One or two uploads at a time: the build comes first. */
 export const AGENT_PARALLELISM = 2
 
@@ -97,7 +81,7 @@ export class Publisher {
     }
     if (next.publish.length === 0) return 0
 
-    const outcome = await withPromptBufferRelease(() => uploadPaths(
+    const outcome = await uploadPaths(
       next.publish.map((p) => this.infos.get(p)).filter((i): i is PathInfo => i !== undefined),
       {
         backend: this.dest.backend,
@@ -106,7 +90,7 @@ export class Publisher {
         parallelism: AGENT_PARALLELISM,
         realStoreDir: this.store.realStoreDir
       }
-    ))
+    )
     const records: AgentRecord[] = outcome.pushed.map((p) => ({ path: p.path, narSize: p.narSize, fileSize: p.fileSize }))
     if (records.length > 0) await appendFile(this.recordFile, records.map((r) => `${JSON.stringify(r)}\n`).join(''))
     for (const p of outcome.pushed) this.available.add(p.path)
