@@ -3,7 +3,7 @@ import { buildClosure, isDerivation, resolveRoots } from './nix/closure.js'
 import type { PathInfo } from './nix/path-info-types.js'
 import { queryPathInfos } from './nix/query-path-info.js'
 import type { StoreLocation } from './nix/store-location.js'
-import { diffSnapshots, loadSnapshot, takeSnapshot, validPaths } from './snapshot.js'
+import { loadSnapshot, storeChanges } from './snapshot.js'
 import type { MainState } from './state.js'
 
 /** What the job did to the store, as plain data for the selection policy and the summary. */
@@ -21,11 +21,8 @@ export async function collectJobFacts(
   opts: { installables: readonly string[]; includeDerivations: boolean; pushPreExisting: boolean }
 ): Promise<JobFacts> {
   const before = await loadSnapshot(state.snapshotFile)
-  const after = await takeSnapshot(store, before.method)
-  let newPaths = diffSnapshots(before.names, after.names).map((n) => `${store.storeDir}/${n}`)
-  // A directory listing can include invalid leftovers (failed builds, interrupted copies).
-  if (after.method === 'dir') newPaths = await validPaths(newPaths)
-  log.info(`${newPaths.length} new valid store paths since the main step (of ${after.names.length}).`)
+  const { newPaths, methods, total } = await storeChanges(before, store)
+  log.info(`${newPaths.length} new valid store paths since the main step (of ${total}; snapshots: ${methods}).`)
 
   const roots =
     opts.installables.length > 0
