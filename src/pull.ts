@@ -2,7 +2,8 @@ import { host, log } from './host.js'
 import type { CacheTarget, Inputs } from './inputs.js'
 import { bucketHttpUrl, type S3Location } from './backends/s3-uri.js'
 import { probeStoreSupport, UNKNOWN_STORE_TYPE, type StoreSupport } from './nix/store-support.js'
-import type { StoreLocation } from './nix/store-location.js'
+import { nixConfig, type StoreLocation } from './nix/store-location.js'
+import { isNix23, nixVersion } from './nix/version.js'
 import { detectTrust, isDeterminateNix } from './trust.js'
 import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
 
@@ -64,6 +65,25 @@ export async function nixCanReadS3(
 const sameUrl = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '')
 
 /**
+ * Pure: the one warning for Nix 2.3, which reads neither NIX_CONFIG nor `extra-` settings, so
+ * only the machine's nix.conf can make it pull. The lines carry the values in force plus ours,
+ * because on 2.3 a setting in nix.conf replaces rather than extends.
+ */
+export function nix23PullMessage(url: string, keys: readonly string[], settings: ReadonlyMap<string, string>): string {
+  const join = (current: string | undefined, add: readonly string[]): string => {
+    const words = (current ?? '').split(/\s+/).filter((w) => w !== '')
+    return [...words, ...add.filter((a) => !words.includes(a))].join(' ')
+  }
+  const lines = [`substituters = ${join(settings.get('substituters'), [url])}`]
+  if (keys.length > 0) lines.push(`trusted-public-keys = ${join(settings.get('trusted-public-keys'), keys)}`)
+  return (
+    `Later steps do not substitute from ${url}: Nix 2.3 ignores NIX_CONFIG, so pulling needs the machine's nix.conf. ` +
+    `To pull, add these lines to /etc/nix/nix.conf (and restart nix-daemon on a multi-user install):\n${lines.join('\n')}\n` +
+    'Pushing works as usual.'
+  )
+}
+
+/**
  * Makes the cache a substituter for the rest of the job, where the job's Nix will honour it. A
  * multi-user daemon ignores substituters an untrusted user adds, so that case is settled first:
  * already allowed by trusted-substituters, or allowed system-wide with passwordless sudo, or a
@@ -77,6 +97,12 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, localU
   if (!inputs.pull || !url) return
   if (inputs.cache.kind === 's3' && !(await nixCanReadS3(inputs.cache))) return
   const keys = trustedKeys(inputs)
+  // Nix 2.3 would ignore what we export, and warns about every `extra-` line in nix.conf: say
+  // so once and leave the machine's configuration alone (the post step may never run to undo it).
+  if (isNix23(await nixVersion())) {
+    log.warning(nix23PullMessage(url, keys, await nixConfig()))
+    return
+  }
   const trust = await detectTrust(store)
   log.info(`Nix trust: ${trust.level} (${trust.reason}).`)
   if (trust.level === 'untrusted') {

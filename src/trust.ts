@@ -2,6 +2,7 @@ import { userInfo } from 'node:os'
 import { execCapture } from './exec.js'
 import { runNix } from './nix/cli.js'
 import { nixConfig, type StoreLocation } from './nix/store-location.js'
+import { nixVersion } from './nix/version.js'
 
 /**
  * How far the job's Nix trusts this user. Only root, single-user installs and trusted users may
@@ -101,6 +102,5 @@ async function storeWritable(store: StoreLocation): Promise<boolean> {
 
 /** Determinate Nix names itself in `nix --version`: `nix (Determinate Nix 3.22.2) 2.35.2`. */
 export async function isDeterminateNix(): Promise<boolean> {
-  const r = await runNix('nix', ['--version'], { allowFailure: true })
-  return /Determinate/.test(r.stdout)
+  return (await nixVersion())?.implementation === 'determinate'
 }
