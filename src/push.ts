@@ -50,7 +50,8 @@ export async function selectAndPush(inputs: Inputs, store: StoreLocation, facts:
     const copied = await pushWithNixCopy(selection.push, {
       uri: inputs.cache.url,
       secretKeyText: inputs.secretKeyText,
-      narSizes
+      narSizes,
+      storeDir: store.storeDir
     })
     return { selection, outcome: copied, mode: 'push' }
   }
