@@ -4,7 +4,7 @@ import { bucketHttpUrl, type S3Location } from './backends/s3-uri.js'
 import { probeStoreSupport, UNKNOWN_STORE_TYPE, type StoreSupport } from './nix/store-support.js'
 import { nixConfig, type StoreLocation } from './nix/store-location.js'
 import { isNix23, nixVersion } from './nix/version.js'
-import { detectTrust, isDeterminateNix } from './trust.js'
+import { daemonAcceptsSubstituter, detectTrust, isDeterminateNix } from './trust.js'
 import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
 
 /** The substituter URL Nix should pull from, or undefined where pulling makes no sense. */
@@ -62,8 +62,6 @@ export async function nixCanReadS3(
   return false
 }
 
-const sameUrl = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '')
-
 /**
  * Pure: the one warning for Nix 2.3, which reads neither NIX_CONFIG nor `extra-` settings, so
  * only the machine's nix.conf can make it pull. The lines carry the values in force plus ours,
@@ -106,7 +104,7 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, localU
   const trust = await detectTrust(store)
   log.info(`Nix trust: ${trust.level} (${trust.reason}).`)
   if (trust.level === 'untrusted') {
-    const allowed = trust.trustedSubstituters.some((t) => sameUrl(t, url))
+    const allowed = daemonAcceptsSubstituter(url, trust.trustedSubstituters, trust.structuralSubstituters)
     if (allowed) {
       const missing = keys.filter((k) => !trust.trustedPublicKeys.includes(k))
       if (missing.length > 0) {

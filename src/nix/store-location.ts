@@ -143,14 +143,29 @@ let config: Promise<Map<string, string>> | undefined
  * `nix config show` from 2.20 on, with the old name kept as an alias for now.
  */
 export function nixConfig(): Promise<Map<string, string>> {
-  config ??= (async () => {
-    for (const args of [['show-config'], ['config', 'show']]) {
-      const r = await runNix('nix', args, { allowFailure: true })
-      if (r.exitCode === 0) return parseNixConfig(r.stdout)
-    }
-    return new Map<string, string>()
-  })()
+  config ??= showConfig(process.env)
   return config
+}
+
+async function showConfig(env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
+  for (const args of [['config', 'show'], ['show-config']]) {
+    const r = await runNix('nix', args, { allowFailure: true, env })
+    if (r.exitCode === 0) return parseNixConfig(r.stdout)
+  }
+  return new Map<string, string>()
+}
+
+let systemConfig: Promise<Map<string, string>> | undefined
+
+/**
+ * The settings a Nix daemon started on this machine has: nix.conf without the job's NIX_CONFIG
+ * and without user configuration files (an empty NIX_USER_CONF_FILES lists none, from 2.4).
+ */
+export function daemonConfig(): Promise<Map<string, string>> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NIX_USER_CONF_FILES: '' }
+  delete env.NIX_CONFIG
+  systemConfig ??= showConfig(env)
+  return systemConfig
 }
 
 /** Asks the job's Nix (honouring NIX_CONFIG and nix.conf) which store it uses. */
