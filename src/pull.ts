@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { host, log } from './host.js'
 import type { CacheTarget, Inputs } from './inputs.js'
 import { bucketHttpUrl, type S3Location } from './backends/s3-uri.js'
@@ -67,7 +68,12 @@ export async function nixCanReadS3(
  * only the machine's nix.conf can make it pull. The lines carry the values in force plus ours,
  * because on 2.3 a setting in nix.conf replaces rather than extends.
  */
-export function nix23PullMessage(url: string, keys: readonly string[], settings: ReadonlyMap<string, string>): string {
+export function nix23PullMessage(
+  url: string,
+  keys: readonly string[],
+  settings: ReadonlyMap<string, string>,
+  confFile = '/etc/nix/nix.conf'
+): string {
   const join = (current: string | undefined, add: readonly string[]): string => {
     const words = (current ?? '').split(/\s+/).filter((w) => w !== '')
     return [...words, ...add.filter((a) => !words.includes(a))].join(' ')
@@ -76,7 +82,7 @@ export function nix23PullMessage(url: string, keys: readonly string[], settings:
   if (keys.length > 0) lines.push(`trusted-public-keys = ${join(settings.get('trusted-public-keys'), keys)}`)
   return (
     `Later steps do not substitute from ${url}: Nix 2.3 ignores NIX_CONFIG, so pulling needs the machine's nix.conf. ` +
-    `To pull, add these lines to /etc/nix/nix.conf (and restart nix-daemon on a multi-user install):\n${lines.join('\n')}\n` +
+    `To pull, add these lines to ${confFile} (and restart nix-daemon on a multi-user install):\n${lines.join('\n')}\n` +
     'Pushing works as usual.'
   )
 }
@@ -98,7 +104,7 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, localU
   // Nix 2.3 would ignore what we export, and warns about every `extra-` line in nix.conf: say
   // so once and leave the machine's configuration alone (the post step may never run to undo it).
   if (isNix23(await nixVersion())) {
-    log.warning(nix23PullMessage(url, keys, await nixConfig()))
+    log.warning(nix23PullMessage(url, keys, await nixConfig(), join(process.env.NIX_CONF_DIR || '/etc/nix', 'nix.conf')))
     return
   }
   const trust = await detectTrust(store)
