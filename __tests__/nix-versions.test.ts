@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { type Upstream } from './helpers/graph.js'
+import { graphNix, type Upstream } from './helpers/graph.js'
 import { createTestStore, removeTree, SYSTEM_PATH, type TestStore } from './helpers/nix-store.js'
 import { warningLines } from './helpers/runner.js'
 import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys } from './helpers/scenario.js'
@@ -92,6 +92,31 @@ describe('the core scenario under each Nix version', () => {
     expect(run.main.env.NIX_CONFIG).toBeUndefined()
     expect(await readFile(join(confDir, 'nix.conf'), 'utf8')).toBe(before)
     expect(warningLines(run.post.stdout)).toEqual([])
+    await store.cleanup()
+  })
+})
+
+// Flake references need the `flakes` feature on upstream Nix and Lix; a job that builds with
+// nix-build (or passes the feature on its own command line) may not have it in its configuration.
+describe('flake-ref installables', () => {
+  it('resolve where the job\'s configuration enables only nix-command', async () => {
+    const store = await createTestStore({ extraConfig: [...upstream.nixConfig, 'experimental-features = nix-command'] })
+    const flakeDir = join(store.root, 'flake')
+    await mkdir(flakeDir)
+    // The graph with its system spelled out (flakes evaluate purely); the derivations are the
+    // ones nix-build instantiates on this x86_64-linux machine.
+    await writeFile(join(flakeDir, 'graph.nix'), graphNix('v1').replace('builtins.currentSystem', '"x86_64-linux"'))
+    await writeFile(join(flakeDir, 'flake.nix'), '{ outputs = { self }: { packages.x86_64-linux.top = (import ./graph.nix).top; }; }\n')
+    const run = await runGraphJob({
+      cache: `file://${join(dir, 'cache-flake')}`,
+      keys,
+      upstream,
+      store,
+      inputs: { installables: `path:${flakeDir}#top` }
+    })
+    expect(run.post.code).toBe(0)
+    expect(warningLines(run.post.stdout)).toEqual([])
+    expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
     await store.cleanup()
   })
 })
