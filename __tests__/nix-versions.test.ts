@@ -10,6 +10,7 @@ import { createTestStore, removeTree, SYSTEM_PATH, type TestStore } from './help
 import { warningLines } from './helpers/runner.js'
 import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys } from './helpers/scenario.js'
 import { runProcess } from './helpers/proc.js'
+import { daemonTrust } from '../src/trust.js'
 
 const FRONT_ENDS = resolve('__tests__/fixtures/nix-versions')
 const frontEndPath = (profile: string): string => `${join(FRONT_ENDS, profile)}:${SYSTEM_PATH}`
@@ -53,6 +54,26 @@ describe('the front ends answer as their versions do', () => {
     expect([r.code, r.stderr]).toEqual([1, "error: 'config' is not a recognised command\nTry 'nix --help' for more information.\n"])
     expect((await nix('nix-2.24', ['path-info', '--json', '--json-format', '1', '/nix/store/x'])).stderr).toContain("unrecognised flag '--json-format'")
     expect((await nix('lix', ['store', 'info', '--json'])).stderr).toContain("'info' is not a recognised command")
+  })
+})
+
+// The action asks `nix store info --json`, then `nix store ping --json`, for the daemon's verdict.
+describe('the trust query under each version', () => {
+  it('reads `trusted` where the version reports it, and nothing from 2.3 or 2.8', async () => {
+    const store = await createTestStore()
+    const saved = { PATH: process.env.PATH, NIX_CONFIG: process.env.NIX_CONFIG, HOME: process.env.HOME }
+    try {
+      const verdicts: Record<string, boolean | undefined> = {}
+      for (const profile of ['nix-2.3', 'nix-2.18', 'nix-2.24', 'nix-2.35', 'lix', 'determinate', 'real']) {
+        Object.assign(process.env, { PATH: profile === 'real' ? SYSTEM_PATH : frontEndPath(profile), NIX_CONFIG: store.nixConfig, HOME: store.home })
+        verdicts[profile] = await daemonTrust()
+      }
+      // A directly opened store trusts its user (LocalStore::isTrustedClient).
+      expect(verdicts).toEqual({ 'nix-2.3': undefined, 'nix-2.18': true, 'nix-2.24': true, 'nix-2.35': true, lix: true, determinate: true, real: undefined })
+    } finally {
+      Object.assign(process.env, saved)
+      await store.cleanup()
+    }
   })
 })
 

@@ -55,8 +55,9 @@ export function decideTrust(f: TrustInputs): { level: TrustLevel; reason: string
 
 const words = (s: string | undefined): string[] => (s ?? '').split(/\s+/).filter((w) => w !== '')
 
-async function daemonTrust(): Promise<boolean | undefined> {
-  // `nix store info` (2.19+) and `nix store ping` (2.16+) report the daemon's own verdict.
+/** The daemon's own verdict on this user, where the Nix version reports one. */
+export async function daemonTrust(): Promise<boolean | undefined> {
+  // `nix store info` (2.19+) and `nix store ping` (2.15+, Lix) report the daemon's own verdict.
   for (const cmd of [['store', 'info', '--json'], ['store', 'ping', '--json']]) {
     const r = await runNix('nix', cmd, { allowFailure: true })
     if (r.exitCode !== 0) continue
