@@ -32,7 +32,7 @@ export interface TrustInputs {
   viaDaemon: boolean
   /** `trusted-users` from the configuration. */
   trustedUsers: readonly string[]
-  /** What the daemon itself said (`nix store ping --json`, Nix 2.16+), when it said anything. */
+  /** What the daemon itself said (`nix store ping --json` from 2.15, `nix store info` from 2.19), when it said anything. */
   daemonSaysTrusted?: boolean
 }
 

@@ -140,7 +140,8 @@ let config: Promise<Map<string, string>> | undefined
 /**
  * The settings in force, as the job's Nix sees them (nix.conf plus NIX_CONFIG). Asked once per
  * step: the store location and the trust checks both need them. `nix show-config` is
- * `nix config show` from 2.20 on, with the old name kept as an alias for now.
+ * `nix config show` from 2.20 on, with the old name a deprecated alias that warns; so the new
+ * name is asked first, and 2.3–2.19 answer the old one.
  */
 export function nixConfig(): Promise<Map<string, string>> {
   config ??= showConfig(process.env)
