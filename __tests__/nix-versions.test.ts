@@ -26,8 +26,8 @@ afterAll(async () => {
   await removeTree(dir)
 })
 
-async function scenario(profile: string, opts: { store?: TestStore; env?: NodeJS.ProcessEnv } = {}): Promise<JobRun & { consumerBuilt: number }> {
-  const cacheDir = join(dir, `cache-${profile}`)
+async function scenario(profile: string, opts: { store?: TestStore; env?: NodeJS.ProcessEnv; cacheName?: string } = {}): Promise<JobRun & { consumerBuilt: number }> {
+  const cacheDir = join(dir, opts.cacheName ?? `cache-${profile}`)
   const store = opts.store ?? (await createTestStore({ extraConfig: upstream.nixConfig }))
   const run = await runGraphJob({
     cache: `file://${cacheDir}`,
@@ -90,6 +90,16 @@ describe('the core scenario under each Nix version', () => {
       await run.store.cleanup()
     })
   }
+
+  // 2.34+ prints `local?root=/r` as `local://?root=/r` (the bare path above prints as local:///r).
+  it('nix-2.35 with the store given as local?root=: pushes and a consumer builds exactly one derivation', async () => {
+    const store = await createTestStore({ extraConfig: upstream.nixConfig })
+    const run = await scenario('nix-2.35', { store, cacheName: 'cache-local-root', env: { NIX_CONFIG: `${store.nixConfig}\nstore = local?root=${store.storeRoot}` } })
+    expect(run.post.code).toBe(0)
+    expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
+    expect(run.consumerBuilt).toBe(1)
+    await store.cleanup()
+  })
 
   // 2.3 ignores NIX_CONFIG, so the job's Nix is configured the way a 2.3 user's is: nix.conf.
   it('nix-2.3 (configured through NIX_CONF_DIR): pushes, warns once with the nix.conf lines, and leaves nix.conf alone', async () => {
