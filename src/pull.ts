@@ -104,7 +104,11 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, localU
   // Nix 2.3 would ignore what we export, and warns about every `extra-` line in nix.conf: say
   // so once and leave the machine's configuration alone (the post step may never run to undo it).
   if (isNix23(await nixVersion())) {
-    log.warning(nix23PullMessage(url, keys, await nixConfig(), join(process.env.NIX_CONF_DIR || '/etc/nix', 'nix.conf')))
+    log.warning(
+      localUrl
+        ? 'Later steps do not substitute from the restored GitHub Actions cache: Nix 2.3 ignores NIX_CONFIG, and a per-job directory does not belong in nix.conf. Pushing works as usual.'
+        : nix23PullMessage(url, keys, await nixConfig(), join(process.env.NIX_CONF_DIR || '/etc/nix', 'nix.conf'))
+    )
     return
   }
   const trust = await detectTrust(store)
