@@ -21,7 +21,7 @@ describe('store location', () => {
   // (NixOS/nix src/libstore/store-reference.cc render(); test data
   // src/libstore-tests/data/store-reference/local_1.txt, local_3.txt, local_shorthand_2.txt).
   it('finds a chroot store in every rendering Nix 2.3 to 2.35 prints for it', () => {
-    const chroot = { realStoreDir: '/r/nix/store', dbPath: '/r/nix/var/nix/db/db.sqlite', storeDir: '/nix/store', viaDaemon: false, local: true }
+    const chroot = { realStoreDir: '/r/nix/store', dbPath: '/r/nix/var/nix/db/db.sqlite', storeDir: '/nix/store', viaDaemon: false }
     for (const uri of ['/r', 'local?root=/r', 'local:///r', 'local://?root=/r', 'local:///r?trusted=true', '/r?trusted=true']) {
       expect([uri, resolveStore(uri)]).toEqual([uri, expect.objectContaining(chroot)])
     }
@@ -40,7 +40,6 @@ describe('store location', () => {
     expect(resolveStore('unix://?root=/r')).toMatchObject({ realStoreDir: '/r/nix/store', viaDaemon: true })
     expect(resolveStore('unix:///run/nix.sock')).toMatchObject({ realStoreDir: '/nix/store', viaDaemon: true })
     expect(resolveStore('daemon?root=/r')).toMatchObject({ realStoreDir: '/r/nix/store', viaDaemon: true })
-    expect(resolveStore('ssh-ng://host').local).toBe(false)
   })
   it('resolves auto as Nix does: direct when writable, else the daemon, else the chroot fallback', () => {
     const probe = (writable: string[], exists: string[]) => ({ writable: (d: string) => writable.includes(d), exists: (p: string) => exists.includes(p) })

@@ -14,8 +14,6 @@ export interface StoreLocation {
   dbPath: string
   /** A daemon store is read through the daemon; its database may not be readable to us. */
   viaDaemon: boolean
-  /** False for a store elsewhere (ssh-ng://…): nothing of it can be read from this machine's disk. */
-  local: boolean
 }
 
 export function parseNixConfig(text: string): Map<string, string> {
@@ -130,8 +128,7 @@ export function resolveStore(uri: string, env: StoreEnv = {}, probe?: AutoProbe,
     storeDir,
     realStoreDir: params.get('real') || (root ? join(root, 'nix/store') : storeDir),
     dbPath: join(stateDir, 'db/db.sqlite'),
-    viaDaemon,
-    local: parsed.kind !== 'other'
+    viaDaemon
   }
 }
 
