@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { ROLES, type Upstream } from './helpers/graph.js'
 import { createTestStore, removeTree, type TestStore } from './helpers/nix-store.js'
 import { startSshd, type Sshd } from './helpers/sshd.js'
+import { warningLines } from './helpers/runner.js'
 import { EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys, graphWorld } from './helpers/scenario.js'
 
 let dir: string
@@ -59,6 +60,10 @@ describe('a job pushing to another Nix store with nix copy', () => {
     }
     expect(missing).toEqual([])
     expect(run.post.stdout).not.toMatch(/building '/)
+    // Signed as derivations too (`nix store sign --derivation` on 2.4-2.14).
+    expect(warningLines(run.post.stdout)).toEqual([])
+    const sigs = await run.store.run('nix', ['path-info', '--store', remote, '--sigs', '--derivation', drvs[0]!])
+    expect(sigs.stdout).toContain('test-cache-1:')
   })
 
   describe('over ssh-ng to a real sshd', () => {
