@@ -1,7 +1,6 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tmpdir } from 'node:os'
-import { log } from '../host.js'
+import { host, log } from '../host.js'
 import { batches, runNix } from '../nix/cli.js'
 import { isDerivation } from '../nix/closure.js'
 import { drvArgumentIsLiteral } from '../nix/query-path-info.js'
@@ -51,7 +50,7 @@ export async function pushWithNixCopy(paths: readonly string[], opts: NixCopyOpt
 /** Signatures in the local database travel with `nix copy`; an untrusted user may not add them. */
 async function signLocally(paths: readonly string[], keyText: string, flags: readonly string[]): Promise<void> {
   if (paths.length === 0) return
-  const dir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'nix-buildtime-cache-key-'))
+  const dir = await mkdtemp(join(host().tempDir, 'nix-buildtime-cache-key-'))
   const keyFile = join(dir, 'secret-key')
   try {
     await writeFile(keyFile, keyText, { mode: 0o600 })
