@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { join } from 'node:path'
+import { writeGraph, type Upstream } from './helpers/graph.js'
+import { createTestStore, removeTree } from './helpers/nix-store.js'
+import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys } from './helpers/scenario.js'
+
+// A warm store (a self-hosted runner, a restored store): `lib`, which top's output references at
+// run time, and `preexisting`, which only top's build uses, were built before the action was ever
+// used, so no cache has them.
+let dir: string
+let upstream: Upstream
+let keys: SigningKeys
+let cache: string
+let run: JobRun
+
+beforeAll(async () => {
+  ;({ dir, upstream, keys } = await graphWorld('e2e-warm-'))
+  cache = join(dir, 'cache')
+  const store = await createTestStore({ extraConfig: upstream.nixConfig })
+  await store.build(await writeGraph(store.root, 'v1'), ['lib', 'preexisting'])
+  run = await runGraphJob({
+    cache: `file://${cache}`, keys, upstream, store, preexisting: false,
+    inputs: { installables: await topInstallable(store) }
+  })
+})
+
+afterAll(async () => {
+  await run?.store.cleanup()
+  await removeTree(dir)
+})
+
+describe('a job on a warm store', () => {
+  it('pushes the pre-existing run-time references of what it pushes, but not pre-existing build-time-only paths', () => {
+    expect(run.post.code).toBe(0)
+    // lib was in the store before the job; preexisting (build-time only) stays unpushed.
+    expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
+    expect(run.post.summary).toContain('Pushed as a reference of a pushed path (1)')
+  })
+
+  it('lets a consumer substitute the job\'s outputs without building anything', async () => {
+    const consumer = await consumerBuild({
+      substituters: [`file://${cache}`, upstream.url],
+      trustedKeys: [keys.public, upstream.publicKey],
+      variant: 'v1'
+    })
+    try {
+      expect(consumer.built).toBe(0)
+    } finally {
+      await consumer.store.cleanup()
+    }
+  })
+})
