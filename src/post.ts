@@ -8,6 +8,8 @@ import { locateStore } from './nix/store-location.js'
 import { selectAndPush } from './push.js'
 import { report } from './report.js'
 import { loadMainState } from './state.js'
+import { removePullNetrc } from './pull-credentials.js'
+import { displayUrl } from './url-credentials.js'
 
 async function post(): Promise<void> {
   setHost(githubHost)
@@ -45,9 +47,8 @@ async function post(): Promise<void> {
   }
 }
 
-/** URLs may carry credentials; the log and summary must not. */
-function displayUrl(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//').replace(/\?.*$/, '')
+try {
+  await post()
+} finally {
+  await removePullNetrc().catch(() => undefined)
 }
-
-await post()

@@ -5,11 +5,16 @@ import { probeStoreSupport, UNKNOWN_STORE_TYPE, type StoreSupport } from './nix/
 import type { StoreLocation } from './nix/store-location.js'
 import { detectTrust, isDeterminateNix } from './trust.js'
 import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
+import { nixConfig } from './nix/store-location.js'
+import { pullNetrcEntries, writePullNetrc } from './pull-credentials.js'
+import { withoutCredentials } from './url-credentials.js'
 
 /** The substituter URL Nix should pull from, or undefined where pulling makes no sense. */
 export function substituterUrl(inputs: Inputs): string | undefined {
   const { cache } = inputs
-  if (cache.kind === 'file' || cache.kind === 'http' || cache.kind === 's3') return cache.url
+  // Credentials reach Nix through a netrc file (pull-credentials.ts), never through NIX_CONFIG.
+  if (cache.kind === 'http') return withoutCredentials(cache.url)
+  if (cache.kind === 'file' || cache.kind === 's3') return cache.url
   // A remote Nix store (ssh-ng://…) can substitute too, but users seldom want every build to
   // open an SSH connection; they can list it in substituters themselves.
   return undefined
@@ -25,9 +30,11 @@ export function trustedKeys(inputs: Inputs): string[] {
  * Settings appended to NIX_CONFIG: `extra-` settings add to what nix.conf and the user's own
  * NIX_CONFIG say instead of replacing it.
  */
-export function pullSettings(url: string, keys: readonly string[]): string {
+export function pullSettings(url: string, keys: readonly string[], netrcFile?: string): string {
   const lines = [`extra-substituters = ${url}`]
   if (keys.length > 0) lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`)
+  // Only the file's name: its contents are credentials.
+  if (netrcFile !== undefined) lines.push(`netrc-file = ${netrcFile}`)
   return lines.join('\n')
 }
 
@@ -99,10 +106,33 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, localU
       return
     }
   }
-  const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys))
+  const netrcFile = localUrl === undefined && inputs.cache.kind === 'http' ? await pullCredentials(inputs.cache.url, inputs, trust.level === 'untrusted') : undefined
+  const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys, netrcFile))
   host().exportVariable('NIX_CONFIG', value)
   log.info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(':')[0]).join(', ')})` : ''}.`)
   if (keys.length === 0 && !localUrl) {
     log.warning('No public-keys or secret-key given: Nix will refuse unsigned paths from the cache unless require-sigs is off.')
   }
+}
+
+/**
+ * The netrc file the job's Nix pulls with, when there are credentials Nix would not otherwise
+ * have. A daemon takes `netrc-file` from trusted clients only; for anyone else it reads its own,
+ * so then all that can be done is to say where the credentials have to go.
+ */
+async function pullCredentials(cacheUrl: string, inputs: Inputs, untrusted: boolean): Promise<string | undefined> {
+  const nixNetrcFile = (await nixConfig()).get('netrc-file') || undefined
+  const entries = await pullNetrcEntries({ cacheUrl, netrcFile: inputs.netrcFile, nixNetrcFile })
+  if (!entries) return undefined
+  if (untrusted) {
+    const host = new URL(withoutCredentials(cacheUrl)).hostname
+    log.warning(
+      `The Nix daemon pulls from ${withoutCredentials(cacheUrl)} with its own netrc-file (${nixNetrcFile ?? '/etc/nix/netrc'}), which it does not take from an untrusted user: ` +
+        `add credentials for ${host} there, or add the user to trusted-users, or pulls will be refused. Pushing still works.`
+    )
+    return undefined
+  }
+  const file = await writePullNetrc(entries)
+  log.info(`Nix pulls with the credentials in ${file} (0600, removed by the post step).`)
+  return file
 }
