@@ -9,6 +9,8 @@ import { selectAndPush } from './push.js'
 import { report } from './report.js'
 import { loadMainState } from './state.js'
 import { removePullNetrc } from './pull-credentials.js'
+import { takeBackDaemonCredentials } from './daemon-credentials.js'
+import { isDeterminateNix } from './trust.js'
 import { displayUrl } from './url-credentials.js'
 
 async function post(): Promise<void> {
@@ -51,4 +53,7 @@ try {
   await post()
 } finally {
   await removePullNetrc().catch(() => undefined)
+  await takeBackDaemonCredentials(isDeterminateNix)
+    .then((did) => did && log.info(`Daemon credentials: ${did}.`))
+    .catch((e: unknown) => log.warning(`Could not take the cache's credentials back from the Nix daemon's configuration: ${String(e)}`))
 }

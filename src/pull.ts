@@ -7,6 +7,7 @@ import { detectTrust, isDeterminateNix } from './trust.js'
 import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
 import { nixConfig } from './nix/store-location.js'
 import { pullNetrcEntries, writePullNetrc } from './pull-credentials.js'
+import { giveDaemonCredentials } from './daemon-credentials.js'
 import { withoutCredentials } from './url-credentials.js'
 
 /** The substituter URL Nix should pull from, or undefined where pulling makes no sense. */
@@ -125,6 +126,10 @@ async function pullCredentials(cacheUrl: string, inputs: Inputs, untrusted: bool
   const entries = await pullNetrcEntries({ cacheUrl, netrcFile: inputs.netrcFile, nixNetrcFile })
   if (!entries) return undefined
   if (untrusted) {
+    if (await hasPasswordlessSudo()) {
+      log.info(`The Nix daemon does not take credentials from this user; with sudo: ${await giveDaemonCredentials(entries, nixNetrcFile, await isDeterminateNix())}.`)
+      return undefined
+    }
     const host = new URL(withoutCredentials(cacheUrl)).hostname
     log.warning(
       `The Nix daemon pulls from ${withoutCredentials(cacheUrl)} with its own netrc-file (${nixNetrcFile ?? '/etc/nix/netrc'}), which it does not take from an untrusted user: ` +
