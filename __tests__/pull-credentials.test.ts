@@ -2,6 +2,9 @@ import { describe, expect, it } from '@jest/globals'
 import { parseNetrc } from '../src/netrc.js'
 import { mergeNetrc, renderNetrc } from '../src/pull-credentials.js'
 import { displayUrl, urlCredentials, urlSecrets, withoutCredentials } from '../src/url-credentials.js'
+import { withNetrcSetting } from '../src/daemon-credentials.js'
+import { managedBlock, trustLines, withManagedBlock } from '../src/system-config.js'
+import { parseCache } from '../src/inputs.js'
 
 describe('credentials in a cache URL', () => {
   it('are taken out of every URL that is shown or exported', () => {
@@ -18,6 +21,15 @@ describe('credentials in a cache URL', () => {
     expect(urlSecrets('https://ci:pw@host:notaport/')).toContain('pw')
     expect(urlSecrets('https://ci@host/')).toEqual([])
   })
+
+  it('are not echoed by the error for a URL that does not parse', () => {
+    expect(() => parseCache('https://ci:hunter2@host:notaport/')).toThrow(/https:\/\/host:notaport/)
+    try {
+      parseCache('https://ci:hunter2@host:notaport/')
+    } catch (e) {
+      expect((e as Error).message).not.toContain('hunter2')
+    }
+  })
 })
 
 describe('the merged netrc', () => {
@@ -33,5 +45,21 @@ describe('the merged netrc', () => {
   it('renders values with spaces and quotes so that they parse back the same', () => {
     const entries = [{ machine: 'h', login: 'a b', password: 'p"q\\r s' }, { login: 'anon' }]
     expect(parseNetrc(renderNetrc(entries))).toEqual(entries)
+  })
+})
+
+describe("the daemon's netrc-file line in the managed block", () => {
+  it('is set and removed without touching the trust lines, and the trust lines keep it', () => {
+    let conf = withManagedBlock('trusted-users = root\n', trustLines([], 'https://cache', ['k:1']))
+    conf = withManagedBlock(conf, withNetrcSetting(managedBlock(conf), '/etc/nix/nix-buildtime-cache.netrc'))
+    conf = withManagedBlock(conf, trustLines(managedBlock(conf), 'https://other', []))
+    expect(managedBlock(conf)).toEqual([
+      'extra-trusted-substituters = https://cache https://other',
+      'extra-trusted-public-keys = k:1',
+      'netrc-file = /etc/nix/nix-buildtime-cache.netrc'
+    ])
+    conf = withManagedBlock(conf, withNetrcSetting(managedBlock(conf), undefined))
+    expect(conf).not.toContain('netrc-file')
+    expect(conf).toContain('extra-trusted-substituters = https://cache https://other')
   })
 })
