@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeGraph, type Upstream } from './helpers/graph.js'
+import { writeGraph, type Upstream, UPSTREAM_KEY_NAME } from './helpers/graph.js'
 import { countBuilt, createTestStore, removeTree, substitutedPaths } from './helpers/nix-store.js'
+import { startDaemon, testUser } from './helpers/daemon.js'
 import { startNginx, type Nginx } from './helpers/nginx.js'
-import { allOutput, startJob, type StepResult } from './helpers/runner.js'
-import { graphWorld, runGraphJob, topInstallable, type SigningKeys } from './helpers/scenario.js'
+import { allOutput, startJob, warningLines, type StepResult } from './helpers/runner.js'
+import { graphWorld, runGraphJob, topInstallable, type JobRun, type SigningKeys } from './helpers/scenario.js'
 
 // A private HTTP cache: nginx answers every request, GETs included, only with basic auth. The
 // credentials are given the way users often write them, in the cache URL.
@@ -16,6 +17,8 @@ let keys: SigningKeys
 let nginx: Nginx
 const password = 'pw-7c1e0b9d42-private'
 let cacheWithCredentials: string
+let pushRun: JobRun
+let work: string
 
 beforeAll(async () => {
   ;({ dir, upstream, keys } = await graphWorld('e2e-private-http-'))
@@ -23,6 +26,15 @@ beforeAll(async () => {
   await mkdir(root)
   nginx = await startNginx({ root, auth: { user: 'ci', password } })
   cacheWithCredentials = nginx.url.replace('http://', `http://ci:${password}@`)
+  const pusher = await createTestStore({ extraConfig: upstream.nixConfig })
+  pushRun = await runGraphJob({
+    cache: cacheWithCredentials, keys, upstream, store: pusher, preexisting: false,
+    inputs: { installables: await topInstallable(pusher) }
+  })
+  await pusher.cleanup()
+  work = join(dir, 'work')
+  await mkdir(work)
+  await chmod(work, 0o755)
 })
 afterAll(async () => {
   await nginx?.stop()
@@ -38,14 +50,8 @@ const visible = (r: StepResult): string =>
 
 describe('a private HTTP cache with credentials in its URL', () => {
   it('is pushed to, and a pull-only job substitutes from it without building anything', async () => {
-    const pusher = await createTestStore({ extraConfig: upstream.nixConfig })
-    const pushRun = await runGraphJob({
-      cache: cacheWithCredentials, keys, upstream, store: pusher, preexisting: false,
-      inputs: { installables: await topInstallable(pusher) }
-    })
     expect(pushRun.post.code).toBe(0)
     expect(pushRun.pushed.length).toBeGreaterThan(0)
-    await pusher.cleanup()
 
     // A pull request from a fork: no secret key, only the public key.
     const store = await createTestStore({ extraConfig: upstream.nixConfig })
@@ -96,6 +102,69 @@ describe('a private HTTP cache with credentials in its URL', () => {
     } finally {
       await job.cleanup()
       await store.cleanup()
+    }
+  })
+})
+
+// The daemon, not the job's Nix, fetches here, so the credentials have to reach it: from the client
+// where the user is trusted, through sudo where not.
+const daemonConfig = (trustedUsers: string): string[] => [
+  `substituters = ${upstream.url}`,
+  `trusted-public-keys = ${upstream.publicKey}`,
+  `trusted-users = ${trustedUsers}`,
+  'narinfo-cache-negative-ttl = 0'
+]
+const inputs = (): Record<string, string> => ({ cache: cacheWithCredentials, 'public-keys': keys.public, 'skip-signed-by': UPSTREAM_KEY_NAME })
+
+describe('a pull-only job on a multi-user daemon, from a cache that requires a password', () => {
+  it('when trusted: the daemon pulls with the netrc file the job names', async () => {
+    const user = await testUser('nbc-i11b-trusted')
+    const daemon = await startDaemon({ config: daemonConfig(`root ${user.name}`) })
+    try {
+      const job = await startJob({ env: daemon.clientEnv(user.home), user, inputs: inputs() })
+      const main = job.main as StepResult
+      expect(warningLines(main.stdout)).toEqual([])
+      expect(visible(main)).not.toContain(password)
+      const build = await job.exec('nix-build', [await writeGraph(work, 'v1', 'trusted.nix'), '-A', 'top', '--no-out-link'])
+      expect(build.code).toBe(0)
+      expect(countBuilt(build.stderr)).toBe(0)
+      expect((await job.post()).code).toBe(0)
+    } finally {
+      await daemon.stop()
+    }
+  })
+
+  it('when untrusted with passwordless sudo: gives the daemon the credentials for the job only', async () => {
+    const user = await testUser('nbc-i11b-sudoer')
+    const sudoers = '/etc/sudoers.d/nbc-i11b-sudoer-test'
+    await writeFile(sudoers, `${user.name} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 })
+    const daemon = await startDaemon({ config: daemonConfig('root') })
+    try {
+      const job = await startJob({ env: daemon.clientEnv(user.home), user, inputs: inputs() })
+      const main = job.main as StepResult
+      expect(warningLines(main.stdout)).toEqual([])
+      const conf = join(daemon.confDir, 'nix.conf')
+      const daemonNetrc = join(daemon.confDir, 'nix-buildtime-cache.netrc')
+      expect(await readFile(conf, 'utf8')).toContain(`netrc-file = ${daemonNetrc}`)
+      // No systemd here: the harness restarts the daemon as `systemctl restart nix-daemon` would.
+      await daemon.restart()
+      const build = await job.exec('nix-build', [await writeGraph(work, 'v1', 'sudo.nix'), '-A', 'top', '--no-out-link'])
+      expect(build.code).toBe(0)
+      expect(countBuilt(build.stderr)).toBe(0)
+
+      const post = await job.post()
+      expect(post.code).toBe(0)
+      expect(existsSync(daemonNetrc)).toBe(false)
+      const after = await readFile(conf, 'utf8')
+      expect(after).not.toContain('netrc-file')
+      // The trust lines stay (they only allow the cache); the credentials do not.
+      expect(after).toContain('extra-trusted-substituters')
+      for (const step of [main, post]) {
+        expect(visible(step)).not.toContain(password)
+      }
+    } finally {
+      await rm(sudoers, { force: true })
+      await daemon.stop()
     }
   })
 })
