@@ -7,6 +7,7 @@ import { detectTrust, isDeterminateNix } from './trust.js'
 import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
 import { nixConfig } from './nix/store-location.js'
 import { pullNetrcEntries, writePullNetrc } from './pull-credentials.js'
+import { credentialsFor, loadNetrc } from './netrc.js'
 import { giveDaemonCredentials } from './daemon-credentials.js'
 import { withoutCredentials } from './url-credentials.js'
 
@@ -131,9 +132,12 @@ async function pullCredentials(cacheUrl: string, inputs: Inputs, untrusted: bool
       return undefined
     }
     const host = new URL(withoutCredentials(cacheUrl)).hostname
+    // Where the daemon's own file is readable and already has the host, there is nothing to say.
+    const theirs = nixNetrcFile ? await loadNetrc(nixNetrcFile).catch(() => undefined) : undefined
+    if (theirs && credentialsFor(host, theirs)) return undefined
     log.warning(
-      `The Nix daemon pulls from ${withoutCredentials(cacheUrl)} with its own netrc-file (${nixNetrcFile ?? '/etc/nix/netrc'}), which it does not take from an untrusted user: ` +
-        `add credentials for ${host} there, or add the user to trusted-users, or pulls will be refused. Pushing still works.`
+      `The Nix daemon pulls from ${withoutCredentials(cacheUrl)} with its own netrc-file (${nixNetrcFile ?? 'unset'}), and takes none from an untrusted user: ` +
+        `unless that file has credentials for ${host}, pulls will be refused. Add them there, or add the user to trusted-users. Pushing still works.`
     )
     return undefined
   }
