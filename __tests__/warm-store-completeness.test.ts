@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { join } from 'node:path'
 import { writeGraph, type Upstream } from './helpers/graph.js'
 import { createTestStore, removeTree } from './helpers/nix-store.js'
+import { warningLines } from './helpers/runner.js'
 import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys } from './helpers/scenario.js'
 
 // A warm store (a self-hosted runner, a restored store): `lib`, which top's output references at
@@ -47,6 +48,25 @@ describe('a job on a warm store', () => {
       expect(consumer.built).toBe(0)
     } finally {
       await consumer.store.cleanup()
+    }
+  })
+
+  it('never publishes a path whose run-time reference is excluded: it withholds it, with one warning', async () => {
+    const store = await createTestStore({ extraConfig: upstream.nixConfig })
+    try {
+      await store.build(await writeGraph(store.root, 'v1'), ['lib', 'preexisting'])
+      const excluded = await runGraphJob({
+        cache: `file://${join(dir, 'cache-exclude')}`, keys, upstream, store, preexisting: false,
+        inputs: { installables: await topInstallable(store), exclude: '-greet-lib$' }
+      })
+      expect(excluded.post.code).toBe(0)
+      expect(rolesOf(excluded.pushed, excluded.paths)).toEqual(EXPECTED_PUSH.filter((r) => r !== 'lib' && r !== 'top').sort())
+      expect(excluded.post.summary).toMatch(/\| unserved-reference \| 1 \|/)
+      const warnings = warningLines(excluded.post.stdout)
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toContain(`${excluded.paths.top} references ${excluded.paths.lib}`)
+    } finally {
+      await store.cleanup()
     }
   })
 })
