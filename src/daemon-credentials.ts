@@ -43,7 +43,8 @@ async function setBlockNetrc(isDeterminate: boolean, file: string | undefined): 
 export async function giveDaemonCredentials(entries: readonly NetrcEntry[], daemonNetrcFile: string | undefined, isDeterminate: boolean): Promise<string> {
   const target = join(confDir(), FILE_NAME)
   let own: NetrcEntry[] = []
-  if (daemonNetrcFile && daemonNetrcFile !== target) {
+  // Even when that is our own file (a job whose post step never ran): it holds what the daemon had.
+  if (daemonNetrcFile) {
     const r = await execCapture('sudo', ['-n', 'cat', daemonNetrcFile])
     if (r.exitCode === 0) own = parseNetrc(r.stdout)
   }
