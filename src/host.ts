@@ -1,9 +1,13 @@
+import { tmpdir } from 'node:os'
+
 /**
  * Where the engine's messages, outputs, state and exported settings go. The GitHub Action and the
  * command-line tool each install their own host at start-up; nothing below the entry points
  * imports `@actions/core`, so outside GitHub no `::warning::` or `::set-env` ever reaches a log.
  */
 export interface Host {
+  /** A directory private to this job for the action's own files (RUNNER_TEMP, or the CLI's state dir). */
+  readonly tempDir: string
   info(message: string): void
   warning(message: string): void
   error(message: string): void
@@ -25,6 +29,7 @@ export interface Host {
 
 /** Until an entry point installs its own: plain lines on stderr, nothing exported. */
 class StderrHost implements Host {
+  readonly tempDir = tmpdir()
   private readonly state = new Map<string, string>()
   private readonly secrets: string[] = []
   private say(prefix: string, message: string): void {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { host, log } from './host.js'
 import { credentialsFor, loadNetrc, netrcPath, parseNetrc, type NetrcEntry } from './netrc.js'
@@ -85,7 +84,7 @@ export async function pullNetrcEntries(src: PullNetrcSources): Promise<NetrcEntr
 
 /** Writes `entries` to a fresh 0600 file under RUNNER_TEMP, remembered for the post step to remove. */
 export async function writePullNetrc(entries: readonly NetrcEntry[]): Promise<string> {
-  const dir = join(process.env.RUNNER_TEMP || tmpdir(), 'nix-buildtime-cache')
+  const dir = join(host().tempDir, 'nix-buildtime-cache')
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const file = join(dir, `netrc-${randomBytes(6).toString('hex')}`)
   await writeFile(file, renderNetrc(entries), { mode: 0o600, flag: 'wx' })

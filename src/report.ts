@@ -1,7 +1,6 @@
 import { host, log } from './host.js'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tmpdir } from 'node:os'
 import type { JobFacts } from './collect.js'
 import { classifyOrigins } from './origins.js'
 import type { PushResult } from './push.js'
@@ -10,7 +9,7 @@ import { renderSummary } from './summary.js'
 /** Sets the step outputs and writes the job summary. */
 export async function report(cache: string, facts: JobFacts, result: PushResult, startedAt: number): Promise<void> {
   const { pushed } = result.outcome
-  const pathsFile = join(process.env.RUNNER_TEMP || tmpdir(), `nix-buildtime-cache-pushed-${process.pid}.txt`)
+  const pathsFile = join(host().tempDir, `nix-buildtime-cache-pushed-${process.pid}.txt`)
   await writeFile(pathsFile, pushed.map((p) => `${p.path}\n`).join(''))
   // Pre-existing paths were never new, so they do not count as skipped new paths.
   const skippedCount = Object.entries(result.selection.skipped)

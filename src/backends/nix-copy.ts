@@ -1,7 +1,6 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tmpdir } from 'node:os'
-import { log } from '../host.js'
+import { host, log } from '../host.js'
 import { batches, runNix } from '../nix/cli.js'
 import type { UploadOutcome } from '../upload/pipeline.js'
 
@@ -37,7 +36,7 @@ export async function pushWithNixCopy(paths: readonly string[], opts: NixCopyOpt
 
 /** Signatures in the local database travel with `nix copy`; an untrusted user may not add them. */
 async function signLocally(paths: readonly string[], keyText: string): Promise<void> {
-  const dir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'nix-buildtime-cache-key-'))
+  const dir = await mkdtemp(join(host().tempDir, 'nix-buildtime-cache-key-'))
   const keyFile = join(dir, 'secret-key')
   try {
     await writeFile(keyFile, keyText, { mode: 0o600 })

@@ -1,5 +1,4 @@
-import { log } from '../../host.js'
-import { tmpdir } from 'node:os'
+import { host, log } from '../../host.js'
 import type { JobFacts } from '../../collect.js'
 import type { Inputs } from '../../inputs.js'
 import type { PathInfo } from '../../nix/path-info-types.js'
@@ -43,7 +42,7 @@ function describePlan(plan: SavePlan, written: WrittenLayer, total: number): str
  * when compacting, everything live) and one manifest listing the live layers.
  */
 export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocation, facts: JobFacts): Promise<PushResult> {
-  const layout = ghaLayout(process.env.RUNNER_TEMP || tmpdir())
+  const layout = ghaLayout(host().tempDir)
   const restored = (await loadRestoredState()) ?? { held: [], failed: [], paths: [] }
   // What the restored layers hold counts as already cached.
   const selection = await planPush(inputs, facts, store.storeDir, new FileBackend(layout.binaryCache))

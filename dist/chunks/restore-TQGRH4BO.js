@@ -1,8 +1,7 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   configurePull
-} from "./chunk-ZONINAYB.js";
-import "./chunk-FFCSESDO.js";
+} from "./chunk-RENEOGOX.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -16,22 +15,19 @@ import {
   prepareBinaryCache,
   saveRestoredState,
   unavailableReason
-} from "./chunk-6ZZGTJAT.js";
+} from "./chunk-I4LH4YUE.js";
 import {
-  formatBytes
-} from "./chunk-BRGVWDX5.js";
-import {
+  formatBytes,
+  host,
   log
-} from "./chunk-7IJB57PC.js";
+} from "./chunk-VVRQV2PF.js";
 import {
   limiter
-} from "./chunk-DYRR5BCB.js";
-import "./chunk-7SMIPMXJ.js";
+} from "./chunk-P3US556H.js";
 import "./chunk-ONBS6DE5.js";
 
 // src/backends/gha/restore.ts
 import { mkdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 var PARALLEL_LAYERS = 4;
 async function restoreLayer(client, layout, layer, storeDir) {
   const dir = layout.slotDir(layer.slot);
@@ -76,7 +72,7 @@ async function restoreLayers(client, layout, layers, storeDir) {
 async function restoreGithubActionsCache(inputs, store) {
   if (inputs.cache.kind !== "github-actions") return;
   const startedAt = Date.now();
-  const layout = ghaLayout(process.env.RUNNER_TEMP || tmpdir());
+  const layout = ghaLayout(host().tempDir);
   await rm(layout.root, { recursive: true, force: true });
   await mkdir(layout.root, { recursive: true });
   const state = { held: [], failed: [], paths: [] };

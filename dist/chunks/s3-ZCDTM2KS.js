@@ -97,12 +97,10 @@ import {
 } from "./chunk-UGALHFMD.js";
 import {
   CONTENT_TYPES,
-  limiter
-} from "./chunk-DYRR5BCB.js";
-import {
   cacheInfoText,
+  limiter,
   readCacheInfoStoreDir
-} from "./chunk-7SMIPMXJ.js";
+} from "./chunk-P3US556H.js";
 import {
   __commonJS,
   __esm,

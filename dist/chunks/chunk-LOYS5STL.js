@@ -1,26 +1,23 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
+  FileBackend,
   RetryableHttpError,
+  batches,
   hashPart,
+  host,
+  log,
   parseRetryAfter,
+  runNix,
   selectPaths,
   uploadPaths,
   withRetry,
   withoutCached
-} from "./chunk-BRGVWDX5.js";
+} from "./chunk-VVRQV2PF.js";
 import {
-  FileBackend,
-  batches,
-  log,
-  runNix
-} from "./chunk-7IJB57PC.js";
-import {
-  CONTENT_TYPES
-} from "./chunk-DYRR5BCB.js";
-import {
+  CONTENT_TYPES,
   cacheInfoText,
   readCacheInfoStoreDir
-} from "./chunk-7SMIPMXJ.js";
+} from "./chunk-P3US556H.js";
 
 // src/backends/http.ts
 import { STATUS_CODES } from "node:http";
@@ -107,8 +104,8 @@ function parseNetrc(text) {
   }
   return entries;
 }
-function credentialsFor(host, entries) {
-  const h = host.toLowerCase();
+function credentialsFor(host2, entries) {
+  const h = host2.toLowerCase();
   return entries.find((e) => e.machine !== void 0 && e.machine.toLowerCase() === h) ?? entries.find((e) => e.machine === void 0);
 }
 function netrcPath(file) {
@@ -333,7 +330,7 @@ async function binaryCacheBackend(inputs) {
     return new HttpBackend({ url: cache.url, authHeader: inputs.authHeader, netrcFile: inputs.netrcFile });
   }
   if (cache.kind === "s3") {
-    const { S3Backend } = await import("./s3-F6NCMNNV.js");
+    const { S3Backend } = await import("./s3-ZCDTM2KS.js");
     return new S3Backend({ location: cache.s3, warn: (m) => log.warning(m) });
   }
   return void 0;
@@ -342,7 +339,6 @@ async function binaryCacheBackend(inputs) {
 // src/backends/nix-copy.ts
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join as join2 } from "node:path";
-import { tmpdir } from "node:os";
 async function pushWithNixCopy(paths, opts) {
   const outcome = { pushed: [], failed: [], vanished: [] };
   if (paths.length === 0) return outcome;
@@ -359,7 +355,7 @@ async function pushWithNixCopy(paths, opts) {
   return outcome;
 }
 async function signLocally(paths, keyText) {
-  const dir = await mkdtemp(join2(process.env.RUNNER_TEMP || tmpdir(), "nix-buildtime-cache-key-"));
+  const dir = await mkdtemp(join2(host().tempDir, "nix-buildtime-cache-key-"));
   const keyFile = join2(dir, "secret-key");
   try {
     await writeFile(keyFile, keyText, { mode: 384 });

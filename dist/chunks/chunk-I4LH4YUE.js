@@ -1,37 +1,33 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
-  RetryableHttpError,
-  hashPart,
-  parseNarInfo,
-  uploadPaths,
-  withRetry
-} from "./chunk-BRGVWDX5.js";
-import {
   BearerCredentialHandler,
   FileBackend,
   HttpClient,
   HttpClientError,
   HttpCodes,
+  RetryableHttpError,
   debug,
   error,
   exec,
+  hashPart,
   host,
   info,
   isDebug,
   log,
   mkdirP,
   parseHash,
+  parseNarInfo,
   rmRF,
   setSecret,
+  uploadPaths,
   warning,
-  which
-} from "./chunk-7IJB57PC.js";
+  which,
+  withRetry
+} from "./chunk-VVRQV2PF.js";
 import {
+  cacheInfoText,
   limiter
-} from "./chunk-DYRR5BCB.js";
-import {
-  cacheInfoText
-} from "./chunk-7SMIPMXJ.js";
+} from "./chunk-P3US556H.js";
 import {
   __commonJS,
   __export,

@@ -2,7 +2,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   selectFromFacts,
   withoutExisting
-} from "./chunk-5SBZEFGA.js";
+} from "./chunk-LOYS5STL.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -20,21 +20,16 @@ import {
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-6ZZGTJAT.js";
-import {
-  formatBytes,
-  hashPart
-} from "./chunk-BRGVWDX5.js";
+} from "./chunk-I4LH4YUE.js";
 import {
   FileBackend,
+  formatBytes,
+  hashPart,
+  host,
   log
-} from "./chunk-7IJB57PC.js";
-import "./chunk-DYRR5BCB.js";
-import "./chunk-7SMIPMXJ.js";
+} from "./chunk-VVRQV2PF.js";
+import "./chunk-P3US556H.js";
 import "./chunk-ONBS6DE5.js";
-
-// src/backends/gha/save.ts
-import { tmpdir } from "node:os";
 
 // src/backends/gha/events.ts
 import { readFileSync } from "node:fs";
@@ -71,7 +66,7 @@ function describePlan(plan, written, total) {
   return `${parts.join("; ")}.`;
 }
 async function saveToGithubActionsCache(inputs, store, facts) {
-  const layout = ghaLayout(process.env.RUNNER_TEMP || tmpdir());
+  const layout = ghaLayout(host().tempDir);
   const restored = await loadRestoredState() ?? { held: [], failed: [], paths: [] };
   const selection = await withoutExisting(selectFromFacts(inputs, facts), new FileBackend(layout.binaryCache));
   const outcome = { pushed: [], failed: [], vanished: [] };
