@@ -3,6 +3,8 @@ import { join } from 'node:path'
 import { writeGraph, type Upstream } from './helpers/graph.js'
 import { createTestStore, removeTree } from './helpers/nix-store.js'
 import { warningLines } from './helpers/runner.js'
+import { mkdir } from 'node:fs/promises'
+import { startNginx } from './helpers/nginx.js'
 import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys } from './helpers/scenario.js'
 
 // A warm store (a self-hosted runner, a restored store): `lib`, which top's output references at
@@ -66,6 +68,29 @@ describe('a job on a warm store', () => {
       expect(warnings).toHaveLength(1)
       expect(warnings[0]).toContain(`${excluded.paths.top} references ${excluded.paths.lib}`)
     } finally {
+      await store.cleanup()
+    }
+  })
+
+  it('asks the cache only about pre-existing paths that pushed paths reference', async () => {
+    const store = await createTestStore({ extraConfig: upstream.nixConfig })
+    const root = join(dir, 'www')
+    await mkdir(root)
+    const nginx = await startNginx({ root })
+    try {
+      await store.build(await writeGraph(store.root, 'v1'), ['lib', 'preexisting'])
+      const r = await runGraphJob({
+        cache: nginx.url, keys, upstream, store, preexisting: false,
+        inputs: { installables: await topInstallable(store) }
+      })
+      expect(r.post.code).toBe(0)
+      const asked = (await nginx.requests()).filter((q) => q.method === 'HEAD').map((q) => q.uri)
+      const hash = (p: string): string => `/${p.slice('/nix/store/'.length, '/nix/store/'.length + 32)}.narinfo`
+      expect(asked).toContain(hash(r.paths.lib))
+      expect(asked).not.toContain(hash(r.paths.preexisting))
+      expect(rolesOf(r.pushed, r.paths)).toEqual([...EXPECTED_PUSH].sort())
+    } finally {
+      await nginx.stop()
       await store.cleanup()
     }
   })
