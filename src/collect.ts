@@ -39,3 +39,14 @@ export async function collectJobFacts(
   const infos = wanted.length > 0 ? await queryPathInfos(wanted, store.storeDir) : new Map<string, PathInfo>()
   return { newPaths, closure, infos }
 }
+
+/**
+ * Adds to `facts.infos` the infos of `paths`: references of pushed paths that the job's own facts
+ * did not describe (mostly paths in the store before the job). Returns the paths the store does
+ * not hold, which nobody can serve.
+ */
+export async function collectReferenceFacts(facts: JobFacts, paths: readonly string[], storeDir: string): Promise<Set<string>> {
+  const found = await queryPathInfos(paths, storeDir)
+  for (const [p, info] of found) facts.infos.set(p, info)
+  return new Set(paths.filter((p) => !found.has(p)))
+}

@@ -1,4 +1,5 @@
 import { host } from './host.js'
+import { urlSecrets, withoutCredentials } from './url-credentials.js'
 import { parseSecretKey, type SigningKey } from './signing.js'
 import { parseS3Uri, S3_URI_SYNTAX, S3UriError, type S3Location } from './backends/s3-uri.js'
 
@@ -84,7 +85,7 @@ export function parseCache(value: string): CacheTarget {
     try {
       new URL(value)
     } catch {
-      throw new InputError('cache', `'${value}' is not a valid URL; ${accepts}`)
+      throw new InputError('cache', `'${withoutCredentials(value)}' is not a valid URL; ${accepts}`)
     }
     return { kind: 'http', url: value }
   }
@@ -208,6 +209,7 @@ export function readInputs(raw: RawInputs): Inputs {
   const secretText = raw('secret-key')
   // The base64 half alone must be masked too, in case anything echoes it without the name.
   if (secretText.includes(':')) host().setSecret(secretText.slice(secretText.indexOf(':') + 1))
+  for (const s of urlSecrets(raw('cache'))) host().setSecret(s)
   const header = raw('auth-header')
   if (header.includes(':')) host().setSecret(header.slice(header.indexOf(':') + 1).trim())
   return parseInputs(raw)

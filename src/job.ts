@@ -12,6 +12,10 @@ import { selectAndPush, type PushResult } from './push.js'
 import { report } from './report.js'
 import { saveSnapshot, takeSnapshot } from './snapshot.js'
 import { loadMainState, saveMainState } from './state.js'
+import { removePullNetrc } from './pull-credentials.js'
+import { takeBackDaemonCredentials } from './daemon-credentials.js'
+import { isDeterminateNix } from './trust.js'
+import { displayUrl } from './url-credentials.js'
 
 /**
  * The two halves of a job, shared by every entry point (the action's main and post steps, the
@@ -57,6 +61,22 @@ export interface FinishedJob {
  * `strict`), never thrown.
  */
 export async function finishJob(inputs: Inputs): Promise<FinishedJob | undefined> {
+  try {
+    return await pushAndReport(inputs)
+  } finally {
+    await takeBackCredentials()
+  }
+}
+
+/** The pull credentials `beginJob` handed out leave the disk with the job's last use of them. */
+async function takeBackCredentials(): Promise<void> {
+  await removePullNetrc().catch(() => undefined)
+  await takeBackDaemonCredentials(isDeterminateNix)
+    .then((did) => did && log.info(`Daemon credentials: ${did}.`))
+    .catch((e: unknown) => log.warning(`Could not take the cache's credentials back from the Nix daemon's configuration: ${String(e)}`))
+}
+
+async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
   const startedAt = Date.now()
   const state = loadMainState()
   if (!state) {
@@ -84,9 +104,4 @@ export async function finishJob(inputs: Inputs): Promise<FinishedJob | undefined
   } finally {
     await rm(state.snapshotFile, { force: true })
   }
-}
-
-/** URLs may carry credentials; the log and summary must not. */
-export function displayUrl(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//').replace(/\?.*$/, '')
 }

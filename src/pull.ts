@@ -7,11 +7,18 @@ import { nixConfig, type StoreLocation } from './nix/store-location.js'
 import { isNix23, nixVersion } from './nix/version.js'
 import { daemonAcceptsSubstituter, detectTrust, isDeterminateNix } from './trust.js'
 import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
+import { nixConfig } from './nix/store-location.js'
+import { pullNetrcEntries, writePullNetrc } from './pull-credentials.js'
+import { credentialsFor, loadNetrc } from './netrc.js'
+import { giveDaemonCredentials } from './daemon-credentials.js'
+import { withoutCredentials } from './url-credentials.js'
 
 /** The substituter URL Nix should pull from, or undefined where pulling makes no sense. */
 export function substituterUrl(inputs: Inputs): string | undefined {
   const { cache } = inputs
-  if (cache.kind === 'file' || cache.kind === 'http' || cache.kind === 's3') return cache.url
+  // Credentials reach Nix through a netrc file (pull-credentials.ts), never through NIX_CONFIG.
+  if (cache.kind === 'http') return withoutCredentials(cache.url)
+  if (cache.kind === 'file' || cache.kind === 's3') return cache.url
   // A remote Nix store (ssh-ng://…) can substitute too, but users seldom want every build to
   // open an SSH connection; they can list it in substituters themselves.
   return undefined
@@ -27,9 +34,11 @@ export function trustedKeys(inputs: Inputs): string[] {
  * Settings appended to NIX_CONFIG: `extra-` settings add to what nix.conf and the user's own
  * NIX_CONFIG say instead of replacing it.
  */
-export function pullSettings(url: string, keys: readonly string[]): string {
+export function pullSettings(url: string, keys: readonly string[], netrcFile?: string): string {
   const lines = [`extra-substituters = ${url}`]
   if (keys.length > 0) lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`)
+  // Only the file's name: its contents are credentials.
+  if (netrcFile !== undefined) lines.push(`netrc-file = ${netrcFile}`)
   return lines.join('\n')
 }
 
@@ -133,10 +142,40 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, localU
       return
     }
   }
-  const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys))
+  const netrcFile = localUrl === undefined && inputs.cache.kind === 'http' ? await pullCredentials(inputs.cache.url, inputs, trust.level === 'untrusted') : undefined
+  const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys, netrcFile))
   host().exportVariable('NIX_CONFIG', value)
   log.info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(':')[0]).join(', ')})` : ''}.`)
   if (keys.length === 0 && !localUrl) {
     log.warning('No public-keys or secret-key given: Nix will refuse unsigned paths from the cache unless require-sigs is off.')
   }
+}
+
+/**
+ * The netrc file the job's Nix pulls with, when there are credentials Nix would not otherwise
+ * have. A daemon takes `netrc-file` from trusted clients only; for anyone else it reads its own,
+ * so then all that can be done is to say where the credentials have to go.
+ */
+async function pullCredentials(cacheUrl: string, inputs: Inputs, untrusted: boolean): Promise<string | undefined> {
+  const nixNetrcFile = (await nixConfig()).get('netrc-file') || undefined
+  const entries = await pullNetrcEntries({ cacheUrl, netrcFile: inputs.netrcFile, nixNetrcFile })
+  if (!entries) return undefined
+  if (untrusted) {
+    if (await hasPasswordlessSudo()) {
+      log.info(`The Nix daemon does not take credentials from this user; with sudo: ${await giveDaemonCredentials(entries, nixNetrcFile, await isDeterminateNix())}.`)
+      return undefined
+    }
+    const host = new URL(withoutCredentials(cacheUrl)).hostname
+    // Where the daemon's own file is readable and already has the host, there is nothing to say.
+    const theirs = nixNetrcFile ? await loadNetrc(nixNetrcFile).catch(() => undefined) : undefined
+    if (theirs && credentialsFor(host, theirs)) return undefined
+    log.warning(
+      `The Nix daemon pulls from ${withoutCredentials(cacheUrl)} with its own netrc-file (${nixNetrcFile ?? 'unset'}), and takes none from an untrusted user: ` +
+        `unless that file has credentials for ${host}, pulls will be refused. Add them there, or add the user to trusted-users. Pushing still works.`
+    )
+    return undefined
+  }
+  const file = await writePullNetrc(entries)
+  log.info(`Nix pulls with the credentials in ${file} (0600, removed by the post step).`)
+  return file
 }
