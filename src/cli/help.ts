@@ -31,7 +31,7 @@ Usage:
   nix-buildtime-cache run [options] -- COMMAND [ARG...]
       Snapshot the store, run COMMAND with its Nix pulling from the cache, push what it
       realised, and exit with COMMAND's exit status.
-  nix-buildtime-cache start [options] [--env-file FILE]
+  nix-buildtime-cache start [options] [--dotenv FILE]
       Snapshot the store and print the lines that make later commands' Nix pull from the
       cache (export NIX_CONFIG='...'), for eval; or write them to FILE as a dotenv file.
   nix-buildtime-cache push [options]
@@ -49,7 +49,7 @@ Other options:
 ${column('--state-dir DIR', 'Where start leaves the snapshot for push, and the pushed-paths list. Default: $XDG_STATE_HOME (else ~/.local/state)/nix-buildtime-cache/<hash of the working directory>.')}
 ${column('--summary FILE', 'run, push: write the Markdown job summary to FILE.')}
 ${column('--json', 'Print the result as one line of JSON, the last on stdout.')}
-${column('--env-file FILE', "start: write NAME='value' lines to FILE instead of printing them.")}
+${column('--dotenv FILE', "start: write NAME='value' lines to FILE instead of printing them.")}
 ${column('-h, --help', 'This text.')}
 
 Exit status: run: COMMAND's (1 when COMMAND succeeded and a --strict push failed);

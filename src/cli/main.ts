@@ -97,9 +97,9 @@ async function start(cli: CliArgs): Promise<number> {
     reportFailure(e, s.inputs.strict)
   }
   const vars = s.host.exported
-  if (cli.envFile) await writeFile(cli.envFile, dotenv(vars), { mode: 0o600 })
+  if (cli.dotenvFile) await writeFile(cli.dotenvFile, dotenv(vars), { mode: 0o600 })
   if (cli.json) process.stdout.write(`${s.host.redact(JSON.stringify({ status: s.host.failure ? 1 : 0, env: vars, stateDir: s.stateDir }))}\n`)
-  else if (!cli.envFile) process.stdout.write(shellExports(vars))
+  else if (!cli.dotenvFile) process.stdout.write(shellExports(vars))
   return s.host.failure ? 1 : 0
 }
 

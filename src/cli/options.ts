@@ -62,7 +62,7 @@ export interface CliArgs extends SavedOptions {
   command: Command
   stateDir?: string
   summaryFile?: string
-  envFile?: string
+  dotenvFile?: string
   json: boolean
   /** `run`'s command and its arguments. */
   argv: string[]
@@ -121,9 +121,10 @@ export function parseArgs(args: readonly string[]): CliArgs {
     else if (name === 'auth-header-file') result.authHeaderFile = value()
     else if (name === 'state-dir') result.stateDir = value()
     else if (name === 'summary' && command !== 'start') result.summaryFile = value()
-    else if (name === 'env-file' && command === 'start') result.envFile = value()
+    // Not --env-file: Node takes that one for itself wherever it appears on the command line.
+    else if (name === 'dotenv' && command === 'start') result.dotenvFile = value()
     else if (name === 'json') result.json = flagValue(option, inline, false) === 'true'
-    else if (name === 'summary' || name === 'env-file') throw new UsageError(`${option} is not an option of ${command}`)
+    else if (name === 'summary' || name === 'dotenv') throw new UsageError(`${option} is not an option of ${command}`)
     else throw new UsageError(`unknown option '${option}' (see --help)`)
   }
   for (const [name, values] of lists) result.given[name] = values.join('\n')
