@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { spawn } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { graphPaths, UPSTREAM_KEY_NAME, writeGraph, type GraphPaths } from './helpers/graph.js'
 import { createTestStore, removeTree, type TestStore } from './helpers/nix-store.js'
 import type { ProcResult } from './helpers/proc.js'
 import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, topInstallable, type GraphWorld } from './helpers/scenario.js'
-import { jsonResult, runCli, WORKFLOW_COMMAND } from './helpers/cli.js'
+import { CLI, jsonResult, runCli, WORKFLOW_COMMAND } from './helpers/cli.js'
+import { node24 } from './helpers/runner.js'
 import { SKIP_REASONS } from '../src/selection.js'
 
 // `nix-buildtime-cache run` end to end: real Nix, a file:// cache, no GitHub variables.
@@ -119,6 +121,31 @@ describe('nix-buildtime-cache run', () => {
     const strict = await trouble('v4', ['--strict'])
     expect(strict.code).toBe(1)
     expect(strict.stderr).toMatch(/^error: nix-buildtime-cache: .*is a cache for \/elsewhere/m)
+  })
+
+  it('hands a stop signal to the command, exits with its status, and pushes what it built', async () => {
+    const file = await writeGraph(store.root, 'v6', 'graph-v6.nix')
+    const script = `nix-build ${file} -A top --no-out-link >/dev/null && trap 'echo got-term; exit 7' TERM && echo ready && while :; do sleep 0.1; done`
+    const args = ['run', ...cacheArgs(), '--json', '--', 'sh', '-c', script]
+    const child = spawn(node24(), [CLI, ...args], { env: env(), cwd: store.root, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (b: Buffer) => {
+        stdout += b.toString()
+        if (stdout.includes('ready')) resolve()
+      })
+    )
+    // Only nix-buildtime-cache gets the signal, as from a CI system stopping the job's process.
+    child.kill('SIGTERM')
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)))
+    expect(stdout).toContain('got-term')
+    expect(code).toBe(7)
+    const result = jsonResult(stdout)
+    expect(result).toMatchObject({ status: 7, commandStatus: 7, mode: 'push' })
+    expect((result.pushed as Array<{ path: string }>).length).toBeGreaterThan(0)
+    expect(stderr).toMatch(/nix-buildtime-cache: pushed \d+ paths? /)
   })
 
   it('never prints the secret key, writes no workflow commands, and keeps the key out of its state', async () => {
