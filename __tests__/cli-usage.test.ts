@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { removeTree, SYSTEM_PATH } from './helpers/nix-store.js'
@@ -9,6 +9,7 @@ import { CLI, runCli } from './helpers/cli.js'
 import { runProcess } from './helpers/proc.js'
 import { helpText } from '../src/cli/help.js'
 import { INPUT_OPTIONS, NOT_OPTIONS, parseArgs } from '../src/cli/options.js'
+import { dotenv, shellExports } from '../src/cli/shell.js'
 
 let home: string
 const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ PATH: SYSTEM_PATH, HOME: home, ...extra })
@@ -107,6 +108,18 @@ describe('the examples', () => {
     const examples = invocations(helpText().slice(helpText().indexOf('Examples:')))
     expect(examples.length).toBeGreaterThanOrEqual(4)
     for (const words of examples) expect(() => parseArgs(words)).not.toThrow()
+  })
+})
+
+describe("start's shell lines", () => {
+  it('come through sh exactly, quotes and newlines included, as export lines and as a dotenv file', async () => {
+    const value = "extra-substituters = https://c.example.org/it's\nextra-trusted-public-keys = k:AAA= $HOME `x`"
+    for (const [text, how] of [[shellExports({ NIX_CONFIG: value }), '.'], [dotenv({ NIX_CONFIG: value }), 'set -a; .']] as const) {
+      const file = join(home, 'vars.sh')
+      await writeFile(file, text)
+      const r = await runProcess('sh', ['-c', `${how} "$1"; printf '%s' "$NIX_CONFIG"`, 'sh', file], { env: env() })
+      expect(r.stdout).toBe(value)
+    }
   })
 })
 

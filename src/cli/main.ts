@@ -1,5 +1,5 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { reportFailure } from '../failure.js'
 import { setHost } from '../host.js'
 import { InputError, readInputs, type Inputs } from '../inputs.js'
@@ -46,7 +46,8 @@ interface Session {
 }
 
 async function openSession(cli: CliArgs, persistState: boolean): Promise<Session> {
-  const stateDir = cli.stateDir ?? defaultStateDir()
+  // Absolute, since the snapshot's path is recorded in the state.
+  const stateDir = cli.stateDir ? resolve(cli.stateDir) : defaultStateDir()
   await mkdir(stateDir, { recursive: true, mode: 0o700 })
   const host = new CliHost(stateDir, { stateFile: persistState ? join(stateDir, STATE_FILE) : undefined, summaryFile: cli.summaryFile })
   setHost(host)
