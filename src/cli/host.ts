@@ -36,6 +36,10 @@ export class CliHost extends StderrHost {
     this.stateValues[name] = value
     if (this.opts.stateFile) writeFileSync(this.opts.stateFile, JSON.stringify(this.stateValues), { mode: 0o600 })
   }
+  /** Forgets every saved value (the state file is rewritten by the next saveState). */
+  clearState(): void {
+    for (const k of Object.keys(this.stateValues)) delete this.stateValues[k]
+  }
   override getState(name: string): string {
     return this.stateValues[name] ?? ''
   }

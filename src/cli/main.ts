@@ -65,7 +65,12 @@ async function openSession(cli: CliArgs, persistState: boolean): Promise<Session
   const inputs = readInputs(await rawInputs(options))
   refuseGithubActionsCache(inputs, process.env)
   if (cli.command === 'start') {
-    const saved: SavedOptions = { given: cli.given, secretKeyFile: cli.secretKeyFile, authHeaderFile: cli.authHeaderFile }
+    // A start that was never pushed must not leave its snapshot for this one's push.
+    const stale = loadMainState()
+    if (stale) await rm(stale.snapshotFile, { force: true })
+    host.clearState()
+    const absolute = (file: string | undefined): string | undefined => (file === undefined ? undefined : resolve(file))
+    const saved: SavedOptions = { given: cli.given, secretKeyFile: absolute(cli.secretKeyFile), authHeaderFile: absolute(cli.authHeaderFile) }
     host.saveState(OPTIONS_KEY, JSON.stringify(saved))
   }
   return { host, inputs, stateDir }
