@@ -11,6 +11,7 @@ import { FileBackend } from './backends/file.js'
 import { saveSnapshot, takeSnapshot } from './snapshot.js'
 import { saveMainState } from './state.js'
 import { reportFailure } from './failure.js'
+import { finishBudget } from './budget.js'
 
 async function snapshotStore(store: StoreLocation): Promise<void> {
   const startedAt = Date.now()
@@ -52,3 +53,4 @@ async function main(): Promise<void> {
 }
 
 await main()
+finishBudget()

@@ -3,6 +3,7 @@ import { actionInput, githubHost } from './action/github-host.js'
 import { rm } from 'node:fs/promises'
 import { collectJobFacts } from './collect.js'
 import { reportFailure } from './failure.js'
+import { finishBudget, jobBudget } from './budget.js'
 import { readInputs } from './inputs.js'
 import { locateStore } from './nix/store-location.js'
 import { selectAndPush } from './push.js'
@@ -35,7 +36,10 @@ async function post(): Promise<void> {
     const problems = result.outcome.failed.length
     if (problems > 0) {
       const first = result.outcome.failed[0]
-      reportFailure(new Error(`${problems} path(s) could not be pushed; first: ${first.path}: ${first.reason}`), inputs.strict)
+      const stopped = jobBudget().tripped
+      // With the breaker open, most of the failures are paths that were never tried: say why once.
+      const why = stopped ? `the cache was given up on: ${stopped}` : `first: ${first.path}: ${first.reason}`
+      reportFailure(new Error(`${problems} path(s) could not be pushed; ${why}`), inputs.strict)
     }
     for (const p of result.outcome.vanished) log.warning(`${p} disappeared before it could be pushed (garbage-collected?).`)
   } catch (e) {
@@ -51,3 +55,4 @@ function displayUrl(url: string): string {
 }
 
 await post()
+finishBudget()
