@@ -15,6 +15,34 @@ export interface JobFacts {
   infos: Map<string, PathInfo>
 }
 
+const firstLine = (e: unknown): string =>
+  (e instanceof Error ? e.message : String(e)).split('\n').find((l) => l.trim() !== '')?.trim() ?? 'failed'
+
+/**
+ * The installables' roots, one installable at a time: one that Nix cannot resolve (a typo, a
+ * flake output that does not exist, a .drv that was never instantiated) costs only itself, with
+ * one warning naming it, and the others still define what is pushed.
+ */
+async function resolveEachRoot(installables: readonly string[], storeDir: string): Promise<string[]> {
+  const roots: string[] = []
+  const bad: string[] = []
+  for (const item of installables) {
+    try {
+      const resolved = await resolveRoots([item], storeDir)
+      const valid = await validPaths(resolved)
+      if (valid.length === 0) throw new Error('not a valid path in this store')
+      roots.push(...valid)
+    } catch (e) {
+      bad.push(`'${item}' (${firstLine(e)})`)
+    }
+  }
+  if (bad.length > 0) {
+    const rest = roots.length > 0 ? 'the other installables still define what is pushed' : 'so nothing defines what is pushed'
+    log.warning(`Input 'installables': could not resolve ${bad.join(', ')}; ${rest}.`)
+  }
+  return roots
+}
+
 export async function collectJobFacts(
   state: MainState,
   store: StoreLocation,
@@ -28,9 +56,7 @@ export async function collectJobFacts(
   log.info(`${newPaths.length} new valid store paths since the main step (of ${after.names.length}).`)
 
   const roots =
-    opts.installables.length > 0
-      ? await resolveRoots(opts.installables, store.storeDir)
-      : newPaths.filter(isDerivation)
+    opts.installables.length > 0 ? await resolveEachRoot(opts.installables, store.storeDir) : newPaths.filter(isDerivation)
   const closure = roots.length > 0 ? await buildClosure(roots) : new Set<string>()
   log.info(`Build closure of ${roots.length} root(s): ${closure.size} paths.`)
 

@@ -12,6 +12,8 @@ import { saveSnapshot, takeSnapshot } from './snapshot.js'
 import { saveMainState } from './state.js'
 import { reportFailure } from './failure.js'
 import { finishBudget } from './budget.js'
+import { fileCacheReadUrl } from './file-alias.js'
+import { existsSync } from 'node:fs'
 
 async function snapshotStore(store: StoreLocation): Promise<void> {
   const startedAt = Date.now()
@@ -24,6 +26,13 @@ async function snapshotStore(store: StoreLocation): Promise<void> {
   saveMainState({ snapshotFile, method: snapshot.method })
   const source = snapshot.method === 'db' ? 'Nix database' : 'store directory'
   log.info(`Recorded ${snapshot.names.length} store paths (${source}) in ${Date.now() - startedAt} ms.`)
+}
+
+/** As Nix does, a missing netrc file is not an error; but a file the user named and that is not there deserves a word. */
+async function warnMissingNetrc(inputs: Inputs): Promise<void> {
+  if (inputs.netrcFile !== undefined && !existsSync(inputs.netrcFile)) {
+    log.warning(`Input 'netrc-file': ${inputs.netrcFile} does not exist, so requests to the cache carry no netrc credentials.`)
+  }
 }
 
 async function main(): Promise<void> {
@@ -40,7 +49,11 @@ async function main(): Promise<void> {
     await snapshotStore(store)
     // Create a file:// cache's directories as this user before a root daemon, opening it as a
     // substituter, creates them as root and so locks our later writes out.
-    if (inputs.cache.kind === 'file') await new FileBackend(inputs.cache.dir).prepare(store.storeDir)
+    if (inputs.cache.kind === 'file') {
+      await new FileBackend(inputs.cache.dir).prepare(store.storeDir)
+      inputs.cache.url = await fileCacheReadUrl(inputs.cache)
+    }
+    await warnMissingNetrc(inputs)
     await configurePull(inputs, store)
     // Loaded only when used: the cache client is most of the bundle's start-up time.
     if (inputs.cache.kind === 'github-actions') {
