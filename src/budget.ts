@@ -119,7 +119,14 @@ export class JobBudget {
 
   /** Why the cache is no longer asked, or undefined while it still is. */
   get tripped(): string | undefined {
+    this.expire()
     return this.trippedReason
+  }
+
+  private expire(): void {
+    if (this.trippedReason === undefined && this.remainingMs() <= 0) {
+      this.trippedReason = `the cache kept failing for ${seconds(this.opts.budgetMs)} in this job${this.streak ? ` (first: ${this.streak.first})` : ''}`
+    }
   }
 
   /** Trouble time spent so far in the job, including a trouble spell still running. */
@@ -141,9 +148,7 @@ export class JobBudget {
 
   /** Throws when the cache must not be asked again. Call before every attempt. */
   check(): void {
-    if (this.trippedReason === undefined && this.remainingMs() <= 0) {
-      this.trippedReason = `the cache kept failing for ${seconds(this.opts.budgetMs)} in this job${this.streak ? ` (first: ${this.streak.first})` : ''}`
-    }
+    this.expire()
     if (this.trippedReason !== undefined) throw new CacheUnavailableError(`${this.trippedReason}; not asking it again in this job`)
   }
 
@@ -177,7 +182,7 @@ export class JobBudget {
   }
 }
 
-function seconds(ms: number): string {
+export function seconds(ms: number): string {
   return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`
 }
 

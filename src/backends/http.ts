@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import { Readable, Transform, pipeline } from 'node:stream'
 import { types } from 'node:util'
-import { CacheUnavailableError, JobBudget, timings, type FailureKind, type Timings } from '../budget.js'
+import { CacheUnavailableError, JobBudget, seconds, timings, type FailureKind, type Timings } from '../budget.js'
 import { log } from '../host.js'
 import type { BinaryCacheBackend, BodyFactory } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
@@ -71,7 +71,7 @@ class Watchdog {
       return
     }
     if (now >= idleAt) {
-      this.controller.abort(new RequestTimeout(`no answer for ${(this.idleMs / 1000).toFixed(0)} s`))
+      this.controller.abort(new RequestTimeout(`no answer for ${seconds(this.idleMs)}`))
       return
     }
     const next = Math.min(idleAt, this.hardDeadline ?? Infinity)
@@ -252,6 +252,8 @@ export class HttpBackend implements BinaryCacheBackend {
             // An aborted fetch rejects with the abort reason (our timeout) or a wrapper of it.
             const err = dog.signal.aborted ? (dog.signal.reason as unknown) : e
             if (!(err instanceof CacheUnavailableError)) this.budget.attemptFailed(dog.lastProgress)
+            // The budget ran out during the attempt: say why in the budget's own words.
+            else this.budget.check()
             throw err
           } finally {
             dog.stop()
