@@ -105,7 +105,10 @@ export interface BudgetOptions {
 export class JobBudget {
   private spentMs: number
   private troubleSince: number | undefined
-  private streak: { kind: FailureKind; count: number; first: string } | undefined
+  /** Failures in a row, per channel (say, narinfo PUTs): a cache refusing narinfos while taking NARs still trips. */
+  private readonly streaks = new Map<string, { kind: FailureKind; count: number; first: string }>()
+  /** The first failure of the current trouble spell, to say what went wrong when the budget runs out. */
+  private firstTrouble: string | undefined
   private trippedReason: string | undefined
   private readonly now: () => number
   /** A call was abandoned while still running (the GitHub Actions cache library): the process must exit by itself. */
@@ -125,7 +128,7 @@ export class JobBudget {
 
   private expire(): void {
     if (this.trippedReason === undefined && this.remainingMs() <= 0) {
-      this.trippedReason = `the cache kept failing for ${seconds(this.opts.budgetMs)} in this job${this.streak ? ` (first: ${this.streak.first})` : ''}`
+      this.trippedReason = `the cache kept failing for ${seconds(this.opts.budgetMs)} in this job${this.firstTrouble ? ` (first: ${this.firstTrouble})` : ''}`
     }
   }
 
@@ -153,26 +156,29 @@ export class JobBudget {
   }
 
   /** An attempt failed; its trouble began at `since` (its start, or its last progress). */
-  attemptFailed(since: number): void {
+  attemptFailed(since: number, message?: string): void {
+    if (this.troubleSince === undefined) this.firstTrouble = message
     this.troubleSince = Math.min(this.troubleSince ?? since, since)
   }
 
-  /** A request failed for good (after its retries). */
-  requestFailed(kind: FailureKind, message: string): void {
-    if (this.streak?.kind === kind) this.streak.count++
-    else this.streak = { kind, count: 1, first: message }
-    if (this.trippedReason === undefined && this.streak.count >= this.opts.breakerThreshold) {
-      this.trippedReason = `${this.streak.count} requests in a row ${KIND_TEXT[kind]} (first: ${this.streak.first})`
+  /** A request failed for good (after its retries). `channel` groups requests of one sort, e.g. `PUT narinfo`. */
+  requestFailed(kind: FailureKind, message: string, channel = ''): void {
+    let streak = this.streaks.get(channel)
+    if (streak?.kind === kind) streak.count++
+    else this.streaks.set(channel, (streak = { kind, count: 1, first: message }))
+    if (this.trippedReason === undefined && streak.count >= this.opts.breakerThreshold) {
+      this.trippedReason = `${streak.count} requests in a row ${KIND_TEXT[kind]} (first: ${streak.first})`
     }
   }
 
-  /** A request succeeded: the trouble spell (if any) ends and the failure streak is broken. */
-  succeeded(): void {
+  /** A request succeeded: the trouble spell (if any) ends, and so does its channel's failure streak. */
+  succeeded(channel = ''): void {
     if (this.troubleSince !== undefined) {
       this.spentMs += Math.max(0, this.now() - this.troubleSince)
       this.troubleSince = undefined
+      this.firstTrouble = undefined
     }
-    this.streak = undefined
+    this.streaks.delete(channel)
   }
 
   toJSON(): Persisted {

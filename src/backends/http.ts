@@ -84,6 +84,13 @@ class Watchdog {
   }
 }
 
+/** The sort of request, for the breaker's streaks: `PUT narinfo`, `PUT nar`, `HEAD narinfo`, `GET nix-cache-info`. */
+function channelOf(what: string): string {
+  const [method = '', url = ''] = what.split(' ')
+  const kind = url.endsWith('.narinfo') ? 'narinfo' : /\/nar\/[^/]+$/.test(url) ? 'nar' : url.slice(url.lastIndexOf('/') + 1)
+  return `${method} ${kind}`
+}
+
 /** How a failed attempt counts for the circuit breaker. */
 function failureKind(e: unknown): FailureKind {
   if (e instanceof RequestTimeout) return 'timeout'
@@ -235,6 +242,7 @@ export class HttpBackend implements BinaryCacheBackend {
    * the watchdog's signal and `touch` (for body progress) and returns the result, or throws.
    */
   private async request<T>(what: string, attempt: (signal: AbortSignal, touch: () => void) => Promise<T>): Promise<T> {
+    const channel = channelOf(what)
     let attempts = 0
     const total = this.retry.attempts ?? timings().retryAttempts
     const userOnRetry = this.retry.onRetry
@@ -246,12 +254,12 @@ export class HttpBackend implements BinaryCacheBackend {
           const dog = new Watchdog(this.idleMs, this.budget.deadline())
           try {
             const v = await attempt(dog.signal, () => dog.touch())
-            this.budget.succeeded()
+            this.budget.succeeded(channel)
             return v
           } catch (e) {
             // An aborted fetch rejects with the abort reason (our timeout) or a wrapper of it.
             const err = dog.signal.aborted ? (dog.signal.reason as unknown) : e
-            if (!(err instanceof CacheUnavailableError)) this.budget.attemptFailed(dog.lastProgress)
+            if (!(err instanceof CacheUnavailableError)) this.budget.attemptFailed(dog.lastProgress, `${causeOf(what, err)} from ${what}`)
             // The budget ran out during the attempt: say why in the budget's own words.
             else this.budget.check()
             throw err
@@ -270,7 +278,7 @@ export class HttpBackend implements BinaryCacheBackend {
       )
       return value
     } catch (e) {
-      if (!(e instanceof CacheUnavailableError)) this.budget.requestFailed(failureKind(e), `${causeOf(what, e)} from ${what}`)
+      if (!(e instanceof CacheUnavailableError)) this.budget.requestFailed(failureKind(e), `${causeOf(what, e)} from ${what}`, channel)
       throw finalError(what, e, attempts)
     }
   }

@@ -65,7 +65,7 @@ class BudgetedRetryStrategy implements RetryStrategyV2 {
   }
 
   async refreshRetryTokenForRetry(previous: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
-    this.budget.attemptFailed((previous as Token).startsAt ?? Date.now())
+    this.budget.attemptFailed((previous as Token).startsAt ?? Date.now(), `${describeS3Error(info.error)} from ${currentRequest.getStore() ?? this.where}`)
     const attempt = previous.getRetryCount() + 1
     if (info.errorType === 'CLIENT_ERROR' || attempt >= this.maxAttempts) throw info.error ?? new Error('not retried')
     const hinted = info.retryAfterHint ? info.retryAfterHint.getTime() - Date.now() : undefined
@@ -227,6 +227,7 @@ export class S3Backend implements BinaryCacheBackend {
    */
   private async guarded<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
     this.budget.check()
+    const channel = `${what.slice(0, what.indexOf(' '))} ${what.endsWith('.narinfo') ? 'narinfo' : what.includes('/nar/') ? 'nar' : 'other'}`
     const controller = new AbortController()
     // Only while the cache is failing: a healthy upload is bounded by the idle timeout alone.
     const timer = setInterval(() => {
@@ -237,10 +238,15 @@ export class S3Backend implements BinaryCacheBackend {
     }, 250)
     timer.unref()
     try {
-      return await currentRequest.run(what, () => run(controller.signal))
+      const value = await currentRequest.run(what, () => run(controller.signal))
+      this.budget.succeeded(channel)
+      return value
     } catch (e) {
       if (controller.signal.aborted) throw controller.signal.reason as Error
-      if (!(e instanceof CacheUnavailableError) && !isAbsent(e)) this.budget.requestFailed(s3FailureKind(e), `${describeS3Error(e)} from ${what}`)
+      if (isAbsent(e)) this.budget.succeeded(channel)
+      else if (!(e instanceof CacheUnavailableError)) {
+        this.budget.requestFailed(s3FailureKind(e), `${describeS3Error(e)} from ${what}`, channel)
+      }
       throw e
     } finally {
       clearInterval(timer)
