@@ -13,6 +13,9 @@ import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, topInstallable, type
 import { graphPaths } from './helpers/graph.js'
 import { readFile } from 'node:fs/promises'
 
+/** No earlier job warmed the store, so `preexisting` is new too. */
+const ALL_NEW = [...EXPECTED_PUSH, 'preexisting'].sort()
+
 let dir: string
 let upstream: Upstream
 let keys: SigningKeys
@@ -100,7 +103,7 @@ describe('an HTTP cache with transient faults', () => {
       const run = await job(s)
       expect(run.post.code).toBe(0)
       expect(run.warnings).toEqual([])
-      expect(run.roles).toEqual([...EXPECTED_PUSH].sort())
+      expect(run.roles).toEqual(ALL_NEW)
       expect(run.post.stdout).toMatch(/HTTP 500 Internal Server Error from PUT http:\/\/127\.0\.0\.1:\d+\/nar\/\S+; retry 2\/5 in \d+\.\d s/)
       await verifies(s.root)
       await serves(s)
@@ -116,7 +119,7 @@ describe('an HTTP cache with transient faults', () => {
       const run = await job(s)
       expect(run.post.code).toBe(0)
       expect(run.warnings).toEqual([])
-      expect(run.roles).toEqual([...EXPECTED_PUSH].sort())
+      expect(run.roles).toEqual(ALL_NEW)
       const m = /HTTP 429 Too Many Requests from PUT http:\/\/127\.0\.0\.1:\d+\/(\w+)\.narinfo; retry 2\/5 in 2\.0 s/.exec(run.post.stdout)
       expect(m).not.toBeNull()
       const tries = s.log.filter((r) => r.method === 'PUT' && r.path === `/${m?.[1]}.narinfo`)
@@ -135,7 +138,7 @@ describe('an HTTP cache with transient faults', () => {
       const run = await job(s)
       expect(run.post.code).toBe(0)
       expect(run.warnings).toEqual([])
-      expect(run.roles).toEqual([...EXPECTED_PUSH].sort())
+      expect(run.roles).toEqual(ALL_NEW)
       expect(s.log.filter((r) => r.outcome === 'cut').length).toBeGreaterThanOrEqual(3)
       expect((await readdir(join(s.root, 'nar'))).filter((f) => f.includes('.part-'))).toEqual([])
       await verifies(s.root)
@@ -171,7 +174,8 @@ describe('an HTTP cache that does not answer', () => {
     const s = await server()
     try {
       s.script({ fault: { kind: 'hang' } })
-      const run = await job(s, { strict: 'true' })
+      // Not a substituter for the build: Nix itself would wait on it.
+      const run = await job(s, { strict: 'true', pull: 'false' })
       expect(run.post.code).toBe(1)
       const errors = errorLines(run.post.stdout)
       expect(errors).toHaveLength(1)
@@ -193,9 +197,9 @@ describe('an HTTP cache that does not answer', () => {
       expect(run.pushed).toEqual([])
       expect(run.warnings).toHaveLength(1)
       expect(run.warnings[0]).toMatch(/the cache was given up on: 2 requests in a row were refused \(first: HTTP 403 Forbidden from PUT/)
-      // The remaining paths were not tried: two refusals, then no more requests.
-      expect(s.count('PUT', /\.narinfo$/)).toBe(2)
-      expect(s.count('PUT', /^\/nar\//)).toBeLessThan(EXPECTED_PUSH.length)
+      // The remaining paths were not tried: two refusals (and one already on its way), then no more requests.
+      expect(s.count('PUT', /\.narinfo$/)).toBeLessThanOrEqual(3)
+      expect(s.count('PUT', /^\/nar\//)).toBeLessThan(ALL_NEW.length)
       await verifies(s.root)
     } finally {
       await s.stop()
