@@ -10,6 +10,7 @@ import { Readable } from 'node:stream'
 import { CacheUnavailableError, JobBudget, loadJobBudget, timings, TIMINGS } from '../src/budget.js'
 import { HttpBackend } from '../src/backends/http.js'
 import { CONTENT_TYPES } from '../src/backends/backend.js'
+import { host, setHost, type Host } from '../src/host.js'
 
 describe('JobBudget', () => {
   it('counts a trouble spell once however many requests fail in it, and not the time of successes', () => {
@@ -140,6 +141,54 @@ describe('HttpBackend under a failing server', () => {
     expect(results.every((e) => e instanceof Error)).toBe(true)
     // 5 attempts × 600 ms would be 3 s per path; the budget stops all of them at about 1 s.
     expect(Date.now() - started).toBeLessThan(2_000)
+    expect(budget.tripped).toMatch(/kept failing/)
+  })
+})
+
+describe('S3Backend under an endpoint that never answers', () => {
+  let server: Server | undefined
+  const sockets = new Set<Socket>()
+  afterEach(async () => {
+    for (const s of sockets) s.destroy()
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+    delete process.env.NIX_BUILDTIME_CACHE_TEST_TIMEOUTS
+    setHost(previousHost)
+  })
+  const previousHost = host()
+
+  it('abandons idle attempts, logs each retry, and stops at the job budget', async () => {
+    server = createServer(() => undefined)
+    server.on('connection', (s) => {
+      sockets.add(s)
+      s.on('close', () => sockets.delete(s))
+    })
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+    const addr = server.address()
+    const endpoint = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`
+    process.env.NIX_BUILDTIME_CACHE_TEST_TIMEOUTS = JSON.stringify({ idleMs: 400, connectMs: 400, retryBaseDelayMs: 10, retryMaxDelayMs: 20 })
+    const lines: string[] = []
+    const capture = Object.assign(Object.create(previousHost) as Host, {
+      info: (m: string) => void lines.push(m),
+      warning: (m: string) => void lines.push(`warning: ${m}`)
+    })
+    setHost(capture)
+    const { S3Backend } = await import('../src/backends/s3.js')
+    const budget = new JobBudget({ budgetMs: 2_000, breakerThreshold: 100 })
+    const s3 = new S3Backend({
+      location: { bucket: 'b', region: 'us-east-1', endpoint, forcePathStyle: true },
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'not-a-real-secret-key' },
+      budget,
+      warn: (m) => lines.push(`warning: ${m}`)
+    })
+    const started = Date.now()
+    const found = await s3.existing(Array.from({ length: 20 }, (_, i) => String(i).padStart(32, 'a'))).catch((e: unknown) => e)
+    const put = await s3.put('nar/x.nar', () => Readable.from([Buffer.from('x')]), CONTENT_TYPES.nar).catch((e: unknown) => e)
+    s3.close()
+    // 20 probes × 5 attempts × 400 ms would be 40 s in sequence; the budget stops everything at 2 s.
+    expect(Date.now() - started).toBeLessThan(4_000)
+    expect(found instanceof CacheUnavailableError || found instanceof Set).toBe(true)
+    expect(put).toBeInstanceOf(Error)
+    expect(lines.join('\n')).toMatch(/from HEAD s3:\/\/b\/a+\d+\.narinfo; retry 2\/5 in 0\.0 s/)
     expect(budget.tripped).toMatch(/kept failing/)
   })
 })

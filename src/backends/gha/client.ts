@@ -153,7 +153,7 @@ export function actionsCacheClient(opts: ClientOptions = {}): CacheClient {
           onRetry: (e, attempt, delayMs) => {
             const why = e instanceof RetryableHttpError && e.status === 429 ? 'rate-limited by the cache service' : 'the cache service failed'
             const source = e instanceof RetryableHttpError && e.retryAfterMs !== undefined ? ' as Retry-After asks' : ''
-            log.info(`${why}${source} from ${what}; retry ${attempt + 1}/${retry.attempts ?? '?'} in ${(delayMs / 1000).toFixed(1)} s`)
+            log.info(`${why} (${what}); retry ${attempt + 1}/${retry.attempts ?? '?'} in ${(delayMs / 1000).toFixed(1)} s${source}`)
           }
         }
       )
