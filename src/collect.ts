@@ -1,5 +1,6 @@
 import { log } from './host.js'
 import { buildClosure, isDerivation, resolveRoots } from './nix/closure.js'
+import { NixCommandError } from './nix/cli.js'
 import type { PathInfo } from './nix/path-info-types.js'
 import { queryPathInfos } from './nix/query-path-info.js'
 import type { StoreLocation } from './nix/store-location.js'
@@ -15,8 +16,15 @@ export interface JobFacts {
   infos: Map<string, PathInfo>
 }
 
-const firstLine = (e: unknown): string =>
-  (e instanceof Error ? e.message : String(e)).split('\n').find((l) => l.trim() !== '')?.trim() ?? 'failed'
+/** Nix's own words for why an installable failed (its `error:` line), else the error's first line. */
+function whyFailed(e: unknown): string {
+  if (e instanceof NixCommandError) {
+    const lines = e.result.stderr.split('\n').map((l) => l.trim())
+    const error = lines.find((l) => l.startsWith('error:')) ?? lines.filter((l) => l !== '').at(-1)
+    if (error) return error.replace(/^error:\s*/, '')
+  }
+  return (e instanceof Error ? e.message : String(e)).split('\n').find((l) => l.trim() !== '')?.trim() ?? 'failed'
+}
 
 /**
  * The installables' roots, one installable at a time: one that Nix cannot resolve (a typo, a
@@ -33,7 +41,7 @@ async function resolveEachRoot(installables: readonly string[], storeDir: string
       if (valid.length === 0) throw new Error('not a valid path in this store')
       roots.push(...valid)
     } catch (e) {
-      bad.push(`'${item}' (${firstLine(e)})`)
+      bad.push(`'${item}' (${whyFailed(e)})`)
     }
   }
   if (bad.length > 0) {
