@@ -84,17 +84,19 @@ describe('inputs that are right but incomplete', () => {
     const store = await createTestStore({ extraConfig: upstream.nixConfig })
     const good = await topInstallable(store)
     const missingDrv = '/nix/store/00000000000000000000000000000000-missing.drv'
+    const missingFlake = `path:${dir}/no-such-flake#app`
     const run = await runGraphJob({
       cache: `file://${cacheDir}`,
       keys,
       upstream,
       store,
-      inputs: { installables: [good, missingDrv].join('\n') }
+      inputs: { installables: [missingFlake, good, missingDrv].join('\n') }
     })
     expect(run.post.code).toBe(0)
     const warnings = warningLines(run.post.stdout)
     expect(warnings).toHaveLength(1)
-    expect(warnings[0]).toContain(`Input 'installables': could not resolve '${missingDrv}'`)
+    expect(warnings[0]).toContain(`Input 'installables': could not resolve '${missingFlake}' (`)
+    expect(warnings[0]).toContain(`'${missingDrv}' (not a valid path in this store)`)
     expect(warnings[0]).not.toContain(good)
     expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
   })
