@@ -140,6 +140,8 @@ describe('an HTTP cache with transient faults', () => {
       expect(run.warnings).toEqual([])
       expect(run.roles).toEqual(ALL_NEW)
       expect(s.log.filter((r) => r.outcome === 'cut').length).toBeGreaterThanOrEqual(3)
+      // Each cut is retried, and the retry is in the log.
+      expect(run.post.stdout).toMatch(/fetch failed[^\n]* from PUT http:\/\/127\.0\.0\.1:\d+\/nar\/\S+; retry 2\/5 in \d+\.\d s/)
       expect((await readdir(join(s.root, 'nar'))).filter((f) => f.includes('.part-'))).toEqual([])
       await verifies(s.root)
       await serves(s)
