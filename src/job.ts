@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
+import { jobBudget } from './budget.js'
+import { fileCacheReadUrl } from './file-alias.js'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { FileBackend } from './backends/file.js'
@@ -35,13 +38,24 @@ async function snapshotStore(store: StoreLocation): Promise<void> {
   log.info(`Recorded ${snapshot.names.length} store paths (${source}) in ${Date.now() - startedAt} ms.`)
 }
 
+/** As Nix does, a missing netrc file is not an error; but a file the user named and that is not there deserves a word. */
+function warnMissingNetrc(inputs: Inputs): void {
+  if (inputs.netrcFile !== undefined && !existsSync(inputs.netrcFile)) {
+    log.warning(`Input 'netrc-file': ${inputs.netrcFile} does not exist, so requests to the cache carry no netrc credentials.`)
+  }
+}
+
 /** Snapshots the store and sets the job's Nix up to pull from the cache. Failures are the caller's. */
 export async function beginJob(inputs: Inputs): Promise<void> {
   const store = await locateStore()
   await snapshotStore(store)
   // Create a file:// cache's directories as this user before a root daemon, opening it as a
   // substituter, creates them as root and so locks our later writes out.
-  if (inputs.cache.kind === 'file') await new FileBackend(inputs.cache.dir).prepare(store.storeDir)
+  if (inputs.cache.kind === 'file') {
+    await new FileBackend(inputs.cache.dir).prepare(store.storeDir)
+    inputs.cache.url = await fileCacheReadUrl(inputs.cache)
+  }
+  warnMissingNetrc(inputs)
   await configurePull(inputs, store)
   // Loaded only when used: the cache client is most of the bundle's start-up time.
   if (inputs.cache.kind === 'github-actions') {
@@ -94,7 +108,10 @@ async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
     const problems = result.outcome.failed.length
     if (problems > 0) {
       const first = result.outcome.failed[0]
-      reportFailure(new Error(`${problems} path(s) could not be pushed; first: ${first.path}: ${first.reason}`), inputs.strict)
+      const stopped = jobBudget().tripped
+      // With the breaker open, most of the failures are paths that were never tried: say why once.
+      const why = stopped ? `the cache was given up on: ${stopped}` : `first: ${first.path}: ${first.reason}`
+      reportFailure(new Error(`${problems} path(s) could not be pushed; ${why}`), inputs.strict)
     }
     for (const p of result.outcome.vanished) log.warning(`${p} disappeared before it could be pushed (garbage-collected?).`)
     return { facts, result }

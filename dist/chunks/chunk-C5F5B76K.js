@@ -1,39 +1,42 @@
+#!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   BearerCredentialHandler,
-  FileBackend,
   HttpClient,
   HttpClientError,
   HttpCodes,
-  RetryableHttpError,
   debug,
   error,
   exec,
-  hashPart,
-  host,
   info,
   isDebug,
-  log,
   mkdirP,
-  parseHash,
-  parseNarInfo,
   rmRF,
   setSecret,
-  uploadPaths,
   warning,
-  which,
+  which
+} from "./chunk-ZFF3PL3L.js";
+import {
+  FileBackend,
+  RetryableHttpError,
+  hashPart,
+  host,
+  log,
+  parseHash,
+  parseNarInfo,
+  uploadPaths,
   withRetry
-} from "./chunk-VVRQV2PF.js";
+} from "./chunk-LYX5VPN6.js";
 import {
   cacheInfoText,
   limiter
-} from "./chunk-P3US556H.js";
+} from "./chunk-FVMWZM37.js";
 import {
   __commonJS,
   __export,
   __require,
   __toESM
-} from "./chunk-ONBS6DE5.js";
+} from "./chunk-WSR6M3NS.js";
 
 // node_modules/semver/internal/constants.js
 var require_constants = __commonJS({

@@ -1,8 +1,8 @@
+#!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
-  selectFromFacts,
-  withoutExisting
-} from "./chunk-LOYS5STL.js";
+  planPush
+} from "./chunk-PK56DQ3U.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -20,16 +20,17 @@ import {
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-I4LH4YUE.js";
+} from "./chunk-C5F5B76K.js";
+import "./chunk-ZFF3PL3L.js";
 import {
   FileBackend,
   formatBytes,
   hashPart,
   host,
   log
-} from "./chunk-VVRQV2PF.js";
-import "./chunk-P3US556H.js";
-import "./chunk-ONBS6DE5.js";
+} from "./chunk-LYX5VPN6.js";
+import "./chunk-FVMWZM37.js";
+import "./chunk-WSR6M3NS.js";
 
 // src/backends/gha/events.ts
 import { readFileSync } from "node:fs";
@@ -68,7 +69,7 @@ function describePlan(plan, written, total) {
 async function saveToGithubActionsCache(inputs, store, facts) {
   const layout = ghaLayout(host().tempDir);
   const restored = await loadRestoredState() ?? { held: [], failed: [], paths: [] };
-  const selection = await withoutExisting(selectFromFacts(inputs, facts), new FileBackend(layout.binaryCache));
+  const selection = await planPush(inputs, facts, store.storeDir, new FileBackend(layout.binaryCache));
   const outcome = { pushed: [], failed: [], vanished: [] };
   const result = (mode2, note, o = outcome) => ({ selection, outcome: o, mode: mode2, note });
   if (restored.refused !== void 0) {

@@ -1,7 +1,8 @@
+#!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   configurePull
-} from "./chunk-RENEOGOX.js";
+} from "./chunk-XQI4VNZ6.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -15,16 +16,17 @@ import {
   prepareBinaryCache,
   saveRestoredState,
   unavailableReason
-} from "./chunk-I4LH4YUE.js";
+} from "./chunk-C5F5B76K.js";
+import "./chunk-ZFF3PL3L.js";
 import {
   formatBytes,
   host,
   log
-} from "./chunk-VVRQV2PF.js";
+} from "./chunk-LYX5VPN6.js";
 import {
   limiter
-} from "./chunk-P3US556H.js";
-import "./chunk-ONBS6DE5.js";
+} from "./chunk-FVMWZM37.js";
+import "./chunk-WSR6M3NS.js";
 
 // src/backends/gha/restore.ts
 import { mkdir, rm } from "node:fs/promises";

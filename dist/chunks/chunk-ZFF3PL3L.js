@@ -1,15 +1,10 @@
+#!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import {
-  CONTENT_TYPES,
-  cacheInfoText,
-  limiter,
-  readCacheInfoStoreDir
-} from "./chunk-P3US556H.js";
 import {
   __commonJS,
   __require,
   __toESM
-} from "./chunk-ONBS6DE5.js";
+} from "./chunk-WSR6M3NS.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -57,8 +52,8 @@ var require_tunnel = __commonJS({
       self.maxSockets = self.options.maxSockets || http2.Agent.defaultMaxSockets;
       self.requests = [];
       self.sockets = [];
-      self.on("free", function onFree(socket, host2, port, localAddress) {
-        var options2 = toOptions(host2, port, localAddress);
+      self.on("free", function onFree(socket, host, port, localAddress) {
+        var options2 = toOptions(host, port, localAddress);
         for (var i = 0, len = self.requests.length; i < len; ++i) {
           var pending = self.requests[i];
           if (pending.host === options2.host && pending.port === options2.port) {
@@ -72,9 +67,9 @@ var require_tunnel = __commonJS({
       });
     }
     util.inherits(TunnelingAgent, events2.EventEmitter);
-    TunnelingAgent.prototype.addRequest = function addRequest(req, host2, port, localAddress) {
+    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
       var self = this;
-      var options = mergeOptions({ request: req }, self.options, toOptions(host2, port, localAddress));
+      var options = mergeOptions({ request: req }, self.options, toOptions(host, port, localAddress));
       if (self.sockets.length >= this.maxSockets) {
         self.requests.push(options);
         return;
@@ -197,15 +192,15 @@ var require_tunnel = __commonJS({
         cb(secureSocket);
       });
     }
-    function toOptions(host2, port, localAddress) {
-      if (typeof host2 === "string") {
+    function toOptions(host, port, localAddress) {
+      if (typeof host === "string") {
         return {
-          host: host2,
+          host,
           port,
           localAddress
         };
       }
-      return host2;
+      return host;
     }
     function mergeOptions(target) {
       for (var i = 1, len = arguments.length; i < len; ++i) {
@@ -327,8 +322,8 @@ var require_errors = __commonJS({
     "use strict";
     var kUndiciError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR");
     var UndiciError = class extends Error {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "UndiciError";
         this.code = "UND_ERR";
       }
@@ -339,10 +334,10 @@ var require_errors = __commonJS({
     };
     var kConnectTimeoutError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_CONNECT_TIMEOUT");
     var ConnectTimeoutError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "ConnectTimeoutError";
-        this.message = message2 || "Connect Timeout Error";
+        this.message = message || "Connect Timeout Error";
         this.code = "UND_ERR_CONNECT_TIMEOUT";
       }
       static [Symbol.hasInstance](instance) {
@@ -352,10 +347,10 @@ var require_errors = __commonJS({
     };
     var kHeadersTimeoutError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HEADERS_TIMEOUT");
     var HeadersTimeoutError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "HeadersTimeoutError";
-        this.message = message2 || "Headers Timeout Error";
+        this.message = message || "Headers Timeout Error";
         this.code = "UND_ERR_HEADERS_TIMEOUT";
       }
       static [Symbol.hasInstance](instance) {
@@ -365,10 +360,10 @@ var require_errors = __commonJS({
     };
     var kHeadersOverflowError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HEADERS_OVERFLOW");
     var HeadersOverflowError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "HeadersOverflowError";
-        this.message = message2 || "Headers Overflow Error";
+        this.message = message || "Headers Overflow Error";
         this.code = "UND_ERR_HEADERS_OVERFLOW";
       }
       static [Symbol.hasInstance](instance) {
@@ -378,10 +373,10 @@ var require_errors = __commonJS({
     };
     var kBodyTimeoutError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_BODY_TIMEOUT");
     var BodyTimeoutError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "BodyTimeoutError";
-        this.message = message2 || "Body Timeout Error";
+        this.message = message || "Body Timeout Error";
         this.code = "UND_ERR_BODY_TIMEOUT";
       }
       static [Symbol.hasInstance](instance) {
@@ -391,10 +386,10 @@ var require_errors = __commonJS({
     };
     var kResponseStatusCodeError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE_STATUS_CODE");
     var ResponseStatusCodeError = class extends UndiciError {
-      constructor(message2, statusCode, headers, body) {
-        super(message2);
+      constructor(message, statusCode, headers, body) {
+        super(message);
         this.name = "ResponseStatusCodeError";
-        this.message = message2 || "Response Status Code Error";
+        this.message = message || "Response Status Code Error";
         this.code = "UND_ERR_RESPONSE_STATUS_CODE";
         this.body = body;
         this.status = statusCode;
@@ -408,10 +403,10 @@ var require_errors = __commonJS({
     };
     var kInvalidArgumentError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_INVALID_ARG");
     var InvalidArgumentError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "InvalidArgumentError";
-        this.message = message2 || "Invalid Argument Error";
+        this.message = message || "Invalid Argument Error";
         this.code = "UND_ERR_INVALID_ARG";
       }
       static [Symbol.hasInstance](instance) {
@@ -421,10 +416,10 @@ var require_errors = __commonJS({
     };
     var kInvalidReturnValueError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_INVALID_RETURN_VALUE");
     var InvalidReturnValueError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "InvalidReturnValueError";
-        this.message = message2 || "Invalid Return Value Error";
+        this.message = message || "Invalid Return Value Error";
         this.code = "UND_ERR_INVALID_RETURN_VALUE";
       }
       static [Symbol.hasInstance](instance) {
@@ -434,10 +429,10 @@ var require_errors = __commonJS({
     };
     var kAbortError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_ABORT");
     var AbortError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "AbortError";
-        this.message = message2 || "The operation was aborted";
+        this.message = message || "The operation was aborted";
         this.code = "UND_ERR_ABORT";
       }
       static [Symbol.hasInstance](instance) {
@@ -447,10 +442,10 @@ var require_errors = __commonJS({
     };
     var kRequestAbortedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_ABORTED");
     var RequestAbortedError = class extends AbortError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "AbortError";
-        this.message = message2 || "Request aborted";
+        this.message = message || "Request aborted";
         this.code = "UND_ERR_ABORTED";
       }
       static [Symbol.hasInstance](instance) {
@@ -460,10 +455,10 @@ var require_errors = __commonJS({
     };
     var kInformationalError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_INFO");
     var InformationalError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "InformationalError";
-        this.message = message2 || "Request information";
+        this.message = message || "Request information";
         this.code = "UND_ERR_INFO";
       }
       static [Symbol.hasInstance](instance) {
@@ -473,10 +468,10 @@ var require_errors = __commonJS({
     };
     var kRequestContentLengthMismatchError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_CONTENT_LENGTH_MISMATCH");
     var RequestContentLengthMismatchError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "RequestContentLengthMismatchError";
-        this.message = message2 || "Request body length does not match content-length header";
+        this.message = message || "Request body length does not match content-length header";
         this.code = "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH";
       }
       static [Symbol.hasInstance](instance) {
@@ -486,10 +481,10 @@ var require_errors = __commonJS({
     };
     var kResponseContentLengthMismatchError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RES_CONTENT_LENGTH_MISMATCH");
     var ResponseContentLengthMismatchError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "ResponseContentLengthMismatchError";
-        this.message = message2 || "Response body length does not match content-length header";
+        this.message = message || "Response body length does not match content-length header";
         this.code = "UND_ERR_RES_CONTENT_LENGTH_MISMATCH";
       }
       static [Symbol.hasInstance](instance) {
@@ -499,10 +494,10 @@ var require_errors = __commonJS({
     };
     var kClientDestroyedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_DESTROYED");
     var ClientDestroyedError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "ClientDestroyedError";
-        this.message = message2 || "The client is destroyed";
+        this.message = message || "The client is destroyed";
         this.code = "UND_ERR_DESTROYED";
       }
       static [Symbol.hasInstance](instance) {
@@ -512,10 +507,10 @@ var require_errors = __commonJS({
     };
     var kClientClosedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_CLOSED");
     var ClientClosedError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "ClientClosedError";
-        this.message = message2 || "The client is closed";
+        this.message = message || "The client is closed";
         this.code = "UND_ERR_CLOSED";
       }
       static [Symbol.hasInstance](instance) {
@@ -525,10 +520,10 @@ var require_errors = __commonJS({
     };
     var kSocketError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_SOCKET");
     var SocketError = class extends UndiciError {
-      constructor(message2, socket) {
-        super(message2);
+      constructor(message, socket) {
+        super(message);
         this.name = "SocketError";
-        this.message = message2 || "Socket error";
+        this.message = message || "Socket error";
         this.code = "UND_ERR_SOCKET";
         this.socket = socket;
       }
@@ -539,10 +534,10 @@ var require_errors = __commonJS({
     };
     var kNotSupportedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_NOT_SUPPORTED");
     var NotSupportedError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "NotSupportedError";
-        this.message = message2 || "Not supported error";
+        this.message = message || "Not supported error";
         this.code = "UND_ERR_NOT_SUPPORTED";
       }
       static [Symbol.hasInstance](instance) {
@@ -552,10 +547,10 @@ var require_errors = __commonJS({
     };
     var kBalancedPoolMissingUpstreamError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_BPL_MISSING_UPSTREAM");
     var BalancedPoolMissingUpstreamError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "MissingUpstreamError";
-        this.message = message2 || "No upstream has been added to the BalancedPool";
+        this.message = message || "No upstream has been added to the BalancedPool";
         this.code = "UND_ERR_BPL_MISSING_UPSTREAM";
       }
       static [Symbol.hasInstance](instance) {
@@ -565,10 +560,10 @@ var require_errors = __commonJS({
     };
     var kHTTPParserError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HTTP_PARSER");
     var HTTPParserError = class extends Error {
-      constructor(message2, code2, data) {
-        super(message2);
+      constructor(message, code, data) {
+        super(message);
         this.name = "HTTPParserError";
-        this.code = code2 ? `HPE_${code2}` : void 0;
+        this.code = code ? `HPE_${code}` : void 0;
         this.data = data ? data.toString() : void 0;
       }
       static [Symbol.hasInstance](instance) {
@@ -578,10 +573,10 @@ var require_errors = __commonJS({
     };
     var kResponseExceededMaxSizeError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RES_EXCEEDED_MAX_SIZE");
     var ResponseExceededMaxSizeError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "ResponseExceededMaxSizeError";
-        this.message = message2 || "Response content exceeded max size";
+        this.message = message || "Response content exceeded max size";
         this.code = "UND_ERR_RES_EXCEEDED_MAX_SIZE";
       }
       static [Symbol.hasInstance](instance) {
@@ -591,12 +586,12 @@ var require_errors = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
-      constructor(message2, code2, { headers, data }) {
-        super(message2);
+      constructor(message, code, { headers, data }) {
+        super(message);
         this.name = "RequestRetryError";
-        this.message = message2 || "Request retry error";
+        this.message = message || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
-        this.statusCode = code2;
+        this.statusCode = code;
         this.data = data;
         this.headers = headers;
       }
@@ -607,12 +602,12 @@ var require_errors = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
-      constructor(message2, code2, { headers, data }) {
-        super(message2);
+      constructor(message, code, { headers, data }) {
+        super(message);
         this.name = "ResponseError";
-        this.message = message2 || "Response error";
+        this.message = message || "Response error";
         this.code = "UND_ERR_RESPONSE";
-        this.statusCode = code2;
+        this.statusCode = code;
         this.data = data;
         this.headers = headers;
       }
@@ -623,10 +618,10 @@ var require_errors = __commonJS({
     };
     var kSecureProxyConnectionError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_PRX_TLS");
     var SecureProxyConnectionError = class extends UndiciError {
-      constructor(cause, message2, options) {
-        super(message2, { cause, ...options ?? {} });
+      constructor(cause, message, options) {
+        super(message, { cause, ...options ?? {} });
         this.name = "SecureProxyConnectionError";
-        this.message = message2 || "Secure Proxy Connection failed";
+        this.message = message || "Secure Proxy Connection failed";
         this.code = "UND_ERR_PRX_TLS";
         this.cause = cause;
       }
@@ -637,10 +632,10 @@ var require_errors = __commonJS({
     };
     var kMessageSizeExceededError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_WS_MESSAGE_SIZE_EXCEEDED");
     var MessageSizeExceededError = class extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         this.name = "MessageSizeExceededError";
-        this.message = message2 || "Max decompressed message size exceeded";
+        this.message = message || "Max decompressed message size exceeded";
         this.code = "UND_ERR_WS_MESSAGE_SIZE_EXCEEDED";
       }
       static [Symbol.hasInstance](instance) {
@@ -822,8 +817,8 @@ var require_tree = __commonJS({
         if (index === void 0 || index >= key.length) {
           throw new TypeError("Unreachable");
         }
-        const code2 = this.code = key.charCodeAt(index);
-        if (code2 > 127) {
+        const code = this.code = key.charCodeAt(index);
+        if (code > 127) {
           throw new TypeError("key must be ascii string");
         }
         if (key.length !== ++index) {
@@ -844,11 +839,11 @@ var require_tree = __commonJS({
         let index = 0;
         let node = this;
         while (true) {
-          const code2 = key.charCodeAt(index);
-          if (code2 > 127) {
+          const code = key.charCodeAt(index);
+          if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
-          if (node.code === code2) {
+          if (node.code === code) {
             if (length === ++index) {
               node.value = value;
               break;
@@ -858,7 +853,7 @@ var require_tree = __commonJS({
               node.middle = new _TstNode(key, value, index);
               break;
             }
-          } else if (node.code < code2) {
+          } else if (node.code < code) {
             if (node.left !== null) {
               node = node.left;
             } else {
@@ -882,19 +877,19 @@ var require_tree = __commonJS({
         let index = 0;
         let node = this;
         while (node !== null && index < keylength) {
-          let code2 = key[index];
-          if (code2 <= 90 && code2 >= 65) {
-            code2 |= 32;
+          let code = key[index];
+          if (code <= 90 && code >= 65) {
+            code |= 32;
           }
           while (node !== null) {
-            if (code2 === node.code) {
+            if (code === node.code) {
               if (keylength === ++index) {
                 return node;
               }
               node = node.middle;
               break;
             }
-            node = node.code < code2 ? node.left : node.right;
+            node = node.code < code ? node.left : node.right;
           }
         }
         return null;
@@ -1071,22 +1066,22 @@ var require_util = __commonJS({
       }
       return url;
     }
-    function getHostname(host2) {
-      if (host2[0] === "[") {
-        const idx2 = host2.indexOf("]");
+    function getHostname(host) {
+      if (host[0] === "[") {
+        const idx2 = host.indexOf("]");
         assert(idx2 !== -1);
-        return host2.substring(1, idx2);
+        return host.substring(1, idx2);
       }
-      const idx = host2.indexOf(":");
-      if (idx === -1) return host2;
-      return host2.substring(0, idx);
+      const idx = host.indexOf(":");
+      if (idx === -1) return host;
+      return host.substring(0, idx);
     }
-    function getServerName(host2) {
-      if (!host2) {
+    function getServerName(host) {
+      if (!host) {
         return null;
       }
-      assert(typeof host2 === "string");
-      const servername = getHostname(host2);
+      assert(typeof host === "string");
+      const servername = getHostname(host);
       if (net.isIP(servername)) {
         return "";
       }
@@ -1473,34 +1468,34 @@ var require_diagnostics = __commonJS({
       const debuglog = fetchDebuglog.enabled ? fetchDebuglog : undiciDebugLog;
       diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
         const {
-          connectParams: { version, protocol, port, host: host2 }
+          connectParams: { version, protocol, port, host }
         } = evt;
         debuglog(
           "connecting to %s using %s%s",
-          `${host2}${port ? `:${port}` : ""}`,
+          `${host}${port ? `:${port}` : ""}`,
           protocol,
           version
         );
       });
       diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
         const {
-          connectParams: { version, protocol, port, host: host2 }
+          connectParams: { version, protocol, port, host }
         } = evt;
         debuglog(
           "connected to %s using %s%s",
-          `${host2}${port ? `:${port}` : ""}`,
+          `${host}${port ? `:${port}` : ""}`,
           protocol,
           version
         );
       });
       diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
         const {
-          connectParams: { version, protocol, port, host: host2 },
+          connectParams: { version, protocol, port, host },
           error: error2
         } = evt;
         debuglog(
           "connection to %s using %s%s errored - %s",
-          `${host2}${port ? `:${port}` : ""}`,
+          `${host}${port ? `:${port}` : ""}`,
           protocol,
           version,
           error2.message
@@ -1551,11 +1546,11 @@ var require_diagnostics = __commonJS({
         const debuglog = undiciDebugLog.enabled ? undiciDebugLog : websocketDebuglog;
         diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
           const {
-            connectParams: { version, protocol, port, host: host2 }
+            connectParams: { version, protocol, port, host }
           } = evt;
           debuglog(
             "connecting to %s%s using %s%s",
-            host2,
+            host,
             port ? `:${port}` : "",
             protocol,
             version
@@ -1563,11 +1558,11 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
           const {
-            connectParams: { version, protocol, port, host: host2 }
+            connectParams: { version, protocol, port, host }
           } = evt;
           debuglog(
             "connected to %s%s using %s%s",
-            host2,
+            host,
             port ? `:${port}` : "",
             protocol,
             version
@@ -1575,12 +1570,12 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
           const {
-            connectParams: { version, protocol, port, host: host2 },
+            connectParams: { version, protocol, port, host },
             error: error2
           } = evt;
           debuglog(
             "connection to %s%s using %s%s errored - %s",
-            host2,
+            host,
             port ? `:${port}` : "",
             protocol,
             version,
@@ -1601,11 +1596,11 @@ var require_diagnostics = __commonJS({
         websocketDebuglog("connection opened %s%s", address, port ? `:${port}` : "");
       });
       diagnosticsChannel.channel("undici:websocket:close").subscribe((evt) => {
-        const { websocket, code: code2, reason } = evt;
+        const { websocket, code, reason } = evt;
         websocketDebuglog(
           "closed connection to %s - %s %s",
           websocket.url,
-          code2,
+          code,
           reason
         );
       });
@@ -2553,13 +2548,13 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
-      return function connect({ hostname, host: host2, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return function connect({ hostname, host, protocol, port, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
           if (!tls) {
             tls = __require("node:tls");
           }
-          servername = servername || options.servername || util.getServerName(host2) || null;
+          servername = servername || options.servername || util.getServerName(host) || null;
           const sessionKey = servername || hostname;
           assert(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
@@ -2651,14 +2646,14 @@ var require_connect = __commonJS({
       if (socket == null) {
         return;
       }
-      let message2 = "Connect Timeout Error";
+      let message = "Connect Timeout Error";
       if (Array.isArray(socket.autoSelectFamilyAttemptedAddresses)) {
-        message2 += ` (attempted addresses: ${socket.autoSelectFamilyAttemptedAddresses.join(", ")},`;
+        message += ` (attempted addresses: ${socket.autoSelectFamilyAttemptedAddresses.join(", ")},`;
       } else {
-        message2 += ` (attempted address: ${opts.hostname}:${opts.port},`;
+        message += ` (attempted address: ${opts.hostname}:${opts.port},`;
       }
-      message2 += ` timeout: ${opts.timeout}ms)`;
-      util.destroy(socket, new ConnectTimeoutError(message2));
+      message += ` timeout: ${opts.timeout}ms)`;
+      util.destroy(socket, new ConnectTimeoutError(message));
     }
     module.exports = buildConnector;
   }
@@ -3633,22 +3628,22 @@ var require_data_url = __commonJS({
 var require_webidl = __commonJS({
   "node_modules/undici/lib/web/fetch/webidl.js"(exports, module) {
     "use strict";
-    var { types: types2, inspect } = __require("node:util");
+    var { types, inspect } = __require("node:util");
     var { markAsUncloneable } = __require("node:worker_threads");
     var { toUSVString } = require_util();
     var webidl = {};
     webidl.converters = {};
     webidl.util = {};
     webidl.errors = {};
-    webidl.errors.exception = function(message2) {
-      return new TypeError(`${message2.header}: ${message2.message}`);
+    webidl.errors.exception = function(message) {
+      return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(context) {
       const plural = context.types.length === 1 ? "" : " one of";
-      const message2 = `${context.argument} could not be converted to${plural}: ${context.types.join(", ")}.`;
+      const message = `${context.argument} could not be converted to${plural}: ${context.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context.prefix,
-        message: message2
+        message
       });
     };
     webidl.errors.invalidArgument = function(context) {
@@ -3823,7 +3818,7 @@ var require_webidl = __commonJS({
           });
         }
         const result = {};
-        if (!types2.isProxy(O)) {
+        if (!types.isProxy(O)) {
           const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
           for (const key of keys2) {
             const typedKey = keyConverter(key, prefix, argument);
@@ -3952,14 +3947,14 @@ var require_webidl = __commonJS({
       return x;
     };
     webidl.converters.ArrayBuffer = function(V, prefix, argument, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types2.isAnyArrayBuffer(V)) {
+      if (webidl.util.Type(V) !== "Object" || !types.isAnyArrayBuffer(V)) {
         throw webidl.errors.conversionFailed({
           prefix,
           argument: `${argument} ("${webidl.util.Stringify(V)}")`,
           types: ["ArrayBuffer"]
         });
       }
-      if (opts?.allowShared === false && types2.isSharedArrayBuffer(V)) {
+      if (opts?.allowShared === false && types.isSharedArrayBuffer(V)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -3974,14 +3969,14 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.TypedArray = function(V, T, prefix, name, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types2.isTypedArray(V) || V.constructor.name !== T.name) {
+      if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix,
           argument: `${name} ("${webidl.util.Stringify(V)}")`,
           types: [T.name]
         });
       }
-      if (opts?.allowShared === false && types2.isSharedArrayBuffer(V.buffer)) {
+      if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -3996,13 +3991,13 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.DataView = function(V, prefix, name, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types2.isDataView(V)) {
+      if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
         throw webidl.errors.exception({
           header: prefix,
           message: `${name} is not a DataView.`
         });
       }
-      if (opts?.allowShared === false && types2.isSharedArrayBuffer(V.buffer)) {
+      if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4017,13 +4012,13 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.BufferSource = function(V, prefix, name, opts) {
-      if (types2.isAnyArrayBuffer(V)) {
+      if (types.isAnyArrayBuffer(V)) {
         return webidl.converters.ArrayBuffer(V, prefix, name, { ...opts, allowShared: false });
       }
-      if (types2.isTypedArray(V)) {
+      if (types.isTypedArray(V)) {
         return webidl.converters.TypedArray(V, V.constructor, prefix, name, { ...opts, allowShared: false });
       }
-      if (types2.isDataView(V)) {
+      if (types.isDataView(V)) {
         return webidl.converters.DataView(V, prefix, name, { ...opts, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
@@ -4052,8 +4047,8 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform: Transform3 } = __require("node:stream");
-    var zlib2 = __require("node:zlib");
+    var { Transform } = __require("node:stream");
+    var zlib = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
     var { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = require_data_url();
@@ -4093,9 +4088,9 @@ var require_util2 = __commonJS({
     }
     function isValidEncodedURL(url) {
       for (let i = 0; i < url.length; ++i) {
-        const code2 = url.charCodeAt(i);
-        if (code2 > 126 || // Non-US-ASCII + DEL
-        code2 < 32) {
+        const code = url.charCodeAt(i);
+        if (code > 126 || // Non-US-ASCII + DEL
+        code < 32) {
           return false;
         }
       }
@@ -4138,9 +4133,9 @@ var require_util2 = __commonJS({
       let policy = "";
       if (policyHeader.length > 0) {
         for (let i = policyHeader.length; i !== 0; i--) {
-          const token2 = policyHeader[i - 1].trim();
-          if (referrerPolicyTokens.has(token2)) {
-            policy = token2;
+          const token = policyHeader[i - 1].trim();
+          if (referrerPolicyTokens.has(token)) {
+            policy = token;
             break;
           }
         }
@@ -4373,9 +4368,9 @@ var require_util2 = __commonJS({
     function parseMetadata(metadata) {
       const result = [];
       let empty = true;
-      for (const token2 of metadata.split(" ")) {
+      for (const token of metadata.split(" ")) {
         empty = false;
-        const parsedToken = parseHashWithOptions.exec(token2);
+        const parsedToken = parseHashWithOptions.exec(token);
         if (parsedToken === null || parsedToken.groups === void 0 || parsedToken.groups.algo === void 0) {
           continue;
         }
@@ -4686,8 +4681,8 @@ var require_util2 = __commonJS({
       }
       const rangeStart = collectASequenceOfCodePoints(
         (char) => {
-          const code2 = char.charCodeAt(0);
-          return code2 >= 48 && code2 <= 57;
+          const code = char.charCodeAt(0);
+          return code >= 48 && code <= 57;
         },
         data,
         position
@@ -4713,8 +4708,8 @@ var require_util2 = __commonJS({
       }
       const rangeEnd = collectASequenceOfCodePoints(
         (char) => {
-          const code2 = char.charCodeAt(0);
-          return code2 >= 48 && code2 <= 57;
+          const code = char.charCodeAt(0);
+          return code >= 48 && code <= 57;
         },
         data,
         position
@@ -4740,7 +4735,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform3 {
+    var InflateStream = class extends Transform {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -4753,7 +4748,7 @@ var require_util2 = __commonJS({
             callback();
             return;
           }
-          this._inflateStream = (chunk[0] & 15) === 8 ? zlib2.createInflate(this.#zlibOptions) : zlib2.createInflateRaw(this.#zlibOptions);
+          this._inflateStream = (chunk[0] & 15) === 8 ? zlib.createInflate(this.#zlibOptions) : zlib.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
           this._inflateStream.on("error", (err) => this.destroy(err));
@@ -5761,7 +5756,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants2();
+    var constants3 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5836,7 +5831,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5931,11 +5926,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants3.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants3.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5958,10 +5953,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants3.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -5973,12 +5968,12 @@ var require_client_h1 = __commonJS({
           return new ResponseContentLengthMismatchError();
         }
         const ptr = llhttp.llhttp_get_error_reason(this.ptr);
-        let message2 = "";
+        let message = "";
         if (ptr) {
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
-          message2 = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
+          message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message2, constants4.ERROR[ret], data);
+        return new HTTPParserError(message, constants3.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6158,7 +6153,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants3.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6180,7 +6175,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6216,13 +6211,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6432,7 +6427,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path4, host: host2, upgrade, blocking, reset } = request;
+      const { method, path: path4, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6515,8 +6510,8 @@ var require_client_h1 = __commonJS({
       }
       let header = `${method} ${path4} HTTP/1.1\r
 `;
-      if (typeof host2 === "string") {
-        header += `host: ${host2}\r
+      if (typeof host === "string") {
+        header += `host: ${host}\r
 `;
       } else {
         header += client[kHostHeader];
@@ -6843,7 +6838,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline } = __require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -7005,9 +7000,9 @@ var require_client_h2 = __commonJS({
       this[kSocket][kError] = err;
       this[kClient][kOnError](err);
     }
-    function onHttp2FrameError(type, code2, id) {
+    function onHttp2FrameError(type, code, id) {
       if (id === 0) {
-        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`);
+        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`);
         this[kSocket][kError] = err;
         this[kClient][kOnError](err);
       }
@@ -7017,8 +7012,8 @@ var require_client_h2 = __commonJS({
       this.destroy(err);
       util.destroy(this[kSocket], err);
     }
-    function onHTTP2GoAway(code2) {
-      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code2}`, util.getSocketInfo(this));
+    function onHTTP2GoAway(code) {
+      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
@@ -7042,7 +7037,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path4, host: host2, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path4, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7066,7 +7061,7 @@ var require_client_h2 = __commonJS({
       }
       let stream;
       const { hostname, port } = client[kUrl];
-      headers[HTTP2_HEADER_AUTHORITY] = host2 || `${hostname}${port ? `:${port}` : ""}`;
+      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
       const abort = (error2) => {
         if (request.aborted) {
@@ -7223,8 +7218,8 @@ var require_client_h2 = __commonJS({
       stream.once("error", function(err) {
         abort(err);
       });
-      stream.once("frameError", (type, code2) => {
-        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`));
+      stream.once("frameError", (type, code) => {
+        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`));
       });
       return true;
       function writeBodyH2() {
@@ -7322,7 +7317,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline3(
+      const pipe = pipeline(
         body,
         h2stream,
         (err) => {
@@ -7906,7 +7901,7 @@ var require_client = __commonJS({
     async function connect(client) {
       assert(!client[kConnecting]);
       assert(!client[kHTTPContext]);
-      let { host: host2, hostname, protocol, port } = client[kUrl];
+      let { host, hostname, protocol, port } = client[kUrl];
       if (hostname[0] === "[") {
         const idx = hostname.indexOf("]");
         assert(idx !== -1);
@@ -7918,7 +7913,7 @@ var require_client = __commonJS({
       if (channels.beforeConnect.hasSubscribers) {
         channels.beforeConnect.publish({
           connectParams: {
-            host: host2,
+            host,
             hostname,
             protocol,
             port,
@@ -7932,7 +7927,7 @@ var require_client = __commonJS({
       try {
         const socket = await new Promise((resolve2, reject) => {
           client[kConnector]({
-            host: host2,
+            host,
             hostname,
             protocol,
             port,
@@ -7965,7 +7960,7 @@ var require_client = __commonJS({
         if (channels.connected.hasSubscribers) {
           channels.connected.publish({
             connectParams: {
-              host: host2,
+              host,
               hostname,
               protocol,
               port,
@@ -7986,7 +7981,7 @@ var require_client = __commonJS({
         if (channels.connectError.hasSubscribers) {
           channels.connectError.publish({
             connectParams: {
-              host: host2,
+              host,
               hostname,
               protocol,
               port,
@@ -8738,8 +8733,8 @@ var require_proxy_agent = __commonJS({
         } = opts;
         opts.path = origin + path4;
         if (!("host" in headers) && !("Host" in headers)) {
-          const { host: host2 } = new URL2(origin);
-          headers.host = host2;
+          const { host } = new URL2(origin);
+          headers.host = host;
         }
         opts.headers = { ...this[kProxyHeaders], ...headers };
         return this.#client[kDispatch](opts, handler);
@@ -8843,8 +8838,8 @@ var require_proxy_agent = __commonJS({
         const headers = buildHeaders(opts.headers);
         throwIfProxyAuthIsSent(headers);
         if (headers && !("host" in headers) && !("Host" in headers)) {
-          const { host: host2 } = new URL2(opts.origin);
-          headers.host = host2;
+          const { host } = new URL2(opts.origin);
+          headers.host = host;
         }
         return this[kAgent].dispatch(
           {
@@ -9046,8 +9041,8 @@ var require_retry_handler = __commonJS({
       wrapRequestBody
     } = require_util();
     function calculateRetryAfterHeader(retryAfter) {
-      const current2 = Date.now();
-      return new Date(retryAfter).getTime() - current2;
+      const current = Date.now();
+      return new Date(retryAfter).getTime() - current;
     }
     function validatePartialResponseContentLength(headers, range, statusCode, retryCount) {
       const contentLength = headers["content-length"];
@@ -9162,7 +9157,7 @@ var require_retry_handler = __commonJS({
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code: code2, headers } = err;
+        const { statusCode, code, headers } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -9174,7 +9169,7 @@ var require_retry_handler = __commonJS({
           methods
         } = retryOptions;
         const { counter } = state;
-        if (code2 && code2 !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code2)) {
+        if (code && code !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code)) {
           cb(err);
           return;
         }
@@ -9421,7 +9416,7 @@ var require_readable = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable3 } = __require("node:stream");
+    var { Readable } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
     var util = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -9433,7 +9428,7 @@ var require_readable = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop = () => {
     };
-    var BodyReadable = class extends Readable3 {
+    var BodyReadable = class extends Readable {
       constructor({
         resume,
         abort,
@@ -9736,9 +9731,9 @@ var require_util3 = __commonJS({
         chunks = [];
         length = 0;
       }
-      const message2 = `Response status code ${statusCode}${statusMessage ? `: ${statusMessage}` : ""}`;
+      const message = `Response status code ${statusCode}${statusMessage ? `: ${statusMessage}` : ""}`;
       if (statusCode === 204 || !contentType || !length) {
-        queueMicrotask(() => callback(new ResponseStatusCodeError(message2, statusCode, headers)));
+        queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers)));
         return;
       }
       const stackTraceLimit = Error.stackTraceLimit;
@@ -9754,7 +9749,7 @@ var require_util3 = __commonJS({
       } finally {
         Error.stackTraceLimit = stackTraceLimit;
       }
-      queueMicrotask(() => callback(new ResponseStatusCodeError(message2, statusCode, headers, payload)));
+      queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers, payload)));
     }
     var isContentTypeApplicationJson = (contentType) => {
       return contentType.length > 15 && contentType[11] === "/" && contentType[0] === "a" && contentType[1] === "p" && contentType[2] === "p" && contentType[3] === "l" && contentType[4] === "i" && contentType[5] === "c" && contentType[6] === "a" && contentType[7] === "t" && contentType[8] === "i" && contentType[9] === "o" && contentType[10] === "n" && contentType[12] === "j" && contentType[13] === "s" && contentType[14] === "o" && contentType[15] === "n";
@@ -9775,7 +9770,7 @@ var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable3 } = require_readable();
+    var { Readable } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -9870,7 +9865,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable3({
+        const res = new Readable({
           resume,
           abort,
           contentType,
@@ -10012,7 +10007,7 @@ var require_api_stream = __commonJS({
   "node_modules/undici/lib/api/api-stream.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { finished, PassThrough: PassThrough2 } = __require("node:stream");
+    var { finished, PassThrough } = __require("node:stream");
     var { InvalidArgumentError, InvalidReturnValueError } = require_errors();
     var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -10088,7 +10083,7 @@ var require_api_stream = __commonJS({
         if (this.throwOnError && statusCode >= 400) {
           const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
           const contentType = parsedHeaders["content-type"];
-          res = new PassThrough2();
+          res = new PassThrough();
           this.callback = null;
           this.runInAsyncScope(
             getResolveErrorBodyCallback,
@@ -10185,9 +10180,9 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable: Readable3,
-      Duplex: Duplex2,
-      PassThrough: PassThrough2
+      Readable,
+      Duplex,
+      PassThrough
     } = __require("node:stream");
     var {
       InvalidArgumentError,
@@ -10199,7 +10194,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable3 {
+    var PipelineRequest = class extends Readable {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -10216,7 +10211,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable3 {
+    var PipelineResponse = class extends Readable {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -10257,7 +10252,7 @@ var require_api_pipeline = __commonJS({
         this.context = null;
         this.onInfo = onInfo || null;
         this.req = new PipelineRequest().on("error", util.nop);
-        this.ret = new Duplex2({
+        this.ret = new Duplex({
           readableObjectMode: opts.objectMode,
           autoDestroy: true,
           read: () => {
@@ -10367,16 +10362,16 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline3(opts, handler) {
+    function pipeline(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
         return pipelineHandler.ret;
       } catch (err) {
-        return new PassThrough2().destroy(err);
+        return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline3;
+    module.exports = pipeline;
   }
 });
 
@@ -10581,11 +10576,11 @@ var require_mock_errors = __commonJS({
     var { UndiciError } = require_errors();
     var kMockNotMatchedError = /* @__PURE__ */ Symbol.for("undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED");
     var MockNotMatchedError = class _MockNotMatchedError extends UndiciError {
-      constructor(message2) {
-        super(message2);
+      constructor(message) {
+        super(message);
         Error.captureStackTrace(this, _MockNotMatchedError);
         this.name = "MockNotMatchedError";
-        this.message = message2 || "The request does not match any registered mock dispatches";
+        this.message = message || "The request does not match any registered mock dispatches";
         this.code = "UND_MOCK_ERR_MOCK_NOT_MATCHED";
       }
       static [Symbol.hasInstance](instance) {
@@ -11226,13 +11221,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform: Transform3 } = __require("node:stream");
+    var { Transform } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform3({
+        this.transform = new Transform({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -11917,8 +11912,8 @@ var require_headers = __commonJS({
     var util = __require("node:util");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
-    function isHTTPWhiteSpaceCharCode(code2) {
-      return code2 === 10 || code2 === 13 || code2 === 9 || code2 === 32;
+    function isHTTPWhiteSpaceCharCode(code) {
+      return code === 10 || code === 13 || code === 9 || code === 32;
     }
     function headerValueNormalize(potentialValue) {
       let i = 0;
@@ -12010,12 +12005,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists3 = this[kHeadersMap].get(lowercaseName);
-        if (exists3) {
+        const exists2 = this[kHeadersMap].get(lowercaseName);
+        if (exists2) {
           const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists3.name,
-            value: `${exists3.value}${delimiter2}${value}`
+            name: exists2.name,
+            value: `${exists2.value}${delimiter2}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -12374,7 +12369,7 @@ var require_response = __commonJS({
     var { URLSerializer } = require_data_url();
     var { kConstruct } = require_symbols();
     var assert = __require("node:assert");
-    var { types: types2 } = __require("node:util");
+    var { types } = __require("node:util");
     var textEncoder = new TextEncoder("utf-8");
     var Response = class _Response {
       // Creates network error Response.
@@ -12695,7 +12690,7 @@ var require_response = __commonJS({
       if (isBlobLike(V)) {
         return webidl.converters.Blob(V, prefix, name, { strict: false });
       }
-      if (ArrayBuffer.isView(V) || types2.isArrayBuffer(V)) {
+      if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
         return webidl.converters.BufferSource(V, prefix, name);
       }
       if (util.isFormDataLike(V)) {
@@ -13494,7 +13489,7 @@ var require_fetch = __commonJS({
     } = require_response();
     var { HeadersList } = require_headers();
     var { Request, cloneRequest } = require_request2();
-    var zlib2 = __require("node:zlib");
+    var zlib = __require("node:zlib");
     var {
       bytesMatch,
       makePolicyContainer,
@@ -13541,7 +13536,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable3, pipeline: pipeline3, finished } = __require("node:stream");
+    var { Readable, pipeline, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -14456,23 +14451,23 @@ var require_fetch = __commonJS({
                 for (let i = codings.length - 1; i >= 0; --i) {
                   const coding = codings[i].trim();
                   if (coding === "x-gzip" || coding === "gzip") {
-                    decoders.push(zlib2.createGunzip({
+                    decoders.push(zlib.createGunzip({
                       // Be less strict when decoding compressed responses, since sometimes
                       // servers send slightly invalid responses that are still accepted
                       // by common browsers.
                       // Always using Z_SYNC_FLUSH is what cURL does.
-                      flush: zlib2.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib2.constants.Z_SYNC_FLUSH
+                      flush: zlib.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "deflate") {
                     decoders.push(createInflate({
-                      flush: zlib2.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib2.constants.Z_SYNC_FLUSH
+                      flush: zlib.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "br") {
-                    decoders.push(zlib2.createBrotliDecompress({
-                      flush: zlib2.constants.BROTLI_OPERATION_FLUSH,
-                      finishFlush: zlib2.constants.BROTLI_OPERATION_FLUSH
+                    decoders.push(zlib.createBrotliDecompress({
+                      flush: zlib.constants.BROTLI_OPERATION_FLUSH,
+                      finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH
                     }));
                   } else {
                     decoders.length = 0;
@@ -14480,13 +14475,13 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable3({ read: resume });
+              this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
               resolve2({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -14929,7 +14924,7 @@ var require_util4 = __commonJS({
     var { ProgressEvent } = require_progressevent();
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
-    var { types: types2 } = __require("node:util");
+    var { types } = __require("node:util");
     var { StringDecoder } = __require("string_decoder");
     var { btoa } = __require("node:buffer");
     var staticPropertyDescriptors = {
@@ -14959,7 +14954,7 @@ var require_util4 = __commonJS({
               });
             }
             isFirstChunk = false;
-            if (!done && types2.isUint8Array(value)) {
+            if (!done && types.isUint8Array(value)) {
               bytes.push(value);
               if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
                 fr[kLastProgressEventFired] = Date.now();
@@ -16073,8 +16068,8 @@ var require_util6 = __commonJS({
     "use strict";
     function isCTLExcludingHtab(value) {
       for (let i = 0; i < value.length; ++i) {
-        const code2 = value.charCodeAt(i);
-        if (code2 >= 0 && code2 <= 8 || code2 >= 10 && code2 <= 31 || code2 === 127) {
+        const code = value.charCodeAt(i);
+        if (code >= 0 && code <= 8 || code >= 10 && code <= 31 || code === 127) {
           return true;
         }
       }
@@ -16082,26 +16077,26 @@ var require_util6 = __commonJS({
     }
     function validateCookieName(name) {
       for (let i = 0; i < name.length; ++i) {
-        const code2 = name.charCodeAt(i);
-        if (code2 < 33 || // exclude CTLs (0-31), SP and HT
-        code2 > 126 || // exclude non-ascii and DEL
-        code2 === 34 || // "
-        code2 === 40 || // (
-        code2 === 41 || // )
-        code2 === 60 || // <
-        code2 === 62 || // >
-        code2 === 64 || // @
-        code2 === 44 || // ,
-        code2 === 59 || // ;
-        code2 === 58 || // :
-        code2 === 92 || // \
-        code2 === 47 || // /
-        code2 === 91 || // [
-        code2 === 93 || // ]
-        code2 === 63 || // ?
-        code2 === 61 || // =
-        code2 === 123 || // {
-        code2 === 125) {
+        const code = name.charCodeAt(i);
+        if (code < 33 || // exclude CTLs (0-31), SP and HT
+        code > 126 || // exclude non-ascii and DEL
+        code === 34 || // "
+        code === 40 || // (
+        code === 41 || // )
+        code === 60 || // <
+        code === 62 || // >
+        code === 64 || // @
+        code === 44 || // ,
+        code === 59 || // ;
+        code === 58 || // :
+        code === 92 || // \
+        code === 47 || // /
+        code === 91 || // [
+        code === 93 || // ]
+        code === 63 || // ?
+        code === 61 || // =
+        code === 123 || // {
+        code === 125) {
           throw new Error("Invalid cookie name");
         }
       }
@@ -16117,31 +16112,31 @@ var require_util6 = __commonJS({
         ++i;
       }
       while (i < len) {
-        const code2 = value.charCodeAt(i++);
-        if (code2 < 33 || // exclude CTLs (0-31)
-        code2 > 126 || // non-ascii and DEL (127)
-        code2 === 34 || // "
-        code2 === 44 || // ,
-        code2 === 59 || // ;
-        code2 === 92) {
+        const code = value.charCodeAt(i++);
+        if (code < 33 || // exclude CTLs (0-31)
+        code > 126 || // non-ascii and DEL (127)
+        code === 34 || // "
+        code === 44 || // ,
+        code === 59 || // ;
+        code === 92) {
           throw new Error("Invalid cookie value");
         }
       }
     }
     function validateCookiePath(path4) {
       for (let i = 0; i < path4.length; ++i) {
-        const code2 = path4.charCodeAt(i);
-        if (code2 < 32 || // exclude CTLs (0-31)
-        code2 > 126 || // exclude DEL and non-ascii
-        code2 === 59) {
+        const code = path4.charCodeAt(i);
+        if (code < 32 || // exclude CTLs (0-31)
+        code > 126 || // exclude DEL and non-ascii
+        code === 59) {
           throw new Error("Invalid cookie path");
         }
       }
     }
-    function isLetterOrDigit(code2) {
-      return code2 >= 48 && code2 <= 57 || // 0-9
-      code2 >= 65 && code2 <= 90 || // A-Z
-      code2 >= 97 && code2 <= 122;
+    function isLetterOrDigit(code) {
+      return code >= 48 && code <= 57 || // 0-9
+      code >= 65 && code <= 90 || // A-Z
+      code >= 97 && code <= 122;
     }
     function validateCookieDomain(domain) {
       if (domain === " ") {
@@ -16152,8 +16147,8 @@ var require_util6 = __commonJS({
       }
       let labelLength = 0;
       for (let i = 0; i < domain.length; ++i) {
-        const code2 = domain.charCodeAt(i);
-        if (code2 === 46) {
+        const code = domain.charCodeAt(i);
+        if (code === 46) {
           if (labelLength === 0) {
             throw new Error("Invalid cookie domain");
           }
@@ -16163,10 +16158,10 @@ var require_util6 = __commonJS({
           labelLength = 0;
           continue;
         }
-        if (labelLength === 0 && !isLetterOrDigit(code2)) {
+        if (labelLength === 0 && !isLetterOrDigit(code)) {
           throw new Error("Invalid cookie domain");
         }
-        if (!isLetterOrDigit(code2) && code2 !== 45) {
+        if (!isLetterOrDigit(code) && code !== 45) {
           throw new Error("Invalid cookie domain");
         }
         if (++labelLength > 63) {
@@ -16940,37 +16935,37 @@ var require_util7 = __commonJS({
         return false;
       }
       for (let i = 0; i < protocol.length; ++i) {
-        const code2 = protocol.charCodeAt(i);
-        if (code2 < 33 || // CTL, contains SP (0x20) and HT (0x09)
-        code2 > 126 || code2 === 34 || // "
-        code2 === 40 || // (
-        code2 === 41 || // )
-        code2 === 44 || // ,
-        code2 === 47 || // /
-        code2 === 58 || // :
-        code2 === 59 || // ;
-        code2 === 60 || // <
-        code2 === 61 || // =
-        code2 === 62 || // >
-        code2 === 63 || // ?
-        code2 === 64 || // @
-        code2 === 91 || // [
-        code2 === 92 || // \
-        code2 === 93 || // ]
-        code2 === 123 || // {
-        code2 === 125) {
+        const code = protocol.charCodeAt(i);
+        if (code < 33 || // CTL, contains SP (0x20) and HT (0x09)
+        code > 126 || code === 34 || // "
+        code === 40 || // (
+        code === 41 || // )
+        code === 44 || // ,
+        code === 47 || // /
+        code === 58 || // :
+        code === 59 || // ;
+        code === 60 || // <
+        code === 61 || // =
+        code === 62 || // >
+        code === 63 || // ?
+        code === 64 || // @
+        code === 91 || // [
+        code === 92 || // \
+        code === 93 || // ]
+        code === 123 || // {
+        code === 125) {
           return false;
         }
       }
       return true;
     }
-    function isValidStatusCode(code2) {
-      if (code2 >= 1e3 && code2 < 1015) {
-        return code2 !== 1004 && // reserved
-        code2 !== 1005 && // "MUST NOT be set as a status code"
-        code2 !== 1006;
+    function isValidStatusCode(code) {
+      if (code >= 1e3 && code < 1015) {
+        return code !== 1004 && // reserved
+        code !== 1005 && // "MUST NOT be set as a status code"
+        code !== 1006;
       }
-      return code2 >= 3e3 && code2 <= 4999;
+      return code >= 3e3 && code <= 4999;
     }
     function failWebsocketConnection(ws, reason) {
       const { [kController]: controller, [kResponse]: response } = ws;
@@ -17239,7 +17234,7 @@ var require_connection = __commonJS({
       });
       return controller;
     }
-    function closeWebSocketConnection(ws, code2, reason, reasonByteLength) {
+    function closeWebSocketConnection(ws, code, reason, reasonByteLength) {
       if (isClosing(ws) || isClosed(ws)) {
       } else if (!isEstablished(ws)) {
         failWebsocketConnection(ws, "Connection was closed before it was established.");
@@ -17247,12 +17242,12 @@ var require_connection = __commonJS({
       } else if (ws[kSentClose] === sentCloseFrameState.NOT_SENT) {
         ws[kSentClose] = sentCloseFrameState.PROCESSING;
         const frame = new WebsocketFrameSend();
-        if (code2 !== void 0 && reason === void 0) {
+        if (code !== void 0 && reason === void 0) {
           frame.frameData = Buffer.allocUnsafe(2);
-          frame.frameData.writeUInt16BE(code2, 0);
-        } else if (code2 !== void 0 && reason !== void 0) {
+          frame.frameData.writeUInt16BE(code, 0);
+        } else if (code !== void 0 && reason !== void 0) {
           frame.frameData = Buffer.allocUnsafe(2 + reasonByteLength);
-          frame.frameData.writeUInt16BE(code2, 0);
+          frame.frameData.writeUInt16BE(code, 0);
           frame.frameData.write(reason, 2, "utf-8");
         } else {
           frame.frameData = emptyBuffer;
@@ -17277,25 +17272,25 @@ var require_connection = __commonJS({
       response.socket.off("close", onSocketClose);
       response.socket.off("error", onSocketError);
       const wasClean = ws[kSentClose] === sentCloseFrameState.SENT && ws[kReceivedClose];
-      let code2 = 1005;
+      let code = 1005;
       let reason = "";
       const result = ws[kByteParser].closingInfo;
       if (result && !result.error) {
-        code2 = result.code ?? 1005;
+        code = result.code ?? 1005;
         reason = result.reason;
       } else if (!ws[kReceivedClose]) {
-        code2 = 1006;
+        code = 1006;
       }
       ws[kReadyState] = states.CLOSED;
       fireEvent("close", ws, (type, init) => new CloseEvent(type, init), {
         wasClean,
-        code: code2,
+        code,
         reason
       });
       if (channels.close.hasSubscribers) {
         channels.close.publish({
           websocket: ws,
-          code: code2,
+          code,
           reason
         });
       }
@@ -17420,8 +17415,8 @@ var require_receiver = __commonJS({
     var { closeWebSocketConnection } = require_connection();
     var { PerMessageDeflate } = require_permessage_deflate();
     var { MessageSizeExceededError } = require_errors();
-    function failWebsocketConnectionWithCode(ws, code2, reason) {
-      closeWebSocketConnection(ws, code2, reason, Buffer.byteLength(reason));
+    function failWebsocketConnectionWithCode(ws, code, reason) {
+      closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
     }
     var ByteParser = class extends Writable {
@@ -17608,8 +17603,8 @@ var require_receiver = __commonJS({
                   this.#info.fin,
                   (error2, data) => {
                     if (error2) {
-                      const code2 = error2 instanceof MessageSizeExceededError ? 1009 : 1007;
-                      failWebsocketConnectionWithCode(this.ws, code2, error2.message);
+                      const code = error2 instanceof MessageSizeExceededError ? 1009 : 1007;
+                      failWebsocketConnectionWithCode(this.ws, code, error2.message);
                       return;
                     }
                     if (!this.writeFragments(data)) {
@@ -17695,11 +17690,11 @@ var require_receiver = __commonJS({
       }
       parseCloseBody(data) {
         assert(data.length !== 1);
-        let code2;
+        let code;
         if (data.length >= 2) {
-          code2 = data.readUInt16BE(0);
+          code = data.readUInt16BE(0);
         }
-        if (code2 !== void 0 && !isValidStatusCode(code2)) {
+        if (code !== void 0 && !isValidStatusCode(code)) {
           return { code: 1002, reason: "Invalid status code", error: true };
         }
         let reason = data.subarray(2);
@@ -17711,7 +17706,7 @@ var require_receiver = __commonJS({
         } catch {
           return { code: 1007, reason: "Invalid UTF-8", error: true };
         }
-        return { code: code2, reason, error: false };
+        return { code, reason, error: false };
       }
       /**
        * Parses control frames.
@@ -17726,8 +17721,8 @@ var require_receiver = __commonJS({
           }
           this.#info.closeInfo = this.parseCloseBody(body);
           if (this.#info.closeInfo.error) {
-            const { code: code2, reason } = this.#info.closeInfo;
-            closeWebSocketConnection(this.ws, code2, reason, reason.length);
+            const { code, reason } = this.#info.closeInfo;
+            closeWebSocketConnection(this.ws, code, reason, reason.length);
             failWebsocketConnection(this.ws, reason);
             return false;
           }
@@ -17889,7 +17884,7 @@ var require_websocket = __commonJS({
     var { ByteParser } = require_receiver();
     var { kEnumerableProperty, isBlobLike } = require_util();
     var { getGlobalDispatcher } = require_global2();
-    var { types: types2 } = __require("node:util");
+    var { types } = __require("node:util");
     var { ErrorEvent, CloseEvent } = require_events();
     var { SendQueue } = require_sender();
     var WebSocket = class _WebSocket extends EventTarget {
@@ -17965,17 +17960,17 @@ var require_websocket = __commonJS({
        * @param {number|undefined} code
        * @param {string|undefined} reason
        */
-      close(code2 = void 0, reason = void 0) {
+      close(code = void 0, reason = void 0) {
         webidl.brandCheck(this, _WebSocket);
         const prefix = "WebSocket.close";
-        if (code2 !== void 0) {
-          code2 = webidl.converters["unsigned short"](code2, prefix, "code", { clamp: true });
+        if (code !== void 0) {
+          code = webidl.converters["unsigned short"](code, prefix, "code", { clamp: true });
         }
         if (reason !== void 0) {
           reason = webidl.converters.USVString(reason, prefix, "reason");
         }
-        if (code2 !== void 0) {
-          if (code2 !== 1e3 && (code2 < 3e3 || code2 > 4999)) {
+        if (code !== void 0) {
+          if (code !== 1e3 && (code < 3e3 || code > 4999)) {
             throw new DOMException("invalid code", "InvalidAccessError");
           }
         }
@@ -17989,7 +17984,7 @@ var require_websocket = __commonJS({
             );
           }
         }
-        closeWebSocketConnection(this, code2, reason, reasonByteLength);
+        closeWebSocketConnection(this, code, reason, reasonByteLength);
       }
       /**
        * @see https://websockets.spec.whatwg.org/#dom-websocket-send
@@ -18012,7 +18007,7 @@ var require_websocket = __commonJS({
           this.#sendQueue.add(data, () => {
             this.#bufferedAmount -= length;
           }, sendHints.string);
-        } else if (types2.isArrayBuffer(data)) {
+        } else if (types.isArrayBuffer(data)) {
           this.#bufferedAmount += data.byteLength;
           this.#sendQueue.add(data, () => {
             this.#bufferedAmount -= data.byteLength;
@@ -18224,7 +18219,7 @@ var require_websocket = __commonJS({
         if (isBlobLike(V)) {
           return webidl.converters.Blob(V, { strict: false });
         }
-        if (ArrayBuffer.isView(V) || types2.isArrayBuffer(V)) {
+        if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
           return webidl.converters.BufferSource(V);
         }
       }
@@ -18234,16 +18229,16 @@ var require_websocket = __commonJS({
       this.ws[kResponse].socket.resume();
     }
     function onParserError(err) {
-      let message2;
-      let code2;
+      let message;
+      let code;
       if (err instanceof CloseEvent) {
-        message2 = err.reason;
-        code2 = err.code;
+        message = err.reason;
+        code = err.code;
       } else {
-        message2 = err.message;
+        message = err.message;
       }
-      fireEvent("error", this, () => new ErrorEvent("error", { error: err, message: message2 }));
-      closeWebSocketConnection(this, code2);
+      fireEvent("error", this, () => new ErrorEvent("error", { error: err, message }));
+      closeWebSocketConnection(this, code);
     }
     module.exports = {
       WebSocket
@@ -18283,7 +18278,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform: Transform3 } = __require("node:stream");
+    var { Transform } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -18333,7 +18328,7 @@ var require_eventsource_stream = __commonJS({
       error2.aborted = false;
       return error2;
     }
-    var EventSourceStream = class extends Transform3 {
+    var EventSourceStream = class extends Transform {
       /**
        * @type {eventSourceSettings}
        */
@@ -18687,7 +18682,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -18847,7 +18842,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline3(
+          pipeline(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -19125,268 +19120,6 @@ var require_undici = __commonJS({
   }
 });
 
-// src/host.ts
-import { tmpdir } from "node:os";
-var StderrHost = class {
-  tempDir = tmpdir();
-  state = /* @__PURE__ */ new Map();
-  secrets = [];
-  say(prefix, message2) {
-    let text = message2;
-    for (const s of this.secrets) text = text.split(s).join("***");
-    process.stderr.write(`${prefix}${text}
-`);
-  }
-  info(m) {
-    this.say("", m);
-  }
-  warning(m) {
-    this.say("warning: ", m);
-  }
-  error(m) {
-    this.say("error: ", m);
-  }
-  notice(m) {
-    this.say("", m);
-  }
-  debug(m) {
-    if (process.env.NIX_BUILDTIME_CACHE_DEBUG) this.say("debug: ", m);
-  }
-  setSecret(v) {
-    if (v !== "") this.secrets.push(v);
-  }
-  exportVariable(name, value) {
-    process.env[name] = value;
-  }
-  setOutput() {
-  }
-  saveState(name, value) {
-    this.state.set(name, value);
-  }
-  getState(name) {
-    return this.state.get(name) ?? "";
-  }
-  async writeSummary(markdown) {
-    this.say("", markdown);
-  }
-  fail(m) {
-    this.say("error: ", m);
-    process.exitCode = 1;
-  }
-};
-var current = new StderrHost();
-function setHost(host2) {
-  current = host2;
-}
-function host() {
-  return current;
-}
-var log = {
-  info: (m) => current.info(m),
-  warning: (m) => current.warning(m),
-  error: (m) => current.error(m),
-  notice: (m) => current.notice(m),
-  debug: (m) => current.debug(m)
-};
-
-// src/backends/file.ts
-import { mkdir, readFile, rename, rm, access, writeFile } from "node:fs/promises";
-import { createWriteStream } from "node:fs";
-import { dirname, join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { randomBytes } from "node:crypto";
-var FileBackend = class {
-  constructor(dir) {
-    this.dir = dir;
-  }
-  dir;
-  /** Directories this backend has created: one mkdir each, not one per file (thousands per job). */
-  made = /* @__PURE__ */ new Set();
-  get displayUrl() {
-    return `file://${this.dir}`;
-  }
-  async prepare(storeDir) {
-    await mkdir(join(this.dir, "nar"), { recursive: true });
-    const file = join(this.dir, "nix-cache-info");
-    let existing;
-    try {
-      existing = await readFile(file, "utf8");
-    } catch {
-      await writeFile(file, cacheInfoText(storeDir));
-      return;
-    }
-    const theirs = readCacheInfoStoreDir(existing);
-    if (theirs && theirs !== storeDir) {
-      throw new Error(`${this.displayUrl} is a cache for ${theirs}, not ${storeDir}`);
-    }
-  }
-  async existing(hashParts) {
-    const found = await Promise.all(
-      hashParts.map(async (h) => {
-        try {
-          await access(join(this.dir, `${h}.narinfo`));
-          return h;
-        } catch {
-          return void 0;
-        }
-      })
-    );
-    return new Set(found.filter((h) => h !== void 0));
-  }
-  /** Writes to a temporary name and renames, so readers never see a partial file. */
-  async put(key, body) {
-    const target = join(this.dir, key);
-    const tmp = `${target}.tmp-${randomBytes(6).toString("hex")}`;
-    const dir = dirname(target);
-    if (!this.made.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.made.add(dir);
-    }
-    try {
-      await pipeline(body(), createWriteStream(tmp));
-      await rename(tmp, target);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
-  }
-};
-
-// src/nix/store-path.ts
-var hashPart = (storePath) => {
-  const base = storePath.slice(storePath.lastIndexOf("/") + 1);
-  return base.slice(0, 32);
-};
-
-// src/selection.ts
-var SKIP_REASONS = [
-  "pre-existing",
-  "upstream-signed",
-  "already-cached",
-  "excluded",
-  "outside-closure",
-  "derivation"
-];
-function emptySkipped() {
-  return {
-    "pre-existing": [],
-    "outside-closure": [],
-    derivation: [],
-    excluded: [],
-    "upstream-signed": [],
-    "already-cached": []
-  };
-}
-var keyName = (sig) => sig.slice(0, sig.indexOf(":"));
-function reasonFor(path4, input) {
-  const { policy } = input;
-  if (!input.closure.has(path4)) return "outside-closure";
-  if (!policy.includeDerivations && path4.endsWith(".drv")) return "derivation";
-  if (policy.exclude.some((re) => re.test(path4))) return "excluded";
-  const sigs = input.signatures.get(path4) ?? [];
-  if (sigs.some((s) => policy.skipSignedBy.includes(keyName(s)))) return "upstream-signed";
-  return void 0;
-}
-function selectPaths(input) {
-  const skipped = emptySkipped();
-  const push = [];
-  const fresh = new Set(input.newPaths);
-  for (const path4 of input.newPaths) {
-    const reason = reasonFor(path4, input);
-    if (reason) skipped[reason].push(path4);
-    else push.push(path4);
-  }
-  for (const path4 of input.closure) {
-    if (fresh.has(path4)) continue;
-    const reason = input.policy.includePreExisting ? reasonFor(path4, input) : "pre-existing";
-    if (reason) skipped[reason].push(path4);
-    else push.push(path4);
-  }
-  return { push, skipped };
-}
-function withoutCached(selection, cached) {
-  const push = selection.push.filter((p) => !cached.has(p));
-  const already = selection.push.filter((p) => cached.has(p));
-  return { push, skipped: { ...selection.skipped, "already-cached": [...selection.skipped["already-cached"], ...already] } };
-}
-
-// src/summary.ts
-var REASON_TEXT = {
-  "pre-existing": "in the build closure but already in the store before the job",
-  "upstream-signed": "signed by an upstream cache (skip-signed-by), which serves them already",
-  "already-cached": "already in this cache",
-  excluded: "matched an `exclude` pattern",
-  "outside-closure": "new, but not in the build closure of the job (roots)",
-  derivation: ".drv files (set include-derivations to push them)"
-};
-var LIST_LIMIT = 30;
-function formatBytes(n) {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
-}
-var code = (s) => `\`${s.replace(/`/g, "'")}\``;
-function details(title, items, render = code) {
-  if (items.length === 0) return "";
-  const shown = items.slice(0, LIST_LIMIT).map((s) => `- ${render(s)}`);
-  if (items.length > LIST_LIMIT) shown.push(`- \u2026 and ${items.length - LIST_LIMIT} more`);
-  return `<details><summary>${title} (${items.length})</summary>
-
-${shown.join("\n")}
-
-</details>
-`;
-}
-function renderSummary(r) {
-  const pushed = r.outcome.pushed;
-  const fileBytes = pushed.reduce((a, p) => a + p.fileSize, 0);
-  const narBytes = pushed.reduce((a, p) => a + p.narSize, 0);
-  const out = ["## Nix build-time cache\n"];
-  const verb = r.mode === "push" ? "Pushed" : "Would push";
-  const count = r.mode === "push" ? pushed.length : r.selection.push.length;
-  const selectedNar = r.selection.push.reduce((a, p) => a + (r.narSizes.get(p) ?? 0), 0);
-  const bytes = r.mode === "push" ? `${formatBytes(fileBytes)} compressed, ${formatBytes(narBytes)} NAR` : `${formatBytes(selectedNar)} NAR`;
-  out.push(`**${verb} ${count} path${count === 1 ? "" : "s"}** (${bytes}) to ${code(r.cache)} in ${r.seconds.toFixed(1)} s.
-`);
-  if (r.note) out.push(`> ${r.note}
-`);
-  const problems = r.outcome.failed.length + r.outcome.vanished.length;
-  if (problems > 0) {
-    out.push(`**${r.outcome.failed.length} failed, ${r.outcome.vanished.length} vanished before upload.**
-`);
-    out.push(details("Failed", r.outcome.failed.map((f) => `${f.path}: ${f.reason}`)));
-    out.push(details("Vanished (garbage-collected during the job)", r.outcome.vanished));
-  }
-  out.push("| Not pushed | Paths | NAR size | Why |\n|---|---:|---:|---|");
-  for (const reason of SKIP_REASONS) {
-    const paths = r.selection.skipped[reason];
-    const size = paths.reduce((a, p) => a + (r.narSizes.get(p) ?? 0), 0);
-    out.push(`| ${reason} | ${paths.length} | ${size ? formatBytes(size) : "\u2013"} | ${REASON_TEXT[reason]} |`);
-  }
-  out.push("");
-  const listed = r.mode === "push" ? pushed.map((p) => p.path) : r.selection.push;
-  const bySize = [...listed].sort((a, b) => (r.narSizes.get(b) ?? 0) - (r.narSizes.get(a) ?? 0));
-  out.push(details(r.mode === "push" ? "Pushed, largest first" : "Selected, largest first", bySize, (p) => `${code(p)} ${formatBytes(r.narSizes.get(p) ?? 0)}`));
-  out.push("### Why did this build from source?\n");
-  out.push(
-    `This job built **${r.builtLocally.length}** derivation${r.builtLocally.length === 1 ? "" : "s"} locally and substituted **${[...r.substituted.values()].reduce((a, l) => a + l.length, 0)}** paths.
-`
-  );
-  out.push(details("Built locally", r.builtLocally));
-  for (const [key, paths] of [...r.substituted].sort((a, b) => b[1].length - a[1].length)) {
-    out.push(details(`Substituted, signed by ${code(key)}`, paths));
-  }
-  for (const reason of ["excluded", "outside-closure"]) {
-    out.push(details(`Not pushed: ${reason}`, r.selection.skipped[reason]));
-  }
-  return out.filter((s) => s !== "").join("\n");
-}
-
 // node_modules/@actions/core/lib/summary.js
 import { EOL } from "os";
 import { constants, promises } from "fs";
@@ -19417,7 +19150,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access2, appendFile, writeFile: writeFile2 } = promises;
+var { access, appendFile, writeFile } = promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -19439,7 +19172,7 @@ var Summary = class {
         throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
       }
       try {
-        yield access2(pathFromEnv, constants.R_OK | constants.W_OK);
+        yield access(pathFromEnv, constants.R_OK | constants.W_OK);
       } catch (_a) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
@@ -19474,7 +19207,7 @@ var Summary = class {
     return __awaiter(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile2 : appendFile;
+      const writeFunc = overwrite ? writeFile : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });
@@ -19542,9 +19275,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addCodeBlock(code2, lang) {
+  addCodeBlock(code, lang) {
     const attrs = Object.assign({}, lang && { lang });
-    const element = this.wrap("pre", this.wrap("code", code2), attrs);
+    const element = this.wrap("pre", this.wrap("code", code), attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -19699,19 +19432,19 @@ function toCommandProperties(annotationProperties) {
 }
 
 // node_modules/@actions/core/lib/command.js
-function issueCommand(command, properties, message2) {
-  const cmd = new Command(command, properties, message2);
+function issueCommand(command, properties, message) {
+  const cmd = new Command(command, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
 var CMD_STRING = "::";
 var Command = class {
-  constructor(command, properties, message2) {
+  constructor(command, properties, message) {
     if (!command) {
       command = "missing.command";
     }
     this.command = command;
     this.properties = properties;
-    this.message = message2;
+    this.message = message;
   }
   toString() {
     let cmdStr = CMD_STRING + this.command;
@@ -19747,7 +19480,7 @@ function escapeProperty(s) {
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os2 from "os";
-function issueFileCommand(command, message2) {
+function issueFileCommand(command, message) {
   const filePath = process.env[`GITHUB_${command}`];
   if (!filePath) {
     throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -19755,7 +19488,7 @@ function issueFileCommand(command, message2) {
   if (!fs.existsSync(filePath)) {
     throw new Error(`Missing file at path: ${filePath}`);
   }
-  fs.appendFileSync(filePath, `${toCommandValue(message2)}${os2.EOL}`, {
+  fs.appendFileSync(filePath, `${toCommandValue(message)}${os2.EOL}`, {
     encoding: "utf8"
   });
 }
@@ -19833,8 +19566,8 @@ function checkBypass(reqUrl) {
   }
   return false;
 }
-function isLoopbackAddress(host2) {
-  const hostLower = host2.toLowerCase();
+function isLoopbackAddress(host) {
+  const hostLower = host.toLowerCase();
   return hostLower === "localhost" || hostLower.startsWith("127.") || hostLower.startsWith("[::1]") || hostLower.startsWith("[0:0:0:0:0:0:0:1]");
 }
 var DecodedURL = class extends URL {
@@ -19936,16 +19669,16 @@ var RetryableHttpVerbs = ["OPTIONS", "GET", "DELETE", "HEAD"];
 var ExponentialBackoffCeiling = 10;
 var ExponentialBackoffTimeSlice = 5;
 var HttpClientError = class _HttpClientError extends Error {
-  constructor(message2, statusCode) {
-    super(message2);
+  constructor(message, statusCode) {
+    super(message);
     this.name = "HttpClientError";
     this.statusCode = statusCode;
     Object.setPrototypeOf(this, _HttpClientError.prototype);
   }
 };
 var HttpClientResponse = class {
-  constructor(message2) {
-    this.message = message2;
+  constructor(message) {
+    this.message = message;
   }
   readBody() {
     return __awaiter2(this, void 0, void 0, function* () {
@@ -20511,8 +20244,8 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
   });
 };
 var BearerCredentialHandler = class {
-  constructor(token2) {
-    this.token = token2;
+  constructor(token) {
+    this.token = token;
   }
   // currently implements pre-authorization
   // TODO: support preAuth = false where it hooks on 401
@@ -20576,7 +20309,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat, mkdir: mkdir2, open, readdir, rename: rename2, rm: rm2, rmdir, stat, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs2.constants.O_RDONLY;
 function exists(fsPath) {
@@ -20708,7 +20441,7 @@ function rmRF(inputPath) {
       }
     }
     try {
-      yield rm2(inputPath, {
+      yield rm(inputPath, {
         force: true,
         maxRetries: 3,
         recursive: true,
@@ -20722,7 +20455,7 @@ function rmRF(inputPath) {
 function mkdirP(fsPath) {
   return __awaiter5(this, void 0, void 0, function* () {
     ok(fsPath, "a path argument must be provided");
-    yield mkdir2(fsPath, { recursive: true });
+    yield mkdir(fsPath, { recursive: true });
   });
 }
 function which(tool, check) {
@@ -20830,9 +20563,9 @@ var ToolRunner = class extends events.EventEmitter {
     this.args = args || [];
     this.options = options || {};
   }
-  _debug(message2) {
+  _debug(message) {
     if (this.options.listeners && this.options.listeners.debug) {
-      this.options.listeners.debug(message2);
+      this.options.listeners.debug(message);
     }
   }
   _getCommandString(options, noPrefix) {
@@ -21044,8 +20777,8 @@ var ToolRunner = class extends events.EventEmitter {
           optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os3.EOL);
         }
         const state = new ExecState(optionsNonNull, this.toolPath);
-        state.on("debug", (message2) => {
-          this._debug(message2);
+        state.on("debug", (message) => {
+          this._debug(message);
         });
         if (this.options.cwd && !(yield exists(this.options.cwd))) {
           return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
@@ -21092,14 +20825,14 @@ var ToolRunner = class extends events.EventEmitter {
           state.processClosed = true;
           state.CheckComplete();
         });
-        cp.on("exit", (code2) => {
-          state.processExitCode = code2;
+        cp.on("exit", (code) => {
+          state.processExitCode = code;
           state.processExited = true;
-          this._debug(`Exit code ${code2} received from tool '${this.toolPath}'`);
+          this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
           state.CheckComplete();
         });
-        cp.on("close", (code2) => {
-          state.processExitCode = code2;
+        cp.on("close", (code) => {
+          state.processExitCode = code;
           state.processExited = true;
           state.processClosed = true;
           this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
@@ -21203,8 +20936,8 @@ var ExecState = class _ExecState extends events.EventEmitter {
       this.timeout = setTimeout2(_ExecState.HandleTimeout, this.delay, this);
     }
   }
-  _debug(message2) {
-    this.emit("debug", message2);
+  _debug(message) {
+    this.emit("debug", message);
   }
   _setResult() {
     let error2;
@@ -21229,8 +20962,8 @@ var ExecState = class _ExecState extends events.EventEmitter {
       return;
     }
     if (!state.processClosed && state.processExited) {
-      const message2 = `The STDIO streams did not close within ${state.delay / 1e3} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-      state._debug(message2);
+      const message = `The STDIO streams did not close within ${state.delay / 1e3} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+      state._debug(message);
     }
     state._setResult();
   }
@@ -21317,27 +21050,27 @@ function setOutput(name, value) {
   process.stdout.write(os5.EOL);
   issueCommand("set-output", { name }, toCommandValue(value));
 }
-function setFailed(message2) {
+function setFailed(message) {
   process.exitCode = ExitCode.Failure;
-  error(message2);
+  error(message);
 }
 function isDebug() {
   return process.env["RUNNER_DEBUG"] === "1";
 }
-function debug(message2) {
-  issueCommand("debug", {}, message2);
+function debug(message) {
+  issueCommand("debug", {}, message);
 }
-function error(message2, properties = {}) {
-  issueCommand("error", toCommandProperties(properties), message2 instanceof Error ? message2.toString() : message2);
+function error(message, properties = {}) {
+  issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
-function warning(message2, properties = {}) {
-  issueCommand("warning", toCommandProperties(properties), message2 instanceof Error ? message2.toString() : message2);
+function warning(message, properties = {}) {
+  issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
-function notice(message2, properties = {}) {
-  issueCommand("notice", toCommandProperties(properties), message2 instanceof Error ? message2.toString() : message2);
+function notice(message, properties = {}) {
+  issueCommand("notice", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
-function info(message2) {
-  process.stdout.write(message2 + os5.EOL);
+function info(message) {
+  process.stdout.write(message + os5.EOL);
 }
 function saveState(name, value) {
   const filePath = process.env["GITHUB_STATE"] || "";
@@ -21348,698 +21081,6 @@ function saveState(name, value) {
 }
 function getState(name) {
   return process.env[`STATE_${name}`] || "";
-}
-
-// src/nix32.ts
-var ALPHABET = "0123456789abcdfghijklmnpqrsvwxyz";
-var DIGIT = new Map([...ALPHABET].map((c, i) => [c, i]));
-var SHA256_BYTES = 32;
-function toNix32(bytes) {
-  const len = Math.ceil(bytes.length * 8 / 5);
-  let out = "";
-  for (let n = len - 1; n >= 0; n--) {
-    const b = n * 5;
-    const i = b >> 3;
-    const j = b & 7;
-    const hi = i + 1 < bytes.length ? bytes[i + 1] << 8 - j : 0;
-    out += ALPHABET[(bytes[i] >> j | hi) & 31];
-  }
-  return out;
-}
-function fromNix32(s) {
-  const size = Math.floor(s.length * 5 / 8);
-  if (Math.ceil(size * 8 / 5) !== s.length || size === 0) {
-    throw new Error(`invalid nix32 string of length ${s.length}`);
-  }
-  const out = Buffer.alloc(size);
-  for (let n = 0; n < s.length; n++) {
-    const digit = DIGIT.get(s[s.length - n - 1]);
-    if (digit === void 0) throw new Error(`invalid character in nix32 string '${s}'`);
-    const b = n * 5;
-    const i = b >> 3;
-    const j = b & 7;
-    out[i] |= digit << j & 255;
-    const carry = digit >> 8 - j;
-    if (i + 1 < size) out[i + 1] |= carry;
-    else if (carry !== 0) throw new Error(`nix32 string '${s}' has bits beyond its length`);
-  }
-  return out;
-}
-function parseHash(s) {
-  let rest;
-  if (s.startsWith("sha256-")) {
-    rest = s.slice("sha256-".length);
-    if (!isBase64Sha256(rest)) throw new Error(`invalid SRI sha256 hash '${s}'`);
-    return Buffer.from(rest, "base64");
-  }
-  if (!s.startsWith("sha256:")) throw new Error(`not a sha256 hash: '${s}'`);
-  rest = s.slice("sha256:".length);
-  if (rest.length === 64 && /^[0-9a-fA-F]+$/.test(rest)) return Buffer.from(rest, "hex");
-  if (rest.length === 52) return fromNix32(rest);
-  if (isBase64Sha256(rest)) return Buffer.from(rest, "base64");
-  throw new Error(`invalid sha256 hash '${s}'`);
-}
-function formatNix32Hash(bytes) {
-  if (bytes.length !== SHA256_BYTES) throw new Error(`expected a 32-byte sha256, got ${bytes.length} bytes`);
-  return `sha256:${toNix32(bytes)}`;
-}
-function isBase64Sha256(s) {
-  return /^[A-Za-z0-9+/]{43}=$/.test(s);
-}
-
-// src/signing.ts
-import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
-var PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-var SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
-var BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-function parseSecretKey(text) {
-  const { name, bytes } = splitKey(text.trim(), 64, "secret key");
-  const seed = bytes.subarray(0, 32);
-  const storedPublic = bytes.subarray(32);
-  let privateKey;
-  try {
-    privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: "der", type: "pkcs8" });
-  } catch {
-    throw new Error("secret key is not a valid Ed25519 key");
-  }
-  const derivedPublic = createPublicKey(privateKey).export({ format: "der", type: "spki" }).subarray(SPKI_ED25519_PREFIX.length);
-  if (!derivedPublic.equals(storedPublic)) {
-    throw new Error("secret key is corrupt: its public half does not match its seed");
-  }
-  return {
-    name,
-    publicKey: `${name}:${derivedPublic.toString("base64")}`,
-    sign: (data) => `${name}:${sign(null, Buffer.from(data, "utf8"), privateKey).toString("base64")}`
-  };
-}
-function fingerprint(storePath, narHash, narSize, references) {
-  if (!Number.isSafeInteger(narSize) || narSize < 0) throw new Error(`invalid NAR size ${narSize}`);
-  const refs = [...new Set(references)].sort();
-  return `1;${storePath};${formatNix32Hash(parseHash(narHash))};${narSize};${refs.join(",")}`;
-}
-function splitKey(text, size, what) {
-  const parts = text.split(":");
-  if (parts.length !== 2) throw new Error(`${what} must have the form <name>:<base64>`);
-  const [name, encoded] = parts;
-  if (name.length === 0) throw new Error(`${what} has an empty name`);
-  const bytes = BASE64.test(encoded) ? Buffer.from(encoded, "base64") : void 0;
-  if (bytes?.length !== size) throw new Error(`${what} must be ${size} bytes of base64 after the name`);
-  return { name, bytes };
-}
-
-// src/retry.ts
-import { types } from "node:util";
-var RetryableHttpError = class extends Error {
-  status;
-  retryAfterMs;
-  constructor(message2, status, retryAfterMs) {
-    super(message2);
-    this.name = "RetryableHttpError";
-    this.status = status;
-    if (retryAfterMs !== void 0) this.retryAfterMs = retryAfterMs;
-  }
-};
-var DEFAULT_RETRY_OPTIONS = {
-  attempts: 5,
-  baseDelayMs: 500,
-  maxDelayMs: 3e4,
-  maxRetryAfterMs: 12e4,
-  isRetryable: isTransientError,
-  onRetry: () => {
-  },
-  sleep: (ms) => new Promise((resolve2) => setTimeout(resolve2, ms)),
-  random: Math.random
-};
-var TRANSIENT_CODES = /* @__PURE__ */ new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "ENOTFOUND",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-  "UND_ERR_CLOSED"
-]);
-function errorCode(e) {
-  if (typeof e === "object" && e !== null && "code" in e) {
-    const code2 = e.code;
-    if (typeof code2 === "string") return code2;
-  }
-  return void 0;
-}
-function isTransientError(e) {
-  if (e instanceof RetryableHttpError) return true;
-  const code2 = errorCode(e);
-  if (code2 !== void 0 && TRANSIENT_CODES.has(code2)) return true;
-  if (types.isNativeError(e) && e.name === "TypeError" && e.cause !== void 0) return true;
-  return false;
-}
-function backoffDelay(attempt, baseDelayMs, maxDelayMs, random = Math.random) {
-  const window = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(window / 2 + random() * (window / 2));
-}
-function retryAfterOf(e) {
-  if (e instanceof RetryableHttpError) return e.retryAfterMs;
-  return void 0;
-}
-async function withRetry(fn, opts = {}) {
-  const o = { ...DEFAULT_RETRY_OPTIONS, ...stripUndefined(opts) };
-  const attempts = Math.max(1, Math.floor(o.attempts));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn(attempt);
-    } catch (e) {
-      if (attempt >= attempts || !o.isRetryable(e)) throw e;
-      const retryAfter = retryAfterOf(e);
-      const delay = retryAfter !== void 0 ? Math.min(Math.max(0, retryAfter), o.maxRetryAfterMs) : backoffDelay(attempt, o.baseDelayMs, o.maxDelayMs, o.random);
-      o.onRetry(e, attempt, delay);
-      await o.sleep(delay);
-    }
-  }
-}
-function stripUndefined(o) {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== void 0));
-}
-function parseRetryAfter(header, now = Date.now()) {
-  if (header == null) return void 0;
-  const value = header.trim();
-  if (value === "") return void 0;
-  if (/^\d+$/.test(value)) return Number(value) * 1e3;
-  if (!/[a-z]/i.test(value)) return void 0;
-  const at = Date.parse(value);
-  if (Number.isNaN(at)) return void 0;
-  return Math.max(0, at - now);
-}
-
-// src/narinfo.ts
-function renderNarInfo(info2) {
-  let out = `StorePath: ${info2.storePath}
-`;
-  out += `URL: ${info2.url}
-`;
-  out += `Compression: ${info2.compression}
-`;
-  if (info2.fileHash !== "") out += `FileHash: ${normaliseHash(info2.fileHash)}
-`;
-  if (info2.fileSize !== 0) out += `FileSize: ${info2.fileSize}
-`;
-  out += `NarHash: ${formatNix32Hash(parseHash(info2.narHash))}
-`;
-  out += `NarSize: ${info2.narSize}
-`;
-  out += `References: ${[...new Set(info2.references.map(baseName))].sort().join(" ")}
-`;
-  if (info2.deriver !== void 0) out += `Deriver: ${baseName(info2.deriver)}
-`;
-  for (const sig of info2.sigs) out += `Sig: ${sig}
-`;
-  if (info2.ca !== void 0) out += `CA: ${info2.ca}
-`;
-  return out;
-}
-function parseNarInfo(text, storeDir = "/nix/store") {
-  const fields = /* @__PURE__ */ new Map();
-  const sigs = [];
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    const colon = line.indexOf(":");
-    if (colon < 0) throw new Error(`corrupt narinfo: line without ':': '${line}'`);
-    const key = line.slice(0, colon);
-    const value = line.slice(colon + 1).trim();
-    if (key === "Sig") sigs.push(value);
-    else fields.set(key, value);
-  }
-  const required = (key) => {
-    const v = fields.get(key);
-    if (v === void 0 || v === "") throw new Error(`corrupt narinfo: missing ${key}`);
-    return v;
-  };
-  const storePath = required("StorePath");
-  if (!storePath.startsWith(`${storeDir}/`)) throw new Error(`narinfo path '${storePath}' is not in ${storeDir}`);
-  const narSize = parseSize(required("NarSize"), "NarSize");
-  if (narSize === 0) throw new Error("corrupt narinfo: NarSize is 0");
-  const fileSize = fields.get("FileSize");
-  const deriver = fields.get("Deriver");
-  const references = fields.get("References") ?? "";
-  const info2 = {
-    storePath,
-    url: required("URL"),
-    compression: fields.get("Compression") || "bzip2",
-    fileHash: normaliseHash(fields.get("FileHash") ?? ""),
-    fileSize: fileSize === void 0 ? 0 : parseSize(fileSize, "FileSize"),
-    narHash: formatNix32Hash(parseHash(required("NarHash"))),
-    narSize,
-    references: references.split(" ").filter((r) => r !== "").map((r) => `${storeDir}/${r}`),
-    sigs
-  };
-  if (deriver !== void 0 && deriver !== "" && deriver !== "unknown-deriver") info2.deriver = `${storeDir}/${deriver}`;
-  const ca = fields.get("CA");
-  if (ca !== void 0 && ca !== "") info2.ca = ca;
-  return info2;
-}
-function narInfoKey(storePath) {
-  const m = /^([0-9a-df-np-sv-z]{32})-/.exec(baseName(storePath));
-  if (!m) throw new Error(`not a store path: '${storePath}'`);
-  return `${m[1]}.narinfo`;
-}
-function baseName(path4) {
-  return path4.slice(path4.lastIndexOf("/") + 1);
-}
-function parseSize(value, key) {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new Error(`corrupt narinfo: bad ${key} '${value}'`);
-  return n;
-}
-function normaliseHash(value) {
-  if (!value.startsWith("sha256")) return value;
-  return formatNix32Hash(parseHash(value));
-}
-
-// src/upload/pipeline.ts
-import { lstatSync as lstatSync2 } from "node:fs";
-import { join as join4 } from "node:path";
-import { Readable as Readable2, pipeline as pipeline2 } from "node:stream";
-
-// src/compression.ts
-import { spawn as spawn2 } from "node:child_process";
-import { Duplex, PassThrough, Transform } from "node:stream";
-import * as zlib from "node:zlib";
-var NAR_EXTENSION = { zstd: ".nar.zst", xz: ".nar.xz", none: ".nar" };
-var CHUNK = 1 << 20;
-var MIN_CHUNK = 16 * 1024;
-var SMALL_NAR = 256 * 1024;
-var SmallZstd = class extends Transform {
-  constructor(narSize) {
-    super();
-    this.narSize = narSize;
-  }
-  narSize;
-  chunks = [];
-  size = 0;
-  _transform(chunk, _encoding, done) {
-    this.size += chunk.length;
-    if (this.size > this.narSize) return done(new Error(`the NAR is longer than the ${this.narSize} bytes Nix recorded`));
-    this.chunks.push(chunk);
-    done();
-  }
-  _flush(done) {
-    try {
-      const input = Buffer.concat(this.chunks);
-      done(null, zlib.zstdCompressSync(input, { pledgedSrcSize: this.narSize, params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } }));
-    } catch (e) {
-      done(e);
-    }
-  }
-};
-function compressor(kind, narSize) {
-  if (kind === "none") return new PassThrough({ highWaterMark: CHUNK });
-  if (kind === "zstd" && narSize !== void 0 && narSize <= SMALL_NAR) return new SmallZstd(narSize);
-  if (kind === "zstd") {
-    const chunkSize = narSize === void 0 ? CHUNK : Math.min(CHUNK, Math.max(MIN_CHUNK, narSize + 1024));
-    return zlib.createZstdCompress({
-      chunkSize,
-      pledgedSrcSize: narSize,
-      params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 }
-    });
-  }
-  const child2 = spawn2("xz", ["-c", "-T0", "-6"], { stdio: ["pipe", "pipe", "ignore"] });
-  const duplex = Duplex.from({ writable: child2.stdin, readable: child2.stdout });
-  child2.on("error", (e) => duplex.destroy(e));
-  child2.on("close", (code2) => {
-    if (code2 !== 0) duplex.destroy(new Error(`xz exited with ${code2}`));
-  });
-  return duplex;
-}
-
-// src/nar.ts
-import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
-import { open as open2 } from "node:fs/promises";
-import { Readable } from "node:stream";
-var READ_CHUNK = 1024 * 1024;
-var BATCH = 64 * 1024;
-var SMALL_FILE = 64 * 1024;
-var MAX_BLOCK_MS = 10;
-var S_IFMT = 61440;
-var S_IFREG = 32768;
-var S_IFDIR = 16384;
-var S_IFLNK = 40960;
-var S_IXUSR = 64;
-var ZEROS = Buffer.alloc(8);
-var SLASH = Buffer.from("/");
-function narStream(fsPath) {
-  return Readable.from(serialise(Buffer.from(fsPath)), { objectMode: false, highWaterMark: READ_CHUNK });
-}
-var NarWriter = class {
-  pending = [];
-  pendingSize = 0;
-  ready = [];
-  lastBreak = performance.now();
-  add(buf) {
-    if (buf.length >= BATCH) {
-      this.flush();
-      this.ready.push(buf);
-      return;
-    }
-    this.pending.push(buf);
-    this.pendingSize += buf.length;
-    if (this.pendingSize >= BATCH) this.flush();
-  }
-  /** Length-prefixed, zero-padded NAR string. */
-  str(s) {
-    if (typeof s === "string") {
-      this.add(token(s));
-      return;
-    }
-    this.add(u64(s.length));
-    this.add(s);
-    this.pad(s.length);
-  }
-  pad(length) {
-    const rem = length % 8;
-    if (rem !== 0) this.add(ZEROS.subarray(0, 8 - rem));
-  }
-  take() {
-    const out = this.ready;
-    this.ready = [];
-    return out;
-  }
-  flush() {
-    if (this.pendingSize === 0) return;
-    this.ready.push(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingSize));
-    this.pending = [];
-    this.pendingSize = 0;
-  }
-  /** Lets timers and network I/O run when synchronous reads have held the event loop too long. */
-  async breathe() {
-    if (performance.now() - this.lastBreak < MAX_BLOCK_MS) return;
-    await new Promise((resolve2) => setImmediate(resolve2));
-    this.lastBreak = performance.now();
-  }
-};
-async function* serialise(path4) {
-  const out = new NarWriter();
-  out.str("nix-archive-1");
-  yield* dumpNode(path4, out);
-  out.flush();
-  yield* out.take();
-}
-async function* dumpNode(path4, out) {
-  await out.breathe();
-  const st = lstatSync(path4);
-  out.str("(");
-  out.str("type");
-  switch (st.mode & S_IFMT) {
-    case S_IFREG:
-      out.str("regular");
-      if (st.mode & S_IXUSR) {
-        out.str("executable");
-        out.str("");
-      }
-      out.str("contents");
-      out.add(u64(st.size));
-      if (st.size <= SMALL_FILE) out.add(readSmallFile(path4, st.size));
-      else yield* readLargeFile(path4, st.size, out);
-      out.pad(st.size);
-      break;
-    case S_IFLNK:
-      out.str("symlink");
-      out.str("target");
-      out.str(readlinkSync(path4, { encoding: "buffer" }));
-      break;
-    case S_IFDIR: {
-      out.str("directory");
-      const names = readdirSync(path4, { encoding: "buffer" }).sort(Buffer.compare);
-      for (const name of names) {
-        out.str("entry");
-        out.str("(");
-        out.str("name");
-        out.str(name);
-        out.str("node");
-        yield* dumpNode(Buffer.concat([path4, SLASH, name]), out);
-        out.str(")");
-        yield* out.take();
-      }
-      break;
-    }
-    default:
-      throw new Error(`file '${path4.toString()}' has an unsupported type`);
-  }
-  out.str(")");
-}
-function readSmallFile(path4, size) {
-  const buf = Buffer.allocUnsafe(size);
-  const fd = openSync(path4, "r");
-  try {
-    let filled = 0;
-    while (filled < size) {
-      const n = readSync(fd, buf, filled, size - filled, null);
-      if (n === 0) throw changedSize(path4);
-      filled += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return buf;
-}
-async function* readLargeFile(path4, size, out) {
-  const fh = await open2(path4, "r");
-  try {
-    let remaining = size;
-    while (remaining > 0) {
-      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, remaining));
-      let filled = 0;
-      while (filled < buf.length) {
-        const { bytesRead } = await fh.read(buf, filled, buf.length - filled, null);
-        if (bytesRead === 0) throw changedSize(path4);
-        filled += bytesRead;
-      }
-      remaining -= filled;
-      out.add(buf);
-      yield* out.take();
-    }
-  } finally {
-    await fh.close();
-  }
-}
-function changedSize(path4) {
-  return new Error(`file '${path4.toString()}' changed size while being archived`);
-}
-var TOKENS = /* @__PURE__ */ new Map();
-function token(s) {
-  let enc = TOKENS.get(s);
-  if (enc === void 0) {
-    const bytes = Buffer.from(s);
-    enc = Buffer.concat([u64(bytes.length), bytes, ZEROS.subarray(0, (8 - bytes.length % 8) % 8)]);
-    TOKENS.set(s, enc);
-  }
-  return enc;
-}
-function u64(n) {
-  const b = Buffer.alloc(8);
-  b.writeUInt32LE(n % 4294967296, 0);
-  b.writeUInt32LE(Math.floor(n / 4294967296), 4);
-  return b;
-}
-
-// src/upload/meter.ts
-import { createHash } from "node:crypto";
-import { Transform as Transform2 } from "node:stream";
-var Meter = class extends Transform2 {
-  hash = createHash("sha256");
-  bytes = 0;
-  _transform(chunk, _enc, done) {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    done(null, chunk);
-  }
-  digest() {
-    return this.hash.digest();
-  }
-};
-
-// src/upload/pipeline.ts
-var NarMismatch = class extends Error {
-};
-var message = (e) => e instanceof Error ? e.message : String(e);
-function topologicalOrder(infos) {
-  const byPath = new Map(infos.map((i) => [i.path, i]));
-  const seen = /* @__PURE__ */ new Set();
-  const out = [];
-  const visit = (info2) => {
-    if (seen.has(info2.path)) return;
-    seen.add(info2.path);
-    for (const r of info2.references) {
-      const dep = byPath.get(r);
-      if (dep) visit(dep);
-    }
-    out.push(info2);
-  };
-  for (const info2 of infos) visit(info2);
-  return out;
-}
-async function exists2(p) {
-  try {
-    lstatSync2(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-async function uploadNar(info2, opts) {
-  const expected = parseHash(info2.narHash);
-  const url = `nar/${formatNix32Hash(expected).slice("sha256:".length)}${NAR_EXTENSION[opts.compression]}`;
-  const source = join4(opts.realStoreDir, info2.path.slice(info2.path.lastIndexOf("/") + 1));
-  let meters;
-  await opts.backend.put(
-    url,
-    () => {
-      const nar = new Meter();
-      const file = new Meter();
-      meters = { nar, file };
-      return pipeline2(narStream(source), nar, compressor(opts.compression, info2.narSize), file, () => void 0);
-    },
-    CONTENT_TYPES.nar
-  );
-  if (!meters) throw new Error("the cache backend did not read the NAR");
-  if (meters.nar.bytes !== info2.narSize || !meters.nar.digest().equals(expected)) {
-    throw new NarMismatch(`its contents do not match the hash Nix recorded (store corruption?)`);
-  }
-  return { url, fileHash: formatNix32Hash(meters.file.digest()), fileSize: meters.file.bytes };
-}
-function narInfoText(info2, nar, opts) {
-  let sigs = info2.signatures;
-  if (opts.signer) {
-    const ours = opts.signer.sign(fingerprint(info2.path, info2.narHash, info2.narSize, info2.references));
-    const keyName2 = ours.slice(0, ours.indexOf(":"));
-    sigs = [...info2.signatures.filter((s) => !s.startsWith(`${keyName2}:`)), ours];
-  }
-  return renderNarInfo({
-    storePath: info2.path,
-    url: nar.url,
-    compression: opts.compression,
-    fileHash: nar.fileHash,
-    fileSize: nar.fileSize,
-    narHash: info2.narHash,
-    narSize: info2.narSize,
-    references: info2.references,
-    deriver: info2.deriver,
-    sigs,
-    ca: info2.ca
-  });
-}
-async function uploadPaths(infos, opts) {
-  const outcome = { pushed: [], failed: [], vanished: [] };
-  const limit = limiter(opts.parallelism);
-  const committed = /* @__PURE__ */ new Map();
-  const one = async (info2) => {
-    const source = join4(opts.realStoreDir, info2.path.slice(info2.path.lastIndexOf("/") + 1));
-    let nar;
-    try {
-      nar = await limit(async () => {
-        if (!await exists2(source)) throw new Vanished();
-        return uploadNar(info2, opts);
-      });
-    } catch (e) {
-      if (e instanceof Vanished || !await exists2(source)) outcome.vanished.push(info2.path);
-      else outcome.failed.push({ path: info2.path, reason: message(e) });
-      return false;
-    }
-    const refs = info2.references.filter((r) => r !== info2.path && committed.has(r));
-    const refsOk = (await Promise.all(refs.map((r) => committed.get(r)))).every(Boolean);
-    if (!refsOk) {
-      outcome.failed.push({ path: info2.path, reason: "a path it references could not be uploaded" });
-      return false;
-    }
-    try {
-      const text = narInfoText(info2, nar, opts);
-      await opts.backend.put(narInfoKey(info2.path), () => Readable2.from([text]), CONTENT_TYPES.narinfo);
-    } catch (e) {
-      outcome.failed.push({ path: info2.path, reason: message(e) });
-      return false;
-    }
-    outcome.pushed.push({ path: info2.path, narSize: info2.narSize, fileSize: nar.fileSize });
-    return true;
-  };
-  for (const info2 of topologicalOrder(infos)) committed.set(info2.path, one(info2));
-  await Promise.all(committed.values());
-  return outcome;
-}
-var Vanished = class extends Error {
-};
-
-// src/exec.ts
-import { spawn as spawn3 } from "node:child_process";
-function execCapture(command, args, opts = {}) {
-  return new Promise((resolve2, reject) => {
-    const child2 = spawn3(command, [...args], { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child2.stdout.on("data", (b) => out.push(b));
-    child2.stderr.on("data", (b) => err.push(b));
-    child2.on("error", reject);
-    child2.stdin.on("error", () => void 0);
-    child2.on(
-      "close",
-      (code2, signal) => resolve2({
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
-        exitCode: code2 ?? (signal ? 128 : 1)
-      })
-    );
-    child2.stdin.end(opts.input ?? "");
-  });
-}
-
-// src/nix/cli.ts
-var NixCommandError = class extends Error {
-  constructor(command, result) {
-    const detail = result.stderr.trim().split("\n").slice(-3).join(" | ");
-    super(`${command} exited with ${result.exitCode}: ${detail}`);
-    this.command = command;
-    this.result = result;
-  }
-  command;
-  result;
-};
-var OUR_SETTINGS = "extra-experimental-features = nix-command";
-function nixEnv(base = process.env) {
-  const env = {};
-  for (const [k, v] of Object.entries(base)) if (v !== void 0) env[k] = v;
-  env.NIX_CONFIG = base.NIX_CONFIG ? `${base.NIX_CONFIG}
-${OUR_SETTINGS}` : OUR_SETTINGS;
-  return env;
-}
-async function runNix(command, args, opts = {}) {
-  const result = await execCapture(command, args, { env: nixEnv(), input: opts.input });
-  if (result.exitCode !== 0 && !opts.allowFailure) {
-    throw new NixCommandError(`${command} ${args.slice(0, 3).join(" ")}`, result);
-  }
-  return result;
-}
-function batches(paths, maxBytes = 256 * 1024) {
-  const out = [];
-  let current2 = [];
-  let size = 0;
-  for (const p of paths) {
-    if (current2.length > 0 && size + p.length + 1 > maxBytes) {
-      out.push(current2);
-      current2 = [];
-      size = 0;
-    }
-    current2.push(p);
-    size += p.length + 1;
-  }
-  if (current2.length > 0) out.push(current2);
-  return out;
-}
-function lines(text) {
-  return text.split("\n").filter((l) => l.length > 0);
 }
 
 export {
@@ -22064,29 +21105,5 @@ export {
   notice,
   info,
   saveState,
-  getState,
-  setHost,
-  host,
-  log,
-  toNix32,
-  fromNix32,
-  parseHash,
-  formatNix32Hash,
-  parseSecretKey,
-  FileBackend,
-  execCapture,
-  nixEnv,
-  runNix,
-  batches,
-  lines,
-  RetryableHttpError,
-  withRetry,
-  parseRetryAfter,
-  hashPart,
-  selectPaths,
-  withoutCached,
-  parseNarInfo,
-  uploadPaths,
-  formatBytes,
-  renderSummary
+  getState
 };

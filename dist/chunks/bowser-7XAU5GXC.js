@@ -1,7 +1,8 @@
+#!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   __esm
-} from "./chunk-ONBS6DE5.js";
+} from "./chunk-WSR6M3NS.js";
 
 // node_modules/bowser/bowser.mjs
 function _defineProperties(e, r) {

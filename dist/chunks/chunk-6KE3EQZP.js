@@ -1,10 +1,11 @@
+#!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   __commonJS,
   __esm,
   __export,
   __toESM
-} from "./chunk-ONBS6DE5.js";
+} from "./chunk-WSR6M3NS.js";
 
 // node_modules/@smithy/core/dist-es/submodules/checksum/chunked-blob-reader/chunked-blob-reader.js
 async function blobReader(blob, onChunk, chunkSize = 1024 * 1024) {

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   BinaryDecisionDiagram,
@@ -94,13 +95,13 @@ import {
   translateTraits,
   v4,
   writeKey
-} from "./chunk-UGALHFMD.js";
+} from "./chunk-6KE3EQZP.js";
 import {
   CONTENT_TYPES,
   cacheInfoText,
   limiter,
   readCacheInfoStoreDir
-} from "./chunk-P3US556H.js";
+} from "./chunk-FVMWZM37.js";
 import {
   __commonJS,
   __esm,
@@ -108,7 +109,7 @@ import {
   __require,
   __toCommonJS,
   __toESM
-} from "./chunk-ONBS6DE5.js";
+} from "./chunk-WSR6M3NS.js";
 
 // node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/constants.js
 var RequestChecksumCalculation, DEFAULT_REQUEST_CHECKSUM_CALCULATION, ResponseChecksumValidation, DEFAULT_RESPONSE_CHECKSUM_VALIDATION, ChecksumAlgorithm, ChecksumLocation, DEFAULT_CHECKSUM_ALGORITHM;
@@ -706,7 +707,7 @@ var init_HttpProtocol = __esm({
         });
       }
       async loadEventStreamCapability() {
-        const { EventStreamSerde, eventStreamSerdeProvider } = await import("./event-streams-2GR5ESJK.js");
+        const { EventStreamSerde, eventStreamSerdeProvider } = await import("./event-streams-OXZLRRZ3.js");
         const marshaller = this.resolveEventStreamMarshaller(eventStreamSerdeProvider);
         return new EventStreamSerde({
           marshaller,
@@ -6089,7 +6090,7 @@ var createUserAgentStringParsingProvider;
 var init_createUserAgentStringParsingProvider = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-browser/createUserAgentStringParsingProvider.js"() {
     createUserAgentStringParsingProvider = ({ serviceId, clientVersion }) => async (config) => {
-      const module = await import("./bowser-FOF3WFAW.js");
+      const module = await import("./bowser-7XAU5GXC.js");
       const parse2 = module.parse ?? module.default.parse ?? (() => "");
       const parsedUA = typeof window !== "undefined" && window?.navigator?.userAgent ? parse2(window.navigator.userAgent) : void 0;
       const sections = [

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 
 // src/backends/cache-info.ts

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   EventStreamCodec,
@@ -19,8 +20,8 @@ import {
   iterableToReadableStream,
   readableStreamToIterable,
   resolveEventStreamSerdeConfig
-} from "./chunk-UGALHFMD.js";
-import "./chunk-ONBS6DE5.js";
+} from "./chunk-6KE3EQZP.js";
+import "./chunk-WSR6M3NS.js";
 init_event_streams();
 export {
   EventStreamCodec,
