@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { FileBackend } from '../src/backends/file.js'
-import type { BodyFactory } from '../src/backends/backend.js'
+import type { BodyFactory, Published } from '../src/backends/backend.js'
 import { narHashOf } from '../src/nar.js'
 import { parseNarInfo } from '../src/narinfo.js'
 import type { PathInfo } from '../src/nix/path-info-types.js'
@@ -34,6 +34,11 @@ class RecordingBackend extends FileBackend {
     await super.put(key, body)
     this.order.push(key)
   }
+  override async publish(key: string, file: string): Promise<Published> {
+    const r = await super.publish(key, file)
+    this.order.push(key)
+    return r
+  }
 }
 
 beforeAll(async () => {
@@ -61,6 +66,7 @@ describe('the upload pipeline', () => {
     expect(libInfo).toBeGreaterThanOrEqual(0)
     expect(appInfo).toBeGreaterThan(libInfo)
     const appNarinfo = parseNarInfo(await readFile(join(dir, 'cache-order', `${h('b')}.narinfo`), 'utf8'))
+    expect(backend.order.indexOf(appNarinfo.url)).toBeGreaterThanOrEqual(0)
     expect(backend.order.indexOf(appNarinfo.url)).toBeLessThan(appInfo)
   })
 
