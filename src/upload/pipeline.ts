@@ -8,6 +8,7 @@ import { CONTENT_TYPES } from '../backends/backend.js'
 import type { Compression } from '../inputs.js'
 import { narInfoKey, renderNarInfo } from '../narinfo.js'
 import type { PathInfo } from '../nix/path-info-types.js'
+import { host } from '../host.js'
 import { fingerprint, type SigningKey } from '../signing.js'
 import { limiter } from './limiter.js'
 import { narUrl, verifyPath, writeVerifiedNar, type NarFile } from './nar-writer.js'
@@ -23,7 +24,7 @@ export interface UploadOptions {
   compression: Compression
   parallelism: number
   realStoreDir: string
-  /** Where NARs are spooled for backends that have no place of their own (default: RUNNER_TEMP, else the OS's). */
+  /** Where NARs are spooled for backends that have no place of their own (default: the host's temp dir). */
   spoolDir?: string
   /** How often a long upload logs its progress (default 10 s). */
   progressIntervalMs?: number
@@ -110,7 +111,7 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
   const committed = new Map<string, Promise<boolean>>()
   /** Per NAR name, the NAR this job has published (or found) under it: paths with equal contents share one. */
   const nars = new Map<string, Promise<NarFile | undefined>>()
-  const ownSpool = opts.backend.spoolFile || opts.spoolDir ? undefined : await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'nix-buildtime-cache-spool-'))
+  const ownSpool = opts.backend.spoolFile || opts.spoolDir ? undefined : await mkdtemp(join(host().tempDir, 'nix-buildtime-cache-spool-'))
   const spoolDir = opts.spoolDir ?? ownSpool ?? tmpdir()
   const progress = new UploadProgress(
     infos.length,
