@@ -190,6 +190,12 @@ describe('a cache directory on a read-only or full file system', () => {
     expect(again.warnings).toEqual([])
     expect(again.post.outputs['pushed-count']).toBe('3')
     await expectVerifies(dir)
-    for (const s of [seed.store, run.store, consumer.store, again.store]) await s.cleanup()
+    // twin's narinfo names the NAR good's job wrote (so it carries no FileHash of its own).
+    const both = await consumerOf(`file://${dir}`, world.keys.public, ['user'])
+    expect(both.built).toBe(0)
+    expect(both.substituted).toHaveLength(2)
+    expect(both.substituted).toContain(again.paths.user)
+    expect(both.substituted.find((p) => p.endsWith('-same-twin'))).toBeDefined()
+    for (const s of [seed.store, run.store, consumer.store, again.store, both.store]) await s.cleanup()
   })
 })

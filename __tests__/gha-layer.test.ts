@@ -119,6 +119,20 @@ in { one = mk "twin-one" "echo same > $out"; two = mk "twin-two" "echo same > $o
   })
 })
 
+describe('an odd narinfo in a layer', () => {
+  it('drops one whose URL leaves the layer, and touches nothing outside it', async () => {
+    const layer = freshLayer('layer-escape')
+    const outside = join(nix.dir, 'outside.nar')
+    writeFileSync(outside, 'not a NAR of this layer')
+    const infoB = join(layer, `${hash(b)}.narinfo`)
+    writeFileSync(infoB, readFileSync(infoB, 'utf8').replace(/^URL: .*$/m, 'URL: ../outside.nar'))
+    const r = await absorbLayer(layer, join(nix.dir, 'cache-escape'), '/nix/store')
+    expect(r.paths.map((p) => p.hash)).toEqual([hash(a)])
+    expect(r.corrupt).toEqual([expect.stringMatching(/unexpected NAR location \.\.\/outside\.nar/)])
+    expect(readFileSync(outside, 'utf8')).toBe('not a NAR of this layer')
+  })
+})
+
 describe('writing a compacted layer', () => {
   it('hard-links held paths, and names the content the same whatever the order', async () => {
     const cache = join(nix.dir, 'cache-for-copy')
