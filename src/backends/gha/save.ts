@@ -105,7 +105,13 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
         return result('push')
       }
       const manifestKey = keys.manifestKey(now)
-      await storeManifest(client, layout, manifestKey, { ...manifest, updatedAt: now, layers: plan.keep })
+      try {
+        await storeManifest(client, layout, manifestKey, { ...manifest, updatedAt: now, layers: plan.keep })
+      } catch (e) {
+        if (!(e instanceof CacheServiceRefused || e instanceof CacheEntryError)) throw e
+        log.warning(`The cache manifest could not be saved (${e.message}); the next job tries the unusable layer(s) again.`)
+        return result('push', `The cache manifest could not be saved: ${e.message}`)
+      }
       const note = `Dropped ${unusable.length} unusable layer(s) from the cache manifest; the cache now lists ${plan.keep.length} layer(s).`
       log.info(`${note} Manifest ${manifestKey}.`)
       return result('push', note)
