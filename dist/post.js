@@ -4,12 +4,11 @@ import {
   finishJob,
   githubHost,
   readInputs
-} from "./chunks/chunk-TMWCI232.js";
-import "./chunks/chunk-RENEOGOX.js";
-import "./chunks/chunk-LOYS5STL.js";
+} from "./chunks/chunk-IDNZOPX5.js";
+import "./chunks/chunk-FGMHRLN2.js";
 import {
   setHost
-} from "./chunks/chunk-VVRQV2PF.js";
+} from "./chunks/chunk-HR4TMU77.js";
 import "./chunks/chunk-P3US556H.js";
 import "./chunks/chunk-ONBS6DE5.js";
 

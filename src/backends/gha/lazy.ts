@@ -144,3 +144,40 @@ export class LazyLayers {
     return this.saving
   }
 }
+
+/** Layers of the manifest this job restored that it neither downloaded nor found broken. */
+export function untouchedLayers(restored: RestoredState): LayerRecord[] {
+  const touched = new Set([...restored.held, ...restored.failed])
+  return (restored.manifest?.layers ?? []).filter((l) => !touched.has(layerId(l)))
+}
+
+/**
+ * Hash parts the cache holds for this job: what it restored and verified, and what the layers it
+ * never needed list. Counting the latter as cached is what keeps an on-demand job from saving
+ * again what it simply did not download.
+ */
+export function cachedHashes(restored: RestoredState): Set<string> {
+  const hashes = new Set(restored.paths.map((p) => p.hash))
+  for (const layer of untouchedLayers(restored)) for (const hash of Object.keys(layer.paths)) hashes.add(hash)
+  return hashes
+}
+
+/**
+ * A compaction can carry over only what the job holds, so before one the layers it never needed
+ * are downloaded too (as the eager restore would have). Updates `restored` in place.
+ */
+export async function catchUpLayers(restored: RestoredState, opts: Pick<LazyLayersOptions, 'client' | 'layout' | 'storeDir'>): Promise<void> {
+  const missing = untouchedLayers(restored)
+  if (missing.length === 0) return
+  await prepareBinaryCache(opts.layout.binaryCache, opts.storeDir)
+  log.info(`Compacting: downloading the ${missing.length} cache layer(s) this job did not need.`)
+  for (const layer of missing) {
+    const r = await restoreLayer(opts.client, opts.layout, layer, opts.storeDir)
+    if (r) {
+      restored.held.push(layerId(layer))
+      restored.paths.push(...r.paths)
+    } else {
+      restored.failed.push(layerId(layer))
+    }
+  }
+}

@@ -3,17 +3,18 @@ import type { JobFacts } from '../../collect.js'
 import type { Inputs } from '../../inputs.js'
 import type { PathInfo } from '../../nix/path-info-types.js'
 import type { StoreLocation } from '../../nix/store-location.js'
-import { selectFromFacts, withoutExisting, type PushResult } from '../../push.js'
+import { selectFromFacts, type PushResult } from '../../push.js'
+import { withoutCached } from '../../selection.js'
+import { cachedHashes, catchUpLayers } from './lazy.js'
 import { hashPart } from '../../nix/store-path.js'
 import { formatBytes } from '../../summary.js'
 import type { UploadOutcome } from '../../upload/pipeline.js'
-import { FileBackend } from '../file.js'
 import { actionsCacheClient, cacheMode, CacheEntryError, CacheServiceRefused, unavailableReason } from './client.js'
 import { isMaintenanceRun } from './events.js'
 import { pathFact, writeLayer, type WrittenLayer } from './layer.js'
 import { ghaLayout, keyScheme } from './layout.js'
 import { fetchManifest, storeManifest } from './manifest-entry.js'
-import { emptyManifest, mergeManifests, nextManifest, planSave, type LayerRecord, type SavePlan } from './manifest.js'
+import { emptyManifest, layerId, mergeManifests, nextManifest, planSave, type LayerRecord, type SavePlan } from './manifest.js'
 import { loadRestoredState } from './state.js'
 
 /** Compaction bound: restores download every live layer, so their number stays small. */
@@ -44,8 +45,9 @@ function describePlan(plan: SavePlan, written: WrittenLayer, total: number): str
 export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocation, facts: JobFacts): Promise<PushResult> {
   const layout = ghaLayout(host().tempDir)
   const restored = (await loadRestoredState()) ?? { held: [], failed: [], paths: [] }
-  // What the restored layers hold counts as already cached.
-  const selection = await withoutExisting(selectFromFacts(inputs, facts), new FileBackend(layout.binaryCache))
+  const cached = cachedHashes(restored)
+  const initial = selectFromFacts(inputs, facts)
+  const selection = withoutCached(initial, new Set(initial.push.filter((p) => cached.has(hashPart(p)))))
   const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
   const result = (mode: PushResult['mode'], note?: string, o: UploadOutcome = outcome): PushResult => ({ selection, outcome: o, mode, note })
 
@@ -86,6 +88,8 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
       const latest = await fetchManifest(client, layout, keys, store.storeDir, (m) => log.info(m))
       manifest = mergeManifests(manifest, latest.manifest)
     }
+    const layerCount = manifest.layers.filter((l) => !restored.failed.includes(layerId(l))).length
+    if (compact || layerCount + 1 > MAX_LAYERS) await catchUpLayers(restored, { client, layout, storeDir: store.storeDir })
     const plan = planSave({
       now,
       manifest,

@@ -1,8 +1,7 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
-  selectFromFacts,
-  withoutExisting
-} from "./chunk-LOYS5STL.js";
+  selectFromFacts
+} from "./chunk-FGMHRLN2.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -12,24 +11,53 @@ import {
   fetchManifest,
   ghaLayout,
   keyScheme,
+  layerId,
   loadRestoredState,
   mergeManifests,
   nextManifest,
   pathFact,
   planSave,
+  prepareBinaryCache,
+  restoreLayer,
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-I4LH4YUE.js";
+} from "./chunk-BWIGJVX5.js";
 import {
-  FileBackend,
   formatBytes,
   hashPart,
   host,
-  log
-} from "./chunk-VVRQV2PF.js";
+  log,
+  withoutCached
+} from "./chunk-HR4TMU77.js";
 import "./chunk-P3US556H.js";
 import "./chunk-ONBS6DE5.js";
+
+// src/backends/gha/lazy.ts
+function untouchedLayers(restored) {
+  const touched = /* @__PURE__ */ new Set([...restored.held, ...restored.failed]);
+  return (restored.manifest?.layers ?? []).filter((l) => !touched.has(layerId(l)));
+}
+function cachedHashes(restored) {
+  const hashes = new Set(restored.paths.map((p) => p.hash));
+  for (const layer of untouchedLayers(restored)) for (const hash of Object.keys(layer.paths)) hashes.add(hash);
+  return hashes;
+}
+async function catchUpLayers(restored, opts) {
+  const missing = untouchedLayers(restored);
+  if (missing.length === 0) return;
+  await prepareBinaryCache(opts.layout.binaryCache, opts.storeDir);
+  log.info(`Compacting: downloading the ${missing.length} cache layer(s) this job did not need.`);
+  for (const layer of missing) {
+    const r = await restoreLayer(opts.client, opts.layout, layer, opts.storeDir);
+    if (r) {
+      restored.held.push(layerId(layer));
+      restored.paths.push(...r.paths);
+    } else {
+      restored.failed.push(layerId(layer));
+    }
+  }
+}
 
 // src/backends/gha/events.ts
 import { readFileSync } from "node:fs";
@@ -68,7 +96,9 @@ function describePlan(plan, written, total) {
 async function saveToGithubActionsCache(inputs, store, facts) {
   const layout = ghaLayout(host().tempDir);
   const restored = await loadRestoredState() ?? { held: [], failed: [], paths: [] };
-  const selection = await withoutExisting(selectFromFacts(inputs, facts), new FileBackend(layout.binaryCache));
+  const cached = cachedHashes(restored);
+  const initial = selectFromFacts(inputs, facts);
+  const selection = withoutCached(initial, new Set(initial.push.filter((p) => cached.has(hashPart(p)))));
   const outcome = { pushed: [], failed: [], vanished: [] };
   const result = (mode2, note, o = outcome) => ({ selection, outcome: o, mode: mode2, note });
   if (restored.refused !== void 0) {
@@ -103,6 +133,8 @@ async function saveToGithubActionsCache(inputs, store, facts) {
       const latest = await fetchManifest(client, layout, keys, store.storeDir, (m) => log.info(m));
       manifest = mergeManifests(manifest, latest.manifest);
     }
+    const layerCount = manifest.layers.filter((l) => !restored.failed.includes(layerId(l))).length;
+    if (compact || layerCount + 1 > MAX_LAYERS) await catchUpLayers(restored, { client, layout, storeDir: store.storeDir });
     const plan = planSave({
       now,
       manifest,

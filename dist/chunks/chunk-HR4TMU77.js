@@ -19189,68 +19189,415 @@ var log = {
   debug: (m) => current.debug(m)
 };
 
-// src/backends/file.ts
-import { mkdir, readFile, rename, rm, access, writeFile } from "node:fs/promises";
-import { createWriteStream } from "node:fs";
-import { dirname, join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { randomBytes } from "node:crypto";
-var FileBackend = class {
-  constructor(dir) {
-    this.dir = dir;
-  }
-  dir;
-  /** Directories this backend has created: one mkdir each, not one per file (thousands per job). */
-  made = /* @__PURE__ */ new Set();
-  get displayUrl() {
-    return `file://${this.dir}`;
-  }
-  async prepare(storeDir) {
-    await mkdir(join(this.dir, "nar"), { recursive: true });
-    const file = join(this.dir, "nix-cache-info");
-    let existing;
-    try {
-      existing = await readFile(file, "utf8");
-    } catch {
-      await writeFile(file, cacheInfoText(storeDir));
-      return;
-    }
-    const theirs = readCacheInfoStoreDir(existing);
-    if (theirs && theirs !== storeDir) {
-      throw new Error(`${this.displayUrl} is a cache for ${theirs}, not ${storeDir}`);
-    }
-  }
-  async existing(hashParts) {
-    const found = await Promise.all(
-      hashParts.map(async (h) => {
-        try {
-          await access(join(this.dir, `${h}.narinfo`));
-          return h;
-        } catch {
-          return void 0;
-        }
-      })
-    );
-    return new Set(found.filter((h) => h !== void 0));
-  }
-  /** Writes to a temporary name and renames, so readers never see a partial file. */
-  async put(key, body) {
-    const target = join(this.dir, key);
-    const tmp = `${target}.tmp-${randomBytes(6).toString("hex")}`;
-    const dir = dirname(target);
-    if (!this.made.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.made.add(dir);
-    }
-    try {
-      await pipeline(body(), createWriteStream(tmp));
-      await rename(tmp, target);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
+// src/backends/s3-uri.ts
+var S3_URI_SYNTAX = "s3://bucket?region=\u2026&endpoint=\u2026&profile=\u2026&scheme=\u2026";
+var S3UriError = class extends Error {
+  constructor(message2) {
+    super(message2);
+    this.name = "S3UriError";
   }
 };
+var BUCKET_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+function endpointUrl(endpoint, scheme) {
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint);
+  let url;
+  try {
+    url = new URL(hasScheme ? endpoint : `${scheme ?? "https"}://${endpoint}`);
+  } catch {
+    throw new S3UriError("endpoint= is neither a host name nor a URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new S3UriError(`endpoint= must be an http:// or https:// URL, not ${url.protocol}//`);
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new S3UriError("endpoint= must not contain credentials; they come from the AWS credential chain");
+  }
+  const protocol = scheme ? `${scheme}:` : url.protocol;
+  const path4 = url.pathname.replace(/\/+$/, "");
+  return `${protocol}//${url.host}${path4}`;
+}
+function parseS3Uri(uri) {
+  if (!uri.startsWith("s3://")) throw new S3UriError("an S3 cache URI starts with s3://");
+  const q = uri.indexOf("?");
+  const authority = (q < 0 ? uri.slice(5) : uri.slice(5, q)).replace(/\/$/, "");
+  const params = new URLSearchParams(q < 0 ? "" : uri.slice(q + 1));
+  if (authority.includes("@")) {
+    throw new S3UriError("s3:// URIs carry no credentials; they come from the AWS credential chain");
+  }
+  if (authority.includes("/")) {
+    throw new S3UriError("Nix's s3:// stores have no key prefix; use a bucket of its own (s3://bucket)");
+  }
+  if (!BUCKET_RE.test(authority)) throw new S3UriError(`'${authority}' is not a bucket name`);
+  const param = (name) => {
+    const v = params.get(name);
+    return v === null || v.trim() === "" ? void 0 : v.trim();
+  };
+  const scheme = param("scheme")?.toLowerCase();
+  if (scheme !== void 0 && scheme !== "http" && scheme !== "https") {
+    throw new S3UriError(`scheme= must be http or https, not '${scheme}'`);
+  }
+  const region = param("region") ?? "us-east-1";
+  const given = param("endpoint");
+  let endpoint;
+  let forcePathStyle = false;
+  if (given !== void 0) {
+    endpoint = endpointUrl(given, scheme);
+    forcePathStyle = true;
+  } else if (scheme === "http") {
+    endpoint = `http://s3.${region}.amazonaws.com`;
+  }
+  const location = { bucket: authority, region, forcePathStyle };
+  if (endpoint !== void 0) location.endpoint = endpoint;
+  const profile = param("profile");
+  if (profile !== void 0) location.profile = profile;
+  const compression = param("compression");
+  if (compression !== void 0) location.compression = compression;
+  return location;
+}
+function bucketHttpUrl(location) {
+  const { bucket, region, endpoint, forcePathStyle } = location;
+  if (endpoint === void 0) return `https://${bucket}.s3.${region}.amazonaws.com`;
+  if (forcePathStyle) return `${endpoint}/${bucket}`;
+  const url = new URL(endpoint);
+  return `${url.protocol}//${bucket}.${url.host}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+// src/nix/store-support.ts
+import { execFile } from "node:child_process";
+
+// src/exec.ts
+import { spawn } from "node:child_process";
+function execCapture(command, args, opts = {}) {
+  return new Promise((resolve2, reject) => {
+    const child2 = spawn(command, [...args], { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child2.stdout.on("data", (b) => out.push(b));
+    child2.stderr.on("data", (b) => err.push(b));
+    child2.on("error", reject);
+    child2.stdin.on("error", () => void 0);
+    child2.on(
+      "close",
+      (code2, signal) => resolve2({
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+        exitCode: code2 ?? (signal ? 128 : 1)
+      })
+    );
+    child2.stdin.end(opts.input ?? "");
+  });
+}
+
+// src/nix/cli.ts
+var NixCommandError = class extends Error {
+  constructor(command, result) {
+    const detail = result.stderr.trim().split("\n").slice(-3).join(" | ");
+    super(`${command} exited with ${result.exitCode}: ${detail}`);
+    this.command = command;
+    this.result = result;
+  }
+  command;
+  result;
+};
+var OUR_SETTINGS = "extra-experimental-features = nix-command";
+function nixEnv(base = process.env) {
+  const env = {};
+  for (const [k, v] of Object.entries(base)) if (v !== void 0) env[k] = v;
+  env.NIX_CONFIG = base.NIX_CONFIG ? `${base.NIX_CONFIG}
+${OUR_SETTINGS}` : OUR_SETTINGS;
+  return env;
+}
+async function runNix(command, args, opts = {}) {
+  const result = await execCapture(command, args, { env: nixEnv(), input: opts.input });
+  if (result.exitCode !== 0 && !opts.allowFailure) {
+    throw new NixCommandError(`${command} ${args.slice(0, 3).join(" ")}`, result);
+  }
+  return result;
+}
+function batches(paths, maxBytes = 256 * 1024) {
+  const out = [];
+  let current2 = [];
+  let size = 0;
+  for (const p of paths) {
+    if (current2.length > 0 && size + p.length + 1 > maxBytes) {
+      out.push(current2);
+      current2 = [];
+      size = 0;
+    }
+    current2.push(p);
+    size += p.length + 1;
+  }
+  if (current2.length > 0) out.push(current2);
+  return out;
+}
+function lines(text) {
+  return text.split("\n").filter((l) => l.length > 0);
+}
+
+// src/nix/store-support.ts
+var UNKNOWN_STORE_TYPE = "don't know how to open Nix store";
+function interpretProbe(exitCode, stderr) {
+  if (stderr.includes(UNKNOWN_STORE_TYPE)) return "unsupported";
+  return exitCode === 0 ? "supported" : "unknown";
+}
+function probeStoreSupport(uri, timeoutMs = 1e4) {
+  return new Promise((resolve2) => {
+    execFile(
+      "nix-store",
+      ["--store", uri, "--check-validity"],
+      { env: nixEnv(), timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 1024 * 1024 },
+      (error2, _stdout, stderr) => {
+        if (error2 && typeof error2.code === "string") return resolve2("unknown");
+        resolve2(interpretProbe(error2 ? typeof error2.code === "number" ? error2.code : null : 0, String(stderr)));
+      }
+    );
+  });
+}
+
+// src/trust.ts
+import { userInfo } from "node:os";
+
+// src/nix/store-location.ts
+import { join } from "node:path";
+function parseNixConfig(text) {
+  const settings = /* @__PURE__ */ new Map();
+  for (const line of text.split("\n")) {
+    const i = line.indexOf(" = ");
+    if (i > 0) settings.set(line.slice(0, i).trim(), line.slice(i + 3).trim());
+  }
+  return settings;
+}
+function resolveStore(uri, env = {}) {
+  const storeDir = env.NIX_STORE_DIR || "/nix/store";
+  const stateDir = env.NIX_STATE_DIR || "/nix/var/nix";
+  const effective = uri === "" || uri === "auto" ? env.NIX_REMOTE || "auto" : uri;
+  const [scheme, query = ""] = effective.split("?", 2);
+  const params = new URLSearchParams(query);
+  const root = scheme.startsWith("/") ? scheme : params.get("root") ?? "";
+  const viaDaemon = scheme === "daemon" || scheme.startsWith("unix://");
+  return {
+    uri: effective,
+    storeDir,
+    realStoreDir: root ? join(root, storeDir) : storeDir,
+    dbPath: root ? join(root, "nix/var/nix/db/db.sqlite") : join(stateDir, "db/db.sqlite"),
+    viaDaemon
+  };
+}
+var config;
+function nixConfig() {
+  config ??= (async () => {
+    for (const args of [["show-config"], ["config", "show"]]) {
+      const r = await runNix("nix", args, { allowFailure: true });
+      if (r.exitCode === 0) return parseNixConfig(r.stdout);
+    }
+    return /* @__PURE__ */ new Map();
+  })();
+  return config;
+}
+async function locateStore() {
+  return resolveStore((await nixConfig()).get("store") ?? "", process.env);
+}
+
+// src/trust.ts
+function decideTrust(f) {
+  if (!f.viaDaemon) return { level: "single-user", reason: "the store is opened directly (single-user)" };
+  if (f.uid === 0) return { level: "root", reason: "running as root" };
+  if (f.daemonSaysTrusted !== void 0) {
+    return f.daemonSaysTrusted ? { level: "trusted", reason: "the Nix daemon reports this user as trusted" } : { level: "untrusted", reason: `the Nix daemon reports ${f.user} as untrusted` };
+  }
+  if (f.trustedUsers.includes("*") || f.trustedUsers.includes(f.user)) {
+    return { level: "trusted", reason: `${f.user} is in trusted-users` };
+  }
+  const group = f.groups.find((g) => f.trustedUsers.includes(`@${g}`));
+  if (group) return { level: "trusted", reason: `${f.user} is in trusted-users through @${group}` };
+  return { level: "untrusted", reason: `${f.user} is not in trusted-users (${f.trustedUsers.join(" ") || "empty"})` };
+}
+var words = (s) => (s ?? "").split(/\s+/).filter((w) => w !== "");
+async function daemonTrust() {
+  for (const cmd of [["store", "info", "--json"], ["store", "ping", "--json"]]) {
+    const r = await runNix("nix", cmd, { allowFailure: true });
+    if (r.exitCode !== 0) continue;
+    try {
+      const trusted = JSON.parse(r.stdout).trusted;
+      if (trusted !== void 0 && trusted !== null) return Boolean(trusted);
+    } catch {
+    }
+  }
+  return void 0;
+}
+async function groupsOf() {
+  const r = await execCapture("id", ["-Gn"]);
+  return r.exitCode === 0 ? words(r.stdout) : [];
+}
+async function detectTrust(store) {
+  const settings = await nixConfig();
+  const uid = process.getuid?.() ?? -1;
+  const viaDaemon = store.viaDaemon || store.uri === "auto" && uid !== 0 && !await storeWritable(store);
+  const decision = decideTrust({
+    uid,
+    user: userInfo().username,
+    groups: viaDaemon && uid !== 0 ? await groupsOf() : [],
+    viaDaemon,
+    trustedUsers: words(settings.get("trusted-users")),
+    daemonSaysTrusted: viaDaemon && uid !== 0 ? await daemonTrust() : void 0
+  });
+  return {
+    ...decision,
+    trustedSubstituters: words(settings.get("trusted-substituters")),
+    trustedPublicKeys: words(settings.get("trusted-public-keys"))
+  };
+}
+async function storeWritable(store) {
+  const { access: access3, constants: constants4 } = await import("node:fs/promises");
+  try {
+    await access3(store.dbPath.replace(/db\.sqlite$/, ""), constants4.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+async function isDeterminateNix() {
+  const r = await runNix("nix", ["--version"], { allowFailure: true });
+  return /Determinate/.test(r.stdout);
+}
+
+// src/system-config.ts
+import { readFile } from "node:fs/promises";
+import { join as join2 } from "node:path";
+import { existsSync } from "node:fs";
+var BEGIN = "# nix-buildtime-cache: begin (managed by the nix-buildtime-cache action)";
+var END = "# nix-buildtime-cache: end";
+function withManagedBlock(text, lines2) {
+  const start = text.indexOf(BEGIN);
+  const end = start >= 0 ? text.indexOf(END, start) : -1;
+  let rest = text;
+  if (start >= 0 && end >= 0) rest = text.slice(0, start) + text.slice(end + END.length).replace(/^\n/, "");
+  if (lines2.length === 0) return rest;
+  const sep2 = rest === "" || rest.endsWith("\n") ? "" : "\n";
+  return `${rest}${sep2}${BEGIN}
+${lines2.join("\n")}
+${END}
+`;
+}
+function trustLines(existingBlock, url, keys) {
+  const subs = /* @__PURE__ */ new Set();
+  const pks = /* @__PURE__ */ new Set();
+  for (const line of existingBlock) {
+    const m = /^extra-trusted-(substituters|public-keys) = (.*)$/.exec(line);
+    if (!m) continue;
+    for (const w of m[2].split(/\s+/).filter(Boolean)) (m[1] === "substituters" ? subs : pks).add(w);
+  }
+  subs.add(url);
+  for (const k of keys) pks.add(k);
+  const lines2 = [`extra-trusted-substituters = ${[...subs].join(" ")}`];
+  if (pks.size > 0) lines2.push(`extra-trusted-public-keys = ${[...pks].join(" ")}`);
+  return lines2;
+}
+function managedBlock(text) {
+  const start = text.indexOf(BEGIN);
+  const end = start >= 0 ? text.indexOf(END, start) : -1;
+  if (start < 0 || end < 0) return [];
+  return text.slice(start + BEGIN.length, end).split("\n").filter((l) => l.trim() !== "");
+}
+function systemConfigFile(confDir, isDeterminate) {
+  return join2(confDir, isDeterminate ? "nix.custom.conf" : "nix.conf");
+}
+function restartCommand(platform2, isDeterminate) {
+  if (platform2 === "linux") return existsSync("/run/systemd/system") ? ["systemctl", "restart", "nix-daemon"] : void 0;
+  if (platform2 === "darwin") {
+    return ["launchctl", "kickstart", "-k", isDeterminate ? "system/systems.determinate.nix-daemon" : "system/org.nixos.nix-daemon"];
+  }
+  return void 0;
+}
+async function sudo(args, input) {
+  const r = await execCapture("sudo", ["-n", ...args], { input });
+  return r.exitCode === 0;
+}
+async function hasPasswordlessSudo() {
+  try {
+    return await sudo(["true"]);
+  } catch {
+    return false;
+  }
+}
+async function trustSystemWide(url, keys, isDeterminate) {
+  const confDir = process.env.NIX_CONF_DIR || "/etc/nix";
+  const file = systemConfigFile(confDir, isDeterminate);
+  const text = await readFile(file, "utf8").catch(() => "");
+  const next = withManagedBlock(text, trustLines(managedBlock(text), url, keys));
+  if (next !== text && !await sudo(["tee", file], next)) throw new Error(`could not write ${file} with sudo`);
+  const restart = restartCommand(process.platform, isDeterminate);
+  if (next === text) return `${file} already trusts ${url}`;
+  if (!restart || !await sudo(restart)) {
+    return `added ${url} to ${file}, but could not restart the Nix daemon; it takes effect at its next start`;
+  }
+  return `added ${url} to trusted-substituters in ${file} and restarted the Nix daemon (${restart.join(" ")})`;
+}
+
+// src/pull.ts
+function substituterUrl(inputs) {
+  const { cache } = inputs;
+  if (cache.kind === "file" || cache.kind === "http" || cache.kind === "s3") return cache.url;
+  return void 0;
+}
+function trustedKeys(inputs) {
+  const keys = [...inputs.publicKeys];
+  if (inputs.secretKey && !keys.includes(inputs.secretKey.publicKey)) keys.push(inputs.secretKey.publicKey);
+  return keys;
+}
+function pullSettings(url, keys) {
+  const lines2 = [`extra-substituters = ${url}`];
+  if (keys.length > 0) lines2.push(`extra-trusted-public-keys = ${keys.join(" ")}`);
+  return lines2.join("\n");
+}
+function appendNixConfig(existing, settings) {
+  if (!existing) return settings;
+  if (existing.includes(settings)) return existing;
+  return `${existing.replace(/\n+$/, "")}
+${settings}`;
+}
+function noS3SupportMessage(location) {
+  const store = `s3://${location.bucket}`;
+  return `This job's Nix was built without S3 support ("${UNKNOWN_STORE_TYPE} '${store}\u2026'"), so later steps will not substitute from ${store}; pushing still works. Workaround: let Nix read the bucket through its https:// endpoint instead: allow reads without credentials (or put a signing proxy in front) and add \`extra-substituters = ${bucketHttpUrl(location)}\` with the cache's key in trusted-public-keys to nix.conf or NIX_CONFIG.`;
+}
+async function nixCanReadS3(cache, probe = probeStoreSupport) {
+  if (await probe(cache.url) !== "unsupported") return true;
+  log.warning(noS3SupportMessage(cache.s3));
+  return false;
+}
+var sameUrl = (a, b) => a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+async function configurePull(inputs, store, localUrl) {
+  const url = localUrl ?? substituterUrl(inputs);
+  if (!inputs.pull || !url) return;
+  if (inputs.cache.kind === "s3" && !await nixCanReadS3(inputs.cache)) return;
+  const keys = trustedKeys(inputs);
+  const trust = await detectTrust(store);
+  log.info(`Nix trust: ${trust.level} (${trust.reason}).`);
+  if (trust.level === "untrusted") {
+    const allowed = trust.trustedSubstituters.some((t) => sameUrl(t, url));
+    if (allowed) {
+      const missing = keys.filter((k) => !trust.trustedPublicKeys.includes(k));
+      if (missing.length > 0) {
+        log.warning(
+          `${url} is in trusted-substituters, but the daemon does not trust ${missing.map((k) => k.split(":")[0]).join(", ")}: add the key to trusted-public-keys in nix.conf, or signed paths from the cache will be refused.`
+        );
+      }
+    } else if (await hasPasswordlessSudo()) {
+      log.info(`Untrusted user with passwordless sudo: ${await trustSystemWide(url, keys, await isDeterminateNix())}.`);
+    } else {
+      log.warning(
+        `Pulls from ${url} are disabled: ${trust.reason}, and the Nix daemon ignores substituters an untrusted user adds. Add the cache to trusted-substituters (and its key to trusted-public-keys) in nix.conf, or the user to trusted-users. Pushing still works.`
+      );
+      return;
+    }
+  }
+  const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys));
+  host().exportVariable("NIX_CONFIG", value);
+  log.info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(":")[0]).join(", ")})` : ""}.`);
+  if (keys.length === 0 && !localUrl) {
+    log.warning("No public-keys or secret-key given: Nix will refuse unsigned paths from the cache unless require-sigs is off.");
+  }
+}
 
 // src/nix/store-path.ts
 var hashPart = (storePath) => {
@@ -19417,7 +19764,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access2, appendFile, writeFile: writeFile2 } = promises;
+var { access, appendFile, writeFile } = promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -19439,7 +19786,7 @@ var Summary = class {
         throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
       }
       try {
-        yield access2(pathFromEnv, constants.R_OK | constants.W_OK);
+        yield access(pathFromEnv, constants.R_OK | constants.W_OK);
       } catch (_a) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
@@ -19474,7 +19821,7 @@ var Summary = class {
     return __awaiter(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile2 : appendFile;
+      const writeFunc = overwrite ? writeFile : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });
@@ -20576,7 +20923,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat, mkdir: mkdir2, open, readdir, rename: rename2, rm: rm2, rmdir, stat, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs2.constants.O_RDONLY;
 function exists(fsPath) {
@@ -20708,7 +21055,7 @@ function rmRF(inputPath) {
       }
     }
     try {
-      yield rm2(inputPath, {
+      yield rm(inputPath, {
         force: true,
         maxRetries: 3,
         recursive: true,
@@ -20722,7 +21069,7 @@ function rmRF(inputPath) {
 function mkdirP(fsPath) {
   return __awaiter5(this, void 0, void 0, function* () {
     ok(fsPath, "a path argument must be provided");
-    yield mkdir2(fsPath, { recursive: true });
+    yield mkdir(fsPath, { recursive: true });
   });
 }
 function which(tool, check) {
@@ -21447,6 +21794,69 @@ function splitKey(text, size, what) {
   return { name, bytes };
 }
 
+// src/backends/file.ts
+import { mkdir as mkdir2, readFile as readFile2, rename as rename2, rm as rm2, access as access2, writeFile as writeFile2 } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { dirname as dirname3, join as join5 } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { randomBytes } from "node:crypto";
+var FileBackend = class {
+  constructor(dir) {
+    this.dir = dir;
+  }
+  dir;
+  /** Directories this backend has created: one mkdir each, not one per file (thousands per job). */
+  made = /* @__PURE__ */ new Set();
+  get displayUrl() {
+    return `file://${this.dir}`;
+  }
+  async prepare(storeDir) {
+    await mkdir2(join5(this.dir, "nar"), { recursive: true });
+    const file = join5(this.dir, "nix-cache-info");
+    let existing;
+    try {
+      existing = await readFile2(file, "utf8");
+    } catch {
+      await writeFile2(file, cacheInfoText(storeDir));
+      return;
+    }
+    const theirs = readCacheInfoStoreDir(existing);
+    if (theirs && theirs !== storeDir) {
+      throw new Error(`${this.displayUrl} is a cache for ${theirs}, not ${storeDir}`);
+    }
+  }
+  async existing(hashParts) {
+    const found = await Promise.all(
+      hashParts.map(async (h) => {
+        try {
+          await access2(join5(this.dir, `${h}.narinfo`));
+          return h;
+        } catch {
+          return void 0;
+        }
+      })
+    );
+    return new Set(found.filter((h) => h !== void 0));
+  }
+  /** Writes to a temporary name and renames, so readers never see a partial file. */
+  async put(key, body) {
+    const target = join5(this.dir, key);
+    const tmp = `${target}.tmp-${randomBytes(6).toString("hex")}`;
+    const dir = dirname3(target);
+    if (!this.made.has(dir)) {
+      await mkdir2(dir, { recursive: true });
+      this.made.add(dir);
+    }
+    try {
+      await pipeline(body(), createWriteStream(tmp));
+      await rename2(tmp, target);
+    } catch (e) {
+      await rm2(tmp, { force: true });
+      throw e;
+    }
+  }
+};
+
 // src/retry.ts
 import { types } from "node:util";
 var RetryableHttpError = class extends Error {
@@ -21623,11 +22033,11 @@ function normaliseHash(value) {
 
 // src/upload/pipeline.ts
 import { lstatSync as lstatSync2 } from "node:fs";
-import { join as join4 } from "node:path";
+import { join as join6 } from "node:path";
 import { Readable as Readable2, pipeline as pipeline2 } from "node:stream";
 
 // src/compression.ts
-import { spawn as spawn2 } from "node:child_process";
+import { spawn as spawn3 } from "node:child_process";
 import { Duplex, PassThrough, Transform } from "node:stream";
 import * as zlib from "node:zlib";
 var NAR_EXTENSION = { zstd: ".nar.zst", xz: ".nar.xz", none: ".nar" };
@@ -21668,7 +22078,7 @@ function compressor(kind, narSize) {
       params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 }
     });
   }
-  const child2 = spawn2("xz", ["-c", "-T0", "-6"], { stdio: ["pipe", "pipe", "ignore"] });
+  const child2 = spawn3("xz", ["-c", "-T0", "-6"], { stdio: ["pipe", "pipe", "ignore"] });
   const duplex = Duplex.from({ writable: child2.stdin, readable: child2.stdout });
   child2.on("error", (e) => duplex.destroy(e));
   child2.on("close", (code2) => {
@@ -21894,7 +22304,7 @@ async function exists2(p) {
 async function uploadNar(info2, opts) {
   const expected = parseHash(info2.narHash);
   const url = `nar/${formatNix32Hash(expected).slice("sha256:".length)}${NAR_EXTENSION[opts.compression]}`;
-  const source = join4(opts.realStoreDir, info2.path.slice(info2.path.lastIndexOf("/") + 1));
+  const source = join6(opts.realStoreDir, info2.path.slice(info2.path.lastIndexOf("/") + 1));
   let meters;
   await opts.backend.put(
     url,
@@ -21938,7 +22348,7 @@ async function uploadPaths(infos, opts) {
   const limit = limiter(opts.parallelism);
   const committed = /* @__PURE__ */ new Map();
   const one = async (info2) => {
-    const source = join4(opts.realStoreDir, info2.path.slice(info2.path.lastIndexOf("/") + 1));
+    const source = join6(opts.realStoreDir, info2.path.slice(info2.path.lastIndexOf("/") + 1));
     let nar;
     try {
       nar = await limit(async () => {
@@ -21973,75 +22383,6 @@ async function uploadPaths(infos, opts) {
 var Vanished = class extends Error {
 };
 
-// src/exec.ts
-import { spawn as spawn3 } from "node:child_process";
-function execCapture(command, args, opts = {}) {
-  return new Promise((resolve2, reject) => {
-    const child2 = spawn3(command, [...args], { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child2.stdout.on("data", (b) => out.push(b));
-    child2.stderr.on("data", (b) => err.push(b));
-    child2.on("error", reject);
-    child2.stdin.on("error", () => void 0);
-    child2.on(
-      "close",
-      (code2, signal) => resolve2({
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
-        exitCode: code2 ?? (signal ? 128 : 1)
-      })
-    );
-    child2.stdin.end(opts.input ?? "");
-  });
-}
-
-// src/nix/cli.ts
-var NixCommandError = class extends Error {
-  constructor(command, result) {
-    const detail = result.stderr.trim().split("\n").slice(-3).join(" | ");
-    super(`${command} exited with ${result.exitCode}: ${detail}`);
-    this.command = command;
-    this.result = result;
-  }
-  command;
-  result;
-};
-var OUR_SETTINGS = "extra-experimental-features = nix-command";
-function nixEnv(base = process.env) {
-  const env = {};
-  for (const [k, v] of Object.entries(base)) if (v !== void 0) env[k] = v;
-  env.NIX_CONFIG = base.NIX_CONFIG ? `${base.NIX_CONFIG}
-${OUR_SETTINGS}` : OUR_SETTINGS;
-  return env;
-}
-async function runNix(command, args, opts = {}) {
-  const result = await execCapture(command, args, { env: nixEnv(), input: opts.input });
-  if (result.exitCode !== 0 && !opts.allowFailure) {
-    throw new NixCommandError(`${command} ${args.slice(0, 3).join(" ")}`, result);
-  }
-  return result;
-}
-function batches(paths, maxBytes = 256 * 1024) {
-  const out = [];
-  let current2 = [];
-  let size = 0;
-  for (const p of paths) {
-    if (current2.length > 0 && size + p.length + 1 > maxBytes) {
-      out.push(current2);
-      current2 = [];
-      size = 0;
-    }
-    current2.push(p);
-    size += p.length + 1;
-  }
-  if (current2.length > 0) out.push(current2);
-  return out;
-}
-function lines(text) {
-  return text.split("\n").filter((l) => l.length > 0);
-}
-
 export {
   HttpCodes,
   HttpClientError,
@@ -22073,12 +22414,15 @@ export {
   parseHash,
   formatNix32Hash,
   parseSecretKey,
+  S3_URI_SYNTAX,
+  S3UriError,
+  parseS3Uri,
   FileBackend,
-  execCapture,
-  nixEnv,
   runNix,
   batches,
   lines,
+  locateStore,
+  configurePull,
   RetryableHttpError,
   withRetry,
   parseRetryAfter,

@@ -6,9 +6,11 @@ import {
   HttpClientError,
   HttpCodes,
   RetryableHttpError,
+  configurePull,
   debug,
   error,
   exec,
+  formatBytes,
   hashPart,
   host,
   info,
@@ -23,7 +25,7 @@ import {
   warning,
   which,
   withRetry
-} from "./chunk-VVRQV2PF.js";
+} from "./chunk-HR4TMU77.js";
 import {
   cacheInfoText,
   limiter
@@ -7942,6 +7944,9 @@ var require_commonjs2 = __commonJS({
     } });
   }
 });
+
+// src/backends/gha/restore.ts
+import { mkdir as mkdir2, rm as rm3 } from "node:fs/promises";
 
 // node_modules/@actions/cache/lib/cache.js
 import * as path8 from "path";
@@ -48123,6 +48128,9 @@ function keyScheme(prefix2, env = process.env) {
   return scheme;
 }
 
+// src/backends/gha/manifest-entry.ts
+import { readFile as readFile2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
+
 // src/backends/gha/manifest.ts
 var MANIFEST_FORMAT = 1;
 var ManifestError = class extends Error {
@@ -48313,7 +48321,6 @@ function nextManifest(prev, plan, layer, now) {
 }
 
 // src/backends/gha/manifest-entry.ts
-import { readFile as readFile2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
 async function fetchOne(client, layout, prefix2, storeDir, report) {
   await rm2(layout.manifestFile, { force: true });
   let hit;
@@ -48369,6 +48376,105 @@ async function loadRestoredState() {
   return void 0;
 }
 
+// src/backends/gha/restore.ts
+var PARALLEL_LAYERS = 4;
+async function restoreLayer(client, layout, layer, storeDir) {
+  const dir = layout.slotDir(layer.slot);
+  await rm3(dir, { recursive: true, force: true });
+  let hit;
+  try {
+    hit = await client.restore(dir, layer.key);
+  } catch (e) {
+    if (!(e instanceof CacheEntryError)) throw e;
+    log.warning(`Cache layer ${layer.key} could not be restored (${e.message}); its ${layer.pathCount} paths are substituted or built as if it did not exist.`);
+    return void 0;
+  }
+  if (!hit) {
+    log.warning(`Cache layer ${layer.key} is gone (evicted?); its ${layer.pathCount} paths are substituted or built as if it did not exist.`);
+    return void 0;
+  }
+  const absorbed = await absorbLayer(dir, layout.binaryCache, storeDir);
+  if (absorbed.corrupt.length > 0) {
+    log.warning(
+      `Cache layer ${layer.key}: ${absorbed.corrupt.length} damaged path(s) ignored (first: ${absorbed.corrupt[0]}); they are substituted or built instead.`
+    );
+  }
+  if (absorbed.paths.length === 0) return void 0;
+  return { layer, paths: absorbed.paths, archiveBytes: hit.archiveBytes ?? 0, narBytes: absorbed.narBytes };
+}
+async function restoreLayers(client, layout, layers, storeDir) {
+  const bySlot = /* @__PURE__ */ new Map();
+  for (const l of layers) bySlot.set(l.slot, [...bySlot.get(l.slot) ?? [], l]);
+  const limit = limiter(PARALLEL_LAYERS);
+  const results = /* @__PURE__ */ new Map();
+  const settled = await Promise.allSettled(
+    [...bySlot.values()].map(
+      (group) => limit(async () => {
+        for (const layer of group) results.set(layer, await restoreLayer(client, layout, layer, storeDir));
+      })
+    )
+  );
+  const refusal = settled.find((s) => s.status === "rejected");
+  if (refusal) throw refusal.reason;
+  return layers.map((l) => results.get(l));
+}
+async function restoreGithubActionsCache(inputs, store) {
+  if (inputs.cache.kind !== "github-actions") return;
+  const startedAt = Date.now();
+  const layout = ghaLayout(host().tempDir);
+  await rm3(layout.root, { recursive: true, force: true });
+  await mkdir2(layout.root, { recursive: true });
+  const state3 = { held: [], failed: [], paths: [] };
+  try {
+    const reason = unavailableReason();
+    if (reason) {
+      state3.refused = reason;
+      log.warning(`The GitHub Actions cache is not available: ${reason}. This job neither restores nor saves anything.`);
+      return;
+    }
+    const mode = cacheMode();
+    if (!mode.readable) {
+      log.info(`ACTIONS_CACHE_MODE=${mode.mode} does not permit reads: nothing is restored.`);
+      return;
+    }
+    const client = actionsCacheClient();
+    const keys = keyScheme(inputs.keyPrefix);
+    await prepareBinaryCache(layout.binaryCache, store.storeDir);
+    const { manifest, key } = await fetchManifest(client, layout, keys, store.storeDir);
+    if (!manifest) {
+      if (!key) log.info(`No cache manifest under ${keys.manifestPrefix}* yet: starting with an empty cache.`);
+      return;
+    }
+    state3.manifest = manifest;
+    state3.manifestKey = key;
+    const results = await restoreLayers(client, layout, manifest.layers, store.storeDir);
+    let archiveBytes2 = 0;
+    let narBytes = 0;
+    manifest.layers.forEach((layer, i) => {
+      const r = results[i];
+      if (!r) {
+        state3.failed.push(layerId(layer));
+        return;
+      }
+      state3.held.push(layerId(layer));
+      state3.paths.push(...r.paths);
+      archiveBytes2 += r.archiveBytes;
+      narBytes += r.narBytes;
+    });
+    const seconds = ((Date.now() - startedAt) / 1e3).toFixed(2);
+    log.info(
+      `Restored ${state3.held.length} of ${manifest.layers.length} cache layer(s) from ${key}: ${state3.paths.length} paths, ${formatBytes(archiveBytes2)} downloaded (${archiveBytes2} B), ${formatBytes(narBytes)} of NARs, in ${seconds} s.`
+    );
+    if (state3.paths.length > 0) await configurePull(inputs, store, `file://${layout.binaryCache}?trusted=1`);
+  } catch (e) {
+    if (!(e instanceof CacheServiceRefused)) throw e;
+    state3.refused = e.message;
+    log.warning(`The GitHub Actions cache refused this job (${e.message}): nothing more is restored, and nothing is saved.`);
+  } finally {
+    await saveRestoredState(layout.restoredFile, state3);
+  }
+}
+
 export {
   CacheServiceRefused,
   CacheEntryError,
@@ -48377,7 +48483,6 @@ export {
   actionsCacheClient,
   pathFact,
   writeLayer,
-  absorbLayer,
   prepareBinaryCache,
   ghaLayout,
   keyScheme,
@@ -48388,6 +48493,7 @@ export {
   nextManifest,
   fetchManifest,
   storeManifest,
-  saveRestoredState,
-  loadRestoredState
+  loadRestoredState,
+  restoreLayer,
+  restoreGithubActionsCache
 };

@@ -1,17 +1,13 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
-  S3UriError,
-  S3_URI_SYNTAX,
-  configurePull,
-  locateStore,
-  parseS3Uri
-} from "./chunk-RENEOGOX.js";
-import {
   selectAndPush
-} from "./chunk-LOYS5STL.js";
+} from "./chunk-FGMHRLN2.js";
 import {
   FileBackend,
+  S3UriError,
+  S3_URI_SYNTAX,
   batches,
+  configurePull,
   debug,
   error,
   exportVariable,
@@ -22,8 +18,10 @@ import {
   host,
   info,
   lines,
+  locateStore,
   log,
   notice,
+  parseS3Uri,
   parseSecretKey,
   renderSummary,
   runNix,
@@ -34,7 +32,7 @@ import {
   summary,
   toNix32,
   warning
-} from "./chunk-VVRQV2PF.js";
+} from "./chunk-HR4TMU77.js";
 
 // src/action/github-host.ts
 import { tmpdir } from "node:os";
@@ -657,7 +655,7 @@ async function beginJob(inputs) {
   if (inputs.cache.kind === "file") await new FileBackend(inputs.cache.dir).prepare(store.storeDir);
   await configurePull(inputs, store);
   if (inputs.cache.kind === "github-actions") {
-    const { restoreGithubActionsCache } = await import("./restore-TQGRH4BO.js");
+    const { restoreGithubActionsCache } = await import("./restore-ZEVRGRFO.js");
     await restoreGithubActionsCache(inputs, store);
   }
 }
@@ -671,7 +669,7 @@ async function finishJob(inputs) {
   try {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
-    const result = inputs.cache.kind === "github-actions" ? await (await import("./save-UPNJJKDH.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    const result = inputs.cache.kind === "github-actions" ? await (await import("./save-EW62PQNM.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     await report(displayUrl(inputs.cache.url), facts, result, startedAt);
     const problems = result.outcome.failed.length;
     if (problems > 0) {

@@ -12,7 +12,7 @@ import {
   uploadPaths,
   withRetry,
   withoutCached
-} from "./chunk-VVRQV2PF.js";
+} from "./chunk-HR4TMU77.js";
 import {
   CONTENT_TYPES,
   cacheInfoText,
@@ -433,6 +433,5 @@ async function selectAndPush(inputs, store, facts) {
 
 export {
   selectFromFacts,
-  withoutExisting,
   selectAndPush
 };
