@@ -1,20 +1,24 @@
+#!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
-  InputError,
   actionInput,
+  githubHost
+} from "./chunks/chunk-DFIN2ANV.js";
+import {
+  InputError,
   beginJob,
-  githubHost,
   readInputs,
   reportFailure
-} from "./chunks/chunk-TMWCI232.js";
-import "./chunks/chunk-RENEOGOX.js";
-import "./chunks/chunk-LOYS5STL.js";
+} from "./chunks/chunk-RH7FQJLD.js";
+import "./chunks/chunk-VVKGRWDR.js";
+import "./chunks/chunk-PO5KLSPC.js";
+import "./chunks/chunk-JDTKZYCW.js";
 import {
+  finishBudget,
   host,
   setHost
-} from "./chunks/chunk-VVRQV2PF.js";
-import "./chunks/chunk-P3US556H.js";
-import "./chunks/chunk-ONBS6DE5.js";
+} from "./chunks/chunk-RCHRBDIU.js";
+import "./chunks/chunk-WSR6M3NS.js";
 
 // src/main.ts
 async function main() {
@@ -33,3 +37,4 @@ async function main() {
   }
 }
 await main();
+finishBudget();

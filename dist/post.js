@@ -1,17 +1,21 @@
+#!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   actionInput,
-  finishJob,
-  githubHost,
-  readInputs
-} from "./chunks/chunk-TMWCI232.js";
-import "./chunks/chunk-RENEOGOX.js";
-import "./chunks/chunk-LOYS5STL.js";
+  githubHost
+} from "./chunks/chunk-DFIN2ANV.js";
 import {
+  finishJob,
+  readInputs
+} from "./chunks/chunk-RH7FQJLD.js";
+import "./chunks/chunk-VVKGRWDR.js";
+import "./chunks/chunk-PO5KLSPC.js";
+import "./chunks/chunk-JDTKZYCW.js";
+import {
+  finishBudget,
   setHost
-} from "./chunks/chunk-VVRQV2PF.js";
-import "./chunks/chunk-P3US556H.js";
-import "./chunks/chunk-ONBS6DE5.js";
+} from "./chunks/chunk-RCHRBDIU.js";
+import "./chunks/chunk-WSR6M3NS.js";
 
 // src/post.ts
 async function post() {
@@ -25,3 +29,4 @@ async function post() {
   await finishJob(inputs);
 }
 await post();
+finishBudget();

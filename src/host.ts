@@ -25,17 +25,28 @@ export interface Host {
   writeSummary(markdown: string): Promise<void>
   /** Reports `message` as the reason the step (or command) fails. */
   fail(message: string): void
+  /** Folds the lines that follow, up to endGroup, under `name` (the runner's `::group::`); optional. */
+  startGroup?(name: string): void
+  endGroup?(): void
 }
 
-/** Until an entry point installs its own: plain lines on stderr, nothing exported. */
-class StderrHost implements Host {
-  readonly tempDir = tmpdir()
+/**
+ * Plain lines on stderr with secrets masked, nothing exported: the host until an entry point
+ * installs its own, and the base of the command-line tool's.
+ */
+export class StderrHost implements Host {
   private readonly state = new Map<string, string>()
   private readonly secrets: string[] = []
-  private say(prefix: string, message: string): void {
-    let text = message
-    for (const s of this.secrets) text = text.split(s).join('***')
-    process.stderr.write(`${prefix}${text}\n`)
+  constructor(readonly tempDir: string = tmpdir()) {}
+
+  /** `text` with every registered secret replaced by `***`. */
+  redact(text: string): string {
+    let out = text
+    for (const s of this.secrets) out = out.split(s).join('***')
+    return out
+  }
+  protected say(prefix: string, message: string): void {
+    process.stderr.write(`${prefix}${this.redact(message)}\n`)
   }
   info(m: string): void {
     this.say('', m)
@@ -53,12 +64,15 @@ class StderrHost implements Host {
     if (process.env.NIX_BUILDTIME_CACHE_DEBUG) this.say('debug: ', m)
   }
   setSecret(v: string): void {
-    if (v !== '') this.secrets.push(v)
+    if (v === '' || this.secrets.includes(v)) return
+    this.secrets.push(v)
+    // Longest first, so that a secret containing another is masked whole.
+    this.secrets.sort((a, b) => b.length - a.length)
   }
   exportVariable(name: string, value: string): void {
     process.env[name] = value
   }
-  setOutput(): void {}
+  setOutput(_name: string, _value: string | number): void {}
   saveState(name: string, value: string): void {
     this.state.set(name, value)
   }
@@ -90,5 +104,8 @@ export const log = {
   warning: (m: string): void => current.warning(m),
   error: (m: string): void => current.error(m),
   notice: (m: string): void => current.notice(m),
-  debug: (m: string): void => current.debug(m)
+  debug: (m: string): void => current.debug(m),
+  /** A host without groups shows the name as a plain line. */
+  startGroup: (name: string): void => (current.startGroup ? current.startGroup(name) : current.info(name)),
+  endGroup: (): void => current.endGroup?.()
 }

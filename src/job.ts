@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
+import { jobBudget } from './budget.js'
+import { fileCacheReadUrl } from './file-alias.js'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { FileBackend } from './backends/file.js'
@@ -12,6 +15,10 @@ import { selectAndPush, type PushResult } from './push.js'
 import { report } from './report.js'
 import { saveSnapshot, takeSnapshot } from './snapshot.js'
 import { loadMainState, saveMainState, type MainState } from './state.js'
+import { removePullNetrc } from './pull-credentials.js'
+import { takeBackDaemonCredentials } from './daemon-credentials.js'
+import { isDeterminateNix } from './trust.js'
+import { displayUrl } from './url-credentials.js'
 import { confirmAgent, finishAgent, startAgent } from './job-agent.js'
 import { withAgentPublished } from './agent/outcome.js'
 
@@ -35,6 +42,13 @@ async function snapshotStore(store: StoreLocation): Promise<MainState> {
   return state
 }
 
+/** As Nix does, a missing netrc file is not an error; but a file the user named and that is not there deserves a word. */
+function warnMissingNetrc(inputs: Inputs): void {
+  if (inputs.netrcFile !== undefined && !existsSync(inputs.netrcFile)) {
+    log.warning(`Input 'netrc-file': ${inputs.netrcFile} does not exist, so requests to the cache carry no netrc credentials.`)
+  }
+}
+
 /** Snapshots the store and sets the job's Nix up to pull from the cache. Failures are the caller's. */
 export async function beginJob(inputs: Inputs): Promise<void> {
   const store = await locateStore()
@@ -44,7 +58,13 @@ export async function beginJob(inputs: Inputs): Promise<void> {
   try {
     // Create a file:// cache's directories as this user before a root daemon, opening it as a
     // substituter, creates them as root and so locks our later writes out.
-    if (inputs.cache.kind === 'file') await new FileBackend(inputs.cache.dir).prepare(store.storeDir)
+    // A cache this job cannot write (read-only, another user's) can still be pulled from; the
+    // post step says why it cannot push, once.
+    if (inputs.cache.kind === 'file') {
+      await new FileBackend(inputs.cache.dir).prepare(store.storeDir).catch((e: unknown) => log.info(`${(e as Error).message}: pulling only.`))
+      inputs.cache.url = await fileCacheReadUrl(inputs.cache)
+    }
+    warnMissingNetrc(inputs)
     await configurePull(inputs, store)
     // Loaded only when used: the cache client is most of the bundle's start-up time.
     if (inputs.cache.kind === 'github-actions') {
@@ -68,6 +88,22 @@ export interface FinishedJob {
  * `strict`), never thrown.
  */
 export async function finishJob(inputs: Inputs): Promise<FinishedJob | undefined> {
+  try {
+    return await pushAndReport(inputs)
+  } finally {
+    await takeBackCredentials()
+  }
+}
+
+/** The pull credentials `beginJob` handed out leave the disk with the job's last use of them. */
+async function takeBackCredentials(): Promise<void> {
+  await removePullNetrc().catch(() => undefined)
+  await takeBackDaemonCredentials(isDeterminateNix)
+    .then((did) => did && log.info(`Daemon credentials: ${did}.`))
+    .catch((e: unknown) => log.warning(`Could not take the cache's credentials back from the Nix daemon's configuration: ${String(e)}`))
+}
+
+async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
   const startedAt = Date.now()
   const state = loadMainState()
   if (!state) {
@@ -93,7 +129,10 @@ export async function finishJob(inputs: Inputs): Promise<FinishedJob | undefined
     const problems = result.outcome.failed.length
     if (problems > 0) {
       const first = result.outcome.failed[0]
-      reportFailure(new Error(`${problems} path(s) could not be pushed; first: ${first.path}: ${first.reason}`), inputs.strict)
+      const stopped = jobBudget().tripped
+      // With the breaker open, most of the failures are paths that were never tried: say why once.
+      const why = stopped ? `the cache was given up on: ${stopped}` : `first: ${first.path}: ${first.reason}`
+      reportFailure(new Error(`${problems} path(s) could not be pushed; ${why}`), inputs.strict)
     }
     for (const p of result.outcome.vanished) log.warning(`${p} disappeared before it could be pushed (garbage-collected?).`)
     return { facts, result }
@@ -103,9 +142,4 @@ export async function finishJob(inputs: Inputs): Promise<FinishedJob | undefined
   } finally {
     await rm(state.snapshotFile, { force: true })
   }
-}
-
-/** URLs may carry credentials; the log and summary must not. */
-export function displayUrl(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//').replace(/\?.*$/, '')
 }

@@ -3,6 +3,7 @@ import { reportFailure } from './failure.js'
 import { host, setHost } from './host.js'
 import { InputError, readInputs, type Inputs } from './inputs.js'
 import { beginJob } from './job.js'
+import { finishBudget } from './budget.js'
 
 /** The action's main step: before the job's build. */
 async function main(): Promise<void> {
@@ -22,3 +23,5 @@ async function main(): Promise<void> {
 }
 
 await main()
+// Saves the job's cache budget for the next step, and exits if a cache call had to be abandoned.
+finishBudget()

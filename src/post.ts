@@ -2,6 +2,7 @@ import { actionInput, githubHost } from './action/github-host.js'
 import { setHost } from './host.js'
 import { readInputs } from './inputs.js'
 import { finishJob } from './job.js'
+import { finishBudget } from './budget.js'
 
 /** The action's post step: after the job's build, even when it failed. */
 async function post(): Promise<void> {
@@ -17,3 +18,4 @@ async function post(): Promise<void> {
 }
 
 await post()
+finishBudget()

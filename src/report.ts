@@ -27,7 +27,10 @@ export async function report(
   host().setOutput('skipped-count', skippedCount)
   host().setOutput('paths-file', pathsFile)
 
-  const origins = classifyOrigins(facts.infos.values())
+  // Only what appeared during the job: infos of older paths (references looked up for
+  // completeness, push-pre-existing) say nothing about what this job built or substituted.
+  const fresh = new Set(facts.newPaths)
+  const origins = classifyOrigins([...facts.infos.values()].filter((i) => fresh.has(i.path)))
   const markdown = renderSummary({
     cache,
     mode: result.mode,

@@ -88,13 +88,25 @@ export async function takeSnapshot(store: StoreLocation, method?: SnapshotMethod
   return { method: 'dir', names: await readStoreDir(store.realStoreDir) }
 }
 
+/**
+ * The file ends with a marker holding the count, so that a file cut short (a full disk, a job
+ * killed mid-write) is detected instead of being read as a smaller store, which would make every
+ * path after the cut look new.
+ */
+const END = 'end '
+
 export async function saveSnapshot(file: string, snap: Snapshot): Promise<void> {
-  await writeFile(file, `${snap.method}\n${snap.names.join('\n')}\n`)
+  const body = snap.names.length > 0 ? `${snap.names.join('\n')}\n` : ''
+  await writeFile(file, `${snap.method}\n${body}${END}${snap.names.length}\n`)
 }
 
 export async function loadSnapshot(file: string): Promise<Snapshot> {
   const [method, ...names] = lines(await readFile(file, 'utf8'))
   if (method !== 'db' && method !== 'dir') throw new Error(`${file} is not a snapshot`)
+  const end = names.pop()
+  if (end === undefined || end !== `${END}${names.length}`) {
+    throw new Error(`the store snapshot ${file} is truncated (was the disk full when the main step ran?), so the job's new paths cannot be told apart`)
+  }
   return { method, names }
 }
 
@@ -132,4 +144,29 @@ export async function validPaths(paths: readonly string[]): Promise<string[]> {
     for (const p of lines(r.stdout)) invalid.add(p)
   }
   return paths.filter((p) => !invalid.has(p))
+}
+
+export interface StoreChanges {
+  /** Full store paths that became valid between the two snapshots. */
+  newPaths: string[]
+  /** How each snapshot was taken, for the log: `db → dir` when the database became unreadable. */
+  methods: string
+  /** How many paths the later snapshot saw. */
+  total: number
+}
+
+/**
+ * The paths that became valid since `before`, whichever way either snapshot could be taken. On a
+ * multi-user install the database may be readable in the main step and not in the post step
+ * (SQLite needs the `-shm` file of a WAL database, which only exists while someone has it open),
+ * or the other way round, so each step takes the best snapshot it can: a database snapshot holds
+ * only valid paths and a directory listing every valid path plus leftovers, so `dir − db` and
+ * `dir − dir` are validated afterwards, and `db − dir` and `db − db` need no validation.
+ */
+export async function storeChanges(before: Snapshot, store: StoreLocation): Promise<StoreChanges> {
+  const after = await takeSnapshot(store)
+  let newPaths = diffSnapshots(before.names, after.names).map((n) => `${store.storeDir}/${n}`)
+  // A directory listing can include invalid leftovers (failed builds, interrupted copies).
+  if (after.method === 'dir') newPaths = await validPaths(newPaths)
+  return { newPaths, methods: `${before.method} → ${after.method}`, total: after.names.length }
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { FileBackend } from '../backends/file.js'
 import { binaryCacheBackend } from '../backends/index.js'
 import { ghaLayout } from '../backends/gha/layout.js'
+import { jobBudget, saveJobBudget } from '../budget.js'
 import { log } from '../host.js'
 import type { Inputs } from '../inputs.js'
 import { loadSnapshot } from '../snapshot.js'
@@ -46,6 +47,12 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
     while (!control.stopRequested()) {
       // A job directory that is gone (a self-hosted runner cleaning up) means the job is over.
       if (!existsSync(config.dir)) return
+      // A cache the job has given up on (the breaker is shared with the steps) is not tried again.
+      const tripped = jobBudget().tripped
+      if (tripped) {
+        log.warning(`The cache was given up on (${tripped}); nothing more is published during the build.`)
+        return
+      }
       try {
         const n = await publisher.round()
         if (n > 0) log.info(`Published ${n} path(s) (${publisher.published} so far).`)
@@ -63,5 +70,7 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
     }
   } finally {
     follower.close()
+    // What the cache cost during the build counts against the job's bound, in the post step too.
+    saveJobBudget()
   }
 }

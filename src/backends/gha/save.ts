@@ -3,17 +3,17 @@ import type { JobFacts } from '../../collect.js'
 import type { Inputs } from '../../inputs.js'
 import type { PathInfo } from '../../nix/path-info-types.js'
 import type { StoreLocation } from '../../nix/store-location.js'
-import { selectFromFacts, withoutExisting, type PushResult } from '../../push.js'
+import { planPush, type PushResult } from '../../push.js'
+import { cachedHashes, catchUpLayers } from './lazy.js'
 import { hashPart } from '../../nix/store-path.js'
 import { formatBytes } from '../../summary.js'
 import type { UploadOutcome } from '../../upload/pipeline.js'
-import { FileBackend } from '../file.js'
 import { actionsCacheClient, cacheMode, CacheEntryError, CacheServiceRefused, unavailableReason } from './client.js'
 import { isMaintenanceRun } from './events.js'
 import { pathFact, writeLayer, type WrittenLayer } from './layer.js'
 import { ghaLayout, keyScheme } from './layout.js'
 import { fetchManifest, storeManifest } from './manifest-entry.js'
-import { emptyManifest, mergeManifests, nextManifest, planSave, type LayerRecord, type SavePlan } from './manifest.js'
+import { emptyManifest, layerId, mergeManifests, nextManifest, planSave, type LayerRecord, type SavePlan } from './manifest.js'
 import { loadRestoredState } from './state.js'
 import { preparedLayerDir } from '../../agent/protocol.js'
 
@@ -45,8 +45,10 @@ function describePlan(plan: SavePlan, written: WrittenLayer, total: number): str
 export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocation, facts: JobFacts): Promise<PushResult> {
   const layout = ghaLayout(host().tempDir)
   const restored = (await loadRestoredState()) ?? { held: [], failed: [], paths: [] }
-  // What the restored layers hold counts as already cached.
-  const selection = await withoutExisting(selectFromFacts(inputs, facts), new FileBackend(layout.binaryCache))
+  // What the restored layers hold, and what the layers an on-demand job never needed list, is already cached.
+  const cached = cachedHashes(restored)
+  const held = { existing: async (hashes: readonly string[]) => new Set(hashes.filter((h) => cached.has(h))) }
+  const selection = await planPush(inputs, facts, store.storeDir, held)
   const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
   const result = (mode: PushResult['mode'], note?: string, o: UploadOutcome = outcome): PushResult => ({ selection, outcome: o, mode, note })
 
@@ -69,7 +71,9 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
 
   const fresh = selection.push.map((p) => facts.infos.get(p)).filter((i): i is PathInfo => i !== undefined)
   const compact = isMaintenanceRun()
-  if (fresh.length === 0 && !compact) {
+  // A layer main could not use is dropped from the manifest even when nothing is new, so the
+  // next job does not try it (and warn) again.
+  if (fresh.length === 0 && !compact && restored.failed.length === 0) {
     log.info('Nothing new to save: no cache entries created.')
     return result('push')
   }
@@ -87,6 +91,8 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
       const latest = await fetchManifest(client, layout, keys, store.storeDir, (m) => log.info(m))
       manifest = mergeManifests(manifest, latest.manifest)
     }
+    const layerCount = manifest.layers.filter((l) => !restored.failed.includes(layerId(l))).length
+    if (compact || layerCount + 1 > MAX_LAYERS) await catchUpLayers(restored, { client, layout, storeDir: store.storeDir })
     const plan = planSave({
       now,
       manifest,
@@ -98,8 +104,22 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
       policy: { maxBytes: inputs.maxSize, maxLayers: MAX_LAYERS, retentionMs: RETENTION_MS, compact }
     })
     if (plan.kind === 'nothing') {
-      log.info(`Cache unchanged (${plan.why}): no cache entries created.`)
-      return result('push')
+      const unusable = plan.dropped.filter((d) => d.why === 'unavailable')
+      if (unusable.length === 0) {
+        log.info(`Cache unchanged (${plan.why}): no cache entries created.`)
+        return result('push')
+      }
+      const manifestKey = keys.manifestKey(now)
+      try {
+        await storeManifest(client, layout, manifestKey, { ...manifest, updatedAt: now, layers: plan.keep })
+      } catch (e) {
+        if (!(e instanceof CacheServiceRefused || e instanceof CacheEntryError)) throw e
+        log.warning(`The cache manifest could not be saved (${e.message}); the next job tries the unusable layer(s) again.`)
+        return result('push', `The cache manifest could not be saved: ${e.message}`)
+      }
+      const note = `Dropped ${unusable.length} unusable layer(s) from the cache manifest; the cache now lists ${plan.keep.length} layer(s).`
+      log.info(`${note} Manifest ${manifestKey}.`)
+      return result('push', note)
     }
     if (plan.overBudget) {
       log.warning(
