@@ -57,8 +57,6 @@ describe('the background agent with a file:// cache', () => {
     })
     await writeGraph(consumer.root, 'v1')
     await writeFile(join(consumer.root, 'slow.nix'), slowNix)
-    // Like the job's store, the consumer has `pre` already (the job found it, so did not push it).
-    await consumer.build(join(consumer.root, 'slow.nix'), 'pre')
     const r = await consumer.run('nix-build', [join(consumer.root, 'slow.nix'), '-A', 'final', '--no-out-link', '--max-jobs', '0'])
     expect(r.stderr).not.toMatch(/building '/)
     expect(r.stderr).toMatch(/copying path .*slow-step-1/)

@@ -30,7 +30,8 @@ function input(over: Partial<CertainInput> = {}): CertainInput {
     ]),
     signatures: new Map([[glibc, ['cache.nixos.org-1:x==']]]),
     policy,
-    available: new Set(),
+    // `old`, from before the job, is served (the cache has it).
+    available: new Set([old]),
     ...over
   }
 }
@@ -66,8 +67,19 @@ describe('the certain set (what the agent may publish during the build)', () => 
   })
 
   it('skips what the cache already serves and lets its referrers go', () => {
-    const plan = certainToPublish(input({ available: new Set([lib]) }))
+    const plan = certainToPublish(input({ available: new Set([lib, old]) }))
     expect(plan.publish).toEqual([src, app])
+  })
+
+  it('asks about references from before the job, and holds back referrers of those nobody serves', () => {
+    const unknown = certainToPublish(input({ available: new Set() }))
+    expect(unknown.publish).toEqual([src, lib])
+    expect(unknown.waiting).toEqual([app])
+    expect(unknown.lookups).toEqual([old])
+    // Asked, and neither the cache nor an upstream has it: the post step pushes it with app.
+    const unserved = certainToPublish(input({ available: new Set(), lookedUp: new Set([old]) }))
+    expect(unserved.waiting).toEqual([app])
+    expect(unserved.lookups).toEqual([])
   })
 
   it('publishes nothing outside the closure of the derivations seen so far', () => {

@@ -9,9 +9,10 @@ import { selectPaths, type SelectionPolicy } from './selection.js'
  * roots, the new valid paths and the build closure only grow while the job runs (Nix never
  * changes a valid path's references or a derivation's outputs). So a path the selection policy
  * pushes on the facts known now, it pushes on the final facts too. A path is offered only once
- * each of its new references is served by the destination (already there, or offered in the
- * same batch, whose uploader writes narinfos after their references'), so a consumer never meets
- * a narinfo whose references it cannot fetch.
+ * each of its references is served (already in the cache, signed by an upstream, or offered in
+ * the same batch, whose uploader writes narinfos after their references'), so a consumer never
+ * meets a narinfo whose references it cannot fetch. References from before the job that nobody
+ * serves are the post step's to push (`completeClosure` in selection.ts); their referrers wait.
  */
 
 export interface CertainInput {
@@ -31,13 +32,21 @@ export interface CertainInput {
   available: ReadonlySet<string>
   /** Paths the agent has given up on (failed); left to the post step, and so are their referrers. */
   givenUp?: ReadonlySet<string>
+  /** References from before the job already asked about (served ones are in `available`). */
+  lookedUp?: ReadonlySet<string>
 }
 
 export interface CertainPlan {
   /** Paths to publish now, references before referrers. */
   publish: string[]
-  /** Paths the final selection will push but whose new references are not served yet. */
+  /** Paths the final selection will push but whose references are not served yet. */
   waiting: string[]
+  /**
+   * References from before the job to ask about: served upstream (signed by a `skip-signed-by`
+   * key) or by the cache? A path that is neither is left to the post step, which pushes it with
+   * its referrers (closure completeness), so those referrers wait.
+   */
+  lookups: string[]
 }
 
 export function certainToPublish(input: CertainInput): CertainPlan {
@@ -56,6 +65,8 @@ export function certainToPublish(input: CertainInput): CertainPlan {
   const wanted = new Set(selection.push.filter((p) => !input.available.has(p)))
   const given = input.givenUp ?? new Set<string>()
 
+  const looked = input.lookedUp ?? new Set<string>()
+  const lookups = new Set<string>()
   const state = new Map<string, boolean>()
   const publish: string[] = []
   const ready = (path: string, onStack: Set<string>): boolean => {
@@ -66,7 +77,12 @@ export function certainToPublish(input: CertainInput): CertainPlan {
     let ok = !given.has(path)
     for (const ref of input.references.get(path) ?? []) {
       if (!ok) break
-      if (ref === path || input.available.has(ref) || upstream.has(ref) || !fresh.has(ref)) continue
+      if (ref === path || input.available.has(ref) || upstream.has(ref)) continue
+      if (!fresh.has(ref)) {
+        if (!looked.has(ref)) lookups.add(ref)
+        ok = false
+        continue
+      }
       ok = wanted.has(ref) && ready(ref, onStack)
     }
     // A path we hold no references for has not been described yet: wait for its info.
@@ -77,5 +93,5 @@ export function certainToPublish(input: CertainInput): CertainPlan {
     return ok
   }
   for (const path of wanted) ready(path, new Set())
-  return { publish, waiting: [...wanted].filter((p) => !state.get(p)) }
+  return { publish, waiting: [...wanted].filter((p) => !state.get(p)), lookups: [...lookups] }
 }

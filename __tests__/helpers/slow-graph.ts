@@ -24,7 +24,15 @@ ${NIX_PRELUDE}
     echo \${dep} > $out/dep
     \${bb} cat \${script} > $out/script
   '' {};
-  s1 = step "1" pre "1";
+  # s1 reads pre while building but does not reference it: pre (built before the job) is in the
+  # build closure only.
+  s1 = mk "slow-step-1" ''
+    \${bb} sleep 1
+    \${bb} mkdir -p $out
+    \${bb} dd if=/dev/urandom of=$out/blob bs=64k count=4 2>/dev/null
+    \${bb} cat \${pre}/pre > $out/dep
+    \${bb} cat \${script} > $out/script
+  '' {};
   s2 = step "2" s1 "3";
   s3 = step "3" s2 "3";
   final = mk "slow-final" ''

@@ -33,6 +33,7 @@ export class Publisher {
   private readonly checked = new Set<string>()
   private readonly available = new Set<string>()
   private readonly givenUp = new Set<string>()
+  private readonly lookedUp = new Set<string>()
   private dirty = false
   published = 0
 
@@ -67,9 +68,23 @@ export class Publisher {
         signatures: new Map([...this.infos].map(([p, i]) => [p, i.signatures])),
         policy: { includeDerivations: this.inputs.includeDerivations, skipSignedBy: this.inputs.skipSignedBy, exclude: this.inputs.exclude },
         available: this.available,
-        givenUp: this.givenUp
+        givenUp: this.givenUp,
+        lookedUp: this.lookedUp
       })
     let next = plan()
+    if (next.lookups.length > 0) {
+      // References from before the job: served if an upstream signed them or the cache has them.
+      const infos = await queryPathInfos(next.lookups, this.store.storeDir)
+      const signedUpstream = (p: string): boolean =>
+        (infos.get(p)?.signatures ?? []).some((s) => this.inputs.skipSignedBy.includes(s.slice(0, s.indexOf(':'))))
+      const unsigned = next.lookups.filter((p) => !signedUpstream(p))
+      const present = unsigned.length > 0 ? await this.existing(unsigned) : new Set<string>()
+      for (const p of next.lookups) {
+        this.lookedUp.add(p)
+        if (signedUpstream(p) || present.has(hashPart(p))) this.available.add(p)
+      }
+      next = plan()
+    }
     const unchecked = [...next.publish, ...next.waiting].filter((p) => !this.checked.has(p))
     if (unchecked.length > 0) {
       const present = await this.existing(unchecked)
