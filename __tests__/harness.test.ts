@@ -314,7 +314,8 @@ core.setOutput('cache', core.getInput('cache'))
         'RUNNER_ARCH',
         'RUNNER_OS',
         'RUNNER_TEMP',
-        'RUNNER_TOOL_CACHE'
+        'RUNNER_TOOL_CACHE',
+        'RUNNER_TRACKING_ID'
       ].sort()
     )
     expect(r.outputs['input-keys']?.split(',').sort()).toEqual(Object.keys(readActionInputs()).map(inputEnvName).sort())

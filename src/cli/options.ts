@@ -39,6 +39,7 @@ export const INPUT_OPTIONS: readonly InputOption[] = [
   { input: 'parallelism', kind: 'value', default: '8', meta: 'N', help: 'Paths compressed and uploaded at once, 1-64 (default 8).' },
   { input: 'netrc-file', kind: 'value', default: '', meta: 'FILE', help: 'Credentials for an http(s) cache (default: $NETRC, else ~/.netrc).' },
   { input: 'pull', kind: 'flag', default: 'true', meta: '', help: 'Do not make the cache a substituter for the command (or later ones, after start): only push.' },
+  { input: 'push-during-build', kind: 'flag', default: 'true', meta: '', help: 'Do not publish from a background agent while the command (or the build after start) runs: push everything at the end.' },
   { input: 'strict', kind: 'flag', default: 'false', meta: '', help: 'Push trouble fails (exit 1) instead of being a warning.' }
 ]
 
@@ -47,7 +48,8 @@ export const NOT_OPTIONS: Readonly<Record<string, string>> = {
   'secret-key': `a key on the command line is visible to every user of the machine; use --secret-key-file FILE or ${SECRET_KEY_ENV}`,
   'auth-header': `a credential on the command line is visible to every user of the machine; use --auth-header-file FILE or ${AUTH_HEADER_ENV}`,
   'key-prefix': 'it only applies to the GitHub Actions cache, which only the GitHub Action writes',
-  'max-size': 'it only applies to the GitHub Actions cache, which only the GitHub Action writes'
+  'max-size': 'it only applies to the GitHub Actions cache, which only the GitHub Action writes',
+  'substituter-port': 'it only applies to the GitHub Actions cache, which only the GitHub Action writes'
 }
 
 /** What start hands to push, so that push needs no options again. Never holds a secret itself. */
