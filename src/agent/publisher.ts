@@ -1,4 +1,4 @@
-import { appendFile } from 'node:fs/promises'
+import { appendFileSync } from 'node:fs'
 import type { BinaryCacheBackend } from '../backends/backend.js'
 import { certainToPublish } from '../certain.js'
 import { log } from '../host.js'
@@ -103,11 +103,15 @@ export class Publisher {
         signer: this.inputs.secretKey,
         compression: this.dest.compression,
         parallelism: AGENT_PARALLELISM,
-        realStoreDir: this.store.realStoreDir
+        realStoreDir: this.store.realStoreDir,
+        // One line per path, written as soon as it is published: the post step may have to kill
+        // the agent mid-batch, and must still count what it published.
+        onPushed: (p) => {
+          const record: AgentRecord = { path: p.path, narSize: p.narSize, fileSize: p.fileSize }
+          appendFileSync(this.recordFile, `${JSON.stringify(record)}\n`)
+        }
       }
     )
-    const records: AgentRecord[] = outcome.pushed.map((p) => ({ path: p.path, narSize: p.narSize, fileSize: p.fileSize }))
-    if (records.length > 0) await appendFile(this.recordFile, records.map((r) => `${JSON.stringify(r)}\n`).join(''))
     for (const p of outcome.pushed) this.available.add(p.path)
     // Left to the post step, which tries again and reports; referrers wait for it too.
     for (const f of outcome.failed) {

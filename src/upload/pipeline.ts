@@ -28,6 +28,8 @@ export interface UploadOptions {
   spoolDir?: string
   /** How often a long upload logs its progress (default 10 s). */
   progressIntervalMs?: number
+  /** Told of each path as soon as its narinfo is written (the agent records it at once: it may be killed). */
+  onPushed?: (pushed: Pushed) => void
 }
 
 export interface Pushed {
@@ -170,7 +172,9 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
       outcome.failed.push({ path: info.path, reason: message(e) })
       return false
     }
-    outcome.pushed.push({ path: info.path, narSize: info.narSize, fileSize: uploaded })
+    const pushed = { path: info.path, narSize: info.narSize, fileSize: uploaded }
+    outcome.pushed.push(pushed)
+    opts.onPushed?.(pushed)
     return true
   }
 
