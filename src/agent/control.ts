@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { log } from '../host.js'
 import type { Inputs } from '../inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
@@ -67,9 +67,15 @@ export interface LaunchedAgent {
 export async function launchAgent(opts: { tempDir: string; snapshotFile: string; store: StoreLocation; inputs: Inputs }): Promise<LaunchedAgent | string> {
   const script = agentScript()
   if (!script) return 'dist/agent.js was not found next to the entry point'
-  const dir = join(opts.tempDir, 'nix-buildtime-cache', `agent-${randomBytes(6).toString('hex')}`)
+  // One agent per cache in a job: the action used twice for the same cache shares the first one
+  // (it follows the store since the earlier snapshot), and both post steps read what it did.
+  const dir = join(opts.tempDir, 'nix-buildtime-cache', `agent-${createHash('sha256').update(opts.inputs.cache.url).digest('hex').slice(0, 12)}`)
   await mkdir(dir, { recursive: true })
   const files = agentFiles(dir)
+  const running = await readReady(files.ready)
+  if (running && isAgent(running.pid)) return { dir, pid: running.pid, ready: async () => running }
+  // An earlier agent of this job that is gone: its records stay (its paths were published), its handshake not.
+  await rm(files.ready, { force: true })
   const config: AgentConfig = { dir, tempDir: opts.tempDir, snapshotFile: opts.snapshotFile, store: opts.store, inputs: encodeInputs(opts.inputs) }
   const logFd = openSync(files.log, 'a')
   let child
