@@ -20,8 +20,11 @@ export interface Destination {
   compression: Inputs['compression']
 }
 
-/** One or two uploads at a time: the build comes first. */
-export const AGENT_PARALLELISM = 2
+/**
+ * One upload at a time: the build comes first, and each upload in flight holds its stream buffers
+ * and compressor (two at once raised the agent's peak RSS by about 10 MB for no gain in latency).
+ */
+export const AGENT_PARALLELISM = 1
 
 /**
  * The agent's work, one round at a time: read what the store did, ask the certain-set plan what
