@@ -151,7 +151,7 @@ try {
   table.push(['a changed app then builds', ...rebuilds.map((r) => `${r.built} derivation${r.built === 1 ? '' : 's'}${r.error ? ', fails (*)' : ''}`)])
   const widths = table[0]?.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length))) ?? []
   for (const row of table) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('   '))
-  for (const [i, r] of rebuilds.entries()) if (r.error) console.log(`(*) ${columns[i]?.title}: the build-only paths are missing, so the consumer rebuilds them: ${r.error}`)
+  for (const [i, r] of rebuilds.entries()) if (r.error) console.log(`(*) ${columns[i]?.title}: without the build-only paths the consumer rebuilds the toolchain, and here Nix cannot even do that: ${r.error}`)
 
   say('the fresh machine that changed the app, pulling from this action\'s cache')
   const ours = rebuilds[0]
