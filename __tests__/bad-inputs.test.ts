@@ -12,7 +12,18 @@ const cases: Array<[string, Record<string, string>, RegExp]> = [
   ['parallelism', { parallelism: '0' }, /Input 'parallelism': expected a whole number from 1 to 64/],
   ['exclude', { exclude: '[' }, /Input 'exclude': expected JavaScript regular expressions/],
   ['secret-key', { 'secret-key': 'not-a-key' }, /Input 'secret-key': expected a Nix signing key/],
-  ['dry-run', { 'dry-run': 'maybe' }, /Input 'dry-run': expected true or false/]
+  ['dry-run', { 'dry-run': 'maybe' }, /Input 'dry-run': expected true or false/],
+  ['cache', { cache: 'htps://cache.example.org' }, /Input 'cache': Nix has no store type for htps:\/\/ \(did you mean https\?\)/],
+  ['cache', { cache: 'ftp://host/cache' }, /Input 'cache': Nix has no store type for ftp:\/\//],
+  ['cache', { cache: 'sftp://host/cache' }, /Input 'cache': Nix has no store type for sftp:\/\//],
+  ['cache', { cache: 'ssh-ng://' }, /Input 'cache': ssh-ng:\/\/ needs a host/],
+  ['cache', { cache: 'file:///tmp/a\nfile:///tmp/b' }, /Input 'cache': is one store URI on one line/],
+  ['cache', { cache: 'https://cache.example.org/#x' }, /Input 'cache': must not have a #fragment/],
+  ['cache', { cache: 'https://cache.example.org?prority=1' }, /Input 'cache': Nix knows no setting 'prority'/],
+  ['cache', { cache: 'file:///tmp/100%' }, /Input 'cache': a file:\/\/ path has a '%(25)?' that starts no %(25)?XX escape/],
+  ['public-keys', { 'public-keys': `a-1:${'A'.repeat(43)}=,b-1:${'B'.repeat(43)}=` }, /Input 'public-keys': .*not commas/],
+  ['public-keys', { 'public-keys': `a-1:${'A'.repeat(43)}=trailing` }, /Input 'public-keys': expected whitespace-separated/],
+  ['auth-header', { 'auth-header': 'Authorization: Bearer crlf-secret-77\r\nX-Injected: 1' }, /Input 'auth-header': expected one line/]
 ]
 
 describe('the main step with a bad input', () => {
@@ -23,8 +34,9 @@ describe('the main step with a bad input', () => {
     const errors = errorLines(r.stdout)
     expect(errors).toHaveLength(1)
     expect(errors[0]).toMatch(message)
-    // No stack trace anywhere.
+    // No stack trace anywhere, and a credential in a bad value is never echoed.
     expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/\n\s+at /)
+    expect(errors[0]).not.toContain('crlf-secret-77')
     await store.cleanup()
   })
 

@@ -8,6 +8,8 @@ import { removeTree } from './helpers/nix-store.js'
 import { freePort } from './helpers/ports.js'
 import { errorLines, warningLines } from './helpers/runner.js'
 import { generateKeys, graphWorld } from './helpers/scenario.js'
+import { startFaultServer } from './helpers/fault-server.js'
+import { join } from 'node:path'
 
 let dir: string
 let upstream: Upstream
@@ -43,12 +45,12 @@ describe('rate limits', () => {
     expect(lookups[0]?.status).toBe(429)
     expect(lookups[1]?.status).toBe(200)
     expect(gaps(lookups)[0]).toBeGreaterThanOrEqual(1000)
-    expect(run.main.stdout).toMatch(/rate-limited by the cache service; retrying in 1\.0 s as Retry-After asks/)
+    expect(run.main.stdout).toMatch(/rate-limited by the cache service \(Restoring rl-manifest-linux-x64-\); retry 2\/4 in 1\.0 s as Retry-After asks/)
 
     const creates = calls(run.requests, 'CreateCacheEntry')
     expect(creates.map((c) => c.status)).toEqual([429, 200, 200])
     expect(gaps(creates)[0]).toBeGreaterThanOrEqual(1000)
-    expect(run.post.stdout).toMatch(/Saving rl-layer-\S+: rate-limited by the cache service; retrying in 1\.0 s as Retry-After asks/)
+    expect(run.post.stdout).toMatch(/rate-limited by the cache service \(Saving rl-layer-\S+\); retry 2\/4 in 1\.0 s as Retry-After asks/)
     expect(run.created).toHaveLength(2)
     expect((await newestManifest(server, 'rl')).layers).toHaveLength(1)
   })
@@ -81,6 +83,34 @@ describe('a service that refuses', () => {
       expect(errorLines(run.main.stdout + run.post.stdout)).toEqual([])
       expect(run.built).toHaveLength(ALL_OWN)
       expect(run.post.summary).toContain('not usable in this job')
+    }
+  })
+
+  it('a service that accepts connections and never answers: the job pays at most its budget, one warning, green', async () => {
+    const hanging = await startFaultServer(join(dir, 'hanging-service'))
+    hanging.script({ fault: { kind: 'hang' } })
+    try {
+      const started = Date.now()
+      const budgetMs = 5_000
+      const run = await jobs.run({
+        variant: 'v1',
+        env: { ACTIONS_RESULTS_URL: `${hanging.url}/`, NIX_BUILDTIME_CACHE_TEST_TIMEOUTS: JSON.stringify({ jobBudgetMs: budgetMs }) },
+        inputs: { strict: 'false' }
+      })
+      const elapsed = Date.now() - started
+      expect(run.main.code).toBe(0)
+      expect(run.post.code).toBe(0)
+      expect(run.warnings).toHaveLength(1)
+      expect(run.warnings[0]).toMatch(/no answer from the cache service within 5 s; abandoned/)
+      expect(run.built).toHaveLength(ALL_OWN)
+      // The budget is the job's: main spends it, so the post step does not ask again.
+      expect(hanging.log.length).toBeGreaterThan(0)
+      const askedInPost = hanging.log.filter((r) => r.at > started + budgetMs + 2_000)
+      expect(askedInPost).toEqual([])
+      // The budget, the build of every derivation, and both steps' own work; @actions/cache alone would wait for minutes.
+      expect(elapsed).toBeLessThan(budgetMs + 45_000)
+    } finally {
+      await hanging.stop()
     }
   })
 

@@ -38,7 +38,7 @@ function errorOf(over: Record<string, string>): InputError {
 describe('inputs', () => {
   it('accepts the defaults', () => {
     const i = parse({})
-    expect(i.cache).toEqual({ kind: 'file', url: 'file:///tmp/cache', dir: '/tmp/cache' })
+    expect(i.cache).toEqual({ kind: 'file', url: 'file:///tmp/cache', dir: '/tmp/cache', plain: true })
     expect(i.skipSignedBy).toEqual(['cache.nixos.org-1'])
     expect(i.compression).toBe('zstd')
     expect(i.parallelism).toBe(8)
@@ -126,5 +126,68 @@ describe('inputs', () => {
 
   it('splits an auth header into name and value', () => {
     expect(parse({ 'auth-header': 'Authorization: Bearer abc' }).authHeader).toEqual({ name: 'Authorization', value: 'Bearer abc' })
+  })
+})
+
+describe('cache URIs Nix would refuse or read elsewhere', () => {
+  const PK = `test-1:${'A'.repeat(43)}=`
+  it.each([
+    ['ftp://host/cache', /no store type for ftp:\/\/ \(did you mean https, or file/],
+    ['htps://cache.example.org', /no store type for htps:\/\/ \(did you mean https\?\)/],
+    ['sftp://host/cache', /no store type for sftp:\/\/ \(did you mean ssh or ssh-ng\?\)/],
+    ['ssh-ng://', /ssh-ng:\/\/ needs a host/],
+    ['ssh-ng://user@', /ssh-ng:\/\/ needs a host/],
+    ['file:///tmp/a\nhttps://b', /one store URI on one line/],
+    ['https://cache.example.org/#frag', /#fragment/],
+    ['https://cache.example.org?regoin=eu', /no setting 'regoin' for http\(s\) stores/],
+    ['s3://bucket?region=eu-west-1&endpont=x', /no setting 'endpont' for s3 stores/],
+    ['file:///tmp/100%', /'%' that starts no %XX escape; write a literal '%' as %25/],
+    ['file://host/tmp/c', /absolute directory/],
+    ['ssh-ng://host?ssh-kye=/k', /no setting 'ssh-kye'/]
+  ])('refuses %j naming the cache input', (cache, message) => {
+    const e = errorOf({ cache })
+    expect(e.input).toBe('cache')
+    expect(e.message).toMatch(message)
+  })
+
+  it('keeps every parameter Nix accepts for the store type', () => {
+    expect(parseCache('s3://b?region=eu-west-1&endpoint=minio:9000&profile=p&scheme=http&compression=xz').kind).toBe('s3')
+    expect(parseCache('https://c.example.org?priority=30&want-mass-query=true&trusted=1&compression=zstd').kind).toBe('http')
+    expect(parseCache('ssh-ng://u@host?ssh-key=/k&remote-program=/bin/nix-daemon&compress=true').kind).toBe('nix-copy')
+    expect(parseCache('local?root=/tmp/r&require-sigs=false').kind).toBe('nix-copy')
+    expect(parseCache('unix:///run/nix/socket?max-connections=2').kind).toBe('nix-copy')
+    expect(parseCache('file:///tmp/c?compression=none&parallel-compression=true').kind).toBe('file')
+  })
+
+  it('decodes percent-encoded file paths, and marks the ones Nix versions read differently', () => {
+    expect(parseCache('file:///tmp/my%20cache')).toMatchObject({ dir: '/tmp/my cache', plain: false })
+    expect(parseCache('file:///tmp/cach%C3%A9')).toMatchObject({ dir: '/tmp/caché', plain: false })
+    expect(parseCache('file:///tmp/100%25')).toMatchObject({ dir: '/tmp/100%', plain: false })
+    expect(parseCache('file:///tmp/a+b')).toMatchObject({ dir: '/tmp/a+b', url: 'file:///tmp/a+b', plain: true })
+  })
+
+  it('honours compression= of file:// and http(s):// URIs as Nix does', () => {
+    expect(parse({ cache: 'file:///tmp/c?compression=xz', compression: '' }).compression).toBe('xz')
+    expect(parse({ cache: 'https://c.example.org?compression=none', compression: '' }).compression).toBe('none')
+    // The input still wins.
+    expect(parse({ cache: 'file:///tmp/c?compression=xz', compression: 'zstd' }).compression).toBe('zstd')
+    expect(errorOf({ cache: 'file:///tmp/c?compression=br', compression: '' }).message).toMatch(/compression=br in the URI/)
+  })
+
+  it('validates public keys as Nix parses trusted-public-keys', () => {
+    expect(parse({ 'public-keys': `${PK}\n other-2:${'B'.repeat(43)}=` }).publicKeys).toHaveLength(2)
+    // Invalid base64 characters that Buffer.from would skip, still decoding to 32 bytes.
+    expect(errorOf({ 'public-keys': `test-1:${'A'.repeat(42)}!!A=` }).input).toBe('public-keys')
+    // Text after the padding.
+    expect(errorOf({ 'public-keys': `${PK}junk` }).input).toBe('public-keys')
+    // Comma-joined keys.
+    expect(errorOf({ 'public-keys': `${PK},other-2:${'B'.repeat(43)}=` }).message).toMatch(/not commas/)
+    expect(errorOf({ 'public-keys': `:${'A'.repeat(43)}=` }).input).toBe('public-keys')
+  })
+
+  it('refuses CR or LF in auth-header without echoing the value', () => {
+    const e = errorOf({ 'auth-header': 'Authorization: Bearer s3cr3t\r\nX-Evil: 1' })
+    expect(e.input).toBe('auth-header')
+    expect(e.message).not.toMatch(/s3cr3t|Evil/)
   })
 })

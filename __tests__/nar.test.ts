@@ -56,6 +56,21 @@ describe('narStream', () => {
     expect([Buffer.from(FULLWIDTH_A), Buffer.from(EMOJI)].sort(Buffer.compare)[0].toString()).toBe(FULLWIDTH_A)
   })
 
+  // macOS stores `README` next to `readme` as `readme~nix~case~hack~1` (use-case-hack, on by
+  // default there); the NAR, and so narHash, carries the real names (Nix archive.cc dump()).
+  it('strips use-case-hack suffixes as Nix does on macOS, and only when the hack is on', async () => {
+    const hacked = join(nix.dir, 'case-hacked')
+    mkdirSync(join(hacked, 'Dir~nix~case~hack~1'), { recursive: true })
+    writeFileSync(join(hacked, 'readme'), 'lower')
+    writeFileSync(join(hacked, 'README~nix~case~hack~1'), 'upper')
+    writeFileSync(join(hacked, 'Dir~nix~case~hack~1', 'b~nix~case~hack~2'), 'b')
+    writeFileSync(join(hacked, 'dir'), 'd')
+    const withHack = nix.runRaw('nix-store', ['--option', 'use-case-hack', 'true', '--dump', hacked])
+    expect(withHack.includes(Buffer.from('~nix~case~hack~'))).toBe(false)
+    expect((await collect(narStream(hacked, { caseHack: true }))).equals(withHack)).toBe(true)
+    expect((await collect(narStream(hacked, { caseHack: false }))).equals(dump(hacked))).toBe(true)
+  })
+
   it('serialises a directory tree byte-for-byte like nix-store --dump', async () => {
     const ours = await collect(narStream(tree))
     const theirs = dump(tree)

@@ -115,6 +115,20 @@ describeAsRoot('creates users and runs nix-daemon as root')('a CI user of a mult
     expect(r.pullBuilt).toBe(1)
   })
 
+  // The daemon keeps a client's substituter that is one of its own substituters (daemon.cc
+  // setSubstituters: `trusted` = trusted-substituters + substituters).
+  it('when untrusted but the cache is one of the daemon\'s own substituters: pulls and pushes', async () => {
+    const r = await runCase('daemon-own', 'nbc-untrusted', [
+      `substituters = ${upstream.url} file://${join(dir, 'cache-daemon-own')}`,
+      `trusted-public-keys = ${upstream.publicKey} ${keys.public}`,
+      'trusted-users = root'
+    ])
+    expect(warningLines(r.pushMain.stdout)).toEqual([])
+    expect(r.pushMain.env.NIX_CONFIG ?? '').toContain('extra-substituters')
+    expect(r.pushPost.code).toBe(0)
+    expect(r.pullBuilt).toBe(1)
+  })
+
   it('when untrusted and the cache is not allowed: one clear warning, no pulls, pushes still work', async () => {
     const r = await runCase('refused', 'nbc-untrusted', [
       ...upstreamConfig(),

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { ROLES, type Upstream } from './helpers/graph.js'
 import { createTestStore, removeTree, type TestStore } from './helpers/nix-store.js'
 import { startSshd, type Sshd } from './helpers/sshd.js'
+import { warningLines } from './helpers/runner.js'
 import { EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys, graphWorld } from './helpers/scenario.js'
 
 let dir: string
@@ -41,6 +42,28 @@ describe('a job pushing to another Nix store with nix copy', () => {
     // What nix copy adds beyond the selection: runtime references, here all selected already,
     // plus the warm-up job's pre-existing path.
     expect(await rolesIn(remote, run, run.store)).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
+  })
+
+  // On Nix 2.4-2.14 (here 2.8) `nix copy X.drv` copies X's outputs, building them if missing;
+  // the derivations themselves must arrive (NixOS/nix rl-2.15, 2.8 src/nix/copy.cc).
+  it('copies derivations as the .drv files themselves with include-derivations', async () => {
+    const remote = join(dir, 'local-remote-drvs')
+    // No installables: the roots are the derivations the job instantiated, so they are new.
+    const run = await runGraphJob({ cache: `local?root=${remote}`, keys, upstream, inputs: { 'include-derivations': 'true' } })
+    expect(run.post.code).toBe(0)
+    const drvs = run.pushed.filter((p) => p.endsWith('.drv'))
+    expect(drvs.length).toBeGreaterThan(0)
+    const missing: string[] = []
+    for (const drv of drvs) {
+      const r = await run.store.run('nix-store', ['--store', remote, '--check-validity', drv])
+      if (r.code !== 0) missing.push(drv)
+    }
+    expect(missing).toEqual([])
+    expect(run.post.stdout).not.toMatch(/building '/)
+    // Signed as derivations too (`nix store sign --derivation` on 2.4-2.14).
+    expect(warningLines(run.post.stdout)).toEqual([])
+    const sigs = await run.store.run('nix', ['path-info', '--store', remote, '--sigs', '--derivation', drvs[0]!])
+    expect(sigs.stdout).toContain('test-cache-1:')
   })
 
   describe('over ssh-ng to a real sshd', () => {

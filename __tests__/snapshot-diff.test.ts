@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals'
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
-import { diffSnapshots, loadSnapshot, saveSnapshot, takeSnapshot } from '../src/snapshot.js'
+import { diffSnapshots, loadSnapshot, saveSnapshot, storeChanges, takeSnapshot } from '../src/snapshot.js'
+import { createTestStore, ensureNixAvailable } from './helpers/nix-store.js'
 import { resolveStore } from '../src/nix/store-location.js'
 
 describe('snapshot diff', () => {
@@ -45,5 +46,41 @@ describe('snapshot diff', () => {
     const snap = await takeSnapshot(store, 'dir')
     expect(snap.names.sort()).toEqual([`${h}-a.drv`, `${h}-ok`])
     await rm(root, { recursive: true })
+  })
+
+  // On a multi-user install the database can be readable in the main step and not in the post
+  // step (no -shm file), or the other way round; the result must not depend on it.
+  it('finds the same new valid paths whichever snapshot method each step could use', async () => {
+    await ensureNixAvailable()
+    const store = await createTestStore()
+    const saved = { NIX_CONFIG: process.env.NIX_CONFIG, HOME: process.env.HOME }
+    Object.assign(process.env, { NIX_CONFIG: store.nixConfig, HOME: store.home })
+    try {
+      const add = async (name: string): Promise<string> => {
+        await writeFile(join(store.root, name), `${name}\n`)
+        return (await store.runOk('nix-store', ['--add', join(store.root, name)])).stdout.trim()
+      }
+      await add('before.txt')
+      const location = resolveStore(store.storeRoot)
+      const unreadableDb = { ...location, dbPath: join(store.root, 'no-such-db.sqlite') }
+      const leftover = '0123456789abcdfghijklmnpqrsvwxy0-interrupted-copy'
+      await mkdir(join(location.realStoreDir, leftover))
+      const fromDb = await takeSnapshot(location)
+      const fromDir = await takeSnapshot(unreadableDb)
+      expect([fromDb.method, fromDir.method]).toEqual(['db', 'dir'])
+      const added = await add('during.txt')
+
+      for (const [before, post, methods] of [
+        [fromDb, unreadableDb, 'db → dir'],
+        [fromDir, location, 'dir → db'],
+        [fromDir, unreadableDb, 'dir → dir'],
+        [fromDb, location, 'db → db']
+      ] as const) {
+        expect(await storeChanges(before, post)).toMatchObject({ newPaths: [added], methods })
+      }
+    } finally {
+      Object.assign(process.env, saved)
+      await store.cleanup()
+    }
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
-import { decideTrust, type TrustInputs } from '../src/trust.js'
+import { daemonAcceptsSubstituter, decideTrust, type TrustInputs } from '../src/trust.js'
 import { managedBlock, restartCommand, systemConfigFile, trustLines, withManagedBlock } from '../src/system-config.js'
-import { appendNixConfig, pullSettings } from '../src/pull.js'
+import { appendNixConfig, nix23PullMessage, pullSettings } from '../src/pull.js'
 
 const base: TrustInputs = { uid: 1001, user: 'runner', groups: ['runner', 'docker'], viaDaemon: true, trustedUsers: ['root'] }
 
@@ -60,5 +60,35 @@ describe('NIX_CONFIG for later steps', () => {
     expect(once).toBe(`store = /x\nsubstituters =\n${settings}`)
     expect(appendNixConfig(once, settings)).toBe(once)
     expect(appendNixConfig(undefined, settings)).toBe(settings)
+  })
+})
+
+// The daemon's setSubstituters: NixOS/nix 2.18 src/libstore/daemon.cc (strings, `s` or `s + "/"`),
+// 2.35 src/libstore/daemon.cc (parsed StoreReferences, authority + "/").
+describe('trusted-substituters, checked as the daemon checks them', () => {
+  it('accepts X when X/ is trusted, but not X/ when only X is', () => {
+    for (const structural of [false, true]) {
+      expect(daemonAcceptsSubstituter('https://c.example', ['https://c.example/'], structural)).toBe(true)
+      expect(daemonAcceptsSubstituter('https://c.example/', ['https://c.example'], structural)).toBe(false)
+      expect(daemonAcceptsSubstituter('file:///c', ['file:///c'], structural)).toBe(true)
+      expect(daemonAcceptsSubstituter('file:///c', ['file:///d'], structural)).toBe(false)
+    }
+  })
+  it('compares parameters as a set from 2.34, as strings before', () => {
+    const url = 's3://b?region=eu&endpoint=x'
+    const trusted = ['s3://b?endpoint=x&region=eu']
+    expect(daemonAcceptsSubstituter(url, trusted, false)).toBe(false)
+    expect(daemonAcceptsSubstituter(url, trusted, true)).toBe(true)
+    expect(daemonAcceptsSubstituter('s3://b?region=eu', trusted, true)).toBe(false)
+  })
+})
+
+describe('Nix 2.3', () => {
+  it('is told the exact nix.conf lines, which extend what is in force (no extra- settings on 2.3)', () => {
+    const settings = new Map([['substituters', 'https://cache.nixos.org/'], ['trusted-public-keys', 'cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=']])
+    const message = nix23PullMessage('file:///c', ['k-1:abc='], settings)
+    expect(message).toContain('\nsubstituters = https://cache.nixos.org/ file:///c\n')
+    expect(message).toContain('\ntrusted-public-keys = cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY= k-1:abc=\n')
+    expect(message).not.toContain('extra-')
   })
 })

@@ -1,45 +1,26 @@
+#!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
-  InputError,
   actionInput,
-  githubHost,
+  githubHost
+} from "./chunks/chunk-4Q2Y7PVG.js";
+import {
+  InputError,
+  beginJob,
   readInputs,
-  reportFailure,
-  saveMainState,
-  saveSnapshot,
-  takeSnapshot
-} from "./chunks/chunk-FURVWAQY.js";
+  reportFailure
+} from "./chunks/chunk-JXHVDG4M.js";
+import "./chunks/chunk-XQI4VNZ6.js";
+import "./chunks/chunk-PK56DQ3U.js";
+import "./chunks/chunk-ZFF3PL3L.js";
 import {
-  configurePull
-} from "./chunks/chunk-ZONINAYB.js";
-import {
-  locateStore
-} from "./chunks/chunk-FFCSESDO.js";
-import {
-  FileBackend,
   host,
-  log,
   setHost
-} from "./chunks/chunk-7IJB57PC.js";
-import "./chunks/chunk-7SMIPMXJ.js";
-import "./chunks/chunk-ONBS6DE5.js";
+} from "./chunks/chunk-LYX5VPN6.js";
+import "./chunks/chunk-FVMWZM37.js";
+import "./chunks/chunk-WSR6M3NS.js";
 
 // src/main.ts
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
-import { tmpdir } from "node:os";
-import { randomBytes } from "node:crypto";
-async function snapshotStore(store) {
-  const startedAt = Date.now();
-  const snapshot = await takeSnapshot(store);
-  const dir = join(process.env.RUNNER_TEMP || tmpdir(), "nix-buildtime-cache");
-  await mkdir(dir, { recursive: true });
-  const snapshotFile = join(dir, `snapshot-${randomBytes(6).toString("hex")}`);
-  await saveSnapshot(snapshotFile, snapshot);
-  saveMainState({ snapshotFile, method: snapshot.method });
-  const source = snapshot.method === "db" ? "Nix database" : "store directory";
-  log.info(`Recorded ${snapshot.names.length} store paths (${source}) in ${Date.now() - startedAt} ms.`);
-}
 async function main() {
   setHost(githubHost);
   let inputs;
@@ -50,14 +31,7 @@ async function main() {
     return;
   }
   try {
-    const store = await locateStore();
-    await snapshotStore(store);
-    if (inputs.cache.kind === "file") await new FileBackend(inputs.cache.dir).prepare(store.storeDir);
-    await configurePull(inputs, store);
-    if (inputs.cache.kind === "github-actions") {
-      const { restoreGithubActionsCache } = await import("./chunks/restore-PXYJGIRO.js");
-      await restoreGithubActionsCache(inputs, store);
-    }
+    await beginJob(inputs);
   } catch (e) {
     reportFailure(e, inputs.strict);
   }

@@ -1,19 +1,21 @@
-// Bundles the two entry points into dist/ as ESM for the node24 runtime.
+// Bundles the action's two entry points and the command-line tool into dist/ as ESM.
 import { build } from 'esbuild'
 import { rmSync } from 'node:fs'
 
 rmSync('dist', { recursive: true, force: true })
 await build({
-  entryPoints: { main: 'src/main.ts', post: 'src/post.ts' },
+  entryPoints: { main: 'src/main.ts', post: 'src/post.ts', cli: 'src/cli.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',
-  target: 'node24',
+  // The CLI runs on Node 22.15 and later (src/cli.ts says so on older ones); the action on 24.
+  target: 'node22',
   format: 'esm',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   legalComments: 'none',
   logLevel: 'warning',
   // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }
+  // The shebang is harmless in the action's entry points and makes dist/cli.js the package's bin.
+  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }
 })

@@ -16,8 +16,8 @@ if (pre.status !== 0) process.exit(pre.status ?? 1)
 // themselves (__tests__/helpers/nix-store.ts).
 const scratch = mkdtempSync(join(tmpdir(), 'nix-tests-'))
 const isolated = {
-  NIX_CONF_DIR: join(scratch, 'etc-nix'),
-  NIX_USER_CONF_FILES: join(scratch, 'etc-nix', 'user.conf'),
+  NIX_CONF_DIR: join(scratch, 'no-host-nix-conf'),
+  NIX_USER_CONF_FILES: join(scratch, 'no-host-nix-conf', 'user.conf'),
   NIX_CONFIG: [`store = ${join(scratch, 'store')}`, 'build-users-group =', 'substituters ='].join('\n')
 }
 

@@ -1,9 +1,13 @@
+import { tmpdir } from 'node:os'
+
 /**
  * Where the engine's messages, outputs, state and exported settings go. The GitHub Action and the
  * command-line tool each install their own host at start-up; nothing below the entry points
  * imports `@actions/core`, so outside GitHub no `::warning::` or `::set-env` ever reaches a log.
  */
 export interface Host {
+  /** A directory private to this job for the action's own files (RUNNER_TEMP, or the CLI's state dir). */
+  readonly tempDir: string
   info(message: string): void
   warning(message: string): void
   error(message: string): void
@@ -23,14 +27,23 @@ export interface Host {
   fail(message: string): void
 }
 
-/** Until an entry point installs its own: plain lines on stderr, nothing exported. */
-class StderrHost implements Host {
+/**
+ * Plain lines on stderr with secrets masked, nothing exported: the host until an entry point
+ * installs its own, and the base of the command-line tool's.
+ */
+export class StderrHost implements Host {
   private readonly state = new Map<string, string>()
   private readonly secrets: string[] = []
-  private say(prefix: string, message: string): void {
-    let text = message
-    for (const s of this.secrets) text = text.split(s).join('***')
-    process.stderr.write(`${prefix}${text}\n`)
+  constructor(readonly tempDir: string = tmpdir()) {}
+
+  /** `text` with every registered secret replaced by `***`. */
+  redact(text: string): string {
+    let out = text
+    for (const s of this.secrets) out = out.split(s).join('***')
+    return out
+  }
+  protected say(prefix: string, message: string): void {
+    process.stderr.write(`${prefix}${this.redact(message)}\n`)
   }
   info(m: string): void {
     this.say('', m)
@@ -48,12 +61,15 @@ class StderrHost implements Host {
     if (process.env.NIX_BUILDTIME_CACHE_DEBUG) this.say('debug: ', m)
   }
   setSecret(v: string): void {
-    if (v !== '') this.secrets.push(v)
+    if (v === '' || this.secrets.includes(v)) return
+    this.secrets.push(v)
+    // Longest first, so that a secret containing another is masked whole.
+    this.secrets.sort((a, b) => b.length - a.length)
   }
   exportVariable(name: string, value: string): void {
     process.env[name] = value
   }
-  setOutput(): void {}
+  setOutput(_name: string, _value: string | number): void {}
   saveState(name: string, value: string): void {
     this.state.set(name, value)
   }

@@ -1,6 +1,8 @@
 import { host } from './host.js'
+import { urlSecrets } from './url-credentials.js'
 import { parseSecretKey, type SigningKey } from './signing.js'
 import { parseS3Uri, S3_URI_SYNTAX, S3UriError, type S3Location } from './backends/s3-uri.js'
+import { queryParams, StoreUriError, validateStoreUri } from './store-uri.js'
 
 /** A bad input value: reported as one `::error::` naming the input and what it accepts. */
 export class InputError extends Error {
@@ -13,7 +15,8 @@ export class InputError extends Error {
 }
 
 export type CacheTarget =
-  | { kind: 'file'; url: string; dir: string }
+  /** `plain`: Nix reads `url` as `dir` in every version; otherwise pulls go through an alias (see file-alias.ts). */
+  | { kind: 'file'; url: string; dir: string; plain: boolean }
   | { kind: 'http'; url: string }
   | { kind: 's3'; url: string; s3: S3Location }
   | { kind: 'nix-copy'; url: string }
@@ -62,12 +65,27 @@ function bool(raw: RawInputs, name: string): boolean {
   throw new InputError(name, `expected true or false, got '${raw(name)}'`)
 }
 
+const CACHE_ACCEPTS =
+  'expected github-actions, file:///path, http(s)://…, s3://bucket?…, or a Nix store URI such as ssh-ng://host or local?root=/path'
+
+/**
+ * Characters a `file://` path may carry as they are, in every Nix version: Nix 2.3–2.2x take the
+ * path after `file://` literally, later versions percent-decode it, so a path with anything else
+ * is read from another directory by one or the other. Such caches get a plain alias for reading.
+ */
+const PLAIN_PATH = /^[A-Za-z0-9/._+=,~@-]+$/
+
 export function parseCache(value: string): CacheTarget {
-  const accepts =
-    'expected github-actions, file:///path, http(s)://…, s3://bucket?…, or a Nix store URI such as ssh-ng://host or local?root=/path'
-  if (value === '') throw new InputError('cache', `is required; ${accepts}`)
+  if (value === '') throw new InputError('cache', `is required; ${CACHE_ACCEPTS}`)
   if (value === 'github-actions') return { kind: 'github-actions', url: 'github-actions' }
-  if (value.startsWith('s3://')) {
+  let kind
+  try {
+    kind = validateStoreUri(value)
+  } catch (e) {
+    if (e instanceof StoreUriError) throw new InputError('cache', `${e.message}; ${CACHE_ACCEPTS}`)
+    throw e
+  }
+  if (kind === 's3') {
     try {
       return { kind: 's3', url: value, s3: parseS3Uri(value) }
     } catch (e) {
@@ -75,31 +93,51 @@ export function parseCache(value: string): CacheTarget {
       throw e
     }
   }
-  if (value.startsWith('file://')) {
-    const url = new URL(value)
-    if (url.host !== '' || url.pathname === '/') throw new InputError('cache', `bad file URL; ${accepts}`)
-    return { kind: 'file', url: `file://${url.pathname}`, dir: decodeURIComponent(url.pathname) }
-  }
-  if (/^https?:\/\//.test(value)) {
+  if (kind === 'file') return fileCache(value)
+  if (kind === 'http') {
     try {
       new URL(value)
     } catch {
-      throw new InputError('cache', `'${value}' is not a valid URL; ${accepts}`)
+      throw new InputError('cache', `is not a valid URL; ${CACHE_ACCEPTS}`)
     }
     return { kind: 'http', url: value }
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//.test(value) || /^(local|daemon)(\?|$)/.test(value) || value.startsWith('/')) {
-    return { kind: 'nix-copy', url: value }
-  }
-  throw new InputError('cache', `'${value}' is not a cache URI; ${accepts}`)
+  return { kind: 'nix-copy', url: value }
 }
+
+function fileCache(value: string): CacheTarget {
+  const q = value.indexOf('?')
+  const raw = q < 0 ? value.slice('file://'.length) : value.slice('file://'.length, q)
+  if (!raw.startsWith('/') || raw === '/') {
+    throw new InputError('cache', `a file:// cache names an absolute directory, as in file:///var/cache/nix (no host); ${CACHE_ACCEPTS}`)
+  }
+  let dir: string
+  try {
+    dir = decodeURIComponent(raw)
+  } catch {
+    throw new InputError('cache', "a file:// path has a '%' that starts no %XX escape; write a literal '%' as %25")
+  }
+  const params = q < 0 ? '' : value.slice(q)
+  const plain = PLAIN_PATH.test(dir)
+  // A plain path reads the same to every Nix; any other is kept encoded for display only.
+  const url = `file://${plain ? dir : dir.split('/').map(encodeURIComponent).join('/')}${params}`
+  return { kind: 'file', url, dir, plain }
+}
+
+/**
+ * An ed25519 public key as Nix reads `trusted-public-keys`: `name:base64` of 32 bytes, which is
+ * exactly 43 base64 characters and one '='. Nix splits the setting on whitespace only, and newer
+ * versions refuse any other character, so a comma-joined pair or text after the padding breaks
+ * every later substitution with "invalid character in Base64 string".
+ */
+const PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/
 
 function publicKeys(text: string): string[] {
   const keys = list(text, /\s+/)
   for (const k of keys) {
-    const [name, b64] = k.split(':')
-    if (!name || !b64 || Buffer.from(b64, 'base64').length !== 32) {
-      throw new InputError('public-keys', `expected whitespace-separated name:base64 ed25519 public keys, got '${k}'`)
+    if (!PUBLIC_KEY.test(k)) {
+      const why = k.includes(',') ? ' (separate keys with spaces or newlines, not commas)' : ''
+      throw new InputError('public-keys', `expected whitespace-separated name:base64 ed25519 public keys (44 base64 characters ending in '='), got '${k}'${why}`)
     }
   }
   return keys
@@ -119,19 +157,28 @@ function header(text: string): Inputs['authHeader'] {
   if (text === '') return undefined
   const i = text.indexOf(':')
   const name = i > 0 ? text.slice(0, i).trim() : ''
-  if (!/^[A-Za-z0-9-]+$/.test(name)) {
-    // Never echo the value: it is a credential.
-    throw new InputError('auth-header', "expected 'Name: value', for example 'Authorization: Bearer <token>'")
+  const value = text.slice(i + 1).trim()
+  // Never echo the value: it is a credential. Control characters (CR, LF) would split the request.
+  if (!/^[A-Za-z0-9-]+$/.test(name) || /[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+    throw new InputError('auth-header', "expected one line 'Name: value', for example 'Authorization: Bearer <token>'")
   }
-  return { name, value: text.slice(i + 1).trim() }
+  return { name, value }
+}
+
+/** The `compression=` of a binary cache URI, as Nix honours it for file://, http(s):// and s3://. */
+function uriCompression(cache: CacheTarget): string | undefined {
+  if (cache.kind === 's3') return cache.s3.compression
+  if (cache.kind !== 'file' && cache.kind !== 'http') return undefined
+  const v = queryParams(cache.url).get('compression')?.trim()
+  return v === '' ? undefined : v
 }
 
 /**
- * The compression input wins when given; otherwise an s3:// URI's `compression=` (so the URI from
+ * The compression input wins when given; otherwise the URI's `compression=` (so the URI from
  * nix.conf means the same here); otherwise zstd.
  */
 function chooseCompression(input: string, cache: CacheTarget): Compression {
-  const fromUri = input === '' && cache.kind === 's3' ? cache.s3.compression : undefined
+  const fromUri = input === '' ? uriCompression(cache) : undefined
   const value = input || fromUri || 'zstd'
   if (value === 'zstd' || value === 'xz' || value === 'none') return value
   if (fromUri !== undefined) {
@@ -208,6 +255,7 @@ export function readInputs(raw: RawInputs): Inputs {
   const secretText = raw('secret-key')
   // The base64 half alone must be masked too, in case anything echoes it without the name.
   if (secretText.includes(':')) host().setSecret(secretText.slice(secretText.indexOf(':') + 1))
+  for (const s of urlSecrets(raw('cache'))) host().setSecret(s)
   const header = raw('auth-header')
   if (header.includes(':')) host().setSecret(header.slice(header.indexOf(':') + 1).trim())
   return parseInputs(raw)

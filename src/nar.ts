@@ -29,16 +29,48 @@ const SLASH = Buffer.from('/')
  * the consumer, so memory stays bounded however large the tree is. A missing path makes the
  * stream fail with the original fs error (code ENOENT).
  */
-export function narStream(fsPath: string): Readable {
-  return Readable.from(serialise(Buffer.from(fsPath)), { objectMode: false, highWaterMark: READ_CHUNK })
+export function narStream(fsPath: string, opts: NarOptions = {}): Readable {
+  return Readable.from(serialise(Buffer.from(fsPath), caseHackOf(opts)), { objectMode: false, highWaterMark: READ_CHUNK })
+}
+
+export interface NarOptions {
+  /**
+   * Nix's `use-case-hack`, on by default on macOS only (`archive.cc`): on a case-insensitive file
+   * system Nix stores names that differ only in case with a `~nix~case~hack~N` suffix, which the
+   * NAR must not carry.
+   */
+  caseHack?: boolean
+}
+
+const caseHackOf = (opts: NarOptions): boolean => opts.caseHack ?? process.platform === 'darwin'
+
+const CASE_HACK_SUFFIX = Buffer.from('~nix~case~hack~')
+
+/**
+ * Pure: a directory's entries as the NAR names them, in NAR order, with the name on disk. Nix
+ * cuts the name at the suffix and orders by the cut name (`archive.cc`, `dump`).
+ */
+export function narEntries(onDisk: readonly Buffer[], caseHack: boolean): Array<{ name: Buffer; onDisk: Buffer }> {
+  const entries = onDisk.map((d) => {
+    const cut = caseHack ? d.indexOf(CASE_HACK_SUFFIX) : -1
+    return { name: cut >= 0 ? d.subarray(0, cut) : d, onDisk: d }
+  })
+  // Nix orders entries by raw bytes; JS string order would differ for non-ASCII names.
+  entries.sort((a, b) => Buffer.compare(a.name, b.name))
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i - 1]!.name.equals(entries[i]!.name)) {
+      throw new Error(`file name collision between '${entries[i - 1]!.onDisk.toString()}' and '${entries[i]!.onDisk.toString()}'`)
+    }
+  }
+  return entries
 }
 
 /** SHA-256 and length of the NAR serialisation, i.e. a store path's narHash and narSize. */
-export async function narHashOf(fsPath: string): Promise<{ hash: Buffer; size: number }> {
+export async function narHashOf(fsPath: string, opts: NarOptions = {}): Promise<{ hash: Buffer; size: number }> {
   const hash = createHash('sha256')
   let size = 0
   // Iterating the generator directly skips the Readable buffer, which would concatenate chunks.
-  for await (const chunk of serialise(Buffer.from(fsPath))) {
+  for await (const chunk of serialise(Buffer.from(fsPath), caseHackOf(opts))) {
     hash.update(chunk)
     size += chunk.length
   }
@@ -100,15 +132,15 @@ class NarWriter {
   }
 }
 
-async function* serialise(path: Buffer): AsyncGenerator<Buffer> {
+async function* serialise(path: Buffer, caseHack: boolean): AsyncGenerator<Buffer> {
   const out = new NarWriter()
   out.str('nix-archive-1')
-  yield* dumpNode(path, out)
+  yield* dumpNode(path, out, caseHack)
   out.flush()
   yield* out.take()
 }
 
-async function* dumpNode(path: Buffer, out: NarWriter): AsyncGenerator<Buffer> {
+async function* dumpNode(path: Buffer, out: NarWriter, caseHack: boolean): AsyncGenerator<Buffer> {
   await out.breathe()
   const st = lstatSync(path)
   out.str('(')
@@ -133,15 +165,13 @@ async function* dumpNode(path: Buffer, out: NarWriter): AsyncGenerator<Buffer> {
       break
     case S_IFDIR: {
       out.str('directory')
-      // Nix orders entries by raw bytes; JS string order would differ for non-ASCII names.
-      const names = readdirSync(path, { encoding: 'buffer' }).sort(Buffer.compare)
-      for (const name of names) {
+      for (const { name, onDisk } of narEntries(readdirSync(path, { encoding: 'buffer' }), caseHack)) {
         out.str('entry')
         out.str('(')
         out.str('name')
         out.str(name)
         out.str('node')
-        yield* dumpNode(Buffer.concat([path, SLASH, name]), out)
+        yield* dumpNode(Buffer.concat([path, SLASH, onDisk]), out, caseHack)
         out.str(')')
         yield* out.take()
       }

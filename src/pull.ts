@@ -1,15 +1,23 @@
+import { join } from 'node:path'
 import { host, log } from './host.js'
 import type { CacheTarget, Inputs } from './inputs.js'
 import { bucketHttpUrl, type S3Location } from './backends/s3-uri.js'
 import { probeStoreSupport, UNKNOWN_STORE_TYPE, type StoreSupport } from './nix/store-support.js'
-import type { StoreLocation } from './nix/store-location.js'
-import { detectTrust, isDeterminateNix } from './trust.js'
+import { nixConfig, type StoreLocation } from './nix/store-location.js'
+import { isNix23, nixVersion } from './nix/version.js'
+import { daemonAcceptsSubstituter, detectTrust, isDeterminateNix } from './trust.js'
 import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
+import { pullNetrcEntries, writePullNetrc } from './pull-credentials.js'
+import { credentialsFor, loadNetrc } from './netrc.js'
+import { giveDaemonCredentials } from './daemon-credentials.js'
+import { withoutCredentials } from './url-credentials.js'
 
 /** The substituter URL Nix should pull from, or undefined where pulling makes no sense. */
 export function substituterUrl(inputs: Inputs): string | undefined {
   const { cache } = inputs
-  if (cache.kind === 'file' || cache.kind === 'http' || cache.kind === 's3') return cache.url
+  // Credentials reach Nix through a netrc file (pull-credentials.ts), never through NIX_CONFIG.
+  if (cache.kind === 'http') return withoutCredentials(cache.url)
+  if (cache.kind === 'file' || cache.kind === 's3') return cache.url
   // A remote Nix store (ssh-ng://…) can substitute too, but users seldom want every build to
   // open an SSH connection; they can list it in substituters themselves.
   return undefined
@@ -25,9 +33,11 @@ export function trustedKeys(inputs: Inputs): string[] {
  * Settings appended to NIX_CONFIG: `extra-` settings add to what nix.conf and the user's own
  * NIX_CONFIG say instead of replacing it.
  */
-export function pullSettings(url: string, keys: readonly string[]): string {
+export function pullSettings(url: string, keys: readonly string[], netrcFile?: string): string {
   const lines = [`extra-substituters = ${url}`]
   if (keys.length > 0) lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`)
+  // Only the file's name: its contents are credentials.
+  if (netrcFile !== undefined) lines.push(`netrc-file = ${netrcFile}`)
   return lines.join('\n')
 }
 
@@ -61,7 +71,29 @@ export async function nixCanReadS3(
   return false
 }
 
-const sameUrl = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '')
+/**
+ * Pure: the one warning for Nix 2.3, which reads neither NIX_CONFIG nor `extra-` settings, so
+ * only the machine's nix.conf can make it pull. The lines carry the values in force plus ours,
+ * because on 2.3 a setting in nix.conf replaces rather than extends.
+ */
+export function nix23PullMessage(
+  url: string,
+  keys: readonly string[],
+  settings: ReadonlyMap<string, string>,
+  confFile = '/etc/nix/nix.conf'
+): string {
+  const join = (current: string | undefined, add: readonly string[]): string => {
+    const words = (current ?? '').split(/\s+/).filter((w) => w !== '')
+    return [...words, ...add.filter((a) => !words.includes(a))].join(' ')
+  }
+  const lines = [`substituters = ${join(settings.get('substituters'), [url])}`]
+  if (keys.length > 0) lines.push(`trusted-public-keys = ${join(settings.get('trusted-public-keys'), keys)}`)
+  return (
+    `Later steps do not substitute from ${url}: Nix 2.3 ignores NIX_CONFIG, so pulling needs the machine's nix.conf. ` +
+    `To pull, add these lines to ${confFile} (and restart nix-daemon on a multi-user install):\n${lines.join('\n')}\n` +
+    'Pushing works as usual.'
+  )
+}
 
 /**
  * Makes the cache a substituter for the rest of the job, where the job's Nix will honour it. A
@@ -77,10 +109,20 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, localU
   if (!inputs.pull || !url) return
   if (inputs.cache.kind === 's3' && !(await nixCanReadS3(inputs.cache))) return
   const keys = trustedKeys(inputs)
+  // Nix 2.3 would ignore what we export, and warns about every `extra-` line in nix.conf: say
+  // so once and leave the machine's configuration alone (the post step may never run to undo it).
+  if (isNix23(await nixVersion())) {
+    log.warning(
+      localUrl
+        ? 'Later steps do not substitute from the restored GitHub Actions cache: Nix 2.3 ignores NIX_CONFIG, and a per-job directory does not belong in nix.conf. Pushing works as usual.'
+        : nix23PullMessage(url, keys, await nixConfig(), join(process.env.NIX_CONF_DIR || '/etc/nix', 'nix.conf'))
+    )
+    return
+  }
   const trust = await detectTrust(store)
   log.info(`Nix trust: ${trust.level} (${trust.reason}).`)
   if (trust.level === 'untrusted') {
-    const allowed = trust.trustedSubstituters.some((t) => sameUrl(t, url))
+    const allowed = daemonAcceptsSubstituter(url, trust.trustedSubstituters, trust.structuralSubstituters)
     if (allowed) {
       const missing = keys.filter((k) => !trust.trustedPublicKeys.includes(k))
       if (missing.length > 0) {
@@ -99,10 +141,40 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, localU
       return
     }
   }
-  const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys))
+  const netrcFile = localUrl === undefined && inputs.cache.kind === 'http' ? await pullCredentials(inputs.cache.url, inputs, trust.level === 'untrusted') : undefined
+  const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys, netrcFile))
   host().exportVariable('NIX_CONFIG', value)
   log.info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(':')[0]).join(', ')})` : ''}.`)
   if (keys.length === 0 && !localUrl) {
     log.warning('No public-keys or secret-key given: Nix will refuse unsigned paths from the cache unless require-sigs is off.')
   }
+}
+
+/**
+ * The netrc file the job's Nix pulls with, when there are credentials Nix would not otherwise
+ * have. A daemon takes `netrc-file` from trusted clients only; for anyone else it reads its own,
+ * so then all that can be done is to say where the credentials have to go.
+ */
+async function pullCredentials(cacheUrl: string, inputs: Inputs, untrusted: boolean): Promise<string | undefined> {
+  const nixNetrcFile = (await nixConfig()).get('netrc-file') || undefined
+  const entries = await pullNetrcEntries({ cacheUrl, netrcFile: inputs.netrcFile, nixNetrcFile })
+  if (!entries) return undefined
+  if (untrusted) {
+    if (await hasPasswordlessSudo()) {
+      log.info(`The Nix daemon does not take credentials from this user; with sudo: ${await giveDaemonCredentials(entries, nixNetrcFile, await isDeterminateNix())}.`)
+      return undefined
+    }
+    const host = new URL(withoutCredentials(cacheUrl)).hostname
+    // Where the daemon's own file is readable and already has the host, there is nothing to say.
+    const theirs = nixNetrcFile ? await loadNetrc(nixNetrcFile).catch(() => undefined) : undefined
+    if (theirs && credentialsFor(host, theirs)) return undefined
+    log.warning(
+      `The Nix daemon pulls from ${withoutCredentials(cacheUrl)} with its own netrc-file (${nixNetrcFile ?? 'unset'}), and takes none from an untrusted user: ` +
+        `unless that file has credentials for ${host}, pulls will be refused. Add them there, or add the user to trusted-users. Pushing still works.`
+    )
+    return undefined
+  }
+  const file = await writePullNetrc(entries)
+  log.info(`Nix pulls with the credentials in ${file} (0600, removed by the post step).`)
+  return file
 }

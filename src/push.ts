@@ -3,11 +3,11 @@ import type { BinaryCacheBackend } from './backends/backend.js'
 import { binaryCacheBackend } from './backends/index.js'
 import { hashPart } from './nix/store-path.js'
 import { pushWithNixCopy } from './backends/nix-copy.js'
-import type { JobFacts } from './collect.js'
+import { collectReferenceFacts, type JobFacts } from './collect.js'
 import type { Inputs } from './inputs.js'
 import type { PathInfo } from './nix/path-info-types.js'
 import type { StoreLocation } from './nix/store-location.js'
-import { selectPaths, withoutCached, type Selection } from './selection.js'
+import { completeClosure, selectPaths, withoutCached, type Selection, type SelectionPolicy } from './selection.js'
 import { uploadPaths, type UploadOutcome } from './upload/pipeline.js'
 
 export interface PushResult {
@@ -17,23 +17,71 @@ export interface PushResult {
   note?: string
 }
 
+function policyOf(inputs: Inputs): SelectionPolicy {
+  return {
+    includeDerivations: inputs.includeDerivations,
+    includePreExisting: inputs.pushPreExisting,
+    skipSignedBy: inputs.skipSignedBy,
+    exclude: inputs.exclude
+  }
+}
+
 /** The selection policy applied to what the job did, with the inputs' settings. */
 export function selectFromFacts(inputs: Inputs, facts: JobFacts): Selection {
   return selectPaths({
     newPaths: facts.newPaths,
     closure: facts.closure,
     signatures: new Map([...facts.infos].map(([p, i]) => [p, i.signatures])),
-    policy: {
-      includeDerivations: inputs.includeDerivations,
-      includePreExisting: inputs.pushPreExisting,
-      skipSignedBy: inputs.skipSignedBy,
-      exclude: inputs.exclude
-    }
+    policy: policyOf(inputs)
   })
 }
 
+/**
+ * The selection without what `backend` already holds, completed so that everything it publishes
+ * can be substituted whole (see `completeClosure`). The lookups it needs (infos of pre-existing
+ * references, then the cache's answer for them) are made here, round by round, and the infos
+ * found join `facts.infos` for the upload and the summary.
+ */
+export async function planPush(
+  inputs: Inputs,
+  facts: JobFacts,
+  storeDir: string,
+  backend: Pick<BinaryCacheBackend, 'existing'>
+): Promise<Selection> {
+  const selection = await withoutExisting(selectFromFacts(inputs, facts), backend)
+  const missing = new Set<string>()
+  const cached = new Map<string, boolean>()
+  for (;;) {
+    const c = completeClosure(selection, { infos: facts.infos, missing, cached }, policyOf(inputs))
+    if (c.lookups.infos.length > 0) {
+      for (const p of await collectReferenceFacts(facts, c.lookups.infos, storeDir)) missing.add(p)
+    } else if (c.lookups.cache.length > 0) {
+      const present = await backend.existing(c.lookups.cache.map(hashPart))
+      for (const p of c.lookups.cache) cached.set(p, present.has(hashPart(p)))
+    } else {
+      reportCompletion(c.selection, c.unserved)
+      return c.selection
+    }
+  }
+}
+
+function reportCompletion(selection: Selection, unserved: ReadonlyArray<{ path: string; referrer: string }>): void {
+  const added = selection.completion ?? []
+  if (added.length > 0) {
+    log.info(`Also pushing ${added.length} path(s) from before the job that pushed paths reference and neither this cache nor an upstream serves.`)
+  }
+  const withheld = selection.skipped['unserved-reference']
+  if (withheld.length > 0) {
+    const first = unserved[0]
+    log.warning(
+      `${withheld.length} path(s) were not pushed because they reference paths that no cache will serve ` +
+        `(excluded, or not in the store), so consumers could not substitute them; first: ${first?.referrer} references ${first?.path}.`
+    )
+  }
+}
+
 /** Moves what `backend` already holds (its narinfo is present) to the already-cached reason. */
-export async function withoutExisting(selection: Selection, backend: BinaryCacheBackend): Promise<Selection> {
+export async function withoutExisting(selection: Selection, backend: Pick<BinaryCacheBackend, 'existing'>): Promise<Selection> {
   if (selection.push.length === 0) return selection
   const present = await backend.existing(selection.push.map(hashPart))
   return withoutCached(selection, new Set(selection.push.filter((p) => present.has(hashPart(p)))))
@@ -50,7 +98,8 @@ export async function selectAndPush(inputs: Inputs, store: StoreLocation, facts:
     const copied = await pushWithNixCopy(selection.push, {
       uri: inputs.cache.url,
       secretKeyText: inputs.secretKeyText,
-      narSizes
+      narSizes,
+      storeDir: store.storeDir
     })
     return { selection, outcome: copied, mode: 'push' }
   }
@@ -64,7 +113,7 @@ export async function selectAndPush(inputs: Inputs, store: StoreLocation, facts:
   }
   // Checked first so that an unreachable cache costs one round of retries, not one per path.
   if (!inputs.dryRun) await backend.prepare(store.storeDir)
-  selection = await withoutExisting(selection, backend)
+  selection = await planPush(inputs, facts, store.storeDir, backend)
   if (inputs.dryRun || !signer || selection.push.length === 0) return { selection, outcome, mode: inputs.dryRun ? 'dry-run' : 'push' }
 
   const infos = selection.push.map((p) => facts.infos.get(p)).filter((i): i is PathInfo => i !== undefined)

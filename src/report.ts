@@ -1,7 +1,6 @@
 import { host, log } from './host.js'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tmpdir } from 'node:os'
 import type { JobFacts } from './collect.js'
 import { classifyOrigins } from './origins.js'
 import type { PushResult } from './push.js'
@@ -10,7 +9,7 @@ import { renderSummary } from './summary.js'
 /** Sets the step outputs and writes the job summary. */
 export async function report(cache: string, facts: JobFacts, result: PushResult, startedAt: number): Promise<void> {
   const { pushed } = result.outcome
-  const pathsFile = join(process.env.RUNNER_TEMP || tmpdir(), `nix-buildtime-cache-pushed-${process.pid}.txt`)
+  const pathsFile = join(host().tempDir, `nix-buildtime-cache-pushed-${process.pid}.txt`)
   await writeFile(pathsFile, pushed.map((p) => `${p.path}\n`).join(''))
   // Pre-existing paths were never new, so they do not count as skipped new paths.
   const skippedCount = Object.entries(result.selection.skipped)
@@ -22,7 +21,10 @@ export async function report(cache: string, facts: JobFacts, result: PushResult,
   host().setOutput('skipped-count', skippedCount)
   host().setOutput('paths-file', pathsFile)
 
-  const origins = classifyOrigins(facts.infos.values())
+  // Only what appeared during the job: infos of older paths (references looked up for
+  // completeness, push-pre-existing) say nothing about what this job built or substituted.
+  const fresh = new Set(facts.newPaths)
+  const origins = classifyOrigins([...facts.infos.values()].filter((i) => fresh.has(i.path)))
   const markdown = renderSummary({
     cache,
     mode: result.mode,

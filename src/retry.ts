@@ -1,4 +1,5 @@
 import { types } from 'node:util'
+import { timings } from './budget.js'
 
 /** A failed HTTP exchange worth repeating (408, 429, 5xx); carries the server's Retry-After if it sent one. */
 export class RetryableHttpError extends Error {
@@ -29,6 +30,11 @@ export interface RetryOptions {
   sleep: (ms: number) => Promise<void>
   /** Injectable so tests can pin the jitter. Returns a number in [0, 1). */
   random: () => number
+  /**
+   * Time left in the job's budget for a failing cache: a wait that would outlast it is not
+   * waited, the last error is thrown at once instead.
+   */
+  remainingMs?: () => number
 }
 
 export const DEFAULT_RETRY_OPTIONS: Readonly<RetryOptions> = {
@@ -110,7 +116,15 @@ export async function withRetry<T>(
   fn: (attempt: number) => Promise<T>,
   opts: Partial<RetryOptions> = {}
 ): Promise<T> {
-  const o: RetryOptions = { ...DEFAULT_RETRY_OPTIONS, ...stripUndefined(opts) }
+  const t = timings()
+  const o: RetryOptions = {
+    ...DEFAULT_RETRY_OPTIONS,
+    // The real schedule, or the shortened one a test asked for (budget.ts keeps both).
+    attempts: t.retryAttempts,
+    baseDelayMs: t.retryBaseDelayMs,
+    maxDelayMs: t.retryMaxDelayMs,
+    ...stripUndefined(opts)
+  }
   const attempts = Math.max(1, Math.floor(o.attempts))
   for (let attempt = 1; ; attempt++) {
     try {
@@ -122,6 +136,7 @@ export async function withRetry<T>(
         retryAfter !== undefined
           ? Math.min(Math.max(0, retryAfter), o.maxRetryAfterMs)
           : backoffDelay(attempt, o.baseDelayMs, o.maxDelayMs, o.random)
+      if (o.remainingMs !== undefined && delay >= o.remainingMs()) throw e
       o.onRetry(e, attempt, delay)
       await o.sleep(delay)
     }
@@ -147,4 +162,9 @@ export function parseRetryAfter(header: string | null | undefined, now: number =
   const at = Date.parse(value)
   if (Number.isNaN(at)) return undefined
   return Math.max(0, at - now)
+}
+
+/** The log line of one retry, e.g. `HTTP 500 Internal Server Error from PUT …; retry 2/5 in 1.6 s`. */
+export function retryLine(cause: string, what: string, attempt: number, attempts: number, delayMs: number): string {
+  return `${cause} from ${what}; retry ${attempt + 1}/${attempts} in ${(delayMs / 1000).toFixed(1)} s`
 }

@@ -133,3 +133,28 @@ export async function validPaths(paths: readonly string[]): Promise<string[]> {
   }
   return paths.filter((p) => !invalid.has(p))
 }
+
+export interface StoreChanges {
+  /** Full store paths that became valid between the two snapshots. */
+  newPaths: string[]
+  /** How each snapshot was taken, for the log: `db → dir` when the database became unreadable. */
+  methods: string
+  /** How many paths the later snapshot saw. */
+  total: number
+}
+
+/**
+ * The paths that became valid since `before`, whichever way either snapshot could be taken. On a
+ * multi-user install the database may be readable in the main step and not in the post step
+ * (SQLite needs the `-shm` file of a WAL database, which only exists while someone has it open),
+ * or the other way round, so each step takes the best snapshot it can: a database snapshot holds
+ * only valid paths and a directory listing every valid path plus leftovers, so `dir − db` and
+ * `dir − dir` are validated afterwards, and `db − dir` and `db − db` need no validation.
+ */
+export async function storeChanges(before: Snapshot, store: StoreLocation): Promise<StoreChanges> {
+  const after = await takeSnapshot(store)
+  let newPaths = diffSnapshots(before.names, after.names).map((n) => `${store.storeDir}/${n}`)
+  // A directory listing can include invalid leftovers (failed builds, interrupted copies).
+  if (after.method === 'dir') newPaths = await validPaths(newPaths)
+  return { newPaths, methods: `${before.method} → ${after.method}`, total: after.names.length }
+}

@@ -23,6 +23,7 @@ const REASON_TEXT: Record<SkipReason, string> = {
   'upstream-signed': 'signed by an upstream cache (skip-signed-by), which serves them already',
   'already-cached': 'already in this cache',
   excluded: 'matched an `exclude` pattern',
+  'unserved-reference': 'reference a path that no cache serves (excluded, or gone from the store); published, they could not be substituted',
   'outside-closure': 'new, but not in the build closure of the job (roots)',
   derivation: '.drv files (set include-derivations to push them)'
 }
@@ -62,6 +63,15 @@ export function renderSummary(r: Report): string {
   out.push(`**${verb} ${count} path${count === 1 ? '' : 's'}** (${bytes}) to ${code(r.cache)} in ${r.seconds.toFixed(1)} s.\n`)
   if (r.note) out.push(`> ${r.note}\n`)
 
+  const completion = r.selection.completion ?? []
+  if (completion.length > 0) {
+    out.push(
+      `Of these, ${completion.length} ${completion.length === 1 ? 'was' : 'were'} in the store before the job: pushed as a reference of a pushed path, ` +
+        'because neither this cache nor an upstream serves it.\n'
+    )
+    out.push(details('Pushed as a reference of a pushed path', completion))
+  }
+
   const problems = r.outcome.failed.length + r.outcome.vanished.length
   if (problems > 0) {
     out.push(`**${r.outcome.failed.length} failed, ${r.outcome.vanished.length} vanished before upload.**\n`)
@@ -90,7 +100,7 @@ export function renderSummary(r: Report): string {
   for (const [key, paths] of [...r.substituted].sort((a, b) => b[1].length - a[1].length)) {
     out.push(details(`Substituted, signed by ${code(key)}`, paths))
   }
-  for (const reason of ['excluded', 'outside-closure'] as const) {
+  for (const reason of ['excluded', 'unserved-reference', 'outside-closure'] as const) {
     out.push(details(`Not pushed: ${reason}`, r.selection.skipped[reason]))
   }
   return out.filter((s) => s !== '').join('\n')

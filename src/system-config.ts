@@ -28,16 +28,21 @@ export function trustLines(existingBlock: readonly string[], url: string, keys: 
   // Keep caches other jobs on this machine added, so two workflows do not undo each other.
   const subs = new Set<string>()
   const pks = new Set<string>()
+  // Other lines of the block (the daemon's netrc-file, daemon-credentials.ts) are kept as they are.
+  const others: string[] = []
   for (const line of existingBlock) {
     const m = /^extra-trusted-(substituters|public-keys) = (.*)$/.exec(line)
-    if (!m) continue
+    if (!m) {
+      others.push(line)
+      continue
+    }
     for (const w of m[2].split(/\s+/).filter(Boolean)) (m[1] === 'substituters' ? subs : pks).add(w)
   }
   subs.add(url)
   for (const k of keys) pks.add(k)
   const lines = [`extra-trusted-substituters = ${[...subs].join(' ')}`]
   if (pks.size > 0) lines.push(`extra-trusted-public-keys = ${[...pks].join(' ')}`)
-  return lines
+  return [...lines, ...others]
 }
 
 export function managedBlock(text: string): string[] {
@@ -63,7 +68,7 @@ export function restartCommand(platform: NodeJS.Platform, isDeterminate: boolean
   return undefined
 }
 
-async function sudo(args: readonly string[], input?: string): Promise<boolean> {
+export async function sudo(args: readonly string[], input?: string): Promise<boolean> {
   const r = await execCapture('sudo', ['-n', ...args], { input })
   return r.exitCode === 0
 }

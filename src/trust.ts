@@ -1,7 +1,8 @@
 import { userInfo } from 'node:os'
 import { execCapture } from './exec.js'
 import { runNix } from './nix/cli.js'
-import { nixConfig, type StoreLocation } from './nix/store-location.js'
+import { daemonConfig, nixConfig, type StoreLocation } from './nix/store-location.js'
+import { nixVersion } from './nix/version.js'
 
 /**
  * How far the job's Nix trusts this user. Only root, single-user installs and trusted users may
@@ -11,8 +12,13 @@ export type TrustLevel = 'single-user' | 'root' | 'trusted' | 'untrusted'
 
 export interface TrustFacts {
   level: TrustLevel
-  /** The daemon's `trusted-substituters`, as the client's configuration shows them. */
+  /**
+   * What the daemon lets an untrusted client use: its `trusted-substituters` and its own
+   * `substituters`, read from the system configuration (nix.conf without NIX_CONFIG and user files).
+   */
   trustedSubstituters: string[]
+  /** From Nix 2.34 the daemon compares substituters as parsed store references, not strings. */
+  structuralSubstituters: boolean
   /** The `trusted-public-keys` in force. */
   trustedPublicKeys: string[]
   /** Why we decided so, for the log. */
@@ -26,7 +32,7 @@ export interface TrustInputs {
   viaDaemon: boolean
   /** `trusted-users` from the configuration. */
   trustedUsers: readonly string[]
-  /** What the daemon itself said (`nix store ping --json`, Nix 2.16+), when it said anything. */
+  /** What the daemon itself said (`nix store ping --json` from 2.15, `nix store info` from 2.19), when it said anything. */
   daemonSaysTrusted?: boolean
 }
 
@@ -49,8 +55,9 @@ export function decideTrust(f: TrustInputs): { level: TrustLevel; reason: string
 
 const words = (s: string | undefined): string[] => (s ?? '').split(/\s+/).filter((w) => w !== '')
 
-async function daemonTrust(): Promise<boolean | undefined> {
-  // `nix store info` (2.19+) and `nix store ping` (2.16+) report the daemon's own verdict.
+/** The daemon's own verdict on this user, where the Nix version reports one. */
+export async function daemonTrust(): Promise<boolean | undefined> {
+  // `nix store info` (2.19+) and `nix store ping` (2.15+, Lix) report the daemon's own verdict.
   for (const cmd of [['store', 'info', '--json'], ['store', 'ping', '--json']]) {
     const r = await runNix('nix', cmd, { allowFailure: true })
     if (r.exitCode !== 0) continue
@@ -69,8 +76,33 @@ async function groupsOf(): Promise<string[]> {
   return r.exitCode === 0 ? words(r.stdout) : []
 }
 
+/** A store reference as Nix 2.34+ compares them: scheme, authority and path, and the set of parameters. */
+function storeReferenceKey(uri: string, withSlash: boolean): string | undefined {
+  const q = uri.indexOf('?')
+  const base = q >= 0 ? uri.slice(0, q) : uri
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/.exec(base)
+  // Only a URL (`Specified`) gets the trailing-slash second chance in the daemon.
+  if (withSlash && (!m || m[2]!.endsWith('/'))) return undefined
+  const params = (q >= 0 ? uri.slice(q + 1) : '').split('&').filter((p) => p !== '').sort()
+  return JSON.stringify([withSlash ? `${base}/` : base, params])
+}
+
+/**
+ * Pure: whether the daemon keeps a substituter `url` an untrusted client asks for, exactly as
+ * its `setSubstituters` decides: `url` itself or `url` with a `/` appended must be trusted, not
+ * the other way round (2.18 `daemon.cc` compares strings; 2.34+ `daemon.cc` compares parsed
+ * StoreReferences, so the order of parameters no longer matters).
+ */
+export function daemonAcceptsSubstituter(url: string, trusted: readonly string[], structural: boolean): boolean {
+  if (!structural) return trusted.includes(url) || trusted.includes(`${url}/`)
+  const keys = new Set(trusted.map((t) => storeReferenceKey(t, false)))
+  return keys.has(storeReferenceKey(url, false)) || keys.has(storeReferenceKey(url, true) ?? '\0')
+}
+
 export async function detectTrust(store: StoreLocation): Promise<TrustFacts> {
   const settings = await nixConfig()
+  const system = await daemonConfig()
+  const version = await nixVersion()
   const uid = process.getuid?.() ?? -1
   const viaDaemon = store.viaDaemon || (store.uri === 'auto' && uid !== 0 && !(await storeWritable(store)))
   const decision = decideTrust({
@@ -83,7 +115,8 @@ export async function detectTrust(store: StoreLocation): Promise<TrustFacts> {
   })
   return {
     ...decision,
-    trustedSubstituters: words(settings.get('trusted-substituters')),
+    trustedSubstituters: [...words(system.get('trusted-substituters')), ...words(system.get('substituters'))],
+    structuralSubstituters: version !== undefined && version.implementation !== 'lix' && (version.major > 2 || version.minor >= 34),
     trustedPublicKeys: words(settings.get('trusted-public-keys'))
   }
 }
@@ -101,6 +134,5 @@ async function storeWritable(store: StoreLocation): Promise<boolean> {
 
 /** Determinate Nix names itself in `nix --version`: `nix (Determinate Nix 3.22.2) 2.35.2`. */
 export async function isDeterminateNix(): Promise<boolean> {
-  const r = await runNix('nix', ['--version'], { allowFailure: true })
-  return /Determinate/.test(r.stdout)
+  return (await nixVersion())?.implementation === 'determinate'
 }

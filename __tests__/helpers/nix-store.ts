@@ -95,7 +95,7 @@ function configLines(c: ConfigLines | undefined): string[] {
  * file that is never created instead of ~/.config/nix/nix.conf and $XDG_CONFIG_DIRS/nix/nix.conf.
  */
 export function hostNixConfOff(dir: string): { NIX_CONF_DIR: string; NIX_USER_CONF_FILES: string } {
-  const confDir = join(dir, 'etc-nix')
+  const confDir = join(dir, 'no-host-nix-conf')
   return { NIX_CONF_DIR: confDir, NIX_USER_CONF_FILES: join(confDir, 'user.conf') }
 }
 

@@ -1,8 +1,10 @@
 import * as core from '@actions/core'
+import { tmpdir } from 'node:os'
 import type { Host } from '../host.js'
 
 /** The runner's workflow commands and file commands, through the toolkit. */
 export const githubHost: Host = {
+  tempDir: process.env.RUNNER_TEMP || tmpdir(),
   info: (m) => core.info(m),
   warning: (m) => core.warning(m),
   error: (m) => core.error(m),

@@ -1,11 +1,13 @@
 import { STATUS_CODES } from 'node:http'
-import { Readable } from 'node:stream'
+import { Readable, Transform, pipeline } from 'node:stream'
 import { types } from 'node:util'
+import { CacheUnavailableError, JobBudget, seconds, timings, type FailureKind, type Timings } from '../budget.js'
+import { log } from '../host.js'
 import type { BinaryCacheBackend, BodyFactory } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
 import { cacheInfoText, readCacheInfoStoreDir } from './cache-info.js'
 import { credentialsFor, loadNetrc } from '../netrc.js'
-import { RetryableHttpError, parseRetryAfter, withRetry, type RetryOptions } from '../retry.js'
+import { RetryableHttpError, parseRetryAfter, retryLine, withRetry, type RetryOptions } from '../retry.js'
 
 export interface HttpBackendOptions {
   /** `http(s)://[user:pass@]host[:port]/prefix[?params]`; query parameters are Nix store settings, not part of requests. */
@@ -17,8 +19,84 @@ export interface HttpBackendOptions {
   /** Parallel HEAD requests in existing(). */
   concurrency?: number
   retry?: Partial<RetryOptions>
-  /** Non-fatal problems (retries, checks given up on). Never receives credentials. */
+  /** Non-fatal problems (checks given up on). Never receives credentials. */
   warn?: (message: string) => void
+  /** The job's budget and breaker (`jobBudget()`); a backend of its own when not given (tests). */
+  budget?: JobBudget
+  /** Idle timeout per attempt; `timings()` when not given. */
+  timings?: Pick<Timings, 'idleMs'>
+}
+
+/** An attempt showed no sign of life (connection, response, body bytes) for the idle timeout. */
+export class RequestTimeout extends Error {
+  /** Read by isTransientError: worth another attempt, as a dropped packet would be. */
+  readonly code = 'ETIMEDOUT'
+  constructor(message: string) {
+    super(message)
+    this.name = 'RequestTimeout'
+  }
+}
+
+/**
+ * Aborts one attempt when it shows no progress for `idleMs` (undici's own header timeout is
+ * 300 s, and it has none for a request body the server stops reading), or when it would outlive
+ * the job's budget for a failing cache. `touch()` is cheap: it is called for every body chunk.
+ */
+class Watchdog {
+  readonly controller = new AbortController()
+  readonly started = Date.now()
+  lastProgress = this.started
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly idleMs: number,
+    private readonly hardDeadline: number | undefined
+  ) {
+    this.schedule()
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  touch(): void {
+    this.lastProgress = Date.now()
+  }
+
+  private schedule(): void {
+    const now = Date.now()
+    const idleAt = this.lastProgress + this.idleMs
+    if (this.hardDeadline !== undefined && now >= this.hardDeadline) {
+      this.controller.abort(new CacheUnavailableError("the job's time budget for a failing cache ran out"))
+      return
+    }
+    if (now >= idleAt) {
+      this.controller.abort(new RequestTimeout(`no answer for ${seconds(this.idleMs)}`))
+      return
+    }
+    const next = Math.min(idleAt, this.hardDeadline ?? Infinity)
+    this.timer = setTimeout(() => this.schedule(), Math.max(1, next - now))
+    this.timer.unref()
+  }
+
+  stop(): void {
+    clearTimeout(this.timer)
+  }
+}
+
+/** The sort of request, for the breaker's streaks: `PUT narinfo`, `PUT nar`, `HEAD narinfo`, `GET nix-cache-info`. */
+function channelOf(what: string): string {
+  const [method = '', url = ''] = what.split(' ')
+  const kind = url.endsWith('.narinfo') ? 'narinfo' : /\/nar\/[^/]+$/.test(url) ? 'nar' : url.slice(url.lastIndexOf('/') + 1)
+  return `${method} ${kind}`
+}
+
+/** How a failed attempt counts for the circuit breaker. */
+function failureKind(e: unknown): FailureKind {
+  if (e instanceof RequestTimeout) return 'timeout'
+  if (e instanceof RetryableHttpError) return 'server-error'
+  if (e instanceof HttpStatusError) return 'refused'
+  return 'connection'
 }
 
 /** A final, non-retryable HTTP answer (e.g. 403 on PUT); the message names the request and status. */
@@ -61,12 +139,18 @@ function describeError(e: unknown): string {
  * stream) gets it prepended; and how often it was tried, so logs tell a flaky server from a dead one.
  */
 function finalError(what: string, e: unknown, attempts: number): unknown {
-  if (e instanceof HttpStatusError) return e
+  if (e instanceof HttpStatusError || e instanceof CacheUnavailableError) return e
   const tries = attempts > 1 ? ` (gave up after ${attempts} attempts)` : ''
   if (e instanceof RetryableHttpError) {
     return tries ? new RetryableHttpError(`${e.message}${tries}`, e.status, e.retryAfterMs) : e
   }
   return new Error(`${what}: ${describeError(e)}${tries}`, { cause: e })
+}
+
+/** What went wrong in one attempt, without the request's name: `HTTP 500 Internal Server Error`, `no answer for 30 s`. */
+function causeOf(what: string, e: unknown): string {
+  const text = e instanceof RetryableHttpError || e instanceof HttpStatusError ? e.message : describeError(e)
+  return text.startsWith(`${what}: `) ? text.slice(what.length + 2) : text
 }
 
 /** Releases the connection back to the pool; an unread body would otherwise pin it. */
@@ -104,6 +188,8 @@ export class HttpBackend implements BinaryCacheBackend {
   private readonly retry: Partial<RetryOptions>
   private readonly warn: (message: string) => void
   private readonly opts: HttpBackendOptions
+  private readonly budget: JobBudget
+  private readonly idleMs: number
   private authPromise: Promise<Record<string, string>> | undefined
   private readonly urlAuth: string | undefined
 
@@ -131,6 +217,9 @@ export class HttpBackend implements BinaryCacheBackend {
     this.retry = opts.retry ?? {}
     this.warn = opts.warn ?? (() => {})
     this.opts = opts
+    const t = timings()
+    this.idleMs = opts.timings?.idleMs ?? t.idleMs
+    this.budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold })
   }
 
   /** Resolved once: reading netrc for every request would be wasteful. */
@@ -147,14 +236,50 @@ export class HttpBackend implements BinaryCacheBackend {
     return this.authPromise
   }
 
-  private retryOptions(what: string): Partial<RetryOptions> {
+  /**
+   * One request, retried: every attempt runs under a watchdog, asks the job's budget first, and
+   * reports its outcome to it, so that a dead or silent cache stops being asked. `attempt` gets
+   * the watchdog's signal and `touch` (for body progress) and returns the result, or throws.
+   */
+  private async request<T>(what: string, attempt: (signal: AbortSignal, touch: () => void) => Promise<T>): Promise<T> {
+    const channel = channelOf(what)
+    let attempts = 0
+    const total = this.retry.attempts ?? timings().retryAttempts
     const userOnRetry = this.retry.onRetry
-    return {
-      ...this.retry,
-      onRetry: (e, attempt, delayMs) => {
-        this.warn(`${what}: ${describeError(e)}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1})`)
-        userOnRetry?.(e, attempt, delayMs)
-      }
+    try {
+      const value = await withRetry(
+        async (n) => {
+          attempts = n
+          this.budget.check()
+          const dog = new Watchdog(this.idleMs, this.budget.deadline())
+          try {
+            const v = await attempt(dog.signal, () => dog.touch())
+            this.budget.succeeded(channel)
+            return v
+          } catch (e) {
+            // An aborted fetch rejects with the abort reason (our timeout) or a wrapper of it.
+            const err = dog.signal.aborted ? (dog.signal.reason as unknown) : e
+            if (!(err instanceof CacheUnavailableError)) this.budget.attemptFailed(dog.lastProgress, `${causeOf(what, err)} from ${what}`)
+            // The budget ran out during the attempt: say why in the budget's own words.
+            else this.budget.check()
+            throw err
+          } finally {
+            dog.stop()
+          }
+        },
+        {
+          ...this.retry,
+          remainingMs: () => this.budget.remainingMs(),
+          onRetry: (e, n, delayMs) => {
+            log.info(retryLine(causeOf(what, e), what, n, total, delayMs))
+            userOnRetry?.(e, n, delayMs)
+          }
+        }
+      )
+      return value
+    } catch (e) {
+      if (!(e instanceof CacheUnavailableError)) this.budget.requestFailed(failureKind(e), `${causeOf(what, e)} from ${what}`, channel)
+      throw finalError(what, e, attempts)
     }
   }
 
@@ -168,26 +293,34 @@ export class HttpBackend implements BinaryCacheBackend {
 
   async existing(hashParts: readonly string[]): Promise<Set<string>> {
     const headers = await this.auth()
+    const failures: string[] = []
     const present = await mapLimit(hashParts, this.concurrency, async (hash) => {
       const url = `${this.base}/${hash}.narinfo`
       const what = `HEAD ${this.displayUrl}/${hash}.narinfo`
       try {
-        return await withRetry(async () => {
-          const res = await fetch(url, { method: 'HEAD', headers })
+        return await this.request(what, async (signal) => {
+          const res = await fetch(url, { method: 'HEAD', headers, signal })
           await discard(res)
           if (res.ok) return true
           // Nix itself reads 403 as "absent": S3 answers 403 for missing keys without ListBucket.
           if (res.status === 404 || res.status === 403) return false
           if (isRetryableStatus(res.status)) throw this.retryable(what, res)
-          this.warn(`${what}: ${statusLine(res)}; assuming it is not cached`)
+          failures.push(`${what}: ${statusLine(res)}`)
           return false
-        }, this.retryOptions(what))
+        })
       } catch (e) {
+        // The breaker opened: the remaining paths are not asked about, and the push stops.
+        if (e instanceof CacheUnavailableError) throw e
         // Uploading a path again is harmless, so a probe that keeps failing must not fail the job.
-        this.warn(`${what}: ${describeError(e)}; assuming it is not cached`)
+        failures.push(describeError(e))
         return false
       }
     })
+    // One warning, not one per path: with a sick server every probe fails the same way.
+    if (failures.length > 0) {
+      const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''
+      this.warn(`${failures[0]}${more}; assuming ${failures.length === 1 ? 'it is' : 'they are'} not cached`)
+    }
     return new Set(hashParts.filter((_, i) => present[i]))
   }
 
@@ -195,48 +328,48 @@ export class HttpBackend implements BinaryCacheBackend {
     const headers = { ...(await this.auth()), 'Content-Type': contentType }
     const url = `${this.base}/${key}`
     const what = `PUT ${this.displayUrl}/${key}`
-    let attempts = 0
-    try {
-      await withRetry(async (attempt) => {
-        attempts = attempt
-        const stream = body()
-        try {
-          const res = await fetch(url, {
-            method: 'PUT',
-            headers,
-            body: Readable.toWeb(stream) as ReadableStream<Uint8Array>,
-            duplex: 'half',
-            // A streamed body cannot be replayed to a redirect target, so report redirects instead.
-            redirect: 'manual'
-          })
-          await discard(res)
-          if (res.ok) return
-          if (isRetryableStatus(res.status)) throw this.retryable(what, res)
-          throw new HttpStatusError(`${what}: ${statusLine(res)}`, res.status)
-        } finally {
-          // A failed request may leave the source (often a file) open.
-          stream.destroy()
+    await this.request(what, async (signal, touch) => {
+      const stream = body()
+      // Every chunk the request pulls is progress: a server that stops reading the body stalls it.
+      const tap = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          touch()
+          done(null, chunk)
         }
-      }, this.retryOptions(what))
-    } catch (e) {
-      throw finalError(what, e, attempts)
-    }
+      })
+      const piped = pipeline(stream, tap, () => undefined)
+      try {
+        const res = await fetch(url, {
+          method: 'PUT',
+          headers,
+          body: Readable.toWeb(piped) as ReadableStream<Uint8Array>,
+          duplex: 'half',
+          // A streamed body cannot be replayed to a redirect target, so report redirects instead.
+          redirect: 'manual',
+          signal
+        })
+        await discard(res)
+        if (res.ok) return
+        if (isRetryableStatus(res.status)) throw this.retryable(what, res)
+        throw new HttpStatusError(`${what}: ${statusLine(res)}`, res.status)
+      } finally {
+        // A failed request may leave the source (often a file) open.
+        stream.destroy()
+        piped.destroy()
+      }
+    })
   }
 
   async prepare(storeDir: string): Promise<void> {
     const what = `GET ${this.displayUrl}/nix-cache-info`
     const headers = await this.auth()
-    let attempts = 0
-    const existing = await withRetry(async (attempt) => {
-      attempts = attempt
-      const res = await fetch(`${this.base}/nix-cache-info`, { headers })
+    const existing = await this.request(what, async (signal) => {
+      const res = await fetch(`${this.base}/nix-cache-info`, { headers, signal })
       if (res.ok) return await res.text()
       await discard(res)
       if (res.status === 404 || res.status === 403) return undefined
       if (isRetryableStatus(res.status)) throw this.retryable(what, res)
       throw new HttpStatusError(`${what}: ${statusLine(res)}`, res.status)
-    }, this.retryOptions(what)).catch((e: unknown) => {
-      throw finalError(what, e, attempts)
     })
     if (existing === undefined) {
       const text = cacheInfoText(storeDir)

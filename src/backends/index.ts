@@ -1,3 +1,4 @@
+import { jobBudget } from '../budget.js'
 import { log } from '../host.js'
 import type { Inputs } from '../inputs.js'
 import type { BinaryCacheBackend } from './backend.js'
@@ -9,12 +10,18 @@ export async function binaryCacheBackend(inputs: Inputs): Promise<BinaryCacheBac
   const { cache } = inputs
   if (cache.kind === 'file') return new FileBackend(cache.dir)
   if (cache.kind === 'http') {
-    return new HttpBackend({ url: cache.url, authHeader: inputs.authHeader, netrcFile: inputs.netrcFile })
+    return new HttpBackend({
+      url: cache.url,
+      authHeader: inputs.authHeader,
+      netrcFile: inputs.netrcFile,
+      budget: jobBudget(),
+      warn: (m) => log.warning(m)
+    })
   }
   if (cache.kind === 's3') {
     // The AWS SDK is loaded only for S3 caches; it would double every other post step's start-up.
     const { S3Backend } = await import('./s3.js')
-    return new S3Backend({ location: cache.s3, warn: (m) => log.warning(m) })
+    return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m) })
   }
   return undefined
 }

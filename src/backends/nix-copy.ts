@@ -1,8 +1,9 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tmpdir } from 'node:os'
-import { log } from '../host.js'
+import { host, log } from '../host.js'
 import { batches, runNix } from '../nix/cli.js'
+import { isDerivation } from '../nix/closure.js'
+import { drvArgumentIsLiteral } from '../nix/query-path-info.js'
 import type { UploadOutcome } from '../upload/pipeline.js'
 
 export interface NixCopyOptions {
@@ -10,6 +11,8 @@ export interface NixCopyOptions {
   /** The secret key text; written to a 0600 file only for as long as `nix store sign` needs it. */
   secretKeyText?: string
   narSizes: ReadonlyMap<string, number>
+  /** The logical store directory, to read `nix path-info` answers. */
+  storeDir: string
 }
 
 /**
@@ -20,11 +23,20 @@ export interface NixCopyOptions {
 export async function pushWithNixCopy(paths: readonly string[], opts: NixCopyOptions): Promise<UploadOutcome> {
   const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
   if (paths.length === 0) return outcome
-  if (opts.secretKeyText) await signLocally(paths, opts.secretKeyText)
-  for (const batch of batches(paths)) {
+  // On Nix 2.4–2.14 a `.drv` argument means its outputs, which `nix copy` builds if missing and
+  // `nix store sign` signs instead; `--derivation` makes it the .drv itself. Derivations go in
+  // batches of their own so that the flag never maps an output path to its deriver.
+  const drvs = paths.filter(isDerivation)
+  const drvFlag = drvs.length > 0 && !(await drvArgumentIsLiteral(drvs[0]!, opts.storeDir)) ? ['--derivation'] : []
+  const groups: Array<[readonly string[], string[]]> = [
+    [paths.filter((p) => !isDerivation(p)), []],
+    [drvs, drvFlag]
+  ]
+  if (opts.secretKeyText) for (const [group, flags] of groups) await signLocally(group, opts.secretKeyText, flags)
+  for (const [batch, flags] of groups.flatMap(([group, flags]) => batches(group).map((b) => [b, flags] as const))) {
     // --no-check-sigs is honoured only where the user is trusted on the destination, which is
     // exactly where unsigned paths are acceptable; elsewhere our signature (above) is what counts.
-    const r = await runNix('nix', ['copy', '--no-check-sigs', '--to', opts.uri, ...batch], { allowFailure: true })
+    const r = await runNix('nix', ['copy', ...flags, '--no-check-sigs', '--to', opts.uri, ...batch], { allowFailure: true })
     if (r.exitCode === 0) {
       for (const p of batch) outcome.pushed.push({ path: p, narSize: opts.narSizes.get(p) ?? 0, fileSize: 0 })
     } else {
@@ -36,8 +48,9 @@ export async function pushWithNixCopy(paths: readonly string[], opts: NixCopyOpt
 }
 
 /** Signatures in the local database travel with `nix copy`; an untrusted user may not add them. */
-async function signLocally(paths: readonly string[], keyText: string): Promise<void> {
-  const dir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'nix-buildtime-cache-key-'))
+async function signLocally(paths: readonly string[], keyText: string, flags: readonly string[]): Promise<void> {
+  if (paths.length === 0) return
+  const dir = await mkdtemp(join(host().tempDir, 'nix-buildtime-cache-key-'))
   const keyFile = join(dir, 'secret-key')
   try {
     await writeFile(keyFile, keyText, { mode: 0o600 })
@@ -45,10 +58,10 @@ async function signLocally(paths: readonly string[], keyText: string): Promise<v
     // `nix store sign` from 2.4 on; Nix 2.3 calls it `nix sign-paths` (still an alias in 2.35 and Lix).
     let command = ['store', 'sign']
     for (const batch of batches(paths)) {
-      let r = await runNix('nix', [...command, '--recursive', '--key-file', keyFile, ...batch], { allowFailure: true })
+      let r = await runNix('nix', [...command, ...flags, '--recursive', '--key-file', keyFile, ...batch], { allowFailure: true })
       if (r.exitCode !== 0 && command.length === 2) {
         command = ['sign-paths']
-        r = await runNix('nix', [...command, '--recursive', '--key-file', keyFile, ...batch], { allowFailure: true })
+        r = await runNix('nix', [...command, ...flags, '--recursive', '--key-file', keyFile, ...batch], { allowFailure: true })
       }
       if (r.exitCode !== 0) {
         log.warning(`Could not sign paths locally (${r.stderr.trim().split('\n').pop()}); they are copied unsigned.`)

@@ -1,4 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { Readable } from 'node:stream'
+import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types'
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import type { BinaryCacheBackend, BodyFactory } from './backend.js'
@@ -6,6 +8,9 @@ import { CONTENT_TYPES } from './backend.js'
 import { cacheInfoText, readCacheInfoStoreDir } from './cache-info.js'
 import type { S3Location } from './s3-uri.js'
 import { limiter } from '../upload/limiter.js'
+import { CacheUnavailableError, JobBudget, timings, type FailureKind } from '../budget.js'
+import { log } from '../host.js'
+import { backoffDelay, retryLine } from '../retry.js'
 
 export interface S3BackendOptions {
   location: S3Location
@@ -21,6 +26,72 @@ export interface S3BackendOptions {
   warn?: (message: string) => void
   /** Replaces the default credential chain (tests); production leaves it to env, profile and web identity. */
   credentials?: S3ClientConfig['credentials']
+  /** The job's budget and breaker (`jobBudget()`); one of its own when not given (tests). */
+  budget?: JobBudget
+}
+
+/** The request in progress, so the retry strategy (called deep inside the SDK) can name it in its log line. */
+const currentRequest = new AsyncLocalStorage<string>()
+
+interface Token extends RetryToken {
+  /** When the attempt this token allows starts, for the budget's trouble clock. */
+  startsAt: number
+}
+
+const token = (count: number, delay: number): Token => ({
+  getRetryCount: () => count,
+  getRetryDelay: () => delay,
+  startsAt: Date.now() + delay
+})
+
+/**
+ * The SDK's retries, with our schedule (budget.ts), a log line per retry (the SDK's own retries
+ * are silent), and the job's budget: an attempt is refused once the breaker is open, and a wait
+ * that would outlast the budget is not waited. A strategy that throws makes the SDK throw the
+ * request's last error.
+ */
+class BudgetedRetryStrategy implements RetryStrategyV2 {
+  constructor(
+    private readonly budget: JobBudget,
+    private readonly maxAttempts: number,
+    private readonly baseDelayMs: number,
+    private readonly maxDelayMs: number,
+    private readonly where: string
+  ) {}
+
+  async acquireInitialRetryToken(): Promise<RetryToken> {
+    this.budget.check()
+    return token(0, 0)
+  }
+
+  async refreshRetryTokenForRetry(previous: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
+    this.budget.attemptFailed((previous as Token).startsAt ?? Date.now(), `${describeS3Error(info.error)} from ${currentRequest.getStore() ?? this.where}`)
+    const attempt = previous.getRetryCount() + 1
+    if (info.errorType === 'CLIENT_ERROR' || attempt >= this.maxAttempts) throw info.error ?? new Error('not retried')
+    const hinted = info.retryAfterHint ? info.retryAfterHint.getTime() - Date.now() : undefined
+    const delay = hinted !== undefined && hinted > 0 ? hinted : backoffDelay(attempt, this.baseDelayMs, this.maxDelayMs)
+    this.budget.check()
+    if (delay >= this.budget.remainingMs()) throw info.error ?? new Error('out of time')
+    const what = currentRequest.getStore() ?? this.where
+    log.info(retryLine(describeS3Error(info.error), what, attempt, this.maxAttempts, delay))
+    return token(attempt, delay)
+  }
+
+  recordSuccess(): void {
+    this.budget.succeeded()
+  }
+}
+
+/** How a request that failed for good counts for the circuit breaker. */
+function s3FailureKind(e: unknown): FailureKind {
+  const name = nameOf(e)
+  const code = (e as SdkError | undefined)?.code
+  if (name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ECONNRESET' && /timeout/i.test(String((e as SdkError).message))) {
+    return 'timeout'
+  }
+  const status = statusOf(e)
+  if (status === undefined) return 'connection'
+  return status >= 500 || status === 429 ? 'server-error' : 'refused'
 }
 
 const MiB = 1024 * 1024
@@ -100,6 +171,7 @@ export class S3Backend implements BinaryCacheBackend {
   private readonly partSize: number
   private readonly queueSize: number
   private readonly warn: (message: string) => void
+  private readonly budget: JobBudget
 
   constructor(opts: S3BackendOptions) {
     const { location } = opts
@@ -109,13 +181,22 @@ export class S3Backend implements BinaryCacheBackend {
     this.partSize = Math.max(opts.partSize ?? 8 * MiB, 5 * MiB)
     this.queueSize = opts.queueSize ?? 4
     this.warn = opts.warn ?? (() => {})
+    const t = timings()
+    this.budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold })
     const config: S3ClientConfig = {
       region: location.region,
       forcePathStyle: location.forcePathStyle,
-      maxAttempts: opts.maxAttempts ?? 5,
-      retryMode: 'standard',
+      retryStrategy: new BudgetedRetryStrategy(
+        this.budget,
+        opts.maxAttempts ?? t.retryAttempts,
+        t.retryBaseDelayMs,
+        t.retryMaxDelayMs,
+        this.displayUrl
+      ),
       requestHandler: {
-        connectionTimeout: 5000,
+        connectionTimeout: t.connectMs,
+        // An idle timeout, not a total one: a large part still uploading is progress.
+        socketTimeout: t.idleMs,
         // Room for the HEAD probes plus every part in flight, so neither starves the other.
         httpAgent: { keepAlive: true, maxSockets: 64 },
         httpsAgent: { keepAlive: true, maxSockets: 64 }
@@ -140,21 +221,60 @@ export class S3Backend implements BinaryCacheBackend {
     return `${this.displayUrl}/${key}`
   }
 
+  /**
+   * Runs one SDK call as one request of the job: refused at once when the breaker is open,
+   * abandoned when a failing cache's budget runs out, and its final failure counted.
+   */
+  private async guarded<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.budget.check()
+    const channel = `${what.slice(0, what.indexOf(' '))} ${what.endsWith('.narinfo') ? 'narinfo' : what.includes('/nar/') ? 'nar' : 'other'}`
+    const controller = new AbortController()
+    // Only while the cache is failing: a healthy upload is bounded by the idle timeout alone.
+    const timer = setInterval(() => {
+      const deadline = this.budget.deadline()
+      if (deadline !== undefined && Date.now() >= deadline) {
+        controller.abort(new CacheUnavailableError("the job's time budget for a failing cache ran out"))
+      }
+    }, 250)
+    timer.unref()
+    try {
+      const value = await currentRequest.run(what, () => run(controller.signal))
+      this.budget.succeeded(channel)
+      return value
+    } catch (e) {
+      if (controller.signal.aborted) throw controller.signal.reason as Error
+      if (isAbsent(e)) this.budget.succeeded(channel)
+      else if (!(e instanceof CacheUnavailableError)) {
+        this.budget.requestFailed(s3FailureKind(e), `${describeS3Error(e)} from ${what}`, channel)
+      }
+      throw e
+    } finally {
+      clearInterval(timer)
+    }
+  }
+
   async prepare(storeDir: string): Promise<void> {
     let existing: string | undefined
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: 'nix-cache-info' }))
-      existing = (await res.Body?.transformToString()) ?? ''
+      existing = await this.guarded(`GET ${this.where('nix-cache-info')}`, async (abortSignal) => {
+        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: 'nix-cache-info' }), { abortSignal })
+        return (await res.Body?.transformToString()) ?? ''
+      })
     } catch (e) {
+      if (e instanceof CacheUnavailableError) throw e
       if (!isAbsent(e)) throw new Error(`GET ${this.where('nix-cache-info')}: ${describeS3Error(e)}`, { cause: e })
     }
     if (existing === undefined) {
       const text = cacheInfoText(storeDir)
       try {
-        await this.client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key: 'nix-cache-info', Body: text, ContentType: CONTENT_TYPES.cacheInfo })
+        await this.guarded(`PUT ${this.where('nix-cache-info')}`, (abortSignal) =>
+          this.client.send(
+            new PutObjectCommand({ Bucket: this.bucket, Key: 'nix-cache-info', Body: text, ContentType: CONTENT_TYPES.cacheInfo }),
+            { abortSignal }
+          )
         )
       } catch (e) {
+        if (e instanceof CacheUnavailableError) throw e
         throw new Error(`PUT ${this.where('nix-cache-info')}: ${describeS3Error(e)}`, { cause: e })
       }
       return
@@ -171,10 +291,15 @@ export class S3Backend implements BinaryCacheBackend {
     const present = await Promise.all(
       hashParts.map((hash) =>
         limit(async () => {
+          const what = `HEAD ${this.where(`${hash}.narinfo`)}`
           try {
-            await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }))
+            await this.guarded(what, (abortSignal) =>
+              this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }), { abortSignal })
+            )
             return true
           } catch (e) {
+            // The breaker opened: the remaining paths are not asked about, and the push stops.
+            if (e instanceof CacheUnavailableError) throw e
             if (!isAbsent(e)) failures.push(`HEAD ${this.where(`${hash}.narinfo`)}: ${describeS3Error(e)}`)
             return false
           }
@@ -204,8 +329,12 @@ export class S3Backend implements BinaryCacheBackend {
       leavePartsOnError: false
     })
     try {
-      await upload.done()
+      await this.guarded(`PUT ${this.where(key)}`, async (signal) => {
+        signal.addEventListener('abort', () => void upload.abort().catch(() => undefined), { once: true })
+        await upload.done()
+      })
     } catch (e) {
+      if (e instanceof CacheUnavailableError) throw e
       throw new Error(`PUT ${this.where(key)}: ${describeS3Error(e)}`, { cause: e })
     } finally {
       stream.destroy()

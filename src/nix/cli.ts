@@ -22,10 +22,11 @@ export class NixCommandError extends Error {
  */
 const OUR_SETTINGS = 'extra-experimental-features = nix-command'
 
-export function nixEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function nixEnv(base: NodeJS.ProcessEnv = process.env, extraConfig?: string): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v
-  env.NIX_CONFIG = base.NIX_CONFIG ? `${base.NIX_CONFIG}\n${OUR_SETTINGS}` : OUR_SETTINGS
+  const ours = extraConfig ? `${OUR_SETTINGS}\n${extraConfig}` : OUR_SETTINGS
+  env.NIX_CONFIG = base.NIX_CONFIG ? `${base.NIX_CONFIG}\n${ours}` : ours
   return env
 }
 
@@ -33,9 +34,9 @@ export function nixEnv(base: NodeJS.ProcessEnv = process.env): Record<string, st
 export async function runNix(
   command: string,
   args: readonly string[],
-  opts: { input?: string; allowFailure?: boolean } = {}
+  opts: { input?: string; allowFailure?: boolean; extraConfig?: string; env?: NodeJS.ProcessEnv } = {}
 ): Promise<RunResult> {
-  const result = await execCapture(command, args, { env: nixEnv(), input: opts.input })
+  const result = await execCapture(command, args, { env: nixEnv(opts.env ?? process.env, opts.extraConfig), input: opts.input })
   if (result.exitCode !== 0 && !opts.allowFailure) {
     throw new NixCommandError(`${command} ${args.slice(0, 3).join(' ')}`, result)
   }

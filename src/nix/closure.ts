@@ -1,4 +1,5 @@
 import { batches, lines, runNix } from './cli.js'
+import { isNix23, nixVersion } from './version.js'
 
 export const isDerivation = (p: string): boolean => p.endsWith('.drv')
 
@@ -26,15 +27,22 @@ export function classifyInstallable(installable: string, storeDir: string): Inst
  */
 export async function resolveRoots(installables: readonly string[], storeDir: string): Promise<string[]> {
   const roots: string[] = []
+  const legacy = isNix23(await nixVersion())
   for (const item of installables) {
     const kind = classifyInstallable(item, storeDir)
     if (kind === 'derivation') {
       roots.push(item)
     } else if (kind === 'store-path') {
       roots.push((await validDeriver(item)) ?? item)
+    } else if (legacy) {
+      // Nix 2.3 has neither flakes nor `--derivation`: its installables (attribute paths) name
+      // outputs, which lead to their derivers as store paths do.
+      const r = await runNix('nix', ['path-info', item])
+      for (const out of lines(r.stdout)) roots.push((await validDeriver(out)) ?? out)
     } else {
-      // `nix path-info --derivation` works for flake refs from 2.4 on; Nix 2.3 has no flakes.
-      const r = await runNix('nix', ['path-info', '--derivation', item])
+      // Flake references need the `flakes` feature on upstream Nix and Lix (Determinate has
+      // stabilised it); asking for it here costs nothing where it is already on.
+      const r = await runNix('nix', ['path-info', '--derivation', item], { extraConfig: 'extra-experimental-features = flakes' })
       roots.push(...lines(r.stdout))
     }
   }

@@ -2,6 +2,7 @@ import { batches, runNix } from './cli.js'
 import { isDerivation } from './closure.js'
 import { parsePathInfoJson } from './path-info.js'
 import type { PathInfo } from './path-info-types.js'
+import { drvArgumentMeansOutputs, nixVersion } from './version.js'
 
 let jsonFormatFlag: string[] | undefined
 
@@ -31,6 +32,20 @@ async function query(paths: readonly string[], extra: readonly string[], storeDi
 }
 
 /**
+ * Whether `nix path-info X.drv` (and `nix copy`, `nix store sign`) describes the .drv itself, as
+ * on 2.3, 2.15+, Lix and Determinate, rather than its outputs (2.4–2.14). Known from the version
+ * where it names itself; otherwise probed with one derivation, which on 2.4–2.14 fails outright
+ * (unbuilt outputs) or describes the outputs. Nix 2.3 never sees `--derivation` (it has no such
+ * flag).
+ */
+export async function drvArgumentIsLiteral(drv: string, storeDir: string): Promise<boolean> {
+  const version = await nixVersion()
+  if (version) return !drvArgumentMeansOutputs(version)
+  const probe = await query([drv], [], storeDir, true)
+  return probe.some((i) => i.path === drv)
+}
+
+/**
  * Info for valid store paths. On Nix 2.4 to 2.14 a `.drv` argument means its outputs, and
  * `--derivation` maps outputs to their derivers, so derivations and other paths are asked for
  * separately, and `--derivation` is used only if a plain query did not describe the .drv itself.
@@ -41,9 +56,7 @@ export async function queryPathInfos(paths: readonly string[], storeDir: string)
   const others = paths.filter((p) => !isDerivation(p))
   for (const info of await query(others, [], storeDir)) result.set(info.path, info)
   if (drvs.length > 0) {
-    // Probe with one derivation: on 2.4-2.14 it may fail outright (unbuilt outputs) or describe outputs.
-    const probe = await query(drvs.slice(0, 1), [], storeDir, true)
-    const literal = probe.some((i) => i.path === drvs[0])
+    const literal = await drvArgumentIsLiteral(drvs[0]!, storeDir)
     const infos = await query(drvs, literal ? [] : ['--derivation'], storeDir)
     for (const info of infos) if (isDerivation(info.path)) result.set(info.path, info)
   }

@@ -1,6 +1,7 @@
 import { log } from '../../host.js'
 import { isFeatureAvailable, restoreCache, saveCache } from '@actions/cache'
 import { RetryableHttpError, withRetry, type RetryOptions } from '../../retry.js'
+import { CacheUnavailableError, jobBudget, type JobBudget } from '../../budget.js'
 import { captureOutput } from './capture.js'
 import { archiveBytes, classifyRestore, classifySave, type CallOutcome } from './classify.js'
 
@@ -75,6 +76,35 @@ export const CLIENT_RETRY: Partial<RetryOptions> = {
 
 export interface ClientOptions {
   retry?: Partial<RetryOptions>
+  /** The job's budget for a failing cache (default: `jobBudget()`). */
+  budget?: JobBudget
+}
+
+/**
+ * @actions/cache has no overall deadline (a service that accepts connections and never answers
+ * holds it for many minutes), so each call races what is left of the job's budget. An abandoned
+ * call keeps running in the background; the entry points exit once their work is done.
+ */
+async function withinBudget<T>(what: string, budget: JobBudget, run: () => Promise<T>): Promise<T> {
+  budget.check()
+  const startedAt = Date.now()
+  const allowed = budget.remainingMs()
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      budget.attemptFailed(startedAt)
+      budget.abandonedWork = true
+      const message = `${what}: no answer from the cache service within ${(allowed / 1000).toFixed(0)} s; abandoned`
+      budget.requestFailed('timeout', message)
+      reject(new CacheServiceRefused('unavailable', message))
+    }, allowed)
+    timer.unref()
+  })
+  try {
+    return await Promise.race([run(), expired])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 function describe(outcome: CallOutcome): string {
@@ -83,6 +113,7 @@ function describe(outcome: CallOutcome): string {
 
 export function actionsCacheClient(opts: ClientOptions = {}): CacheClient {
   const retry = { ...CLIENT_RETRY, ...opts.retry }
+  const budget = opts.budget ?? jobBudget()
   let refused: CacheServiceRefused | undefined
 
   /**
@@ -96,8 +127,17 @@ export function actionsCacheClient(opts: ClientOptions = {}): CacheClient {
     try {
       return await withRetry(
         async () => {
-          const r = await once()
+          const startedAt = Date.now()
+          let r: { outcome: CallOutcome; value: T }
+          try {
+            r = await withinBudget(what, budget, once)
+          } catch (e) {
+            if (e instanceof CacheUnavailableError) throw new CacheServiceRefused('unavailable', e.message)
+            throw e
+          }
           const o = r.outcome
+          if (o.kind === 'rate-limited' || o.kind === 'server-error') budget.attemptFailed(startedAt)
+          else budget.succeeded()
           if (o.kind === 'rate-limited') throw new RetryableHttpError(`${what}: rate-limited (${o.detail})`, 429, o.retryAfterMs)
           if (o.kind === 'server-error') {
             // The library has already tried five times over about half a minute: one more round at most.
@@ -109,15 +149,17 @@ export function actionsCacheClient(opts: ClientOptions = {}): CacheClient {
         {
           ...retry,
           isRetryable: (e) => e instanceof RetryableHttpError && (e.retryAfterMs ?? 0) <= (retry.maxRetryAfterMs ?? Infinity),
+          remainingMs: () => budget.remainingMs(),
           onRetry: (e, attempt, delayMs) => {
             const why = e instanceof RetryableHttpError && e.status === 429 ? 'rate-limited by the cache service' : 'the cache service failed'
             const source = e instanceof RetryableHttpError && e.retryAfterMs !== undefined ? ' as Retry-After asks' : ''
-            log.info(`${what}: ${why}; retrying in ${(delayMs / 1000).toFixed(1)} s${source} (attempt ${attempt + 1}).`)
+            log.info(`${why} (${what}); retry ${attempt + 1}/${retry.attempts ?? '?'} in ${(delayMs / 1000).toFixed(1)} s${source}`)
           }
         }
       )
     } catch (e) {
       if (e instanceof RetryableHttpError) {
+        budget.requestFailed('server-error', e.message)
         refused = new CacheServiceRefused(e.status === 429 ? 'rate-limited' : 'unavailable', `${e.message}; gave up`)
         throw refused
       }

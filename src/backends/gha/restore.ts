@@ -1,6 +1,5 @@
-import { log } from '../../host.js'
+import { host, log } from '../../host.js'
 import { mkdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import type { Inputs } from '../../inputs.js'
 import type { StoreLocation } from '../../nix/store-location.js'
 import { configurePull } from '../../pull.js'
@@ -78,7 +77,7 @@ async function restoreLayers(client: CacheClient, layout: GhaLayout, layers: rea
 export async function restoreGithubActionsCache(inputs: Inputs, store: StoreLocation): Promise<void> {
   if (inputs.cache.kind !== 'github-actions') return
   const startedAt = Date.now()
-  const layout = ghaLayout(process.env.RUNNER_TEMP || tmpdir())
+  const layout = ghaLayout(host().tempDir)
   await rm(layout.root, { recursive: true, force: true })
   await mkdir(layout.root, { recursive: true })
   const state: RestoredState = { held: [], failed: [], paths: [] }

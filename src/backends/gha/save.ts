@@ -1,10 +1,9 @@
-import { log } from '../../host.js'
-import { tmpdir } from 'node:os'
+import { host, log } from '../../host.js'
 import type { JobFacts } from '../../collect.js'
 import type { Inputs } from '../../inputs.js'
 import type { PathInfo } from '../../nix/path-info-types.js'
 import type { StoreLocation } from '../../nix/store-location.js'
-import { selectFromFacts, withoutExisting, type PushResult } from '../../push.js'
+import { planPush, type PushResult } from '../../push.js'
 import { hashPart } from '../../nix/store-path.js'
 import { formatBytes } from '../../summary.js'
 import type { UploadOutcome } from '../../upload/pipeline.js'
@@ -43,10 +42,10 @@ function describePlan(plan: SavePlan, written: WrittenLayer, total: number): str
  * when compacting, everything live) and one manifest listing the live layers.
  */
 export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocation, facts: JobFacts): Promise<PushResult> {
-  const layout = ghaLayout(process.env.RUNNER_TEMP || tmpdir())
+  const layout = ghaLayout(host().tempDir)
   const restored = (await loadRestoredState()) ?? { held: [], failed: [], paths: [] }
   // What the restored layers hold counts as already cached.
-  const selection = await withoutExisting(selectFromFacts(inputs, facts), new FileBackend(layout.binaryCache))
+  const selection = await planPush(inputs, facts, store.storeDir, new FileBackend(layout.binaryCache))
   const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
   const result = (mode: PushResult['mode'], note?: string, o: UploadOutcome = outcome): PushResult => ({ selection, outcome: o, mode, note })
 
