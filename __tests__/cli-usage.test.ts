@@ -50,7 +50,7 @@ const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
   ['an auth header given as an argument', ['push', '--auth-header', 'Authorization: Bearer x'], {}, /--auth-header is not an option/],
   ['a GitHub Actions cache setting', ['push', '--cache', 'file:///tmp/c', '--max-size', '4G'], {}, /--max-size is not an option: it only applies to the GitHub Actions cache/],
   ['no cache', ['run', '--', 'true'], {}, /--cache: is required/],
-  ['a bad cache', ['run', '--cache', 'ftp:/x', '--', 'true'], {}, /--cache: 'ftp:\/x' is not a cache URI/],
+  ['a bad cache', ['run', '--cache', 'ftp:/x', '--', 'true'], {}, /--cache: is not a store URI/],
   ['the GitHub Actions cache outside GitHub', ['run', '--cache', 'github-actions', '--', 'true'], {}, /--cache github-actions works only inside a GitHub Actions job/],
   ['a bad compression', ['push', '--cache', 'file:///tmp/c', '--compression', 'gzip'], {}, /--compression: expected zstd, xz or none, got 'gzip'/],
   ['a bad parallelism', ['push', '--cache', 'file:///tmp/c', '--parallelism', '0'], {}, /--parallelism: expected a whole number from 1 to 64/],

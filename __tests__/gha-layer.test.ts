@@ -74,6 +74,65 @@ describe('absorbing a restored layer', () => {
   })
 })
 
+describe('a layer where paths with identical contents share one NAR', () => {
+  const TWINS = `
+let
+  mk = name: script: derivation { inherit name; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" script ]; };
+in { one = mk "twin-one" "echo same > $out"; two = mk "twin-two" "echo same > $out"; }
+`
+  it('restores both paths, whatever order the narinfos are read in', async () => {
+    const one = nix.build(TWINS, 'one')
+    const two = nix.build(TWINS, 'two')
+    const store = { realStoreDir: join(nix.dir, 'store/nix/store') }
+    const infos = JSON.parse(nix.run('nix', ['path-info', '--json', one, two])) as Array<{ path: string; narHash: string; narSize: number; references: string[] }>
+    const written = await writeLayer({
+      dir: join(nix.dir, 'twin-layer'),
+      storeDir: '/nix/store',
+      realStoreDir: store.realStoreDir,
+      fresh: infos.map((i) => ({ ...i, signatures: [], ultimate: true })),
+      copy: [],
+      from: join(nix.dir, 'unused'),
+      parallelism: 2
+    })
+    expect(written.outcome.failed).toEqual([])
+    expect(readdirSync(join(nix.dir, 'twin-layer', 'nar'))).toHaveLength(1)
+    const cache = join(nix.dir, 'twin-cache')
+    const r = await absorbLayer(join(nix.dir, 'twin-layer'), cache, '/nix/store')
+    expect(r.corrupt).toEqual([])
+    expect(r.paths.map((p) => p.hash).sort()).toEqual([hash(one), hash(two)].sort())
+    expect(narOf(cache, one)).toBe(narOf(cache, two))
+    expect(existsSync(narOf(cache, one))).toBe(true)
+  })
+
+  it('judges each narinfo against the shared NAR: a lying one is dropped, its twin kept', async () => {
+    const one = nix.build(TWINS, 'one')
+    const two = nix.build(TWINS, 'two')
+    const layer = join(nix.dir, 'twin-layer-lie')
+    nix.run('nix', ['copy', '--to', `file://${layer}?compression=none`, one, two])
+    // nix copy names NARs by FileHash, which is the NarHash for uncompressed NARs: also shared.
+    expect(readdirSync(join(layer, 'nar'))).toHaveLength(1)
+    const infoTwo = join(layer, `${hash(two)}.narinfo`)
+    writeFileSync(infoTwo, readFileSync(infoTwo, 'utf8').replace(/NarSize: \d+/, 'NarSize: 7'))
+    const r = await absorbLayer(layer, join(nix.dir, 'twin-cache-lie'), '/nix/store')
+    expect(r.paths.map((p) => p.hash)).toEqual([hash(one)])
+    expect(r.corrupt).toEqual([expect.stringMatching(/twin-two: NAR is \d+ bytes, narinfo says 7/)])
+  })
+})
+
+describe('an odd narinfo in a layer', () => {
+  it('drops one whose URL leaves the layer, and touches nothing outside it', async () => {
+    const layer = freshLayer('layer-escape')
+    const outside = join(nix.dir, 'outside.nar')
+    writeFileSync(outside, 'not a NAR of this layer')
+    const infoB = join(layer, `${hash(b)}.narinfo`)
+    writeFileSync(infoB, readFileSync(infoB, 'utf8').replace(/^URL: .*$/m, 'URL: ../outside.nar'))
+    const r = await absorbLayer(layer, join(nix.dir, 'cache-escape'), '/nix/store')
+    expect(r.paths.map((p) => p.hash)).toEqual([hash(a)])
+    expect(r.corrupt).toEqual([expect.stringMatching(/unexpected NAR location \.\.\/outside\.nar/)])
+    expect(readFileSync(outside, 'utf8')).toBe('not a NAR of this layer')
+  })
+})
+
 describe('writing a compacted layer', () => {
   it('hard-links held paths, and names the content the same whatever the order', async () => {
     const cache = join(nix.dir, 'cache-for-copy')

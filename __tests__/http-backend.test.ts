@@ -454,4 +454,40 @@ describe('HttpBackend', () => {
       await expect(b.prepare('/nix/store')).rejects.toThrow(`GET ${b.displayUrl}/nix-cache-info: HTTP 401 Unauthorized`)
     })
   })
+
+  describe('NARs from the shared writer', () => {
+    it('publishes the verified file with If-None-Match: * and its length, and reads 412 as already there', async () => {
+      const file = join(tmp, 'nar.spool')
+      await writeFile(file, 'verified nar bytes')
+      const b = backend()
+      expect(await b.publish('nar/x.nar.zst', file, CONTENT_TYPES.nar)).toBe('written')
+      const put = cache.requests.find((r) => r.method === 'PUT' && r.url === '/cache/nar/x.nar.zst')
+      expect(put?.headers['if-none-match']).toBe('*')
+      expect(put?.headers['content-length']).toBe(String('verified nar bytes'.length))
+      expect(cache.files.get('/cache/nar/x.nar.zst')?.body.toString()).toBe('verified nar bytes')
+
+      cache.script('PUT /cache/nar/x.nar.zst', { status: 412 })
+      await writeFile(file, 'other bytes')
+      expect(await b.publish('nar/x.nar.zst', file, CONTENT_TYPES.nar)).toBe('existed')
+      expect(cache.files.get('/cache/nar/x.nar.zst')?.body.toString()).toBe('verified nar bytes')
+    })
+
+    it('retries a failed upload from the file, sending the same bytes again', async () => {
+      const file = join(tmp, 'retry.spool')
+      await writeFile(file, 'the same bytes every time')
+      cache.script('PUT /cache/nar/r.nar.zst', { status: 503 })
+      expect(await backend().publish('nar/r.nar.zst', file, CONTENT_TYPES.nar)).toBe('written')
+      expect(cache.count('PUT', '/cache/nar/r.nar.zst')).toBe(2)
+      expect(cache.files.get('/cache/nar/r.nar.zst')?.body.toString()).toBe('the same bytes every time')
+    })
+
+    it('has: a NAR the server serves is there; 404 and 403 are not', async () => {
+      cache.files.set('/cache/nar/h.nar.zst', { body: Buffer.from('x'), contentType: undefined })
+      cache.script('HEAD /cache/nar/f.nar.zst', { status: 403 })
+      const b = backend()
+      expect(await b.has('nar/h.nar.zst')).toBe(true)
+      expect(await b.has('nar/missing.nar.zst')).toBe(false)
+      expect(await b.has('nar/f.nar.zst')).toBe(false)
+    })
+  })
 })

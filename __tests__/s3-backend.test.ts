@@ -1,12 +1,17 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { S3Backend, describeS3Error } from '../src/backends/s3.js'
 import { parseS3Uri } from '../src/backends/s3-uri.js'
 import { CONTENT_TYPES } from '../src/backends/backend.js'
+import { narHashOf } from '../src/nar.js'
+import { formatNix32Hash } from '../src/nix32.js'
+import { parseSecretKey } from '../src/signing.js'
+import { uploadPaths } from '../src/upload/pipeline.js'
 import { freePort, httpRequest } from './helpers/ports.js'
 import { S3_CREDENTIALS, startS3Server, type S3Server } from './helpers/s3-server.js'
 
@@ -234,6 +239,47 @@ describe('describeS3Error', () => {
     } finally {
       if (old === undefined) delete process.env.AWS_SECRET_ACCESS_KEY
       else process.env.AWS_SECRET_ACCESS_KEY = old
+    }
+  })
+})
+
+describe('NARs in S3 under the shared writer', () => {
+  it('never replaces a NAR object with the bytes of a tampered path of the same NarHash, and publishes no narinfo for it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 's3-twins-'))
+    try {
+      execFileSync('nix-store', ['--generate-binary-cache-key', 's3-twins-1', join(dir, 'sk'), join(dir, 'pk')])
+      const signer = parseSecretKey(await readFile(join(dir, 'sk'), 'utf8'))
+      const make = async (c: string, name: string) => {
+        const path = `/nix/store/${c.repeat(32)}-${name}`
+        const fsPath = join(dir, path.slice('/nix/store/'.length))
+        await mkdir(fsPath)
+        await writeFile(join(fsPath, 'file'), 'same')
+        const { hash, size } = await narHashOf(fsPath)
+        return { info: { path, narHash: formatNix32Hash(hash), narSize: size, references: [], signatures: [], ultimate: true }, fsPath }
+      }
+      const good = await make('a', 'good')
+      const twin = await make('b', 'twin')
+      const b = backend()
+      const opts = { backend: b, signer, compression: 'zstd' as const, parallelism: 2, realStoreDir: dir, spoolDir: dir }
+      expect((await uploadPaths([good.info], opts)).pushed).toHaveLength(1)
+      const url = `nar/${good.info.narHash.slice('sha256:'.length)}.nar.zst`
+      const before = await httpRequest(`${server.bucketUrl}/${url}`, { timeoutMs: 30000 })
+      expect(before.status).toBe(200)
+
+      await writeFile(join(twin.fsPath, 'file'), 'evil')
+      const since = server.requests.length
+      const out = await uploadPaths([twin.info], opts)
+      expect(out.pushed).toEqual([])
+      expect(out.failed[0]?.reason).toMatch(/do not match the hash Nix recorded/)
+      // It asked whether the NAR was there, hashed the path, and wrote nothing.
+      const mine = server.requests.slice(since)
+      expect(mine.filter((r) => r.method === 'HEAD').map((r) => r.url)).toEqual([`/unit-cache/${url}`])
+      expect(mine.filter((r) => r.method !== 'HEAD')).toEqual([])
+      const after = await httpRequest(`${server.bucketUrl}/${url}`, { timeoutMs: 30000 })
+      expect(sha256(after.body)).toBe(sha256(before.body))
+      expect(await b.has(`${'b'.repeat(32)}.narinfo`)).toBe(false)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
     }
   })
 })

@@ -25,6 +25,9 @@ export interface Host {
   writeSummary(markdown: string): Promise<void>
   /** Reports `message` as the reason the step (or command) fails. */
   fail(message: string): void
+  /** Folds the lines that follow, up to endGroup, under `name` (the runner's `::group::`); optional. */
+  startGroup?(name: string): void
+  endGroup?(): void
 }
 
 /**
@@ -101,5 +104,8 @@ export const log = {
   warning: (m: string): void => current.warning(m),
   error: (m: string): void => current.error(m),
   notice: (m: string): void => current.notice(m),
-  debug: (m: string): void => current.debug(m)
+  debug: (m: string): void => current.debug(m),
+  /** A host without groups shows the name as a plain line. */
+  startGroup: (name: string): void => (current.startGroup ? current.startGroup(name) : current.info(name)),
+  endGroup: (): void => current.endGroup?.()
 }

@@ -1,5 +1,5 @@
 import { host } from './host.js'
-import { urlSecrets } from './url-credentials.js'
+import { urlSecrets, withoutCredentials } from './url-credentials.js'
 import { parseSecretKey, type SigningKey } from './signing.js'
 import { parseS3Uri, S3_URI_SYNTAX, S3UriError, type S3Location } from './backends/s3-uri.js'
 import { queryParams, StoreUriError, validateStoreUri } from './store-uri.js'
@@ -98,7 +98,7 @@ export function parseCache(value: string): CacheTarget {
     try {
       new URL(value)
     } catch {
-      throw new InputError('cache', `is not a valid URL; ${CACHE_ACCEPTS}`)
+      throw new InputError('cache', `'${withoutCredentials(value)}' is not a valid URL; ${CACHE_ACCEPTS}`)
     }
     return { kind: 'http', url: value }
   }

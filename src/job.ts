@@ -51,8 +51,10 @@ export async function beginJob(inputs: Inputs): Promise<void> {
   await snapshotStore(store)
   // Create a file:// cache's directories as this user before a root daemon, opening it as a
   // substituter, creates them as root and so locks our later writes out.
+  // A cache this job cannot write (read-only, another user's) can still be pulled from; the
+  // post step says why it cannot push, once.
   if (inputs.cache.kind === 'file') {
-    await new FileBackend(inputs.cache.dir).prepare(store.storeDir)
+    await new FileBackend(inputs.cache.dir).prepare(store.storeDir).catch((e: unknown) => log.info(`${(e as Error).message}: pulling only.`))
     inputs.cache.url = await fileCacheReadUrl(inputs.cache)
   }
   warnMissingNetrc(inputs)

@@ -88,13 +88,25 @@ export async function takeSnapshot(store: StoreLocation, method?: SnapshotMethod
   return { method: 'dir', names: await readStoreDir(store.realStoreDir) }
 }
 
+/**
+ * The file ends with a marker holding the count, so that a file cut short (a full disk, a job
+ * killed mid-write) is detected instead of being read as a smaller store, which would make every
+ * path after the cut look new.
+ */
+const END = 'end '
+
 export async function saveSnapshot(file: string, snap: Snapshot): Promise<void> {
-  await writeFile(file, `${snap.method}\n${snap.names.join('\n')}\n`)
+  const body = snap.names.length > 0 ? `${snap.names.join('\n')}\n` : ''
+  await writeFile(file, `${snap.method}\n${body}${END}${snap.names.length}\n`)
 }
 
 export async function loadSnapshot(file: string): Promise<Snapshot> {
   const [method, ...names] = lines(await readFile(file, 'utf8'))
   if (method !== 'db' && method !== 'dir') throw new Error(`${file} is not a snapshot`)
+  const end = names.pop()
+  if (end === undefined || end !== `${END}${names.length}`) {
+    throw new Error(`the store snapshot ${file} is truncated (was the disk full when the main step ran?), so the job's new paths cannot be told apart`)
+  }
   return { method, names }
 }
 

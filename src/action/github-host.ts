@@ -19,7 +19,9 @@ export const githubHost: Host = {
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write()
     else core.info(markdown)
   },
-  fail: (m) => core.setFailed(m)
+  fail: (m) => core.setFailed(m),
+  startGroup: (name) => core.startGroup(name),
+  endGroup: () => core.endGroup()
 }
 
 /** The step's input, as the runner passes it (`INPUT_<NAME>`). */

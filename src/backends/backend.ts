@@ -14,9 +14,25 @@ export interface BinaryCacheBackend {
   prepare(storeDir: string): Promise<void>
   /** The subset of `hashParts` (the 32-character store hash) whose `.narinfo` the cache already has. */
   existing(hashParts: readonly string[]): Promise<Set<string>>
-  /** Writes `key` (e.g. `nar/<hash>.nar.zst`, `<hash>.narinfo`), streamed. */
+  /** Writes `key` (e.g. `<hash>.narinfo`, `nix-cache-info`), streamed, replacing what was there. */
   put(key: string, body: BodyFactory, contentType: string): Promise<void>
+  /** Whether a file (a NAR) is already stored under `key`; an answer it cannot get counts as no. */
+  has(key: string): Promise<boolean>
+  /**
+   * Gives the local, already verified `file` the name `key`, unless something already has that
+   * name: NARs are named by their NarHash, so whatever is there is kept and never overwritten
+   * ('existed'). The caller removes `file` afterwards.
+   */
+  publish(key: string, file: string, contentType: string): Promise<Published>
+  /**
+   * Where the shared writer should spool the file for `key` before it is verified, when the
+   * backend wants it somewhere particular (file:// spools inside the cache, so that publishing
+   * is a hard link, not a copy). Undefined: a temporary directory of the job's.
+   */
+  spoolFile?(key: string): Promise<string>
 }
+
+export type Published = 'written' | 'existed'
 
 export const CONTENT_TYPES = {
   nar: 'application/x-nix-nar',

@@ -1,10 +1,11 @@
-import { mkdir, readFile, rename, rm, access, writeFile } from 'node:fs/promises'
+import { link, lstat, mkdir, readFile, rename, rm, access, writeFile } from 'node:fs/promises'
 import { createWriteStream } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { randomBytes } from 'node:crypto'
-import type { BinaryCacheBackend, BodyFactory } from './backend.js'
+import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
 import { readCacheInfoStoreDir, cacheInfoText } from './cache-info.js'
+import { describeFsError, fsErrorCode } from '../fs-errors.js'
 
 /** A `file://` binary cache: a directory laid out exactly as Nix writes one. */
 export class FileBackend implements BinaryCacheBackend {
@@ -17,9 +18,17 @@ export class FileBackend implements BinaryCacheBackend {
     return `file://${this.dir}`
   }
 
+  /** Also proves the cache writable, so a read-only or foreign directory is named once, with its real cause. */
   async prepare(storeDir: string): Promise<void> {
-    await mkdir(join(this.dir, 'nar'), { recursive: true })
     const file = join(this.dir, 'nix-cache-info')
+    try {
+      await mkdir(join(this.dir, 'nar'), { recursive: true })
+      const probe = join(this.dir, 'nar', `.write-test-${randomBytes(6).toString('hex')}`)
+      await writeFile(probe, '')
+      await rm(probe, { force: true })
+    } catch (e) {
+      throw new Error(`${this.displayUrl} is not writable: ${describeFsError(e)}`, { cause: e })
+    }
     let existing: string | undefined
     try {
       existing = await readFile(file, 'utf8')
@@ -47,15 +56,17 @@ export class FileBackend implements BinaryCacheBackend {
     return new Set(found.filter((h): h is string => h !== undefined))
   }
 
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.made.has(dir)) return
+    await mkdir(dir, { recursive: true })
+    this.made.add(dir)
+  }
+
   /** Writes to a temporary name and renames, so readers never see a partial file. */
   async put(key: string, body: BodyFactory): Promise<void> {
     const target = join(this.dir, key)
     const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`
-    const dir = dirname(target)
-    if (!this.made.has(dir)) {
-      await mkdir(dir, { recursive: true })
-      this.made.add(dir)
-    }
+    await this.ensureDir(dirname(target))
     try {
       await pipeline(body(), createWriteStream(tmp))
       await rename(tmp, target)
@@ -63,5 +74,42 @@ export class FileBackend implements BinaryCacheBackend {
       await rm(tmp, { force: true })
       throw e
     }
+  }
+
+  async has(key: string): Promise<boolean> {
+    try {
+      await lstat(join(this.dir, key))
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** Next to its final name, hidden from Nix (which reads only the names narinfos give). */
+  async spoolFile(key: string): Promise<string> {
+    const target = join(this.dir, key)
+    await this.ensureDir(dirname(target))
+    return join(dirname(target), `.${basename(target)}.spool-${randomBytes(6).toString('hex')}`)
+  }
+
+  /**
+   * A hard link: atomic, and it fails with EEXIST instead of replacing a file, so a NAR another
+   * path or job wrote is never overwritten. File systems without hard links get a rename after
+   * an existence check; the race left there is between two verified files of the same NarHash.
+   */
+  async publish(key: string, file: string): Promise<Published> {
+    const target = join(this.dir, key)
+    await this.ensureDir(dirname(target))
+    try {
+      await link(file, target)
+      return 'written'
+    } catch (e) {
+      const code = fsErrorCode(e)
+      if (code === 'EEXIST') return 'existed'
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw e
+    }
+    if (await this.has(key)) return 'existed'
+    await rename(file, target)
+    return 'written'
   }
 }

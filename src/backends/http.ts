@@ -1,9 +1,11 @@
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { STATUS_CODES } from 'node:http'
 import { Readable, Transform, pipeline } from 'node:stream'
 import { types } from 'node:util'
 import { CacheUnavailableError, JobBudget, seconds, timings, type FailureKind, type Timings } from '../budget.js'
 import { log } from '../host.js'
-import type { BinaryCacheBackend, BodyFactory } from './backend.js'
+import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
 import { cacheInfoText, readCacheInfoStoreDir } from './cache-info.js'
 import { credentialsFor, loadNetrc } from '../netrc.js'
@@ -325,10 +327,45 @@ export class HttpBackend implements BinaryCacheBackend {
   }
 
   async put(key: string, body: BodyFactory, contentType: string): Promise<void> {
-    const headers = { ...(await this.auth()), 'Content-Type': contentType }
+    await this.send(key, contentType, {}, body)
+  }
+
+  /** A HEAD for a NAR; anything but a clear yes counts as absent (the upload then still refuses to overwrite). */
+  async has(key: string): Promise<boolean> {
+    const headers = await this.auth()
+    const what = `HEAD ${this.displayUrl}/${key}`
+    try {
+      return await this.request(what, async (signal) => {
+        const res = await fetch(`${this.base}/${key}`, { method: 'HEAD', headers, signal })
+        await discard(res)
+        if (res.ok) return true
+        if (isRetryableStatus(res.status)) throw this.retryable(what, res)
+        return false
+      })
+    } catch (e) {
+      // The breaker opened: the push stops here.
+      if (e instanceof CacheUnavailableError) throw e
+      return false
+    }
+  }
+
+  /**
+   * A PUT of the verified file with `If-None-Match: *`, so a server that supports conditional
+   * writes refuses to replace a NAR another job wrote meanwhile (412: it is there, which is fine).
+   * The body is the file itself, so every retry re-reads it instead of serialising the path again.
+   */
+  async publish(key: string, file: string, contentType: string): Promise<Published> {
+    const { size } = await stat(file)
+    const status = await this.send(key, contentType, { 'If-None-Match': '*', 'Content-Length': String(size) }, () => createReadStream(file))
+    return status === 412 ? 'existed' : 'written'
+  }
+
+  /** One PUT, retried; answers the final status (2xx, or 412 for a conditional write that found the key). */
+  private async send(key: string, contentType: string, extra: Record<string, string>, body: BodyFactory): Promise<number> {
+    const headers = { ...(await this.auth()), 'Content-Type': contentType, ...extra }
     const url = `${this.base}/${key}`
     const what = `PUT ${this.displayUrl}/${key}`
-    await this.request(what, async (signal, touch) => {
+    return this.request(what, async (signal, touch) => {
       const stream = body()
       // Every chunk the request pulls is progress: a server that stops reading the body stalls it.
       const tap = new Transform({
@@ -349,7 +386,8 @@ export class HttpBackend implements BinaryCacheBackend {
           signal
         })
         await discard(res)
-        if (res.ok) return
+        if (res.ok) return res.status
+        if (res.status === 412 && extra['If-None-Match'] !== undefined) return 412
         if (isRetryableStatus(res.status)) throw this.retryable(what, res)
         throw new HttpStatusError(`${what}: ${statusLine(res)}`, res.status)
       } finally {

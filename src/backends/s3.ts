@@ -1,9 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types'
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import type { BinaryCacheBackend, BodyFactory } from './backend.js'
+import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
 import { cacheInfoText, readCacheInfoStoreDir } from './cache-info.js'
 import type { S3Location } from './s3-uri.js'
@@ -319,10 +321,44 @@ export class S3Backend implements BinaryCacheBackend {
    * buffered parts, so each part can be retried by the SDK without reading the source again.
    */
   async put(key: string, body: BodyFactory, contentType: string): Promise<void> {
-    const stream: Readable = body()
+    await this.upload(key, body(), contentType)
+  }
+
+  async has(key: string): Promise<boolean> {
+    try {
+      await this.guarded(`HEAD ${this.where(key)}`, (abortSignal) =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal })
+      )
+      return true
+    } catch (e) {
+      // The breaker opened: the push stops here.
+      if (e instanceof CacheUnavailableError) throw e
+      // Absent, or a probe that failed: the upload then still refuses to overwrite where it can.
+      return false
+    }
+  }
+
+  /**
+   * Uploads the verified file with `If-None-Match: *` (on PutObject, or on completing a multipart
+   * upload), so S3 and the servers that support conditional writes never replace a NAR another
+   * job wrote meanwhile: their 412 means it is there. Servers that ignore the header overwrite
+   * it with the same verified contents, a window only as wide as the upload.
+   */
+  async publish(key: string, file: string, contentType: string): Promise<Published> {
+    const { size } = await stat(file)
+    try {
+      await this.upload(key, createReadStream(file), contentType, { IfNoneMatch: '*', ContentLength: size })
+      return 'written'
+    } catch (e) {
+      if (statusOf((e as Error).cause) === 412 || nameOf((e as Error).cause) === 'PreconditionFailed') return 'existed'
+      throw e
+    }
+  }
+
+  private async upload(key: string, stream: Readable, contentType: string, extra: { IfNoneMatch?: string; ContentLength?: number } = {}): Promise<void> {
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: stream, ContentType: contentType },
+      params: { Bucket: this.bucket, Key: key, Body: stream, ContentType: contentType, ...extra },
       partSize: this.partSize,
       queueSize: this.queueSize,
       // A failed multipart upload is aborted, so its parts do not linger (and cost money).

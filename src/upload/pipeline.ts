@@ -1,17 +1,18 @@
 import { lstatSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable, pipeline } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { BinaryCacheBackend } from '../backends/backend.js'
 import { CONTENT_TYPES } from '../backends/backend.js'
-import { compressor, NAR_EXTENSION } from '../compression.js'
 import type { Compression } from '../inputs.js'
-import { narStream } from '../nar.js'
 import { narInfoKey, renderNarInfo } from '../narinfo.js'
 import type { PathInfo } from '../nix/path-info-types.js'
-import { formatNix32Hash, parseHash } from '../nix32.js'
+import { host } from '../host.js'
 import { fingerprint, type SigningKey } from '../signing.js'
 import { limiter } from './limiter.js'
-import { Meter } from './meter.js'
+import { narUrl, verifyPath, writeVerifiedNar, type NarFile } from './nar-writer.js'
+import { UploadProgress } from './progress.js'
 
 export interface UploadOptions {
   backend: BinaryCacheBackend
@@ -23,11 +24,16 @@ export interface UploadOptions {
   compression: Compression
   parallelism: number
   realStoreDir: string
+  /** Where NARs are spooled for backends that have no place of their own (default: the host's temp dir). */
+  spoolDir?: string
+  /** How often a long upload logs its progress (default 10 s). */
+  progressIntervalMs?: number
 }
 
 export interface Pushed {
   path: string
   narSize: number
+  /** Bytes this path uploaded: 0 when its NAR was already in the cache. */
   fileSize: number
 }
 
@@ -37,14 +43,6 @@ export interface UploadOutcome {
   /** Paths that disappeared (garbage-collected) before they could be read. */
   vanished: string[]
 }
-
-interface NarFile {
-  url: string
-  fileHash: string
-  fileSize: number
-}
-
-class NarMismatch extends Error {}
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
@@ -69,41 +67,13 @@ export function topologicalOrder(infos: readonly PathInfo[]): PathInfo[] {
 }
 
 // Synchronous: an lstat is microseconds, a thread-pool round trip per path is not (see nar.ts).
-async function exists(p: string): Promise<boolean> {
+function exists(p: string): boolean {
   try {
     lstatSync(p)
     return true
   } catch {
     return false
   }
-}
-
-/**
- * Streams one path's NAR through a hash check and the compressor into the cache. The NAR's name
- * comes from its NarHash, which is known before compression, so nothing is buffered to learn
- * the FileHash first.
- */
-async function uploadNar(info: PathInfo, opts: UploadOptions): Promise<NarFile> {
-  const expected = parseHash(info.narHash)
-  const url = `nar/${formatNix32Hash(expected).slice('sha256:'.length)}${NAR_EXTENSION[opts.compression]}`
-  const source = join(opts.realStoreDir, info.path.slice(info.path.lastIndexOf('/') + 1))
-  let meters: { nar: Meter; file: Meter } | undefined
-  await opts.backend.put(
-    url,
-    () => {
-      const nar = new Meter()
-      const file = new Meter()
-      meters = { nar, file }
-      return pipeline(narStream(source), nar, compressor(opts.compression, info.narSize), file, () => undefined)
-    },
-    CONTENT_TYPES.nar
-  )
-  if (!meters) throw new Error('the cache backend did not read the NAR')
-  // Verified after streaming to avoid reading every path twice; a mismatch means no narinfo.
-  if (meters.nar.bytes !== info.narSize || !meters.nar.digest().equals(expected)) {
-    throw new NarMismatch(`its contents do not match the hash Nix recorded (store corruption?)`)
-  }
-  return { url, fileHash: formatNix32Hash(meters.file.digest()), fileSize: meters.file.bytes }
 }
 
 function narInfoText(info: PathInfo, nar: NarFile, opts: UploadOptions): string {
@@ -129,23 +99,63 @@ function narInfoText(info: PathInfo, nar: NarFile, opts: UploadOptions): string 
   })
 }
 
-/** Uploads every path: NARs in parallel, each narinfo last and only after its references'. */
+/**
+ * Uploads every path: NARs in parallel, each narinfo last and only after its references'. Every
+ * path is hashed before its narinfo is published, also when its NAR is already there, so a path
+ * whose contents do not match its NarHash is never published, nor anything that references it.
+ */
 export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOptions): Promise<UploadOutcome> {
   const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
+  if (infos.length === 0) return outcome
   const limit = limiter(opts.parallelism)
   const committed = new Map<string, Promise<boolean>>()
+  /** Per NAR name, the NAR this job has published (or found) under it: paths with equal contents share one. */
+  const nars = new Map<string, Promise<NarFile | undefined>>()
+  const ownSpool = opts.backend.spoolFile || opts.spoolDir ? undefined : await mkdtemp(join(host().tempDir, 'nix-buildtime-cache-spool-'))
+  const spoolDir = opts.spoolDir ?? ownSpool ?? tmpdir()
+  const progress = new UploadProgress(
+    infos.length,
+    infos.reduce((a, i) => a + i.narSize, 0),
+    opts.backend.displayUrl,
+    opts.progressIntervalMs
+  )
+
+  const publishNar = async (info: PathInfo, source: string, known: NarFile | undefined): Promise<{ nar: NarFile; uploaded: number }> => {
+    if (!exists(source)) throw new Vanished()
+    if (known) {
+      await verifyPath(info, source)
+      return { nar: known, uploaded: 0 }
+    }
+    const url = narUrl(info, opts.compression)
+    if (await opts.backend.has(url)) {
+      await verifyPath(info, source)
+      return { nar: { url, fileHash: '', fileSize: 0 }, uploaded: 0 }
+    }
+    const nar = await writeVerifiedNar(info, source, { backend: opts.backend, compression: opts.compression, spoolDir, progress })
+    return { nar, uploaded: nar.fileSize }
+  }
+
   const one = async (info: PathInfo): Promise<boolean> => {
     const source = join(opts.realStoreDir, info.path.slice(info.path.lastIndexOf('/') + 1))
+    // Registered synchronously, in order, so a later path with the same contents waits for this one.
+    const url = narUrl(info, opts.compression)
+    const before = nars.get(url)
+    let settle: (nar: NarFile | undefined) => void = () => undefined
+    nars.set(url, new Promise((resolve) => (settle = resolve)))
+    // Waited for outside the limiter: a waiter holding a slot could starve the path it waits for.
+    const known = await before
     let nar: NarFile
+    let uploaded: number
     try {
-      nar = await limit(async () => {
-        if (!(await exists(source))) throw new Vanished()
-        return uploadNar(info, opts)
-      })
+      ;({ nar, uploaded } = await limit(() => publishNar(info, source, known)))
+      settle(nar)
     } catch (e) {
-      if (e instanceof Vanished || !(await exists(source))) outcome.vanished.push(info.path)
+      settle(known)
+      if (e instanceof Vanished || !exists(source)) outcome.vanished.push(info.path)
       else outcome.failed.push({ path: info.path, reason: message(e) })
       return false
+    } finally {
+      progress.finished(info.narSize)
     }
     const refs = info.references.filter((r) => r !== info.path && committed.has(r))
     const refsOk = (await Promise.all(refs.map((r) => committed.get(r)))).every(Boolean)
@@ -160,11 +170,18 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
       outcome.failed.push({ path: info.path, reason: message(e) })
       return false
     }
-    outcome.pushed.push({ path: info.path, narSize: info.narSize, fileSize: nar.fileSize })
+    outcome.pushed.push({ path: info.path, narSize: info.narSize, fileSize: uploaded })
     return true
   }
-  for (const info of topologicalOrder(infos)) committed.set(info.path, one(info))
-  await Promise.all(committed.values())
+
+  progress.start()
+  try {
+    for (const info of topologicalOrder(infos)) committed.set(info.path, one(info))
+    await Promise.all(committed.values())
+  } finally {
+    progress.stop()
+    if (ownSpool) await rm(ownSpool, { recursive: true, force: true })
+  }
   return outcome
 }
 

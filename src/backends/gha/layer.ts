@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { copyFile, link, lstat, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises'
+import { copyFile, link, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { cacheInfoText } from '../cache-info.js'
@@ -96,20 +96,27 @@ export async function writeLayer(opts: WriteLayerOptions): Promise<WrittenLayer>
   return { outcome, paths, narBytes: paths.reduce((a, p) => a + p.narSize, 0), contentHash: content.digest('hex').slice(0, 32) }
 }
 
-/** Why a restored path cannot be used, or undefined when its NAR is exactly what its narinfo says. */
-async function problemWith(info: NarInfo, dir: string): Promise<string | undefined> {
-  if (info.compression !== 'none') return `unexpected compression ${info.compression}`
-  const nar = join(dir, info.url)
+/** What a NAR file in a restored layer actually is, or why it cannot be read. */
+type NarFacts = { size: number; hash: Buffer } | { problem: string }
+
+async function narFacts(nar: string): Promise<NarFacts> {
   let size: number
   try {
     size = (await lstat(nar)).size
   } catch {
-    return 'NAR missing'
+    return { problem: 'NAR missing' }
   }
-  if (size !== info.narSize) return `NAR is ${size} bytes, narinfo says ${info.narSize}`
   const digest = createHash('sha256')
   await pipeline(createReadStream(nar), digest)
-  if (!digest.digest().equals(parseHash(info.narHash))) return 'NAR hash mismatch'
+  return { size, hash: digest.digest() }
+}
+
+/** Why a restored path cannot be used, or undefined when its NAR is exactly what its narinfo says. */
+function problemWith(info: NarInfo, nar: NarFacts): string | undefined {
+  if (info.compression !== 'none') return `unexpected compression ${info.compression}`
+  if ('problem' in nar) return nar.problem
+  if (nar.size !== info.narSize) return `NAR is ${nar.size} bytes, narinfo says ${info.narSize}`
+  if (!nar.hash.equals(parseHash(info.narHash))) return 'NAR hash mismatch'
   return undefined
 }
 
@@ -124,12 +131,16 @@ export interface Absorbed {
  * Checks a restored layer path by path and moves the good ones into the merged binary cache.
  * Nix would refuse a damaged NAR too, but by failing the build (unless `fallback` is set), so a
  * damaged path must never reach the cache Nix reads: it is dropped here and rebuilt instead.
+ *
+ * Paths with identical contents share one NAR file (`nar/<NarHash>`), so NARs are checked and
+ * moved once each, and every narinfo naming one is judged against what that file is.
  */
 export async function absorbLayer(layerDir: string, cacheDir: string, storeDir: string): Promise<Absorbed> {
   const names = (await readdir(layerDir).catch(() => [] as string[])).filter((n) => n.endsWith('.narinfo'))
   const result: Absorbed = { paths: [], corrupt: [], narBytes: 0 }
   const limit = limiter(4)
   await mkdir(join(cacheDir, 'nar'), { recursive: true })
+  const byNar = new Map<string, Array<{ name: string; info: NarInfo }>>()
   await Promise.all(
     names.map((name) =>
       limit(async () => {
@@ -140,19 +151,32 @@ export async function absorbLayer(layerDir: string, cacheDir: string, storeDir: 
           result.corrupt.push(`${name}: ${(e as Error).message}`)
           return
         }
-        const problem = name === `${hashPart(info.storePath)}.narinfo` ? await problemWith(info, layerDir) : 'narinfo under the wrong name'
-        if (problem) {
-          result.corrupt.push(`${info.storePath}: ${problem}`)
-          return
+        if (name !== `${hashPart(info.storePath)}.narinfo`) result.corrupt.push(`${info.storePath}: narinfo under the wrong name`)
+        // A URL leaving the layer (`../x`) would read or move files outside it.
+        else if (!/^nar\/[^/]+$/.test(info.url)) result.corrupt.push(`${info.storePath}: unexpected NAR location ${info.url}`)
+        else byNar.set(info.url, [...(byNar.get(info.url) ?? []), { name, info }])
+      })
+    )
+  )
+  await Promise.all(
+    [...byNar].map(([url, users]) =>
+      limit(async () => {
+        const facts = await narFacts(join(layerDir, url))
+        const good = users.filter(({ info }) => {
+          const problem = problemWith(info, facts)
+          if (problem) result.corrupt.push(`${info.storePath}: ${problem}`)
+          return !problem
+        })
+        if (good.length === 0) return
+        // Two layers can hold the same NAR (concurrent jobs, shared contents); the first one in wins.
+        const narTarget = join(cacheDir, url)
+        if (!(await exists(narTarget))) await rename(join(layerDir, url), narTarget)
+        for (const { name, info } of good) {
+          const infoTarget = join(cacheDir, name)
+          if (!(await exists(infoTarget))) await rename(join(layerDir, name), infoTarget)
+          result.paths.push(pathFact(info))
+          result.narBytes += info.narSize
         }
-        // Two layers can hold the same path (concurrent jobs); the first one in wins.
-        const narTarget = join(cacheDir, info.url)
-        if (await exists(narTarget)) await unlink(join(layerDir, info.url))
-        else await rename(join(layerDir, info.url), narTarget)
-        const infoTarget = join(cacheDir, name)
-        if (!(await exists(infoTarget))) await rename(join(layerDir, name), infoTarget)
-        result.paths.push(pathFact(info))
-        result.narBytes += info.narSize
       })
     )
   )

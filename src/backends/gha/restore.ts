@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import type { Inputs } from '../../inputs.js'
 import type { StoreLocation } from '../../nix/store-location.js'
 import { configurePull } from '../../pull.js'
+import { describeFsError } from '../../fs-errors.js'
 import { formatBytes } from '../../summary.js'
 import { limiter } from '../../upload/limiter.js'
 import { actionsCacheClient, cacheMode, CacheEntryError, CacheServiceRefused, unavailableReason, type CacheClient } from './client.js'
@@ -41,7 +42,17 @@ async function restoreLayer(client: CacheClient, layout: GhaLayout, layer: Layer
     log.warning(`Cache layer ${layer.key} is gone (evicted?); its ${layer.pathCount} paths are substituted or built as if it did not exist.`)
     return undefined
   }
-  const absorbed = await absorbLayer(dir, layout.binaryCache, storeDir)
+  let absorbed
+  try {
+    absorbed = await absorbLayer(dir, layout.binaryCache, storeDir)
+  } catch (e) {
+    // Whatever is wrong with one layer (a full disk, an odd archive) costs that layer only.
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined)
+    log.warning(
+      `Cache layer ${layer.key} could not be used (${describeFsError(e)}); its ${layer.pathCount} paths are substituted or built as if it did not exist.`
+    )
+    return undefined
+  }
   if (absorbed.corrupt.length > 0) {
     log.warning(
       `Cache layer ${layer.key}: ${absorbed.corrupt.length} damaged path(s) ignored (first: ${absorbed.corrupt[0]}); they are substituted or built instead.`

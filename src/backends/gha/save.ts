@@ -68,7 +68,9 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
 
   const fresh = selection.push.map((p) => facts.infos.get(p)).filter((i): i is PathInfo => i !== undefined)
   const compact = isMaintenanceRun()
-  if (fresh.length === 0 && !compact) {
+  // A layer main could not use is dropped from the manifest even when nothing is new, so the
+  // next job does not try it (and warn) again.
+  if (fresh.length === 0 && !compact && restored.failed.length === 0) {
     log.info('Nothing new to save: no cache entries created.')
     return result('push')
   }
@@ -97,8 +99,22 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
       policy: { maxBytes: inputs.maxSize, maxLayers: MAX_LAYERS, retentionMs: RETENTION_MS, compact }
     })
     if (plan.kind === 'nothing') {
-      log.info(`Cache unchanged (${plan.why}): no cache entries created.`)
-      return result('push')
+      const unusable = plan.dropped.filter((d) => d.why === 'unavailable')
+      if (unusable.length === 0) {
+        log.info(`Cache unchanged (${plan.why}): no cache entries created.`)
+        return result('push')
+      }
+      const manifestKey = keys.manifestKey(now)
+      try {
+        await storeManifest(client, layout, manifestKey, { ...manifest, updatedAt: now, layers: plan.keep })
+      } catch (e) {
+        if (!(e instanceof CacheServiceRefused || e instanceof CacheEntryError)) throw e
+        log.warning(`The cache manifest could not be saved (${e.message}); the next job tries the unusable layer(s) again.`)
+        return result('push', `The cache manifest could not be saved: ${e.message}`)
+      }
+      const note = `Dropped ${unusable.length} unusable layer(s) from the cache manifest; the cache now lists ${plan.keep.length} layer(s).`
+      log.info(`${note} Manifest ${manifestKey}.`)
+      return result('push', note)
     }
     if (plan.overBudget) {
       log.warning(

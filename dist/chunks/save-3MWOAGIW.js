@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import {
+  planPush
+} from "./chunk-2SQOQMMV.js";
+import {
+  CacheEntryError,
+  CacheServiceRefused,
+  actionsCacheClient,
+  cacheMode,
+  emptyManifest,
+  fetchManifest,
+  ghaLayout,
+  keyScheme,
+  loadRestoredState,
+  mergeManifests,
+  nextManifest,
+  pathFact,
+  planSave,
+  storeManifest,
+  unavailableReason,
+  writeLayer
+} from "./chunk-ZQOK63IA.js";
+import "./chunk-ZFF3PL3L.js";
+import {
+  FileBackend,
+  formatBytes,
+  hashPart
+} from "./chunk-LAT54V4D.js";
+import {
+  host,
+  log
+} from "./chunk-3O47J3DE.js";
+import "./chunk-WSR6M3NS.js";
+
+// src/backends/gha/events.ts
+import { readFileSync } from "node:fs";
+function isMaintenanceRun(env = process.env) {
+  const event = env.GITHUB_EVENT_NAME;
+  if (event !== "schedule" && event !== "workflow_dispatch") return false;
+  const defaultBranch = readDefaultBranch(env.GITHUB_EVENT_PATH);
+  if (defaultBranch === void 0) return event === "schedule";
+  return env.GITHUB_REF === `refs/heads/${defaultBranch}`;
+}
+function readDefaultBranch(eventPath) {
+  if (!eventPath) return void 0;
+  try {
+    const payload = JSON.parse(readFileSync(eventPath, "utf8"));
+    const branch = payload.repository?.default_branch;
+    return typeof branch === "string" && branch !== "" ? branch : void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/backends/gha/save.ts
+var MAX_LAYERS = 8;
+var RETENTION_MS = 7 * 24 * 3600 * 1e3;
+function describePlan(plan, written, total) {
+  const layer = `${written.paths.length} paths, ${formatBytes(written.narBytes)}`;
+  const dropped = plan.dropped.filter((d) => d.why !== "compacted");
+  const parts = [
+    plan.kind === "compact" ? `Compacted ${plan.dropped.length - dropped.length} layer(s) into one (${layer}) because of ${plan.why}` : `Saved one new layer (${layer})`
+  ];
+  if (plan.evicted.length > 0) parts.push(`left out ${plan.evicted.length} least recently used path(s) to stay within max-size`);
+  if (dropped.length > 0) parts.push(`dropped ${dropped.length} layer(s) (${dropped.map((d) => d.why).join(", ")})`);
+  parts.push(`the cache now lists ${plan.keep.length + 1} layer(s), ${formatBytes(total)} of NARs`);
+  return `${parts.join("; ")}.`;
+}
+async function saveToGithubActionsCache(inputs, store, facts) {
+  const layout = ghaLayout(host().tempDir);
+  const restored = await loadRestoredState() ?? { held: [], failed: [], paths: [] };
+  const selection = await planPush(inputs, facts, store.storeDir, new FileBackend(layout.binaryCache));
+  const outcome = { pushed: [], failed: [], vanished: [] };
+  const result = (mode2, note, o = outcome) => ({ selection, outcome: o, mode: mode2, note });
+  if (restored.refused !== void 0) {
+    return result("pull-only", `The GitHub Actions cache was not usable in this job (${restored.refused}); nothing was saved.`);
+  }
+  if (inputs.dryRun) return result("dry-run");
+  const mode = cacheMode();
+  if (!mode.writable) {
+    const note = `ACTIONS_CACHE_MODE=${mode.mode} does not permit writes; nothing was saved.`;
+    log.info(note);
+    return result("pull-only", note);
+  }
+  const reason = unavailableReason();
+  if (reason) {
+    log.warning(`The GitHub Actions cache is not available: ${reason}. Nothing was saved.`);
+    return result("pull-only", `The GitHub Actions cache is not available (${reason}); nothing was saved.`);
+  }
+  const fresh = selection.push.map((p) => facts.infos.get(p)).filter((i) => i !== void 0);
+  const compact = isMaintenanceRun();
+  if (fresh.length === 0 && !compact) {
+    log.info("Nothing new to save: no cache entries created.");
+    return result("push");
+  }
+  const now = Date.now();
+  const client = actionsCacheClient();
+  const keys = keyScheme(inputs.keyPrefix);
+  let written;
+  let layerSaved = false;
+  try {
+    let manifest = restored.manifest ?? emptyManifest(store.storeDir, now);
+    if (mode.readable) {
+      const latest = await fetchManifest(client, layout, keys, store.storeDir, (m) => log.info(m));
+      manifest = mergeManifests(manifest, latest.manifest);
+    }
+    const plan = planSave({
+      now,
+      manifest,
+      held: new Set(restored.held),
+      failed: new Set(restored.failed),
+      heldPaths: new Map(restored.paths.map((p) => [p.hash, p])),
+      closure: new Set([...facts.closure].map(hashPart)),
+      fresh: fresh.map((i) => pathFact({ storePath: i.path, narSize: i.narSize, references: i.references })),
+      policy: { maxBytes: inputs.maxSize, maxLayers: MAX_LAYERS, retentionMs: RETENTION_MS, compact }
+    });
+    if (plan.kind === "nothing") {
+      log.info(`Cache unchanged (${plan.why}): no cache entries created.`);
+      return result("push");
+    }
+    if (plan.overBudget) {
+      log.warning(
+        `This job's build closure alone (${formatBytes(plan.totalBytes)} in the cache) is larger than max-size (${formatBytes(inputs.maxSize)}); it is kept whole. Raise max-size, or exclude large paths.`
+      );
+    }
+    const startedAt = Date.now();
+    const dir = layout.slotDir(plan.slot);
+    written = await writeLayer({
+      dir,
+      storeDir: store.storeDir,
+      realStoreDir: store.realStoreDir,
+      fresh,
+      copy: plan.copy,
+      from: layout.binaryCache,
+      signer: inputs.secretKey,
+      parallelism: inputs.parallelism
+    });
+    if (written.paths.length === 0) return result("push", void 0, written.outcome);
+    const layerKey = keys.layerKey(written.contentHash);
+    const saved = await client.save(dir, layerKey);
+    layerSaved = true;
+    const layer = {
+      key: layerKey,
+      slot: plan.slot,
+      createdAt: now,
+      pathCount: written.paths.length,
+      narBytes: written.narBytes,
+      paths: Object.fromEntries(written.paths.map((p) => [p.hash, plan.lastUsed[p.hash] ?? now]))
+    };
+    if (saved.archiveBytes !== void 0) layer.archiveBytes = saved.archiveBytes;
+    const next = nextManifest(manifest, plan, layer, now);
+    const manifestKey = keys.manifestKey(now);
+    await storeManifest(client, layout, manifestKey, next);
+    const total = next.layers.reduce((a, l) => a + l.narBytes, 0);
+    const note = describePlan(plan, written, total);
+    log.info(
+      `${note} Layer ${layerKey}${saved.created ? "" : " (already in the cache)"}: ${formatBytes(saved.archiveBytes ?? 0)} uploaded (${saved.archiveBytes ?? 0} B); manifest ${manifestKey}; in ${((Date.now() - startedAt) / 1e3).toFixed(2)} s.`
+    );
+    return result("push", note, written.outcome);
+  } catch (e) {
+    if (e instanceof CacheServiceRefused || e instanceof CacheEntryError) {
+      const what = e instanceof CacheServiceRefused ? "The GitHub Actions cache refused the save" : `The cache ${layerSaved ? "manifest" : "layer"} could not be saved`;
+      const consequence = layerSaved ? "the new layer was saved, but no manifest lists it, so the next job builds these paths again" : "nothing was saved, and the next job builds these paths again";
+      log.warning(`${what} (${e.message}); ${consequence}.`);
+      const o = { pushed: [], failed: written?.outcome.failed ?? [], vanished: written?.outcome.vanished ?? [] };
+      return result("push", `${what}: ${e.message}`, o);
+    }
+    throw e;
+  }
+}
+export {
+  MAX_LAYERS,
+  RETENTION_MS,
+  saveToGithubActionsCache
+};
