@@ -3,7 +3,7 @@
 // <root>/store/nix/store. Builds in it are always sandboxed; the sandbox gets busybox
 // as /bin/sh, so test derivations need no nixpkgs.
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, mkdtemp, readdir, rm, lstat } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, rm, lstat, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describeFailure, runProcess, type ProcResult } from './proc.js'
@@ -172,6 +172,17 @@ export async function createTestStore(opts: TestStoreOptions = {}): Promise<Test
     },
     cleanup: () => removeTree(root)
   }
+}
+
+/**
+ * Overwrites a file of a store path in place, as a damaged disk would. Nix leaves store files
+ * read-only, which stops everyone but root; the mode is restored afterwards.
+ */
+export async function overwriteInStore(physicalFile: string, content: string): Promise<void> {
+  const { mode } = await stat(physicalFile)
+  await chmod(physicalFile, mode | 0o200)
+  await writeFile(physicalFile, content)
+  await chmod(physicalFile, mode)
 }
 
 /** Removes a directory tree even if it holds read-only store paths. */
