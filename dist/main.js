@@ -3,21 +3,21 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   actionInput,
   githubHost
-} from "./chunks/chunk-4Q2Y7PVG.js";
+} from "./chunks/chunk-DFIN2ANV.js";
 import {
   InputError,
   beginJob,
   readInputs,
   reportFailure
-} from "./chunks/chunk-JXHVDG4M.js";
-import "./chunks/chunk-XQI4VNZ6.js";
-import "./chunks/chunk-PK56DQ3U.js";
-import "./chunks/chunk-ZFF3PL3L.js";
+} from "./chunks/chunk-RH7FQJLD.js";
+import "./chunks/chunk-VVKGRWDR.js";
+import "./chunks/chunk-PO5KLSPC.js";
+import "./chunks/chunk-JDTKZYCW.js";
 import {
+  finishBudget,
   host,
   setHost
-} from "./chunks/chunk-LYX5VPN6.js";
-import "./chunks/chunk-FVMWZM37.js";
+} from "./chunks/chunk-RCHRBDIU.js";
 import "./chunks/chunk-WSR6M3NS.js";
 
 // src/main.ts
@@ -37,3 +37,4 @@ async function main() {
   }
 }
 await main();
+finishBudget();

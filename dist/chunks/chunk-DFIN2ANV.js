@@ -2,6 +2,7 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   debug,
+  endGroup,
   error,
   exportVariable,
   getInput,
@@ -12,9 +13,10 @@ import {
   setFailed,
   setOutput,
   setSecret,
+  startGroup,
   summary,
   warning
-} from "./chunk-ZFF3PL3L.js";
+} from "./chunk-PO5KLSPC.js";
 
 // src/action/github-host.ts
 import { tmpdir } from "node:os";
@@ -34,7 +36,9 @@ var githubHost = {
     if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(markdown).write();
     else info(markdown);
   },
-  fail: (m) => setFailed(m)
+  fail: (m) => setFailed(m),
+  startGroup: (name) => startGroup(name),
+  endGroup: () => endGroup()
 };
 var actionInput = (name) => getInput(name);
 

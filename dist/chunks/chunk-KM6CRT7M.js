@@ -15,14 +15,17 @@ import {
   setSecret,
   warning,
   which
-} from "./chunk-ZFF3PL3L.js";
+} from "./chunk-PO5KLSPC.js";
 import {
   FileBackend,
+  configurePull,
+  describeFsError,
+  formatBytes,
   hashPart,
   parseHash,
   parseNarInfo,
   uploadPaths
-} from "./chunk-LAT54V4D.js";
+} from "./chunk-JDTKZYCW.js";
 import {
   CacheUnavailableError,
   RetryableHttpError,
@@ -32,7 +35,7 @@ import {
   limiter,
   log,
   withRetry
-} from "./chunk-3O47J3DE.js";
+} from "./chunk-RCHRBDIU.js";
 import {
   __commonJS,
   __export,
@@ -7947,6 +7950,9 @@ var require_commonjs2 = __commonJS({
     } });
   }
 });
+
+// src/backends/gha/restore.ts
+import { mkdir as mkdir2, rm as rm3 } from "node:fs/promises";
 
 // node_modules/@actions/cache/lib/cache.js
 import * as path8 from "path";
@@ -48024,7 +48030,7 @@ function relay(lines) {
 // src/backends/gha/layer.ts
 import { createHash as createHash2 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { copyFile, link, lstat, mkdir, readdir, readFile, rename, rm, unlink as unlink2, writeFile } from "node:fs/promises";
+import { copyFile, link, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname as dirname4, join as join5 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 function pathFact(info2) {
@@ -48075,19 +48081,22 @@ ${text}
   }
   return { outcome, paths, narBytes: paths.reduce((a, p) => a + p.narSize, 0), contentHash: content.digest("hex").slice(0, 32) };
 }
-async function problemWith(info2, dir) {
-  if (info2.compression !== "none") return `unexpected compression ${info2.compression}`;
-  const nar = join5(dir, info2.url);
+async function narFacts(nar) {
   let size;
   try {
     size = (await lstat(nar)).size;
   } catch {
-    return "NAR missing";
+    return { problem: "NAR missing" };
   }
-  if (size !== info2.narSize) return `NAR is ${size} bytes, narinfo says ${info2.narSize}`;
   const digest = createHash2("sha256");
   await pipeline2(createReadStream2(nar), digest);
-  if (!digest.digest().equals(parseHash(info2.narHash))) return "NAR hash mismatch";
+  return { size, hash: digest.digest() };
+}
+function problemWith(info2, nar) {
+  if (info2.compression !== "none") return `unexpected compression ${info2.compression}`;
+  if ("problem" in nar) return nar.problem;
+  if (nar.size !== info2.narSize) return `NAR is ${nar.size} bytes, narinfo says ${info2.narSize}`;
+  if (!nar.hash.equals(parseHash(info2.narHash))) return "NAR hash mismatch";
   return void 0;
 }
 async function absorbLayer(layerDir, cacheDir, storeDir) {
@@ -48095,6 +48104,7 @@ async function absorbLayer(layerDir, cacheDir, storeDir) {
   const result = { paths: [], corrupt: [], narBytes: 0 };
   const limit = limiter(4);
   await mkdir(join5(cacheDir, "nar"), { recursive: true });
+  const byNar = /* @__PURE__ */ new Map();
   await Promise.all(
     names.map(
       (name) => limit(async () => {
@@ -48105,18 +48115,30 @@ async function absorbLayer(layerDir, cacheDir, storeDir) {
           result.corrupt.push(`${name}: ${e.message}`);
           return;
         }
-        const problem = name === `${hashPart(info2.storePath)}.narinfo` ? await problemWith(info2, layerDir) : "narinfo under the wrong name";
-        if (problem) {
-          result.corrupt.push(`${info2.storePath}: ${problem}`);
-          return;
+        if (name !== `${hashPart(info2.storePath)}.narinfo`) result.corrupt.push(`${info2.storePath}: narinfo under the wrong name`);
+        else if (!/^nar\/[^/]+$/.test(info2.url)) result.corrupt.push(`${info2.storePath}: unexpected NAR location ${info2.url}`);
+        else byNar.set(info2.url, [...byNar.get(info2.url) ?? [], { name, info: info2 }]);
+      })
+    )
+  );
+  await Promise.all(
+    [...byNar].map(
+      ([url2, users]) => limit(async () => {
+        const facts = await narFacts(join5(layerDir, url2));
+        const good = users.filter(({ info: info2 }) => {
+          const problem = problemWith(info2, facts);
+          if (problem) result.corrupt.push(`${info2.storePath}: ${problem}`);
+          return !problem;
+        });
+        if (good.length === 0) return;
+        const narTarget = join5(cacheDir, url2);
+        if (!await exists(narTarget)) await rename(join5(layerDir, url2), narTarget);
+        for (const { name, info: info2 } of good) {
+          const infoTarget = join5(cacheDir, name);
+          if (!await exists(infoTarget)) await rename(join5(layerDir, name), infoTarget);
+          result.paths.push(pathFact(info2));
+          result.narBytes += info2.narSize;
         }
-        const narTarget = join5(cacheDir, info2.url);
-        if (await exists(narTarget)) await unlink2(join5(layerDir, info2.url));
-        else await rename(join5(layerDir, info2.url), narTarget);
-        const infoTarget = join5(cacheDir, name);
-        if (!await exists(infoTarget)) await rename(join5(layerDir, name), infoTarget);
-        result.paths.push(pathFact(info2));
-        result.narBytes += info2.narSize;
       })
     )
   );
@@ -48160,6 +48182,9 @@ function keyScheme(prefix2, env = process.env) {
   if (base) scheme.baseManifestPrefix = base;
   return scheme;
 }
+
+// src/backends/gha/manifest-entry.ts
+import { readFile as readFile2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
 
 // src/backends/gha/manifest.ts
 var MANIFEST_FORMAT = 1;
@@ -48351,7 +48376,6 @@ function nextManifest(prev, plan, layer, now) {
 }
 
 // src/backends/gha/manifest-entry.ts
-import { readFile as readFile2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
 async function fetchOne(client, layout, prefix2, storeDir, report) {
   await rm2(layout.manifestFile, { force: true });
   let hit;
@@ -48391,13 +48415,13 @@ async function storeManifest(client, layout, key, manifest) {
 
 // src/backends/gha/state.ts
 import { readFile as readFile3, writeFile as writeFile3 } from "node:fs/promises";
-var KEY = "nix_buildtime_cache_gha";
+var RESTORED_STATE_KEY = "nix_buildtime_cache_gha";
 async function saveRestoredState(file, state3) {
   await writeFile3(file, JSON.stringify(state3));
-  host().saveState(KEY, file);
+  host().saveState(RESTORED_STATE_KEY, file);
 }
 async function loadRestoredState() {
-  const file = host().getState(KEY);
+  const file = host().getState(RESTORED_STATE_KEY);
   if (!file) return void 0;
   try {
     const s = JSON.parse(await readFile3(file, "utf8"));
@@ -48405,6 +48429,114 @@ async function loadRestoredState() {
   } catch {
   }
   return void 0;
+}
+
+// src/backends/gha/restore.ts
+var PARALLEL_LAYERS = 4;
+async function restoreLayer(client, layout, layer, storeDir) {
+  const dir = layout.slotDir(layer.slot);
+  await rm3(dir, { recursive: true, force: true });
+  let hit;
+  try {
+    hit = await client.restore(dir, layer.key);
+  } catch (e) {
+    if (!(e instanceof CacheEntryError)) throw e;
+    log.warning(`Cache layer ${layer.key} could not be restored (${e.message}); its ${layer.pathCount} paths are substituted or built as if it did not exist.`);
+    return void 0;
+  }
+  if (!hit) {
+    log.warning(`Cache layer ${layer.key} is gone (evicted?); its ${layer.pathCount} paths are substituted or built as if it did not exist.`);
+    return void 0;
+  }
+  let absorbed;
+  try {
+    absorbed = await absorbLayer(dir, layout.binaryCache, storeDir);
+  } catch (e) {
+    await rm3(dir, { recursive: true, force: true }).catch(() => void 0);
+    log.warning(
+      `Cache layer ${layer.key} could not be used (${describeFsError(e)}); its ${layer.pathCount} paths are substituted or built as if it did not exist.`
+    );
+    return void 0;
+  }
+  if (absorbed.corrupt.length > 0) {
+    log.warning(
+      `Cache layer ${layer.key}: ${absorbed.corrupt.length} damaged path(s) ignored (first: ${absorbed.corrupt[0]}); they are substituted or built instead.`
+    );
+  }
+  if (absorbed.paths.length === 0) return void 0;
+  return { layer, paths: absorbed.paths, archiveBytes: hit.archiveBytes ?? 0, narBytes: absorbed.narBytes };
+}
+async function restoreLayers(client, layout, layers, storeDir) {
+  const bySlot = /* @__PURE__ */ new Map();
+  for (const l of layers) bySlot.set(l.slot, [...bySlot.get(l.slot) ?? [], l]);
+  const limit = limiter(PARALLEL_LAYERS);
+  const results = /* @__PURE__ */ new Map();
+  const settled = await Promise.allSettled(
+    [...bySlot.values()].map(
+      (group) => limit(async () => {
+        for (const layer of group) results.set(layer, await restoreLayer(client, layout, layer, storeDir));
+      })
+    )
+  );
+  const refusal = settled.find((s) => s.status === "rejected");
+  if (refusal) throw refusal.reason;
+  return layers.map((l) => results.get(l));
+}
+async function restoreGithubActionsCache(inputs, store) {
+  if (inputs.cache.kind !== "github-actions") return;
+  const startedAt = Date.now();
+  const layout = ghaLayout(host().tempDir);
+  await rm3(layout.root, { recursive: true, force: true });
+  await mkdir2(layout.root, { recursive: true });
+  const state3 = { held: [], failed: [], paths: [] };
+  try {
+    const reason = unavailableReason();
+    if (reason) {
+      state3.refused = reason;
+      log.warning(`The GitHub Actions cache is not available: ${reason}. This job neither restores nor saves anything.`);
+      return;
+    }
+    const mode = cacheMode();
+    if (!mode.readable) {
+      log.info(`ACTIONS_CACHE_MODE=${mode.mode} does not permit reads: nothing is restored.`);
+      return;
+    }
+    const client = actionsCacheClient();
+    const keys = keyScheme(inputs.keyPrefix);
+    await prepareBinaryCache(layout.binaryCache, store.storeDir);
+    const { manifest, key } = await fetchManifest(client, layout, keys, store.storeDir);
+    if (!manifest) {
+      if (!key) log.info(`No cache manifest under ${keys.manifestPrefix}* yet: starting with an empty cache.`);
+      return;
+    }
+    state3.manifest = manifest;
+    state3.manifestKey = key;
+    const results = await restoreLayers(client, layout, manifest.layers, store.storeDir);
+    let archiveBytes2 = 0;
+    let narBytes = 0;
+    manifest.layers.forEach((layer, i) => {
+      const r = results[i];
+      if (!r) {
+        state3.failed.push(layerId(layer));
+        return;
+      }
+      state3.held.push(layerId(layer));
+      state3.paths.push(...r.paths);
+      archiveBytes2 += r.archiveBytes;
+      narBytes += r.narBytes;
+    });
+    const seconds = ((Date.now() - startedAt) / 1e3).toFixed(2);
+    log.info(
+      `Restored ${state3.held.length} of ${manifest.layers.length} cache layer(s) from ${key}: ${state3.paths.length} paths, ${formatBytes(archiveBytes2)} downloaded (${archiveBytes2} B), ${formatBytes(narBytes)} of NARs, in ${seconds} s.`
+    );
+    if (state3.paths.length > 0) await configurePull(inputs, store, `file://${layout.binaryCache}?trusted=1`);
+  } catch (e) {
+    if (!(e instanceof CacheServiceRefused)) throw e;
+    state3.refused = e.message;
+    log.warning(`The GitHub Actions cache refused this job (${e.message}): nothing more is restored, and nothing is saved.`);
+  } finally {
+    await saveRestoredState(layout.restoredFile, state3);
+  }
 }
 
 export {
@@ -48415,7 +48547,6 @@ export {
   actionsCacheClient,
   pathFact,
   writeLayer,
-  absorbLayer,
   prepareBinaryCache,
   ghaLayout,
   keyScheme,
@@ -48426,6 +48557,7 @@ export {
   nextManifest,
   fetchManifest,
   storeManifest,
-  saveRestoredState,
-  loadRestoredState
+  loadRestoredState,
+  restoreLayer,
+  restoreGithubActionsCache
 };

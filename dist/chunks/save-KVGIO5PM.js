@@ -2,7 +2,7 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   planPush
-} from "./chunk-2SQOQMMV.js";
+} from "./chunk-VVKGRWDR.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -12,26 +12,54 @@ import {
   fetchManifest,
   ghaLayout,
   keyScheme,
+  layerId,
   loadRestoredState,
   mergeManifests,
   nextManifest,
   pathFact,
   planSave,
+  prepareBinaryCache,
+  restoreLayer,
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-ZQOK63IA.js";
-import "./chunk-ZFF3PL3L.js";
+} from "./chunk-KM6CRT7M.js";
+import "./chunk-PO5KLSPC.js";
 import {
-  FileBackend,
   formatBytes,
   hashPart
-} from "./chunk-LAT54V4D.js";
+} from "./chunk-JDTKZYCW.js";
 import {
   host,
   log
-} from "./chunk-3O47J3DE.js";
+} from "./chunk-RCHRBDIU.js";
 import "./chunk-WSR6M3NS.js";
+
+// src/backends/gha/lazy.ts
+function untouchedLayers(restored) {
+  const touched = /* @__PURE__ */ new Set([...restored.held, ...restored.failed]);
+  return (restored.manifest?.layers ?? []).filter((l) => !touched.has(layerId(l)));
+}
+function cachedHashes(restored) {
+  const hashes = new Set(restored.paths.map((p) => p.hash));
+  for (const layer of untouchedLayers(restored)) for (const hash of Object.keys(layer.paths)) hashes.add(hash);
+  return hashes;
+}
+async function catchUpLayers(restored, opts) {
+  const missing = untouchedLayers(restored);
+  if (missing.length === 0) return;
+  await prepareBinaryCache(opts.layout.binaryCache, opts.storeDir);
+  log.info(`Compacting: downloading the ${missing.length} cache layer(s) this job did not need.`);
+  for (const layer of missing) {
+    const r = await restoreLayer(opts.client, opts.layout, layer, opts.storeDir);
+    if (r) {
+      restored.held.push(layerId(layer));
+      restored.paths.push(...r.paths);
+    } else {
+      restored.failed.push(layerId(layer));
+    }
+  }
+}
 
 // src/backends/gha/events.ts
 import { readFileSync } from "node:fs";
@@ -70,7 +98,9 @@ function describePlan(plan, written, total) {
 async function saveToGithubActionsCache(inputs, store, facts) {
   const layout = ghaLayout(host().tempDir);
   const restored = await loadRestoredState() ?? { held: [], failed: [], paths: [] };
-  const selection = await planPush(inputs, facts, store.storeDir, new FileBackend(layout.binaryCache));
+  const cached = cachedHashes(restored);
+  const held = { existing: async (hashes) => new Set(hashes.filter((h) => cached.has(h))) };
+  const selection = await planPush(inputs, facts, store.storeDir, held);
   const outcome = { pushed: [], failed: [], vanished: [] };
   const result = (mode2, note, o = outcome) => ({ selection, outcome: o, mode: mode2, note });
   if (restored.refused !== void 0) {
@@ -90,7 +120,7 @@ async function saveToGithubActionsCache(inputs, store, facts) {
   }
   const fresh = selection.push.map((p) => facts.infos.get(p)).filter((i) => i !== void 0);
   const compact = isMaintenanceRun();
-  if (fresh.length === 0 && !compact) {
+  if (fresh.length === 0 && !compact && restored.failed.length === 0) {
     log.info("Nothing new to save: no cache entries created.");
     return result("push");
   }
@@ -105,6 +135,8 @@ async function saveToGithubActionsCache(inputs, store, facts) {
       const latest = await fetchManifest(client, layout, keys, store.storeDir, (m) => log.info(m));
       manifest = mergeManifests(manifest, latest.manifest);
     }
+    const layerCount = manifest.layers.filter((l) => !restored.failed.includes(layerId(l))).length;
+    if (compact || layerCount + 1 > MAX_LAYERS) await catchUpLayers(restored, { client, layout, storeDir: store.storeDir });
     const plan = planSave({
       now,
       manifest,
@@ -116,8 +148,22 @@ async function saveToGithubActionsCache(inputs, store, facts) {
       policy: { maxBytes: inputs.maxSize, maxLayers: MAX_LAYERS, retentionMs: RETENTION_MS, compact }
     });
     if (plan.kind === "nothing") {
-      log.info(`Cache unchanged (${plan.why}): no cache entries created.`);
-      return result("push");
+      const unusable = plan.dropped.filter((d) => d.why === "unavailable");
+      if (unusable.length === 0) {
+        log.info(`Cache unchanged (${plan.why}): no cache entries created.`);
+        return result("push");
+      }
+      const manifestKey2 = keys.manifestKey(now);
+      try {
+        await storeManifest(client, layout, manifestKey2, { ...manifest, updatedAt: now, layers: plan.keep });
+      } catch (e) {
+        if (!(e instanceof CacheServiceRefused || e instanceof CacheEntryError)) throw e;
+        log.warning(`The cache manifest could not be saved (${e.message}); the next job tries the unusable layer(s) again.`);
+        return result("push", `The cache manifest could not be saved: ${e.message}`);
+      }
+      const note2 = `Dropped ${unusable.length} unusable layer(s) from the cache manifest; the cache now lists ${plan.keep.length} layer(s).`;
+      log.info(`${note2} Manifest ${manifestKey2}.`);
+      return result("push", note2);
     }
     if (plan.overBudget) {
       log.warning(

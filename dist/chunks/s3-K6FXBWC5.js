@@ -107,7 +107,7 @@ import {
   readCacheInfoStoreDir,
   retryLine,
   timings
-} from "./chunk-3O47J3DE.js";
+} from "./chunk-RCHRBDIU.js";
 import {
   __commonJS,
   __esm,
@@ -28751,6 +28751,8 @@ to input.params.ContentLength in bytes.
 var import_client_s3 = __toESM(require_dist_cjs16(), 1);
 var import_lib_storage = __toESM(require_dist_cjs17(), 1);
 import { AsyncLocalStorage } from "node:async_hooks";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 var currentRequest = new AsyncLocalStorage();
 var token = (count, delay) => ({
   getRetryCount: () => count,
@@ -28990,10 +28992,40 @@ var S3Backend = class {
    * buffered parts, so each part can be retried by the SDK without reading the source again.
    */
   async put(key, body, contentType) {
-    const stream = body();
+    await this.upload(key, body(), contentType);
+  }
+  async has(key) {
+    try {
+      await this.guarded(
+        `HEAD ${this.where(key)}`,
+        (abortSignal) => this.client.send(new import_client_s3.HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal })
+      );
+      return true;
+    } catch (e5) {
+      if (e5 instanceof CacheUnavailableError) throw e5;
+      return false;
+    }
+  }
+  /**
+   * Uploads the verified file with `If-None-Match: *` (on PutObject, or on completing a multipart
+   * upload), so S3 and the servers that support conditional writes never replace a NAR another
+   * job wrote meanwhile: their 412 means it is there. Servers that ignore the header overwrite
+   * it with the same verified contents, a window only as wide as the upload.
+   */
+  async publish(key, file, contentType) {
+    const { size } = await stat(file);
+    try {
+      await this.upload(key, createReadStream(file), contentType, { IfNoneMatch: "*", ContentLength: size });
+      return "written";
+    } catch (e5) {
+      if (statusOf(e5.cause) === 412 || nameOf(e5.cause) === "PreconditionFailed") return "existed";
+      throw e5;
+    }
+  }
+  async upload(key, stream, contentType, extra = {}) {
     const upload = new import_lib_storage.Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: stream, ContentType: contentType },
+      params: { Bucket: this.bucket, Key: key, Body: stream, ContentType: contentType, ...extra },
       partSize: this.partSize,
       queueSize: this.queueSize,
       // A failed multipart upload is aborted, so its parts do not linger (and cost money).

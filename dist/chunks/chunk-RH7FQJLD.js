@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
+  collectJobFacts,
+  saveSnapshot,
+  selectAndPush,
+  takeSnapshot
+} from "./chunk-VVKGRWDR.js";
+import {
+  FileBackend,
   S3UriError,
   S3_URI_SYNTAX,
   configurePull,
@@ -8,30 +15,142 @@ import {
   isDeterminateNix,
   locateStore,
   parseS3Uri,
+  parseSecretKey,
   removePullNetrc,
+  renderSummary,
   takeBackDaemonCredentials,
   urlSecrets,
   withoutCredentials
-} from "./chunk-XQI4VNZ6.js";
+} from "./chunk-JDTKZYCW.js";
 import {
-  collectJobFacts,
-  saveSnapshot,
-  selectAndPush,
-  takeSnapshot
-} from "./chunk-PK56DQ3U.js";
-import {
-  FileBackend,
   host,
-  log,
-  parseSecretKey,
-  renderSummary
-} from "./chunk-LYX5VPN6.js";
+  jobBudget,
+  log
+} from "./chunk-RCHRBDIU.js";
 
 // src/failure.ts
 function reportFailure(e, strict) {
   const message = `nix-buildtime-cache: ${e instanceof Error ? e.message : String(e)}`;
   if (strict) host().fail(message);
   else log.warning(message);
+}
+
+// src/backends/gha/lazy-server.ts
+var DEFAULT_SUBSTITUTER_PORT = 37515;
+
+// src/store-uri.ts
+var COMMON = ["store", "path-info-cache-size", "trusted", "priority", "want-mass-query", "system-features"];
+var BINARY_CACHE = [
+  ...COMMON,
+  "compression",
+  "write-nar-listing",
+  "index-debug-info",
+  "secret-key",
+  "secret-keys",
+  "local-nar-cache",
+  "parallel-compression",
+  "compression-level"
+];
+var HTTP = [...BINARY_CACHE, "narinfo-compression", "ls-compression", "log-compression", "tls-certificate", "tls-private-key"];
+var S3 = [
+  ...HTTP,
+  "profile",
+  "region",
+  "scheme",
+  "endpoint",
+  "addressing-style",
+  "multipart-upload",
+  "multipart-chunk-size",
+  "buffer-size",
+  "multipart-threshold",
+  "storage-class"
+];
+var LOCAL_FS = ["root", "state", "log", "real"];
+var REMOTE = ["max-connections", "max-connection-age"];
+var SSH = [...COMMON, ...REMOTE, "ssh-key", "base64-ssh-public-host-key", "compress", "remote-program", "remote-store", "log-fd"];
+var LOCAL = [
+  ...COMMON,
+  ...LOCAL_FS,
+  "require-sigs",
+  "read-only",
+  "build-dir",
+  "use-roots-daemon",
+  "ignore-gc-delete-failure",
+  "upper-layer",
+  "lower-store",
+  "check-mount"
+];
+var STORE_SETTINGS = {
+  file: new Set(BINARY_CACHE),
+  http: new Set(HTTP),
+  s3: new Set(S3),
+  ssh: new Set(SSH),
+  "ssh-ng": /* @__PURE__ */ new Set([...SSH, ...LOCAL_FS]),
+  local: new Set(LOCAL),
+  daemon: /* @__PURE__ */ new Set([...LOCAL, ...REMOTE])
+};
+var StoreUriError = class extends Error {
+};
+var SCHEME_HINTS = {
+  htps: "https",
+  htp: "http",
+  http2: "https",
+  sftp: "ssh or ssh-ng",
+  scp: "ssh or ssh-ng",
+  ftp: "https, or file:// for a mounted directory",
+  ftps: "https",
+  s3a: "s3",
+  s3n: "s3"
+};
+function storeKind(uri) {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(uri);
+  if (!m) {
+    if (/^(local|daemon|auto)(\?|$)/.test(uri) || uri.startsWith("/")) return uri.startsWith("daemon") ? "daemon" : "local";
+    throw new StoreUriError("is not a store URI");
+  }
+  const scheme = (m[1] ?? "").toLowerCase();
+  switch (scheme) {
+    case "file":
+      return "file";
+    case "http":
+    case "https":
+      return "http";
+    case "s3":
+      return "s3";
+    case "ssh":
+      return "ssh";
+    case "ssh-ng":
+      return "ssh-ng";
+    case "local":
+      return "local";
+    case "unix":
+    case "daemon":
+      return "daemon";
+  }
+  const hint = SCHEME_HINTS[scheme];
+  throw new StoreUriError(`Nix has no store type for ${scheme}://${hint ? ` (did you mean ${hint}?)` : ""}`);
+}
+function queryParams(uri) {
+  const q = uri.indexOf("?");
+  return new URLSearchParams(q < 0 ? "" : uri.slice(q + 1));
+}
+function validateStoreUri(uri) {
+  if (/[\r\n]/.test(uri)) throw new StoreUriError("is one store URI on one line, not several");
+  if (/\s/.test(uri)) throw new StoreUriError("must not contain spaces (write them as %20)");
+  const kind = storeKind(uri);
+  if (uri.includes("#")) throw new StoreUriError("must not have a #fragment (Nix store URIs have none)");
+  if (kind === "ssh" || kind === "ssh-ng") {
+    const authority = /^[^:]+:\/\/([^/?]*)/.exec(uri)?.[1] ?? "";
+    const host2 = authority.slice(authority.lastIndexOf("@") + 1);
+    if (host2 === "") throw new StoreUriError(`${kind}:// needs a host, as in ${kind}://user@host`);
+  }
+  const allowed = STORE_SETTINGS[kind];
+  for (const name of queryParams(uri).keys()) {
+    if (!allowed.has(name)) {
+      throw new StoreUriError(`Nix knows no setting '${name}' for ${kind === "http" ? "http(s)" : kind} stores (known: ${[...allowed].sort().join(", ")})`);
+    }
+  }
+  return kind;
 }
 
 // src/inputs.ts
@@ -49,11 +168,19 @@ function bool(raw, name) {
   if (v === "false" || v === "") return false;
   throw new InputError(name, `expected true or false, got '${raw(name)}'`);
 }
+var CACHE_ACCEPTS = "expected github-actions, file:///path, http(s)://\u2026, s3://bucket?\u2026, or a Nix store URI such as ssh-ng://host or local?root=/path";
+var PLAIN_PATH = /^[A-Za-z0-9/._+=,~@-]+$/;
 function parseCache(value) {
-  const accepts = "expected github-actions, file:///path, http(s)://\u2026, s3://bucket?\u2026, or a Nix store URI such as ssh-ng://host or local?root=/path";
-  if (value === "") throw new InputError("cache", `is required; ${accepts}`);
+  if (value === "") throw new InputError("cache", `is required; ${CACHE_ACCEPTS}`);
   if (value === "github-actions") return { kind: "github-actions", url: "github-actions" };
-  if (value.startsWith("s3://")) {
+  let kind;
+  try {
+    kind = validateStoreUri(value);
+  } catch (e) {
+    if (e instanceof StoreUriError) throw new InputError("cache", `${e.message}; ${CACHE_ACCEPTS}`);
+    throw e;
+  }
+  if (kind === "s3") {
     try {
       return { kind: "s3", url: value, s3: parseS3Uri(value) };
     } catch (e) {
@@ -61,30 +188,41 @@ function parseCache(value) {
       throw e;
     }
   }
-  if (value.startsWith("file://")) {
-    const url = new URL(value);
-    if (url.host !== "" || url.pathname === "/") throw new InputError("cache", `bad file URL; ${accepts}`);
-    return { kind: "file", url: `file://${url.pathname}`, dir: decodeURIComponent(url.pathname) };
-  }
-  if (/^https?:\/\//.test(value)) {
+  if (kind === "file") return fileCache(value);
+  if (kind === "http") {
     try {
       new URL(value);
     } catch {
-      throw new InputError("cache", `'${withoutCredentials(value)}' is not a valid URL; ${accepts}`);
+      throw new InputError("cache", `'${withoutCredentials(value)}' is not a valid URL; ${CACHE_ACCEPTS}`);
     }
     return { kind: "http", url: value };
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//.test(value) || /^(local|daemon)(\?|$)/.test(value) || value.startsWith("/")) {
-    return { kind: "nix-copy", url: value };
-  }
-  throw new InputError("cache", `'${value}' is not a cache URI; ${accepts}`);
+  return { kind: "nix-copy", url: value };
 }
+function fileCache(value) {
+  const q = value.indexOf("?");
+  const raw = q < 0 ? value.slice("file://".length) : value.slice("file://".length, q);
+  if (!raw.startsWith("/") || raw === "/") {
+    throw new InputError("cache", `a file:// cache names an absolute directory, as in file:///var/cache/nix (no host); ${CACHE_ACCEPTS}`);
+  }
+  let dir;
+  try {
+    dir = decodeURIComponent(raw);
+  } catch {
+    throw new InputError("cache", "a file:// path has a '%' that starts no %XX escape; write a literal '%' as %25");
+  }
+  const params = q < 0 ? "" : value.slice(q);
+  const plain = PLAIN_PATH.test(dir);
+  const url = `file://${plain ? dir : dir.split("/").map(encodeURIComponent).join("/")}${params}`;
+  return { kind: "file", url, dir, plain };
+}
+var PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/;
 function publicKeys(text) {
   const keys = list(text, /\s+/);
   for (const k of keys) {
-    const [name, b64] = k.split(":");
-    if (!name || !b64 || Buffer.from(b64, "base64").length !== 32) {
-      throw new InputError("public-keys", `expected whitespace-separated name:base64 ed25519 public keys, got '${k}'`);
+    if (!PUBLIC_KEY.test(k)) {
+      const why = k.includes(",") ? " (separate keys with spaces or newlines, not commas)" : "";
+      throw new InputError("public-keys", `expected whitespace-separated name:base64 ed25519 public keys (44 base64 characters ending in '='), got '${k}'${why}`);
     }
   }
   return keys;
@@ -102,13 +240,20 @@ function header(text) {
   if (text === "") return void 0;
   const i = text.indexOf(":");
   const name = i > 0 ? text.slice(0, i).trim() : "";
-  if (!/^[A-Za-z0-9-]+$/.test(name)) {
-    throw new InputError("auth-header", "expected 'Name: value', for example 'Authorization: Bearer <token>'");
+  const value = text.slice(i + 1).trim();
+  if (!/^[A-Za-z0-9-]+$/.test(name) || /[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+    throw new InputError("auth-header", "expected one line 'Name: value', for example 'Authorization: Bearer <token>'");
   }
-  return { name, value: text.slice(i + 1).trim() };
+  return { name, value };
+}
+function uriCompression(cache) {
+  if (cache.kind === "s3") return cache.s3.compression;
+  if (cache.kind !== "file" && cache.kind !== "http") return void 0;
+  const v = queryParams(cache.url).get("compression")?.trim();
+  return v === "" ? void 0 : v;
 }
 function chooseCompression(input, cache) {
-  const fromUri = input === "" && cache.kind === "s3" ? cache.s3.compression : void 0;
+  const fromUri = input === "" ? uriCompression(cache) : void 0;
   const value = input || fromUri || "zstd";
   if (value === "zstd" || value === "xz" || value === "none") return value;
   if (fromUri !== void 0) {
@@ -130,6 +275,13 @@ function keyPrefix(text) {
     throw new InputError("key-prefix", `expected at most 200 characters without commas or spaces, got '${text}'`);
   }
   return text;
+}
+function port(text) {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 65535) {
+    throw new InputError("substituter-port", `expected a TCP port from 1 to 65535, got '${text}'`);
+  }
+  return n;
 }
 function parseInputs(raw) {
   const secretText = raw("secret-key");
@@ -166,7 +318,8 @@ function parseInputs(raw) {
     pull: raw("pull") === "" ? true : bool(raw, "pull"),
     strict: bool(raw, "strict"),
     keyPrefix: keyPrefix(raw("key-prefix") || "nix-buildtime-cache"),
-    maxSize: parseSize("max-size", raw("max-size") || "4G")
+    maxSize: parseSize("max-size", raw("max-size") || "4G"),
+    substituterPort: port(raw("substituter-port") || String(DEFAULT_SUBSTITUTER_PORT))
   };
 }
 function readInputs(raw) {
@@ -201,13 +354,36 @@ function loadMainState() {
 }
 
 // src/job.ts
-import { mkdir, rm } from "node:fs/promises";
-import { join as join2 } from "node:path";
+import { existsSync } from "node:fs";
+import { mkdir as mkdir2, rm } from "node:fs/promises";
+
+// src/file-alias.ts
+import { createHash } from "node:crypto";
+import { mkdir, readlink, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+async function fileCacheReadUrl(cache, env = process.env) {
+  if (cache.plain) return cache.url;
+  const q = cache.url.indexOf("?");
+  const params = q < 0 ? "" : cache.url.slice(q);
+  const dir = join(env.RUNNER_TEMP || tmpdir(), "nix-buildtime-cache");
+  await mkdir(dir, { recursive: true });
+  const link = join(dir, `file-cache-${createHash("sha256").update(cache.dir).digest("hex").slice(0, 16)}`);
+  try {
+    await symlink(cache.dir, link);
+  } catch (e) {
+    if (e.code !== "EEXIST" || await readlink(link) !== cache.dir) throw e;
+  }
+  return `file://${link}${params}`;
+}
+
+// src/job.ts
+import { join as join3 } from "node:path";
 import { randomBytes } from "node:crypto";
 
 // src/report.ts
 import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join as join2 } from "node:path";
 
 // src/origins.ts
 function classifyOrigins(infos) {
@@ -229,7 +405,7 @@ function classifyOrigins(infos) {
 // src/report.ts
 async function report(cache, facts, result, startedAt) {
   const { pushed } = result.outcome;
-  const pathsFile = join(host().tempDir, `nix-buildtime-cache-pushed-${process.pid}.txt`);
+  const pathsFile = join2(host().tempDir, `nix-buildtime-cache-pushed-${process.pid}.txt`);
   await writeFile(pathsFile, pushed.map((p) => `${p.path}
 `).join(""));
   const skippedCount = Object.entries(result.selection.skipped).filter(([reason]) => reason !== "pre-existing").reduce((a, [, paths]) => a + paths.length, 0);
@@ -261,21 +437,30 @@ async function report(cache, facts, result, startedAt) {
 async function snapshotStore(store) {
   const startedAt = Date.now();
   const snapshot = await takeSnapshot(store);
-  const dir = join2(host().tempDir, "nix-buildtime-cache");
-  await mkdir(dir, { recursive: true });
-  const snapshotFile = join2(dir, `snapshot-${randomBytes(6).toString("hex")}`);
+  const dir = join3(host().tempDir, "nix-buildtime-cache");
+  await mkdir2(dir, { recursive: true });
+  const snapshotFile = join3(dir, `snapshot-${randomBytes(6).toString("hex")}`);
   await saveSnapshot(snapshotFile, snapshot);
   saveMainState({ snapshotFile, method: snapshot.method });
   const source = snapshot.method === "db" ? "Nix database" : "store directory";
   log.info(`Recorded ${snapshot.names.length} store paths (${source}) in ${Date.now() - startedAt} ms.`);
 }
+function warnMissingNetrc(inputs) {
+  if (inputs.netrcFile !== void 0 && !existsSync(inputs.netrcFile)) {
+    log.warning(`Input 'netrc-file': ${inputs.netrcFile} does not exist, so requests to the cache carry no netrc credentials.`);
+  }
+}
 async function beginJob(inputs) {
   const store = await locateStore();
   await snapshotStore(store);
-  if (inputs.cache.kind === "file") await new FileBackend(inputs.cache.dir).prepare(store.storeDir);
+  if (inputs.cache.kind === "file") {
+    await new FileBackend(inputs.cache.dir).prepare(store.storeDir).catch((e) => log.info(`${e.message}: pulling only.`));
+    inputs.cache.url = await fileCacheReadUrl(inputs.cache);
+  }
+  warnMissingNetrc(inputs);
   await configurePull(inputs, store);
   if (inputs.cache.kind === "github-actions") {
-    const { restoreGithubActionsCache } = await import("./restore-DKJVQPNM.js");
+    const { restoreGithubActionsCache } = await import("./restore-WWVC3Y5V.js");
     await restoreGithubActionsCache(inputs, store);
   }
 }
@@ -300,12 +485,14 @@ async function pushAndReport(inputs) {
   try {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
-    const result = inputs.cache.kind === "github-actions" ? await (await import("./save-T444ZKK2.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    const result = inputs.cache.kind === "github-actions" ? await (await import("./save-KVGIO5PM.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     await report(displayUrl(inputs.cache.url), facts, result, startedAt);
     const problems = result.outcome.failed.length;
     if (problems > 0) {
       const first = result.outcome.failed[0];
-      reportFailure(new Error(`${problems} path(s) could not be pushed; first: ${first.path}: ${first.reason}`), inputs.strict);
+      const stopped = jobBudget().tripped;
+      const why = stopped ? `the cache was given up on: ${stopped}` : `first: ${first.path}: ${first.reason}`;
+      reportFailure(new Error(`${problems} path(s) could not be pushed; ${why}`), inputs.strict);
     }
     for (const p of result.outcome.vanished) log.warning(`${p} disappeared before it could be pushed (garbage-collected?).`);
     return { facts, result };

@@ -2,7 +2,7 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   FileBackend,
-  RetryableHttpError,
+  NixCommandError,
   batches,
   completeClosure,
   credentialsFor,
@@ -10,30 +10,95 @@ import {
   formatNix32Hash,
   fromNix32,
   hashPart,
-  host,
   isNix23,
   lines,
   loadNetrc,
-  log,
   nixVersion,
-  parseRetryAfter,
   runNix,
   selectPaths,
   toNix32,
   uploadPaths,
-  withRetry,
   withoutCached
-} from "./chunk-LYX5VPN6.js";
+} from "./chunk-JDTKZYCW.js";
 import {
   CONTENT_TYPES,
+  CacheUnavailableError,
+  JobBudget,
+  RetryableHttpError,
   cacheInfoText,
-  readCacheInfoStoreDir
-} from "./chunk-FVMWZM37.js";
+  host,
+  jobBudget,
+  log,
+  parseRetryAfter,
+  readCacheInfoStoreDir,
+  retryLine,
+  seconds,
+  timings,
+  withRetry
+} from "./chunk-RCHRBDIU.js";
 
 // src/backends/http.ts
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { STATUS_CODES } from "node:http";
-import { Readable } from "node:stream";
+import { Readable, Transform, pipeline } from "node:stream";
 import { types } from "node:util";
+var RequestTimeout = class extends Error {
+  /** Read by isTransientError: worth another attempt, as a dropped packet would be. */
+  code = "ETIMEDOUT";
+  constructor(message) {
+    super(message);
+    this.name = "RequestTimeout";
+  }
+};
+var Watchdog = class {
+  constructor(idleMs, hardDeadline) {
+    this.idleMs = idleMs;
+    this.hardDeadline = hardDeadline;
+    this.schedule();
+  }
+  idleMs;
+  hardDeadline;
+  controller = new AbortController();
+  started = Date.now();
+  lastProgress = this.started;
+  timer;
+  get signal() {
+    return this.controller.signal;
+  }
+  touch() {
+    this.lastProgress = Date.now();
+  }
+  schedule() {
+    const now = Date.now();
+    const idleAt = this.lastProgress + this.idleMs;
+    if (this.hardDeadline !== void 0 && now >= this.hardDeadline) {
+      this.controller.abort(new CacheUnavailableError("the job's time budget for a failing cache ran out"));
+      return;
+    }
+    if (now >= idleAt) {
+      this.controller.abort(new RequestTimeout(`no answer for ${seconds(this.idleMs)}`));
+      return;
+    }
+    const next = Math.min(idleAt, this.hardDeadline ?? Infinity);
+    this.timer = setTimeout(() => this.schedule(), Math.max(1, next - now));
+    this.timer.unref();
+  }
+  stop() {
+    clearTimeout(this.timer);
+  }
+};
+function channelOf(what) {
+  const [method = "", url = ""] = what.split(" ");
+  const kind = url.endsWith(".narinfo") ? "narinfo" : /\/nar\/[^/]+$/.test(url) ? "nar" : url.slice(url.lastIndexOf("/") + 1);
+  return `${method} ${kind}`;
+}
+function failureKind(e) {
+  if (e instanceof RequestTimeout) return "timeout";
+  if (e instanceof RetryableHttpError) return "server-error";
+  if (e instanceof HttpStatusError) return "refused";
+  return "connection";
+}
 var HttpStatusError = class extends Error {
   constructor(message, status) {
     super(message);
@@ -59,12 +124,16 @@ function describeError(e) {
   return e.message;
 }
 function finalError(what, e, attempts) {
-  if (e instanceof HttpStatusError) return e;
+  if (e instanceof HttpStatusError || e instanceof CacheUnavailableError) return e;
   const tries = attempts > 1 ? ` (gave up after ${attempts} attempts)` : "";
   if (e instanceof RetryableHttpError) {
     return tries ? new RetryableHttpError(`${e.message}${tries}`, e.status, e.retryAfterMs) : e;
   }
   return new Error(`${what}: ${describeError(e)}${tries}`, { cause: e });
+}
+function causeOf(what, e) {
+  const text = e instanceof RetryableHttpError || e instanceof HttpStatusError ? e.message : describeError(e);
+  return text.startsWith(`${what}: `) ? text.slice(what.length + 2) : text;
 }
 async function discard(res) {
   try {
@@ -92,6 +161,8 @@ var HttpBackend = class {
   retry;
   warn;
   opts;
+  budget;
+  idleMs;
   authPromise;
   urlAuth;
   constructor(opts) {
@@ -117,6 +188,9 @@ var HttpBackend = class {
     this.warn = opts.warn ?? (() => {
     });
     this.opts = opts;
+    const t = timings();
+    this.idleMs = opts.timings?.idleMs ?? t.idleMs;
+    this.budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold });
   }
   /** Resolved once: reading netrc for every request would be wasteful. */
   auth() {
@@ -131,15 +205,49 @@ var HttpBackend = class {
     })();
     return this.authPromise;
   }
-  retryOptions(what) {
+  /**
+   * One request, retried: every attempt runs under a watchdog, asks the job's budget first, and
+   * reports its outcome to it, so that a dead or silent cache stops being asked. `attempt` gets
+   * the watchdog's signal and `touch` (for body progress) and returns the result, or throws.
+   */
+  async request(what, attempt) {
+    const channel = channelOf(what);
+    let attempts = 0;
+    const total = this.retry.attempts ?? timings().retryAttempts;
     const userOnRetry = this.retry.onRetry;
-    return {
-      ...this.retry,
-      onRetry: (e, attempt, delayMs) => {
-        this.warn(`${what}: ${describeError(e)}; retrying in ${(delayMs / 1e3).toFixed(1)} s (attempt ${attempt + 1})`);
-        userOnRetry?.(e, attempt, delayMs);
-      }
-    };
+    try {
+      const value = await withRetry(
+        async (n) => {
+          attempts = n;
+          this.budget.check();
+          const dog = new Watchdog(this.idleMs, this.budget.deadline());
+          try {
+            const v = await attempt(dog.signal, () => dog.touch());
+            this.budget.succeeded(channel);
+            return v;
+          } catch (e) {
+            const err = dog.signal.aborted ? dog.signal.reason : e;
+            if (!(err instanceof CacheUnavailableError)) this.budget.attemptFailed(dog.lastProgress, `${causeOf(what, err)} from ${what}`);
+            else this.budget.check();
+            throw err;
+          } finally {
+            dog.stop();
+          }
+        },
+        {
+          ...this.retry,
+          remainingMs: () => this.budget.remainingMs(),
+          onRetry: (e, n, delayMs) => {
+            log.info(retryLine(causeOf(what, e), what, n, total, delayMs));
+            userOnRetry?.(e, n, delayMs);
+          }
+        }
+      );
+      return value;
+    } catch (e) {
+      if (!(e instanceof CacheUnavailableError)) this.budget.requestFailed(failureKind(e), `${causeOf(what, e)} from ${what}`, channel);
+      throw finalError(what, e, attempts);
+    }
   }
   retryable(what, res) {
     return new RetryableHttpError(
@@ -150,70 +258,107 @@ var HttpBackend = class {
   }
   async existing(hashParts) {
     const headers = await this.auth();
+    const failures = [];
     const present = await mapLimit(hashParts, this.concurrency, async (hash) => {
       const url = `${this.base}/${hash}.narinfo`;
       const what = `HEAD ${this.displayUrl}/${hash}.narinfo`;
       try {
-        return await withRetry(async () => {
-          const res = await fetch(url, { method: "HEAD", headers });
+        return await this.request(what, async (signal) => {
+          const res = await fetch(url, { method: "HEAD", headers, signal });
           await discard(res);
           if (res.ok) return true;
           if (res.status === 404 || res.status === 403) return false;
           if (isRetryableStatus(res.status)) throw this.retryable(what, res);
-          this.warn(`${what}: ${statusLine(res)}; assuming it is not cached`);
+          failures.push(`${what}: ${statusLine(res)}`);
           return false;
-        }, this.retryOptions(what));
+        });
       } catch (e) {
-        this.warn(`${what}: ${describeError(e)}; assuming it is not cached`);
+        if (e instanceof CacheUnavailableError) throw e;
+        failures.push(describeError(e));
         return false;
       }
     });
+    if (failures.length > 0) {
+      const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : "";
+      this.warn(`${failures[0]}${more}; assuming ${failures.length === 1 ? "it is" : "they are"} not cached`);
+    }
     return new Set(hashParts.filter((_, i) => present[i]));
   }
   async put(key, body, contentType) {
-    const headers = { ...await this.auth(), "Content-Type": contentType };
+    await this.send(key, contentType, {}, body);
+  }
+  /** A HEAD for a NAR; anything but a clear yes counts as absent (the upload then still refuses to overwrite). */
+  async has(key) {
+    const headers = await this.auth();
+    const what = `HEAD ${this.displayUrl}/${key}`;
+    try {
+      return await this.request(what, async (signal) => {
+        const res = await fetch(`${this.base}/${key}`, { method: "HEAD", headers, signal });
+        await discard(res);
+        if (res.ok) return true;
+        if (isRetryableStatus(res.status)) throw this.retryable(what, res);
+        return false;
+      });
+    } catch (e) {
+      if (e instanceof CacheUnavailableError) throw e;
+      return false;
+    }
+  }
+  /**
+   * A PUT of the verified file with `If-None-Match: *`, so a server that supports conditional
+   * writes refuses to replace a NAR another job wrote meanwhile (412: it is there, which is fine).
+   * The body is the file itself, so every retry re-reads it instead of serialising the path again.
+   */
+  async publish(key, file, contentType) {
+    const { size } = await stat(file);
+    const status = await this.send(key, contentType, { "If-None-Match": "*", "Content-Length": String(size) }, () => createReadStream(file));
+    return status === 412 ? "existed" : "written";
+  }
+  /** One PUT, retried; answers the final status (2xx, or 412 for a conditional write that found the key). */
+  async send(key, contentType, extra, body) {
+    const headers = { ...await this.auth(), "Content-Type": contentType, ...extra };
     const url = `${this.base}/${key}`;
     const what = `PUT ${this.displayUrl}/${key}`;
-    let attempts = 0;
-    try {
-      await withRetry(async (attempt) => {
-        attempts = attempt;
-        const stream = body();
-        try {
-          const res = await fetch(url, {
-            method: "PUT",
-            headers,
-            body: Readable.toWeb(stream),
-            duplex: "half",
-            // A streamed body cannot be replayed to a redirect target, so report redirects instead.
-            redirect: "manual"
-          });
-          await discard(res);
-          if (res.ok) return;
-          if (isRetryableStatus(res.status)) throw this.retryable(what, res);
-          throw new HttpStatusError(`${what}: ${statusLine(res)}`, res.status);
-        } finally {
-          stream.destroy();
+    return this.request(what, async (signal, touch) => {
+      const stream = body();
+      const tap = new Transform({
+        transform(chunk, _enc, done) {
+          touch();
+          done(null, chunk);
         }
-      }, this.retryOptions(what));
-    } catch (e) {
-      throw finalError(what, e, attempts);
-    }
+      });
+      const piped = pipeline(stream, tap, () => void 0);
+      try {
+        const res = await fetch(url, {
+          method: "PUT",
+          headers,
+          body: Readable.toWeb(piped),
+          duplex: "half",
+          // A streamed body cannot be replayed to a redirect target, so report redirects instead.
+          redirect: "manual",
+          signal
+        });
+        await discard(res);
+        if (res.ok) return res.status;
+        if (res.status === 412 && extra["If-None-Match"] !== void 0) return 412;
+        if (isRetryableStatus(res.status)) throw this.retryable(what, res);
+        throw new HttpStatusError(`${what}: ${statusLine(res)}`, res.status);
+      } finally {
+        stream.destroy();
+        piped.destroy();
+      }
+    });
   }
   async prepare(storeDir) {
     const what = `GET ${this.displayUrl}/nix-cache-info`;
     const headers = await this.auth();
-    let attempts = 0;
-    const existing = await withRetry(async (attempt) => {
-      attempts = attempt;
-      const res = await fetch(`${this.base}/nix-cache-info`, { headers });
+    const existing = await this.request(what, async (signal) => {
+      const res = await fetch(`${this.base}/nix-cache-info`, { headers, signal });
       if (res.ok) return await res.text();
       await discard(res);
       if (res.status === 404 || res.status === 403) return void 0;
       if (isRetryableStatus(res.status)) throw this.retryable(what, res);
       throw new HttpStatusError(`${what}: ${statusLine(res)}`, res.status);
-    }, this.retryOptions(what)).catch((e) => {
-      throw finalError(what, e, attempts);
     });
     if (existing === void 0) {
       const text = cacheInfoText(storeDir);
@@ -234,11 +379,17 @@ async function binaryCacheBackend(inputs) {
   const { cache } = inputs;
   if (cache.kind === "file") return new FileBackend(cache.dir);
   if (cache.kind === "http") {
-    return new HttpBackend({ url: cache.url, authHeader: inputs.authHeader, netrcFile: inputs.netrcFile });
+    return new HttpBackend({
+      url: cache.url,
+      authHeader: inputs.authHeader,
+      netrcFile: inputs.netrcFile,
+      budget: jobBudget(),
+      warn: (m) => log.warning(m)
+    });
   }
   if (cache.kind === "s3") {
-    const { S3Backend } = await import("./s3-KHD7POAN.js");
-    return new S3Backend({ location: cache.s3, warn: (m) => log.warning(m) });
+    const { S3Backend } = await import("./s3-K6FXBWC5.js");
+    return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m) });
   }
   return void 0;
 }
@@ -599,14 +750,21 @@ async function takeSnapshot(store, method) {
   }
   return { method: "dir", names: await readStoreDir(store.realStoreDir) };
 }
+var END = "end ";
 async function saveSnapshot(file, snap) {
+  const body = snap.names.length > 0 ? `${snap.names.join("\n")}
+` : "";
   await writeFile2(file, `${snap.method}
-${snap.names.join("\n")}
+${body}${END}${snap.names.length}
 `);
 }
 async function loadSnapshot(file) {
   const [method, ...names] = lines(await readFile(file, "utf8"));
   if (method !== "db" && method !== "dir") throw new Error(`${file} is not a snapshot`);
+  const end = names.pop();
+  if (end === void 0 || end !== `${END}${names.length}`) {
+    throw new Error(`the store snapshot ${file} is truncated (was the disk full when the main step ran?), so the job's new paths cannot be told apart`);
+  }
   return { method, names };
 }
 function diffSnapshots(before, after) {
@@ -643,11 +801,38 @@ async function storeChanges(before, store) {
 }
 
 // src/collect.ts
+function whyFailed(e) {
+  if (e instanceof NixCommandError) {
+    const lines2 = e.result.stderr.split("\n").map((l) => l.trim());
+    const error = lines2.find((l) => l.startsWith("error:")) ?? lines2.filter((l) => l !== "").at(-1);
+    if (error) return error.replace(/^error:\s*/, "");
+  }
+  return (e instanceof Error ? e.message : String(e)).split("\n").find((l) => l.trim() !== "")?.trim() ?? "failed";
+}
+async function resolveEachRoot(installables, storeDir) {
+  const roots = [];
+  const bad = [];
+  for (const item of installables) {
+    try {
+      const resolved = await resolveRoots([item], storeDir);
+      const valid = await validPaths(resolved);
+      if (valid.length === 0) throw new Error("not a valid path in this store");
+      roots.push(...valid);
+    } catch (e) {
+      bad.push(`'${item}' (${whyFailed(e)})`);
+    }
+  }
+  if (bad.length > 0) {
+    const rest = roots.length > 0 ? "the other installables still define what is pushed" : "so nothing defines what is pushed";
+    log.warning(`Input 'installables': could not resolve ${bad.join(", ")}; ${rest}.`);
+  }
+  return roots;
+}
 async function collectJobFacts(state, store, opts) {
   const before = await loadSnapshot(state.snapshotFile);
   const { newPaths, methods, total } = await storeChanges(before, store);
   log.info(`${newPaths.length} new valid store paths since the main step (of ${total}; snapshots: ${methods}).`);
-  const roots = opts.installables.length > 0 ? await resolveRoots(opts.installables, store.storeDir) : newPaths.filter(isDerivation);
+  const roots = opts.installables.length > 0 ? await resolveEachRoot(opts.installables, store.storeDir) : newPaths.filter(isDerivation);
   const closure = roots.length > 0 ? await buildClosure(roots) : /* @__PURE__ */ new Set();
   log.info(`Build closure of ${roots.length} root(s): ${closure.size} paths.`);
   const fresh = new Set(newPaths);

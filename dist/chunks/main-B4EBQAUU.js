@@ -7,20 +7,18 @@ import {
   loadMainState,
   readInputs,
   reportFailure
-} from "./chunk-5A5DN5B3.js";
-import {
-  displayUrl
-} from "./chunk-NX7M6VVG.js";
-import "./chunk-2SQOQMMV.js";
+} from "./chunk-RH7FQJLD.js";
+import "./chunk-VVKGRWDR.js";
 import {
   SKIP_REASONS,
+  displayUrl,
   formatBytes
-} from "./chunk-LAT54V4D.js";
+} from "./chunk-JDTKZYCW.js";
 import {
   StderrHost,
   log,
   setHost
-} from "./chunk-3O47J3DE.js";
+} from "./chunk-RCHRBDIU.js";
 import "./chunk-WSR6M3NS.js";
 
 // src/cli/main.ts

@@ -71,7 +71,10 @@ var log = {
   warning: (m) => current.warning(m),
   error: (m) => current.error(m),
   notice: (m) => current.notice(m),
-  debug: (m) => current.debug(m)
+  debug: (m) => current.debug(m),
+  /** A host without groups shows the name as a plain line. */
+  startGroup: (name) => current.startGroup ? current.startGroup(name) : current.info(name),
+  endGroup: () => current.endGroup?.()
 };
 
 // src/budget.ts
