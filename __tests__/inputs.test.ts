@@ -124,6 +124,13 @@ describe('inputs', () => {
     expect(parse({ 'max-size': '123456' }).maxSize).toBe(123456)
   })
 
+  it('serves the on-demand cache on a stable port that an input changes', () => {
+    expect(parse({ cache: 'github-actions' }).substituterPort).toBe(37515)
+    expect(parse({ cache: 'github-actions', 'substituter-port': '40000' }).substituterPort).toBe(40000)
+    expect(errorOf({ 'substituter-port': '70000' }).message).toBe("Input 'substituter-port': expected a TCP port from 1 to 65535, got '70000'")
+    expect(errorOf({ 'substituter-port': 'http' }).input).toBe('substituter-port')
+  })
+
   it('splits an auth header into name and value', () => {
     expect(parse({ 'auth-header': 'Authorization: Bearer abc' }).authHeader).toEqual({ name: 'Authorization', value: 'Bearer abc' })
   })

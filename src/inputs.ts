@@ -1,6 +1,7 @@
 import { host } from './host.js'
 import { urlSecrets, withoutCredentials } from './url-credentials.js'
 import { parseSecretKey, type SigningKey } from './signing.js'
+import { DEFAULT_SUBSTITUTER_PORT } from './backends/gha/lazy-server.js'
 import { parseS3Uri, S3_URI_SYNTAX, S3UriError, type S3Location } from './backends/s3-uri.js'
 import { queryParams, StoreUriError, validateStoreUri } from './store-uri.js'
 
@@ -47,6 +48,8 @@ export interface Inputs {
   keyPrefix: string
   /** Bound, in bytes, on the NARs the GitHub Actions cache keeps live. */
   maxSize: number
+  /** Loopback port of the on-demand GitHub Actions cache substituter. */
+  substituterPort: number
 }
 
 /** The raw strings, as the runner passes them; kept separate so parsing is testable without env. */
@@ -207,6 +210,14 @@ function keyPrefix(text: string): string {
   return text
 }
 
+function port(text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n < 1 || n > 65535) {
+    throw new InputError('substituter-port', `expected a TCP port from 1 to 65535, got '${text}'`)
+  }
+  return n
+}
+
 export function parseInputs(raw: RawInputs): Inputs {
   const secretText = raw('secret-key')
   let secretKey: SigningKey | undefined
@@ -242,7 +253,8 @@ export function parseInputs(raw: RawInputs): Inputs {
     pull: raw('pull') === '' ? true : bool(raw, 'pull'),
     strict: bool(raw, 'strict'),
     keyPrefix: keyPrefix(raw('key-prefix') || 'nix-buildtime-cache'),
-    maxSize: parseSize('max-size', raw('max-size') || '4G')
+    maxSize: parseSize('max-size', raw('max-size') || '4G'),
+    substituterPort: port(raw('substituter-port') || String(DEFAULT_SUBSTITUTER_PORT))
   }
 }
 

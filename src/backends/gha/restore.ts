@@ -16,7 +16,7 @@ import { saveRestoredState, type RestoredState } from './state.js'
 /** Parallel layer downloads: enough to hide latency, few enough to leave the runner's 2-4 cores to tar and zstd. */
 const PARALLEL_LAYERS = 4
 
-interface LayerResult {
+export interface LayerResult {
   layer: LayerRecord
   paths: PathFact[]
   archiveBytes: number
@@ -27,7 +27,7 @@ interface LayerResult {
  * Restores one layer. A missing or damaged layer costs only that layer (one warning); a refusal
  * of the service as a whole (CacheServiceRefused) is thrown for the caller to report once.
  */
-async function restoreLayer(client: CacheClient, layout: GhaLayout, layer: LayerRecord, storeDir: string): Promise<LayerResult | undefined> {
+export async function restoreLayer(client: CacheClient, layout: GhaLayout, layer: LayerRecord, storeDir: string): Promise<LayerResult | undefined> {
   const dir = layout.slotDir(layer.slot)
   await rm(dir, { recursive: true, force: true })
   let hit

@@ -4,16 +4,16 @@ import type { Inputs } from '../../inputs.js'
 import type { PathInfo } from '../../nix/path-info-types.js'
 import type { StoreLocation } from '../../nix/store-location.js'
 import { planPush, type PushResult } from '../../push.js'
+import { cachedHashes, catchUpLayers } from './lazy.js'
 import { hashPart } from '../../nix/store-path.js'
 import { formatBytes } from '../../summary.js'
 import type { UploadOutcome } from '../../upload/pipeline.js'
-import { FileBackend } from '../file.js'
 import { actionsCacheClient, cacheMode, CacheEntryError, CacheServiceRefused, unavailableReason } from './client.js'
 import { isMaintenanceRun } from './events.js'
 import { pathFact, writeLayer, type WrittenLayer } from './layer.js'
 import { ghaLayout, keyScheme } from './layout.js'
 import { fetchManifest, storeManifest } from './manifest-entry.js'
-import { emptyManifest, mergeManifests, nextManifest, planSave, type LayerRecord, type SavePlan } from './manifest.js'
+import { emptyManifest, layerId, mergeManifests, nextManifest, planSave, type LayerRecord, type SavePlan } from './manifest.js'
 import { loadRestoredState } from './state.js'
 
 /** Compaction bound: restores download every live layer, so their number stays small. */
@@ -44,8 +44,10 @@ function describePlan(plan: SavePlan, written: WrittenLayer, total: number): str
 export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocation, facts: JobFacts): Promise<PushResult> {
   const layout = ghaLayout(host().tempDir)
   const restored = (await loadRestoredState()) ?? { held: [], failed: [], paths: [] }
-  // What the restored layers hold counts as already cached.
-  const selection = await planPush(inputs, facts, store.storeDir, new FileBackend(layout.binaryCache))
+  // What the restored layers hold, and what the layers an on-demand job never needed list, is already cached.
+  const cached = cachedHashes(restored)
+  const held = { existing: async (hashes: readonly string[]) => new Set(hashes.filter((h) => cached.has(h))) }
+  const selection = await planPush(inputs, facts, store.storeDir, held)
   const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
   const result = (mode: PushResult['mode'], note?: string, o: UploadOutcome = outcome): PushResult => ({ selection, outcome: o, mode, note })
 
@@ -88,6 +90,8 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
       const latest = await fetchManifest(client, layout, keys, store.storeDir, (m) => log.info(m))
       manifest = mergeManifests(manifest, latest.manifest)
     }
+    const layerCount = manifest.layers.filter((l) => !restored.failed.includes(layerId(l))).length
+    if (compact || layerCount + 1 > MAX_LAYERS) await catchUpLayers(restored, { client, layout, storeDir: store.storeDir })
     const plan = planSave({
       now,
       manifest,

@@ -17,16 +17,16 @@ export interface RestoredState {
   refused?: string
 }
 
-const KEY = 'nix_buildtime_cache_gha'
+export const RESTORED_STATE_KEY = 'nix_buildtime_cache_gha'
 
 /** The state itself can be large (every path), so it goes into a file and only its name into GITHUB_STATE. */
 export async function saveRestoredState(file: string, state: RestoredState): Promise<void> {
   await writeFile(file, JSON.stringify(state))
-  host().saveState(KEY, file)
+  host().saveState(RESTORED_STATE_KEY, file)
 }
 
 export async function loadRestoredState(): Promise<RestoredState | undefined> {
-  const file = host().getState(KEY)
+  const file = host().getState(RESTORED_STATE_KEY)
   if (!file) return undefined
   try {
     const s = JSON.parse(await readFile(file, 'utf8')) as RestoredState
