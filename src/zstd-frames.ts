@@ -1,13 +1,12 @@
 import { Transform, type TransformCallback } from 'node:stream'
 import * as zlib from 'node:zlib'
+import { FRAME_SIZE, frameOf, recycleFrame } from './frame-buffers.js'
 
-/**
- * Large NARs are compressed as a sequence of independent zstd frames of this size. A zstd file
- * may hold any number of frames, and decoders concatenate their contents; Nix reads such NARs
- * (see README, "Compression"). Frames let several cores work on one NAR, and cost about 0.3% in
- * size at this length.
- */
-export const FRAME_SIZE = 4 << 20
+// Large NARs are compressed as a sequence of independent zstd frames of at most FRAME_SIZE. A zstd
+// file may hold any number of frames, and decoders concatenate their contents; Nix reads such
+// NARs (see README, "Compression"). Frames let several cores work on one NAR, and cost about
+// 0.3% in size at this length.
+
 /**
  * 2^22 = 4 MiB, one frame: every match stays inside the window, so zstd never switches to its
  * `extDict` match finder, which took a third of the CPU when streaming past level 3's 2 MiB window.
@@ -19,9 +18,7 @@ const COMPRESSORS = 3
  * Frames handed over but not yet compressed, across all NARs. More would only hold memory while
  * the compressors are busy; fewer would leave a compressor idle while NARs are being read.
  */
-const MAX_QUEUED = 2 * COMPRESSORS
-/** Spare frame buffers kept for reuse; each is FRAME_SIZE bytes. */
-const SPARE_BUFFERS = MAX_QUEUED + 2
+const MAX_QUEUED = COMPRESSORS + 1
 
 interface Job {
   input: Buffer
@@ -37,23 +34,18 @@ class FramePool {
   private readonly idle: zlib.ZstdCompress[] = []
   private readonly jobs: Job[] = []
   private readonly roomWaiters: Array<() => void> = []
-  private readonly spare: Buffer[] = []
   private live = 0
   /** Jobs queued or running. */
   private inFlight = 0
 
-  buffer(): Buffer {
-    return this.spare.pop() ?? Buffer.allocUnsafe(FRAME_SIZE)
-  }
-
-  /** Compresses `frame` (a prefix of a buffer from `buffer()`, which goes back to the spares). */
-  compress(frame: Buffer, whole: Buffer): Promise<Buffer[]> {
+  /** Compresses `frame`; `whole`, a lent frame that `frame` is a view of, is recycled afterwards. */
+  compress(frame: Buffer, whole?: Buffer): Promise<Buffer[]> {
     this.inFlight++
     return new Promise<Buffer[]>((resolve, reject) => {
       this.jobs.push({
         input: frame,
         done: (err, out) => {
-          if (this.spare.length < SPARE_BUFFERS) this.spare.push(whole)
+          if (whole) recycleFrame(whole)
           this.inFlight--
           this.roomWaiters.shift()?.()
           if (err) reject(err)
@@ -116,13 +108,18 @@ class FramePool {
 const pool = new FramePool()
 
 /**
- * zstd for a large NAR: cut into FRAME_SIZE frames that the shared compressors work on at once,
- * while the output keeps the frames in order. Bytes are copied once, into a reused frame buffer,
- * so the garbage collector sees a few long-lived buffers instead of a new one per read.
+ * zstd for a large NAR: cut into frames that the shared compressors work on at once, while the
+ * output keeps the frames in order. A frame lent by the NAR serialiser (frame-buffers.ts) is
+ * compressed in place; other input is copied into a reused frame buffer.
  */
 export class FramedZstd extends Transform {
-  private frame: Buffer | undefined
-  private filled = 0
+  /** The lent frame whose pieces are arriving, and the range of it received so far. */
+  private lent: Buffer | undefined
+  private lentStart = 0
+  private lentEnd = 0
+  /** Input that did not come in a lent frame (a NAR's first bytes, or any other source). */
+  private gathered: Buffer[] = []
+  private gatheredSize = 0
   /** Output in NAR order: each frame's bytes are pushed only after every earlier frame's. */
   private tail: Promise<void> = Promise.resolve()
 
@@ -131,36 +128,57 @@ export class FramedZstd extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    let at = 0
-    while (at < chunk.length) {
-      this.frame ??= pool.buffer()
-      const n = chunk.copy(this.frame, this.filled, at)
-      at += n
-      this.filled += n
-      if (this.filled === FRAME_SIZE) this.submit()
-    }
-    pool.room().then(() => done(), done)
+    // Waiting before taking the chunk, not after, keeps at most MAX_QUEUED frames handed over.
+    pool.room().then(() => {
+      const frame = frameOf(chunk)
+      const offset = frame ? chunk.byteOffset - frame.byteOffset : 0
+      if (frame && frame === this.lent && offset === this.lentEnd) {
+        this.lentEnd += chunk.length
+      } else if (frame) {
+        // Frames may have any length, so what came before becomes a frame of its own.
+        this.submitLent()
+        this.submitGathered()
+        this.lent = frame
+        this.lentStart = offset
+        this.lentEnd = offset + chunk.length
+      } else {
+        this.submitLent()
+        this.gathered.push(chunk)
+        this.gatheredSize += chunk.length
+        if (this.gatheredSize >= FRAME_SIZE) this.submitGathered()
+      }
+      if (this.lent && this.lentEnd === this.lent.length) this.submitLent()
+      done()
+    }, done)
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.filled > 0) this.submit()
+    this.submitLent()
+    this.submitGathered()
     this.tail.then(() => done(), done)
   }
 
-  override _destroy(err: Error | null, done: (error: Error | null) => void): void {
-    // Frames already handed over finish on their own and return their buffers; only the
-    // partly filled one is dropped.
-    this.frame = undefined
-    done(err)
+  private submitLent(): void {
+    if (!this.lent) return
+    // Recycled only if this stream saw the frame from its start, as the NAR serialiser lends it.
+    this.submitFrame(this.lent.subarray(this.lentStart, this.lentEnd), this.lentStart === 0 ? this.lent : undefined)
+    this.lent = undefined
   }
 
-  private submit(): void {
-    const whole = this.frame!
-    const compressed = pool.compress(whole.subarray(0, this.filled), whole)
+  /** Gathered bytes as frames of at most FRAME_SIZE, so that each fits the window. */
+  private submitGathered(): void {
+    if (this.gatheredSize === 0) return
+    const all = this.gathered.length === 1 ? this.gathered[0]! : Buffer.concat(this.gathered, this.gatheredSize)
+    for (let at = 0; at < all.length; at += FRAME_SIZE) this.submitFrame(all.subarray(at, at + FRAME_SIZE))
+    this.gathered = []
+    this.gatheredSize = 0
+  }
+
+  /** `whole`: the lent frame `bytes` is a view of, recycled once compressed. */
+  private submitFrame(bytes: Buffer, whole?: Buffer): void {
+    const compressed = pool.compress(bytes, whole)
     // Handled here so that a frame failing while an earlier one is pending is no unhandled rejection.
     compressed.catch(() => undefined)
-    this.frame = undefined
-    this.filled = 0
     this.tail = this.tail.then(async () => {
       for (const b of await compressed) this.push(b)
     })
