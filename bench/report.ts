@@ -3,6 +3,7 @@
 import type { BaselineFigures } from './measure/baselines.js'
 import type { PushSet, SelectionFigures } from './measure/selection.js'
 import type { StepFigures } from './measure/steps.js'
+import type { EndToEndFigures } from './measure/end-to-end.js'
 import type { ThroughputFigures } from './measure/throughput.js'
 import { fmtBytes, fmtRatio, fmtSample, fmtSeconds, type Sample } from './lib/stats.js'
 
@@ -26,6 +27,7 @@ export interface Results {
   baselines: BaselineFigures[]
   selection?: SelectionFigures
   throughput?: ThroughputFigures
+  endToEnd?: EndToEndFigures
   workloadSeconds: number
   totalSeconds: number
 }
@@ -106,14 +108,16 @@ export function targets(r: Results): Target[] {
     share('upload phase to file://', 65, t.ratio.fileUpload)
     share('upload phase over HTTP PUT', 60, t.ratio.httpUpload)
     share('upload phase to S3', 60, t.ratio.s3Upload)
-    const whole = 1 / t.ratio.fileWhole.median
-    out.push({
-      name: 'whole push process to file:// (stand-in for the post step, see Method)',
-      goal: '≤ 1.43 × zstd -T0 time',
-      value: `${whole.toFixed(2)} ×`,
-      met: whole <= 1.43,
-      by: whole > 1.43 ? `${(whole - 1.43).toFixed(2)} × over` : undefined
-    })
+    if (r.endToEnd) {
+      const e = r.endToEnd.timesZstd.median
+      out.push({
+        name: 'end to end: post step pushing the large NARs − post step with nothing to push',
+        goal: '≤ 1.43 × zstd -T0 time',
+        value: `${e.toFixed(2)} × (median of per-run ratios; ${r.endToEnd.timesZstd.min.toFixed(2)}–${r.endToEnd.timesZstd.max.toFixed(2)})`,
+        met: e <= 1.43,
+        by: e > 1.43 ? `${(e - 1.43).toFixed(2)} × over` : undefined
+      })
+    }
     out.push({
       name: `peak memory pushing ${mb(t.narBytes)} over HTTP`,
       goal: '≤ 256 MB',
@@ -274,6 +278,26 @@ function throughputSection(t: ThroughputFigures): string {
   ].join('\n')
 }
 
+function endToEndSection(e: EndToEndFigures): string {
+  return [
+    '### End to end: the post step pushing the large NARs',
+    '',
+    'A job deletes the 9 paths, runs main, imports them and runs post with them as `installables`; a second job on the same store pushes nothing. Each round also times `zstd -T0 -3` over the same NARs.',
+    '',
+    table(
+      ['', 'time'],
+      [
+        ['`zstd -T0 -3` on the serialised NARs', fmtSample(e.zstd)],
+        ['post step pushing the 9 paths', fmtSample(e.postPush)],
+        ['post step with nothing to push', fmtSample(e.postIdle)],
+        ['(pushing − nothing) ÷ zstd, run by run', `${e.timesZstd.median.toFixed(2)} × (${e.timesZstd.min.toFixed(2)}–${e.timesZstd.max.toFixed(2)})`]
+      ]
+    ),
+    '',
+    `Peak RSS of the pushing post step: ${mb(e.rssPost.median)} (worst ${mb(e.rssPost.max)}).`
+  ].join('\n')
+}
+
 export function renderReport(r: Results): string {
   const m = r.machine
   const parts = [
@@ -285,6 +309,7 @@ export function renderReport(r: Results): string {
   if (r.steps.length > 0) parts.push(stepsSection(r), '')
   if (r.selection) parts.push(selectionSection(r.selection), '')
   if (r.throughput) parts.push(throughputSection(r.throughput), '')
+  if (r.endToEnd) parts.push(endToEndSection(r.endToEnd), '')
   const ts = targets(r)
   if (ts.length > 0) {
     parts.push(
