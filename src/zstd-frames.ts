@@ -145,7 +145,7 @@ export class FramedZstd extends Transform {
         this.submitLent()
         this.gathered.push(chunk)
         this.gatheredSize += chunk.length
-        if (this.gatheredSize >= FRAME_SIZE) this.submitGathered()
+        this.submitGathered(false)
       }
       if (this.lent && this.lentEnd === this.lent.length) this.submitLent()
       done()
@@ -165,13 +165,21 @@ export class FramedZstd extends Transform {
     this.lent = undefined
   }
 
-  /** Gathered bytes as frames of at most FRAME_SIZE, so that each fits the window. */
-  private submitGathered(): void {
-    if (this.gatheredSize === 0) return
-    const all = this.gathered.length === 1 ? this.gathered[0]! : Buffer.concat(this.gathered, this.gatheredSize)
-    for (let at = 0; at < all.length; at += FRAME_SIZE) this.submitFrame(all.subarray(at, at + FRAME_SIZE))
-    this.gathered = []
-    this.gatheredSize = 0
+  /**
+   * Gathered bytes as frames of FRAME_SIZE, so that each fits the window; the rest stays
+   * gathered for the next frame unless `all` (a lent frame follows, or the end).
+   */
+  private submitGathered(all = true): void {
+    if (this.gatheredSize === 0 || (!all && this.gatheredSize < FRAME_SIZE)) return
+    const bytes = this.gathered.length === 1 ? this.gathered[0]! : Buffer.concat(this.gathered, this.gatheredSize)
+    let at = 0
+    for (; bytes.length - at >= FRAME_SIZE; at += FRAME_SIZE) this.submitFrame(bytes.subarray(at, at + FRAME_SIZE))
+    if (all && at < bytes.length) {
+      this.submitFrame(bytes.subarray(at))
+      at = bytes.length
+    }
+    this.gathered = at < bytes.length ? [bytes.subarray(at)] : []
+    this.gatheredSize = bytes.length - at
   }
 
   /** `whole`: the lent frame `bytes` is a view of, recycled once compressed. */
