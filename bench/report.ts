@@ -272,6 +272,8 @@ function throughputSection(t: ThroughputFigures): string {
     '',
     `Share of \`zstd -T0\`, run by run (zstd's time ÷ ours in the same interleaved round; median (min–max) of ${t.ratio.fileUpload.runs}): upload phase to file:// ${pct(t.ratio.fileUpload.median)} (${pct(t.ratio.fileUpload.min)}–${pct(t.ratio.fileUpload.max)}), over HTTP ${pct(t.ratio.httpUpload.median)} (${pct(t.ratio.httpUpload.min)}–${pct(t.ratio.httpUpload.max)}), to S3 ${pct(t.ratio.s3Upload.median)} (${pct(t.ratio.s3Upload.min)}–${pct(t.ratio.s3Upload.max)}); whole process to file:// ${pct(t.ratio.fileWhole.median)}.`,
     '',
+    `CPU time (user + system, medians): \`zstd -T0\` ${t.cpu.zstd.median.toFixed(2)} s; ours, whole process, ${t.cpu.oursFile.median.toFixed(2)} s to file:// (${(t.cpu.oursFile.median / t.cpu.zstd.median).toFixed(2)} × zstd's), ${t.cpu.oursHttp.median.toFixed(2)} s over HTTP (${(t.cpu.oursHttp.median / t.cpu.zstd.median).toFixed(2)} ×), ${t.cpu.oursS3.median.toFixed(2)} s to S3 (${(t.cpu.oursS3.median / t.cpu.zstd.median).toFixed(2)} ×). The servers' CPU (nginx, s3rver) is not included.`,
+    '',
     `Peak RSS of our process: ${mb(t.rssHttp.median)} over HTTP (worst ${mb(t.rssHttp.max)}), ${mb(t.rssS3.median)} to S3 (worst ${mb(t.rssS3.max)}).`,
     '',
     `\`nix copy\` time ÷ ours: ${(t.nixCopyFile.median / t.oursFile.median).toFixed(2)} to file://, ${(t.nixCopyHttp.median / t.oursHttp.median).toFixed(2)} over HTTP (above 1 means ours is faster).`

@@ -11,11 +11,11 @@ import { join } from 'node:path'
 import { startNginx, type Nginx } from '../../__tests__/helpers/nginx.js'
 import { S3_CREDENTIALS, startS3Server, type S3Server } from '../../__tests__/helpers/s3-server.js'
 import { removeTree } from '../../__tests__/helpers/nix-store.js'
-import { runProcess } from '../../__tests__/helpers/proc.js'
 import { log } from '../lib/log.js'
 import { BUILD } from '../lib/paths.js'
 import { summarise, type Sample } from '../lib/stats.js'
-import { measuredNode, takeMaxRss, timeOk } from '../lib/timing.js'
+import { timeCpu, timeOk } from '../lib/timing.js'
+import { node24 } from '../../__tests__/helpers/runner.js'
 import type { NarWorkload } from '../workloads/nars.js'
 import type { DriverArgs, DriverResult } from '../upload-driver.js'
 
@@ -41,6 +41,8 @@ export interface ThroughputFigures {
   /** Peak RSS (bytes) of our process over HTTP and S3. */
   rssHttp: Sample
   rssS3: Sample
+  /** CPU seconds (user + system): zstd's, and our whole process's per target. */
+  cpu: { zstd: Sample; oursFile: Sample; oursHttp: Sample; oursS3: Sample }
   nixCopyFile: Sample
   nixCopyHttp: Sample
 }
@@ -57,23 +59,20 @@ export async function measureThroughput(opts: {
   await mkdir(opts.scratch, { recursive: true })
   const httpRoot = join(opts.scratch, 'http-root')
   const nginx: Nginx = await startNginx({ root: httpRoot })
-  const wrapper = await measuredNode(opts.scratch)
-  const rssFile = join(opts.scratch, 'maxrss')
-  const keys = ['zstd', 'oursFile', 'oursFileUp', 'oursHttp', 'oursHttpUp', 'oursS3', 'oursS3Up', 'nixFile', 'nixHttp', 'rFileUp', 'rHttpUp', 'rS3Up', 'rFile', 'rssHttp', 'rssS3'] as const
+  const keys = ['zstdCpu', 'oursFileCpu', 'oursHttpCpu', 'oursS3Cpu', 'zstd', 'oursFile', 'oursFileUp', 'oursHttp', 'oursHttpUp', 'oursS3', 'oursS3Up', 'nixFile', 'nixHttp', 'rFileUp', 'rHttpUp', 'rS3Up', 'rFile', 'rssHttp', 'rssS3'] as const
   const t = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<(typeof keys)[number], number[]>
   let zstdBytes = 0
   let oursFileBytes = 0
 
   const awsEnv = { AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true' }
-  const ours = async (cache: string): Promise<DriverResult & { rss: number }> => {
+  const ours = async (cache: string): Promise<DriverResult & { rss: number; cpu: number }> => {
     const argsFile = join(opts.scratch, 'driver-args.json')
     const out = join(opts.scratch, 'driver-result.json')
     const args: DriverArgs = { cache, secretKey: opts.secretKey, paths: nars.paths, out }
     await writeFile(argsFile, JSON.stringify(args))
-    // Under /usr/bin/time for the peak RSS: one exec more, the same for every target.
-    const r = await runProcess(wrapper, [join(BUILD, 'upload-driver.mjs'), argsFile], { env: { ...env, ...awsEnv, BENCH_MAXRSS_FILE: rssFile } })
-    if (r.code !== 0) throw new Error(`upload driver failed: ${r.stderr}\n${r.stdout.slice(-2000)}`)
-    const result = { ...(JSON.parse(await readFile(out, 'utf8')) as DriverResult), rss: await takeMaxRss(rssFile) }
+    // Under GNU time for CPU time and peak RSS: one exec more, the same for every target.
+    const r = await timeCpu(node24(), [join(BUILD, 'upload-driver.mjs'), argsFile], { env: { ...env, ...awsEnv }, scratch: opts.scratch })
+    const result = { ...(JSON.parse(await readFile(out, 'utf8')) as DriverResult), rss: r.maxRss, cpu: r.cpu }
     if (result.pushed !== nars.paths.length) throw new Error(`upload driver pushed ${result.pushed} of ${nars.paths.length}: ${result.failed.join('; ')}`)
     return result
   }
@@ -81,7 +80,9 @@ export async function measureThroughput(opts: {
   try {
     for (let i = 0; i < runs; i++) {
       const zOut = join(opts.scratch, 'zstd.out')
-      t.zstd.push(await timeOk('/bin/sh', ['-c', 'out="$1"; shift; zstd -T0 -3 -q -c "$@" > "$out"', 'sh', zOut, ...nars.nars], { env }))
+      const z = await timeCpu('/bin/sh', ['-c', 'out="$1"; shift; zstd -T0 -3 -q -c "$@" > "$out"', 'sh', zOut, ...nars.nars], { env, scratch: opts.scratch })
+      t.zstd.push(z.seconds)
+      t.zstdCpu.push(z.cpu)
       zstdBytes = (await stat(zOut)).size
       await rm(zOut)
 
@@ -89,6 +90,7 @@ export async function measureThroughput(opts: {
       const f = await ours(`file://${fileCache}`)
       t.oursFile.push(f.seconds)
       t.oursFileUp.push(f.uploadSeconds)
+      t.oursFileCpu.push(f.cpu)
       oursFileBytes = f.fileBytes
       await removeTree(fileCache)
 
@@ -96,6 +98,7 @@ export async function measureThroughput(opts: {
       t.oursHttp.push(h.seconds)
       t.oursHttpUp.push(h.uploadSeconds)
       t.rssHttp.push(h.rss)
+      t.oursHttpCpu.push(h.cpu)
       await removeTree(join(httpRoot, `ours-${i}`))
 
       // A fresh bucket each run (s3rver in this process, as nginx is beside it).
@@ -104,12 +107,12 @@ export async function measureThroughput(opts: {
       t.oursS3.push(s3run.seconds)
       t.oursS3Up.push(s3run.uploadSeconds)
       t.rssS3.push(s3run.rss)
+      t.oursS3Cpu.push(s3run.cpu)
 
-      const z = t.zstd[i]!
-      t.rFileUp.push(z / f.uploadSeconds)
-      t.rHttpUp.push(z / h.uploadSeconds)
-      t.rS3Up.push(z / s3run.uploadSeconds)
-      t.rFile.push(z / f.seconds)
+      t.rFileUp.push(z.seconds / f.uploadSeconds)
+      t.rHttpUp.push(z.seconds / h.uploadSeconds)
+      t.rS3Up.push(z.seconds / s3run.uploadSeconds)
+      t.rFile.push(z.seconds / f.seconds)
 
       const nixFile = join(opts.scratch, `nix-copy-file-${i}`)
       t.nixFile.push(await timeOk('nix', ['copy', '--to', `file://${nixFile}?compression=zstd&secret-key=${opts.secretKeyFile}`, ...nars.paths], { env }))
@@ -140,6 +143,7 @@ export async function measureThroughput(opts: {
     ratio: { fileUpload: summarise(t.rFileUp), httpUpload: summarise(t.rHttpUp), s3Upload: summarise(t.rS3Up), fileWhole: summarise(t.rFile) },
     rssHttp: summarise(t.rssHttp),
     rssS3: summarise(t.rssS3),
+    cpu: { zstd: summarise(t.zstdCpu), oursFile: summarise(t.oursFileCpu), oursHttp: summarise(t.oursHttpCpu), oursS3: summarise(t.oursS3Cpu) },
     nixCopyFile: summarise(t.nixFile),
     nixCopyHttp: summarise(t.nixHttp)
   }
