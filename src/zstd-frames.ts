@@ -127,7 +127,8 @@ export class FramedZstd extends Transform {
   private tail: Promise<void> = Promise.resolve()
 
   constructor() {
-    super({ readableHighWaterMark: FRAME_SIZE })
+    // Output waits in at most about a megabyte before this stream stops taking input.
+    super({ readableHighWaterMark: OUTPUT_CHUNK })
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
