@@ -19,7 +19,7 @@ afterEach(async () => {
 
 describe('an HTTP PUT of a large body', () => {
   it('does not hold on to the bytes it has sent', async () => {
-    const total = 256
+    const total = 384
     let received = 0
     let peak = 0
     const base = process.memoryUsage().arrayBuffers
@@ -49,7 +49,7 @@ describe('an HTTP PUT of a large body', () => {
     )
     expect(received).toBe(total * MiB)
     // Sent chunks are garbage the collector may not have reached yet, so some growth is normal;
-    // holding them all is 256 MiB and more.
-    expect(peak).toBeLessThan(128 * MiB)
+    // holding them all is 384 MiB and more.
+    expect(peak).toBeLessThan(256 * MiB)
   }, 60_000)
 })
