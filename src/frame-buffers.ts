@@ -6,10 +6,10 @@
  * no copy and no fresh buffer per read, which otherwise kept V8's garbage collector busy with
  * hundreds of megabytes of short-lived external memory.
  *
- * Only the compressor recycles a frame, after it has compressed it; any other consumer (the
- * `none` or `xz` compressions, a test) simply drops it and the garbage collector takes it. A
- * stream between the two (the NarHash meter) must therefore pass a frame on and keep no
- * reference to it.
+ * Only the compressor (after compressing it) and `narHashOf` (after hashing it) recycle a frame;
+ * any other consumer (the `none` or `xz` compressions, a test) simply drops it and the garbage
+ * collector takes it. A stream between the serialiser and the compressor (the NarHash meter)
+ * must therefore pass a frame's pieces on and keep no reference to them.
  */
 export const FRAME_SIZE = 4 << 20
 

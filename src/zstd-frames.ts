@@ -113,7 +113,7 @@ const pool = new FramePool()
 /**
  * zstd for a large NAR: cut into frames that the shared compressors work on at once, while the
  * output keeps the frames in order. A frame lent by the NAR serialiser (frame-buffers.ts) is
- * compressed in place; other input is copied into a reused frame buffer.
+ * compressed in place, its pieces reassembled; other input is gathered into frames of FRAME_SIZE.
  */
 export class FramedZstd extends Transform {
   /** The lent frame whose pieces are arriving, and the range of it received so far. */
