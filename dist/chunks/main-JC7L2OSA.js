@@ -7,13 +7,13 @@ import {
   loadMainState,
   readInputs,
   reportFailure
-} from "./chunk-RH7FQJLD.js";
-import "./chunk-VVKGRWDR.js";
+} from "./chunk-H7R2UR77.js";
+import "./chunk-32UA5WAL.js";
 import {
   SKIP_REASONS,
   displayUrl,
   formatBytes
-} from "./chunk-JDTKZYCW.js";
+} from "./chunk-HDSIEP5T.js";
 import {
   StderrHost,
   log,
