@@ -2,14 +2,15 @@
 // once, a cache directory that is read-only or full. Each test asserts the job's result, its
 // warnings, and that real Nix still verifies the whole cache and substitutes from it.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { readdir, writeFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { consumerOf, verifyCache, writeTwins } from './helpers/cache-check.js'
-import { createTestStore, removeTree, type TestStore } from './helpers/nix-store.js'
+import { createTestStore, overwriteInStore, removeTree, type TestStore } from './helpers/nix-store.js'
 import { startNginx, type Nginx } from './helpers/nginx.js'
 import { startJob, warningLines, type StepResult } from './helpers/runner.js'
 import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, runGraphJob, topInstallable, type GraphWorld } from './helpers/scenario.js'
 import { runProcess } from './helpers/proc.js'
+import { describeAsRoot } from './helpers/requires.js'
 
 let world: GraphWorld
 
@@ -38,7 +39,7 @@ async function twinJob(cache: string, attrs: readonly string[], tamper: readonly
   const outs = build.stdout.split('\n').filter((l) => l !== '')
   const paths = Object.fromEntries(attrs.map((a, i) => [a, outs[i] as string]))
   // Same length, other bytes: only the hash can tell (a damaged disk, or someone with root).
-  for (const a of tamper) await writeFile(store.physicalPath(paths[a] as string), 'evil\n')
+  for (const a of tamper) await overwriteInStore(store.physicalPath(paths[a] as string), 'evil\n')
   const post = await job.post()
   return { post, warnings: [...warningLines(job.main?.stdout ?? ''), ...warningLines(post.stdout)], paths, store }
 }
@@ -129,14 +130,9 @@ describe('two jobs pushing overlapping sets at once', () => {
   })
 })
 
-const asRoot = process.getuid?.() === 0
 const mount = (args: string[]) => runProcess('mount', args, { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } })
 
-describe('a cache directory on a read-only or full file system', () => {
-  if (!asRoot) {
-    it.skip('needs root to mount a tmpfs', () => undefined)
-    return
-  }
+describeAsRoot('mounts a tmpfs')('a cache directory on a read-only or full file system', () => {
   let mnt: string
   beforeAll(async () => {
     mnt = join(world.dir, 'tmpfs')

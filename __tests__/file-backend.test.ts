@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FileBackend } from '../src/backends/file.js'
 import { runProcess } from './helpers/proc.js'
+import { itAsRoot } from './helpers/requires.js'
 
 let dir: string
-const asRoot = process.getuid?.() === 0
 const chattr = (flag: string, path: string) => runProcess('chattr', [flag, path], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } })
 
 beforeAll(async () => {
@@ -33,8 +33,7 @@ describe('FileBackend', () => {
     expect(await b.has('nar/y.nar.zst')).toBe(false)
   })
 
-  const rootOnly = asRoot ? it : it.skip
-  rootOnly('names the real cause when the cache cannot be written, even for root (EPERM of an immutable directory)', async () => {
+  itAsRoot('sets the immutable attribute with chattr')('names the real cause when the cache cannot be written, even for root (EPERM of an immutable directory)', async () => {
     const cache = join(dir, 'immutable')
     await new FileBackend(cache).prepare('/nix/store')
     expect((await chattr('+i', join(cache, 'nar'))).code).toBe(0)

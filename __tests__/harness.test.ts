@@ -3,7 +3,7 @@
 // test does not need dist/).
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -61,9 +61,13 @@ describe('test store and graph', () => {
     if (dir) await removeTree(dir)
   })
 
-  it('has an isolated, minimal environment', () => {
-    expect(Object.keys(store.env).sort()).toEqual(['HOME', 'NIX_CONFIG', 'PATH'])
-    expect(store.env.HOME?.startsWith(store.root)).toBe(true)
+  it('has an isolated, minimal environment', async () => {
+    expect(Object.keys(store.env).sort()).toEqual(['HOME', 'NIX_CONFIG', 'NIX_CONF_DIR', 'NIX_USER_CONF_FILES', 'PATH'])
+    for (const v of ['HOME', 'NIX_CONF_DIR', 'NIX_USER_CONF_FILES']) expect(store.env[v]?.startsWith(store.root)).toBe(true)
+    // The machine's nix.conf files are never read: Nix's defaults apply, sandboxing included.
+    expect(readdirSync(store.env.NIX_CONF_DIR ?? '')).toEqual([])
+    expect(existsSync(store.env.NIX_USER_CONF_FILES ?? '')).toBe(false)
+    expect((await store.runOk('nix', ['show-config'])).stdout).toMatch(/^sandbox = true$/m)
     expect(store.nixConfig.split('\n').slice(0, 5)).toEqual([
       `store = ${store.storeRoot}`,
       'sandbox-paths = /bin/sh=/bin/busybox /bin/busybox',

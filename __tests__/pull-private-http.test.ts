@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { writeGraph, type Upstream, UPSTREAM_KEY_NAME } from './helpers/graph.js'
 import { countBuilt, createTestStore, removeTree, substitutedPaths } from './helpers/nix-store.js'
 import { startDaemon, testUser } from './helpers/daemon.js'
+import { describeAsRoot } from './helpers/requires.js'
 import { startNginx, type Nginx } from './helpers/nginx.js'
 import { allOutput, startJob, warningLines, type StepResult } from './helpers/runner.js'
 import { graphWorld, runGraphJob, topInstallable, type JobRun, type SigningKeys } from './helpers/scenario.js'
@@ -116,7 +117,7 @@ const daemonConfig = (trustedUsers: string): string[] => [
 ]
 const inputs = (): Record<string, string> => ({ cache: cacheWithCredentials, 'public-keys': keys.public, 'skip-signed-by': UPSTREAM_KEY_NAME })
 
-describe('a pull-only job on a multi-user daemon, from a cache that requires a password', () => {
+describeAsRoot('creates users and runs nix-daemon as root')('a pull-only job on a multi-user daemon, from a cache that requires a password', () => {
   it('when trusted: the daemon pulls with the netrc file the job names', async () => {
     const user = await testUser('nbc-i11b-trusted')
     const daemon = await startDaemon({ config: daemonConfig(`root ${user.name}`) })

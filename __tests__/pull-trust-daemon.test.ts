@@ -1,6 +1,6 @@
 // The job's Nix is a multi-user daemon and the CI user is not root: the action must tell trusted
 // from untrusted users, pull only where the daemon will honour it, and push in every case.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, expect, it } from '@jest/globals'
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeGraph, type Upstream, UPSTREAM_KEY_NAME } from './helpers/graph.js'
@@ -9,6 +9,7 @@ import { startDaemon, testUser } from './helpers/daemon.js'
 import { chownTree, startJob, warningLines, type StepResult } from './helpers/runner.js'
 import { EXPECTED_PUSH, rolesOf, type SigningKeys, graphWorld } from './helpers/scenario.js'
 import { graphPaths } from './helpers/graph.js'
+import { describeAsRoot } from './helpers/requires.js'
 
 let dir: string
 let upstream: Upstream
@@ -85,7 +86,7 @@ async function runCase(name: string, userName: string, config: string[]): Promis
 const upstreamConfig = (): string[] => [`substituters = ${upstream.url}`]
 const everythingTheJobBuilt = [...EXPECTED_PUSH, 'preexisting', 'unrelated'].sort()
 
-describe('a CI user of a multi-user Nix daemon', () => {
+describeAsRoot('creates users and runs nix-daemon as root')('a CI user of a multi-user Nix daemon', () => {
   it('when trusted: pulls from the cache and pushes', async () => {
     const r = await runCase('trusted', 'nbc-trusted', [
       ...upstreamConfig(),

@@ -77,7 +77,7 @@ describe('a job pushing to another Nix store with nix copy', () => {
 
     it('copies exactly the selected closure to the remote store', async () => {
       const remote = join(dir, 'ssh-remote')
-      const run = await topJob(`ssh-ng://root@127.0.0.1?remote-store=${remote}`, { NIX_SSHOPTS: sshd.sshOpts })
+      const run = await topJob(`ssh-ng://${sshd.login}?remote-store=${remote}`, { NIX_SSHOPTS: sshd.sshOpts })
       expect(run.post.code).toBe(0)
       expect(run.post.stdout).not.toMatch(/::warning::/)
       expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())

@@ -20,6 +20,7 @@ import { measuredNode } from './lib/timing.js'
 import { measureBaselines, type BaselineFigures } from './measure/baselines.js'
 import { measureSelection } from './measure/selection.js'
 import { measureSteps, type StepFigures } from './measure/steps.js'
+import { measureEndToEnd } from './measure/end-to-end.js'
 import { measureThroughput } from './measure/throughput.js'
 import { renderReport, targets, type Machine, type Results } from './report.js'
 import { bigStore } from './workloads/big-store.js'
@@ -82,13 +83,16 @@ async function main(): Promise<void> {
     selection = await measureSelection({ graph, ctx, scratch: SCRATCH })
   }
   let throughput
+  let endToEnd
   if (nars) {
     log('Upload throughput:')
     throughput = await measureThroughput({ nars, secretKey: graph.ourSecretKey, secretKeyFile: graph.ourSecretKeyFile, runs: uploadRuns, scratch: join(SCRATCH, 'upload') })
+    log('End to end, large NARs:')
+    endToEnd = await measureEndToEnd({ nars, secretKey: graph.ourSecretKey, runs: uploadRuns, ctx, scratch: join(SCRATCH, 'end-to-end') })
   }
 
   info.loadAfter = loadavg().map((l) => l.toFixed(2)).join(' ')
-  const results: Results = { machine: info, runs, steps, baselines, selection, throughput, workloadSeconds, totalSeconds: (Date.now() - t0) / 1000 }
+  const results: Results = { machine: info, runs, steps, baselines, selection, throughput, endToEnd, workloadSeconds, totalSeconds: (Date.now() - t0) / 1000 }
   const markdown = renderReport(results)
   await mkdir(RESULTS, { recursive: true })
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')

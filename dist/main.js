@@ -9,10 +9,10 @@ import {
   beginJob,
   readInputs,
   reportFailure
-} from "./chunks/chunk-RH7FQJLD.js";
-import "./chunks/chunk-VVKGRWDR.js";
+} from "./chunks/chunk-H7R2UR77.js";
+import "./chunks/chunk-32UA5WAL.js";
 import "./chunks/chunk-PO5KLSPC.js";
-import "./chunks/chunk-JDTKZYCW.js";
+import "./chunks/chunk-HDSIEP5T.js";
 import {
   finishBudget,
   host,

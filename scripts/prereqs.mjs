@@ -1,7 +1,8 @@
 // Makes sure the tools the tests run for real are installed: Nix, a static busybox for sandboxed
-// builders, nginx (HTTP cache) and sshd (ssh-ng fallback). Installs them with apt when root.
+// builders, nginx (HTTP cache) and sshd (ssh-ng fallback). Installs what is missing with apt when
+// root; any other user gets the exact command to run. Silent when everything is there.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readSync } from 'node:fs'
 
 const needs = [
   { bin: ['/usr/bin/nix', '/usr/bin/nix-store'], pkg: 'nix-bin' },
@@ -16,18 +17,41 @@ const needs = [
 const onPath = (b) => existsSync(b) || spawnSync('sh', ['-c', `command -v ${b.split('/').pop()}`]).status === 0
 const missing = needs.filter((n) => !n.bin.every(onPath)).flatMap((n) => n.pkg.split(' '))
 
+/**
+ * Whether an ELF executable asks for a dynamic loader (has a PT_INTERP program header). Read
+ * directly: a fresh Debian has no `file`.
+ */
+function isDynamicElf(path) {
+  const fd = openSync(path, 'r')
+  try {
+    const header = Buffer.alloc(64)
+    readSync(fd, header, 0, 64, 0)
+    if (header.toString('latin1', 0, 4) !== '\x7fELF' || header[4] !== 2) return false // not ELF64
+    const phoff = Number(header.readBigUInt64LE(0x20))
+    const phentsize = header.readUInt16LE(0x36)
+    const phnum = header.readUInt16LE(0x38)
+    const table = Buffer.alloc(phentsize * phnum)
+    readSync(fd, table, 0, table.length, phoff)
+    for (let i = 0; i < phnum; i++) if (table.readUInt32LE(i * phentsize) === 3 /* PT_INTERP */) return true
+    return false
+  } finally {
+    closeSync(fd)
+  }
+}
+
 // The busybox from Debian's `busybox` package is dynamic and cannot run inside the Nix sandbox.
-const dynamicBusybox = existsSync('/bin/busybox') && /dynamically/.test(spawnSync('file', ['-L', '/bin/busybox']).stdout?.toString() ?? '')
-if (dynamicBusybox && !missing.includes('busybox-static')) missing.push('busybox-static')
+if (existsSync('/bin/busybox') && isDynamicElf('/bin/busybox') && !missing.includes('busybox-static')) missing.push('busybox-static')
 
 if (missing.length > 0) {
-  const cmd = `apt-get install -y ${missing.join(' ')}`
+  const cmd = `apt-get install -y --no-install-recommends ${missing.join(' ')}`
   if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) {
-    console.error(`The tests need real Nix and servers. Install them, then run npm test again:\n  sudo apt-get update && sudo ${cmd}`)
+    console.error(`The tests need real Nix and servers, and only root can install them. Run, then npm test again:\n  sudo apt-get update && sudo ${cmd}`)
     process.exit(1)
   }
   console.log(`Installing test prerequisites: ${missing.join(' ')}`)
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
+  // Without recommends on purpose: nix-setup-systemd (the nixbld group, /etc/nix/nix.conf) stays
+  // out, and the tests must not need it.
   execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env })
 }

@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process'
 import { Duplex, PassThrough, Transform, type TransformCallback } from 'node:stream'
 import * as zlib from 'node:zlib'
+import { FramedZstd } from './zstd-frames.js'
 import type { Compression } from './inputs.js'
 
 /** File name extension that Nix uses for each compression. */
 export const NAR_EXTENSION: Record<Compression, string> = { zstd: '.nar.zst', xz: '.nar.xz', none: '.nar' }
 
-// zlib's default 16 KiB output chunks cost a third of the throughput on large NARs.
 const CHUNK = 1 << 20
-const MIN_CHUNK = 16 * 1024
 /** NARs up to this size are compressed in one synchronous call (about a millisecond at most). */
 const SMALL_NAR = 256 * 1024
 
@@ -45,25 +44,19 @@ class SmallZstd extends Transform {
 
 /**
  * A stream that compresses a NAR. zstd is in Node's zlib from Node 22.15 (the action runs on 24).
- * One compressor per path keeps a core busy; parallel uploads use the others. zstd's own worker
- * threads are not used because Node's binding mishandles them with large output chunks.
+ * Small NARs are compressed in one call; larger ones are cut into independent zstd frames (see
+ * `FramedZstd`). zstd's own worker threads are not used because Node's binding mishandles them
+ * with large output chunks.
  *
- * `narSize`, when known, is promised to zstd: it then sizes its tables to the input instead of
- * setting up (and zeroing) megabytes for every small path, and the output buffer shrinks to
- * match. That makes a job's thousands of small paths compress about 7 times faster. The NAR
- * must then be exactly that long, or compression fails, as the hash check would anyway.
+ * `narSize`, when known, decides the path: a small NAR gets a one-shot compressor sized to the
+ * input instead of setting up (and zeroing) megabytes of tables for every small path, which makes
+ * a job's thousands of small paths compress about 7 times faster. A small NAR must then be
+ * exactly that long, or compression fails, as the hash check would anyway.
  */
 export function compressor(kind: Compression, narSize?: number): Transform | Duplex {
   if (kind === 'none') return new PassThrough({ highWaterMark: CHUNK })
   if (kind === 'zstd' && narSize !== undefined && narSize <= SMALL_NAR) return new SmallZstd(narSize)
-  if (kind === 'zstd') {
-    const chunkSize = narSize === undefined ? CHUNK : Math.min(CHUNK, Math.max(MIN_CHUNK, narSize + 1024))
-    return zlib.createZstdCompress({
-      chunkSize,
-      pledgedSrcSize: narSize,
-      params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 }
-    })
-  }
+  if (kind === 'zstd') return new FramedZstd()
   // Node has no xz; the xz tool is on every GitHub runner image and in Debian.
   const child = spawn('xz', ['-c', '-T0', '-6'], { stdio: ['pipe', 'pipe', 'ignore'] })
   const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout })

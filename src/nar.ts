@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto'
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 import { Readable } from 'node:stream'
+import { frameOf, lend, recycleFrame, takeFrame } from './frame-buffers.js'
 
-/** Large files are read in pieces this large and handed on without copying. */
-const READ_CHUNK = 1024 * 1024
-/** Small tokens and files are gathered into chunks of about this size, so consumers see few, large chunks. */
+/** Size of the fresh buffers that carry a NAR's first bytes, so consumers see few, large chunks. */
 const BATCH = 64 * 1024
+/**
+ * After this many bytes, a NAR goes into reused frames: past the 256 KiB up to which zstd
+ * compresses a NAR in one call (compression.ts), so small paths never take a 4 MiB frame.
+ */
+const LEND_AFTER = 256 * 1024
+/** Frames are handed on in views of this size as they fill (see NarWriter). */
+const PIECE = 1024 * 1024
 /**
  * Files up to this size, and all metadata, are read synchronously: an async fs call costs a
  * thread-pool round trip (tens of µs) that dominates trees of many small files.
@@ -30,7 +36,8 @@ const SLASH = Buffer.from('/')
  * stream fail with the original fs error (code ENOENT).
  */
 export function narStream(fsPath: string, opts: NarOptions = {}): Readable {
-  return Readable.from(serialise(Buffer.from(fsPath), caseHackOf(opts)), { objectMode: false, highWaterMark: READ_CHUNK })
+  // No read-ahead: the serialiser fills its next buffer while the consumer works on this one.
+  return Readable.from(serialise(Buffer.from(fsPath), caseHackOf(opts)), { objectMode: false, highWaterMark: 0 })
 }
 
 export interface NarOptions {
@@ -73,26 +80,43 @@ export async function narHashOf(fsPath: string, opts: NarOptions = {}): Promise<
   for await (const chunk of serialise(Buffer.from(fsPath), caseHackOf(opts))) {
     hash.update(chunk)
     size += chunk.length
+    // A frame is free again once its last piece is hashed.
+    const frame = frameOf(chunk)
+    if (frame && chunk.byteOffset + chunk.length === frame.byteOffset + frame.length) recycleFrame(frame)
   }
   return { hash: hash.digest(), size }
 }
 
-/** Collects small buffers into batches while letting large ones through untouched. */
+/**
+ * Writes the NAR into output buffers and hands them on in pieces. A NAR's first LEND_AFTER bytes
+ * go into small fresh buffers (most store paths are small, and are compressed in one call); after
+ * that into reused 4 MiB frames (frame-buffers.ts) that file contents are read into directly.
+ * A frame is handed on in PIECE-sized views as it fills: every stream stage holds a chunk or two,
+ * and whole frames there added up to 20 frames (80 MiB) for 4 parallel paths.
+ */
 class NarWriter {
-  private pending: Buffer[] = []
-  private pendingSize = 0
+  private buf: Buffer = Buffer.allocUnsafe(BATCH)
+  private frame: Buffer | undefined
+  /** Bytes of `buf` filled, and the first of them not yet handed on. */
+  private filled = 0
+  private start = 0
+  private written = 0
   private ready: Buffer[] = []
   private lastBreak = performance.now()
 
-  add(buf: Buffer): void {
-    if (buf.length >= BATCH) {
-      this.flush()
-      this.ready.push(buf)
-      return
+  /** How far `buf` may be filled before the piece is handed on. */
+  private get limit(): number {
+    return this.frame ? Math.min(this.buf.length, this.start + PIECE) : this.buf.length
+  }
+
+  add(src: Buffer): void {
+    let at = 0
+    while (at < src.length) {
+      const n = src.copy(this.buf, this.filled, at, at + Math.min(src.length - at, this.limit - this.filled))
+      at += n
+      this.filled += n
+      if (this.filled === this.limit) this.piece()
     }
-    this.pending.push(buf)
-    this.pendingSize += buf.length
-    if (this.pendingSize >= BATCH) this.flush()
   }
 
   /** Length-prefixed, zero-padded NAR string. */
@@ -111,17 +135,60 @@ class NarWriter {
     if (rem !== 0) this.add(ZEROS.subarray(0, 8 - rem))
   }
 
+  /** Reads `size` bytes of an open file into the output, synchronously. */
+  readSync(fd: number, size: number, path: Buffer): void {
+    let remaining = size
+    while (remaining > 0) {
+      const n = readSync(fd, this.buf, this.filled, Math.min(remaining, this.limit - this.filled), null)
+      if (n === 0) throw changedSize(path)
+      this.filled += n
+      remaining -= n
+      if (this.filled === this.limit) this.piece()
+    }
+  }
+
+  /** Reads `size` bytes of an open file into the output; pieces are taken as they fill. */
+  async *read(fh: FileHandle, size: number, path: Buffer): AsyncGenerator<Buffer> {
+    let remaining = size
+    while (remaining > 0) {
+      const { bytesRead } = await fh.read(this.buf, this.filled, Math.min(remaining, this.limit - this.filled), null)
+      if (bytesRead === 0) throw changedSize(path)
+      this.filled += bytesRead
+      remaining -= bytesRead
+      if (this.filled === this.limit) {
+        this.piece()
+        yield* this.take()
+      }
+    }
+  }
+
   take(): Buffer[] {
     const out = this.ready
     this.ready = []
     return out
   }
 
+  /** Hands on what is filled and not yet handed on. */
   flush(): void {
-    if (this.pendingSize === 0) return
-    this.ready.push(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingSize))
-    this.pending = []
-    this.pendingSize = 0
+    if (this.filled === this.start) return
+    const view = this.buf.subarray(this.start, this.filled)
+    this.ready.push(this.frame ? lend(view, this.frame) : view)
+    this.written += this.filled - this.start
+    this.start = this.filled
+  }
+
+  private piece(): void {
+    this.flush()
+    if (this.filled < this.buf.length) return
+    this.filled = 0
+    this.start = 0
+    if (this.written >= LEND_AFTER) {
+      this.frame = takeFrame()
+      this.buf = this.frame
+    } else {
+      this.frame = undefined
+      this.buf = Buffer.allocUnsafe(BATCH)
+    }
   }
 
   /** Lets timers and network I/O run when synchronous reads have held the event loop too long. */
@@ -154,7 +221,7 @@ async function* dumpNode(path: Buffer, out: NarWriter, caseHack: boolean): Async
       }
       out.str('contents')
       out.add(u64(st.size))
-      if (st.size <= SMALL_FILE) out.add(readSmallFile(path, st.size))
+      if (st.size <= SMALL_FILE) readSmallFile(path, st.size, out)
       else yield* readLargeFile(path, st.size, out)
       out.pad(st.size)
       break
@@ -183,39 +250,19 @@ async function* dumpNode(path: Buffer, out: NarWriter, caseHack: boolean): Async
   out.str(')')
 }
 
-function readSmallFile(path: Buffer, size: number): Buffer {
-  const buf = Buffer.allocUnsafe(size)
+function readSmallFile(path: Buffer, size: number, out: NarWriter): void {
   const fd = openSync(path, 'r')
   try {
-    let filled = 0
-    while (filled < size) {
-      const n = readSync(fd, buf, filled, size - filled, null)
-      if (n === 0) throw changedSize(path)
-      filled += n
-    }
+    out.readSync(fd, size, path)
   } finally {
     closeSync(fd)
   }
-  return buf
 }
 
 async function* readLargeFile(path: Buffer, size: number, out: NarWriter): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r')
   try {
-    let remaining = size
-    while (remaining > 0) {
-      // A fresh buffer per chunk: the consumer may still hold the previous one.
-      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, remaining))
-      let filled = 0
-      while (filled < buf.length) {
-        const { bytesRead } = await fh.read(buf, filled, buf.length - filled, null)
-        if (bytesRead === 0) throw changedSize(path)
-        filled += bytesRead
-      }
-      remaining -= filled
-      out.add(buf)
-      yield* out.take()
-    }
+    yield* out.read(fh, size, path)
   } finally {
     await fh.close()
   }

@@ -43,7 +43,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       ...opts.config
     ].join('\n') + '\n'
   )
-  const env = { PATH: SYSTEM_PATH, HOME: dir, NIX_CONF_DIR: confDir, NIX_DAEMON_SOCKET_PATH: socket }
+  // No user nix.conf either: the daemon reads only the nix.conf written above.
+  const noUserConf = join(confDir, 'user.conf')
+  const env = { PATH: SYSTEM_PATH, HOME: dir, NIX_CONF_DIR: confDir, NIX_USER_CONF_FILES: noUserConf, NIX_DAEMON_SOCKET_PATH: socket }
   const start = async (): Promise<ChildProcess> => {
     const child = spawnTracked('nix-daemon', ['--store', storeRoot], { env })
     for (let i = 0; !existsSync(socket); i++) {
@@ -63,6 +65,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       HOME: home,
       // The client reads the same nix.conf as the daemon, as on a real multi-user install.
       NIX_CONF_DIR: confDir,
+      NIX_USER_CONF_FILES: noUserConf,
       NIX_CONFIG: `store = unix://${socket}?root=${storeRoot}`
     }),
     async restart() {

@@ -3,7 +3,7 @@
 // <root>/store/nix/store. Builds in it are always sandboxed; the sandbox gets busybox
 // as /bin/sh, so test derivations need no nixpkgs.
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, mkdtemp, readdir, rm, lstat } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, rm, lstat, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describeFailure, runProcess, type ProcResult } from './proc.js'
@@ -52,7 +52,10 @@ export interface TestStore {
   storeRoot: string
   /** HOME of processes using this store (isolates ~/.cache/nix). */
   home: string
-  /** PATH, HOME and NIX_CONFIG: the whole environment of commands run against this store. */
+  /**
+   * PATH, HOME, NIX_CONFIG and the hostNixConfOff variables: the whole environment of commands
+   * run against this store.
+   */
   env: NodeJS.ProcessEnv
   /** The NIX_CONFIG value (store, sandbox, substituters, features, then extra lines). */
   nixConfig: string
@@ -85,7 +88,27 @@ function configLines(c: ConfigLines | undefined): string[] {
   return list.map((l) => l.trimEnd()).filter((l) => l.trim() !== '')
 }
 
-/** The NIX_CONFIG text of a test store at storeRoot. */
+/**
+ * Variables that keep Nix from reading the machine's nix.conf files, so that a test sees Nix's
+ * own defaults (sandboxing on, build users from the nixbld group) plus its NIX_CONFIG, whatever the
+ * host has: NIX_CONF_DIR names a directory of ours instead of /etc/nix, and NIX_USER_CONF_FILES a
+ * file that is never created instead of ~/.config/nix/nix.conf and $XDG_CONFIG_DIRS/nix/nix.conf.
+ */
+export function hostNixConfOff(dir: string): { NIX_CONF_DIR: string; NIX_USER_CONF_FILES: string } {
+  const confDir = join(dir, 'no-host-nix-conf')
+  return { NIX_CONF_DIR: confDir, NIX_USER_CONF_FILES: join(confDir, 'user.conf') }
+}
+
+/**
+ * The environment of Nix commands that concern no particular store (key generation, hashing,
+ * `--version`): a chroot store under dir keeps even those away from the machine's /nix, which a
+ * non-root user cannot write, and the machine's nix.conf files are not read.
+ */
+export function nixToolEnv(dir: string): NodeJS.ProcessEnv {
+  return { PATH: SYSTEM_PATH, HOME: dir, NIX_CONFIG: testNixConfig(join(dir, 'store')), ...hostNixConfOff(dir) }
+}
+
+/** The NIX_CONFIG text of a test store at storeRoot (the sandbox stays at Nix's default: on). */
 export function testNixConfig(storeRoot: string, extraConfig?: ConfigLines): string {
   return [
     `store = ${storeRoot}`,
@@ -106,7 +129,8 @@ export async function createTestStore(opts: TestStoreOptions = {}): Promise<Test
   await mkdir(storeRoot)
   await mkdir(home)
   const nixConfig = testNixConfig(storeRoot, opts.extraConfig)
-  const env: NodeJS.ProcessEnv = { PATH: SYSTEM_PATH, HOME: home, NIX_CONFIG: nixConfig }
+  const env: NodeJS.ProcessEnv = { PATH: SYSTEM_PATH, HOME: home, NIX_CONFIG: nixConfig, ...hostNixConfOff(root) }
+  await mkdir(env.NIX_CONF_DIR ?? '')
 
   const run = (cmd: string, args: readonly string[], o: RunOptions = {}): Promise<ProcResult> => {
     const extra = configLines(o.extraConfig)
@@ -150,6 +174,17 @@ export async function createTestStore(opts: TestStoreOptions = {}): Promise<Test
   }
 }
 
+/**
+ * Overwrites a file of a store path in place, as a damaged disk would. Nix leaves store files
+ * read-only, which stops everyone but root; the mode is restored afterwards.
+ */
+export async function overwriteInStore(physicalFile: string, content: string): Promise<void> {
+  const { mode } = await stat(physicalFile)
+  await chmod(physicalFile, mode | 0o200)
+  await writeFile(physicalFile, content)
+  await chmod(physicalFile, mode)
+}
+
 /** Removes a directory tree even if it holds read-only store paths. */
 export async function removeTree(dir: string): Promise<void> {
   try {
@@ -164,7 +199,9 @@ async function makeWritable(dir: string): Promise<void> {
   const st = await lstat(dir).catch(() => undefined)
   if (!st || !st.isDirectory()) return
   await chmod(dir, 0o755).catch(() => undefined)
-  for (const name of await readdir(dir)) await makeWritable(join(dir, name))
+  // Tolerates what a concurrent removal of the same tree has already taken away.
+  const names = await readdir(dir).catch(() => [] as string[])
+  for (const name of names) await makeWritable(join(dir, name))
 }
 
 const BUILDING = /^\s*building '(\/nix\/store\/[^']+\.drv)'/gm
@@ -194,17 +231,22 @@ let nixCheck: Promise<string> | undefined
 export function ensureNixAvailable(): Promise<string> {
   nixCheck ??= (async () => {
     if (!existsSync('/bin/busybox')) throw new Error('e2e tests need /bin/busybox (apt-get install busybox-static)')
-    const env = { PATH: SYSTEM_PATH, HOME: tmpdir() }
+    const dir = await mkdtemp(join(tmpdir(), 'nix-check-'))
+    const env = nixToolEnv(dir)
     let version = ''
-    for (const cmd of ['nix', 'nix-build', 'nix-store', 'nix-instantiate']) {
-      let r: ProcResult
-      try {
-        r = await runProcess(cmd, ['--version'], { env, timeoutMs: 30000 })
-      } catch (e) {
-        throw new Error(`e2e tests need Nix (${cmd} not found): ${(e as Error).message}`)
+    try {
+      for (const cmd of ['nix', 'nix-build', 'nix-store', 'nix-instantiate']) {
+        let r: ProcResult
+        try {
+          r = await runProcess(cmd, ['--version'], { env, timeoutMs: 30000 })
+        } catch (e) {
+          throw new Error(`e2e tests need Nix (${cmd} not found): ${(e as Error).message}`)
+        }
+        if (r.code !== 0) throw new Error(describeFailure(cmd, ['--version'], r))
+        if (cmd === 'nix') version = r.stdout.trim()
       }
-      if (r.code !== 0) throw new Error(describeFailure(cmd, ['--version'], r))
-      if (cmd === 'nix') version = r.stdout.trim()
+    } finally {
+      await removeTree(dir)
     }
     return version
   })()

@@ -5,7 +5,7 @@
 import { afterAll } from '@jest/globals'
 import { randomUUID } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, cp, link, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -277,13 +277,40 @@ export interface StepResult {
   dirs: RunnerDirs
 }
 
-/** Runs dist/<step>.js (or opts.script) on Node 24 as the runner would. */
 /** Hands a directory tree to another user, as a runner's work directories belong to it. */
 export async function chownTree(dir: string, user: RunAs): Promise<void> {
   const r = await runProcess('chown', ['-R', `${user.uid}:${user.gid}`, dir], { env: { PATH: '/usr/bin:/bin' } })
   if (r.code !== 0) throw new Error(`chown ${dir}: ${r.stderr}`)
 }
 
+interface StagedAction {
+  node: string
+  dist: string
+}
+
+let staged: Promise<StagedAction> | undefined
+
+/**
+ * Node 24 and dist/ where any user can run them. A clone may sit in a private directory (mode
+ * 0700, as `mktemp -d` or a home directory gives), which a test user cannot enter. The binary is
+ * hard-linked where it can be (it is 120 MB), else copied; removed after the test file.
+ */
+function stagedForTestUsers(): Promise<StagedAction> {
+  staged ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'action-for-test-users-'))
+    removeAtExit(dir)
+    await chmod(dir, 0o755)
+    const node = join(dir, 'node')
+    await link(node24(), node).catch(() => copyFile(node24(), node))
+    await chmod(node, 0o755)
+    const dist = join(dir, 'dist')
+    await cp(join(REPO_ROOT, 'dist'), dist, { recursive: true })
+    return { node, dist }
+  })()
+  return staged
+}
+
+/** Runs dist/<step>.js (or opts.script) on Node 24 as the runner would, as opts.user if given. */
 export async function runStep(step: Step, opts: RunStepOptions = {}): Promise<StepResult> {
   let dirs = opts.dirs
   if (!dirs) {
@@ -314,8 +341,15 @@ export async function runStep(step: Step, opts: RunStepOptions = {}): Promise<St
   for (const [name, value] of Object.entries(opts.state ?? {})) env[`STATE_${name}`] = value
   env = { ...env, ...files }
 
-  if (opts.user) await chownTree(dirs.root, opts.user)
-  const r: ProcResult = await runProcess(opts.node ?? node24(), [script], {
+  let node = opts.node ?? node24()
+  let runScript = script
+  if (opts.user) {
+    await chownTree(dirs.root, opts.user)
+    const forUsers = await stagedForTestUsers()
+    if (opts.node === undefined) node = forUsers.node
+    if (opts.script === undefined) runScript = join(forUsers.dist, `${step}.js`)
+  }
+  const r: ProcResult = await runProcess(node, [runScript], {
     env,
     cwd: dirs.workspace,
     timeoutMs: opts.timeoutMs ?? 110_000,

@@ -4,7 +4,7 @@ import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { graphPaths, makeUpstream, writeGraph, type GraphPaths, type Role, ROLES, type Upstream, UPSTREAM_KEY_NAME } from './graph.js'
-import { countBuilt, createTestStore, ensureNixAvailable, type TestStore } from './nix-store.js'
+import { countBuilt, createTestStore, ensureNixAvailable, nixToolEnv, type TestStore } from './nix-store.js'
 import { startJob, type Job, type StepResult } from './runner.js'
 import { runProcess } from './proc.js'
 
@@ -16,7 +16,7 @@ export interface SigningKeys {
 export async function generateKeys(dir: string, name = 'test-cache-1'): Promise<SigningKeys> {
   const sk = join(dir, `${name}.sk`)
   const pk = join(dir, `${name}.pk`)
-  const r = await runProcess('nix-store', ['--generate-binary-cache-key', name, sk, pk], { env: process.env })
+  const r = await runProcess('nix-store', ['--generate-binary-cache-key', name, sk, pk], { env: nixToolEnv(join(dir, `${name}-keygen`)) })
   if (r.code !== 0) throw new Error(r.stderr)
   return { secret: (await readFile(sk, 'utf8')).trim(), public: (await readFile(pk, 'utf8')).trim() }
 }

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { testNixConfig } from '../helpers/nix-store.js'
+import { hostNixConfOff, testNixConfig } from '../helpers/nix-store.js'
 
 /**
  * A Nix whose store, caches and config all live in a fresh temp dir, with no substituters, so
@@ -40,8 +40,10 @@ export function throwawayNix(): ThrowawayNix {
     XDG_CACHE_HOME: join(dir, 'cache'),
     XDG_CONFIG_HOME: join(dir, 'config'),
     XDG_DATA_HOME: join(dir, 'data'),
-    NIX_CONFIG: testNixConfig(join(dir, 'store'))
+    NIX_CONFIG: testNixConfig(join(dir, 'store')),
+    ...hostNixConfOff(dir)
   }
+  mkdirSync(env.NIX_CONF_DIR ?? '')
   const runRaw = (command: string, args: readonly string[]): Buffer =>
     execFileSync(command, args, { env, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] })
   const run = (command: string, args: readonly string[]): string => runRaw(command, args).toString().trim()

@@ -2,7 +2,7 @@
 // The same setup as __tests__/helpers/nix-store.ts (which only makes stores in fresh temp dirs).
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { SYSTEM_PATH, testNixConfig, type ConfigLines } from '../../__tests__/helpers/nix-store.js'
+import { hostNixConfOff, SYSTEM_PATH, testNixConfig, type ConfigLines } from '../../__tests__/helpers/nix-store.js'
 import { describeFailure, runProcess, type ProcResult } from '../../__tests__/helpers/proc.js'
 
 export interface BenchStore {
@@ -22,7 +22,7 @@ export async function openStore(root: string, extraConfig?: ConfigLines): Promis
   const home = join(root, 'home')
   await mkdir(storeRoot, { recursive: true })
   await mkdir(home, { recursive: true })
-  const env = { PATH: SYSTEM_PATH, HOME: home, NIX_CONFIG: testNixConfig(storeRoot, extraConfig) }
+  const env = { PATH: SYSTEM_PATH, HOME: home, NIX_CONFIG: testNixConfig(storeRoot, extraConfig), ...hostNixConfOff(root) }
   const run: BenchStore['run'] = (cmd, args, opts = {}) =>
     runProcess(cmd, args, { env: { ...env, ...opts.env }, cwd: opts.cwd ?? root, input: opts.input })
   return {

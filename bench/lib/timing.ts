@@ -46,3 +46,28 @@ export async function takeMaxRss(file: string): Promise<number> {
   if (!Number.isFinite(kib)) throw new Error(`cannot read peak RSS from ${file}: ${text}`)
   return kib * 1024
 }
+
+export interface CpuTimed {
+  /** Wall time, from spawn to exit. */
+  seconds: number
+  /** User + system CPU seconds of the process and the children it waited for. */
+  cpu: number
+  /** Peak RSS, bytes. */
+  maxRss: number
+}
+
+/**
+ * Runs a command under GNU time and returns its wall time, CPU time and peak RSS. CPU time hardly
+ * changes with the load of a shared machine, where wall time can double; so ratios of CPU time
+ * are the figures that carry over between runs on a busy machine.
+ */
+export async function timeCpu(cmd: string, args: readonly string[], opts: ProcOptions & { scratch: string }): Promise<CpuTimed & { result: ProcResult }> {
+  const file = join(opts.scratch, `cpu-${process.pid}-${Date.now()}`)
+  const t = await timeProcess('/usr/bin/time', ['-f', '%U %S %M', '-o', file, cmd, ...args], opts)
+  if (t.result.code !== 0) throw new Error(`${cmd} ${args.slice(0, 4).join(' ')} failed (${t.result.code}): ${t.result.stderr.slice(-2000)}`)
+  const last = (await readFile(file, 'utf8')).trim().split('\n').pop() ?? ''
+  await rm(file, { force: true })
+  const [user, sys, kib] = last.split(' ').map(Number)
+  if (![user, sys, kib].every((x) => Number.isFinite(x))) throw new Error(`cannot read GNU time's report: ${last}`)
+  return { seconds: t.seconds, cpu: user! + sys!, maxRss: kib! * 1024, result: t.result }
+}

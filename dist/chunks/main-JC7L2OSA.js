@@ -7,13 +7,13 @@ import {
   loadMainState,
   readInputs,
   reportFailure
-} from "./chunk-RH7FQJLD.js";
-import "./chunk-VVKGRWDR.js";
+} from "./chunk-H7R2UR77.js";
+import "./chunk-32UA5WAL.js";
 import {
   SKIP_REASONS,
   displayUrl,
   formatBytes
-} from "./chunk-JDTKZYCW.js";
+} from "./chunk-HDSIEP5T.js";
 import {
   StderrHost,
   log,
@@ -77,7 +77,8 @@ var NOT_OPTIONS = {
   "secret-key": `a key on the command line is visible to every user of the machine; use --secret-key-file FILE or ${SECRET_KEY_ENV}`,
   "auth-header": `a credential on the command line is visible to every user of the machine; use --auth-header-file FILE or ${AUTH_HEADER_ENV}`,
   "key-prefix": "it only applies to the GitHub Actions cache, which only the GitHub Action writes",
-  "max-size": "it only applies to the GitHub Actions cache, which only the GitHub Action writes"
+  "max-size": "it only applies to the GitHub Actions cache, which only the GitHub Action writes",
+  "substituter-port": "it only applies to the GitHub Actions cache, which only the GitHub Action reads"
 };
 var COMMANDS = ["run", "start", "push"];
 var byName = new Map(INPUT_OPTIONS.map((o) => [o.input, o]));

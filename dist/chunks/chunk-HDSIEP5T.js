@@ -422,9 +422,9 @@ async function detectTrust(store) {
   };
 }
 async function storeWritable(store) {
-  const { access: access2, constants: constants3 } = await import("node:fs/promises");
+  const { access: access2, constants: constants4 } = await import("node:fs/promises");
   try {
-    await access2(store.dbPath.replace(/db\.sqlite$/, ""), constants3.W_OK);
+    await access2(store.dbPath.replace(/db\.sqlite$/, ""), constants4.W_OK);
     return true;
   } catch {
     return false;
@@ -1340,13 +1340,183 @@ import { pipeline as pipeline2 } from "node:stream/promises";
 
 // src/compression.ts
 import { spawn as spawn2 } from "node:child_process";
-import { Duplex, PassThrough, Transform } from "node:stream";
+import { Duplex, PassThrough, Transform as Transform2 } from "node:stream";
+import * as zlib2 from "node:zlib";
+
+// src/zstd-frames.ts
+import { Transform } from "node:stream";
 import * as zlib from "node:zlib";
+
+// src/frame-buffers.ts
+var FRAME_SIZE = 4 << 20;
+var SPARES = 12;
+var spare = [];
+var lent = /* @__PURE__ */ new WeakMap();
+function takeFrame() {
+  return spare.pop() ?? Buffer.allocUnsafe(FRAME_SIZE);
+}
+function lend(view, frame) {
+  lent.set(view, frame);
+  return view;
+}
+function frameOf(chunk) {
+  return lent.get(chunk);
+}
+function recycleFrame(frame) {
+  if (spare.length < SPARES) spare.push(frame);
+}
+
+// src/zstd-frames.ts
+var WINDOW_LOG = 22;
+var COMPRESSORS = 3;
+var OUTPUT_CHUNK = 1 << 20;
+var MAX_QUEUED = COMPRESSORS + 1;
+var FramePool = class {
+  idle = [];
+  jobs = [];
+  roomWaiters = [];
+  live = 0;
+  /** Jobs queued or running. */
+  inFlight = 0;
+  /** Compresses `frame`; `whole`, a lent frame that `frame` is a view of, is recycled afterwards. */
+  compress(frame, whole) {
+    this.inFlight++;
+    return new Promise((resolve, reject) => {
+      this.jobs.push({
+        input: frame,
+        done: (err, out) => {
+          if (whole) recycleFrame(whole);
+          this.inFlight--;
+          this.roomWaiters.shift()?.();
+          if (err) reject(err);
+          else resolve(out ?? []);
+        }
+      });
+      this.run();
+    });
+  }
+  /** Resolves when another frame may be queued: the brake that keeps memory bounded. */
+  room() {
+    if (this.inFlight < MAX_QUEUED) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+  run() {
+    while (this.jobs.length > 0) {
+      const z = this.idle.pop() ?? (this.live < COMPRESSORS ? this.create() : void 0);
+      if (!z) return;
+      this.start(z, this.jobs.shift());
+    }
+  }
+  create() {
+    this.live++;
+    return zlib.createZstdCompress({
+      // Output slices pin the buffer they are cut from until sent; 1 MiB buffers pin less than
+      // frame-sized ones did (about 20 MB less at the peak of a push over HTTP).
+      chunkSize: OUTPUT_CHUNK,
+      params: { [zlib.constants.ZSTD_c_compressionLevel]: 3, [zlib.constants.ZSTD_c_windowLog]: WINDOW_LOG }
+    });
+  }
+  start(z, job) {
+    const out = [];
+    const onData = (b) => {
+      out.push(b);
+    };
+    const onError = (e) => {
+      z.off("data", onData);
+      this.live--;
+      job.done(e);
+      this.run();
+    };
+    z.on("data", onData);
+    z.once("error", onError);
+    z.write(job.input);
+    z.flush(zlib.constants.ZSTD_e_end, () => {
+      z.off("data", onData);
+      z.off("error", onError);
+      this.idle.push(z);
+      job.done(null, out);
+      this.run();
+    });
+  }
+};
+var pool = new FramePool();
+var FramedZstd = class extends Transform {
+  /** The lent frame whose pieces are arriving, and the range of it received so far. */
+  lent;
+  lentStart = 0;
+  lentEnd = 0;
+  /** Input that did not come in a lent frame (a NAR's first bytes, or any other source). */
+  gathered = [];
+  gatheredSize = 0;
+  /** Output in NAR order: each frame's bytes are pushed only after every earlier frame's. */
+  tail = Promise.resolve();
+  constructor() {
+    super({ readableHighWaterMark: OUTPUT_CHUNK });
+  }
+  _transform(chunk, _encoding, done) {
+    pool.room().then(() => {
+      const frame = frameOf(chunk);
+      const offset = frame ? chunk.byteOffset - frame.byteOffset : 0;
+      if (frame && frame === this.lent && offset === this.lentEnd) {
+        this.lentEnd += chunk.length;
+      } else if (frame) {
+        this.submitLent();
+        this.submitGathered();
+        this.lent = frame;
+        this.lentStart = offset;
+        this.lentEnd = offset + chunk.length;
+      } else {
+        this.submitLent();
+        this.gathered.push(chunk);
+        this.gatheredSize += chunk.length;
+        this.submitGathered(false);
+      }
+      if (this.lent && this.lentEnd === this.lent.length) this.submitLent();
+      done();
+    }, done);
+  }
+  _flush(done) {
+    this.submitLent();
+    this.submitGathered();
+    this.tail.then(() => done(), done);
+  }
+  submitLent() {
+    if (!this.lent) return;
+    this.submitFrame(this.lent.subarray(this.lentStart, this.lentEnd), this.lentStart === 0 ? this.lent : void 0);
+    this.lent = void 0;
+  }
+  /**
+   * Gathered bytes as frames of FRAME_SIZE, so that each fits the window; the rest stays
+   * gathered for the next frame unless `all` (a lent frame follows, or the end).
+   */
+  submitGathered(all = true) {
+    if (this.gatheredSize === 0 || !all && this.gatheredSize < FRAME_SIZE) return;
+    const bytes = this.gathered.length === 1 ? this.gathered[0] : Buffer.concat(this.gathered, this.gatheredSize);
+    let at = 0;
+    for (; bytes.length - at >= FRAME_SIZE; at += FRAME_SIZE) this.submitFrame(bytes.subarray(at, at + FRAME_SIZE));
+    if (all && at < bytes.length) {
+      this.submitFrame(bytes.subarray(at));
+      at = bytes.length;
+    }
+    this.gathered = at < bytes.length ? [bytes.subarray(at)] : [];
+    this.gatheredSize = bytes.length - at;
+  }
+  /** `whole`: the lent frame `bytes` is a view of, recycled once compressed. */
+  submitFrame(bytes, whole) {
+    const compressed = pool.compress(bytes, whole);
+    compressed.catch(() => void 0);
+    this.tail = this.tail.then(async () => {
+      for (const b of await compressed) this.push(b);
+    });
+    this.tail.catch((e) => this.destroy(e));
+  }
+};
+
+// src/compression.ts
 var NAR_EXTENSION = { zstd: ".nar.zst", xz: ".nar.xz", none: ".nar" };
 var CHUNK = 1 << 20;
-var MIN_CHUNK = 16 * 1024;
 var SMALL_NAR = 256 * 1024;
-var SmallZstd = class extends Transform {
+var SmallZstd = class extends Transform2 {
   constructor(narSize) {
     super();
     this.narSize = narSize;
@@ -1363,7 +1533,7 @@ var SmallZstd = class extends Transform {
   _flush(done) {
     try {
       const input = Buffer.concat(this.chunks);
-      done(null, zlib.zstdCompressSync(input, { pledgedSrcSize: this.narSize, params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } }));
+      done(null, zlib2.zstdCompressSync(input, { pledgedSrcSize: this.narSize, params: { [zlib2.constants.ZSTD_c_compressionLevel]: 3 } }));
     } catch (e) {
       done(e);
     }
@@ -1372,14 +1542,7 @@ var SmallZstd = class extends Transform {
 function compressor(kind, narSize) {
   if (kind === "none") return new PassThrough({ highWaterMark: CHUNK });
   if (kind === "zstd" && narSize !== void 0 && narSize <= SMALL_NAR) return new SmallZstd(narSize);
-  if (kind === "zstd") {
-    const chunkSize = narSize === void 0 ? CHUNK : Math.min(CHUNK, Math.max(MIN_CHUNK, narSize + 1024));
-    return zlib.createZstdCompress({
-      chunkSize,
-      pledgedSrcSize: narSize,
-      params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 }
-    });
-  }
+  if (kind === "zstd") return new FramedZstd();
   const child = spawn2("xz", ["-c", "-T0", "-6"], { stdio: ["pipe", "pipe", "ignore"] });
   const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
   child.on("error", (e) => duplex.destroy(e));
@@ -1394,8 +1557,9 @@ import { createHash } from "node:crypto";
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
-var READ_CHUNK = 1024 * 1024;
 var BATCH = 64 * 1024;
+var LEND_AFTER = 256 * 1024;
+var PIECE = 1024 * 1024;
 var SMALL_FILE = 64 * 1024;
 var MAX_BLOCK_MS = 10;
 var S_IFMT = 61440;
@@ -1406,7 +1570,7 @@ var S_IXUSR = 64;
 var ZEROS = Buffer.alloc(8);
 var SLASH = Buffer.from("/");
 function narStream(fsPath, opts = {}) {
-  return Readable.from(serialise(Buffer.from(fsPath), caseHackOf(opts)), { objectMode: false, highWaterMark: READ_CHUNK });
+  return Readable.from(serialise(Buffer.from(fsPath), caseHackOf(opts)), { objectMode: false, highWaterMark: 0 });
 }
 var caseHackOf = (opts) => opts.caseHack ?? process.platform === "darwin";
 var CASE_HACK_SUFFIX = Buffer.from("~nix~case~hack~");
@@ -1429,23 +1593,32 @@ async function narHashOf(fsPath, opts = {}) {
   for await (const chunk of serialise(Buffer.from(fsPath), caseHackOf(opts))) {
     hash.update(chunk);
     size += chunk.length;
+    const frame = frameOf(chunk);
+    if (frame && chunk.byteOffset + chunk.length === frame.byteOffset + frame.length) recycleFrame(frame);
   }
   return { hash: hash.digest(), size };
 }
 var NarWriter = class {
-  pending = [];
-  pendingSize = 0;
+  buf = Buffer.allocUnsafe(BATCH);
+  frame;
+  /** Bytes of `buf` filled, and the first of them not yet handed on. */
+  filled = 0;
+  start = 0;
+  written = 0;
   ready = [];
   lastBreak = performance.now();
-  add(buf) {
-    if (buf.length >= BATCH) {
-      this.flush();
-      this.ready.push(buf);
-      return;
+  /** How far `buf` may be filled before the piece is handed on. */
+  get limit() {
+    return this.frame ? Math.min(this.buf.length, this.start + PIECE) : this.buf.length;
+  }
+  add(src) {
+    let at = 0;
+    while (at < src.length) {
+      const n = src.copy(this.buf, this.filled, at, at + Math.min(src.length - at, this.limit - this.filled));
+      at += n;
+      this.filled += n;
+      if (this.filled === this.limit) this.piece();
     }
-    this.pending.push(buf);
-    this.pendingSize += buf.length;
-    if (this.pendingSize >= BATCH) this.flush();
   }
   /** Length-prefixed, zero-padded NAR string. */
   str(s) {
@@ -1461,16 +1634,56 @@ var NarWriter = class {
     const rem = length % 8;
     if (rem !== 0) this.add(ZEROS.subarray(0, 8 - rem));
   }
+  /** Reads `size` bytes of an open file into the output, synchronously. */
+  readSync(fd, size, path) {
+    let remaining = size;
+    while (remaining > 0) {
+      const n = readSync(fd, this.buf, this.filled, Math.min(remaining, this.limit - this.filled), null);
+      if (n === 0) throw changedSize(path);
+      this.filled += n;
+      remaining -= n;
+      if (this.filled === this.limit) this.piece();
+    }
+  }
+  /** Reads `size` bytes of an open file into the output; pieces are taken as they fill. */
+  async *read(fh, size, path) {
+    let remaining = size;
+    while (remaining > 0) {
+      const { bytesRead } = await fh.read(this.buf, this.filled, Math.min(remaining, this.limit - this.filled), null);
+      if (bytesRead === 0) throw changedSize(path);
+      this.filled += bytesRead;
+      remaining -= bytesRead;
+      if (this.filled === this.limit) {
+        this.piece();
+        yield* this.take();
+      }
+    }
+  }
   take() {
     const out = this.ready;
     this.ready = [];
     return out;
   }
+  /** Hands on what is filled and not yet handed on. */
   flush() {
-    if (this.pendingSize === 0) return;
-    this.ready.push(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingSize));
-    this.pending = [];
-    this.pendingSize = 0;
+    if (this.filled === this.start) return;
+    const view = this.buf.subarray(this.start, this.filled);
+    this.ready.push(this.frame ? lend(view, this.frame) : view);
+    this.written += this.filled - this.start;
+    this.start = this.filled;
+  }
+  piece() {
+    this.flush();
+    if (this.filled < this.buf.length) return;
+    this.filled = 0;
+    this.start = 0;
+    if (this.written >= LEND_AFTER) {
+      this.frame = takeFrame();
+      this.buf = this.frame;
+    } else {
+      this.frame = void 0;
+      this.buf = Buffer.allocUnsafe(BATCH);
+    }
   }
   /** Lets timers and network I/O run when synchronous reads have held the event loop too long. */
   async breathe() {
@@ -1500,7 +1713,7 @@ async function* dumpNode(path, out, caseHack) {
       }
       out.str("contents");
       out.add(u64(st.size));
-      if (st.size <= SMALL_FILE) out.add(readSmallFile(path, st.size));
+      if (st.size <= SMALL_FILE) readSmallFile(path, st.size, out);
       else yield* readLargeFile(path, st.size, out);
       out.pad(st.size);
       break;
@@ -1528,37 +1741,18 @@ async function* dumpNode(path, out, caseHack) {
   }
   out.str(")");
 }
-function readSmallFile(path, size) {
-  const buf = Buffer.allocUnsafe(size);
+function readSmallFile(path, size, out) {
   const fd = openSync(path, "r");
   try {
-    let filled = 0;
-    while (filled < size) {
-      const n = readSync(fd, buf, filled, size - filled, null);
-      if (n === 0) throw changedSize(path);
-      filled += n;
-    }
+    out.readSync(fd, size, path);
   } finally {
     closeSync(fd);
   }
-  return buf;
 }
 async function* readLargeFile(path, size, out) {
   const fh = await open(path, "r");
   try {
-    let remaining = size;
-    while (remaining > 0) {
-      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, remaining));
-      let filled = 0;
-      while (filled < buf.length) {
-        const { bytesRead } = await fh.read(buf, filled, buf.length - filled, null);
-        if (bytesRead === 0) throw changedSize(path);
-        filled += bytesRead;
-      }
-      remaining -= filled;
-      out.add(buf);
-      yield* out.take();
-    }
+    yield* out.read(fh, size, path);
   } finally {
     await fh.close();
   }
@@ -1585,10 +1779,13 @@ function u64(n) {
 
 // src/upload/meter.ts
 import { createHash as createHash2 } from "node:crypto";
-import { Transform as Transform2 } from "node:stream";
-var Meter = class extends Transform2 {
+import { Transform as Transform3 } from "node:stream";
+var Meter = class extends Transform3 {
   hash = createHash2("sha256");
   bytes = 0;
+  constructor() {
+    super({ highWaterMark: 0 });
+  }
   _transform(chunk, _enc, done) {
     this.hash.update(chunk);
     this.bytes += chunk.length;

@@ -5,7 +5,7 @@ import {
   saveSnapshot,
   selectAndPush,
   takeSnapshot
-} from "./chunk-VVKGRWDR.js";
+} from "./chunk-32UA5WAL.js";
 import {
   FileBackend,
   S3UriError,
@@ -21,7 +21,7 @@ import {
   takeBackDaemonCredentials,
   urlSecrets,
   withoutCredentials
-} from "./chunk-JDTKZYCW.js";
+} from "./chunk-HDSIEP5T.js";
 import {
   host,
   jobBudget,
@@ -460,7 +460,7 @@ async function beginJob(inputs) {
   warnMissingNetrc(inputs);
   await configurePull(inputs, store);
   if (inputs.cache.kind === "github-actions") {
-    const { restoreGithubActionsCache } = await import("./restore-WWVC3Y5V.js");
+    const { restoreGithubActionsCache } = await import("./restore-K5H33GII.js");
     await restoreGithubActionsCache(inputs, store);
   }
 }
@@ -485,7 +485,7 @@ async function pushAndReport(inputs) {
   try {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
-    const result = inputs.cache.kind === "github-actions" ? await (await import("./save-KVGIO5PM.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    const result = inputs.cache.kind === "github-actions" ? await (await import("./save-AKO5RGGU.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     await report(displayUrl(inputs.cache.url), facts, result, startedAt);
     const problems = result.outcome.failed.length;
     if (problems > 0) {

@@ -25,7 +25,7 @@ import {
   parseHash,
   parseNarInfo,
   uploadPaths
-} from "./chunk-JDTKZYCW.js";
+} from "./chunk-HDSIEP5T.js";
 import {
   CacheUnavailableError,
   RetryableHttpError,

@@ -3,9 +3,9 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-KM6CRT7M.js";
+} from "./chunk-4RJBDKRY.js";
 import "./chunk-PO5KLSPC.js";
-import "./chunk-JDTKZYCW.js";
+import "./chunk-HDSIEP5T.js";
 import "./chunk-RCHRBDIU.js";
 import "./chunk-WSR6M3NS.js";
 export {

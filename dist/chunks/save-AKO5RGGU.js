@@ -2,7 +2,7 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   planPush
-} from "./chunk-VVKGRWDR.js";
+} from "./chunk-32UA5WAL.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -23,12 +23,12 @@ import {
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-KM6CRT7M.js";
+} from "./chunk-4RJBDKRY.js";
 import "./chunk-PO5KLSPC.js";
 import {
   formatBytes,
   hashPart
-} from "./chunk-JDTKZYCW.js";
+} from "./chunk-HDSIEP5T.js";
 import {
   host,
   log

@@ -1,0 +1,60 @@
+import { describe, expect, it } from '@jest/globals'
+import { randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { buffer } from 'node:stream/consumers'
+import { pipeline } from 'node:stream/promises'
+import { zstdDecompressSync } from 'node:zlib'
+import { compressor } from '../src/compression.js'
+import { zstdFrames } from './helpers/zstd-frames.js'
+
+const MiB = 1 << 20
+
+/** `data` in chunks of varying sizes, as a stream other than the NAR serialiser might write. */
+function chunked(data: Buffer, seed: number): Readable {
+  const chunks: Buffer[] = []
+  let x = seed
+  for (let at = 0; at < data.length; ) {
+    x = (x * 1103515245 + 12345) >>> 0
+    const n = 1 + (x % (3 * MiB))
+    chunks.push(data.subarray(at, at + n))
+    at += n
+  }
+  return Readable.from(chunks)
+}
+
+async function compress(data: Buffer, seed: number): Promise<Buffer> {
+  const z = compressor('zstd', data.length)
+  const out = buffer(z)
+  await pipeline(chunked(data, seed), z)
+  return out
+}
+
+/**
+ * Frame by frame: Node 24's own zstd decompressor stops after the second frame of some
+ * multi-frame files that the zstd CLI and libarchive (Nix) read in full. Nothing in the action
+ * decompresses zstd; Nix reading these NARs is proven in compression-substitution.test.ts.
+ */
+const decode = (file: Buffer): Buffer => Buffer.concat(zstdFrames(file).map((f) => zstdDecompressSync(f)))
+
+describe('zstd compression of large NARs', () => {
+  it('writes independent frames of at most 4 MiB each, which decode in order to the input', async () => {
+    const data = Buffer.concat([randomBytes(5 * MiB), Buffer.alloc(6 * MiB, 'nix-store '), randomBytes(3 * MiB + 17)])
+    const file = await compress(data, 7)
+    const frames = zstdFrames(file)
+    expect(frames.length).toBeGreaterThanOrEqual(4)
+    // Each frame decodes on its own: no frame refers to another's data.
+    const parts = frames.map((f) => zstdDecompressSync(f))
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(4 * MiB)
+    expect(Buffer.concat(parts).equals(data)).toBe(true)
+    expect(decode(file).equals(data)).toBe(true)
+  })
+
+  it('keeps several NARs compressing at once apart', async () => {
+    const inputs = [1, 2, 3, 4, 5].map((i) => Buffer.concat([randomBytes(i * MiB), Buffer.alloc(4 * MiB, `path ${i} `)]))
+    const outputs = await Promise.all(inputs.map((d, i) => compress(d, i + 1)))
+    outputs.forEach((o, i) => {
+      expect(zstdFrames(o).length).toBeGreaterThan(1)
+      expect(decode(o).equals(inputs[i]!)).toBe(true)
+    })
+  })
+})
