@@ -19,7 +19,7 @@ let jobs: GhaJobs
 beforeAll(async () => {
   ;({ dir, upstream } = await graphWorld('e2e-gha-faults-'))
   server = await startGhaCacheServer()
-  jobs = ghaJobs({ dir, server, upstream, keys: await generateKeys(dir) })
+  jobs = ghaJobs({ dir, server, upstream, keys: await generateKeys(dir), restore: 'eager' })
 })
 afterEach(() => server.clearFaults())
 afterAll(async () => {

@@ -42,8 +42,9 @@ async function ghaTwinJob(prefix: string, attrs: readonly string[]): Promise<Gha
   const file = await writeTwins(store.root)
   const job = await startJob({
     env: { ...store.env, RUNNER_TEMP: runnerTemp, ...server.env() },
-    // Signed, so that the restored cache can be verified under require-sigs.
-    inputs: { cache: 'github-actions', 'secret-key': world.keys.secret, 'key-prefix': prefix }
+    // Signed, so that the restored cache can be verified under require-sigs; restored eagerly, so
+    // that it can be verified before the build (gha-on-demand.test.ts covers the on-demand restore).
+    inputs: { cache: 'github-actions', 'secret-key': world.keys.secret, 'key-prefix': prefix, 'push-during-build': 'false' }
   })
   const main = job.main as StepResult
   expect(main.code).toBe(0)

@@ -18,7 +18,7 @@ let keys: SigningKeys
 beforeAll(async () => {
   ;({ dir, upstream, keys } = await graphWorld('e2e-gha-'))
   server = await startGhaCacheServer()
-  jobs = ghaJobs({ dir, server, upstream, keys })
+  jobs = ghaJobs({ dir, server, upstream, keys, restore: 'eager' })
 })
 afterAll(async () => {
   await server?.stop()

@@ -7,14 +7,21 @@ import {
 import {
   finishJob,
   readInputs
-} from "./chunks/chunk-H7R2UR77.js";
-import "./chunks/chunk-32UA5WAL.js";
+} from "./chunks/chunk-HP2HJ6IB.js";
+import "./chunks/chunk-YV6L46RA.js";
+import "./chunks/chunk-AMNGZ3BX.js";
+import "./chunks/chunk-UFTPE7Y3.js";
+import "./chunks/chunk-GM6JU5DR.js";
 import "./chunks/chunk-PO5KLSPC.js";
-import "./chunks/chunk-HDSIEP5T.js";
+import "./chunks/chunk-MK5BDJX6.js";
+import "./chunks/chunk-2K3T4GJ5.js";
+import "./chunks/chunk-GZBSJNQ6.js";
 import {
-  finishBudget,
+  finishBudget
+} from "./chunks/chunk-6EBHABR5.js";
+import {
   setHost
-} from "./chunks/chunk-RCHRBDIU.js";
+} from "./chunks/chunk-FM7YD635.js";
 import "./chunks/chunk-WSR6M3NS.js";
 
 // src/post.ts

@@ -30,6 +30,19 @@ function fallBack(why: string): void {
   log.warning(`The background agent could not start (${why}); everything is pushed in the post step.`)
 }
 
+/**
+ * How long the main step waits for the agent to serve the GitHub Actions cache: Node's start-up
+ * and a listening socket, a fraction of a second even on a busy runner. Past it, the main step
+ * restores the cache itself.
+ */
+const SUBSTITUTER_WAIT_MS = 5_000
+
+/** The URL of the substituter the agent serves, once it is ready; undefined when it serves none. */
+export async function substituterOf(launched: LaunchedAgent): Promise<string | undefined> {
+  const ready = await launched.ready(SUBSTITUTER_WAIT_MS)
+  return typeof ready === 'object' ? ready.substituterUrl : undefined
+}
+
 /** Waits (briefly) for the agent's handshake and records it in the state for the post step. */
 export async function confirmAgent(launched: LaunchedAgent, state: MainState): Promise<void> {
   const ready = await launched.ready(READY_WAIT_MS)
@@ -39,8 +52,6 @@ export async function confirmAgent(launched: LaunchedAgent, state: MainState): P
   }
   saveMainState({ ...state, agent: { pid: launched.pid, dir: launched.dir } })
   log.info(`Background agent ${launched.pid} publishes paths as the build makes them (log: ${launched.dir}/agent.log).`)
-  // issue 14: a substituter the agent serves is configured from `ready.substituterUrl`; for it the
-  // step waits longer (`launched.ready(ms)`), since later steps need the URL.
 }
 
 /** Stops the agent and repeats its warnings in the job's log, where users read them. */

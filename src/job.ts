@@ -19,7 +19,8 @@ import { removePullNetrc } from './pull-credentials.js'
 import { takeBackDaemonCredentials } from './daemon-credentials.js'
 import { isDeterminateNix } from './trust.js'
 import { displayUrl } from './url-credentials.js'
-import { confirmAgent, finishAgent, startAgent } from './job-agent.js'
+import { confirmAgent, finishAgent, startAgent, substituterOf } from './job-agent.js'
+import type { LaunchedAgent } from './agent/control.js'
 import { withAgentPublished } from './agent/outcome.js'
 
 /**
@@ -49,6 +50,22 @@ function warnMissingNetrc(inputs: Inputs): void {
   }
 }
 
+/**
+ * The GitHub Actions cache: served on demand by the agent when it runs, so the build starts at
+ * once; otherwise restored here, before the build. Both load only when used: the cache client is
+ * most of the bundle's start-up time.
+ */
+async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, agent: LaunchedAgent | undefined): Promise<void> {
+  const url = agent ? await substituterOf(agent) : undefined
+  if (url) {
+    const { pullFromLocalSubstituter } = await import('./backends/gha/on-demand.js')
+    await pullFromLocalSubstituter(inputs, store, url)
+    return
+  }
+  const { restoreGithubActionsCache } = await import('./backends/gha/restore.js')
+  await restoreGithubActionsCache(inputs, store)
+}
+
 /** Snapshots the store and sets the job's Nix up to pull from the cache. Failures are the caller's. */
 export async function beginJob(inputs: Inputs): Promise<void> {
   const store = await locateStore()
@@ -66,11 +83,7 @@ export async function beginJob(inputs: Inputs): Promise<void> {
     }
     warnMissingNetrc(inputs)
     await configurePull(inputs, store)
-    // Loaded only when used: the cache client is most of the bundle's start-up time.
-    if (inputs.cache.kind === 'github-actions') {
-      const { restoreGithubActionsCache } = await import('./backends/gha/restore.js')
-      await restoreGithubActionsCache(inputs, store)
-    }
+    if (inputs.cache.kind === 'github-actions') await pullFromGithubActionsCache(inputs, store, agent)
   } finally {
     // Even when the step fails: the agent runs, so the post step must know to stop it.
     if (agent) await confirmAgent(agent, state)

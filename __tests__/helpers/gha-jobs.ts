@@ -37,7 +37,12 @@ export interface GhaJobs {
   readonly runs: GhaRun[]
 }
 
-export function ghaJobs(opts: { dir: string; server: GhaCacheServer; upstream: Upstream; keys: SigningKeys }): GhaJobs {
+/**
+ * `restore: 'eager'` turns the background agent off (`push-during-build: false`), so the main step
+ * restores every layer before the build, as without an agent; the default serves the cache on
+ * demand through the agent.
+ */
+export function ghaJobs(opts: { dir: string; server: GhaCacheServer; upstream: Upstream; keys: SigningKeys; restore?: 'eager' | 'on-demand' }): GhaJobs {
   const runnerTemp = join(opts.dir, 'runner-temp')
   const runs: GhaRun[] = []
   return {
@@ -58,7 +63,7 @@ export function ghaJobs(opts: { dir: string; server: GhaCacheServer; upstream: U
         upstream: opts.upstream,
         variant: spec.variant,
         preexisting: false,
-        inputs: { 'secret-key': '', ...spec.inputs },
+        inputs: { 'secret-key': '', ...(opts.restore === 'eager' ? { 'push-during-build': 'false' } : {}), ...spec.inputs },
         env
       })
       const result: GhaRun = {

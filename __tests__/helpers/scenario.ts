@@ -40,6 +40,8 @@ export interface JobRun {
   store: TestStore
   job: Job
   main: StepResult
+  /** When the main step returned (ms since the epoch): what the build waited for ends here. */
+  mainEndedAt: number
   post: StepResult
   paths: GraphPaths
   buildLog: string
@@ -78,6 +80,7 @@ export async function runGraphJob(spec: JobSpec): Promise<JobRun> {
     if (warmPost.code !== 0) throw new Error(`warm-up job failed:\n${warmPost.stdout}`)
   }
   const job = await startJob({ env: { ...store.env, ...spec.env }, inputs: { ...inputs, ...spec.inputs } })
+  const mainEndedAt = Date.now()
   const main = job.main as StepResult
   if (main.code !== 0) throw new Error(`main failed:\n${main.stdout}\n${main.stderr}`)
   const build = await job.exec('nix-build', [nixFile, '-A', 'job', '--no-out-link'])
@@ -93,7 +96,7 @@ export async function runGraphJob(spec: JobSpec): Promise<JobRun> {
   const post = await job.post()
   const pathsFile = post.outputs['paths-file']
   const pushed = pathsFile ? (await readFile(pathsFile, 'utf8')).split('\n').filter((l) => l !== '') : []
-  return { store, job, main, post, paths: await graphPaths(nixFile, store), buildLog: build.stderr, pushed, stray }
+  return { store, job, main, mainEndedAt, post, paths: await graphPaths(nixFile, store), buildLog: build.stderr, pushed, stray }
 }
 
 /** The roles of a set of paths, sorted, so assertions read as the graph's vocabulary. */

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     if (s) host().setSecret(s)
   }
   const files = agentFiles(config.dir)
-  const substituter = await serveSubstituter(inputs, config.store, config.tempDir)
+  const substituter = await serveSubstituter(inputs, config.store)
   const ready: AgentReady = { pid: process.pid }
   if (substituter) ready.substituterUrl = substituter.url
   await writeFile(`${files.ready}.tmp`, JSON.stringify(ready))

@@ -1,3 +1,4 @@
+import { log } from '../host.js'
 import type { Inputs } from '../inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
 
@@ -8,14 +9,19 @@ export interface ServedSubstituter {
 }
 
 /**
- * The hook for a local substituter served by the agent (issue 14: a lazy GitHub Actions cache,
- * `serveGithubActionsCache(...)`). Called once, before the agent reports ready; its URL goes into
- * `ready.json` (`AgentReady.substituterUrl`) for the main step to configure Nix with, and
- * `close()` is called when the agent stops. Today no cache kind is served this way.
+ * A local substituter served by the agent: the GitHub Actions cache, downloaded on demand
+ * (issue 14). Called once, before the agent reports ready; its URL goes into `ready.json`
+ * (`AgentReady.substituterUrl`) for the main step to configure Nix with, and `close()` is called
+ * when the agent stops. A failure here only costs the on-demand restore: the main step then
+ * restores eagerly, as without an agent.
  */
-export async function serveSubstituter(inputs: Inputs, store: StoreLocation, tempDir: string): Promise<ServedSubstituter | undefined> {
-  void inputs
-  void store
-  void tempDir
-  return undefined
+export async function serveSubstituter(inputs: Inputs, store: StoreLocation): Promise<ServedSubstituter | undefined> {
+  if (inputs.cache.kind !== 'github-actions') return undefined
+  try {
+    const { serveGithubActionsCache } = await import('../backends/gha/on-demand.js')
+    return await serveGithubActionsCache(inputs, store)
+  } catch (e) {
+    log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`)
+    return undefined
+  }
 }

@@ -27,7 +27,7 @@ export class LazyLayers {
   private byHash = new Map<string, LayerRecord[]>()
   private refused = false
   private saving: Promise<void> = Promise.resolve()
-  readonly state: RestoredState = { held: [], failed: [], paths: [] }
+  readonly state: RestoredState = { held: [], failed: [], paths: [], onDemand: true }
   /** Settles once the manifest is known (or known to be absent). */
   readonly ready: Promise<void>
 

@@ -45,6 +45,12 @@ function describePlan(plan: SavePlan, written: WrittenLayer, total: number): str
 export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocation, facts: JobFacts): Promise<PushResult> {
   const layout = ghaLayout(host().tempDir)
   const restored = (await loadRestoredState()) ?? { held: [], failed: [], paths: [] }
+  if (restored.onDemand && restored.failed.length > 0) {
+    log.warning(
+      `${restored.failed.length} cache layer(s) could not be used when Nix asked for them (first: ${restored.failed[0]}; details in the agent's log); ` +
+        'their paths were substituted elsewhere or built, and the next manifest leaves them out.'
+    )
+  }
   // What the restored layers hold, and what the layers an on-demand job never needed list, is already cached.
   const cached = cachedHashes(restored)
   const held = { existing: async (hashes: readonly string[]) => new Set(hashes.filter((h) => cached.has(h))) }
@@ -53,7 +59,8 @@ export async function saveToGithubActionsCache(inputs: Inputs, store: StoreLocat
   const result = (mode: PushResult['mode'], note?: string, o: UploadOutcome = outcome): PushResult => ({ selection, outcome: o, mode, note })
 
   if (restored.refused !== undefined) {
-    // The main step has already said why, once.
+    // The main step has already said why, once; the agent's log is not read by users.
+    if (restored.onDemand) log.warning(`The GitHub Actions cache refused this job (${restored.refused}): nothing was saved.`)
     return result('pull-only', `The GitHub Actions cache was not usable in this job (${restored.refused}); nothing was saved.`)
   }
   if (inputs.dryRun) return result('dry-run')

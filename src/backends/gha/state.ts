@@ -15,6 +15,11 @@ export interface RestoredState {
   paths: PathFact[]
   /** Set when the service refused in main: the post step neither reads nor writes, and has said so. */
   refused?: string
+  /**
+   * Restored by the background agent, layer by layer as Nix asked: its warnings reach the job's
+   * log only through the post step, which repeats the layers that failed.
+   */
+  onDemand?: boolean
 }
 
 export const RESTORED_STATE_KEY = 'nix_buildtime_cache_gha'

@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
+  cachedHashes,
+  catchUpLayers
+} from "./chunk-6F4VM75H.js";
+import {
   planPush
-} from "./chunk-32UA5WAL.js";
+} from "./chunk-AMNGZ3BX.js";
+import "./chunk-UFTPE7Y3.js";
+import {
+  preparedLayerDir
+} from "./chunk-GM6JU5DR.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -10,56 +18,33 @@ import {
   cacheMode,
   emptyManifest,
   fetchManifest,
-  ghaLayout,
-  keyScheme,
   layerId,
   loadRestoredState,
   mergeManifests,
   nextManifest,
   pathFact,
   planSave,
-  prepareBinaryCache,
-  restoreLayer,
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-4RJBDKRY.js";
+} from "./chunk-V2KJ3HTS.js";
+import {
+  ghaLayout,
+  keyScheme
+} from "./chunk-HKK77MEJ.js";
 import "./chunk-PO5KLSPC.js";
+import "./chunk-MK5BDJX6.js";
 import {
   formatBytes,
   hashPart
-} from "./chunk-HDSIEP5T.js";
+} from "./chunk-2K3T4GJ5.js";
+import "./chunk-GZBSJNQ6.js";
+import "./chunk-6EBHABR5.js";
 import {
   host,
   log
-} from "./chunk-RCHRBDIU.js";
+} from "./chunk-FM7YD635.js";
 import "./chunk-WSR6M3NS.js";
-
-// src/backends/gha/lazy.ts
-function untouchedLayers(restored) {
-  const touched = /* @__PURE__ */ new Set([...restored.held, ...restored.failed]);
-  return (restored.manifest?.layers ?? []).filter((l) => !touched.has(layerId(l)));
-}
-function cachedHashes(restored) {
-  const hashes = new Set(restored.paths.map((p) => p.hash));
-  for (const layer of untouchedLayers(restored)) for (const hash of Object.keys(layer.paths)) hashes.add(hash);
-  return hashes;
-}
-async function catchUpLayers(restored, opts) {
-  const missing = untouchedLayers(restored);
-  if (missing.length === 0) return;
-  await prepareBinaryCache(opts.layout.binaryCache, opts.storeDir);
-  log.info(`Compacting: downloading the ${missing.length} cache layer(s) this job did not need.`);
-  for (const layer of missing) {
-    const r = await restoreLayer(opts.client, opts.layout, layer, opts.storeDir);
-    if (r) {
-      restored.held.push(layerId(layer));
-      restored.paths.push(...r.paths);
-    } else {
-      restored.failed.push(layerId(layer));
-    }
-  }
-}
 
 // src/backends/gha/events.ts
 import { readFileSync } from "node:fs";
@@ -98,12 +83,18 @@ function describePlan(plan, written, total) {
 async function saveToGithubActionsCache(inputs, store, facts) {
   const layout = ghaLayout(host().tempDir);
   const restored = await loadRestoredState() ?? { held: [], failed: [], paths: [] };
+  if (restored.onDemand && restored.failed.length > 0) {
+    log.warning(
+      `${restored.failed.length} cache layer(s) could not be used when Nix asked for them (first: ${restored.failed[0]}; details in the agent's log); their paths were substituted elsewhere or built, and the next manifest leaves them out.`
+    );
+  }
   const cached = cachedHashes(restored);
   const held = { existing: async (hashes) => new Set(hashes.filter((h) => cached.has(h))) };
   const selection = await planPush(inputs, facts, store.storeDir, held);
   const outcome = { pushed: [], failed: [], vanished: [] };
   const result = (mode2, note, o = outcome) => ({ selection, outcome: o, mode: mode2, note });
   if (restored.refused !== void 0) {
+    if (restored.onDemand) log.warning(`The GitHub Actions cache refused this job (${restored.refused}): nothing was saved.`);
     return result("pull-only", `The GitHub Actions cache was not usable in this job (${restored.refused}); nothing was saved.`);
   }
   if (inputs.dryRun) return result("dry-run");
@@ -180,7 +171,8 @@ async function saveToGithubActionsCache(inputs, store, facts) {
       copy: plan.copy,
       from: layout.binaryCache,
       signer: inputs.secretKey,
-      parallelism: inputs.parallelism
+      parallelism: inputs.parallelism,
+      prepared: preparedLayerDir(host().tempDir)
     });
     if (written.paths.length === 0) return result("push", void 0, written.outcome);
     const layerKey = keys.layerKey(written.contentHash);

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
+  ghaLayout,
+  keyScheme
+} from "./chunk-HKK77MEJ.js";
+import {
   BearerCredentialHandler,
   HttpClient,
   HttpClientError,
@@ -17,25 +21,31 @@ import {
   which
 } from "./chunk-PO5KLSPC.js";
 import {
+  configurePull
+} from "./chunk-MK5BDJX6.js";
+import {
   FileBackend,
-  configurePull,
   describeFsError,
   formatBytes,
   hashPart,
-  parseHash,
   parseNarInfo,
   uploadPaths
-} from "./chunk-HDSIEP5T.js";
+} from "./chunk-2K3T4GJ5.js";
+import {
+  parseHash
+} from "./chunk-GZBSJNQ6.js";
 import {
   CacheUnavailableError,
   RetryableHttpError,
   cacheInfoText,
-  host,
   jobBudget,
   limiter,
-  log,
   withRetry
-} from "./chunk-RCHRBDIU.js";
+} from "./chunk-6EBHABR5.js";
+import {
+  host,
+  log
+} from "./chunk-FM7YD635.js";
 import {
   __commonJS,
   __export,
@@ -48063,13 +48073,16 @@ async function writeLayer(opts) {
     await linkOrCopy(join5(opts.from, info2.url), join5(opts.dir, info2.url));
     await linkOrCopy(join5(opts.from, name), join5(opts.dir, name));
   }
-  const outcome = await uploadPaths(opts.fresh, {
+  const adopted = opts.prepared ? await adoptPrepared(opts.fresh, opts.prepared, opts.dir, opts.storeDir) : [];
+  const done = new Set(adopted.map((p) => p.path));
+  const outcome = await uploadPaths(opts.fresh.filter((i) => !done.has(i.path)), {
     backend,
     signer: opts.signer,
     compression: "none",
     parallelism: opts.parallelism,
     realStoreDir: opts.realStoreDir
   });
+  outcome.pushed.unshift(...adopted);
   const content = createHash2("sha256");
   const paths = [];
   for (const name of (await readdir(opts.dir)).filter((n) => n.endsWith(".narinfo")).sort()) {
@@ -48080,6 +48093,24 @@ ${text}
     paths.push(pathFact(parseNarInfo(text, opts.storeDir)));
   }
   return { outcome, paths, narBytes: paths.reduce((a, p) => a + p.narSize, 0), contentHash: content.digest("hex").slice(0, 32) };
+}
+async function adoptPrepared(fresh, prepared, dir, storeDir) {
+  const adopted = [];
+  for (const info2 of fresh) {
+    const name = `${hashPart(info2.path)}.narinfo`;
+    let ni;
+    try {
+      ni = parseNarInfo(await readFile(join5(prepared, name), "utf8"), storeDir);
+    } catch {
+      continue;
+    }
+    if (ni.storePath !== info2.path || ni.narHash !== info2.narHash || ni.narSize !== info2.narSize || ni.compression !== "none") continue;
+    if (!await exists(join5(prepared, ni.url))) continue;
+    if (!await exists(join5(dir, ni.url))) await linkOrCopy(join5(prepared, ni.url), join5(dir, ni.url));
+    await linkOrCopy(join5(prepared, name), join5(dir, name));
+    adopted.push({ path: info2.path, narSize: info2.narSize, fileSize: ni.fileSize });
+  }
+  return adopted;
 }
 async function narFacts(nar) {
   let size;
@@ -48148,39 +48179,6 @@ async function absorbLayer(layerDir, cacheDir, storeDir) {
 async function prepareBinaryCache(dir, storeDir) {
   await mkdir(join5(dir, "nar"), { recursive: true });
   await writeFile(join5(dir, "nix-cache-info"), cacheInfoText(storeDir).replace(/^Priority: \d+$/m, "Priority: 30"));
-}
-
-// src/backends/gha/layout.ts
-import { createHash as createHash3 } from "node:crypto";
-import { join as join6 } from "node:path";
-function ghaLayout(runnerTemp) {
-  const root = join6(runnerTemp, "nix-buildtime-cache", "gha");
-  return {
-    root,
-    manifestFile: join6(root, "manifest.json"),
-    slotDir: (slot) => join6(root, `layer-${slot}`),
-    binaryCache: join6(root, "binary-cache"),
-    restoredFile: join6(root, "restored.json")
-  };
-}
-function refTag(ref) {
-  return `r${createHash3("sha256").update(ref).digest("hex").slice(0, 10)}`;
-}
-function keyScheme(prefix2, env = process.env) {
-  const os3 = (env.RUNNER_OS || process.platform).toLowerCase();
-  const arch = (env.RUNNER_ARCH || process.arch).toLowerCase();
-  const runId = env.GITHUB_RUN_ID || "0";
-  const attempt = env.GITHUB_RUN_ATTEMPT || "1";
-  const manifestPrefix = `${prefix2}-manifest-${os3}-${arch}-`;
-  const own = refTag(env.GITHUB_REF || "unknown");
-  const base = env.GITHUB_BASE_REF ? `${manifestPrefix}${refTag(`refs/heads/${env.GITHUB_BASE_REF}`)}-` : void 0;
-  const scheme = {
-    manifestPrefix,
-    manifestKey: (at) => `${manifestPrefix}${own}-${runId}-${attempt}-${at}`,
-    layerKey: (hash) => `${prefix2}-layer-${os3}-${arch}-${hash}`
-  };
-  if (base) scheme.baseManifestPrefix = base;
-  return scheme;
 }
 
 // src/backends/gha/manifest-entry.ts
@@ -48548,8 +48546,6 @@ export {
   pathFact,
   writeLayer,
   prepareBinaryCache,
-  ghaLayout,
-  keyScheme,
   layerId,
   emptyManifest,
   mergeManifests,
@@ -48557,6 +48553,7 @@ export {
   nextManifest,
   fetchManifest,
   storeManifest,
+  RESTORED_STATE_KEY,
   loadRestoredState,
   restoreLayer,
   restoreGithubActionsCache

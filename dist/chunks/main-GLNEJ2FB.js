@@ -7,18 +7,25 @@ import {
   loadMainState,
   readInputs,
   reportFailure
-} from "./chunk-H7R2UR77.js";
-import "./chunk-32UA5WAL.js";
+} from "./chunk-HP2HJ6IB.js";
+import "./chunk-YV6L46RA.js";
+import "./chunk-AMNGZ3BX.js";
+import "./chunk-UFTPE7Y3.js";
+import "./chunk-GM6JU5DR.js";
+import {
+  displayUrl
+} from "./chunk-MK5BDJX6.js";
 import {
   SKIP_REASONS,
-  displayUrl,
   formatBytes
-} from "./chunk-HDSIEP5T.js";
+} from "./chunk-2K3T4GJ5.js";
+import "./chunk-GZBSJNQ6.js";
+import "./chunk-6EBHABR5.js";
 import {
   StderrHost,
   log,
   setHost
-} from "./chunk-RCHRBDIU.js";
+} from "./chunk-FM7YD635.js";
 import "./chunk-WSR6M3NS.js";
 
 // src/cli/main.ts
@@ -71,6 +78,7 @@ var INPUT_OPTIONS = [
   { input: "parallelism", kind: "value", default: "8", meta: "N", help: "Paths compressed and uploaded at once, 1-64 (default 8)." },
   { input: "netrc-file", kind: "value", default: "", meta: "FILE", help: "Credentials for an http(s) cache (default: $NETRC, else ~/.netrc)." },
   { input: "pull", kind: "flag", default: "true", meta: "", help: "Do not make the cache a substituter for the command (or later ones, after start): only push." },
+  { input: "push-during-build", kind: "flag", default: "true", meta: "", help: "Do not publish from a background agent while the command (or the build after start) runs: push everything at the end." },
   { input: "strict", kind: "flag", default: "false", meta: "", help: "Push trouble fails (exit 1) instead of being a warning." }
 ];
 var NOT_OPTIONS = {

@@ -103,11 +103,13 @@ import {
   backoffDelay,
   cacheInfoText,
   limiter,
-  log,
   readCacheInfoStoreDir,
   retryLine,
   timings
-} from "./chunk-RCHRBDIU.js";
+} from "./chunk-6EBHABR5.js";
+import {
+  log
+} from "./chunk-FM7YD635.js";
 import {
   __commonJS,
   __esm,

@@ -2,40 +2,142 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   FileBackend,
-  NixCommandError,
   batches,
-  completeClosure,
   credentialsFor,
   drvArgumentMeansOutputs,
-  formatNix32Hash,
-  fromNix32,
-  hashPart,
   isNix23,
   lines,
   loadNetrc,
   nixVersion,
-  runNix,
-  selectPaths,
-  toNix32,
-  uploadPaths,
-  withoutCached
-} from "./chunk-HDSIEP5T.js";
+  runNix
+} from "./chunk-2K3T4GJ5.js";
+import {
+  formatNix32Hash,
+  fromNix32,
+  toNix32
+} from "./chunk-GZBSJNQ6.js";
 import {
   CONTENT_TYPES,
   CacheUnavailableError,
   JobBudget,
   RetryableHttpError,
   cacheInfoText,
-  host,
   jobBudget,
-  log,
   parseRetryAfter,
   readCacheInfoStoreDir,
   retryLine,
   seconds,
   timings,
   withRetry
-} from "./chunk-RCHRBDIU.js";
+} from "./chunk-6EBHABR5.js";
+import {
+  log
+} from "./chunk-FM7YD635.js";
+
+// src/snapshot.ts
+import { readdir, readFile, writeFile, access, constants } from "node:fs/promises";
+var STORE_NAME = /^[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+$/;
+var NOT_A_PATH = /\.(lock|chroot|check)$/;
+async function readDb(dbPath, storeDir) {
+  try {
+    await access(dbPath, constants.R_OK);
+    const { DatabaseSync } = await loadSqlite();
+    const db = new DatabaseSync(dbPath, { readOnly: true });
+    try {
+      const row = db.prepare("SELECT group_concat(substr(path, ?), char(10)) AS names FROM (SELECT path FROM ValidPaths ORDER BY path)").get(storeDir.length + 2);
+      const names = row?.names ? row.names.split("\n") : [];
+      if (names.length > 0 && !STORE_NAME.test(names[0])) {
+        const rows = db.prepare("SELECT path FROM ValidPaths ORDER BY path").all();
+        return rows.map((r) => r.path.slice(r.path.lastIndexOf("/") + 1));
+      }
+      return names;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return void 0;
+  }
+}
+var sqlite;
+function loadSqlite() {
+  sqlite ??= (async () => {
+    const emit = process.emitWarning;
+    process.emitWarning = (() => void 0);
+    try {
+      return await import("node:sqlite");
+    } finally {
+      process.emitWarning = emit;
+    }
+  })();
+  return sqlite;
+}
+async function readStoreDir(realStoreDir) {
+  let entries;
+  try {
+    entries = await readdir(realStoreDir);
+  } catch (e) {
+    if (e.code === "ENOENT") return [];
+    throw e;
+  }
+  return entries.filter((n) => STORE_NAME.test(n) && !NOT_A_PATH.test(n));
+}
+async function takeSnapshot(store, method) {
+  if (method !== "dir") {
+    const names = await readDb(store.dbPath, store.storeDir);
+    if (names) return { method: "db", names };
+    if (method === "db") throw new Error(`cannot read the Nix database at ${store.dbPath} any more`);
+  }
+  return { method: "dir", names: await readStoreDir(store.realStoreDir) };
+}
+var END = "end ";
+async function saveSnapshot(file, snap) {
+  const body = snap.names.length > 0 ? `${snap.names.join("\n")}
+` : "";
+  await writeFile(file, `${snap.method}
+${body}${END}${snap.names.length}
+`);
+}
+async function loadSnapshot(file) {
+  const [method, ...names] = lines(await readFile(file, "utf8"));
+  if (method !== "db" && method !== "dir") throw new Error(`${file} is not a snapshot`);
+  const end = names.pop();
+  if (end === void 0 || end !== `${END}${names.length}`) {
+    throw new Error(`the store snapshot ${file} is truncated (was the disk full when the main step ran?), so the job's new paths cannot be told apart`);
+  }
+  return { method, names };
+}
+function diffSnapshots(before, after) {
+  if (!isSorted(before) || !isSorted(after)) {
+    const seen = new Set(before);
+    return after.filter((n) => !seen.has(n));
+  }
+  const added = [];
+  let i = 0;
+  for (const name of after) {
+    while (i < before.length && before[i] < name) i++;
+    if (i < before.length && before[i] === name) i++;
+    else added.push(name);
+  }
+  return added;
+}
+function isSorted(names) {
+  for (let i = 1; i < names.length; i++) if (!(names[i - 1] < names[i])) return false;
+  return true;
+}
+async function validPaths(paths) {
+  const invalid = /* @__PURE__ */ new Set();
+  for (const batch of batches(paths)) {
+    const r = await runNix("nix-store", ["--check-validity", "--print-invalid", ...batch]);
+    for (const p of lines(r.stdout)) invalid.add(p);
+  }
+  return paths.filter((p) => !invalid.has(p));
+}
+async function storeChanges(before, store) {
+  const after = await takeSnapshot(store);
+  let newPaths = diffSnapshots(before.names, after.names).map((n) => `${store.storeDir}/${n}`);
+  if (after.method === "dir") newPaths = await validPaths(newPaths);
+  return { newPaths, methods: `${before.method} \u2192 ${after.method}`, total: after.names.length };
+}
 
 // src/backends/http.ts
 import { createReadStream } from "node:fs";
@@ -396,15 +498,11 @@ async function binaryCacheBackend(inputs) {
     });
   }
   if (cache.kind === "s3") {
-    const { S3Backend } = await import("./s3-K6FXBWC5.js");
+    const { S3Backend } = await import("./s3-GL4SFTPS.js");
     return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m) });
   }
   return void 0;
 }
-
-// src/backends/nix-copy.ts
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 
 // src/nix/closure.ts
 var isDerivation = (p) => p.endsWith(".drv");
@@ -657,298 +755,18 @@ async function queryPathInfos(paths, storeDir) {
   return result;
 }
 
-// src/backends/nix-copy.ts
-async function pushWithNixCopy(paths, opts) {
-  const outcome = { pushed: [], failed: [], vanished: [] };
-  if (paths.length === 0) return outcome;
-  const drvs = paths.filter(isDerivation);
-  const drvFlag = drvs.length > 0 && !await drvArgumentIsLiteral(drvs[0], opts.storeDir) ? ["--derivation"] : [];
-  const groups = [
-    [paths.filter((p) => !isDerivation(p)), []],
-    [drvs, drvFlag]
-  ];
-  if (opts.secretKeyText) for (const [group, flags] of groups) await signLocally(group, opts.secretKeyText, flags);
-  for (const [batch, flags] of groups.flatMap(([group, flags2]) => batches(group).map((b) => [b, flags2]))) {
-    const r = await runNix("nix", ["copy", ...flags, "--no-check-sigs", "--to", opts.uri, ...batch], { allowFailure: true });
-    if (r.exitCode === 0) {
-      for (const p of batch) outcome.pushed.push({ path: p, narSize: opts.narSizes.get(p) ?? 0, fileSize: 0 });
-    } else {
-      const reason = `nix copy failed: ${r.stderr.trim().split("\n").slice(-2).join(" ")}`;
-      for (const p of batch) outcome.failed.push({ path: p, reason });
-    }
-  }
-  return outcome;
-}
-async function signLocally(paths, keyText, flags) {
-  if (paths.length === 0) return;
-  const dir = await mkdtemp(join(host().tempDir, "nix-buildtime-cache-key-"));
-  const keyFile = join(dir, "secret-key");
-  try {
-    await writeFile(keyFile, keyText, { mode: 384 });
-    await chmod(keyFile, 384);
-    let command = ["store", "sign"];
-    for (const batch of batches(paths)) {
-      let r = await runNix("nix", [...command, ...flags, "--recursive", "--key-file", keyFile, ...batch], { allowFailure: true });
-      if (r.exitCode !== 0 && command.length === 2) {
-        command = ["sign-paths"];
-        r = await runNix("nix", [...command, ...flags, "--recursive", "--key-file", keyFile, ...batch], { allowFailure: true });
-      }
-      if (r.exitCode !== 0) {
-        log.warning(`Could not sign paths locally (${r.stderr.trim().split("\n").pop()}); they are copied unsigned.`);
-        return;
-      }
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-// src/snapshot.ts
-import { readdir, readFile, writeFile as writeFile2, access, constants } from "node:fs/promises";
-var STORE_NAME = /^[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+$/;
-var NOT_A_PATH = /\.(lock|chroot|check)$/;
-async function readDb(dbPath, storeDir) {
-  try {
-    await access(dbPath, constants.R_OK);
-    const { DatabaseSync } = await loadSqlite();
-    const db = new DatabaseSync(dbPath, { readOnly: true });
-    try {
-      const row = db.prepare("SELECT group_concat(substr(path, ?), char(10)) AS names FROM (SELECT path FROM ValidPaths ORDER BY path)").get(storeDir.length + 2);
-      const names = row?.names ? row.names.split("\n") : [];
-      if (names.length > 0 && !STORE_NAME.test(names[0])) {
-        const rows = db.prepare("SELECT path FROM ValidPaths ORDER BY path").all();
-        return rows.map((r) => r.path.slice(r.path.lastIndexOf("/") + 1));
-      }
-      return names;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return void 0;
-  }
-}
-var sqlite;
-function loadSqlite() {
-  sqlite ??= (async () => {
-    const emit = process.emitWarning;
-    process.emitWarning = (() => void 0);
-    try {
-      return await import("node:sqlite");
-    } finally {
-      process.emitWarning = emit;
-    }
-  })();
-  return sqlite;
-}
-async function readStoreDir(realStoreDir) {
-  let entries;
-  try {
-    entries = await readdir(realStoreDir);
-  } catch (e) {
-    if (e.code === "ENOENT") return [];
-    throw e;
-  }
-  return entries.filter((n) => STORE_NAME.test(n) && !NOT_A_PATH.test(n));
-}
-async function takeSnapshot(store, method) {
-  if (method !== "dir") {
-    const names = await readDb(store.dbPath, store.storeDir);
-    if (names) return { method: "db", names };
-    if (method === "db") throw new Error(`cannot read the Nix database at ${store.dbPath} any more`);
-  }
-  return { method: "dir", names: await readStoreDir(store.realStoreDir) };
-}
-var END = "end ";
-async function saveSnapshot(file, snap) {
-  const body = snap.names.length > 0 ? `${snap.names.join("\n")}
-` : "";
-  await writeFile2(file, `${snap.method}
-${body}${END}${snap.names.length}
-`);
-}
-async function loadSnapshot(file) {
-  const [method, ...names] = lines(await readFile(file, "utf8"));
-  if (method !== "db" && method !== "dir") throw new Error(`${file} is not a snapshot`);
-  const end = names.pop();
-  if (end === void 0 || end !== `${END}${names.length}`) {
-    throw new Error(`the store snapshot ${file} is truncated (was the disk full when the main step ran?), so the job's new paths cannot be told apart`);
-  }
-  return { method, names };
-}
-function diffSnapshots(before, after) {
-  if (!isSorted(before) || !isSorted(after)) {
-    const seen = new Set(before);
-    return after.filter((n) => !seen.has(n));
-  }
-  const added = [];
-  let i = 0;
-  for (const name of after) {
-    while (i < before.length && before[i] < name) i++;
-    if (i < before.length && before[i] === name) i++;
-    else added.push(name);
-  }
-  return added;
-}
-function isSorted(names) {
-  for (let i = 1; i < names.length; i++) if (!(names[i - 1] < names[i])) return false;
-  return true;
-}
-async function validPaths(paths) {
-  const invalid = /* @__PURE__ */ new Set();
-  for (const batch of batches(paths)) {
-    const r = await runNix("nix-store", ["--check-validity", "--print-invalid", ...batch]);
-    for (const p of lines(r.stdout)) invalid.add(p);
-  }
-  return paths.filter((p) => !invalid.has(p));
-}
-async function storeChanges(before, store) {
-  const after = await takeSnapshot(store);
-  let newPaths = diffSnapshots(before.names, after.names).map((n) => `${store.storeDir}/${n}`);
-  if (after.method === "dir") newPaths = await validPaths(newPaths);
-  return { newPaths, methods: `${before.method} \u2192 ${after.method}`, total: after.names.length };
-}
-
-// src/collect.ts
-function whyFailed(e) {
-  if (e instanceof NixCommandError) {
-    const lines2 = e.result.stderr.split("\n").map((l) => l.trim());
-    const error = lines2.find((l) => l.startsWith("error:")) ?? lines2.filter((l) => l !== "").at(-1);
-    if (error) return error.replace(/^error:\s*/, "");
-  }
-  return (e instanceof Error ? e.message : String(e)).split("\n").find((l) => l.trim() !== "")?.trim() ?? "failed";
-}
-async function resolveEachRoot(installables, storeDir) {
-  const roots = [];
-  const bad = [];
-  for (const item of installables) {
-    try {
-      const resolved = await resolveRoots([item], storeDir);
-      const valid = await validPaths(resolved);
-      if (valid.length === 0) throw new Error("not a valid path in this store");
-      roots.push(...valid);
-    } catch (e) {
-      bad.push(`'${item}' (${whyFailed(e)})`);
-    }
-  }
-  if (bad.length > 0) {
-    const rest = roots.length > 0 ? "the other installables still define what is pushed" : "so nothing defines what is pushed";
-    log.warning(`Input 'installables': could not resolve ${bad.join(", ")}; ${rest}.`);
-  }
-  return roots;
-}
-async function collectJobFacts(state, store, opts) {
-  const before = await loadSnapshot(state.snapshotFile);
-  const { newPaths, methods, total } = await storeChanges(before, store);
-  log.info(`${newPaths.length} new valid store paths since the main step (of ${total}; snapshots: ${methods}).`);
-  const roots = opts.installables.length > 0 ? await resolveEachRoot(opts.installables, store.storeDir) : newPaths.filter(isDerivation);
-  const closure = roots.length > 0 ? await buildClosure(roots) : /* @__PURE__ */ new Set();
-  log.info(`Build closure of ${roots.length} root(s): ${closure.size} paths.`);
-  const fresh = new Set(newPaths);
-  const wanted = newPaths.filter((p) => !isDerivation(p) || opts.includeDerivations && closure.has(p));
-  if (opts.pushPreExisting) {
-    for (const p of closure) if (!fresh.has(p) && (!isDerivation(p) || opts.includeDerivations)) wanted.push(p);
-  }
-  const infos = wanted.length > 0 ? await queryPathInfos(wanted, store.storeDir) : /* @__PURE__ */ new Map();
-  return { newPaths, closure, infos };
-}
-async function collectReferenceFacts(facts, paths, storeDir) {
-  const found = await queryPathInfos(paths, storeDir);
-  for (const [p, info] of found) facts.infos.set(p, info);
-  return new Set(paths.filter((p) => !found.has(p)));
-}
-
-// src/push.ts
-function policyOf(inputs) {
-  return {
-    includeDerivations: inputs.includeDerivations,
-    includePreExisting: inputs.pushPreExisting,
-    skipSignedBy: inputs.skipSignedBy,
-    exclude: inputs.exclude
-  };
-}
-function selectFromFacts(inputs, facts) {
-  return selectPaths({
-    newPaths: facts.newPaths,
-    closure: facts.closure,
-    signatures: new Map([...facts.infos].map(([p, i]) => [p, i.signatures])),
-    policy: policyOf(inputs)
-  });
-}
-async function planPush(inputs, facts, storeDir, backend) {
-  const selection = await withoutExisting(selectFromFacts(inputs, facts), backend);
-  const missing = /* @__PURE__ */ new Set();
-  const cached = /* @__PURE__ */ new Map();
-  for (; ; ) {
-    const c = completeClosure(selection, { infos: facts.infos, missing, cached }, policyOf(inputs));
-    if (c.lookups.infos.length > 0) {
-      for (const p of await collectReferenceFacts(facts, c.lookups.infos, storeDir)) missing.add(p);
-    } else if (c.lookups.cache.length > 0) {
-      const present = await backend.existing(c.lookups.cache.map(hashPart));
-      for (const p of c.lookups.cache) cached.set(p, present.has(hashPart(p)));
-    } else {
-      reportCompletion(c.selection, c.unserved);
-      return c.selection;
-    }
-  }
-}
-function reportCompletion(selection, unserved) {
-  const added = selection.completion ?? [];
-  if (added.length > 0) {
-    log.info(`Also pushing ${added.length} path(s) from before the job that pushed paths reference and neither this cache nor an upstream serves.`);
-  }
-  const withheld = selection.skipped["unserved-reference"];
-  if (withheld.length > 0) {
-    const first = unserved[0];
-    log.warning(
-      `${withheld.length} path(s) were not pushed because they reference paths that no cache will serve (excluded, or not in the store), so consumers could not substitute them; first: ${first?.referrer} references ${first?.path}.`
-    );
-  }
-}
-async function withoutExisting(selection, backend) {
-  if (selection.push.length === 0) return selection;
-  const present = await backend.existing(selection.push.map(hashPart));
-  return withoutCached(selection, new Set(selection.push.filter((p) => present.has(hashPart(p)))));
-}
-async function selectAndPush(inputs, store, facts) {
-  let selection = selectFromFacts(inputs, facts);
-  const outcome = { pushed: [], failed: [], vanished: [] };
-  const backend = await binaryCacheBackend(inputs);
-  if (!backend) {
-    if (inputs.dryRun) return { selection, outcome, mode: "dry-run" };
-    const narSizes = new Map([...facts.infos].map(([p, i]) => [p, i.narSize]));
-    const copied = await pushWithNixCopy(selection.push, {
-      uri: inputs.cache.url,
-      secretKeyText: inputs.secretKeyText,
-      narSizes,
-      storeDir: store.storeDir
-    });
-    return { selection, outcome: copied, mode: "push" };
-  }
-  if (selection.push.length === 0) return { selection, outcome, mode: inputs.dryRun ? "dry-run" : "push" };
-  const signer = inputs.secretKey;
-  if (!inputs.dryRun && !signer) {
-    const note = "No secret-key: this job only pulls from the cache (as on pull requests from forks). Nothing was uploaded.";
-    log.notice(note);
-    return { selection, outcome, mode: "pull-only", note };
-  }
-  if (!inputs.dryRun) await backend.prepare(store.storeDir);
-  selection = await planPush(inputs, facts, store.storeDir, backend);
-  if (inputs.dryRun || !signer || selection.push.length === 0) return { selection, outcome, mode: inputs.dryRun ? "dry-run" : "push" };
-  const infos = selection.push.map((p) => facts.infos.get(p)).filter((i) => i !== void 0);
-  const result = await uploadPaths(infos, {
-    backend,
-    signer,
-    compression: inputs.compression,
-    parallelism: inputs.parallelism,
-    realStoreDir: store.realStoreDir
-  });
-  return { selection, outcome: result, mode: "push" };
-}
-
 export {
+  isDerivation,
+  buildClosure,
+  resolveRoots,
+  drvArgumentIsLiteral,
+  queryPathInfos,
+  loadSqlite,
   takeSnapshot,
   saveSnapshot,
-  collectJobFacts,
-  planPush,
-  selectAndPush
+  loadSnapshot,
+  diffSnapshots,
+  validPaths,
+  storeChanges,
+  binaryCacheBackend
 };

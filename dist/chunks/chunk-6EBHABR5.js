@@ -1,82 +1,6 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 
-// src/host.ts
-import { tmpdir } from "node:os";
-var StderrHost = class {
-  constructor(tempDir = tmpdir()) {
-    this.tempDir = tempDir;
-  }
-  tempDir;
-  state = /* @__PURE__ */ new Map();
-  secrets = [];
-  /** `text` with every registered secret replaced by `***`. */
-  redact(text) {
-    let out = text;
-    for (const s of this.secrets) out = out.split(s).join("***");
-    return out;
-  }
-  say(prefix, message) {
-    process.stderr.write(`${prefix}${this.redact(message)}
-`);
-  }
-  info(m) {
-    this.say("", m);
-  }
-  warning(m) {
-    this.say("warning: ", m);
-  }
-  error(m) {
-    this.say("error: ", m);
-  }
-  notice(m) {
-    this.say("", m);
-  }
-  debug(m) {
-    if (process.env.NIX_BUILDTIME_CACHE_DEBUG) this.say("debug: ", m);
-  }
-  setSecret(v) {
-    if (v === "" || this.secrets.includes(v)) return;
-    this.secrets.push(v);
-    this.secrets.sort((a, b) => b.length - a.length);
-  }
-  exportVariable(name, value) {
-    process.env[name] = value;
-  }
-  setOutput(_name, _value) {
-  }
-  saveState(name, value) {
-    this.state.set(name, value);
-  }
-  getState(name) {
-    return this.state.get(name) ?? "";
-  }
-  async writeSummary(markdown) {
-    this.say("", markdown);
-  }
-  fail(m) {
-    this.say("error: ", m);
-    process.exitCode = 1;
-  }
-};
-var current = new StderrHost();
-function setHost(host2) {
-  current = host2;
-}
-function host() {
-  return current;
-}
-var log = {
-  info: (m) => current.info(m),
-  warning: (m) => current.warning(m),
-  error: (m) => current.error(m),
-  notice: (m) => current.notice(m),
-  debug: (m) => current.debug(m),
-  /** A host without groups shows the name as a plain line. */
-  startGroup: (name) => current.startGroup ? current.startGroup(name) : current.info(name),
-  endGroup: () => current.endGroup?.()
-};
-
 // src/budget.ts
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -200,10 +124,10 @@ function seconds(ms) {
 function budgetFile(env = process.env) {
   return env.RUNNER_TEMP ? join(env.RUNNER_TEMP, "nix-buildtime-cache", "budget.json") : void 0;
 }
-var current2;
+var current;
 function jobBudget() {
-  current2 ??= loadJobBudget(budgetFile());
-  return current2;
+  current ??= loadJobBudget(budgetFile());
+  return current;
 }
 function loadJobBudget(file, t = timings()) {
   let persisted = {};
@@ -221,16 +145,16 @@ function loadJobBudget(file, t = timings()) {
   });
 }
 function saveJobBudget(file = budgetFile()) {
-  if (!file || !current2) return;
+  if (!file || !current) return;
   try {
     mkdirSync(join(file, ".."), { recursive: true });
-    writeFileSync(file, JSON.stringify(current2));
+    writeFileSync(file, JSON.stringify(current));
   } catch {
   }
 }
 function finishBudget() {
   saveJobBudget();
-  if (current2?.abandonedWork) process.exit();
+  if (current?.abandonedWork) process.exit();
 }
 
 // src/backends/cache-info.ts
@@ -370,15 +294,12 @@ function limiter(n) {
 }
 
 export {
-  StderrHost,
-  setHost,
-  host,
-  log,
   timings,
   CacheUnavailableError,
   JobBudget,
   seconds,
   jobBudget,
+  saveJobBudget,
   finishBudget,
   cacheInfoText,
   readCacheInfoStoreDir,

@@ -3,10 +3,14 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-4RJBDKRY.js";
+} from "./chunk-V2KJ3HTS.js";
+import "./chunk-HKK77MEJ.js";
 import "./chunk-PO5KLSPC.js";
-import "./chunk-HDSIEP5T.js";
-import "./chunk-RCHRBDIU.js";
+import "./chunk-MK5BDJX6.js";
+import "./chunk-2K3T4GJ5.js";
+import "./chunk-GZBSJNQ6.js";
+import "./chunk-6EBHABR5.js";
+import "./chunk-FM7YD635.js";
 import "./chunk-WSR6M3NS.js";
 export {
   restoreGithubActionsCache,
