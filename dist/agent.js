@@ -119,7 +119,7 @@ async function main() {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-TMMZUBDK.js");
+    const { runAgent } = await import("./chunks/run-A7KAKNZD.js");
     await runAgent(config, inputs, { stopRequested, pause });
   } finally {
     await substituter?.close();

@@ -7,10 +7,10 @@ import {
 import {
   finishJob,
   readInputs
-} from "./chunks/chunk-HP2HJ6IB.js";
+} from "./chunks/chunk-H5DYVDDG.js";
 import "./chunks/chunk-YV6L46RA.js";
-import "./chunks/chunk-AMNGZ3BX.js";
-import "./chunks/chunk-UFTPE7Y3.js";
+import "./chunks/chunk-44V5T3XU.js";
+import "./chunks/chunk-ZSJPZSYU.js";
 import "./chunks/chunk-GM6JU5DR.js";
 import "./chunks/chunk-PO5KLSPC.js";
 import "./chunks/chunk-MK5BDJX6.js";

@@ -6,11 +6,11 @@ import {
 import {
   collectJobFacts,
   selectAndPush
-} from "./chunk-AMNGZ3BX.js";
+} from "./chunk-44V5T3XU.js";
 import {
   saveSnapshot,
   takeSnapshot
-} from "./chunk-UFTPE7Y3.js";
+} from "./chunk-ZSJPZSYU.js";
 import {
   AGENT_NICE,
   WARNING_PREFIX,
@@ -710,7 +710,7 @@ async function pushAndReport(inputs) {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
     const gha = inputs.cache.kind === "github-actions";
-    let result = gha ? await (await import("./save-XNFIDPCV.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    let result = gha ? await (await import("./save-N7CYC6TT.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     if (!gha) result = withAgentPublished(result, published);
     const duringBuild = agent ? { kind: gha ? "prepared" : "published", paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) } : void 0;
     await report(displayUrl(inputs.cache.url), facts, result, startedAt, duringBuild);

@@ -7,10 +7,10 @@ import {
   loadMainState,
   readInputs,
   reportFailure
-} from "./chunk-HP2HJ6IB.js";
+} from "./chunk-H5DYVDDG.js";
 import "./chunk-YV6L46RA.js";
-import "./chunk-AMNGZ3BX.js";
-import "./chunk-UFTPE7Y3.js";
+import "./chunk-44V5T3XU.js";
+import "./chunk-ZSJPZSYU.js";
 import "./chunk-GM6JU5DR.js";
 import {
   displayUrl

@@ -6,8 +6,8 @@ import {
 } from "./chunk-6F4VM75H.js";
 import {
   planPush
-} from "./chunk-AMNGZ3BX.js";
-import "./chunk-UFTPE7Y3.js";
+} from "./chunk-44V5T3XU.js";
+import "./chunk-ZSJPZSYU.js";
 import {
   preparedLayerDir
 } from "./chunk-GM6JU5DR.js";

@@ -10,7 +10,7 @@ import {
   resolveRoots,
   storeChanges,
   validPaths
-} from "./chunk-UFTPE7Y3.js";
+} from "./chunk-ZSJPZSYU.js";
 import {
   NixCommandError,
   batches,

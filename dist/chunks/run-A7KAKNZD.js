@@ -10,7 +10,7 @@ import {
   queryPathInfos,
   takeSnapshot,
   validPaths
-} from "./chunk-UFTPE7Y3.js";
+} from "./chunk-ZSJPZSYU.js";
 import {
   agentFiles,
   preparedLayerDir

@@ -209,6 +209,7 @@ var HttpStatusError = class extends Error {
   }
   status;
 };
+var SPOOL_READ_CHUNK = 256 * 1024;
 function isRetryableStatus(status) {
   return status === 408 || status === 429 || status >= 500;
 }
@@ -413,7 +414,7 @@ var HttpBackend = class {
    */
   async publish(key, file, contentType) {
     const { size } = await stat(file);
-    const status = await this.send(key, contentType, { "If-None-Match": "*", "Content-Length": String(size) }, () => createReadStream(file));
+    const status = await this.send(key, contentType, { "If-None-Match": "*", "Content-Length": String(size) }, () => createReadStream(file, { highWaterMark: SPOOL_READ_CHUNK }));
     return status === 412 ? "existed" : "written";
   }
   /** One PUT, retried; answers the final status (2xx, or 412 for a conditional write that found the key). */
