@@ -70,7 +70,7 @@ var AgentHost = class {
 async function serveSubstituter(inputs, store) {
   if (inputs.cache.kind !== "github-actions") return void 0;
   try {
-    const { serveGithubActionsCache } = await import("./chunks/on-demand-4NPG4SVS.js");
+    const { serveGithubActionsCache } = await import("./chunks/on-demand-4IGGKZMG.js");
     return await serveGithubActionsCache(inputs, store);
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`);

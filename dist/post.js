@@ -5,10 +5,11 @@ import {
   githubHost
 } from "./chunks/chunk-DFIN2ANV.js";
 import {
-  finishJob,
+  finishJob
+} from "./chunks/chunk-6Q5LVFTL.js";
+import {
   readInputs
-} from "./chunks/chunk-H5DYVDDG.js";
-import "./chunks/chunk-YV6L46RA.js";
+} from "./chunks/chunk-B5DBHXDQ.js";
 import "./chunks/chunk-44V5T3XU.js";
 import "./chunks/chunk-ZSJPZSYU.js";
 import "./chunks/chunk-GM6JU5DR.js";

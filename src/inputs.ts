@@ -1,7 +1,6 @@
 import { host } from './host.js'
 import { urlSecrets, withoutCredentials } from './url-credentials.js'
 import { parseSecretKey, type SigningKey } from './signing.js'
-import { DEFAULT_SUBSTITUTER_PORT } from './backends/gha/lazy-server.js'
 import { parseS3Uri, S3_URI_SYNTAX, S3UriError, type S3Location } from './backends/s3-uri.js'
 import { queryParams, StoreUriError, validateStoreUri } from './store-uri.js'
 
@@ -23,6 +22,12 @@ export type CacheTarget =
   | { kind: 'nix-copy'; url: string }
   /** The repository's GitHub Actions cache; `url` only names it in logs and the summary. */
   | { kind: 'github-actions'; url: 'github-actions' }
+
+/**
+ * The loopback port of the on-demand GitHub Actions cache (input `substituter-port`): fixed, so a
+ * self-hosted runner can list its URL in trusted-substituters once.
+ */
+export const DEFAULT_SUBSTITUTER_PORT = 37515
 
 export type Compression = 'zstd' | 'xz' | 'none'
 

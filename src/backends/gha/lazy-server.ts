@@ -3,10 +3,9 @@ import { stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { DEFAULT_SUBSTITUTER_PORT } from '../../inputs.js'
 import type { LazyLayers } from './lazy.js'
 
-/** The port a self-hosted runner can list in trusted-substituters once (input `substituter-port`). */
-export const DEFAULT_SUBSTITUTER_PORT = 37515
 
 export interface LocalSubstituter {
   /** `http://127.0.0.1:<port>`, without the `?trusted=1` Nix is given. */

@@ -5,7 +5,7 @@ import { prepareBinaryCache } from './layer.js'
 import type { GhaLayout, KeyScheme } from './layout.js'
 import { fetchManifest } from './manifest-entry.js'
 import { layerId, type LayerRecord, type Manifest } from './manifest.js'
-import { restoreLayer } from './restore.js'
+import { restoreLayer, type LayerResult } from './restore.js'
 import type { RestoredState } from './state.js'
 
 /**
@@ -116,15 +116,11 @@ export class LazyLayers {
     const startedAt = Date.now()
     let ok = false
     try {
-      const r = await restoreLayer(client, layout, layer, storeDir)
+      const r = recordLayer(this.state, layer, await restoreLayer(client, layout, layer, storeDir))
       if (r) {
         ok = true
-        this.state.held.push(layerId(layer))
-        this.state.paths.push(...r.paths)
         const seconds = ((Date.now() - startedAt) / 1000).toFixed(2)
         log.info(`Downloaded cache layer ${layer.key} on demand: ${r.paths.length} paths, ${r.archiveBytes} B, in ${seconds} s.`)
-      } else {
-        this.state.failed.push(layerId(layer))
       }
     } catch (e) {
       this.state.failed.push(layerId(layer))
@@ -143,6 +139,17 @@ export class LazyLayers {
     })
     return this.saving
   }
+}
+
+/** Records a layer's restore (undefined: gone or damaged) in the state the post step reads. */
+function recordLayer(state: RestoredState, layer: LayerRecord, r: LayerResult | undefined): LayerResult | undefined {
+  if (r) {
+    state.held.push(layerId(layer))
+    state.paths.push(...r.paths)
+  } else {
+    state.failed.push(layerId(layer))
+  }
+  return r
 }
 
 /** Layers of the manifest this job restored that it neither downloaded nor found broken. */
@@ -171,13 +178,5 @@ export async function catchUpLayers(restored: RestoredState, opts: Pick<LazyLaye
   if (missing.length === 0) return
   await prepareBinaryCache(opts.layout.binaryCache, opts.storeDir)
   log.info(`Compacting: downloading the ${missing.length} cache layer(s) this job did not need.`)
-  for (const layer of missing) {
-    const r = await restoreLayer(opts.client, opts.layout, layer, opts.storeDir)
-    if (r) {
-      restored.held.push(layerId(layer))
-      restored.paths.push(...r.paths)
-    } else {
-      restored.failed.push(layerId(layer))
-    }
-  }
+  for (const layer of missing) recordLayer(restored, layer, await restoreLayer(opts.client, opts.layout, layer, opts.storeDir))
 }

@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-6F4VM75H.js";
+} from "./chunk-ZMDIHBWN.js";
 import {
   planPush
 } from "./chunk-44V5T3XU.js";

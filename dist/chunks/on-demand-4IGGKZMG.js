@@ -1,12 +1,38 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import {
+  LazyLayers
+} from "./chunk-ZMDIHBWN.js";
+import {
+  DEFAULT_SUBSTITUTER_PORT
+} from "./chunk-B5DBHXDQ.js";
+import {
+  RESTORED_STATE_KEY,
+  actionsCacheClient,
+  cacheMode,
+  unavailableReason
+} from "./chunk-V2KJ3HTS.js";
+import {
+  ghaLayout,
+  keyScheme
+} from "./chunk-HKK77MEJ.js";
+import "./chunk-PO5KLSPC.js";
+import {
+  configurePull
+} from "./chunk-MK5BDJX6.js";
+import "./chunk-2K3T4GJ5.js";
+import "./chunk-GZBSJNQ6.js";
+import "./chunk-6EBHABR5.js";
+import {
+  host
+} from "./chunk-FM7YD635.js";
+import "./chunk-WSR6M3NS.js";
 
 // src/backends/gha/lazy-server.ts
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import { join } from "node:path";
-var DEFAULT_SUBSTITUTER_PORT = 37515;
 var NARINFO = /^\/([0-9a-df-np-sv-z]{32})\.narinfo$/;
 var NAR = /^\/nar\/[0-9a-df-np-sv-z]{52}\.nar$/;
 async function serveLazyLayers(layers, binaryCache, port = DEFAULT_SUBSTITUTER_PORT) {
@@ -76,7 +102,25 @@ async function sendFile(file, type, req, res) {
   createReadStream(file).on("error", () => res.destroy()).pipe(res);
 }
 
+// src/backends/gha/on-demand.ts
+async function serveGithubActionsCache(inputs, store) {
+  if (inputs.cache.kind !== "github-actions" || unavailableReason() || !cacheMode().readable) return void 0;
+  const layout = ghaLayout(host().tempDir);
+  const layers = new LazyLayers({ client: actionsCacheClient(), layout, keys: keyScheme(inputs.keyPrefix), storeDir: store.storeDir });
+  const substituter = await serveLazyLayers(layers, layout.binaryCache, inputs.substituterPort);
+  return {
+    url: substituter.url,
+    close: async () => {
+      await substituter.close();
+      await layers.ready;
+    }
+  };
+}
+async function pullFromLocalSubstituter(inputs, store, url) {
+  host().saveState(RESTORED_STATE_KEY, ghaLayout(host().tempDir).restoredFile);
+  await configurePull(inputs, store, `${url}?trusted=1`);
+}
 export {
-  DEFAULT_SUBSTITUTER_PORT,
-  serveLazyLayers
+  pullFromLocalSubstituter,
+  serveGithubActionsCache
 };

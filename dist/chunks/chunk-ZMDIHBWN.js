@@ -101,15 +101,11 @@ var LazyLayers = class {
     const startedAt = Date.now();
     let ok = false;
     try {
-      const r = await restoreLayer(client, layout, layer, storeDir);
+      const r = recordLayer(this.state, layer, await restoreLayer(client, layout, layer, storeDir));
       if (r) {
         ok = true;
-        this.state.held.push(layerId(layer));
-        this.state.paths.push(...r.paths);
         const seconds = ((Date.now() - startedAt) / 1e3).toFixed(2);
         log.info(`Downloaded cache layer ${layer.key} on demand: ${r.paths.length} paths, ${r.archiveBytes} B, in ${seconds} s.`);
-      } else {
-        this.state.failed.push(layerId(layer));
       }
     } catch (e) {
       this.state.failed.push(layerId(layer));
@@ -128,6 +124,15 @@ var LazyLayers = class {
     return this.saving;
   }
 };
+function recordLayer(state, layer, r) {
+  if (r) {
+    state.held.push(layerId(layer));
+    state.paths.push(...r.paths);
+  } else {
+    state.failed.push(layerId(layer));
+  }
+  return r;
+}
 function untouchedLayers(restored) {
   const touched = /* @__PURE__ */ new Set([...restored.held, ...restored.failed]);
   return (restored.manifest?.layers ?? []).filter((l) => !touched.has(layerId(l)));
@@ -142,15 +147,7 @@ async function catchUpLayers(restored, opts) {
   if (missing.length === 0) return;
   await prepareBinaryCache(opts.layout.binaryCache, opts.storeDir);
   log.info(`Compacting: downloading the ${missing.length} cache layer(s) this job did not need.`);
-  for (const layer of missing) {
-    const r = await restoreLayer(opts.client, opts.layout, layer, opts.storeDir);
-    if (r) {
-      restored.held.push(layerId(layer));
-      restored.paths.push(...r.paths);
-    } else {
-      restored.failed.push(layerId(layer));
-    }
-  }
+  for (const layer of missing) recordLayer(restored, layer, await restoreLayer(opts.client, opts.layout, layer, opts.storeDir));
 }
 
 export {

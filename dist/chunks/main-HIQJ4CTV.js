@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
-  InputError,
   beginJob,
   finishJob,
   loadMainState,
-  readInputs,
   reportFailure
-} from "./chunk-H5DYVDDG.js";
-import "./chunk-YV6L46RA.js";
+} from "./chunk-6Q5LVFTL.js";
+import {
+  InputError,
+  readInputs
+} from "./chunk-B5DBHXDQ.js";
 import "./chunk-44V5T3XU.js";
 import "./chunk-ZSJPZSYU.js";
 import "./chunk-GM6JU5DR.js";
