@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { UPSTREAM_KEY_NAME, writeGraph, type Upstream } from './helpers/graph.js'
+import { NIX_PRELUDE, UPSTREAM_KEY_NAME, writeGraph, type Upstream } from './helpers/graph.js'
 import { createTestStore, removeTree } from './helpers/nix-store.js'
 import { startJob, trackedProcesses } from './helpers/runner.js'
 import { agentPid, alive, buildWatching, expected, narinfos, publicationLatencies, sleep, slowNix, slowStore } from './helpers/slow-graph.js'
@@ -148,4 +148,43 @@ describe('the background agent with a file:// cache', () => {
     await job.cleanup()
     await store.cleanup()
   })
+  it('stays within 150 MB while it compresses large NARs during the build', async () => {
+    // Two chains of four 40 MiB incompressible outputs, built two at a time: 320 MiB of zstd
+    // output, several times the 64 MiB of garbage V8 lets pile up before it collects on its own.
+    const nix = `let
+${NIX_PRELUDE}
+  big = n: dep: mk "big-\${n}" ''
+    \${bb} sleep 1
+    \${bb} mkdir -p $out
+    \${bb} head -c 41943040 /dev/urandom > $out/blob
+    echo \${dep} > $out/dep
+  '' {};
+  a1 = big "a1" "none";
+  a2 = big "a2" a1;
+  a3 = big "a3" a2;
+  a4 = big "a4" a3;
+  b1 = big "b1" "none";
+  b2 = big "b2" b1;
+  b3 = big "b3" b2;
+  b4 = big "b4" b3;
+in [ a4 b4 ]
+`
+    const store = await createTestStore()
+    const nixFile = join(store.root, 'big.nix')
+    await writeFile(nixFile, nix)
+    const cacheDir = join(dir, 'cache-big')
+    const job = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret } })
+    const pid = agentPid(job)!
+    const build = await job.exec('nix-build', [nixFile, '--no-out-link', '--max-jobs', '2'])
+    expect(build.code).toBe(0)
+    for (let waited = 0; (await narinfos(cacheDir)).size < 8 && waited < 60_000; waited += 200) await sleep(200)
+    expect((await narinfos(cacheDir)).size).toBe(8)
+    const peakKiB = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
+    expect(peakKiB * 1024).toBeLessThanOrEqual(150e6)
+    const post = await job.post()
+    expect(post.code).toBe(0)
+    expect(post.summary).toMatch(/8 paths \([\d.]+ MiB NAR\) went up during the build/)
+    await job.cleanup()
+    await store.cleanup()
+  }, 120_000)
 })

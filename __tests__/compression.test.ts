@@ -1,10 +1,16 @@
-import { describe, expect, it } from '@jest/globals'
-import { randomBytes } from 'node:crypto'
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
 import { zstdDecompressSync } from 'node:zlib'
 import { compressor } from '../src/compression.js'
+import { reuseFrames, THROUGHPUT_REUSE } from '../src/frame-buffers.js'
+import { narHashOf, narStream } from '../src/nar.js'
+import { limitFraming, THROUGHPUT_FRAMING } from '../src/zstd-frames.js'
 import { zstdFrames } from './helpers/zstd-frames.js'
 
 const MiB = 1 << 20
@@ -56,5 +62,41 @@ describe('zstd compression of large NARs', () => {
       expect(zstdFrames(o).length).toBeGreaterThan(1)
       expect(decode(o).equals(inputs[i]!)).toBe(true)
     })
+  })
+})
+
+describe('compression in a process that must stay small (the background agent)', () => {
+  afterEach(() => {
+    limitFraming(THROUGHPUT_FRAMING)
+    reuseFrames(THROUGHPUT_REUSE)
+  })
+
+  it('compresses several NARs at once through one compressor with one frame queued, each whole', async () => {
+    limitFraming({ compressors: 1, queuedFrames: 2 })
+    reuseFrames({ spares: 3 })
+    const inputs = [1, 2, 3].map((i) => Buffer.concat([randomBytes(i * 3 * MiB), Buffer.alloc(5 * MiB, `path ${i} `)]))
+    const outputs = await Promise.all(inputs.map((d, i) => compress(d, i + 1)))
+    outputs.forEach((o, i) => expect(decode(o).equals(inputs[i]!)).toBe(true))
+  })
+
+  it('collects its garbage after every 16 MiB of NAR read, compressed or only hashed', async () => {
+    let collections = 0
+    reuseFrames({ spares: 3, collect: { everyFrames: 4, run: () => collections++ } })
+    limitFraming({ compressors: 1, queuedFrames: 2 })
+    const dir = await mkdtemp(join(tmpdir(), 'footprint-'))
+    try {
+      const data = randomBytes(64 * MiB)
+      await writeFile(join(dir, 'blob'), data)
+      const nar = await narHashOf(dir)
+      const hashed = collections
+      expect(hashed).toBe(4)
+      const z = compressor('zstd', nar.size)
+      const out = buffer(z)
+      await pipeline(narStream(dir), z)
+      expect(createHash('sha256').update(decode(await out)).digest().equals(nar.hash)).toBe(true)
+      expect(collections - hashed).toBe(4)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

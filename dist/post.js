@@ -6,16 +6,16 @@ import {
 } from "./chunks/chunk-DFIN2ANV.js";
 import {
   finishJob
-} from "./chunks/chunk-6Q5LVFTL.js";
+} from "./chunks/chunk-AN4KACJR.js";
 import {
   readInputs
-} from "./chunks/chunk-B5DBHXDQ.js";
-import "./chunks/chunk-44V5T3XU.js";
-import "./chunks/chunk-ZSJPZSYU.js";
+} from "./chunks/chunk-ELR5VBT3.js";
+import "./chunks/chunk-DMO2GKEI.js";
+import "./chunks/chunk-FQNRCBG7.js";
 import "./chunks/chunk-GM6JU5DR.js";
 import "./chunks/chunk-PO5KLSPC.js";
-import "./chunks/chunk-MK5BDJX6.js";
-import "./chunks/chunk-2K3T4GJ5.js";
+import "./chunks/chunk-SOKOR6ZW.js";
+import "./chunks/chunk-OFRQVIR5.js";
 import "./chunks/chunk-GZBSJNQ6.js";
 import {
   finishBudget

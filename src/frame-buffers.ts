@@ -13,15 +13,37 @@
  */
 export const FRAME_SIZE = 4 << 20
 
-/** Spare frames kept: enough for the frames in flight (see zstd-frames.ts) and a few NARs being read. */
-const SPARES = 12
+/** How frames are reused, and when the garbage they leave is collected. */
+export interface FrameReuse {
+  /** Spare frames kept: enough for the frames in flight (see zstd-frames.ts) and the NARs being read. */
+  spares: number
+  /**
+   * Run after every `everyFrames` frames taken. A frame's bytes leave garbage behind (the
+   * compressor's fresh output buffers, or the frame itself when nothing recycles it), and V8
+   * starts a collection for such external memory only past 64 MiB of it: a process that must
+   * stay small collects earlier itself.
+   */
+  collect?: { everyFrames: number; run: () => void }
+}
 
+/** For a step: enough spares for several NARs read at once (see pipeline.ts), and V8's own collections. */
+export const THROUGHPUT_REUSE: FrameReuse = { spares: 12 }
+
+let reuse = THROUGHPUT_REUSE
+let taken = 0
 const spare: Buffer[] = []
+
+/** Sets how later frames are reused (set once, before any NAR is read). */
+export function reuseFrames(r: FrameReuse): void {
+  reuse = r
+  spare.length = Math.min(spare.length, r.spares)
+}
 /** A lent view's whole frame, so the compressor can recognise a frame and give it back. */
 const lent = new WeakMap<Buffer, Buffer>()
 
 /** A FRAME_SIZE buffer, reused if one is spare. Its contents are garbage. */
 export function takeFrame(): Buffer {
+  if (reuse.collect && ++taken % reuse.collect.everyFrames === 0) reuse.collect.run()
   return spare.pop() ?? Buffer.allocUnsafe(FRAME_SIZE)
 }
 
@@ -38,5 +60,5 @@ export function frameOf(chunk: Buffer): Buffer | undefined {
 
 /** Returns a frame that nothing references any more. */
 export function recycleFrame(frame: Buffer): void {
-  if (spare.length < SPARES) spare.push(frame)
+  if (spare.length < reuse.spares) spare.push(frame)
 }

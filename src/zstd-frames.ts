@@ -12,15 +12,21 @@ import { FRAME_SIZE, frameOf, recycleFrame } from './frame-buffers.js'
  * `extDict` match finder, which took a third of the CPU when streaming past level 3's 2 MiB window.
  */
 const WINDOW_LOG = 22
-/** Compressors that run at once, each on a thread of libuv's pool (4 threads by default). */
-const COMPRESSORS = 3
 /** Size of the compressors' output buffers. */
 const OUTPUT_CHUNK = 1 << 20
-/**
- * Frames handed over but not yet compressed, across all NARs. More would only hold memory while
- * the compressors are busy; fewer would leave a compressor idle while NARs are being read.
- */
-const MAX_QUEUED = COMPRESSORS + 1
+
+/** How much the shared compressors may hold at once: throughput for a step, a small footprint for the agent. */
+export interface FramingLimits {
+  /** Compressors that run at once, each on a thread of libuv's pool (4 threads by default). */
+  compressors: number
+  /**
+   * Frames handed over but not yet compressed, across all NARs. More would only hold memory while
+   * the compressors are busy; fewer would leave a compressor idle while NARs are being read.
+   */
+  queuedFrames: number
+}
+
+export const THROUGHPUT_FRAMING: FramingLimits = { compressors: 3, queuedFrames: 4 }
 
 interface Job {
   input: Buffer
@@ -33,6 +39,7 @@ interface Job {
  * no per-frame allocation and zeroing of tables, as a one-shot call or a new stream would do.
  */
 class FramePool {
+  limits: FramingLimits = THROUGHPUT_FRAMING
   private readonly idle: zlib.ZstdCompress[] = []
   private readonly jobs: Job[] = []
   private readonly roomWaiters: Array<() => void> = []
@@ -60,13 +67,13 @@ class FramePool {
 
   /** Resolves when another frame may be queued: the brake that keeps memory bounded. */
   room(): Promise<void> {
-    if (this.inFlight < MAX_QUEUED) return Promise.resolve()
+    if (this.inFlight < this.limits.queuedFrames) return Promise.resolve()
     return new Promise((resolve) => this.roomWaiters.push(resolve))
   }
 
   private run(): void {
     while (this.jobs.length > 0) {
-      const z = this.idle.pop() ?? (this.live < COMPRESSORS ? this.create() : undefined)
+      const z = this.idle.pop() ?? (this.live < this.limits.compressors ? this.create() : undefined)
       if (!z) return
       this.start(z, this.jobs.shift()!)
     }
@@ -111,6 +118,14 @@ class FramePool {
 const pool = new FramePool()
 
 /**
+ * Sets what every later frame may use. Compressors beyond a lower limit are left idle, not
+ * closed: it is set once, before any NAR is compressed.
+ */
+export function limitFraming(limits: FramingLimits): void {
+  pool.limits = limits
+}
+
+/**
  * zstd for a large NAR: cut into frames that the shared compressors work on at once, while the
  * output keeps the frames in order. A frame lent by the NAR serialiser (frame-buffers.ts) is
  * compressed in place, its pieces reassembled; other input is gathered into frames of FRAME_SIZE.
@@ -132,7 +147,7 @@ export class FramedZstd extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    // Waiting before taking the chunk, not after, keeps at most MAX_QUEUED frames handed over.
+    // Waiting before taking the chunk, not after, keeps at most `queuedFrames` frames handed over.
     pool.room().then(() => {
       const frame = frameOf(chunk)
       const offset = frame ? chunk.byteOffset - frame.byteOffset : 0

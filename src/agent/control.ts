@@ -88,7 +88,9 @@ export async function launchAgent(opts: { tempDir: string; snapshotFile: string;
     // Started through nice(1) where there is one: Linux priorities are per thread, and the threads
     // V8 starts before any JavaScript runs would otherwise keep the step's priority.
     const nice = ['/usr/bin/nice', '/bin/nice'].find((p) => existsSync(p))
-    const [cmd, args] = nice ? [nice, ['-n', String(AGENT_NICE), process.execPath, script]] : [process.execPath, [script]]
+    // --expose-gc: the agent collects its garbage early to stay small (run.ts, keepSmall).
+    const node = [process.execPath, '--expose-gc', script]
+    const [cmd, args] = nice ? [nice, ['-n', String(AGENT_NICE), ...node]] : [node[0]!, node.slice(1)]
     child = spawn(cmd, args, { detached: true, stdio: ['pipe', logFd, logFd], env })
   } finally {
     closeSync(logFd)

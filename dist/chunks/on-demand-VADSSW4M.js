@@ -2,16 +2,16 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-ZMDIHBWN.js";
+} from "./chunk-7FWQCKP7.js";
 import {
   DEFAULT_SUBSTITUTER_PORT
-} from "./chunk-B5DBHXDQ.js";
+} from "./chunk-ELR5VBT3.js";
 import {
   RESTORED_STATE_KEY,
   actionsCacheClient,
   cacheMode,
   unavailableReason
-} from "./chunk-V2KJ3HTS.js";
+} from "./chunk-3ZPKQN4D.js";
 import {
   ghaLayout,
   keyScheme
@@ -19,8 +19,8 @@ import {
 import "./chunk-PO5KLSPC.js";
 import {
   configurePull
-} from "./chunk-MK5BDJX6.js";
-import "./chunk-2K3T4GJ5.js";
+} from "./chunk-SOKOR6ZW.js";
+import "./chunk-OFRQVIR5.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import {

@@ -10,7 +10,7 @@ import {
   loadNetrc,
   nixVersion,
   runNix
-} from "./chunk-2K3T4GJ5.js";
+} from "./chunk-OFRQVIR5.js";
 import {
   formatNix32Hash,
   fromNix32,

@@ -22,7 +22,7 @@ import {
 } from "./chunk-PO5KLSPC.js";
 import {
   configurePull
-} from "./chunk-MK5BDJX6.js";
+} from "./chunk-SOKOR6ZW.js";
 import {
   FileBackend,
   describeFsError,
@@ -30,7 +30,7 @@ import {
   hashPart,
   parseNarInfo,
   uploadPaths
-} from "./chunk-2K3T4GJ5.js";
+} from "./chunk-OFRQVIR5.js";
 import {
   parseHash
 } from "./chunk-GZBSJNQ6.js";

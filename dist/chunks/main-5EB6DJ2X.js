@@ -5,21 +5,21 @@ import {
   finishJob,
   loadMainState,
   reportFailure
-} from "./chunk-6Q5LVFTL.js";
+} from "./chunk-AN4KACJR.js";
 import {
   InputError,
   readInputs
-} from "./chunk-B5DBHXDQ.js";
-import "./chunk-44V5T3XU.js";
-import "./chunk-ZSJPZSYU.js";
+} from "./chunk-ELR5VBT3.js";
+import "./chunk-DMO2GKEI.js";
+import "./chunk-FQNRCBG7.js";
 import "./chunk-GM6JU5DR.js";
 import {
   displayUrl
-} from "./chunk-MK5BDJX6.js";
+} from "./chunk-SOKOR6ZW.js";
 import {
   SKIP_REASONS,
   formatBytes
-} from "./chunk-2K3T4GJ5.js";
+} from "./chunk-OFRQVIR5.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import {

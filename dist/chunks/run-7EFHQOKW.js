@@ -10,7 +10,7 @@ import {
   queryPathInfos,
   takeSnapshot,
   validPaths
-} from "./chunk-ZSJPZSYU.js";
+} from "./chunk-FQNRCBG7.js";
 import {
   agentFiles,
   preparedLayerDir
@@ -21,9 +21,11 @@ import {
 import {
   FileBackend,
   hashPart,
+  limitFraming,
+  reuseFrames,
   selectPaths,
   uploadPaths
-} from "./chunk-2K3T4GJ5.js";
+} from "./chunk-OFRQVIR5.js";
 import "./chunk-GZBSJNQ6.js";
 import {
   jobBudget,
@@ -386,7 +388,13 @@ async function destination(inputs, config) {
   if (!backend) throw new Error(`${inputs.cache.kind} caches are pushed in the post step only`);
   return { backend, compression: inputs.compression };
 }
+function keepSmall() {
+  limitFraming({ compressors: 1, queuedFrames: 2 });
+  const gc = globalThis.gc;
+  reuseFrames({ spares: 3, collect: gc ? { everyFrames: 4, run: gc } : void 0 });
+}
 async function runAgent(config, inputs, control) {
+  keepSmall();
   const snapshot = await loadSnapshot(config.snapshotFile);
   const follower = await followStore(config.store, snapshot);
   const dest = await destination(inputs, config);

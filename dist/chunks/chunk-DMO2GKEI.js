@@ -10,7 +10,7 @@ import {
   resolveRoots,
   storeChanges,
   validPaths
-} from "./chunk-ZSJPZSYU.js";
+} from "./chunk-FQNRCBG7.js";
 import {
   NixCommandError,
   batches,
@@ -20,7 +20,7 @@ import {
   selectPaths,
   uploadPaths,
   withoutCached
-} from "./chunk-2K3T4GJ5.js";
+} from "./chunk-OFRQVIR5.js";
 import {
   host,
   log

@@ -6,7 +6,7 @@ import {
   parseS3Uri,
   urlSecrets,
   withoutCredentials
-} from "./chunk-MK5BDJX6.js";
+} from "./chunk-SOKOR6ZW.js";
 import {
   parseSecretKey
 } from "./chunk-GZBSJNQ6.js";

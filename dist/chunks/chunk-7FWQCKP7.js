@@ -6,7 +6,7 @@ import {
   layerId,
   prepareBinaryCache,
   restoreLayer
-} from "./chunk-V2KJ3HTS.js";
+} from "./chunk-3ZPKQN4D.js";
 import {
   log
 } from "./chunk-FM7YD635.js";

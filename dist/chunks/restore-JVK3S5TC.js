@@ -3,11 +3,11 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-V2KJ3HTS.js";
+} from "./chunk-3ZPKQN4D.js";
 import "./chunk-HKK77MEJ.js";
 import "./chunk-PO5KLSPC.js";
-import "./chunk-MK5BDJX6.js";
-import "./chunk-2K3T4GJ5.js";
+import "./chunk-SOKOR6ZW.js";
+import "./chunk-OFRQVIR5.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import "./chunk-FM7YD635.js";

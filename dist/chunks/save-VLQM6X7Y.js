@@ -3,11 +3,11 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-ZMDIHBWN.js";
+} from "./chunk-7FWQCKP7.js";
 import {
   planPush
-} from "./chunk-44V5T3XU.js";
-import "./chunk-ZSJPZSYU.js";
+} from "./chunk-DMO2GKEI.js";
+import "./chunk-FQNRCBG7.js";
 import {
   preparedLayerDir
 } from "./chunk-GM6JU5DR.js";
@@ -27,17 +27,17 @@ import {
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-V2KJ3HTS.js";
+} from "./chunk-3ZPKQN4D.js";
 import {
   ghaLayout,
   keyScheme
 } from "./chunk-HKK77MEJ.js";
 import "./chunk-PO5KLSPC.js";
-import "./chunk-MK5BDJX6.js";
+import "./chunk-SOKOR6ZW.js";
 import {
   formatBytes,
   hashPart
-} from "./chunk-2K3T4GJ5.js";
+} from "./chunk-OFRQVIR5.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import {

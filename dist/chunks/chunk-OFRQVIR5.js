@@ -150,6 +150,183 @@ var hashPart = (storePath) => {
   return base.slice(0, 32);
 };
 
+// src/frame-buffers.ts
+var FRAME_SIZE = 4 << 20;
+var THROUGHPUT_REUSE = { spares: 12 };
+var reuse = THROUGHPUT_REUSE;
+var taken = 0;
+var spare = [];
+function reuseFrames(r) {
+  reuse = r;
+  spare.length = Math.min(spare.length, r.spares);
+}
+var lent = /* @__PURE__ */ new WeakMap();
+function takeFrame() {
+  if (reuse.collect && ++taken % reuse.collect.everyFrames === 0) reuse.collect.run();
+  return spare.pop() ?? Buffer.allocUnsafe(FRAME_SIZE);
+}
+function lend(view, frame) {
+  lent.set(view, frame);
+  return view;
+}
+function frameOf(chunk) {
+  return lent.get(chunk);
+}
+function recycleFrame(frame) {
+  if (spare.length < reuse.spares) spare.push(frame);
+}
+
+// src/zstd-frames.ts
+import { Transform } from "node:stream";
+import * as zlib from "node:zlib";
+var WINDOW_LOG = 22;
+var OUTPUT_CHUNK = 1 << 20;
+var THROUGHPUT_FRAMING = { compressors: 3, queuedFrames: 4 };
+var FramePool = class {
+  limits = THROUGHPUT_FRAMING;
+  idle = [];
+  jobs = [];
+  roomWaiters = [];
+  live = 0;
+  /** Jobs queued or running. */
+  inFlight = 0;
+  /** Compresses `frame`; `whole`, a lent frame that `frame` is a view of, is recycled afterwards. */
+  compress(frame, whole) {
+    this.inFlight++;
+    return new Promise((resolve, reject) => {
+      this.jobs.push({
+        input: frame,
+        done: (err, out) => {
+          if (whole) recycleFrame(whole);
+          this.inFlight--;
+          this.roomWaiters.shift()?.();
+          if (err) reject(err);
+          else resolve(out ?? []);
+        }
+      });
+      this.run();
+    });
+  }
+  /** Resolves when another frame may be queued: the brake that keeps memory bounded. */
+  room() {
+    if (this.inFlight < this.limits.queuedFrames) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+  run() {
+    while (this.jobs.length > 0) {
+      const z = this.idle.pop() ?? (this.live < this.limits.compressors ? this.create() : void 0);
+      if (!z) return;
+      this.start(z, this.jobs.shift());
+    }
+  }
+  create() {
+    this.live++;
+    return zlib.createZstdCompress({
+      // Output slices pin the buffer they are cut from until sent; 1 MiB buffers pin less than
+      // frame-sized ones did (about 20 MB less at the peak of a push over HTTP).
+      chunkSize: OUTPUT_CHUNK,
+      params: { [zlib.constants.ZSTD_c_compressionLevel]: 3, [zlib.constants.ZSTD_c_windowLog]: WINDOW_LOG }
+    });
+  }
+  start(z, job) {
+    const out = [];
+    const onData = (b) => {
+      out.push(b);
+    };
+    const onError = (e) => {
+      z.off("data", onData);
+      this.live--;
+      job.done(e);
+      this.run();
+    };
+    z.on("data", onData);
+    z.once("error", onError);
+    z.write(job.input);
+    z.flush(zlib.constants.ZSTD_e_end, () => {
+      z.off("data", onData);
+      z.off("error", onError);
+      this.idle.push(z);
+      job.done(null, out);
+      this.run();
+    });
+  }
+};
+var pool = new FramePool();
+function limitFraming(limits) {
+  pool.limits = limits;
+}
+var FramedZstd = class extends Transform {
+  /** The lent frame whose pieces are arriving, and the range of it received so far. */
+  lent;
+  lentStart = 0;
+  lentEnd = 0;
+  /** Input that did not come in a lent frame (a NAR's first bytes, or any other source). */
+  gathered = [];
+  gatheredSize = 0;
+  /** Output in NAR order: each frame's bytes are pushed only after every earlier frame's. */
+  tail = Promise.resolve();
+  constructor() {
+    super({ readableHighWaterMark: OUTPUT_CHUNK });
+  }
+  _transform(chunk, _encoding, done) {
+    pool.room().then(() => {
+      const frame = frameOf(chunk);
+      const offset = frame ? chunk.byteOffset - frame.byteOffset : 0;
+      if (frame && frame === this.lent && offset === this.lentEnd) {
+        this.lentEnd += chunk.length;
+      } else if (frame) {
+        this.submitLent();
+        this.submitGathered();
+        this.lent = frame;
+        this.lentStart = offset;
+        this.lentEnd = offset + chunk.length;
+      } else {
+        this.submitLent();
+        this.gathered.push(chunk);
+        this.gatheredSize += chunk.length;
+        this.submitGathered(false);
+      }
+      if (this.lent && this.lentEnd === this.lent.length) this.submitLent();
+      done();
+    }, done);
+  }
+  _flush(done) {
+    this.submitLent();
+    this.submitGathered();
+    this.tail.then(() => done(), done);
+  }
+  submitLent() {
+    if (!this.lent) return;
+    this.submitFrame(this.lent.subarray(this.lentStart, this.lentEnd), this.lentStart === 0 ? this.lent : void 0);
+    this.lent = void 0;
+  }
+  /**
+   * Gathered bytes as frames of FRAME_SIZE, so that each fits the window; the rest stays
+   * gathered for the next frame unless `all` (a lent frame follows, or the end).
+   */
+  submitGathered(all = true) {
+    if (this.gatheredSize === 0 || !all && this.gatheredSize < FRAME_SIZE) return;
+    const bytes = this.gathered.length === 1 ? this.gathered[0] : Buffer.concat(this.gathered, this.gatheredSize);
+    let at = 0;
+    for (; bytes.length - at >= FRAME_SIZE; at += FRAME_SIZE) this.submitFrame(bytes.subarray(at, at + FRAME_SIZE));
+    if (all && at < bytes.length) {
+      this.submitFrame(bytes.subarray(at));
+      at = bytes.length;
+    }
+    this.gathered = at < bytes.length ? [bytes.subarray(at)] : [];
+    this.gatheredSize = bytes.length - at;
+  }
+  /** `whole`: the lent frame `bytes` is a view of, recycled once compressed. */
+  submitFrame(bytes, whole) {
+    const compressed = pool.compress(bytes, whole);
+    compressed.catch(() => void 0);
+    this.tail = this.tail.then(async () => {
+      for (const b of await compressed) this.push(b);
+    });
+    this.tail.catch((e) => this.destroy(e));
+  }
+};
+
 // src/selection.ts
 var SKIP_REASONS = [
   "pre-existing",
@@ -658,177 +835,6 @@ import { pipeline as pipeline2 } from "node:stream/promises";
 import { spawn as spawn2 } from "node:child_process";
 import { Duplex, PassThrough, Transform as Transform2 } from "node:stream";
 import * as zlib2 from "node:zlib";
-
-// src/zstd-frames.ts
-import { Transform } from "node:stream";
-import * as zlib from "node:zlib";
-
-// src/frame-buffers.ts
-var FRAME_SIZE = 4 << 20;
-var SPARES = 12;
-var spare = [];
-var lent = /* @__PURE__ */ new WeakMap();
-function takeFrame() {
-  return spare.pop() ?? Buffer.allocUnsafe(FRAME_SIZE);
-}
-function lend(view, frame) {
-  lent.set(view, frame);
-  return view;
-}
-function frameOf(chunk) {
-  return lent.get(chunk);
-}
-function recycleFrame(frame) {
-  if (spare.length < SPARES) spare.push(frame);
-}
-
-// src/zstd-frames.ts
-var WINDOW_LOG = 22;
-var COMPRESSORS = 3;
-var OUTPUT_CHUNK = 1 << 20;
-var MAX_QUEUED = COMPRESSORS + 1;
-var FramePool = class {
-  idle = [];
-  jobs = [];
-  roomWaiters = [];
-  live = 0;
-  /** Jobs queued or running. */
-  inFlight = 0;
-  /** Compresses `frame`; `whole`, a lent frame that `frame` is a view of, is recycled afterwards. */
-  compress(frame, whole) {
-    this.inFlight++;
-    return new Promise((resolve, reject) => {
-      this.jobs.push({
-        input: frame,
-        done: (err, out) => {
-          if (whole) recycleFrame(whole);
-          this.inFlight--;
-          this.roomWaiters.shift()?.();
-          if (err) reject(err);
-          else resolve(out ?? []);
-        }
-      });
-      this.run();
-    });
-  }
-  /** Resolves when another frame may be queued: the brake that keeps memory bounded. */
-  room() {
-    if (this.inFlight < MAX_QUEUED) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
-  }
-  run() {
-    while (this.jobs.length > 0) {
-      const z = this.idle.pop() ?? (this.live < COMPRESSORS ? this.create() : void 0);
-      if (!z) return;
-      this.start(z, this.jobs.shift());
-    }
-  }
-  create() {
-    this.live++;
-    return zlib.createZstdCompress({
-      // Output slices pin the buffer they are cut from until sent; 1 MiB buffers pin less than
-      // frame-sized ones did (about 20 MB less at the peak of a push over HTTP).
-      chunkSize: OUTPUT_CHUNK,
-      params: { [zlib.constants.ZSTD_c_compressionLevel]: 3, [zlib.constants.ZSTD_c_windowLog]: WINDOW_LOG }
-    });
-  }
-  start(z, job) {
-    const out = [];
-    const onData = (b) => {
-      out.push(b);
-    };
-    const onError = (e) => {
-      z.off("data", onData);
-      this.live--;
-      job.done(e);
-      this.run();
-    };
-    z.on("data", onData);
-    z.once("error", onError);
-    z.write(job.input);
-    z.flush(zlib.constants.ZSTD_e_end, () => {
-      z.off("data", onData);
-      z.off("error", onError);
-      this.idle.push(z);
-      job.done(null, out);
-      this.run();
-    });
-  }
-};
-var pool = new FramePool();
-var FramedZstd = class extends Transform {
-  /** The lent frame whose pieces are arriving, and the range of it received so far. */
-  lent;
-  lentStart = 0;
-  lentEnd = 0;
-  /** Input that did not come in a lent frame (a NAR's first bytes, or any other source). */
-  gathered = [];
-  gatheredSize = 0;
-  /** Output in NAR order: each frame's bytes are pushed only after every earlier frame's. */
-  tail = Promise.resolve();
-  constructor() {
-    super({ readableHighWaterMark: OUTPUT_CHUNK });
-  }
-  _transform(chunk, _encoding, done) {
-    pool.room().then(() => {
-      const frame = frameOf(chunk);
-      const offset = frame ? chunk.byteOffset - frame.byteOffset : 0;
-      if (frame && frame === this.lent && offset === this.lentEnd) {
-        this.lentEnd += chunk.length;
-      } else if (frame) {
-        this.submitLent();
-        this.submitGathered();
-        this.lent = frame;
-        this.lentStart = offset;
-        this.lentEnd = offset + chunk.length;
-      } else {
-        this.submitLent();
-        this.gathered.push(chunk);
-        this.gatheredSize += chunk.length;
-        this.submitGathered(false);
-      }
-      if (this.lent && this.lentEnd === this.lent.length) this.submitLent();
-      done();
-    }, done);
-  }
-  _flush(done) {
-    this.submitLent();
-    this.submitGathered();
-    this.tail.then(() => done(), done);
-  }
-  submitLent() {
-    if (!this.lent) return;
-    this.submitFrame(this.lent.subarray(this.lentStart, this.lentEnd), this.lentStart === 0 ? this.lent : void 0);
-    this.lent = void 0;
-  }
-  /**
-   * Gathered bytes as frames of FRAME_SIZE, so that each fits the window; the rest stays
-   * gathered for the next frame unless `all` (a lent frame follows, or the end).
-   */
-  submitGathered(all = true) {
-    if (this.gatheredSize === 0 || !all && this.gatheredSize < FRAME_SIZE) return;
-    const bytes = this.gathered.length === 1 ? this.gathered[0] : Buffer.concat(this.gathered, this.gatheredSize);
-    let at = 0;
-    for (; bytes.length - at >= FRAME_SIZE; at += FRAME_SIZE) this.submitFrame(bytes.subarray(at, at + FRAME_SIZE));
-    if (all && at < bytes.length) {
-      this.submitFrame(bytes.subarray(at));
-      at = bytes.length;
-    }
-    this.gathered = at < bytes.length ? [bytes.subarray(at)] : [];
-    this.gatheredSize = bytes.length - at;
-  }
-  /** `whole`: the lent frame `bytes` is a view of, recycled once compressed. */
-  submitFrame(bytes, whole) {
-    const compressed = pool.compress(bytes, whole);
-    compressed.catch(() => void 0);
-    this.tail = this.tail.then(async () => {
-      for (const b of await compressed) this.push(b);
-    });
-    this.tail.catch((e) => this.destroy(e));
-  }
-};
-
-// src/compression.ts
 var NAR_EXTENSION = { zstd: ".nar.zst", xz: ".nar.xz", none: ".nar" };
 var CHUNK = 1 << 20;
 var SMALL_NAR = 256 * 1024;
@@ -1346,6 +1352,8 @@ export {
   withoutCached,
   completeClosure,
   parseNarInfo,
+  reuseFrames,
+  limitFraming,
   formatBytes,
   renderSummary,
   uploadPaths

@@ -3,11 +3,11 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   collectJobFacts,
   selectAndPush
-} from "./chunk-44V5T3XU.js";
+} from "./chunk-DMO2GKEI.js";
 import {
   saveSnapshot,
   takeSnapshot
-} from "./chunk-ZSJPZSYU.js";
+} from "./chunk-FQNRCBG7.js";
 import {
   AGENT_NICE,
   WARNING_PREFIX,
@@ -21,11 +21,11 @@ import {
   locateStore,
   removePullNetrc,
   takeBackDaemonCredentials
-} from "./chunk-MK5BDJX6.js";
+} from "./chunk-SOKOR6ZW.js";
 import {
   FileBackend,
   renderSummary
-} from "./chunk-2K3T4GJ5.js";
+} from "./chunk-OFRQVIR5.js";
 import {
   jobBudget
 } from "./chunk-6EBHABR5.js";
@@ -182,7 +182,8 @@ async function launchAgent(opts) {
   try {
     const env = { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "131072", ...process.env };
     const nice = ["/usr/bin/nice", "/bin/nice"].find((p) => existsSync(p));
-    const [cmd, args] = nice ? [nice, ["-n", String(AGENT_NICE), process.execPath, script]] : [process.execPath, [script]];
+    const node = [process.execPath, "--expose-gc", script];
+    const [cmd, args] = nice ? [nice, ["-n", String(AGENT_NICE), ...node]] : [node[0], node.slice(1)];
     child = spawn(cmd, args, { detached: true, stdio: ["pipe", logFd, logFd], env });
   } finally {
     closeSync(logFd);
@@ -354,11 +355,11 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-4IGGKZMG.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-VADSSW4M.js");
     await pullFromLocalSubstituter(inputs, store, url);
     return;
   }
-  const { restoreGithubActionsCache } = await import("./restore-MNRFYN7G.js");
+  const { restoreGithubActionsCache } = await import("./restore-JVK3S5TC.js");
   await restoreGithubActionsCache(inputs, store);
 }
 async function beginJob(inputs) {
@@ -401,7 +402,7 @@ async function pushAndReport(inputs) {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
     const gha = inputs.cache.kind === "github-actions";
-    let result = gha ? await (await import("./save-OBBCLJ7K.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    let result = gha ? await (await import("./save-VLQM6X7Y.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     if (!gha) result = withAgentPublished(result, published);
     const duringBuild = agent ? { kind: gha ? "prepared" : "published", paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) } : void 0;
     await report(displayUrl(inputs.cache.url), facts, result, startedAt, duringBuild);
