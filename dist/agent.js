@@ -5,7 +5,7 @@ import {
   WARNING_PREFIX,
   agentFiles,
   decodeInputs
-} from "./chunks/chunk-GM6JU5DR.js";
+} from "./chunks/chunk-73EKAW35.js";
 import "./chunks/chunk-GZBSJNQ6.js";
 import {
   host,
@@ -119,7 +119,7 @@ async function main() {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-7EFHQOKW.js");
+    const { runAgent } = await import("./chunks/run-5IUY3TTG.js");
     await runAgent(config, inputs, { stopRequested, pause });
   } finally {
     await substituter?.close();

@@ -7,14 +7,14 @@ import {
 import {
   beginJob,
   reportFailure
-} from "./chunks/chunk-AN4KACJR.js";
+} from "./chunks/chunk-DRUHX74Q.js";
 import {
   InputError,
   readInputs
 } from "./chunks/chunk-ELR5VBT3.js";
 import "./chunks/chunk-DMO2GKEI.js";
 import "./chunks/chunk-FQNRCBG7.js";
-import "./chunks/chunk-GM6JU5DR.js";
+import "./chunks/chunk-73EKAW35.js";
 import "./chunks/chunk-PO5KLSPC.js";
 import "./chunks/chunk-SOKOR6ZW.js";
 import "./chunks/chunk-OFRQVIR5.js";

@@ -62,7 +62,7 @@ export async function finishAgent(state: MainState): Promise<StoppedAgent | unde
     // As information: the post step tries again whatever the agent could not do, and reports the
     // cache's trouble itself, once.
     for (const w of stopped.warnings) log.info(`Background agent: ${w}`)
-    if (stopped.lost) log.info(`${stopped.lost} (killed, or it gave up); the post step pushes everything it had not.`)
+    if (stopped.lost) log.info(`${stopped.lost}; the post step pushes everything it had not.`)
     if (stopped.published.length > 0) log.info(`The background agent published ${stopped.published.length} path(s) during the build.`)
     return stopped
   } catch (e) {

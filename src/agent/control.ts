@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process'
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs'
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { log } from '../host.js'
 import type { Inputs } from '../inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import type { Pushed } from '../upload/pipeline.js'
-import { AGENT_NICE, agentFiles, encodeInputs, WARNING_PREFIX, type AgentConfig, type AgentReady, type AgentRecord } from './protocol.js'
+import { AGENT_NICE, agentFiles, encodeInputs, WARNING_PREFIX, type AgentConfig, type AgentJob, type AgentReady, type AgentRecord } from './protocol.js'
 
 /** The agent as the step state records it. */
 export interface AgentState {
@@ -59,24 +59,53 @@ export interface LaunchedAgent {
 }
 
 /**
- * Starts the agent detached, in its own process group, with its output in a log file: a child
- * holding the step's stdout open would keep the step from ending. Its environment is the step's,
- * RUNNER_TRACKING_ID included, so the runner's end-of-job clean-up kills it like any process the
- * job started.
+ * Starts the agent with its output in a log file: a child holding the step's stdout open would
+ * keep the step from ending. Its environment is the step's.
+ *
+ * Under the GitHub runner it runs detached, in its own process group, and keeps
+ * RUNNER_TRACKING_ID, so the runner's end-of-job clean-up kills it like any process the job
+ * started. Elsewhere nothing would: it stays in the process group of the script that started it,
+ * so that a CI system cancelling the script, or Ctrl-C, reaches it too, and it stops by itself
+ * once that script has ended (owner.ts), even if `push` never runs.
  */
 export async function launchAgent(opts: { tempDir: string; snapshotFile: string; store: StoreLocation; inputs: Inputs }): Promise<LaunchedAgent | string> {
   const script = agentScript()
   if (!script) return 'dist/agent.js was not found next to the entry point'
+  const runnerJob = process.env.RUNNER_TRACKING_ID || undefined
   // One agent per cache in a job: the action used twice for the same cache shares the first one
   // (it follows the store since the earlier snapshot), and both post steps read what it did.
   const dir = join(opts.tempDir, 'nix-buildtime-cache', `agent-${createHash('sha256').update(opts.inputs.cache.url).digest('hex').slice(0, 12)}`)
   await mkdir(dir, { recursive: true })
   const files = agentFiles(dir)
+  const sameJob = runnerJob !== undefined && (await readJob(files.job))?.runnerJob === runnerJob
   const running = await readReady(files.ready)
-  if (running && isAgent(running.pid)) return { dir, pid: running.pid, ready: async () => running }
-  // An earlier agent of this job that is gone: its records stay (its paths were published), its handshake not.
+  if (running && isAgent(running.pid)) {
+    if (sameJob) return { dir, pid: running.pid, ready: async () => running }
+    // An agent of an earlier job that was never pushed (the command-line tool's `start` on a
+    // machine that outlives its jobs): it follows the store since that job's snapshot, so it
+    // must not publish for this one.
+    await endProcess(running.pid)
+    log.info(`Stopped background agent ${running.pid}, left by an earlier job that did not push.`)
+  }
+  // An earlier agent of this job that is gone: its records stay (its paths were published), its
+  // handshake not. An earlier job's records are not this job's.
   await rm(files.ready, { force: true })
-  const config: AgentConfig = { dir, tempDir: opts.tempDir, snapshotFile: opts.snapshotFile, store: opts.store, inputs: encodeInputs(opts.inputs) }
+  await rm(files.ended, { force: true })
+  if (!sameJob) {
+    await rm(files.published, { force: true })
+    await rm(files.log, { force: true })
+    const job: AgentJob = { runnerJob }
+    await writeFile(files.job, JSON.stringify(job))
+  }
+  const followsScript = runnerJob === undefined
+  const config: AgentConfig = {
+    dir,
+    tempDir: opts.tempDir,
+    snapshotFile: opts.snapshotFile,
+    store: opts.store,
+    inputs: encodeInputs(opts.inputs),
+    followsScript
+  }
   const logFd = openSync(files.log, 'a')
   let child
   try {
@@ -91,7 +120,7 @@ export async function launchAgent(opts: { tempDir: string; snapshotFile: string;
     // --expose-gc: the agent collects its garbage early to stay small (run.ts, keepSmall).
     const node = [process.execPath, '--expose-gc', script]
     const [cmd, args] = nice ? [nice, ['-n', String(AGENT_NICE), ...node]] : [node[0]!, node.slice(1)]
-    child = spawn(cmd, args, { detached: true, stdio: ['pipe', logFd, logFd], env })
+    child = spawn(cmd, args, { detached: !followsScript, stdio: ['pipe', logFd, logFd], env })
   } finally {
     closeSync(logFd)
   }
@@ -128,6 +157,14 @@ async function readReady(file: string): Promise<AgentReady | undefined> {
   }
 }
 
+async function readJob(file: string): Promise<AgentJob | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as AgentJob
+  } catch {
+    return undefined
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 function kill(pid: number, signal: NodeJS.Signals | 0): boolean {
@@ -150,6 +187,16 @@ function isAgent(pid: number): boolean {
   }
 }
 
+/** SIGTERM, a bounded wait for uploads in flight, then SIGKILL. */
+async function endProcess(pid: number): Promise<'stopped' | 'killed'> {
+  kill(pid, 'SIGTERM')
+  const until = Date.now() + STOP_TIMEOUT_MS
+  while (isAgent(pid) && Date.now() < until) await sleep(10)
+  if (!isAgent(pid)) return 'stopped'
+  kill(pid, 'SIGKILL')
+  return 'killed'
+}
+
 export interface StoppedAgent {
   /** What the agent published (for the GitHub Actions cache: prepared) during the build. */
   published: Pushed[]
@@ -166,18 +213,15 @@ export async function stopAgent(agent: AgentState): Promise<StoppedAgent> {
   if (!(await readReady(files.ready))) {
     // It never finished starting (the main step did not wait for it): whatever it is doing, stop it.
     kill(agent.pid, 'SIGKILL')
-    return { published: [], warnings: [], lost: 'the background agent never became ready, so everything is pushed now' }
+    return { published: [], warnings: [], lost: 'the background agent never became ready' }
   }
   if (isAgent(agent.pid)) {
-    kill(agent.pid, 'SIGTERM')
-    const until = Date.now() + STOP_TIMEOUT_MS
-    while (isAgent(agent.pid) && Date.now() < until) await sleep(10)
-    if (isAgent(agent.pid)) {
-      kill(agent.pid, 'SIGKILL')
+    if ((await endProcess(agent.pid)) === 'killed') {
       log.info(`The background agent did not stop within ${STOP_TIMEOUT_MS / 1000} s; it was killed, and the post step uploads what it had in flight.`)
     }
   } else {
-    lost = 'the background agent was no longer running at the post step'
+    const ended = (await readFile(files.ended, 'utf8').catch(() => '')).trim()
+    lost = ended ? `the background agent had stopped: ${ended}` : 'the background agent was no longer running at the post step (killed, or it gave up)'
   }
   const logText = await readFile(files.log, 'utf8').catch(() => '')
   const warnings = logText

@@ -23,6 +23,12 @@ export interface AgentConfig {
   store: StoreLocation
   /** `encodeInputs` of the step's inputs. */
   inputs: string
+  /**
+   * Set where no runner ends the job's processes (the command-line tool): the agent shares the
+   * process group of the script that started it, and stops once that group's leader (the
+   * script's shell) has exited. See owner.ts.
+   */
+  followsScript?: boolean
 }
 
 export interface AgentReady {
@@ -42,10 +48,29 @@ export interface AgentFiles {
   log: string
   ready: string
   published: string
+  /** The job the files belong to (`AgentJob`): records of an earlier job never count for a later one. */
+  job: string
+  /** Why the agent ended on its own, in one line, for the post step to say. */
+  ended: string
 }
 
 export function agentFiles(dir: string): AgentFiles {
-  return { log: join(dir, 'agent.log'), ready: join(dir, 'ready.json'), published: join(dir, 'published.jsonl') }
+  return {
+    log: join(dir, 'agent.log'),
+    ready: join(dir, 'ready.json'),
+    published: join(dir, 'published.jsonl'),
+    job: join(dir, 'job.json'),
+    ended: join(dir, 'ended.txt')
+  }
+}
+
+/**
+ * Whose agent files these are. Under the GitHub runner a job is its RUNNER_TRACKING_ID: the
+ * action used twice in one job shares an agent. Without one (the command-line tool), every
+ * `start` or `run` is a job of its own.
+ */
+export interface AgentJob {
+  runnerJob?: string
 }
 
 /** Where the agent writes NARs and narinfos for `cache: github-actions`, for the post step's layer. */

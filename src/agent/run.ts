@@ -8,7 +8,9 @@ import type { Inputs } from '../inputs.js'
 import { loadSnapshot } from '../snapshot.js'
 import { reuseFrames } from '../frame-buffers.js'
 import { limitFraming } from '../zstd-frames.js'
+import { writeFileSync } from 'node:fs'
 import { followStore } from './follow.js'
+import { scriptWatcher } from './owner.js'
 import { agentFiles, preparedLayerDir, type AgentConfig } from './protocol.js'
 import { Publisher, type Destination } from './publisher.js'
 
@@ -58,18 +60,24 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
   await dest.backend.prepare(config.store.storeDir)
   log.info(`Following the store (${follower.method === 'db' ? 'Nix database' : 'store directory'}); publishing to ${dest.backend.displayUrl}.`)
   const publisher = new Publisher(follower, inputs, config.store, dest, agentFiles(config.dir).published)
+  const scriptRunning = config.followsScript ? scriptWatcher() : () => true
+  /** Ends the agent on its own, saying why in the log and to the post step. */
+  const end = (why: string): void => {
+    log.info(`Stopping: ${why}.`)
+    writeFileSync(agentFiles(config.dir).ended, why)
+  }
   let failures = 0
   const said = new Set<string>()
   try {
     while (!control.stopRequested()) {
       // A job directory that is gone (a self-hosted runner cleaning up) means the job is over.
       if (!existsSync(config.dir)) return
+      // So does the end of the script that started the agent, where no runner ends the job's
+      // processes: a `start` whose `push` never runs must not leave the agent publishing.
+      if (!scriptRunning()) return end('the script that started it has ended')
       // A cache the job has given up on (the breaker is shared with the steps) is not tried again.
       const tripped = jobBudget().tripped
-      if (tripped) {
-        log.warning(`The cache was given up on (${tripped}); nothing more is published during the build.`)
-        return
-      }
+      if (tripped) return end(`the cache was given up on (${tripped})`)
       try {
         const n = await publisher.round()
         if (n > 0) log.info(`Published ${n} path(s) (${publisher.published} so far).`)
@@ -78,10 +86,7 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
         const message = e instanceof Error ? e.message : String(e)
         if (!said.has(message)) log.warning(`Publishing during the build failed: ${message}`)
         said.add(message)
-        if (++failures >= MAX_FAILED_ROUNDS) {
-          log.warning('The background agent gave up after repeated failures; the post step pushes the rest.')
-          return
-        }
+        if (++failures >= MAX_FAILED_ROUNDS) return end('it gave up after repeated failures')
       }
       if (!control.stopRequested()) await control.pause(POLL_MS)
     }

@@ -13,7 +13,7 @@ import {
   WARNING_PREFIX,
   agentFiles,
   encodeInputs
-} from "./chunk-GM6JU5DR.js";
+} from "./chunk-73EKAW35.js";
 import {
   configurePull,
   displayUrl,
@@ -146,7 +146,7 @@ async function report(cache, facts, result, startedAt, duringBuild) {
 // src/agent/control.ts
 import { spawn } from "node:child_process";
 import { existsSync, openSync, closeSync, readFileSync } from "node:fs";
-import { mkdir as mkdir2, readFile, rm } from "node:fs/promises";
+import { mkdir as mkdir2, readFile, rm, writeFile as writeFile2 } from "node:fs/promises";
 import { dirname, join as join3 } from "node:path";
 import { createHash as createHash2 } from "node:crypto";
 var READY_WAIT_MS = 50;
@@ -170,13 +170,34 @@ function agentScript() {
 async function launchAgent(opts) {
   const script = agentScript();
   if (!script) return "dist/agent.js was not found next to the entry point";
+  const runnerJob = process.env.RUNNER_TRACKING_ID || void 0;
   const dir = join3(opts.tempDir, "nix-buildtime-cache", `agent-${createHash2("sha256").update(opts.inputs.cache.url).digest("hex").slice(0, 12)}`);
   await mkdir2(dir, { recursive: true });
   const files = agentFiles(dir);
+  const sameJob = runnerJob !== void 0 && (await readJob(files.job))?.runnerJob === runnerJob;
   const running = await readReady(files.ready);
-  if (running && isAgent(running.pid)) return { dir, pid: running.pid, ready: async () => running };
+  if (running && isAgent(running.pid)) {
+    if (sameJob) return { dir, pid: running.pid, ready: async () => running };
+    await endProcess(running.pid);
+    log.info(`Stopped background agent ${running.pid}, left by an earlier job that did not push.`);
+  }
   await rm(files.ready, { force: true });
-  const config = { dir, tempDir: opts.tempDir, snapshotFile: opts.snapshotFile, store: opts.store, inputs: encodeInputs(opts.inputs) };
+  await rm(files.ended, { force: true });
+  if (!sameJob) {
+    await rm(files.published, { force: true });
+    await rm(files.log, { force: true });
+    const job = { runnerJob };
+    await writeFile2(files.job, JSON.stringify(job));
+  }
+  const followsScript = runnerJob === void 0;
+  const config = {
+    dir,
+    tempDir: opts.tempDir,
+    snapshotFile: opts.snapshotFile,
+    store: opts.store,
+    inputs: encodeInputs(opts.inputs),
+    followsScript
+  };
   const logFd = openSync(files.log, "a");
   let child;
   try {
@@ -184,7 +205,7 @@ async function launchAgent(opts) {
     const nice = ["/usr/bin/nice", "/bin/nice"].find((p) => existsSync(p));
     const node = [process.execPath, "--expose-gc", script];
     const [cmd, args] = nice ? [nice, ["-n", String(AGENT_NICE), ...node]] : [node[0], node.slice(1)];
-    child = spawn(cmd, args, { detached: true, stdio: ["pipe", logFd, logFd], env });
+    child = spawn(cmd, args, { detached: !followsScript, stdio: ["pipe", logFd, logFd], env });
   } finally {
     closeSync(logFd);
   }
@@ -218,6 +239,13 @@ async function readReady(file) {
     return void 0;
   }
 }
+async function readJob(file) {
+  try {
+    return JSON.parse(await readFile(file, "utf8"));
+  } catch {
+    return void 0;
+  }
+}
 var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function kill(pid, signal) {
   try {
@@ -235,23 +263,28 @@ function isAgent(pid) {
     return true;
   }
 }
+async function endProcess(pid) {
+  kill(pid, "SIGTERM");
+  const until = Date.now() + STOP_TIMEOUT_MS;
+  while (isAgent(pid) && Date.now() < until) await sleep(10);
+  if (!isAgent(pid)) return "stopped";
+  kill(pid, "SIGKILL");
+  return "killed";
+}
 async function stopAgent(agent) {
   const files = agentFiles(agent.dir);
   let lost;
   if (!await readReady(files.ready)) {
     kill(agent.pid, "SIGKILL");
-    return { published: [], warnings: [], lost: "the background agent never became ready, so everything is pushed now" };
+    return { published: [], warnings: [], lost: "the background agent never became ready" };
   }
   if (isAgent(agent.pid)) {
-    kill(agent.pid, "SIGTERM");
-    const until = Date.now() + STOP_TIMEOUT_MS;
-    while (isAgent(agent.pid) && Date.now() < until) await sleep(10);
-    if (isAgent(agent.pid)) {
-      kill(agent.pid, "SIGKILL");
+    if (await endProcess(agent.pid) === "killed") {
       log.info(`The background agent did not stop within ${STOP_TIMEOUT_MS / 1e3} s; it was killed, and the post step uploads what it had in flight.`);
     }
   } else {
-    lost = "the background agent was no longer running at the post step";
+    const ended = (await readFile(files.ended, "utf8").catch(() => "")).trim();
+    lost = ended ? `the background agent had stopped: ${ended}` : "the background agent was no longer running at the post step (killed, or it gave up)";
   }
   const logText = await readFile(files.log, "utf8").catch(() => "");
   const warnings = logText.split("\n").filter((l) => l.startsWith(WARNING_PREFIX)).map((l) => l.slice(WARNING_PREFIX.length));
@@ -307,7 +340,7 @@ async function finishAgent(state) {
   try {
     const stopped = await stopAgent(state.agent);
     for (const w of stopped.warnings) log.info(`Background agent: ${w}`);
-    if (stopped.lost) log.info(`${stopped.lost} (killed, or it gave up); the post step pushes everything it had not.`);
+    if (stopped.lost) log.info(`${stopped.lost}; the post step pushes everything it had not.`);
     if (stopped.published.length > 0) log.info(`The background agent published ${stopped.published.length} path(s) during the build.`);
     return stopped;
   } catch (e) {
@@ -402,7 +435,7 @@ async function pushAndReport(inputs) {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
     const gha = inputs.cache.kind === "github-actions";
-    let result = gha ? await (await import("./save-VLQM6X7Y.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    let result = gha ? await (await import("./save-EQV4RTLI.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     if (!gha) result = withAgentPublished(result, published);
     const duringBuild = agent ? { kind: gha ? "prepared" : "published", paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) } : void 0;
     await report(displayUrl(inputs.cache.url), facts, result, startedAt, duringBuild);

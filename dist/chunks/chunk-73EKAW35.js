@@ -7,7 +7,13 @@ import {
 // src/agent/protocol.ts
 import { join } from "node:path";
 function agentFiles(dir) {
-  return { log: join(dir, "agent.log"), ready: join(dir, "ready.json"), published: join(dir, "published.jsonl") };
+  return {
+    log: join(dir, "agent.log"),
+    ready: join(dir, "ready.json"),
+    published: join(dir, "published.jsonl"),
+    job: join(dir, "job.json"),
+    ended: join(dir, "ended.txt")
+  };
 }
 function preparedLayerDir(tempDir) {
   return join(tempDir, "nix-buildtime-cache", "gha", "prepared");

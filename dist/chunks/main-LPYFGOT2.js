@@ -5,14 +5,14 @@ import {
   finishJob,
   loadMainState,
   reportFailure
-} from "./chunk-AN4KACJR.js";
+} from "./chunk-DRUHX74Q.js";
 import {
   InputError,
   readInputs
 } from "./chunk-ELR5VBT3.js";
 import "./chunk-DMO2GKEI.js";
 import "./chunk-FQNRCBG7.js";
-import "./chunk-GM6JU5DR.js";
+import "./chunk-73EKAW35.js";
 import {
   displayUrl
 } from "./chunk-SOKOR6ZW.js";

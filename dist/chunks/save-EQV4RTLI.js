@@ -10,7 +10,7 @@ import {
 import "./chunk-FQNRCBG7.js";
 import {
   preparedLayerDir
-} from "./chunk-GM6JU5DR.js";
+} from "./chunk-73EKAW35.js";
 import {
   CacheEntryError,
   CacheServiceRefused,

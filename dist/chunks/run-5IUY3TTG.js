@@ -14,7 +14,7 @@ import {
 import {
   agentFiles,
   preparedLayerDir
-} from "./chunk-GM6JU5DR.js";
+} from "./chunk-73EKAW35.js";
 import {
   ghaLayout
 } from "./chunk-HKK77MEJ.js";
@@ -38,6 +38,7 @@ import "./chunk-WSR6M3NS.js";
 
 // src/agent/run.ts
 import { existsSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 
 // src/agent/follow.ts
 import { stat } from "node:fs/promises";
@@ -224,6 +225,43 @@ var DirFollower = class {
   }
 };
 
+// src/agent/owner.ts
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+function scriptWatcher() {
+  const own = groupOf("self") ?? groupFromPs();
+  if (own === void 0 || own === process.pid) return () => true;
+  if (groupOf("self") !== void 0) return () => groupOf(String(own)) === own;
+  return () => alive(own);
+}
+function groupOf(pid) {
+  try {
+    const stat2 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat2.slice(stat2.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" || fields[0] === "X") return void 0;
+    const group = Number(fields[2]);
+    return Number.isInteger(group) && group > 0 ? group : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function groupFromPs() {
+  try {
+    const group = Number(execFileSync("ps", ["-o", "pgid=", "-p", String(process.pid)], { encoding: "utf8", timeout: 5e3 }).trim());
+    return Number.isInteger(group) && group > 0 ? group : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+
 // src/agent/publisher.ts
 import { appendFileSync } from "node:fs";
 
@@ -401,16 +439,19 @@ async function runAgent(config, inputs, control) {
   await dest.backend.prepare(config.store.storeDir);
   log.info(`Following the store (${follower.method === "db" ? "Nix database" : "store directory"}); publishing to ${dest.backend.displayUrl}.`);
   const publisher = new Publisher(follower, inputs, config.store, dest, agentFiles(config.dir).published);
+  const scriptRunning = config.followsScript ? scriptWatcher() : () => true;
+  const end = (why) => {
+    log.info(`Stopping: ${why}.`);
+    writeFileSync(agentFiles(config.dir).ended, why);
+  };
   let failures = 0;
   const said = /* @__PURE__ */ new Set();
   try {
     while (!control.stopRequested()) {
       if (!existsSync(config.dir)) return;
+      if (!scriptRunning()) return end("the script that started it has ended");
       const tripped = jobBudget().tripped;
-      if (tripped) {
-        log.warning(`The cache was given up on (${tripped}); nothing more is published during the build.`);
-        return;
-      }
+      if (tripped) return end(`the cache was given up on (${tripped})`);
       try {
         const n = await publisher.round();
         if (n > 0) log.info(`Published ${n} path(s) (${publisher.published} so far).`);
@@ -419,10 +460,7 @@ async function runAgent(config, inputs, control) {
         const message = e instanceof Error ? e.message : String(e);
         if (!said.has(message)) log.warning(`Publishing during the build failed: ${message}`);
         said.add(message);
-        if (++failures >= MAX_FAILED_ROUNDS) {
-          log.warning("The background agent gave up after repeated failures; the post step pushes the rest.");
-          return;
-        }
+        if (++failures >= MAX_FAILED_ROUNDS) return end("it gave up after repeated failures");
       }
       if (!control.stopRequested()) await control.pause(POLL_MS);
     }
