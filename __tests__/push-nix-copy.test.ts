@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readdir } from 'node:fs/promises'
+import { createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { ROLES, type Upstream } from './helpers/graph.js'
 import { createTestStore, removeTree, type TestStore } from './helpers/nix-store.js'
 import { startSshd, type Sshd } from './helpers/sshd.js'
 import { warningLines } from './helpers/runner.js'
 import { EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys, graphWorld } from './helpers/scenario.js'
+import { sshBounds } from '../src/backends/nix-copy.js'
+import { TIMINGS } from '../src/budget.js'
 
 let dir: string
 let upstream: Upstream
@@ -88,6 +91,71 @@ describe('a job pushing to another Nix store with nix copy', () => {
       // The key file `nix store sign` needed is gone once the post step ends.
       const left = await readdir(run.job.dirs.temp)
       expect(left.filter((f) => f.includes('key'))).toEqual([])
+    })
+  })
+  describe('to an SSH host that never answers', () => {
+    // A TCP port that accepts connections and then says nothing: a host behind a broken
+    // firewall or a hung sshd. ssh waits for its banner for ever unless told otherwise.
+    const sockets = new Set<Socket>()
+    let connections = 0
+    let port: number
+    const server = createServer((s) => {
+      connections++
+      sockets.add(s)
+      s.on('close', () => sockets.delete(s))
+    })
+    beforeAll(async () => {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      port = (server.address() as { port: number }).port
+    })
+    afterAll(async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    })
+
+    for (const strict of [false, true]) {
+      it(`ends the post step within the job's bounds${strict ? ', failing it with strict' : ', with one warning'}`, async () => {
+        connections = 0
+        const started = Date.now()
+        const store = await createTestStore({ extraConfig: upstream.nixConfig })
+        const run = await runGraphJob({
+          cache: 'ssh-ng://nobody@127.0.0.1',
+          keys,
+          upstream,
+          store,
+          preexisting: false,
+          strayAdd: false,
+          env: {
+            NIX_SSHOPTS: `-p ${port} -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`,
+            NIX_BUILDTIME_CACHE_TEST_TIMEOUTS: JSON.stringify({ connectMs: 1000, jobBudgetMs: 8000, retryBaseDelayMs: 200 })
+          },
+          inputs: { installables: await topInstallable(store), strict: String(strict) }
+        })
+        expect(Date.now() - started).toBeLessThan(45_000)
+        // A few attempts within the budget, not one per batch for ever.
+        expect(connections).toBeGreaterThanOrEqual(2)
+        expect(connections).toBeLessThanOrEqual(5)
+        if (strict) {
+          expect(run.post.code).not.toBe(0)
+          expect(run.post.stdout).toMatch(/^::error::.*banner exchange/m)
+        } else {
+          expect(run.post.code).toBe(0)
+          const warnings = warningLines(run.post.stdout)
+          expect(warnings).toHaveLength(1)
+          expect(warnings[0]).toMatch(/banner exchange/)
+        }
+        expect(run.pushed).toEqual([])
+        await store.cleanup()
+      }, 90_000)
+    }
+
+    it('keeps the ssh options the user set, adding only what bounds the wait', () => {
+      expect(sshBounds('s3://bucket', {})).toBeUndefined()
+      expect(sshBounds('ssh-ng://host', {}, TIMINGS)?.NIX_SSHOPTS).toBe('-o ConnectTimeout=10 -o ServerAliveInterval=10 -o ServerAliveCountMax=3')
+      // ssh takes the first value of an option: the user's ConnectTimeout stays in force.
+      expect(sshBounds('ssh://host', { NIX_SSHOPTS: '-p 2222 -o ConnectTimeout=60' }, TIMINGS)?.NIX_SSHOPTS).toBe(
+        '-p 2222 -o ConnectTimeout=60 -o ConnectTimeout=10 -o ServerAliveInterval=10 -o ServerAliveCountMax=3'
+      )
     })
   })
 })

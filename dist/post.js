@@ -6,11 +6,11 @@ import {
 } from "./chunks/chunk-DFIN2ANV.js";
 import {
   finishJob
-} from "./chunks/chunk-DRUHX74Q.js";
+} from "./chunks/chunk-5YLEKKV4.js";
 import {
   readInputs
 } from "./chunks/chunk-ELR5VBT3.js";
-import "./chunks/chunk-DMO2GKEI.js";
+import "./chunks/chunk-VUUA4TLV.js";
 import "./chunks/chunk-FQNRCBG7.js";
 import "./chunks/chunk-73EKAW35.js";
 import "./chunks/chunk-PO5KLSPC.js";

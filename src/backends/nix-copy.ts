@@ -1,5 +1,6 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { jobBudget, seconds, timings, type Timings } from '../budget.js'
 import { host, log } from '../host.js'
 import { batches, runNix } from '../nix/cli.js'
 import { isDerivation } from '../nix/closure.js'
@@ -33,18 +34,69 @@ export async function pushWithNixCopy(paths: readonly string[], opts: NixCopyOpt
     [drvs, drvFlag]
   ]
   if (opts.secretKeyText) for (const [group, flags] of groups) await signLocally(group, opts.secretKeyText, flags)
-  for (const [batch, flags] of groups.flatMap(([group, flags]) => batches(group).map((b) => [b, flags] as const))) {
-    // --no-check-sigs is honoured only where the user is trusted on the destination, which is
-    // exactly where unsigned paths are acceptable; elsewhere our signature (above) is what counts.
-    const r = await runNix('nix', ['copy', ...flags, '--no-check-sigs', '--to', opts.uri, ...batch], { allowFailure: true })
-    if (r.exitCode === 0) {
+  const env = { ...process.env, ...sshBounds(opts.uri, process.env) }
+  const work = groups.flatMap(([group, flags]) => batches(group).map((b) => [b, flags] as const))
+  for (const [i, [batch, flags]] of work.entries()) {
+    const failure = await copyBatch(batch, flags, opts.uri, env)
+    if (failure === undefined) {
       for (const p of batch) outcome.pushed.push({ path: p, narSize: opts.narSizes.get(p) ?? 0, fileSize: 0 })
-    } else {
-      const reason = `nix copy failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`
-      for (const p of batch) outcome.failed.push({ path: p, reason })
+      continue
+    }
+    for (const p of batch) outcome.failed.push({ path: p, reason: failure.reason })
+    if (failure.unreachable) {
+      // The store does not answer: the other batches would only wait for it too.
+      for (const [rest] of work.slice(i + 1)) for (const p of rest) outcome.failed.push({ path: p, reason: `not tried: ${failure.reason}` })
+      break
     }
   }
   return outcome
+}
+
+/** Nix's and ssh's words for a store that cannot be reached, as opposed to one that refuses a path. */
+const UNREACHABLE =
+  /ssh: connect to host|Connection timed out|Connection refused|Connection reset|Connection closed|timed out during banner exchange|Timeout, server .* not responding|Broken pipe|Could not resolve hostname|No route to host|Network is unreachable|failed to start SSH connection|cannot connect to|unexpected end-of-file/i
+
+/**
+ * One `nix copy`, tried again with backoff while the job's failure budget lasts when the store
+ * cannot be reached (a network blip), and not at all once an earlier failure spent the budget.
+ */
+async function copyBatch(batch: readonly string[], flags: readonly string[], uri: string, env: NodeJS.ProcessEnv): Promise<{ reason: string; unreachable: boolean } | undefined> {
+  const budget = jobBudget()
+  const t = timings()
+  for (let attempt = 1; ; attempt++) {
+    if (budget.tripped) return { reason: `the store was given up on: ${budget.tripped}`, unreachable: true }
+    const started = Date.now()
+    // --no-check-sigs is honoured only where the user is trusted on the destination, which is
+    // exactly where unsigned paths are acceptable; elsewhere our signature (above) is what counts.
+    const r = await runNix('nix', ['copy', ...flags, '--no-check-sigs', '--to', uri, ...batch], { allowFailure: true, env })
+    if (r.exitCode === 0) {
+      budget.succeeded('nix copy')
+      return undefined
+    }
+    const reason = `nix copy failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`
+    if (!UNREACHABLE.test(r.stderr)) return { reason, unreachable: false }
+    budget.attemptFailed(started, reason)
+    budget.requestFailed('connection', reason, 'nix copy')
+    const delay = Math.min(t.retryMaxDelayMs, t.retryBaseDelayMs * 2 ** (attempt - 1))
+    if (attempt >= t.retryAttempts || budget.tripped || budget.remainingMs() <= delay) return { reason, unreachable: true }
+    log.info(`${reason}; trying again in ${seconds(delay)} (attempt ${attempt + 1} of ${t.retryAttempts}).`)
+    await new Promise((resolve) => setTimeout(resolve, delay))
+  }
+}
+
+/**
+ * For ssh:// and ssh-ng:// stores: ssh options that make a host that does not answer, or a
+ * connection that dies, fail within the job's timings instead of hanging the step until the job's
+ * own timeout (ssh waits for ever by default). Appended to the user's NIX_SSHOPTS: ssh takes the
+ * first value given for each option, so any the user set win.
+ */
+export function sshBounds(uri: string, env: NodeJS.ProcessEnv, t: Timings = timings(env)): { NIX_SSHOPTS: string } | undefined {
+  if (!/^ssh(-ng)?:\/\//.test(uri)) return undefined
+  const connect = Math.max(1, Math.ceil(t.connectMs / 1000))
+  const alive = Math.max(1, Math.ceil(t.idleMs / 3000))
+  const ours = `-o ConnectTimeout=${connect} -o ServerAliveInterval=${alive} -o ServerAliveCountMax=3`
+  const theirs = env.NIX_SSHOPTS?.trim()
+  return { NIX_SSHOPTS: theirs ? `${theirs} ${ours}` : ours }
 }
 
 /** Signatures in the local database travel with `nix copy`; an untrusted user may not add them. */

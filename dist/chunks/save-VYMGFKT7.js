@@ -6,7 +6,7 @@ import {
 } from "./chunk-7FWQCKP7.js";
 import {
   planPush
-} from "./chunk-DMO2GKEI.js";
+} from "./chunk-VUUA4TLV.js";
 import "./chunk-FQNRCBG7.js";
 import {
   preparedLayerDir

@@ -5,12 +5,12 @@ import {
   finishJob,
   loadMainState,
   reportFailure
-} from "./chunk-DRUHX74Q.js";
+} from "./chunk-5YLEKKV4.js";
 import {
   InputError,
   readInputs
 } from "./chunk-ELR5VBT3.js";
-import "./chunk-DMO2GKEI.js";
+import "./chunk-VUUA4TLV.js";
 import "./chunk-FQNRCBG7.js";
 import "./chunk-73EKAW35.js";
 import {

@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   collectJobFacts,
   selectAndPush
-} from "./chunk-DMO2GKEI.js";
+} from "./chunk-VUUA4TLV.js";
 import {
   saveSnapshot,
   takeSnapshot
@@ -435,7 +435,7 @@ async function pushAndReport(inputs) {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
     const gha = inputs.cache.kind === "github-actions";
-    let result = gha ? await (await import("./save-EQV4RTLI.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    let result = gha ? await (await import("./save-VYMGFKT7.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     if (!gha) result = withAgentPublished(result, published);
     const duringBuild = agent ? { kind: gha ? "prepared" : "published", paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) } : void 0;
     await report(displayUrl(inputs.cache.url), facts, result, startedAt, duringBuild);

@@ -22,6 +22,11 @@ import {
   withoutCached
 } from "./chunk-OFRQVIR5.js";
 import {
+  jobBudget,
+  seconds,
+  timings
+} from "./chunk-6EBHABR5.js";
+import {
   host,
   log
 } from "./chunk-FM7YD635.js";
@@ -39,16 +44,51 @@ async function pushWithNixCopy(paths, opts) {
     [drvs, drvFlag]
   ];
   if (opts.secretKeyText) for (const [group, flags] of groups) await signLocally(group, opts.secretKeyText, flags);
-  for (const [batch, flags] of groups.flatMap(([group, flags2]) => batches(group).map((b) => [b, flags2]))) {
-    const r = await runNix("nix", ["copy", ...flags, "--no-check-sigs", "--to", opts.uri, ...batch], { allowFailure: true });
-    if (r.exitCode === 0) {
+  const env = { ...process.env, ...sshBounds(opts.uri, process.env) };
+  const work = groups.flatMap(([group, flags]) => batches(group).map((b) => [b, flags]));
+  for (const [i, [batch, flags]] of work.entries()) {
+    const failure = await copyBatch(batch, flags, opts.uri, env);
+    if (failure === void 0) {
       for (const p of batch) outcome.pushed.push({ path: p, narSize: opts.narSizes.get(p) ?? 0, fileSize: 0 });
-    } else {
-      const reason = `nix copy failed: ${r.stderr.trim().split("\n").slice(-2).join(" ")}`;
-      for (const p of batch) outcome.failed.push({ path: p, reason });
+      continue;
+    }
+    for (const p of batch) outcome.failed.push({ path: p, reason: failure.reason });
+    if (failure.unreachable) {
+      for (const [rest] of work.slice(i + 1)) for (const p of rest) outcome.failed.push({ path: p, reason: `not tried: ${failure.reason}` });
+      break;
     }
   }
   return outcome;
+}
+var UNREACHABLE = /ssh: connect to host|Connection timed out|Connection refused|Connection reset|Connection closed|timed out during banner exchange|Timeout, server .* not responding|Broken pipe|Could not resolve hostname|No route to host|Network is unreachable|failed to start SSH connection|cannot connect to|unexpected end-of-file/i;
+async function copyBatch(batch, flags, uri, env) {
+  const budget = jobBudget();
+  const t = timings();
+  for (let attempt = 1; ; attempt++) {
+    if (budget.tripped) return { reason: `the store was given up on: ${budget.tripped}`, unreachable: true };
+    const started = Date.now();
+    const r = await runNix("nix", ["copy", ...flags, "--no-check-sigs", "--to", uri, ...batch], { allowFailure: true, env });
+    if (r.exitCode === 0) {
+      budget.succeeded("nix copy");
+      return void 0;
+    }
+    const reason = `nix copy failed: ${r.stderr.trim().split("\n").slice(-2).join(" ")}`;
+    if (!UNREACHABLE.test(r.stderr)) return { reason, unreachable: false };
+    budget.attemptFailed(started, reason);
+    budget.requestFailed("connection", reason, "nix copy");
+    const delay = Math.min(t.retryMaxDelayMs, t.retryBaseDelayMs * 2 ** (attempt - 1));
+    if (attempt >= t.retryAttempts || budget.tripped || budget.remainingMs() <= delay) return { reason, unreachable: true };
+    log.info(`${reason}; trying again in ${seconds(delay)} (attempt ${attempt + 1} of ${t.retryAttempts}).`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+function sshBounds(uri, env, t = timings(env)) {
+  if (!/^ssh(-ng)?:\/\//.test(uri)) return void 0;
+  const connect = Math.max(1, Math.ceil(t.connectMs / 1e3));
+  const alive = Math.max(1, Math.ceil(t.idleMs / 3e3));
+  const ours = `-o ConnectTimeout=${connect} -o ServerAliveInterval=${alive} -o ServerAliveCountMax=3`;
+  const theirs = env.NIX_SSHOPTS?.trim();
+  return { NIX_SSHOPTS: theirs ? `${theirs} ${ours}` : ours };
 }
 async function signLocally(paths, keyText, flags) {
   if (paths.length === 0) return;
