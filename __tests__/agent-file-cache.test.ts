@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync, readFileSync } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { NIX_PRELUDE, UPSTREAM_KEY_NAME, writeGraph, type Upstream } from './helpers/graph.js'
 import { createTestStore, removeTree } from './helpers/nix-store.js'
@@ -8,6 +8,7 @@ import { startJob, trackedProcesses } from './helpers/runner.js'
 import { agentPid, alive, buildWatching, expected, narinfos, publicationLatencies, sleep, slowNix, slowStore } from './helpers/slow-graph.js'
 import { graphWorld, type SigningKeys } from './helpers/scenario.js'
 import { hashPart } from '../src/nix/store-path.js'
+import { verifyCache } from './helpers/cache-check.js'
 
 let dir: string
 let upstream: Upstream
@@ -185,6 +186,49 @@ in [ a4 b4 ]
     expect(post.code).toBe(0)
     expect(post.summary).toMatch(/8 paths \([\d.]+ MiB NAR\) went up during the build/)
     await job.cleanup()
+    await store.cleanup()
+  }, 120_000)
+  it('leaves no spool file for good when it is killed mid-upload: the next push removes it once stale, and the cache verifies', async () => {
+    const bigNix = (tag: string): string => `let
+${NIX_PRELUDE}
+in mk "big-${tag}" ''
+  \${bb} mkdir -p $out
+  \${bb} head -c 83886080 /dev/urandom > $out/blob
+'' {}
+`
+    const store = await createTestStore()
+    const cacheDir = join(dir, 'cache-killed-mid-upload')
+    const first = join(store.root, 'big-first.nix')
+    await writeFile(first, bigNix('first'))
+    const spools = async (): Promise<string[]> => (await readdir(join(cacheDir, 'nar')).catch(() => [] as string[])).filter((n) => n.includes('.spool-'))
+    const job = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret } })
+    const pid = agentPid(job)!
+    expect((await job.exec('nix-build', [first, '--no-out-link'])).code).toBe(0)
+    // The runner's end-of-job clean-up, while the agent is writing the NAR: no post step.
+    for (let waited = 0; (await spools()).length === 0 && waited < 30_000; waited += 20) await sleep(20)
+    process.kill(pid, 'SIGKILL')
+    job.endJob()
+    const left = await spools()
+    expect(left).toHaveLength(1)
+    expect(await narinfos(cacheDir)).toEqual(new Set())
+
+    // An hour later, another job pushes to the same cache.
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000)
+    await utimes(join(cacheDir, 'nar', left[0]!), old, old)
+    const second = join(store.root, 'big-second.nix')
+    await writeFile(second, bigNix('second'))
+    const next = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret, 'push-during-build': 'false' } })
+    expect((await next.exec('nix-build', [second, '--no-out-link'])).code).toBe(0)
+    const post = await next.post()
+    expect(post.code).toBe(0)
+    expect(post.stdout).toContain('Removed 1 temporary file(s) that interrupted uploads had left in the cache.')
+    expect(await spools()).toEqual([])
+    // The first job's path was never published (it is the second job's pre-existing path now).
+    expect((await narinfos(cacheDir)).size).toBe(1)
+    const verified = await verifyCache(cacheDir, keys.public)
+    expect(verified.stderr).not.toMatch(/error|corrupt|untrusted/i)
+    expect(verified.code).toBe(0)
+    await next.cleanup()
     await store.cleanup()
   }, 120_000)
 })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FileBackend } from '../src/backends/file.js'
@@ -44,5 +44,26 @@ describe('FileBackend', () => {
     } finally {
       await chattr('-i', join(cache, 'nar'))
     }
+  })
+  it('sweeps only temporaries no writer has touched for an hour, never a NAR, a narinfo or a spool in use', async () => {
+    const cache = join(dir, 'sweep')
+    await mkdir(join(cache, 'nar'), { recursive: true })
+    const files = {
+      staleSpool: join(cache, 'nar', '.0abc.nar.zst.spool-0123456789ab'),
+      freshSpool: join(cache, 'nar', '.0def.nar.zst.spool-ba9876543210'),
+      staleTmp: join(cache, '0abc.narinfo.tmp-00112233aabb'),
+      nar: join(cache, 'nar', '0abc.nar.zst'),
+      narinfo: join(cache, '0abc.narinfo'),
+      lookalike: join(cache, 'nar', 'notes.spool-backup')
+    }
+    for (const f of Object.values(files)) await writeFile(f, 'x')
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000)
+    for (const f of [files.staleSpool, files.staleTmp, files.nar, files.narinfo, files.lookalike]) await utimes(f, old, old)
+    expect(await new FileBackend(cache).sweepLeftovers()).toBe(2)
+    expect((await readdir(join(cache, 'nar'))).sort()).toEqual(['.0def.nar.zst.spool-ba9876543210', '0abc.nar.zst', 'notes.spool-backup'])
+    expect(await readdir(cache)).toEqual(expect.arrayContaining(['0abc.narinfo']))
+    expect(await readdir(cache)).not.toContain('0abc.narinfo.tmp-00112233aabb')
+    // A cache that does not exist yet has nothing to sweep.
+    expect(await new FileBackend(join(dir, 'absent')).sweepLeftovers()).toBe(0)
   })
 })

@@ -7,17 +7,17 @@ import {
 import {
   beginJob,
   reportFailure
-} from "./chunks/chunk-5YLEKKV4.js";
+} from "./chunks/chunk-VGYLGSVM.js";
 import {
   InputError,
   readInputs
-} from "./chunks/chunk-ELR5VBT3.js";
-import "./chunks/chunk-VUUA4TLV.js";
-import "./chunks/chunk-FQNRCBG7.js";
+} from "./chunks/chunk-KPZGXIXZ.js";
+import "./chunks/chunk-UDCZGX2Q.js";
+import "./chunks/chunk-GUG4WGOK.js";
 import "./chunks/chunk-73EKAW35.js";
 import "./chunks/chunk-PO5KLSPC.js";
-import "./chunks/chunk-SOKOR6ZW.js";
-import "./chunks/chunk-OFRQVIR5.js";
+import "./chunks/chunk-FDHWGJPV.js";
+import "./chunks/chunk-ZJ5KVJ64.js";
 import "./chunks/chunk-GZBSJNQ6.js";
 import {
   finishBudget

@@ -117,6 +117,8 @@ export async function selectAndPush(inputs: Inputs, store: StoreLocation, facts:
   if (inputs.dryRun || !signer || selection.push.length === 0) return { selection, outcome, mode: inputs.dryRun ? 'dry-run' : 'push' }
 
   const infos = selection.push.map((p) => facts.infos.get(p)).filter((i): i is PathInfo => i !== undefined)
+  // Alongside the uploads: a directory listing of a large cache takes a moment.
+  const sweeping = backend.sweepLeftovers?.()
   const result = await uploadPaths(infos, {
     backend,
     signer,
@@ -124,5 +126,7 @@ export async function selectAndPush(inputs: Inputs, store: StoreLocation, facts:
     parallelism: inputs.parallelism,
     realStoreDir: store.realStoreDir
   })
+  const swept = await sweeping
+  if (swept) log.info(`Removed ${swept} temporary file(s) that interrupted uploads had left in the cache.`)
   return { selection, outcome: result, mode: 'push' }
 }

@@ -30,6 +30,11 @@ export interface BinaryCacheBackend {
    * is a hard link, not a copy). Undefined: a temporary directory of the job's.
    */
   spoolFile?(key: string): Promise<string>
+  /**
+   * Removes what writers killed mid-write left inside the cache (spool and temporary files no one
+   * has written to for a while); returns how many. Best effort: never throws.
+   */
+  sweepLeftovers?(): Promise<number>
 }
 
 export type Published = 'written' | 'existed'

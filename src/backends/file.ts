@@ -1,4 +1,4 @@
-import { link, lstat, mkdir, readFile, rename, rm, access, writeFile } from 'node:fs/promises'
+import { link, lstat, mkdir, readFile, readdir, rename, rm, access, writeFile } from 'node:fs/promises'
 import { createWriteStream } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -6,6 +6,14 @@ import { randomBytes } from 'node:crypto'
 import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
 import { readCacheInfoStoreDir, cacheInfoText } from './cache-info.js'
 import { describeFsError, fsErrorCode } from '../fs-errors.js'
+
+/** What `put` and `spoolFile` name their files before they get their final names. */
+const TEMPORARY = /(\.tmp-|\.spool-)[0-9a-f]{12}$/
+/**
+ * A temporary file untouched for this long belongs to a writer that is gone: a spool file is
+ * written to without pause until it is published or removed.
+ */
+export const LEFTOVER_AGE_MS = 60 * 60 * 1000
 
 /** A `file://` binary cache: a directory laid out exactly as Nix writes one. */
 export class FileBackend implements BinaryCacheBackend {
@@ -90,6 +98,29 @@ export class FileBackend implements BinaryCacheBackend {
     const target = join(this.dir, key)
     await this.ensureDir(dirname(target))
     return join(dirname(target), `.${basename(target)}.spool-${randomBytes(6).toString('hex')}`)
+  }
+
+  /**
+   * A writer killed mid-write (the background agent, killed with its job when no post step
+   * stopped it) leaves its spool file behind. Nix never reads those, but they take space, up to
+   * a NAR each, so the next push removes any an hour old.
+   */
+  async sweepLeftovers(now: number = Date.now()): Promise<number> {
+    let removed = 0
+    for (const dir of [this.dir, join(this.dir, 'nar')]) {
+      const names = await readdir(dir).catch(() => [] as string[])
+      for (const name of names.filter((n) => TEMPORARY.test(n))) {
+        const file = join(dir, name)
+        try {
+          if (now - (await lstat(file)).mtimeMs < LEFTOVER_AGE_MS) continue
+          await rm(file, { force: true })
+          removed++
+        } catch {
+          // Gone already (its writer finished), or not ours to remove: leave it.
+        }
+      }
+    }
+    return removed
   }
 
   /**

@@ -6,7 +6,7 @@ import {
   parseS3Uri,
   urlSecrets,
   withoutCredentials
-} from "./chunk-SOKOR6ZW.js";
+} from "./chunk-FDHWGJPV.js";
 import {
   parseSecretKey
 } from "./chunk-GZBSJNQ6.js";

@@ -5,21 +5,21 @@ import {
   finishJob,
   loadMainState,
   reportFailure
-} from "./chunk-5YLEKKV4.js";
+} from "./chunk-VGYLGSVM.js";
 import {
   InputError,
   readInputs
-} from "./chunk-ELR5VBT3.js";
-import "./chunk-VUUA4TLV.js";
-import "./chunk-FQNRCBG7.js";
+} from "./chunk-KPZGXIXZ.js";
+import "./chunk-UDCZGX2Q.js";
+import "./chunk-GUG4WGOK.js";
 import "./chunk-73EKAW35.js";
 import {
   displayUrl
-} from "./chunk-SOKOR6ZW.js";
+} from "./chunk-FDHWGJPV.js";
 import {
   SKIP_REASONS,
   formatBytes
-} from "./chunk-OFRQVIR5.js";
+} from "./chunk-ZJ5KVJ64.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import {

@@ -3,11 +3,11 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   collectJobFacts,
   selectAndPush
-} from "./chunk-VUUA4TLV.js";
+} from "./chunk-UDCZGX2Q.js";
 import {
   saveSnapshot,
   takeSnapshot
-} from "./chunk-FQNRCBG7.js";
+} from "./chunk-GUG4WGOK.js";
 import {
   AGENT_NICE,
   WARNING_PREFIX,
@@ -21,11 +21,11 @@ import {
   locateStore,
   removePullNetrc,
   takeBackDaemonCredentials
-} from "./chunk-SOKOR6ZW.js";
+} from "./chunk-FDHWGJPV.js";
 import {
   FileBackend,
   renderSummary
-} from "./chunk-OFRQVIR5.js";
+} from "./chunk-ZJ5KVJ64.js";
 import {
   jobBudget
 } from "./chunk-6EBHABR5.js";
@@ -388,11 +388,11 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-VADSSW4M.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-H5JXKN5T.js");
     await pullFromLocalSubstituter(inputs, store, url);
     return;
   }
-  const { restoreGithubActionsCache } = await import("./restore-JVK3S5TC.js");
+  const { restoreGithubActionsCache } = await import("./restore-LGWDC62Y.js");
   await restoreGithubActionsCache(inputs, store);
 }
 async function beginJob(inputs) {
@@ -435,7 +435,7 @@ async function pushAndReport(inputs) {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
     const gha = inputs.cache.kind === "github-actions";
-    let result = gha ? await (await import("./save-VYMGFKT7.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    let result = gha ? await (await import("./save-HF4KFTXQ.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     if (!gha) result = withAgentPublished(result, published);
     const duringBuild = agent ? { kind: gha ? "prepared" : "published", paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) } : void 0;
     await report(displayUrl(inputs.cache.url), facts, result, startedAt, duringBuild);

@@ -10,7 +10,7 @@ import {
   nixVersion,
   parseNetrc,
   runNix
-} from "./chunk-OFRQVIR5.js";
+} from "./chunk-ZJ5KVJ64.js";
 import {
   host,
   log

@@ -6,7 +6,7 @@ import {
   layerId,
   prepareBinaryCache,
   restoreLayer
-} from "./chunk-3ZPKQN4D.js";
+} from "./chunk-4R3S2UNJ.js";
 import {
   log
 } from "./chunk-FM7YD635.js";

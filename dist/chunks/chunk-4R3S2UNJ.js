@@ -22,7 +22,7 @@ import {
 } from "./chunk-PO5KLSPC.js";
 import {
   configurePull
-} from "./chunk-SOKOR6ZW.js";
+} from "./chunk-FDHWGJPV.js";
 import {
   FileBackend,
   describeFsError,
@@ -30,7 +30,7 @@ import {
   hashPart,
   parseNarInfo,
   uploadPaths
-} from "./chunk-OFRQVIR5.js";
+} from "./chunk-ZJ5KVJ64.js";
 import {
   parseHash
 } from "./chunk-GZBSJNQ6.js";

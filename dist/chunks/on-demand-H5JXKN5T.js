@@ -2,16 +2,16 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-7FWQCKP7.js";
+} from "./chunk-TL4XYKXQ.js";
 import {
   DEFAULT_SUBSTITUTER_PORT
-} from "./chunk-ELR5VBT3.js";
+} from "./chunk-KPZGXIXZ.js";
 import {
   RESTORED_STATE_KEY,
   actionsCacheClient,
   cacheMode,
   unavailableReason
-} from "./chunk-3ZPKQN4D.js";
+} from "./chunk-4R3S2UNJ.js";
 import {
   ghaLayout,
   keyScheme
@@ -19,8 +19,8 @@ import {
 import "./chunk-PO5KLSPC.js";
 import {
   configurePull
-} from "./chunk-SOKOR6ZW.js";
-import "./chunk-OFRQVIR5.js";
+} from "./chunk-FDHWGJPV.js";
+import "./chunk-ZJ5KVJ64.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import {

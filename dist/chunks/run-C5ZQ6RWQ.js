@@ -10,7 +10,7 @@ import {
   queryPathInfos,
   takeSnapshot,
   validPaths
-} from "./chunk-FQNRCBG7.js";
+} from "./chunk-GUG4WGOK.js";
 import {
   agentFiles,
   preparedLayerDir
@@ -25,7 +25,7 @@ import {
   reuseFrames,
   selectPaths,
   uploadPaths
-} from "./chunk-OFRQVIR5.js";
+} from "./chunk-ZJ5KVJ64.js";
 import "./chunk-GZBSJNQ6.js";
 import {
   jobBudget,

@@ -3,11 +3,11 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-7FWQCKP7.js";
+} from "./chunk-TL4XYKXQ.js";
 import {
   planPush
-} from "./chunk-VUUA4TLV.js";
-import "./chunk-FQNRCBG7.js";
+} from "./chunk-UDCZGX2Q.js";
+import "./chunk-GUG4WGOK.js";
 import {
   preparedLayerDir
 } from "./chunk-73EKAW35.js";
@@ -27,17 +27,17 @@ import {
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-3ZPKQN4D.js";
+} from "./chunk-4R3S2UNJ.js";
 import {
   ghaLayout,
   keyScheme
 } from "./chunk-HKK77MEJ.js";
 import "./chunk-PO5KLSPC.js";
-import "./chunk-SOKOR6ZW.js";
+import "./chunk-FDHWGJPV.js";
 import {
   formatBytes,
   hashPart
-} from "./chunk-OFRQVIR5.js";
+} from "./chunk-ZJ5KVJ64.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import {

@@ -10,7 +10,7 @@ import {
   resolveRoots,
   storeChanges,
   validPaths
-} from "./chunk-FQNRCBG7.js";
+} from "./chunk-GUG4WGOK.js";
 import {
   NixCommandError,
   batches,
@@ -20,7 +20,7 @@ import {
   selectPaths,
   uploadPaths,
   withoutCached
-} from "./chunk-OFRQVIR5.js";
+} from "./chunk-ZJ5KVJ64.js";
 import {
   jobBudget,
   seconds,
@@ -241,6 +241,7 @@ async function selectAndPush(inputs, store, facts) {
   selection = await planPush(inputs, facts, store.storeDir, backend);
   if (inputs.dryRun || !signer || selection.push.length === 0) return { selection, outcome, mode: inputs.dryRun ? "dry-run" : "push" };
   const infos = selection.push.map((p) => facts.infos.get(p)).filter((i) => i !== void 0);
+  const sweeping = backend.sweepLeftovers?.();
   const result = await uploadPaths(infos, {
     backend,
     signer,
@@ -248,6 +249,8 @@ async function selectAndPush(inputs, store, facts) {
     parallelism: inputs.parallelism,
     realStoreDir: store.realStoreDir
   });
+  const swept = await sweeping;
+  if (swept) log.info(`Removed ${swept} temporary file(s) that interrupted uploads had left in the cache.`);
   return { selection, outcome: result, mode: "push" };
 }
 

@@ -10,7 +10,7 @@ import {
   loadNetrc,
   nixVersion,
   runNix
-} from "./chunk-OFRQVIR5.js";
+} from "./chunk-ZJ5KVJ64.js";
 import {
   formatNix32Hash,
   fromNix32,

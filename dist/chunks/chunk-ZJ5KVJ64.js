@@ -39,11 +39,13 @@ function describeFsError(e) {
 }
 
 // src/backends/file.ts
-import { link, lstat, mkdir, readFile, rename, rm, access, writeFile } from "node:fs/promises";
+import { link, lstat, mkdir, readFile, readdir, rename, rm, access, writeFile } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { randomBytes } from "node:crypto";
+var TEMPORARY = /(\.tmp-|\.spool-)[0-9a-f]{12}$/;
+var LEFTOVER_AGE_MS = 60 * 60 * 1e3;
 var FileBackend = class {
   constructor(dir) {
     this.dir = dir;
@@ -121,6 +123,27 @@ var FileBackend = class {
     const target = join(this.dir, key);
     await this.ensureDir(dirname(target));
     return join(dirname(target), `.${basename(target)}.spool-${randomBytes(6).toString("hex")}`);
+  }
+  /**
+   * A writer killed mid-write (the background agent, killed with its job when no post step
+   * stopped it) leaves its spool file behind. Nix never reads those, but they take space, up to
+   * a NAR each, so the next push removes any an hour old.
+   */
+  async sweepLeftovers(now = Date.now()) {
+    let removed = 0;
+    for (const dir of [this.dir, join(this.dir, "nar")]) {
+      const names = await readdir(dir).catch(() => []);
+      for (const name of names.filter((n) => TEMPORARY.test(n))) {
+        const file = join(dir, name);
+        try {
+          if (now - (await lstat(file)).mtimeMs < LEFTOVER_AGE_MS) continue;
+          await rm(file, { force: true });
+          removed++;
+        } catch {
+        }
+      }
+    }
+    return removed;
   }
   /**
    * A hard link: atomic, and it fails with EEXIST instead of replacing a file, so a NAR another
