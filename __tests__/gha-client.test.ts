@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { captureOutput } from '../src/backends/gha/capture.js'
 import { archiveBytes, classifyRestore, classifySave } from '../src/backends/gha/classify.js'
-import { cacheMode } from '../src/backends/gha/client.js'
+import { cacheMode, withinBudget } from '../src/backends/gha/client.js'
+import { JobBudget } from '../src/budget.js'
 import { isMaintenanceRun } from '../src/backends/gha/events.js'
 import { ghaLayout, keyScheme, refTag } from '../src/backends/gha/layout.js'
 
@@ -157,5 +158,36 @@ describe('maintenance runs', () => {
     const bare = event({ schedule: '0 3 * * *' })
     expect(isMaintenanceRun({ GITHUB_EVENT_NAME: 'schedule', GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: bare })).toBe(true)
     expect(isMaintenanceRun({ GITHUB_EVENT_NAME: 'workflow_dispatch', GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: bare })).toBe(false)
+  })
+})
+
+describe('how long a call to @actions/cache may go on', () => {
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+  it('lets a transfer that keeps reporting progress run past the whole failure budget', async () => {
+    // @actions/cache logs a transfer's progress every second (DownloadProgress/UploadProgress).
+    const budget = new JobBudget({ budgetMs: 1_000, breakerThreshold: 5 })
+    const started = Date.now()
+    const value = await withinBudget('Saving big-layer', budget, async () => {
+      for (let i = 0; i < 8; i++) {
+        await sleep(300)
+        process.stdout.write(`Sent ${i} of 8 (${i * 12.5}%)\n`)
+      }
+      return 'saved'
+    })
+    expect(value).toBe('saved')
+    expect(Date.now() - started).toBeGreaterThan(2_000)
+    expect(budget.spent()).toBe(0)
+    expect(budget.abandonedWork).toBe(false)
+  })
+
+  it('abandons a call that shows no sign of life for what is left of the budget', async () => {
+    const budget = new JobBudget({ budgetMs: 1_000, breakerThreshold: 5 })
+    const started = Date.now()
+    await expect(withinBudget('Saving hung-layer', budget, () => new Promise<never>(() => undefined))).rejects.toThrow(
+      /Saving hung-layer: no answer from the cache service within 1 s; abandoned/
+    )
+    expect(Date.now() - started).toBeLessThan(2_500)
+    expect(budget.abandonedWork).toBe(true)
   })
 })

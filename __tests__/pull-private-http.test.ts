@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeGraph, type Upstream, UPSTREAM_KEY_NAME } from './helpers/graph.js'
 import { countBuilt, createTestStore, removeTree, substitutedPaths } from './helpers/nix-store.js'
@@ -139,6 +139,11 @@ describeAsRoot('creates users and runs nix-daemon as root')('a pull-only job on 
     const user = await testUser('nbc-i11b-sudoer')
     const sudoers = '/etc/sudoers.d/nbc-i11b-sudoer-test'
     await writeFile(sudoers, `${user.name} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 })
+    // The user's own netrc also holds a credential for another host: the daemon, which serves
+    // every user of the machine, must get the cache's credentials only.
+    const userNetrc = join(user.home, '.netrc')
+    await writeFile(userNetrc, 'machine other.example login someone password not-for-the-daemon-51c\n', { mode: 0o600 })
+    await chown(userNetrc, user.uid, user.gid)
     const daemon = await startDaemon({ config: daemonConfig('root') })
     try {
       const job = await startJob({ env: daemon.clientEnv(user.home), user, inputs: inputs() })
@@ -147,6 +152,9 @@ describeAsRoot('creates users and runs nix-daemon as root')('a pull-only job on 
       const conf = join(daemon.confDir, 'nix.conf')
       const daemonNetrc = join(daemon.confDir, 'nix-buildtime-cache.netrc')
       expect(await readFile(conf, 'utf8')).toContain(`netrc-file = ${daemonNetrc}`)
+      const given = await readFile(daemonNetrc, 'utf8')
+      expect(given).toContain(`password ${password}`)
+      expect(given).not.toContain('not-for-the-daemon-51c')
       // No systemd here: the harness restarts the daemon as `systemctl restart nix-daemon` would.
       await daemon.restart()
       const build = await job.exec('nix-build', [await writeGraph(work, 'v1', 'sudo.nix'), '-A', 'top', '--no-out-link'])

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream'
 import { S3Backend, describeS3Error } from '../src/backends/s3.js'
 import { parseS3Uri } from '../src/backends/s3-uri.js'
 import { CONTENT_TYPES } from '../src/backends/backend.js'
+import { JobBudget } from '../src/budget.js'
 import { narHashOf } from '../src/nar.js'
 import { formatNix32Hash } from '../src/nix32.js'
 import { parseSecretKey } from '../src/signing.js'
@@ -131,6 +132,16 @@ describe('S3Backend.existing', () => {
     expect([...found].sort()).toEqual([...present].sort())
     expect(server.maxInFlight('HEAD')).toBeGreaterThan(4)
     expect(server.maxInFlight('HEAD')).toBeLessThanOrEqual(32)
+  })
+
+  it('spends nothing of the job’s failure budget on answers that a key is absent', async () => {
+    const budget = new JobBudget({ budgetMs: 110_000, breakerThreshold: 5 })
+    const b = backend({ concurrency: 32, budget })
+    const hashes = Array.from({ length: 300 }, (_, i) => hashPart(i + 5000))
+    expect(await b.existing(hashes)).toEqual(new Set())
+    expect(await b.has('nar/absent.nar.zst')).toBe(false)
+    expect(budget.spent()).toBe(0)
+    expect(budget.tripped).toBeUndefined()
   })
 
   it('reads 403 as absent (S3 without ListBucket), like Nix', async () => {

@@ -3,6 +3,8 @@ import { emptySkipped } from '../src/selection.js'
 import { formatBytes, renderSummary, type Report } from '../src/summary.js'
 import { classifyOrigins } from '../src/origins.js'
 import type { PathInfo } from '../src/nix/path-info-types.js'
+import type { PushResult } from '../src/push.js'
+import { withAgentPublished } from '../src/agent/outcome.js'
 
 const path = (i: number): string => `/nix/store/${String(i).padStart(32, 'a')}-p${i}`
 
@@ -70,5 +72,22 @@ describe('origins', () => {
     ])
     expect(o.builtLocally).toEqual([`${path(1)}.drv`])
     expect([...o.substituted]).toEqual([['other-1, upstream-test-1', [path(2)]]])
+  })
+})
+
+describe('a result with the agent’s publications counted in', () => {
+  it('keeps what the closure completion added, so the summary still says why those were pushed', () => {
+    const skipped = emptySkipped()
+    skipped['already-cached'] = [path(1)]
+    const result: PushResult = {
+      selection: { push: [path(2), path(3)], completion: [path(3)], skipped },
+      outcome: { pushed: [{ path: path(2), narSize: 10, fileSize: 5 }, { path: path(3), narSize: 10, fileSize: 5 }], failed: [], vanished: [] },
+      mode: 'push'
+    }
+    const counted = withAgentPublished(result, [{ path: path(1), narSize: 20, fileSize: 8 }])
+    expect(counted.selection.completion).toEqual([path(3)])
+    expect(counted.selection.push).toEqual([path(1), path(2), path(3)])
+    expect(counted.selection.skipped['already-cached']).toEqual([])
+    expect(counted.outcome.pushed.map((p) => p.path)).toEqual([path(1), path(2), path(3)])
   })
 })

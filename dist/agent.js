@@ -70,7 +70,7 @@ var AgentHost = class {
 async function serveSubstituter(inputs, store) {
   if (inputs.cache.kind !== "github-actions") return void 0;
   try {
-    const { serveGithubActionsCache } = await import("./chunks/on-demand-H5JXKN5T.js");
+    const { serveGithubActionsCache } = await import("./chunks/on-demand-CD6V74FC.js");
     return await serveGithubActionsCache(inputs, store);
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`);
@@ -119,11 +119,14 @@ async function main() {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-C5ZQ6RWQ.js");
+    const { runAgent } = await import("./chunks/run-KEICZ55B.js");
     await runAgent(config, inputs, { stopRequested, pause });
-  } finally {
-    await substituter?.close();
+  } catch (e) {
+    if (!substituter) throw e;
+    log.warning(`Publishing during the build stopped: ${e instanceof Error ? e.message : String(e)}; the post step pushes the rest.`);
   }
+  while (substituter && !stopRequested()) await pause(6e4);
+  await substituter?.close();
   log.info("agent stopped");
 }
 main().then(

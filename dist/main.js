@@ -7,17 +7,17 @@ import {
 import {
   beginJob,
   reportFailure
-} from "./chunks/chunk-VGYLGSVM.js";
+} from "./chunks/chunk-E243JKUM.js";
 import {
   InputError,
   readInputs
-} from "./chunks/chunk-KPZGXIXZ.js";
-import "./chunks/chunk-UDCZGX2Q.js";
-import "./chunks/chunk-GUG4WGOK.js";
+} from "./chunks/chunk-TOAEGMWB.js";
+import "./chunks/chunk-RW4AV475.js";
+import "./chunks/chunk-CO34WCP7.js";
 import "./chunks/chunk-73EKAW35.js";
 import "./chunks/chunk-PO5KLSPC.js";
-import "./chunks/chunk-FDHWGJPV.js";
-import "./chunks/chunk-ZJ5KVJ64.js";
+import "./chunks/chunk-PILR63WC.js";
+import "./chunks/chunk-2CF7SNXD.js";
 import "./chunks/chunk-GZBSJNQ6.js";
 import {
   finishBudget

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readlink, symlink } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { host } from './host.js'
 import type { CacheTarget } from './inputs.js'
 
 type FileCache = Extract<CacheTarget, { kind: 'file' }>
@@ -11,14 +11,15 @@ type FileCache = Extract<CacheTarget, { kind: 'file' }>
  * `file://` literally, later versions percent-decode it, so `file:///tmp/my%20cache` is two
  * different directories depending on the Nix. We write the decoded directory (as the URL means
  * it); for reading, a path with spaces, '%' or non-ASCII gets a symlink whose own path is plain,
- * which every Nix reads as the same directory. The link lives under RUNNER_TEMP, for the job only.
+ * which every Nix reads as the same directory. The link lives in the job's own temp dir (0700:
+ * in a shared /tmp another user could swap it), for the job only.
  */
-export async function fileCacheReadUrl(cache: FileCache, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function fileCacheReadUrl(cache: FileCache): Promise<string> {
   if (cache.plain) return cache.url
   const q = cache.url.indexOf('?')
   const params = q < 0 ? '' : cache.url.slice(q)
-  const dir = join(env.RUNNER_TEMP || tmpdir(), 'nix-buildtime-cache')
-  await mkdir(dir, { recursive: true })
+  const dir = join(host().tempDir, 'nix-buildtime-cache')
+  await mkdir(dir, { recursive: true, mode: 0o700 })
   const link = join(dir, `file-cache-${createHash('sha256').update(cache.dir).digest('hex').slice(0, 16)}`)
   try {
     await symlink(cache.dir, link)

@@ -3,7 +3,7 @@ import { host, log } from './host.js'
 import type { CacheTarget, Inputs } from './inputs.js'
 import { bucketHttpUrl, type S3Location } from './backends/s3-uri.js'
 import { probeStoreSupport, UNKNOWN_STORE_TYPE, type StoreSupport } from './nix/store-support.js'
-import { nixConfig, type StoreLocation } from './nix/store-location.js'
+import { daemonConfig, nixConfig, type StoreLocation } from './nix/store-location.js'
 import { isNix23, nixVersion } from './nix/version.js'
 import { daemonAcceptsSubstituter, detectTrust, isDeterminateNix } from './trust.js'
 import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
@@ -160,16 +160,21 @@ async function pullCredentials(cacheUrl: string, inputs: Inputs, untrusted: bool
   const entries = await pullNetrcEntries({ cacheUrl, netrcFile: inputs.netrcFile, nixNetrcFile })
   if (!entries) return undefined
   if (untrusted) {
-    if (await hasPasswordlessSudo()) {
-      log.info(`The Nix daemon does not take credentials from this user; with sudo: ${await giveDaemonCredentials(entries, nixNetrcFile, await isDeterminateNix())}.`)
+    // The daemon reads its own netrc-file (nix.conf's, not the job's), and serves every user of
+    // the machine: it gets the cache's credentials only, never the rest of the user's netrc.
+    const daemonNetrcFile = (await daemonConfig()).get('netrc-file') || undefined
+    const host = new URL(withoutCredentials(cacheUrl)).hostname
+    const forCache = credentialsFor(host, entries)
+    if (forCache && (await hasPasswordlessSudo())) {
+      const entry = { ...forCache, machine: host }
+      log.info(`The Nix daemon does not take credentials from this user; with sudo: ${await giveDaemonCredentials([entry], daemonNetrcFile, await isDeterminateNix())}.`)
       return undefined
     }
-    const host = new URL(withoutCredentials(cacheUrl)).hostname
     // Where the daemon's own file is readable and already has the host, there is nothing to say.
-    const theirs = nixNetrcFile ? await loadNetrc(nixNetrcFile).catch(() => undefined) : undefined
+    const theirs = daemonNetrcFile ? await loadNetrc(daemonNetrcFile).catch(() => undefined) : undefined
     if (theirs && credentialsFor(host, theirs)) return undefined
     log.warning(
-      `The Nix daemon pulls from ${withoutCredentials(cacheUrl)} with its own netrc-file (${nixNetrcFile ?? 'unset'}), and takes none from an untrusted user: ` +
+      `The Nix daemon pulls from ${withoutCredentials(cacheUrl)} with its own netrc-file (${daemonNetrcFile ?? 'unset'}), and takes none from an untrusted user: ` +
         `unless that file has credentials for ${host}, pulls will be refused. Add them there, or add the user to trusted-users. Pushing still works.`
     )
     return undefined

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os'
 import { execCapture } from './exec.js'
 import { runNix } from './nix/cli.js'
-import { daemonConfig, nixConfig, type StoreLocation } from './nix/store-location.js'
+import { daemonConfig, type StoreLocation } from './nix/store-location.js'
 import { nixVersion } from './nix/version.js'
 
 /**
@@ -100,35 +100,31 @@ export function daemonAcceptsSubstituter(url: string, trusted: readonly string[]
 }
 
 export async function detectTrust(store: StoreLocation): Promise<TrustFacts> {
-  const settings = await nixConfig()
-  const system = await daemonConfig()
-  const version = await nixVersion()
   const uid = process.getuid?.() ?? -1
-  const viaDaemon = store.viaDaemon || (store.uri === 'auto' && uid !== 0 && !(await storeWritable(store)))
+  // locateStore has already decided, as Nix does, whether `auto` means the daemon.
+  const viaDaemon = store.viaDaemon
+  const askDaemon = viaDaemon && uid !== 0
+  // What the daemon decides by is its own configuration (nix.conf), never the job's NIX_CONFIG;
+  // it is asked only where a daemon decides (one `nix config show` fewer in every other job).
+  const [system, version, groups, daemonSaysTrusted] = await Promise.all([
+    askDaemon ? daemonConfig() : new Map<string, string>(),
+    nixVersion(),
+    askDaemon ? groupsOf() : [],
+    askDaemon ? daemonTrust() : undefined
+  ])
   const decision = decideTrust({
     uid,
     user: userInfo().username,
-    groups: viaDaemon && uid !== 0 ? await groupsOf() : [],
+    groups,
     viaDaemon,
-    trustedUsers: words(settings.get('trusted-users')),
-    daemonSaysTrusted: viaDaemon && uid !== 0 ? await daemonTrust() : undefined
+    trustedUsers: words(system.get('trusted-users')),
+    daemonSaysTrusted
   })
   return {
     ...decision,
     trustedSubstituters: [...words(system.get('trusted-substituters')), ...words(system.get('substituters'))],
     structuralSubstituters: version !== undefined && version.implementation !== 'lix' && (version.major > 2 || version.minor >= 34),
-    trustedPublicKeys: words(settings.get('trusted-public-keys'))
-  }
-}
-
-/** With `auto`, Nix uses the daemon exactly when it cannot write the store's database itself. */
-async function storeWritable(store: StoreLocation): Promise<boolean> {
-  const { access, constants } = await import('node:fs/promises')
-  try {
-    await access(store.dbPath.replace(/db\.sqlite$/, ''), constants.W_OK)
-    return true
-  } catch {
-    return false
+    trustedPublicKeys: words(system.get('trusted-public-keys'))
   }
 }
 

@@ -56,7 +56,7 @@ class FramePool {
         done: (err, out) => {
           if (whole) recycleFrame(whole)
           this.inFlight--
-          this.roomWaiters.shift()?.()
+          this.next()
           if (err) reject(err)
           else resolve(out ?? [])
         }
@@ -65,10 +65,22 @@ class FramePool {
     })
   }
 
-  /** Resolves when another frame may be queued: the brake that keeps memory bounded. */
+  /**
+   * Resolves when another frame may be queued: the brake that keeps memory bounded. The caller
+   * calls `next` once it has had its turn.
+   */
   room(): Promise<void> {
     if (this.inFlight < this.limits.queuedFrames) return Promise.resolve()
     return new Promise((resolve) => this.roomWaiters.push(resolve))
+  }
+
+  /**
+   * Wakes the next waiter if there is room. Called when a frame is done, and after every turn:
+   * a woken stream may queue nothing (its chunk only extends a frame), and its wake must then
+   * pass on, or the other streams would wait for a frame that never comes.
+   */
+  next(): void {
+    if (this.inFlight < this.limits.queuedFrames) this.roomWaiters.shift()?.()
   }
 
   private run(): void {
@@ -149,26 +161,29 @@ export class FramedZstd extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     // Waiting before taking the chunk, not after, keeps at most `queuedFrames` frames handed over.
     pool.room().then(() => {
-      const frame = frameOf(chunk)
-      const offset = frame ? chunk.byteOffset - frame.byteOffset : 0
-      if (frame && frame === this.lent && offset === this.lentEnd) {
-        this.lentEnd += chunk.length
-      } else if (frame) {
-        // Frames may have any length, so what came before becomes a frame of its own.
-        this.submitLent()
-        this.submitGathered()
-        this.lent = frame
-        this.lentStart = offset
-        this.lentEnd = offset + chunk.length
-      } else {
-        this.submitLent()
-        this.gathered.push(chunk)
-        this.gatheredSize += chunk.length
-        this.submitGathered(false)
+      try {
+        const frame = frameOf(chunk)
+        const offset = frame ? chunk.byteOffset - frame.byteOffset : 0
+        if (frame && frame === this.lent && offset === this.lentEnd) {
+          this.lentEnd += chunk.length
+        } else if (frame) {
+          // Frames may have any length, so what came before becomes a frame of its own.
+          this.submitLent()
+          this.submitGathered()
+          this.lent = frame
+          this.lentStart = offset
+          this.lentEnd = offset + chunk.length
+        } else {
+          this.submitLent()
+          this.gathered.push(chunk)
+          this.gatheredSize += chunk.length
+          this.submitGathered(false)
+        }
+        if (this.lent && this.lentEnd === this.lent.length) this.submitLent()
+      } finally {
+        pool.next()
       }
-      if (this.lent && this.lentEnd === this.lent.length) this.submitLent()
-      done()
-    }, done)
+    }).then(() => done(), done)
   }
 
   override _flush(done: TransformCallback): void {

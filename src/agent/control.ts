@@ -77,7 +77,7 @@ export async function launchAgent(opts: { tempDir: string; snapshotFile: string;
   const dir = join(opts.tempDir, 'nix-buildtime-cache', `agent-${createHash('sha256').update(opts.inputs.cache.url).digest('hex').slice(0, 12)}`)
   await mkdir(dir, { recursive: true })
   const files = agentFiles(dir)
-  const sameJob = runnerJob !== undefined && (await readJob(files.job))?.runnerJob === runnerJob
+  const sameJob = runnerJob !== undefined && (await readJson<AgentJob>(files.job))?.runnerJob === runnerJob
   const running = await readReady(files.ready)
   if (running && isAgent(running.pid)) {
     if (sameJob) return { dir, pid: running.pid, ready: async () => running }
@@ -149,21 +149,16 @@ export async function launchAgent(opts: { tempDir: string; snapshotFile: string;
   }
 }
 
-async function readReady(file: string): Promise<AgentReady | undefined> {
+/** A JSON file the agent or an earlier step wrote; undefined while it is missing or half-written. */
+async function readJson<T>(file: string): Promise<T | undefined> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as AgentReady
+    return JSON.parse(await readFile(file, 'utf8')) as T
   } catch {
     return undefined
   }
 }
 
-async function readJob(file: string): Promise<AgentJob | undefined> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as AgentJob
-  } catch {
-    return undefined
-  }
-}
+const readReady = (file: string): Promise<AgentReady | undefined> => readJson<AgentReady>(file)
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -211,8 +206,9 @@ export async function stopAgent(agent: AgentState): Promise<StoppedAgent> {
   const files = agentFiles(agent.dir)
   let lost: string | undefined
   if (!(await readReady(files.ready))) {
-    // It never finished starting (the main step did not wait for it): whatever it is doing, stop it.
-    kill(agent.pid, 'SIGKILL')
+    // It never finished starting (the main step did not wait for it): whatever it is doing, stop
+    // it, if that PID is still the agent's.
+    if (isAgent(agent.pid)) kill(agent.pid, 'SIGKILL')
     return { published: [], warnings: [], lost: 'the background agent never became ready' }
   }
   if (isAgent(agent.pid)) {

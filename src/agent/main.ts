@@ -63,9 +63,14 @@ async function main(): Promise<void> {
   try {
     const { runAgent } = await import('./run.js')
     await runAgent(config, inputs, { stopRequested, pause })
-  } finally {
-    await substituter?.close()
+  } catch (e) {
+    if (!substituter) throw e
+    log.warning(`Publishing during the build stopped: ${e instanceof Error ? e.message : String(e)}; the post step pushes the rest.`)
   }
+  // Nix pulls through the substituter for the rest of the job, whether or not publishing goes on:
+  // it closes only when the post step (or the runner's clean-up) ends the agent.
+  while (substituter && !stopRequested()) await pause(60_000)
+  await substituter?.close()
   log.info('agent stopped')
 }
 

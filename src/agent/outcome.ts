@@ -15,6 +15,7 @@ export function withAgentPublished(result: PushResult, published: readonly Pushe
   return {
     ...result,
     selection: {
+      ...result.selection,
       push: [...extra.map((p) => p.path).filter((p) => !selected.has(p)), ...result.selection.push],
       skipped: { ...result.selection.skipped, 'already-cached': result.selection.skipped['already-cached'].filter((p) => !byAgent.has(p)) }
     },

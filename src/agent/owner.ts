@@ -13,10 +13,11 @@ import { readFileSync } from 'node:fs'
  * group, then whether its leader's PID is alive.
  */
 export function scriptWatcher(): () => boolean {
-  const own = groupOf('self') ?? groupFromPs()
+  const fromProc = groupOf('self')
+  const own = fromProc ?? groupFromPs()
   // Unknown, or the agent leads its own group (it was started detached): nothing to follow.
   if (own === undefined || own === process.pid) return () => true
-  if (groupOf('self') !== undefined) return () => groupOf(String(own)) === own
+  if (fromProc !== undefined) return () => groupOf(String(own)) === own
   return () => alive(own)
 }
 

@@ -1,14 +1,13 @@
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { FileBackend } from '../backends/file.js'
 import { binaryCacheBackend } from '../backends/index.js'
 import { ghaLayout } from '../backends/gha/layout.js'
 import { jobBudget, saveJobBudget } from '../budget.js'
 import { log } from '../host.js'
 import type { Inputs } from '../inputs.js'
-import { loadSnapshot } from '../snapshot.js'
 import { reuseFrames } from '../frame-buffers.js'
+import { loadSnapshot } from '../snapshot.js'
 import { limitFraming } from '../zstd-frames.js'
-import { writeFileSync } from 'node:fs'
 import { followStore } from './follow.js'
 import { scriptWatcher } from './owner.js'
 import { agentFiles, preparedLayerDir, type AgentConfig } from './protocol.js'
@@ -42,8 +41,9 @@ async function destination(inputs: Inputs, config: AgentConfig): Promise<Destina
  * The agent publishes one NAR at a time at low priority, and must stay within 150 MB: one
  * compressor with one frame queued behind it, three spare frames, and a collection every 16 MiB
  * of NAR read (a full collection of its small heap takes a few milliseconds). With the step's
- * settings its peak was about 170 MB, most of it output buffers already written and not yet
- * collected; compressing 42 MiB NARs one after another, it now peaks below 100 MB, as fast.
+ * settings its peak was about 170 MiB, most of it output buffers already written and not yet
+ * collected; on the agent bench's 1 GB build it now peaks at about 115 MiB, as fast
+ * (docs/BENCHMARKS.md).
  * `gc` is there when the agent runs with --expose-gc, as control.ts starts it.
  */
 function keepSmall(): void {

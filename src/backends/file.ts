@@ -13,7 +13,7 @@ const TEMPORARY = /(\.tmp-|\.spool-)[0-9a-f]{12}$/
  * A temporary file untouched for this long belongs to a writer that is gone: a spool file is
  * written to without pause until it is published or removed.
  */
-export const LEFTOVER_AGE_MS = 60 * 60 * 1000
+const LEFTOVER_AGE_MS = 60 * 60 * 1000
 
 /** A `file://` binary cache: a directory laid out exactly as Nix writes one. */
 export class FileBackend implements BinaryCacheBackend {

@@ -1,6 +1,7 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { jobBudget, seconds, timings, type Timings } from '../budget.js'
+import { withRetry } from '../retry.js'
 import { host, log } from '../host.js'
 import { batches, runNix } from '../nix/cli.js'
 import { isDerivation } from '../nix/closure.js'
@@ -56,31 +57,42 @@ export async function pushWithNixCopy(paths: readonly string[], opts: NixCopyOpt
 const UNREACHABLE =
   /ssh: connect to host|Connection timed out|Connection refused|Connection reset|Connection closed|timed out during banner exchange|Timeout, server .* not responding|Broken pipe|Could not resolve hostname|No route to host|Network is unreachable|failed to start SSH connection|cannot connect to|unexpected end-of-file/i
 
+/** A `nix copy` that failed because the store could not be reached (worth another try). */
+class Unreachable extends Error {}
+
 /**
  * One `nix copy`, tried again with backoff while the job's failure budget lasts when the store
  * cannot be reached (a network blip), and not at all once an earlier failure spent the budget.
  */
 async function copyBatch(batch: readonly string[], flags: readonly string[], uri: string, env: NodeJS.ProcessEnv): Promise<{ reason: string; unreachable: boolean } | undefined> {
   const budget = jobBudget()
-  const t = timings()
-  for (let attempt = 1; ; attempt++) {
-    if (budget.tripped) return { reason: `the store was given up on: ${budget.tripped}`, unreachable: true }
-    const started = Date.now()
-    // --no-check-sigs is honoured only where the user is trusted on the destination, which is
-    // exactly where unsigned paths are acceptable; elsewhere our signature (above) is what counts.
-    const r = await runNix('nix', ['copy', ...flags, '--no-check-sigs', '--to', uri, ...batch], { allowFailure: true, env })
-    if (r.exitCode === 0) {
-      budget.succeeded('nix copy')
-      return undefined
-    }
-    const reason = `nix copy failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`
-    if (!UNREACHABLE.test(r.stderr)) return { reason, unreachable: false }
-    budget.attemptFailed(started, reason)
+  if (budget.tripped) return { reason: `the store was given up on: ${budget.tripped}`, unreachable: true }
+  try {
+    await withRetry(
+      async () => {
+        const started = Date.now()
+        // --no-check-sigs is honoured only where the user is trusted on the destination, which is
+        // exactly where unsigned paths are acceptable; elsewhere our signature (above) is what counts.
+        const r = await runNix('nix', ['copy', ...flags, '--no-check-sigs', '--to', uri, ...batch], { allowFailure: true, env })
+        if (r.exitCode === 0) return
+        const reason = `nix copy failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`
+        if (!UNREACHABLE.test(r.stderr)) throw new Error(reason)
+        budget.attemptFailed(started, reason)
+        throw new Unreachable(reason)
+      },
+      {
+        isRetryable: (e) => e instanceof Unreachable && !budget.tripped,
+        remainingMs: () => budget.remainingMs(),
+        onRetry: (e, attempt, delay) => log.info(`${(e as Error).message}; trying again in ${seconds(delay)} (attempt ${attempt + 1}).`)
+      }
+    )
+    budget.succeeded('nix copy')
+    return undefined
+  } catch (e) {
+    const reason = (e as Error).message
+    if (!(e instanceof Unreachable)) return { reason, unreachable: false }
     budget.requestFailed('connection', reason, 'nix copy')
-    const delay = Math.min(t.retryMaxDelayMs, t.retryBaseDelayMs * 2 ** (attempt - 1))
-    if (attempt >= t.retryAttempts || budget.tripped || budget.remainingMs() <= delay) return { reason, unreachable: true }
-    log.info(`${reason}; trying again in ${seconds(delay)} (attempt ${attempt + 1} of ${t.retryAttempts}).`)
-    await new Promise((resolve) => setTimeout(resolve, delay))
+    return { reason, unreachable: true }
   }
 }
 

@@ -67,9 +67,12 @@ class BudgetedRetryStrategy implements RetryStrategyV2 {
   }
 
   async refreshRetryTokenForRetry(previous: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
+    // The SDK asks here about every error, a HEAD's 404 and a conditional PUT's 412 included:
+    // answers, not trouble, so they cost nothing of the budget (`guarded` counts refusals).
+    if (info.errorType === 'CLIENT_ERROR') throw info.error ?? new Error('not retried')
     this.budget.attemptFailed((previous as Token).startsAt ?? Date.now(), `${describeS3Error(info.error)} from ${currentRequest.getStore() ?? this.where}`)
     const attempt = previous.getRetryCount() + 1
-    if (info.errorType === 'CLIENT_ERROR' || attempt >= this.maxAttempts) throw info.error ?? new Error('not retried')
+    if (attempt >= this.maxAttempts) throw info.error ?? new Error('not retried')
     const hinted = info.retryAfterHint ? info.retryAfterHint.getTime() - Date.now() : undefined
     const delay = hinted !== undefined && hinted > 0 ? hinted : backoffDelay(attempt, this.baseDelayMs, this.maxDelayMs)
     this.budget.check()
@@ -164,6 +167,11 @@ function isAbsent(e: unknown): boolean {
   return status === 404 || status === 403 || name === 'NoSuchKey' || name === 'NotFound'
 }
 
+/** A conditional write's answer that the object is already there. */
+function isPreconditionFailed(e: unknown): boolean {
+  return statusOf(e) === 412 || nameOf(e) === 'PreconditionFailed'
+}
+
 /** A binary cache in an S3 bucket (AWS S3, R2, MinIO, Garage, B2…), written with the AWS SDK. */
 export class S3Backend implements BinaryCacheBackend {
   readonly displayUrl: string
@@ -245,7 +253,7 @@ export class S3Backend implements BinaryCacheBackend {
       return value
     } catch (e) {
       if (controller.signal.aborted) throw controller.signal.reason as Error
-      if (isAbsent(e)) this.budget.succeeded(channel)
+      if (isAbsent(e) || isPreconditionFailed(e)) this.budget.succeeded(channel)
       else if (!(e instanceof CacheUnavailableError)) {
         this.budget.requestFailed(s3FailureKind(e), `${describeS3Error(e)} from ${what}`, channel)
       }
@@ -350,7 +358,7 @@ export class S3Backend implements BinaryCacheBackend {
       await this.upload(key, createReadStream(file), contentType, { IfNoneMatch: '*', ContentLength: size })
       return 'written'
     } catch (e) {
-      if (statusOf((e as Error).cause) === 412 || nameOf((e as Error).cause) === 'PreconditionFailed') return 'existed'
+      if (isPreconditionFailed((e as Error).cause)) return 'existed'
       throw e
     }
   }

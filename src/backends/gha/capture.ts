@@ -14,6 +14,8 @@ import { EOL } from 'node:os'
  */
 
 const sink = new AsyncLocalStorage<string[]>()
+/** When the calls of an async context last wrote anything (see `watchActivity`). */
+const activity = new AsyncLocalStorage<{ at: number }>()
 let installed = false
 
 type Write = (chunk: unknown, ...rest: unknown[]) => boolean
@@ -24,6 +26,8 @@ function install(): void {
   const stdout = process.stdout as unknown as { write: Write }
   const original: Write = stdout.write.bind(process.stdout)
   stdout.write = (chunk: unknown, ...rest: unknown[]): boolean => {
+    const seen = activity.getStore()
+    if (seen) seen.at = Date.now()
     const lines = sink.getStore()
     if (!lines) return original(chunk, ...rest)
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8')
@@ -58,4 +62,13 @@ export async function captureOutput<T>(fn: () => Promise<T>): Promise<Captured<T
   } catch (error) {
     return { error, threw: true, lines }
   }
+}
+
+/**
+ * Runs `fn` with `record.at` set to the time of its last output: @actions/cache logs its transfer
+ * progress every second, so output is how a caller tells a slow transfer from a hung one.
+ */
+export function watchActivity<T>(record: { at: number }, fn: () => Promise<T>): Promise<T> {
+  install()
+  return activity.run(record, fn)
 }

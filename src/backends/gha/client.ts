@@ -2,7 +2,7 @@ import { log } from '../../host.js'
 import { isFeatureAvailable, restoreCache, saveCache } from '@actions/cache'
 import { RetryableHttpError, withRetry, type RetryOptions } from '../../retry.js'
 import { CacheUnavailableError, jobBudget, type JobBudget } from '../../budget.js'
-import { captureOutput } from './capture.js'
+import { captureOutput, watchActivity } from './capture.js'
 import { archiveBytes, classifyRestore, classifySave, type CallOutcome } from './classify.js'
 
 /**
@@ -82,28 +82,32 @@ export interface ClientOptions {
 
 /**
  * @actions/cache has no overall deadline (a service that accepts connections and never answers
- * holds it for many minutes), so each call races what is left of the job's budget. An abandoned
- * call keeps running in the background; the entry points exit once their work is done.
+ * holds it for many minutes). A call is abandoned once it has written nothing for what is left of
+ * the job's budget: the library logs a large transfer's progress every second, so a healthy
+ * upload of a large layer is never cut short, only a call that shows no sign of life. An
+ * abandoned call keeps running in the background; the entry points exit once their work is done.
  */
-async function withinBudget<T>(what: string, budget: JobBudget, run: () => Promise<T>): Promise<T> {
+export async function withinBudget<T>(what: string, budget: JobBudget, run: () => Promise<T>): Promise<T> {
   budget.check()
-  const startedAt = Date.now()
   const allowed = budget.remainingMs()
+  const seen = { at: Date.now() }
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      budget.attemptFailed(startedAt)
+    timer = setInterval(() => {
+      if (Date.now() - seen.at < allowed) return
+      clearInterval(timer)
+      budget.attemptFailed(seen.at)
       budget.abandonedWork = true
       const message = `${what}: no answer from the cache service within ${(allowed / 1000).toFixed(0)} s; abandoned`
       budget.requestFailed('timeout', message)
       reject(new CacheServiceRefused('unavailable', message))
-    }, allowed)
+    }, Math.min(1000, allowed))
     timer.unref()
   })
   try {
-    return await Promise.race([run(), expired])
+    return await Promise.race([watchActivity(seen, run), expired])
   } finally {
-    clearTimeout(timer)
+    clearInterval(timer)
   }
 }
 

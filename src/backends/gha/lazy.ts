@@ -5,7 +5,7 @@ import { prepareBinaryCache } from './layer.js'
 import type { GhaLayout, KeyScheme } from './layout.js'
 import { fetchManifest } from './manifest-entry.js'
 import { layerId, type LayerRecord, type Manifest } from './manifest.js'
-import { restoreLayer, type LayerResult } from './restore.js'
+import { recordLayer, restoreLayer } from './restore.js'
 import type { RestoredState } from './state.js'
 
 /**
@@ -130,26 +130,26 @@ export class LazyLayers {
     return ok
   }
 
+  /**
+   * Resolves once every download started so far has ended and the state file says so: the
+   * post step reads that file as soon as the agent has stopped.
+   */
+  async settled(): Promise<void> {
+    await this.ready.catch(() => undefined)
+    await Promise.allSettled(this.downloads.values())
+    await this.saving
+  }
+
   /** The post step reads this file once the agent has stopped; written whole, never half. */
   private persist(): Promise<void> {
-    this.saving = this.saving.then(async () => {
+    // A failed write must not stop every later one.
+    this.saving = this.saving.catch(() => undefined).then(async () => {
       const file = this.opts.layout.restoredFile
       await writeFile(`${file}.tmp`, JSON.stringify(this.state))
       await rename(`${file}.tmp`, file)
     })
     return this.saving
   }
-}
-
-/** Records a layer's restore (undefined: gone or damaged) in the state the post step reads. */
-function recordLayer(state: RestoredState, layer: LayerRecord, r: LayerResult | undefined): LayerResult | undefined {
-  if (r) {
-    state.held.push(layerId(layer))
-    state.paths.push(...r.paths)
-  } else {
-    state.failed.push(layerId(layer))
-  }
-  return r
 }
 
 /** Layers of the manifest this job restored that it neither downloaded nor found broken. */

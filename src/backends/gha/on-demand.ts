@@ -22,8 +22,8 @@ export async function serveGithubActionsCache(inputs: Inputs, store: StoreLocati
     url: substituter.url,
     close: async () => {
       await substituter.close()
-      // The post step reads what was downloaded; let the last write finish first.
-      await layers.ready
+      // The post step reads what was downloaded: let the downloads and their record finish first.
+      await layers.settled()
     }
   }
 }

@@ -27,6 +27,17 @@ export interface LayerResult {
  * Restores one layer. A missing or damaged layer costs only that layer (one warning); a refusal
  * of the service as a whole (CacheServiceRefused) is thrown for the caller to report once.
  */
+/** Records a layer's restore (undefined: gone or damaged) in the state the post step reads. */
+export function recordLayer(state: RestoredState, layer: LayerRecord, r: LayerResult | undefined): LayerResult | undefined {
+  if (r) {
+    state.held.push(layerId(layer))
+    state.paths.push(...r.paths)
+  } else {
+    state.failed.push(layerId(layer))
+  }
+  return r
+}
+
 export async function restoreLayer(client: CacheClient, layout: GhaLayout, layer: LayerRecord, storeDir: string): Promise<LayerResult | undefined> {
   const dir = layout.slotDir(layer.slot)
   await rm(dir, { recursive: true, force: true })
@@ -118,15 +129,9 @@ export async function restoreGithubActionsCache(inputs: Inputs, store: StoreLoca
     let archiveBytes = 0
     let narBytes = 0
     manifest.layers.forEach((layer, i) => {
-      const r = results[i]
-      if (!r) {
-        state.failed.push(layerId(layer))
-        return
-      }
-      state.held.push(layerId(layer))
-      state.paths.push(...r.paths)
-      archiveBytes += r.archiveBytes
-      narBytes += r.narBytes
+      const r = recordLayer(state, layer, results[i])
+      archiveBytes += r?.archiveBytes ?? 0
+      narBytes += r?.narBytes ?? 0
     })
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(2)
     log.info(

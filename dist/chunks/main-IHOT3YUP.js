@@ -5,21 +5,21 @@ import {
   finishJob,
   loadMainState,
   reportFailure
-} from "./chunk-VGYLGSVM.js";
+} from "./chunk-E243JKUM.js";
 import {
   InputError,
   readInputs
-} from "./chunk-KPZGXIXZ.js";
-import "./chunk-UDCZGX2Q.js";
-import "./chunk-GUG4WGOK.js";
+} from "./chunk-TOAEGMWB.js";
+import "./chunk-RW4AV475.js";
+import "./chunk-CO34WCP7.js";
 import "./chunk-73EKAW35.js";
 import {
   displayUrl
-} from "./chunk-FDHWGJPV.js";
+} from "./chunk-PILR63WC.js";
 import {
   SKIP_REASONS,
   formatBytes
-} from "./chunk-ZJ5KVJ64.js";
+} from "./chunk-2CF7SNXD.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import {

@@ -22,7 +22,7 @@ import {
 } from "./chunk-PO5KLSPC.js";
 import {
   configurePull
-} from "./chunk-FDHWGJPV.js";
+} from "./chunk-PILR63WC.js";
 import {
   FileBackend,
   describeFsError,
@@ -30,7 +30,7 @@ import {
   hashPart,
   parseNarInfo,
   uploadPaths
-} from "./chunk-ZJ5KVJ64.js";
+} from "./chunk-2CF7SNXD.js";
 import {
   parseHash
 } from "./chunk-GZBSJNQ6.js";
@@ -47793,6 +47793,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
 import { AsyncLocalStorage } from "node:async_hooks";
 import { EOL as EOL3 } from "node:os";
 var sink = new AsyncLocalStorage();
+var activity = new AsyncLocalStorage();
 var installed = false;
 function install() {
   if (installed) return;
@@ -47800,6 +47801,8 @@ function install() {
   const stdout = process.stdout;
   const original = stdout.write.bind(process.stdout);
   stdout.write = (chunk, ...rest) => {
+    const seen = activity.getStore();
+    if (seen) seen.at = Date.now();
     const lines = sink.getStore();
     if (!lines) return original(chunk, ...rest);
     const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
@@ -47824,6 +47827,10 @@ async function captureOutput(fn) {
   } catch (error2) {
     return { error: error2, threw: true, lines };
   }
+}
+function watchActivity(record, fn) {
+  install();
+  return activity.run(record, fn);
 }
 
 // src/backends/gha/classify.ts
@@ -47926,23 +47933,25 @@ var CLIENT_RETRY = {
 };
 async function withinBudget(what, budget, run) {
   budget.check();
-  const startedAt = Date.now();
   const allowed = budget.remainingMs();
+  const seen = { at: Date.now() };
   let timer;
   const expired = new Promise((_, reject) => {
-    timer = setTimeout(() => {
-      budget.attemptFailed(startedAt);
+    timer = setInterval(() => {
+      if (Date.now() - seen.at < allowed) return;
+      clearInterval(timer);
+      budget.attemptFailed(seen.at);
       budget.abandonedWork = true;
       const message2 = `${what}: no answer from the cache service within ${(allowed / 1e3).toFixed(0)} s; abandoned`;
       budget.requestFailed("timeout", message2);
       reject(new CacheServiceRefused("unavailable", message2));
-    }, allowed);
+    }, Math.min(1e3, allowed));
     timer.unref();
   });
   try {
-    return await Promise.race([run(), expired]);
+    return await Promise.race([watchActivity(seen, run), expired]);
   } finally {
-    clearTimeout(timer);
+    clearInterval(timer);
   }
 }
 function describe(outcome) {
@@ -48431,6 +48440,15 @@ async function loadRestoredState() {
 
 // src/backends/gha/restore.ts
 var PARALLEL_LAYERS = 4;
+function recordLayer(state3, layer, r) {
+  if (r) {
+    state3.held.push(layerId(layer));
+    state3.paths.push(...r.paths);
+  } else {
+    state3.failed.push(layerId(layer));
+  }
+  return r;
+}
 async function restoreLayer(client, layout, layer, storeDir) {
   const dir = layout.slotDir(layer.slot);
   await rm3(dir, { recursive: true, force: true });
@@ -48513,15 +48531,9 @@ async function restoreGithubActionsCache(inputs, store) {
     let archiveBytes2 = 0;
     let narBytes = 0;
     manifest.layers.forEach((layer, i) => {
-      const r = results[i];
-      if (!r) {
-        state3.failed.push(layerId(layer));
-        return;
-      }
-      state3.held.push(layerId(layer));
-      state3.paths.push(...r.paths);
-      archiveBytes2 += r.archiveBytes;
-      narBytes += r.narBytes;
+      const r = recordLayer(state3, layer, results[i]);
+      archiveBytes2 += r?.archiveBytes ?? 0;
+      narBytes += r?.narBytes ?? 0;
     });
     const seconds = ((Date.now() - startedAt) / 1e3).toFixed(2);
     log.info(
@@ -48555,6 +48567,7 @@ export {
   storeManifest,
   RESTORED_STATE_KEY,
   loadRestoredState,
+  recordLayer,
   restoreLayer,
   restoreGithubActionsCache
 };

@@ -5,8 +5,9 @@ import {
   fetchManifest,
   layerId,
   prepareBinaryCache,
+  recordLayer,
   restoreLayer
-} from "./chunk-4R3S2UNJ.js";
+} from "./chunk-GVGDISYG.js";
 import {
   log
 } from "./chunk-FM7YD635.js";
@@ -114,9 +115,18 @@ var LazyLayers = class {
     await this.persist();
     return ok;
   }
+  /**
+   * Resolves once every download started so far has ended and the state file says so: the
+   * post step reads that file as soon as the agent has stopped.
+   */
+  async settled() {
+    await this.ready.catch(() => void 0);
+    await Promise.allSettled(this.downloads.values());
+    await this.saving;
+  }
   /** The post step reads this file once the agent has stopped; written whole, never half. */
   persist() {
-    this.saving = this.saving.then(async () => {
+    this.saving = this.saving.catch(() => void 0).then(async () => {
       const file = this.opts.layout.restoredFile;
       await writeFile(`${file}.tmp`, JSON.stringify(this.state));
       await rename(`${file}.tmp`, file);
@@ -124,15 +134,6 @@ var LazyLayers = class {
     return this.saving;
   }
 };
-function recordLayer(state, layer, r) {
-  if (r) {
-    state.held.push(layerId(layer));
-    state.paths.push(...r.paths);
-  } else {
-    state.failed.push(layerId(layer));
-  }
-  return r;
-}
 function untouchedLayers(restored) {
   const touched = /* @__PURE__ */ new Set([...restored.held, ...restored.failed]);
   return (restored.manifest?.layers ?? []).filter((l) => !touched.has(layerId(l)));

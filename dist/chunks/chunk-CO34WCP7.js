@@ -10,7 +10,7 @@ import {
   loadNetrc,
   nixVersion,
   runNix
-} from "./chunk-ZJ5KVJ64.js";
+} from "./chunk-2CF7SNXD.js";
 import {
   formatNix32Hash,
   fromNix32,
@@ -499,7 +499,7 @@ async function binaryCacheBackend(inputs) {
     });
   }
   if (cache.kind === "s3") {
-    const { S3Backend } = await import("./s3-GL4SFTPS.js");
+    const { S3Backend } = await import("./s3-DIITCLDR.js");
     return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m) });
   }
   return void 0;

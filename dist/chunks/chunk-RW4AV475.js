@@ -10,7 +10,7 @@ import {
   resolveRoots,
   storeChanges,
   validPaths
-} from "./chunk-GUG4WGOK.js";
+} from "./chunk-CO34WCP7.js";
 import {
   NixCommandError,
   batches,
@@ -20,11 +20,12 @@ import {
   selectPaths,
   uploadPaths,
   withoutCached
-} from "./chunk-ZJ5KVJ64.js";
+} from "./chunk-2CF7SNXD.js";
 import {
   jobBudget,
   seconds,
-  timings
+  timings,
+  withRetry
 } from "./chunk-6EBHABR5.js";
 import {
   host,
@@ -61,25 +62,35 @@ async function pushWithNixCopy(paths, opts) {
   return outcome;
 }
 var UNREACHABLE = /ssh: connect to host|Connection timed out|Connection refused|Connection reset|Connection closed|timed out during banner exchange|Timeout, server .* not responding|Broken pipe|Could not resolve hostname|No route to host|Network is unreachable|failed to start SSH connection|cannot connect to|unexpected end-of-file/i;
+var Unreachable = class extends Error {
+};
 async function copyBatch(batch, flags, uri, env) {
   const budget = jobBudget();
-  const t = timings();
-  for (let attempt = 1; ; attempt++) {
-    if (budget.tripped) return { reason: `the store was given up on: ${budget.tripped}`, unreachable: true };
-    const started = Date.now();
-    const r = await runNix("nix", ["copy", ...flags, "--no-check-sigs", "--to", uri, ...batch], { allowFailure: true, env });
-    if (r.exitCode === 0) {
-      budget.succeeded("nix copy");
-      return void 0;
-    }
-    const reason = `nix copy failed: ${r.stderr.trim().split("\n").slice(-2).join(" ")}`;
-    if (!UNREACHABLE.test(r.stderr)) return { reason, unreachable: false };
-    budget.attemptFailed(started, reason);
+  if (budget.tripped) return { reason: `the store was given up on: ${budget.tripped}`, unreachable: true };
+  try {
+    await withRetry(
+      async () => {
+        const started = Date.now();
+        const r = await runNix("nix", ["copy", ...flags, "--no-check-sigs", "--to", uri, ...batch], { allowFailure: true, env });
+        if (r.exitCode === 0) return;
+        const reason = `nix copy failed: ${r.stderr.trim().split("\n").slice(-2).join(" ")}`;
+        if (!UNREACHABLE.test(r.stderr)) throw new Error(reason);
+        budget.attemptFailed(started, reason);
+        throw new Unreachable(reason);
+      },
+      {
+        isRetryable: (e) => e instanceof Unreachable && !budget.tripped,
+        remainingMs: () => budget.remainingMs(),
+        onRetry: (e, attempt, delay) => log.info(`${e.message}; trying again in ${seconds(delay)} (attempt ${attempt + 1}).`)
+      }
+    );
+    budget.succeeded("nix copy");
+    return void 0;
+  } catch (e) {
+    const reason = e.message;
+    if (!(e instanceof Unreachable)) return { reason, unreachable: false };
     budget.requestFailed("connection", reason, "nix copy");
-    const delay = Math.min(t.retryMaxDelayMs, t.retryBaseDelayMs * 2 ** (attempt - 1));
-    if (attempt >= t.retryAttempts || budget.tripped || budget.remainingMs() <= delay) return { reason, unreachable: true };
-    log.info(`${reason}; trying again in ${seconds(delay)} (attempt ${attempt + 1} of ${t.retryAttempts}).`);
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    return { reason, unreachable: true };
   }
 }
 function sshBounds(uri, env, t = timings(env)) {

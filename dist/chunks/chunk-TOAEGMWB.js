@@ -6,7 +6,7 @@ import {
   parseS3Uri,
   urlSecrets,
   withoutCredentials
-} from "./chunk-FDHWGJPV.js";
+} from "./chunk-PILR63WC.js";
 import {
   parseSecretKey
 } from "./chunk-GZBSJNQ6.js";

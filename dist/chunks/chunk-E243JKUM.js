@@ -3,11 +3,11 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   collectJobFacts,
   selectAndPush
-} from "./chunk-UDCZGX2Q.js";
+} from "./chunk-RW4AV475.js";
 import {
   saveSnapshot,
   takeSnapshot
-} from "./chunk-GUG4WGOK.js";
+} from "./chunk-CO34WCP7.js";
 import {
   AGENT_NICE,
   WARNING_PREFIX,
@@ -21,11 +21,11 @@ import {
   locateStore,
   removePullNetrc,
   takeBackDaemonCredentials
-} from "./chunk-FDHWGJPV.js";
+} from "./chunk-PILR63WC.js";
 import {
   FileBackend,
   renderSummary
-} from "./chunk-ZJ5KVJ64.js";
+} from "./chunk-2CF7SNXD.js";
 import {
   jobBudget
 } from "./chunk-6EBHABR5.js";
@@ -69,14 +69,13 @@ import { mkdir as mkdir3, rm as rm2 } from "node:fs/promises";
 // src/file-alias.ts
 import { createHash } from "node:crypto";
 import { mkdir, readlink, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-async function fileCacheReadUrl(cache, env = process.env) {
+async function fileCacheReadUrl(cache) {
   if (cache.plain) return cache.url;
   const q = cache.url.indexOf("?");
   const params = q < 0 ? "" : cache.url.slice(q);
-  const dir = join(env.RUNNER_TEMP || tmpdir(), "nix-buildtime-cache");
-  await mkdir(dir, { recursive: true });
+  const dir = join(host().tempDir, "nix-buildtime-cache");
+  await mkdir(dir, { recursive: true, mode: 448 });
   const link = join(dir, `file-cache-${createHash("sha256").update(cache.dir).digest("hex").slice(0, 16)}`);
   try {
     await symlink(cache.dir, link);
@@ -174,7 +173,7 @@ async function launchAgent(opts) {
   const dir = join3(opts.tempDir, "nix-buildtime-cache", `agent-${createHash2("sha256").update(opts.inputs.cache.url).digest("hex").slice(0, 12)}`);
   await mkdir2(dir, { recursive: true });
   const files = agentFiles(dir);
-  const sameJob = runnerJob !== void 0 && (await readJob(files.job))?.runnerJob === runnerJob;
+  const sameJob = runnerJob !== void 0 && (await readJson(files.job))?.runnerJob === runnerJob;
   const running = await readReady(files.ready);
   if (running && isAgent(running.pid)) {
     if (sameJob) return { dir, pid: running.pid, ready: async () => running };
@@ -232,20 +231,14 @@ async function launchAgent(opts) {
     }
   };
 }
-async function readReady(file) {
+async function readJson(file) {
   try {
     return JSON.parse(await readFile(file, "utf8"));
   } catch {
     return void 0;
   }
 }
-async function readJob(file) {
-  try {
-    return JSON.parse(await readFile(file, "utf8"));
-  } catch {
-    return void 0;
-  }
-}
+var readReady = (file) => readJson(file);
 var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function kill(pid, signal) {
   try {
@@ -275,7 +268,7 @@ async function stopAgent(agent) {
   const files = agentFiles(agent.dir);
   let lost;
   if (!await readReady(files.ready)) {
-    kill(agent.pid, "SIGKILL");
+    if (isAgent(agent.pid)) kill(agent.pid, "SIGKILL");
     return { published: [], warnings: [], lost: "the background agent never became ready" };
   }
   if (isAgent(agent.pid)) {
@@ -359,6 +352,7 @@ function withAgentPublished(result, published) {
   return {
     ...result,
     selection: {
+      ...result.selection,
       push: [...extra.map((p) => p.path).filter((p) => !selected.has(p)), ...result.selection.push],
       skipped: { ...result.selection.skipped, "already-cached": result.selection.skipped["already-cached"].filter((p) => !byAgent.has(p)) }
     },
@@ -388,11 +382,11 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-H5JXKN5T.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-CD6V74FC.js");
     await pullFromLocalSubstituter(inputs, store, url);
     return;
   }
-  const { restoreGithubActionsCache } = await import("./restore-LGWDC62Y.js");
+  const { restoreGithubActionsCache } = await import("./restore-NLDCMY74.js");
   await restoreGithubActionsCache(inputs, store);
 }
 async function beginJob(inputs) {
@@ -435,7 +429,7 @@ async function pushAndReport(inputs) {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
     const gha = inputs.cache.kind === "github-actions";
-    let result = gha ? await (await import("./save-HF4KFTXQ.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    let result = gha ? await (await import("./save-73DHDIAS.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     if (!gha) result = withAgentPublished(result, published);
     const duringBuild = agent ? { kind: gha ? "prepared" : "published", paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) } : void 0;
     await report(displayUrl(inputs.cache.url), facts, result, startedAt, duringBuild);

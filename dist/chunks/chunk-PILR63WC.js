@@ -10,7 +10,7 @@ import {
   nixVersion,
   parseNetrc,
   runNix
-} from "./chunk-ZJ5KVJ64.js";
+} from "./chunk-2CF7SNXD.js";
 import {
   host,
   log
@@ -296,34 +296,29 @@ function daemonAcceptsSubstituter(url, trusted, structural) {
   return keys.has(storeReferenceKey(url, false)) || keys.has(storeReferenceKey(url, true) ?? "\0");
 }
 async function detectTrust(store) {
-  const settings = await nixConfig();
-  const system = await daemonConfig();
-  const version = await nixVersion();
   const uid = process.getuid?.() ?? -1;
-  const viaDaemon = store.viaDaemon || store.uri === "auto" && uid !== 0 && !await storeWritable(store);
+  const viaDaemon = store.viaDaemon;
+  const askDaemon = viaDaemon && uid !== 0;
+  const [system, version, groups, daemonSaysTrusted] = await Promise.all([
+    askDaemon ? daemonConfig() : /* @__PURE__ */ new Map(),
+    nixVersion(),
+    askDaemon ? groupsOf() : [],
+    askDaemon ? daemonTrust() : void 0
+  ]);
   const decision = decideTrust({
     uid,
     user: userInfo().username,
-    groups: viaDaemon && uid !== 0 ? await groupsOf() : [],
+    groups,
     viaDaemon,
-    trustedUsers: words(settings.get("trusted-users")),
-    daemonSaysTrusted: viaDaemon && uid !== 0 ? await daemonTrust() : void 0
+    trustedUsers: words(system.get("trusted-users")),
+    daemonSaysTrusted
   });
   return {
     ...decision,
     trustedSubstituters: [...words(system.get("trusted-substituters")), ...words(system.get("substituters"))],
     structuralSubstituters: version !== void 0 && version.implementation !== "lix" && (version.major > 2 || version.minor >= 34),
-    trustedPublicKeys: words(settings.get("trusted-public-keys"))
+    trustedPublicKeys: words(system.get("trusted-public-keys"))
   };
-}
-async function storeWritable(store) {
-  const { access, constants: constants2 } = await import("node:fs/promises");
-  try {
-    await access(store.dbPath.replace(/db\.sqlite$/, ""), constants2.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 async function isDeterminateNix() {
   return (await nixVersion())?.implementation === "determinate";
@@ -598,15 +593,18 @@ async function pullCredentials(cacheUrl, inputs, untrusted) {
   const entries = await pullNetrcEntries({ cacheUrl, netrcFile: inputs.netrcFile, nixNetrcFile });
   if (!entries) return void 0;
   if (untrusted) {
-    if (await hasPasswordlessSudo()) {
-      log.info(`The Nix daemon does not take credentials from this user; with sudo: ${await giveDaemonCredentials(entries, nixNetrcFile, await isDeterminateNix())}.`);
+    const daemonNetrcFile = (await daemonConfig()).get("netrc-file") || void 0;
+    const host2 = new URL(withoutCredentials(cacheUrl)).hostname;
+    const forCache = credentialsFor(host2, entries);
+    if (forCache && await hasPasswordlessSudo()) {
+      const entry = { ...forCache, machine: host2 };
+      log.info(`The Nix daemon does not take credentials from this user; with sudo: ${await giveDaemonCredentials([entry], daemonNetrcFile, await isDeterminateNix())}.`);
       return void 0;
     }
-    const host2 = new URL(withoutCredentials(cacheUrl)).hostname;
-    const theirs = nixNetrcFile ? await loadNetrc(nixNetrcFile).catch(() => void 0) : void 0;
+    const theirs = daemonNetrcFile ? await loadNetrc(daemonNetrcFile).catch(() => void 0) : void 0;
     if (theirs && credentialsFor(host2, theirs)) return void 0;
     log.warning(
-      `The Nix daemon pulls from ${withoutCredentials(cacheUrl)} with its own netrc-file (${nixNetrcFile ?? "unset"}), and takes none from an untrusted user: unless that file has credentials for ${host2}, pulls will be refused. Add them there, or add the user to trusted-users. Pushing still works.`
+      `The Nix daemon pulls from ${withoutCredentials(cacheUrl)} with its own netrc-file (${daemonNetrcFile ?? "unset"}), and takes none from an untrusted user: unless that file has credentials for ${host2}, pulls will be refused. Add them there, or add the user to trusted-users. Pushing still works.`
     );
     return void 0;
   }

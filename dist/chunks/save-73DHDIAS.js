@@ -3,11 +3,11 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-TL4XYKXQ.js";
+} from "./chunk-CQ6W6XT5.js";
 import {
   planPush
-} from "./chunk-UDCZGX2Q.js";
-import "./chunk-GUG4WGOK.js";
+} from "./chunk-RW4AV475.js";
+import "./chunk-CO34WCP7.js";
 import {
   preparedLayerDir
 } from "./chunk-73EKAW35.js";
@@ -27,17 +27,17 @@ import {
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-4R3S2UNJ.js";
+} from "./chunk-GVGDISYG.js";
 import {
   ghaLayout,
   keyScheme
 } from "./chunk-HKK77MEJ.js";
 import "./chunk-PO5KLSPC.js";
-import "./chunk-FDHWGJPV.js";
+import "./chunk-PILR63WC.js";
 import {
   formatBytes,
   hashPart
-} from "./chunk-ZJ5KVJ64.js";
+} from "./chunk-2CF7SNXD.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import {

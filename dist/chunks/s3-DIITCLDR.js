@@ -28779,9 +28779,10 @@ var BudgetedRetryStrategy = class {
     return token(0, 0);
   }
   async refreshRetryTokenForRetry(previous, info) {
+    if (info.errorType === "CLIENT_ERROR") throw info.error ?? new Error("not retried");
     this.budget.attemptFailed(previous.startsAt ?? Date.now(), `${describeS3Error(info.error)} from ${currentRequest.getStore() ?? this.where}`);
     const attempt = previous.getRetryCount() + 1;
-    if (info.errorType === "CLIENT_ERROR" || attempt >= this.maxAttempts) throw info.error ?? new Error("not retried");
+    if (attempt >= this.maxAttempts) throw info.error ?? new Error("not retried");
     const hinted = info.retryAfterHint ? info.retryAfterHint.getTime() - Date.now() : void 0;
     const delay = hinted !== void 0 && hinted > 0 ? hinted : backoffDelay(attempt, this.baseDelayMs, this.maxDelayMs);
     this.budget.check();
@@ -28846,6 +28847,9 @@ function isAbsent(e5) {
   if (name === "NoSuchBucket") return false;
   const status = statusOf(e5);
   return status === 404 || status === 403 || name === "NoSuchKey" || name === "NotFound";
+}
+function isPreconditionFailed(e5) {
+  return statusOf(e5) === 412 || nameOf(e5) === "PreconditionFailed";
 }
 var S3Backend = class {
   displayUrl;
@@ -28921,7 +28925,7 @@ var S3Backend = class {
       return value;
     } catch (e5) {
       if (controller.signal.aborted) throw controller.signal.reason;
-      if (isAbsent(e5)) this.budget.succeeded(channel);
+      if (isAbsent(e5) || isPreconditionFailed(e5)) this.budget.succeeded(channel);
       else if (!(e5 instanceof CacheUnavailableError)) {
         this.budget.requestFailed(s3FailureKind(e5), `${describeS3Error(e5)} from ${what}`, channel);
       }
@@ -29020,7 +29024,7 @@ var S3Backend = class {
       await this.upload(key, createReadStream(file), contentType, { IfNoneMatch: "*", ContentLength: size });
       return "written";
     } catch (e5) {
-      if (statusOf(e5.cause) === 412 || nameOf(e5.cause) === "PreconditionFailed") return "existed";
+      if (isPreconditionFailed(e5.cause)) return "existed";
       throw e5;
     }
   }

@@ -10,7 +10,7 @@ import {
   queryPathInfos,
   takeSnapshot,
   validPaths
-} from "./chunk-GUG4WGOK.js";
+} from "./chunk-CO34WCP7.js";
 import {
   agentFiles,
   preparedLayerDir
@@ -25,7 +25,7 @@ import {
   reuseFrames,
   selectPaths,
   uploadPaths
-} from "./chunk-ZJ5KVJ64.js";
+} from "./chunk-2CF7SNXD.js";
 import "./chunk-GZBSJNQ6.js";
 import {
   jobBudget,
@@ -37,8 +37,7 @@ import {
 import "./chunk-WSR6M3NS.js";
 
 // src/agent/run.ts
-import { existsSync } from "node:fs";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 
 // src/agent/follow.ts
 import { stat } from "node:fs/promises";
@@ -229,9 +228,10 @@ var DirFollower = class {
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 function scriptWatcher() {
-  const own = groupOf("self") ?? groupFromPs();
+  const fromProc = groupOf("self");
+  const own = fromProc ?? groupFromPs();
   if (own === void 0 || own === process.pid) return () => true;
-  if (groupOf("self") !== void 0) return () => groupOf(String(own)) === own;
+  if (fromProc !== void 0) return () => groupOf(String(own)) === own;
   return () => alive(own);
 }
 function groupOf(pid) {

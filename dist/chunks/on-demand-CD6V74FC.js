@@ -2,16 +2,16 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-TL4XYKXQ.js";
+} from "./chunk-CQ6W6XT5.js";
 import {
   DEFAULT_SUBSTITUTER_PORT
-} from "./chunk-KPZGXIXZ.js";
+} from "./chunk-TOAEGMWB.js";
 import {
   RESTORED_STATE_KEY,
   actionsCacheClient,
   cacheMode,
   unavailableReason
-} from "./chunk-4R3S2UNJ.js";
+} from "./chunk-GVGDISYG.js";
 import {
   ghaLayout,
   keyScheme
@@ -19,8 +19,8 @@ import {
 import "./chunk-PO5KLSPC.js";
 import {
   configurePull
-} from "./chunk-FDHWGJPV.js";
-import "./chunk-ZJ5KVJ64.js";
+} from "./chunk-PILR63WC.js";
+import "./chunk-2CF7SNXD.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import {
@@ -112,7 +112,7 @@ async function serveGithubActionsCache(inputs, store) {
     url: substituter.url,
     close: async () => {
       await substituter.close();
-      await layers.ready;
+      await layers.settled();
     }
   };
 }
