@@ -40,8 +40,10 @@ describe('the background agent with a file:// cache', () => {
     // Nothing outside the closure, at any moment: not the stray add, not upstream or pre-existing paths, no .drv.
     expect([...w.firstSeen.keys()].sort()).toEqual(expected(paths).map(hashPart).sort())
     expect(w.firstSeen.has(hashPart(w.stray))).toBe(false)
-    // Published while the build still ran: the first step's output long before the last one finished.
+    // Published while the build still ran: the first step's output long before the last one
+    // finished (the steps after it wait 8 s in all).
     expect(w.firstSeen.get(hashPart(paths.s1))!).toBeLessThan(w.buildMs)
+    expect(w.firstSeen.get(hashPart(paths.s1))!).toBeLessThan(w.buildMs - 4_000)
     // The agent survived the build step, and dies with the job (the runner's clean-up; no post step).
     expect(alive(pid!)).toBe(true)
     expect(job.endJob()).toContain(pid)
@@ -80,6 +82,7 @@ describe('the background agent with a file:// cache', () => {
     expect(w.build.code).toBe(0)
     // Each path went up within 10 s of becoming valid (the uploader keeps up with this build).
     for (const seconds of await publicationLatencies(store, expected(paths), w)) expect(seconds).toBeLessThanOrEqual(10)
+    expect(alive(pid)).toBe(true)
     const post = await job.post()
     expect(post.code).toBe(0)
     expect(alive(pid)).toBe(false)

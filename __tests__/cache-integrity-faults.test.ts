@@ -12,6 +12,13 @@ import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, runGraphJob, topInst
 import { runProcess } from './helpers/proc.js'
 import { describeAsRoot } from './helpers/requires.js'
 
+
+/** Temporary files a writer left in a file:// cache, narinfos' (the root) as well as NARs' (nar/). */
+async function leftovers(cache: string): Promise<string[]> {
+  const names = [...(await readdir(cache)), ...(await readdir(join(cache, 'nar')))]
+  return names.filter((f) => /\.(tmp|spool)-[0-9a-f]{12}$/.test(f) || (f.startsWith('.') && f.includes('.spool-')))
+}
+
 let world: GraphWorld
 
 beforeAll(async () => {
@@ -122,7 +129,7 @@ describe('two jobs pushing overlapping sets at once', () => {
     }
     const union = new Set([...rolesOf(a.pushed, a.paths), ...rolesOf(b.pushed, b.paths)])
     expect([...union].sort()).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
-    expect((await readdir(join(dir, 'nar'))).filter((f) => f.includes('.spool-') || f.includes('.tmp-'))).toEqual([])
+    expect(await leftovers(dir)).toEqual([])
     await expectVerifies(dir)
     const consumer = await consumerBuild({ substituters: [`file://${dir}`, world.upstream.url], trustedKeys: [world.keys.public, world.upstream.publicKey], variant: 'v2' })
     expect(consumer.built).toBe(1)
@@ -174,8 +181,7 @@ describeAsRoot('mounts a tmpfs')('a cache directory on a read-only or full file 
     expect(run.post.code).toBe(0)
     expect(run.warnings).toHaveLength(1)
     expect(run.warnings[0]).toMatch(/could not be pushed; first: .*(ENOSPC|no space left)/)
-    const leftovers = (await readdir(join(dir, 'nar'))).filter((f) => f.startsWith('.') || f.includes('.tmp-'))
-    expect(leftovers).toEqual([])
+    expect(await leftovers(dir)).toEqual([])
     await expectVerifies(dir)
     const consumer = await consumerOf(`file://${dir}`, world.keys.public, ['good'])
     expect(consumer.built).toBe(0)

@@ -117,5 +117,6 @@ describe('the command-line tool’s background agent', () => {
     expect(pushed[0]).toMatch(/-built-by-the-second-job$/)
     // Its own agent published it during the script.
     expect(r.stderr).toMatch(/1 path.* during the build/)
+    expect(r.stderr).toMatch(/published 1 path\(s\) during the build\./)
   })
 })

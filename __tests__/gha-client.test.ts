@@ -166,17 +166,17 @@ describe('how long a call to @actions/cache may go on', () => {
 
   it('lets a transfer that keeps reporting progress run past the whole failure budget', async () => {
     // @actions/cache logs a transfer's progress every second (DownloadProgress/UploadProgress).
-    const budget = new JobBudget({ budgetMs: 1_000, breakerThreshold: 5 })
+    const budget = new JobBudget({ budgetMs: 2_000, breakerThreshold: 5 })
     const started = Date.now()
     const value = await withinBudget('Saving big-layer', budget, async () => {
-      for (let i = 0; i < 8; i++) {
-        await sleep(300)
-        process.stdout.write(`Sent ${i} of 8 (${i * 12.5}%)\n`)
+      for (let i = 0; i < 20; i++) {
+        await sleep(200)
+        process.stdout.write(`Sent ${i} of 20 (${i * 5}%)\n`)
       }
       return 'saved'
     })
     expect(value).toBe('saved')
-    expect(Date.now() - started).toBeGreaterThan(2_000)
+    expect(Date.now() - started).toBeGreaterThan(3_500)
     expect(budget.spent()).toBe(0)
     expect(budget.abandonedWork).toBe(false)
   })

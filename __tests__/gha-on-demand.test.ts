@@ -47,6 +47,8 @@ describe('cache: github-actions served on demand by the agent', () => {
   it('second job: the main step does not wait for the cache; the build downloads what it needs and builds only the changed package', async () => {
     const second = await jobs.run({ variant: 'v2' })
     expect(second.warnings).toEqual([])
+    // Layers exist now, and still the main step restored none of them itself.
+    expect(second.main.stdout).not.toMatch(/Restored \d+ of/)
     // Every layer download came after the main step had returned: the build did not wait for them.
     const downloads = layerDownloads(second)
     expect(downloads.length).toBeGreaterThan(0)
@@ -92,6 +94,8 @@ describe('cache: github-actions served on demand by the agent', () => {
     const eager = await jobs.run({ variant: 'v4', inputs: { 'push-during-build': 'false' } })
     expect(eager.warnings).toEqual([])
     expect(eager.main.stdout).toMatch(/Restored \d+ of \d+ cache layer\(s\)/)
+    expect(eager.main.stdout).toMatch(/Restored [1-9]\d* of \d+ cache layer\(s\)/)
+    expect(layerDownloads(eager).length).toBeGreaterThan(0)
     expect(eager.main.env['NIX_CONFIG']).toMatch(/extra-substituters = file:\/\/\S+\/binary-cache\?trusted=1/)
     for (const d of layerDownloads(eager)) expect(d.at).toBeLessThanOrEqual(eager.mainEndedAt)
     expect(eager.built).toEqual([])

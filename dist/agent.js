@@ -70,7 +70,7 @@ var AgentHost = class {
 async function serveSubstituter(inputs, store) {
   if (inputs.cache.kind !== "github-actions") return void 0;
   try {
-    const { serveGithubActionsCache } = await import("./chunks/on-demand-CD6V74FC.js");
+    const { serveGithubActionsCache } = await import("./chunks/on-demand-YYP32DXP.js");
     return await serveGithubActionsCache(inputs, store);
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`);
@@ -119,7 +119,7 @@ async function main() {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-KEICZ55B.js");
+    const { runAgent } = await import("./chunks/run-UFCQ5XRD.js");
     await runAgent(config, inputs, { stopRequested, pause });
   } catch (e) {
     if (!substituter) throw e;

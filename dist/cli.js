@@ -16,6 +16,6 @@ if (!supported(process.versions.node)) {
   );
   process.exit(1);
 }
-var { main } = await import("./chunks/main-IHOT3YUP.js");
+var { main } = await import("./chunks/main-LABVEI5Z.js");
 var status = await main(process.argv.slice(2));
 process.stdout.write("", () => process.exit(status));

@@ -7,17 +7,17 @@ import {
 import {
   beginJob,
   reportFailure
-} from "./chunks/chunk-E243JKUM.js";
+} from "./chunks/chunk-T7ZZ6CXW.js";
 import {
   InputError,
   readInputs
-} from "./chunks/chunk-TOAEGMWB.js";
-import "./chunks/chunk-RW4AV475.js";
-import "./chunks/chunk-CO34WCP7.js";
+} from "./chunks/chunk-QP4D7KTI.js";
+import "./chunks/chunk-XVDEAYQJ.js";
+import "./chunks/chunk-3FM4T5F6.js";
 import "./chunks/chunk-73EKAW35.js";
 import "./chunks/chunk-PO5KLSPC.js";
-import "./chunks/chunk-PILR63WC.js";
-import "./chunks/chunk-2CF7SNXD.js";
+import "./chunks/chunk-6ZRCU7K4.js";
+import "./chunks/chunk-MOJAZFA2.js";
 import "./chunks/chunk-GZBSJNQ6.js";
 import {
   finishBudget

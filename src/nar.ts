@@ -57,7 +57,7 @@ const CASE_HACK_SUFFIX = Buffer.from('~nix~case~hack~')
  * Pure: a directory's entries as the NAR names them, in NAR order, with the name on disk. Nix
  * cuts the name at the suffix and orders by the cut name (`archive.cc`, `dump`).
  */
-export function narEntries(onDisk: readonly Buffer[], caseHack: boolean): Array<{ name: Buffer; onDisk: Buffer }> {
+function narEntries(onDisk: readonly Buffer[], caseHack: boolean): Array<{ name: Buffer; onDisk: Buffer }> {
   const entries = onDisk.map((d) => {
     const cut = caseHack ? d.indexOf(CASE_HACK_SUFFIX) : -1
     return { name: cut >= 0 ? d.subarray(0, cut) : d, onDisk: d }

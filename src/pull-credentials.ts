@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { host, log } from './host.js'
-import { credentialsFor, loadNetrc, netrcPath, parseNetrc, type NetrcEntry } from './netrc.js'
+import { credentialsFor, loadNetrc, netrcPath, type NetrcEntry } from './netrc.js'
 import { urlCredentials, withoutCredentials } from './url-credentials.js'
 
 /**
@@ -41,15 +41,6 @@ export function renderNetrc(entries: readonly NetrcEntry[]): string {
     .join('')
 }
 
-async function readEntries(file: string): Promise<NetrcEntry[] | 'unreadable'> {
-  try {
-    return parseNetrc(await readFile(file, 'utf8'))
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    return code === 'ENOENT' || code === 'ENOTDIR' ? [] : 'unreadable'
-  }
-}
-
 export interface PullNetrcSources {
   /** The cache URL as the user wrote it, perhaps with `user:password@`. */
   cacheUrl: string
@@ -73,7 +64,7 @@ export async function pullNetrcEntries(src: PullNetrcSources): Promise<NetrcEntr
   if (!fromUrl && (sameFile || !credentialsFor(cacheHost, user))) return undefined
   let nix: NetrcEntry[] = []
   if (src.nixNetrcFile && !sameFile) {
-    const read = await readEntries(src.nixNetrcFile)
+    const read = await loadNetrc(src.nixNetrcFile).catch(() => 'unreadable' as const)
     if (read === 'unreadable') {
       log.info(`Could not read Nix's netrc-file ${src.nixNetrcFile}; the job's Nix pulls with the cache's credentials and ${userFile} instead.`)
     } else nix = read

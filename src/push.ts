@@ -27,7 +27,7 @@ function policyOf(inputs: Inputs): SelectionPolicy {
 }
 
 /** The selection policy applied to what the job did, with the inputs' settings. */
-export function selectFromFacts(inputs: Inputs, facts: JobFacts): Selection {
+function selectFromFacts(inputs: Inputs, facts: JobFacts): Selection {
   return selectPaths({
     newPaths: facts.newPaths,
     closure: facts.closure,
@@ -46,9 +46,10 @@ export async function planPush(
   inputs: Inputs,
   facts: JobFacts,
   storeDir: string,
-  backend: Pick<BinaryCacheBackend, 'existing'>
+  backend: Pick<BinaryCacheBackend, 'existing'>,
+  selected: Selection = selectFromFacts(inputs, facts)
 ): Promise<Selection> {
-  const selection = await withoutExisting(selectFromFacts(inputs, facts), backend)
+  const selection = await withoutExisting(selected, backend)
   const missing = new Set<string>()
   const cached = new Map<string, boolean>()
   for (;;) {
@@ -81,7 +82,7 @@ function reportCompletion(selection: Selection, unserved: ReadonlyArray<{ path: 
 }
 
 /** Moves what `backend` already holds (its narinfo is present) to the already-cached reason. */
-export async function withoutExisting(selection: Selection, backend: Pick<BinaryCacheBackend, 'existing'>): Promise<Selection> {
+async function withoutExisting(selection: Selection, backend: Pick<BinaryCacheBackend, 'existing'>): Promise<Selection> {
   if (selection.push.length === 0) return selection
   const present = await backend.existing(selection.push.map(hashPart))
   return withoutCached(selection, new Set(selection.push.filter((p) => present.has(hashPart(p)))))
@@ -113,7 +114,7 @@ export async function selectAndPush(inputs: Inputs, store: StoreLocation, facts:
   }
   // Checked first so that an unreachable cache costs one round of retries, not one per path.
   if (!inputs.dryRun) await backend.prepare(store.storeDir)
-  selection = await planPush(inputs, facts, store.storeDir, backend)
+  selection = await planPush(inputs, facts, store.storeDir, backend, selection)
   if (inputs.dryRun || !signer || selection.push.length === 0) return { selection, outcome, mode: inputs.dryRun ? 'dry-run' : 'push' }
 
   const infos = selection.push.map((p) => facts.infos.get(p)).filter((i): i is PathInfo => i !== undefined)

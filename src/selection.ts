@@ -69,6 +69,11 @@ export function emptySkipped(): Record<SkipReason, string[]> {
 
 const keyName = (sig: string): string => sig.slice(0, sig.indexOf(':'))
 
+/** Whether one of `signatures` (`key:sig`) is by a cache that already serves the path. */
+export function signedUpstream(signatures: readonly string[], skipSignedBy: readonly string[]): boolean {
+  return signatures.some((s) => skipSignedBy.includes(keyName(s)))
+}
+
 function reasonFor(path: string, input: SelectionInput): SkipReason | undefined {
   const { policy } = input
   if (!input.closure.has(path)) return 'outside-closure'
@@ -76,7 +81,7 @@ function reasonFor(path: string, input: SelectionInput): SkipReason | undefined 
   // A regex is tested per path and can never fail the selection as a whole.
   if (policy.exclude.some((re) => re.test(path))) return 'excluded'
   const sigs = input.signatures.get(path) ?? []
-  if (sigs.some((s) => policy.skipSignedBy.includes(keyName(s)))) return 'upstream-signed'
+  if (signedUpstream(sigs, policy.skipSignedBy)) return 'upstream-signed'
   return undefined
 }
 
@@ -146,7 +151,9 @@ export function completeClosure(selection: Selection, facts: ReferenceFacts, pol
   const lookups: Completion['lookups'] = { infos: [], cache: [] }
   const seen = new Set<string>(selection.push)
   const queue = [...selection.push]
-  for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
+  // An index, not shift(): the queue grows with every path added, and shift() is linear.
+  for (let i = 0; i < queue.length; i++) {
+    const p = queue[i]!
     const info = facts.infos.get(p)
     if (!info) {
       if (!facts.missing.has(p)) lookups.infos.push(p)
@@ -166,7 +173,7 @@ export function completeClosure(selection: Selection, facts: ReferenceFacts, pol
         lookups.infos.push(r)
         continue
       }
-      if (refInfo.signatures.some((s) => policy.skipSignedBy.includes(keyName(s)))) continue
+      if (signedUpstream(refInfo.signatures, policy.skipSignedBy)) continue
       const cached = facts.cached.get(r)
       if (cached === undefined) lookups.cache.push(r)
       else if (!cached) {

@@ -70,7 +70,7 @@ const LOCAL = [
 
 export type StoreKind = 'file' | 'http' | 's3' | 'ssh' | 'ssh-ng' | 'local' | 'daemon'
 
-export const STORE_SETTINGS: Readonly<Record<StoreKind, ReadonlySet<string>>> = {
+const STORE_SETTINGS: Readonly<Record<StoreKind, ReadonlySet<string>>> = {
   file: new Set(BINARY_CACHE),
   http: new Set(HTTP),
   s3: new Set(S3),
@@ -97,7 +97,7 @@ const SCHEME_HINTS: Record<string, string> = {
 }
 
 /** The store type a URI names, or a StoreUriError for a scheme Nix has no store for. */
-export function storeKind(uri: string): StoreKind {
+function storeKind(uri: string): StoreKind {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(uri)
   if (!m) {
     if (/^(local|daemon|auto)(\?|$)/.test(uri) || uri.startsWith('/')) return uri.startsWith('daemon') ? 'daemon' : 'local'

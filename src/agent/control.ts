@@ -22,7 +22,7 @@ export interface AgentState {
  */
 export const READY_WAIT_MS = 50
 /** How long the post step waits for uploads in flight before it kills the agent. */
-export const STOP_TIMEOUT_MS = 15_000
+const STOP_TIMEOUT_MS = 15_000
 
 /** Why the agent does not run for these inputs, or undefined when it does. */
 export function agentSkipReason(inputs: Inputs): string | undefined {
@@ -215,6 +215,8 @@ export async function stopAgent(agent: AgentState): Promise<StoppedAgent> {
     if ((await endProcess(agent.pid)) === 'killed') {
       log.info(`The background agent did not stop within ${STOP_TIMEOUT_MS / 1000} s; it was killed, and the post step uploads what it had in flight.`)
     }
+    // The action used twice in a job: the second post step finds the agent stopped, and says why.
+    await writeFile(files.ended, 'an earlier post step of this job stopped it').catch(() => undefined)
   } else {
     const ended = (await readFile(files.ended, 'utf8').catch(() => '')).trim()
     lost = ended ? `the background agent had stopped: ${ended}` : 'the background agent was no longer running at the post step (killed, or it gave up)'

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises'
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import { buildClosure, isDerivation } from '../nix/closure.js'
 import type { StoreLocation } from '../nix/store-location.js'
-import { diffSnapshots, loadSqlite, takeSnapshot, validPaths, type Snapshot } from '../snapshot.js'
+import { loadSqlite, takeSnapshot, validPaths, type Snapshot } from '../snapshot.js'
 import { BuildClosureTracker, type GraphNode } from './closure.js'
 
 /**
@@ -165,7 +165,7 @@ class DirFollower implements StoreFollower {
     if (m !== this.mtime) {
       this.mtime = m
       const now = await takeSnapshot(this.store, 'dir')
-      for (const name of diffSnapshots([...this.known], now.names)) {
+      for (const name of now.names.filter((n) => !this.known.has(n))) {
         this.known.add(name)
         this.unconfirmed.add(`${this.store.storeDir}/${name}`)
       }

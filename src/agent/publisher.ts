@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs'
 import type { BinaryCacheBackend } from '../backends/backend.js'
 import { certainToPublish } from '../certain.js'
+import { signedUpstream } from '../selection.js'
 import { log } from '../host.js'
 import type { Inputs } from '../inputs.js'
 import { isDerivation } from '../nix/closure.js'
@@ -24,7 +25,7 @@ export interface Destination {
  * One upload at a time: the build comes first, and each upload in flight holds its stream buffers
  * and compressor (two at once raised the agent's peak RSS by about 10 MB for no gain in latency).
  */
-export const AGENT_PARALLELISM = 1
+const AGENT_PARALLELISM = 1
 
 /**
  * The agent's work, one round at a time: read what the store did, ask the certain-set plan what
@@ -63,12 +64,15 @@ export class Publisher {
     )
     if (undescribed.length > 0) for (const [p, i] of await queryPathInfos(undescribed, this.store.storeDir)) this.infos.set(p, i)
 
+    // The infos do not change within a round; only what is known to be served does.
+    const references = new Map([...this.infos].map(([p, i]) => [p, i.references]))
+    const signatures = new Map([...this.infos].map(([p, i]) => [p, i.signatures]))
     const plan = (): ReturnType<typeof certainToPublish> =>
       certainToPublish({
         newPaths: this.newPaths,
         closure,
-        references: new Map([...this.infos].map(([p, i]) => [p, i.references])),
-        signatures: new Map([...this.infos].map(([p, i]) => [p, i.signatures])),
+        references,
+        signatures,
         policy: { includeDerivations: this.inputs.includeDerivations, skipSignedBy: this.inputs.skipSignedBy, exclude: this.inputs.exclude },
         available: this.available,
         givenUp: this.givenUp,
@@ -78,13 +82,12 @@ export class Publisher {
     if (next.lookups.length > 0) {
       // References from before the job: served if an upstream signed them or the cache has them.
       const infos = await queryPathInfos(next.lookups, this.store.storeDir)
-      const signedUpstream = (p: string): boolean =>
-        (infos.get(p)?.signatures ?? []).some((s) => this.inputs.skipSignedBy.includes(s.slice(0, s.indexOf(':'))))
-      const unsigned = next.lookups.filter((p) => !signedUpstream(p))
+      const upstream = (p: string): boolean => signedUpstream(infos.get(p)?.signatures ?? [], this.inputs.skipSignedBy)
+      const unsigned = next.lookups.filter((p) => !upstream(p))
       const present = unsigned.length > 0 ? await this.existing(unsigned) : new Set<string>()
       for (const p of next.lookups) {
         this.lookedUp.add(p)
-        if (signedUpstream(p) || present.has(hashPart(p))) this.available.add(p)
+        if (upstream(p) || present.has(hashPart(p))) this.available.add(p)
       }
       next = plan()
     }

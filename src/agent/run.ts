@@ -14,7 +14,7 @@ import { agentFiles, preparedLayerDir, type AgentConfig } from './protocol.js'
 import { Publisher, type Destination } from './publisher.js'
 
 /** How often the agent looks at the store: well inside the 10 s publication target, and idle-cheap. */
-export const POLL_MS = 1000
+const POLL_MS = 1000
 /** Rounds in a row that may fail before the agent gives up and leaves everything to the post step. */
 const MAX_FAILED_ROUNDS = 5
 

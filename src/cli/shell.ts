@@ -1,5 +1,5 @@
 /** POSIX single quotes: the value comes through exactly, newlines included. */
-export function shellQuote(value: string): string {
+function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`
 }
 

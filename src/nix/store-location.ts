@@ -75,7 +75,7 @@ function parseParams(query: string): Map<string, string> {
  * becomes `local:///r`, `local?root=/r` becomes `local://?root=/r` and `daemon?root=/r` becomes
  * `unix://?root=/r` (NixOS/nix `src/libstore/store-reference.cc` `parse()`/`render()`).
  */
-export function parseStoreUri(uri: string): ParsedStore {
+function parseStoreUri(uri: string): ParsedStore {
   const q = uri.indexOf('?')
   const base = q >= 0 ? uri.slice(0, q) : uri
   const params = parseParams(q >= 0 ? uri.slice(q + 1) : '')
@@ -145,10 +145,17 @@ export function nixConfig(): Promise<Map<string, string>> {
   return config
 }
 
+/** The name this Nix answers to, once known: a second ask (the daemon's view) tries it first. */
+let configCommand: string[] | undefined
+
 async function showConfig(env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
-  for (const args of [['config', 'show'], ['show-config']]) {
+  const names = [['config', 'show'], ['show-config']]
+  for (const args of configCommand ? [configCommand, ...names.filter((n) => n !== configCommand)] : names) {
     const r = await runNix('nix', args, { allowFailure: true, env })
-    if (r.exitCode === 0) return parseNixConfig(r.stdout)
+    if (r.exitCode === 0) {
+      configCommand = args
+      return parseNixConfig(r.stdout)
+    }
   }
   return new Map<string, string>()
 }

@@ -16,16 +16,16 @@ import { EOL } from 'node:os'
 const sink = new AsyncLocalStorage<string[]>()
 /** When the calls of an async context last wrote anything (see `watchActivity`). */
 const activity = new AsyncLocalStorage<{ at: number }>()
-let installed = false
 
 type Write = (chunk: unknown, ...rest: unknown[]) => boolean
+/** Our diversion, recognised so that it is installed once, and again if something replaced it. */
+let diversion: Write | undefined
 
 function install(): void {
-  if (installed) return
-  installed = true
   const stdout = process.stdout as unknown as { write: Write }
+  if (diversion !== undefined && stdout.write === diversion) return
   const original: Write = stdout.write.bind(process.stdout)
-  stdout.write = (chunk: unknown, ...rest: unknown[]): boolean => {
+  diversion = stdout.write = (chunk: unknown, ...rest: unknown[]): boolean => {
     const seen = activity.getStore()
     if (seen) seen.at = Date.now()
     const lines = sink.getStore()

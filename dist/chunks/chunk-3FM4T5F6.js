@@ -10,7 +10,7 @@ import {
   loadNetrc,
   nixVersion,
   runNix
-} from "./chunk-2CF7SNXD.js";
+} from "./chunk-MOJAZFA2.js";
 import {
   formatNix32Hash,
   fromNix32,
@@ -766,7 +766,6 @@ export {
   takeSnapshot,
   saveSnapshot,
   loadSnapshot,
-  diffSnapshots,
   validPaths,
   storeChanges,
   binaryCacheBackend

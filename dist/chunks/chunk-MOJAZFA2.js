@@ -386,13 +386,16 @@ function emptySkipped() {
   };
 }
 var keyName = (sig) => sig.slice(0, sig.indexOf(":"));
+function signedUpstream(signatures, skipSignedBy) {
+  return signatures.some((s) => skipSignedBy.includes(keyName(s)));
+}
 function reasonFor(path, input) {
   const { policy } = input;
   if (!input.closure.has(path)) return "outside-closure";
   if (!policy.includeDerivations && path.endsWith(".drv")) return "derivation";
   if (policy.exclude.some((re) => re.test(path))) return "excluded";
   const sigs = input.signatures.get(path) ?? [];
-  if (sigs.some((s) => policy.skipSignedBy.includes(keyName(s)))) return "upstream-signed";
+  if (signedUpstream(sigs, policy.skipSignedBy)) return "upstream-signed";
   return void 0;
 }
 function selectPaths(input) {
@@ -427,7 +430,8 @@ function completeClosure(selection, facts, policy) {
   const lookups = { infos: [], cache: [] };
   const seen = new Set(selection.push);
   const queue = [...selection.push];
-  for (let p = queue.shift(); p !== void 0; p = queue.shift()) {
+  for (let i = 0; i < queue.length; i++) {
+    const p = queue[i];
     const info = facts.infos.get(p);
     if (!info) {
       if (!facts.missing.has(p)) lookups.infos.push(p);
@@ -447,7 +451,7 @@ function completeClosure(selection, facts, policy) {
         lookups.infos.push(r);
         continue;
       }
-      if (refInfo.signatures.some((s) => policy.skipSignedBy.includes(keyName(s)))) continue;
+      if (signedUpstream(refInfo.signatures, policy.skipSignedBy)) continue;
       const cached2 = facts.cached.get(r);
       if (cached2 === void 0) lookups.cache.push(r);
       else if (!cached2) {
@@ -1385,6 +1389,7 @@ export {
   loadNetrc,
   hashPart,
   SKIP_REASONS,
+  signedUpstream,
   selectPaths,
   withoutCached,
   completeClosure,

@@ -3,11 +3,11 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   collectJobFacts,
   selectAndPush
-} from "./chunk-RW4AV475.js";
+} from "./chunk-XVDEAYQJ.js";
 import {
   saveSnapshot,
   takeSnapshot
-} from "./chunk-CO34WCP7.js";
+} from "./chunk-3FM4T5F6.js";
 import {
   AGENT_NICE,
   WARNING_PREFIX,
@@ -21,11 +21,11 @@ import {
   locateStore,
   removePullNetrc,
   takeBackDaemonCredentials
-} from "./chunk-PILR63WC.js";
+} from "./chunk-6ZRCU7K4.js";
 import {
   FileBackend,
   renderSummary
-} from "./chunk-2CF7SNXD.js";
+} from "./chunk-MOJAZFA2.js";
 import {
   jobBudget
 } from "./chunk-6EBHABR5.js";
@@ -275,6 +275,7 @@ async function stopAgent(agent) {
     if (await endProcess(agent.pid) === "killed") {
       log.info(`The background agent did not stop within ${STOP_TIMEOUT_MS / 1e3} s; it was killed, and the post step uploads what it had in flight.`);
     }
+    await writeFile2(files.ended, "an earlier post step of this job stopped it").catch(() => void 0);
   } else {
     const ended = (await readFile(files.ended, "utf8").catch(() => "")).trim();
     lost = ended ? `the background agent had stopped: ${ended}` : "the background agent was no longer running at the post step (killed, or it gave up)";
@@ -382,11 +383,11 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-CD6V74FC.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-YYP32DXP.js");
     await pullFromLocalSubstituter(inputs, store, url);
     return;
   }
-  const { restoreGithubActionsCache } = await import("./restore-NLDCMY74.js");
+  const { restoreGithubActionsCache } = await import("./restore-VSAUXUP3.js");
   await restoreGithubActionsCache(inputs, store);
 }
 async function beginJob(inputs) {
@@ -429,7 +430,7 @@ async function pushAndReport(inputs) {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
     const gha = inputs.cache.kind === "github-actions";
-    let result = gha ? await (await import("./save-73DHDIAS.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
+    let result = gha ? await (await import("./save-6LL36RDY.js")).saveToGithubActionsCache(inputs, store, facts) : await selectAndPush(inputs, store, facts);
     if (!gha) result = withAgentPublished(result, published);
     const duringBuild = agent ? { kind: gha ? "prepared" : "published", paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) } : void 0;
     await report(displayUrl(inputs.cache.url), facts, result, startedAt, duringBuild);

@@ -7,7 +7,7 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-GVGDISYG.js";
+} from "./chunk-3TA6BWD4.js";
 import {
   log
 } from "./chunk-FM7YD635.js";

@@ -4,11 +4,11 @@ import {
   recordLayer,
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-GVGDISYG.js";
+} from "./chunk-3TA6BWD4.js";
 import "./chunk-HKK77MEJ.js";
 import "./chunk-PO5KLSPC.js";
-import "./chunk-PILR63WC.js";
-import "./chunk-2CF7SNXD.js";
+import "./chunk-6ZRCU7K4.js";
+import "./chunk-MOJAZFA2.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import "./chunk-FM7YD635.js";

@@ -3,14 +3,13 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   binaryCacheBackend,
   buildClosure,
-  diffSnapshots,
   isDerivation,
   loadSnapshot,
   loadSqlite,
   queryPathInfos,
   takeSnapshot,
   validPaths
-} from "./chunk-CO34WCP7.js";
+} from "./chunk-3FM4T5F6.js";
 import {
   agentFiles,
   preparedLayerDir
@@ -24,8 +23,9 @@ import {
   limitFraming,
   reuseFrames,
   selectPaths,
+  signedUpstream,
   uploadPaths
-} from "./chunk-2CF7SNXD.js";
+} from "./chunk-MOJAZFA2.js";
 import "./chunk-GZBSJNQ6.js";
 import {
   jobBudget,
@@ -201,7 +201,7 @@ var DirFollower = class {
     if (m !== this.mtime) {
       this.mtime = m;
       const now = await takeSnapshot(this.store, "dir");
-      for (const name of diffSnapshots([...this.known], now.names)) {
+      for (const name of now.names.filter((n) => !this.known.has(n))) {
         this.known.add(name);
         this.unconfirmed.add(`${this.store.storeDir}/${name}`);
       }
@@ -344,11 +344,13 @@ var Publisher = class {
       (p) => closure.has(p) && !this.infos.has(p) && (!isDerivation(p) || this.inputs.includeDerivations)
     );
     if (undescribed.length > 0) for (const [p, i] of await queryPathInfos(undescribed, this.store.storeDir)) this.infos.set(p, i);
+    const references = new Map([...this.infos].map(([p, i]) => [p, i.references]));
+    const signatures = new Map([...this.infos].map(([p, i]) => [p, i.signatures]));
     const plan = () => certainToPublish({
       newPaths: this.newPaths,
       closure,
-      references: new Map([...this.infos].map(([p, i]) => [p, i.references])),
-      signatures: new Map([...this.infos].map(([p, i]) => [p, i.signatures])),
+      references,
+      signatures,
       policy: { includeDerivations: this.inputs.includeDerivations, skipSignedBy: this.inputs.skipSignedBy, exclude: this.inputs.exclude },
       available: this.available,
       givenUp: this.givenUp,
@@ -357,12 +359,12 @@ var Publisher = class {
     let next = plan();
     if (next.lookups.length > 0) {
       const infos = await queryPathInfos(next.lookups, this.store.storeDir);
-      const signedUpstream = (p) => (infos.get(p)?.signatures ?? []).some((s) => this.inputs.skipSignedBy.includes(s.slice(0, s.indexOf(":"))));
-      const unsigned = next.lookups.filter((p) => !signedUpstream(p));
+      const upstream = (p) => signedUpstream(infos.get(p)?.signatures ?? [], this.inputs.skipSignedBy);
+      const unsigned = next.lookups.filter((p) => !upstream(p));
       const present = unsigned.length > 0 ? await this.existing(unsigned) : /* @__PURE__ */ new Set();
       for (const p of next.lookups) {
         this.lookedUp.add(p);
-        if (signedUpstream(p) || present.has(hashPart(p))) this.available.add(p);
+        if (upstream(p) || present.has(hashPart(p))) this.available.add(p);
       }
       next = plan();
     }
@@ -470,6 +472,5 @@ async function runAgent(config, inputs, control) {
   }
 }
 export {
-  POLL_MS,
   runAgent
 };

@@ -10,7 +10,7 @@ import {
   nixVersion,
   parseNetrc,
   runNix
-} from "./chunk-2CF7SNXD.js";
+} from "./chunk-MOJAZFA2.js";
 import {
   host,
   log
@@ -221,10 +221,15 @@ function nixConfig() {
   config ??= showConfig(process.env);
   return config;
 }
+var configCommand;
 async function showConfig(env) {
-  for (const args of [["config", "show"], ["show-config"]]) {
+  const names = [["config", "show"], ["show-config"]];
+  for (const args of configCommand ? [configCommand, ...names.filter((n) => n !== configCommand)] : names) {
     const r = await runNix("nix", args, { allowFailure: true, env });
-    if (r.exitCode === 0) return parseNixConfig(r.stdout);
+    if (r.exitCode === 0) {
+      configCommand = args;
+      return parseNixConfig(r.stdout);
+    }
   }
   return /* @__PURE__ */ new Map();
 }
@@ -403,7 +408,7 @@ async function trustSystemWide(url, keys, isDeterminate) {
 
 // src/pull-credentials.ts
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile as readFile2, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { join as join3 } from "node:path";
 var STATE_KEY = "nix_buildtime_cache_netrc";
 function mergeNetrc(...sources) {
@@ -426,14 +431,6 @@ function renderNetrc(entries) {
 `;
   }).join("");
 }
-async function readEntries(file) {
-  try {
-    return parseNetrc(await readFile2(file, "utf8"));
-  } catch (e) {
-    const code = e.code;
-    return code === "ENOENT" || code === "ENOTDIR" ? [] : "unreadable";
-  }
-}
 async function pullNetrcEntries(src) {
   const fromUrl = urlCredentials(src.cacheUrl);
   const userFile = netrcPath(src.netrcFile);
@@ -443,7 +440,7 @@ async function pullNetrcEntries(src) {
   if (!fromUrl && (sameFile || !credentialsFor(cacheHost, user))) return void 0;
   let nix = [];
   if (src.nixNetrcFile && !sameFile) {
-    const read = await readEntries(src.nixNetrcFile);
+    const read = await loadNetrc(src.nixNetrcFile).catch(() => "unreadable");
     if (read === "unreadable") {
       log.info(`Could not read Nix's netrc-file ${src.nixNetrcFile}; the job's Nix pulls with the cache's credentials and ${userFile} instead.`);
     } else nix = read;
@@ -466,7 +463,7 @@ async function removePullNetrc() {
 }
 
 // src/daemon-credentials.ts
-import { readFile as readFile3 } from "node:fs/promises";
+import { readFile as readFile2 } from "node:fs/promises";
 import { join as join4 } from "node:path";
 var FILE_NAME = "nix-buildtime-cache.netrc";
 var STATE_KEY2 = "nix_buildtime_cache_daemon_netrc";
@@ -477,7 +474,7 @@ function withNetrcSetting(block, file) {
 }
 async function setBlockNetrc(isDeterminate, file) {
   const conf = systemConfigFile(confDir(), isDeterminate);
-  const text = await readFile3(conf, "utf8").catch(() => "");
+  const text = await readFile2(conf, "utf8").catch(() => "");
   const next = withManagedBlock(text, withNetrcSetting(managedBlock(text), file));
   if (next === text) return "unchanged";
   if (!await sudo(["tee", conf], next)) throw new Error(`could not write ${conf} with sudo`);

@@ -3,11 +3,11 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-CQ6W6XT5.js";
+} from "./chunk-VI4JSXWP.js";
 import {
   planPush
-} from "./chunk-RW4AV475.js";
-import "./chunk-CO34WCP7.js";
+} from "./chunk-XVDEAYQJ.js";
+import "./chunk-3FM4T5F6.js";
 import {
   preparedLayerDir
 } from "./chunk-73EKAW35.js";
@@ -27,17 +27,17 @@ import {
   storeManifest,
   unavailableReason,
   writeLayer
-} from "./chunk-GVGDISYG.js";
+} from "./chunk-3TA6BWD4.js";
 import {
   ghaLayout,
   keyScheme
 } from "./chunk-HKK77MEJ.js";
 import "./chunk-PO5KLSPC.js";
-import "./chunk-PILR63WC.js";
+import "./chunk-6ZRCU7K4.js";
 import {
   formatBytes,
   hashPart
-} from "./chunk-2CF7SNXD.js";
+} from "./chunk-MOJAZFA2.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import {

@@ -5,21 +5,21 @@ import {
   finishJob,
   loadMainState,
   reportFailure
-} from "./chunk-E243JKUM.js";
+} from "./chunk-T7ZZ6CXW.js";
 import {
   InputError,
   readInputs
-} from "./chunk-TOAEGMWB.js";
-import "./chunk-RW4AV475.js";
-import "./chunk-CO34WCP7.js";
+} from "./chunk-QP4D7KTI.js";
+import "./chunk-XVDEAYQJ.js";
+import "./chunk-3FM4T5F6.js";
 import "./chunk-73EKAW35.js";
 import {
   displayUrl
-} from "./chunk-PILR63WC.js";
+} from "./chunk-6ZRCU7K4.js";
 import {
   SKIP_REASONS,
   formatBytes
-} from "./chunk-2CF7SNXD.js";
+} from "./chunk-MOJAZFA2.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import {

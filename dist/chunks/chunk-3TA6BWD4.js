@@ -22,7 +22,7 @@ import {
 } from "./chunk-PO5KLSPC.js";
 import {
   configurePull
-} from "./chunk-PILR63WC.js";
+} from "./chunk-6ZRCU7K4.js";
 import {
   FileBackend,
   describeFsError,
@@ -30,7 +30,7 @@ import {
   hashPart,
   parseNarInfo,
   uploadPaths
-} from "./chunk-2CF7SNXD.js";
+} from "./chunk-MOJAZFA2.js";
 import {
   parseHash
 } from "./chunk-GZBSJNQ6.js";
@@ -47794,13 +47794,12 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { EOL as EOL3 } from "node:os";
 var sink = new AsyncLocalStorage();
 var activity = new AsyncLocalStorage();
-var installed = false;
+var diversion;
 function install() {
-  if (installed) return;
-  installed = true;
   const stdout = process.stdout;
+  if (diversion !== void 0 && stdout.write === diversion) return;
   const original = stdout.write.bind(process.stdout);
-  stdout.write = (chunk, ...rest) => {
+  diversion = stdout.write = (chunk, ...rest) => {
     const seen = activity.getStore();
     if (seen) seen.at = Date.now();
     const lines = sink.getStore();

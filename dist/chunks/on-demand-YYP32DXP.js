@@ -2,16 +2,16 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-CQ6W6XT5.js";
+} from "./chunk-VI4JSXWP.js";
 import {
   DEFAULT_SUBSTITUTER_PORT
-} from "./chunk-TOAEGMWB.js";
+} from "./chunk-QP4D7KTI.js";
 import {
   RESTORED_STATE_KEY,
   actionsCacheClient,
   cacheMode,
   unavailableReason
-} from "./chunk-GVGDISYG.js";
+} from "./chunk-3TA6BWD4.js";
 import {
   ghaLayout,
   keyScheme
@@ -19,8 +19,8 @@ import {
 import "./chunk-PO5KLSPC.js";
 import {
   configurePull
-} from "./chunk-PILR63WC.js";
-import "./chunk-2CF7SNXD.js";
+} from "./chunk-6ZRCU7K4.js";
+import "./chunk-MOJAZFA2.js";
 import "./chunk-GZBSJNQ6.js";
 import "./chunk-6EBHABR5.js";
 import {

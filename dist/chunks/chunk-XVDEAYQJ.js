@@ -10,7 +10,7 @@ import {
   resolveRoots,
   storeChanges,
   validPaths
-} from "./chunk-CO34WCP7.js";
+} from "./chunk-3FM4T5F6.js";
 import {
   NixCommandError,
   batches,
@@ -20,7 +20,7 @@ import {
   selectPaths,
   uploadPaths,
   withoutCached
-} from "./chunk-2CF7SNXD.js";
+} from "./chunk-MOJAZFA2.js";
 import {
   jobBudget,
   seconds,
@@ -191,8 +191,8 @@ function selectFromFacts(inputs, facts) {
     policy: policyOf(inputs)
   });
 }
-async function planPush(inputs, facts, storeDir, backend) {
-  const selection = await withoutExisting(selectFromFacts(inputs, facts), backend);
+async function planPush(inputs, facts, storeDir, backend, selected = selectFromFacts(inputs, facts)) {
+  const selection = await withoutExisting(selected, backend);
   const missing = /* @__PURE__ */ new Set();
   const cached = /* @__PURE__ */ new Map();
   for (; ; ) {
@@ -249,7 +249,7 @@ async function selectAndPush(inputs, store, facts) {
     return { selection, outcome, mode: "pull-only", note };
   }
   if (!inputs.dryRun) await backend.prepare(store.storeDir);
-  selection = await planPush(inputs, facts, store.storeDir, backend);
+  selection = await planPush(inputs, facts, store.storeDir, backend, selection);
   if (inputs.dryRun || !signer || selection.push.length === 0) return { selection, outcome, mode: inputs.dryRun ? "dry-run" : "push" };
   const infos = selection.push.map((p) => facts.infos.get(p)).filter((i) => i !== void 0);
   const sweeping = backend.sweepLeftovers?.();

@@ -6,7 +6,7 @@ import {
   parseS3Uri,
   urlSecrets,
   withoutCredentials
-} from "./chunk-PILR63WC.js";
+} from "./chunk-6ZRCU7K4.js";
 import {
   parseSecretKey
 } from "./chunk-GZBSJNQ6.js";
