@@ -11,22 +11,12 @@ import { compressor } from '../src/compression.js'
 import { reuseFrames, THROUGHPUT_REUSE } from '../src/frame-buffers.js'
 import { narHashOf, narStream } from '../src/nar.js'
 import { limitFraming, THROUGHPUT_FRAMING } from '../src/zstd-frames.js'
-import { zstdFrames } from './helpers/zstd-frames.js'
+import { decodeFrames, inPieces, zstdFrames } from './helpers/zstd-frames.js'
 
 const MiB = 1 << 20
 
 /** `data` in chunks of varying sizes, as a stream other than the NAR serialiser might write. */
-function chunked(data: Buffer, seed: number): Readable {
-  const chunks: Buffer[] = []
-  let x = seed
-  for (let at = 0; at < data.length; ) {
-    x = (x * 1103515245 + 12345) >>> 0
-    const n = 1 + (x % (3 * MiB))
-    chunks.push(data.subarray(at, at + n))
-    at += n
-  }
-  return Readable.from(chunks)
-}
+const chunked = (data: Buffer, seed: number): Readable => inPieces(data, seed, 1, 3 * MiB)
 
 async function compress(data: Buffer, seed: number): Promise<Buffer> {
   const z = compressor('zstd', data.length)
@@ -40,7 +30,7 @@ async function compress(data: Buffer, seed: number): Promise<Buffer> {
  * multi-frame files that the zstd CLI and libarchive (Nix) read in full. Nothing in the action
  * decompresses zstd; Nix reading these NARs is proven in compression-substitution.test.ts.
  */
-const decode = (file: Buffer): Buffer => Buffer.concat(zstdFrames(file).map((f) => zstdDecompressSync(f)))
+const decode = decodeFrames
 
 describe('zstd compression of large NARs', () => {
   it('writes independent frames of at most 4 MiB each, which decode in order to the input', async () => {
