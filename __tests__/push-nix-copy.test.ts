@@ -67,6 +67,12 @@ describe('a job pushing to another Nix store with nix copy', () => {
     expect(warningLines(run.post.stdout)).toEqual([])
     const sigs = await run.store.run('nix', ['path-info', '--store', remote, '--sigs', '--derivation', drvs[0]!])
     expect(sigs.stdout).toContain('test-cache-1:')
+    const unsigned: string[] = []
+    for (const drv of drvs) {
+      const r = await run.store.run('nix', ['path-info', '--store', remote, '--sigs', '--derivation', drv])
+      if (!r.stdout.includes('test-cache-1:')) unsigned.push(drv)
+    }
+    expect(unsigned).toEqual([])
   })
 
   describe('over ssh-ng to a real sshd', () => {
