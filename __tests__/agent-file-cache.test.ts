@@ -106,6 +106,11 @@ describe('the background agent with a file:// cache', () => {
       env: store.env,
       inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME }
     })
+    // Dies once it is up (the main step waits for it only 50 ms; one killed before it was ready
+    // is a different case, with its own message).
+    const agentDir = (JSON.parse(job.main!.state.nix_buildtime_cache!) as { agent: { dir: string } }).agent.dir
+    for (let waited = 0; !existsSync(join(agentDir, 'ready.json')) && waited < 10_000; waited += 20) await sleep(20)
+    expect(existsSync(join(agentDir, 'ready.json'))).toBe(true)
     process.kill(agentPid(job)!, 'SIGKILL')
     const build = await job.exec('nix-build', [nixFile, '-A', 'final', '--no-out-link'])
     expect(build.code).toBe(0)
