@@ -5,10 +5,10 @@
 //
 //   node upload-driver.mjs <args.json>   args: DriverArgs; the environment selects the Nix store
 import { readFile, writeFile } from 'node:fs/promises'
-import { parseInputs } from '../src/inputs.js'
+import { parseInputs } from '../src/config/inputs.js'
 import { locateStore } from '../src/nix/store-location.js'
 import { queryPathInfos } from '../src/nix/query-path-info.js'
-import { selectAndPush } from '../src/push.js'
+import { selectAndPush } from '../src/job/push.js'
 
 export interface DriverArgs {
   cache: string

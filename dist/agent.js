@@ -5,16 +5,16 @@ import {
   WARNING_PREFIX,
   agentFiles,
   decodeInputs
-} from "./chunks/chunk-73EKAW35.js";
-import "./chunks/chunk-GZBSJNQ6.js";
+} from "./chunks/chunk-HCEE444A.js";
+import "./chunks/chunk-TU6JHRST.js";
 import {
   host,
   log,
   setHost
-} from "./chunks/chunk-FM7YD635.js";
+} from "./chunks/chunk-QUJN3JQ2.js";
 import "./chunks/chunk-WSR6M3NS.js";
 
-// src/agent/main.ts
+// src/entry/agent.ts
 import { rename, writeFile } from "node:fs/promises";
 import { getPriority, setPriority } from "node:os";
 
@@ -70,7 +70,7 @@ var AgentHost = class {
 async function serveSubstituter(inputs, store) {
   if (inputs.cache.kind !== "github-actions") return void 0;
   try {
-    const { serveGithubActionsCache } = await import("./chunks/on-demand-YYP32DXP.js");
+    const { serveGithubActionsCache } = await import("./chunks/on-demand-2N3L3XZT.js");
     return await serveGithubActionsCache(inputs, store);
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`);
@@ -78,7 +78,7 @@ async function serveSubstituter(inputs, store) {
   }
 }
 
-// src/agent/main.ts
+// src/entry/agent.ts
 async function readStdin() {
   const chunks = [];
   for await (const c of process.stdin) chunks.push(c);
@@ -119,7 +119,7 @@ async function main() {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-UFCQ5XRD.js");
+    const { runAgent } = await import("./chunks/run-O6RAB6GX.js");
     await runAgent(config, inputs, { stopRequested, pause });
   } catch (e) {
     if (!substituter) throw e;

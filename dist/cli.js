@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 
-// src/cli.ts
+// src/entry/cli.ts
 import * as zlib from "node:zlib";
 var MINIMUM = [22, 15];
 function supported(version) {
@@ -16,6 +16,6 @@ if (!supported(process.versions.node)) {
   );
   process.exit(1);
 }
-var { main } = await import("./chunks/main-LABVEI5Z.js");
+var { main } = await import("./chunks/main-AWZPAUOJ.js");
 var status = await main(process.argv.slice(2));
 process.stdout.write("", () => process.exit(status));

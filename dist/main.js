@@ -3,32 +3,32 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   actionInput,
   githubHost
-} from "./chunks/chunk-DFIN2ANV.js";
+} from "./chunks/chunk-M7EUOB5J.js";
 import {
   beginJob,
   reportFailure
-} from "./chunks/chunk-T7ZZ6CXW.js";
+} from "./chunks/chunk-6D4TVNYX.js";
 import {
   InputError,
   readInputs
-} from "./chunks/chunk-QP4D7KTI.js";
-import "./chunks/chunk-XVDEAYQJ.js";
-import "./chunks/chunk-3FM4T5F6.js";
-import "./chunks/chunk-73EKAW35.js";
+} from "./chunks/chunk-I7ATNJIE.js";
+import "./chunks/chunk-JXMKKJKR.js";
+import "./chunks/chunk-QFROVF5J.js";
+import "./chunks/chunk-HCEE444A.js";
 import "./chunks/chunk-PO5KLSPC.js";
-import "./chunks/chunk-6ZRCU7K4.js";
-import "./chunks/chunk-MOJAZFA2.js";
-import "./chunks/chunk-GZBSJNQ6.js";
+import "./chunks/chunk-RGHDVDVD.js";
+import "./chunks/chunk-62EGI3AM.js";
+import "./chunks/chunk-TU6JHRST.js";
 import {
   finishBudget
-} from "./chunks/chunk-6EBHABR5.js";
+} from "./chunks/chunk-AEPLBNQV.js";
 import {
   host,
   setHost
-} from "./chunks/chunk-FM7YD635.js";
+} from "./chunks/chunk-QUJN3JQ2.js";
 import "./chunks/chunk-WSR6M3NS.js";
 
-// src/main.ts
+// src/entry/action-main.ts
 async function main() {
   setHost(githubHost);
   let inputs;

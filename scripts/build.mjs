@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs'
 
 rmSync('dist', { recursive: true, force: true })
 await build({
-  entryPoints: { main: 'src/main.ts', post: 'src/post.ts', agent: 'src/agent/main.ts', cli: 'src/cli.ts' },
+  entryPoints: { main: 'src/entry/action-main.ts', post: 'src/entry/action-post.ts', agent: 'src/entry/agent.ts', cli: 'src/entry/cli.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

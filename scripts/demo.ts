@@ -17,8 +17,8 @@ import { graphDrvPaths, makeUpstream, NIX_PRELUDE, UPSTREAM_KEY_NAME, writeGraph
 import { builtDerivations, countBuilt, createTestStore, removeTree, type TestStore } from '../__tests__/helpers/nix-store.js'
 import { startJob, workflowCommands } from '../__tests__/helpers/runner.js'
 import { consumerBuild, generateKeys } from '../__tests__/helpers/scenario.js'
-import { SKIP_REASONS } from '../src/selection.js'
-import { formatBytes } from '../src/summary.js'
+import { SKIP_REASONS } from '../src/plan/selection.js'
+import { formatBytes } from '../src/report/summary.js'
 
 const started = Date.now()
 const say = (s: string): void => console.log(`\n\x1b[1m== ${s}\x1b[0m`)

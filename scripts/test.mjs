@@ -1,6 +1,6 @@
 // `npm test`: install what the tests need, then run jest in ESM mode on Node 24 (the runtime of
 // a node24 action; zstd and node:sqlite exist only there). Arguments go to jest, e.g.
-// `node scripts/test.mjs __tests__/nar.test.ts` or `node scripts/test.mjs -t 'pushes exactly'`.
+// `node scripts/test.mjs __tests__/unit/format/nar.test.ts` or `node scripts/test.mjs -t 'pushes exactly'`.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,7 +21,7 @@ const isolated = {
   NIX_CONFIG: [`store = ${join(scratch, 'store')}`, 'build-users-group =', 'substituters ='].join('\n')
 }
 
-let status = 1
+let status
 try {
   const r = spawnSync(
     node24(),

@@ -117,7 +117,7 @@ async function startOnce(dir: string, opts: NginxOptions): Promise<{ child: Chil
     killTree(child, 'SIGKILL')
     const log = stderr + (await readFile(join(dir, 'error.log'), 'utf8').catch(() => ''))
     if (/Address already in use/.test(log)) return 'port-in-use'
-    throw new Error(`nginx did not start: ${(e as Error).message}\n${log}`)
+    throw new Error(`nginx did not start: ${(e as Error).message}\n${log}`, { cause: e })
   }
 }
 

@@ -240,7 +240,7 @@ export function ensureNixAvailable(): Promise<string> {
         try {
           r = await runProcess(cmd, ['--version'], { env, timeoutMs: 30000 })
         } catch (e) {
-          throw new Error(`e2e tests need Nix (${cmd} not found): ${(e as Error).message}`)
+          throw new Error(`e2e tests need Nix (${cmd} not found): ${(e as Error).message}`, { cause: e })
         }
         if (r.code !== 0) throw new Error(describeFailure(cmd, ['--version'], r))
         if (cmd === 'nix') version = r.stdout.trim()

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { NIX_PRELUDE, writeGraph, type Upstream } from './graph.js'
 import { createTestStore, type TestStore } from './nix-store.js'
 import type { Job } from './runner.js'
-import { hashPart } from '../../src/nix/store-path.js'
+import { hashPart } from '../../src/format/store-path.js'
 
 // A build that takes its time, so that publication during the build can be watched: four steps
 // that sleep, each referencing the previous one at run time, plus a source file (`script`) the

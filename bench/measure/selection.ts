@@ -13,7 +13,7 @@
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { removeTree } from '../../__tests__/helpers/nix-store.js'
-import { parseNarInfo } from '../../src/narinfo.js'
+import { parseNarInfo } from '../../src/format/narinfo.js'
 import { BenchJob, numberOutput, type JobContext } from '../lib/job.js'
 import { log } from '../lib/log.js'
 import { RESULTS } from '../lib/paths.js'

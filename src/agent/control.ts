@@ -3,10 +3,10 @@ import { existsSync, openSync, closeSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { createHash } from 'node:crypto'
-import { log } from '../host.js'
-import type { Inputs } from '../inputs.js'
+import { log } from '../runtime/host.js'
+import type { Inputs } from '../config/inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
-import type { Pushed } from '../upload/pipeline.js'
+import type { Pushed } from '../executors/binary-cache/upload.js'
 import { AGENT_NICE, agentFiles, encodeInputs, WARNING_PREFIX, type AgentConfig, type AgentJob, type AgentReady, type AgentRecord } from './protocol.js'
 
 /** The agent as the step state records it. */

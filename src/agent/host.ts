@@ -1,4 +1,4 @@
-import type { Host } from '../host.js'
+import type { Host } from '../runtime/host.js'
 import { WARNING_PREFIX } from './protocol.js'
 
 /**

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
-import type { Inputs } from '../inputs.js'
+import type { Inputs } from '../config/inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
-import { parseSecretKey } from '../signing.js'
+import { parseSecretKey } from '../format/signing.js'
 
 /**
  * What the main step, the background agent and the post step exchange. Everything lives in one
@@ -71,11 +71,6 @@ export function agentFiles(dir: string): AgentFiles {
  */
 export interface AgentJob {
   runnerJob?: string
-}
-
-/** Where the agent writes NARs and narinfos for `cache: github-actions`, for the post step's layer. */
-export function preparedLayerDir(tempDir: string): string {
-  return join(tempDir, 'nix-buildtime-cache', 'gha', 'prepared')
 }
 
 /** The agent's CPU priority (nice value): the build comes first. */

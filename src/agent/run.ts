@@ -1,16 +1,16 @@
 import { existsSync, writeFileSync } from 'node:fs'
-import { FileBackend } from '../backends/file.js'
-import { binaryCacheBackend } from '../backends/index.js'
-import { ghaLayout } from '../backends/gha/layout.js'
-import { jobBudget, saveJobBudget } from '../budget.js'
-import { log } from '../host.js'
-import type { Inputs } from '../inputs.js'
-import { reuseFrames } from '../frame-buffers.js'
-import { loadSnapshot } from '../snapshot.js'
-import { limitFraming } from '../zstd-frames.js'
-import { followStore } from './follow.js'
+import { FileBackend } from '../executors/binary-cache/file.js'
+import { binaryCacheBackend } from '../executors/index.js'
+import { ghaLayout } from '../executors/gha/layout.js'
+import { jobBudget, saveJobBudget } from '../runtime/budget.js'
+import { log } from '../runtime/host.js'
+import type { Inputs } from '../config/inputs.js'
+import { reuseFrames } from '../format/frame-buffers.js'
+import { loadSnapshot } from '../nix/snapshot.js'
+import { limitFraming } from '../format/zstd-frames.js'
+import { followStore } from '../nix/follow.js'
 import { scriptWatcher } from './owner.js'
-import { agentFiles, preparedLayerDir, type AgentConfig } from './protocol.js'
+import { agentFiles, type AgentConfig } from './protocol.js'
 import { Publisher, type Destination } from './publisher.js'
 
 /** How often the agent looks at the store: well inside the 10 s publication target, and idle-cheap. */
@@ -27,7 +27,7 @@ async function destination(inputs: Inputs, config: AgentConfig): Promise<Destina
   if (inputs.cache.kind === 'github-actions') {
     // The post step packs the layer from these files; nothing is visible to anyone before that.
     return {
-      backend: new FileBackend(preparedLayerDir(config.tempDir)),
+      backend: new FileBackend(ghaLayout(config.tempDir).prepared),
       alsoServing: new FileBackend(ghaLayout(config.tempDir).binaryCache),
       compression: 'none'
     }

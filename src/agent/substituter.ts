@@ -1,5 +1,5 @@
-import { log } from '../host.js'
-import type { Inputs } from '../inputs.js'
+import { log } from '../runtime/host.js'
+import type { Inputs } from '../config/inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
 
 /** A substituter the agent serves for the rest of the job. */
@@ -18,7 +18,7 @@ export interface ServedSubstituter {
 export async function serveSubstituter(inputs: Inputs, store: StoreLocation): Promise<ServedSubstituter | undefined> {
   if (inputs.cache.kind !== 'github-actions') return undefined
   try {
-    const { serveGithubActionsCache } = await import('../backends/gha/on-demand.js')
+    const { serveGithubActionsCache } = await import('../executors/gha/on-demand.js')
     return await serveGithubActionsCache(inputs, store)
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`)

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { constants } from 'node:os'
-import { log } from '../host.js'
+import { log } from '../runtime/host.js'
 
 /** Signals a CI system or a terminal sends to stop a job, handed on to the command. */
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']

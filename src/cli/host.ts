@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import { StderrHost } from '../host.js'
+import { StderrHost } from '../runtime/host.js'
 
 /**
  * The command-line tool's host: plain lines on stderr (no workflow commands) with secrets masked,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import type { RawInputs } from '../inputs.js'
+import type { RawInputs } from '../config/inputs.js'
 
 /** A bad command line: one line on stderr, exit status 2. */
 export class UsageError extends Error {}

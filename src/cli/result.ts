@@ -1,7 +1,7 @@
-import type { FinishedJob } from '../job.js'
-import { SKIP_REASONS, type SkipReason } from '../selection.js'
-import { formatBytes } from '../summary.js'
-import type { Pushed } from '../upload/pipeline.js'
+import type { FinishedJob } from '../job/job.js'
+import { SKIP_REASONS, type SkipReason } from '../plan/selection.js'
+import { formatBytes } from '../runtime/units.js'
+import type { Pushed } from '../executors/binary-cache/upload.js'
 
 /** What `--json` prints: one line, the last on stdout. */
 export interface CliResult {

@@ -1,4 +1,4 @@
-import { execCapture } from '../exec.js'
+import { execCapture } from '../runtime/exec.js'
 
 export interface RunResult {
   stdout: string

@@ -1,5 +1,5 @@
-import { formatNix32Hash, fromNix32, toNix32 } from '../nix32.js'
-import type { PathInfo } from './path-info-types.js'
+import { formatNix32Hash, fromNix32, toNix32 } from '../format/nix32.js'
+import type { PathInfo } from '../format/path-info.js'
 
 /*
  * `nix path-info --json` has changed shape many times; every form is accepted here:

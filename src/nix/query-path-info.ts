@@ -1,7 +1,7 @@
 import { batches, runNix } from './cli.js'
 import { isDerivation } from './closure.js'
 import { parsePathInfoJson } from './path-info.js'
-import type { PathInfo } from './path-info-types.js'
+import type { PathInfo } from '../format/path-info.js'
 import { drvArgumentMeansOutputs, nixVersion } from './version.js'
 
 let jsonFormatFlag: string[] | undefined

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { CONTENT_TYPES } from '../../../src/executors/binary-cache/backend.js'
+import { probeStoreSupport } from '../../../src/nix/store-support.js'
+import { type Upstream } from '../../helpers/graph.js'
+import { createTestStore, removeTree, substitutedPaths } from '../../helpers/nix-store.js'
+import { httpRequest } from '../../helpers/ports.js'
+import { allOutput, errorLines, startJob, warningLines, type StepResult } from '../../helpers/runner.js'
+import { S3_CREDENTIALS, startS3Server, type S3Server } from '../../helpers/s3-server.js'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type SigningKeys, graphWorld } from '../../helpers/scenario.js'
+
+let dir: string
+let upstream: Upstream
+let keys: SigningKeys
+let s3: S3Server
+
+/** As a workflow passes them (`env:` from secrets); the metadata service must never be asked on loopback-only test machines. */
+const awsEnv = (secret = S3_CREDENTIALS.secretAccessKey): NodeJS.ProcessEnv => ({
+  AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: secret,
+  AWS_EC2_METADATA_DISABLED: 'true'
+})
+
+beforeAll(async () => {
+  ;({ dir, upstream, keys } = await graphWorld('e2e-s3-'))
+  s3 = await startS3Server({ bucket: 'nix-cache' })
+})
+afterAll(async () => {
+  await s3?.stop()
+  await removeTree(dir)
+})
+
+async function topJob(cache: string, env: NodeJS.ProcessEnv, preexisting = true) {
+  const store = await createTestStore({ extraConfig: upstream.nixConfig })
+  const installables = await topInstallable(store)
+  return runGraphJob({ cache, keys, upstream, store, env, inputs: { installables }, preexisting })
+}
+
+const key = (url: string): string => url.split('?')[0] ?? ''
+
+describe('a job pushing to an S3 bucket', () => {
+  it('uploads the exact set through the SDK, each NAR before its narinfo, and a consumer rebuilds one derivation', async () => {
+    const run = await topJob(s3.s3Uri(), awsEnv())
+    expect(run.post.code).toBe(0)
+    expect(warningLines(run.post.stdout)).toEqual([])
+    expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
+
+    const writes = s3.requests.filter((r) => r.method === 'PUT' || r.method === 'POST')
+    expect(writes.length).toBeGreaterThan(0)
+    expect(writes.every((r) => r.signed && r.status === 200)).toBe(true)
+    for (const p of run.pushed) {
+      const hash = p.slice('/nix/store/'.length, '/nix/store/'.length + 32)
+      const narinfo = await httpRequest(`${s3.bucketUrl}/${hash}.narinfo`)
+      expect(narinfo.status).toBe(200)
+      expect(narinfo.headers['content-type']).toBe(CONTENT_TYPES.narinfo)
+      const narKey = /^URL: (\S+)$/m.exec(narinfo.body.toString())?.[1] ?? ''
+      expect(narKey).toMatch(/^nar\/\w+\.nar\.zst$/)
+      const narinfoAt = s3.requests.findIndex((r) => r.method === 'PUT' && key(r.url) === `/nix-cache/${hash}.narinfo`)
+      const narAt = s3.requests.findIndex((r) => r.method === 'PUT' && key(r.url) === `/nix-cache/${narKey}`)
+      expect(narAt).toBeGreaterThanOrEqual(0)
+      expect(narAt).toBeLessThan(narinfoAt)
+      const nar = await httpRequest(`${s3.bucketUrl}/${narKey}`, { method: 'HEAD' })
+      expect(nar.headers['content-type']).toBe(CONTENT_TYPES.nar)
+    }
+    const info = await httpRequest(`${s3.bucketUrl}/nix-cache-info`)
+    expect(info.body.toString()).toMatch(/^StoreDir: \/nix\/store$/m)
+    expect(info.headers['content-type']).toBe(CONTENT_TYPES.cacheInfo)
+
+    // The consumer's Nix reads the bucket the way a Nix without S3 support must: path-style HTTP.
+    const consumer = await consumerBuild({
+      substituters: [s3.bucketUrl, upstream.url],
+      trustedKeys: [keys.public, upstream.publicKey],
+      variant: 'v2'
+    })
+    expect(consumer.built).toBe(1)
+    expect(substitutedPaths(consumer.log).some((s) => s.from.startsWith(s3.bucketUrl))).toBe(true)
+    await consumer.store.cleanup()
+
+    for (const step of [run.main, run.post]) expect(allOutput(step)).not.toContain(S3_CREDENTIALS.secretAccessKey)
+  })
+
+  it('makes the bucket a substituter only where this Nix can open s3:// stores, and otherwise says how to read it', async () => {
+    const uri = s3.s3Uri()
+    const store = await createTestStore()
+    const job = await startJob({ env: { ...store.env, ...awsEnv() }, inputs: { cache: uri, 'secret-key': keys.secret } })
+    const main = job.main as StepResult
+    expect(main.code).toBe(0)
+    const nixConfig = job.exports.NIX_CONFIG ?? ''
+    if ((await probeStoreSupport(uri)) === 'unsupported') {
+      // Debian's Nix 2.8 (this machine's): built without the AWS SDK.
+      const warnings = warningLines(main.stdout).join('\n')
+      expect(warnings).toMatch(/Nix was built without S3 support \("don't know how to open Nix store 's3:\/\/nix-cache…'"\)/)
+      expect(warnings).toContain(`extra-substituters = ${s3.bucketUrl}`)
+      expect(nixConfig).not.toContain('s3://')
+    } else {
+      expect(nixConfig).toContain(`extra-substituters = ${uri}`)
+    }
+    await job.cleanup()
+    await store.cleanup()
+  })
+
+  it('warns and stays green with wrong credentials, never printing the secret', async () => {
+    const secret = 'definitely-Wrong-secret-4b1d9e'
+    const before = s3.requests.length
+    const run = await topJob(s3.s3Uri(), awsEnv(secret), false)
+    expect(run.post.code).toBe(0)
+    expect(run.pushed).toEqual([])
+    expect(errorLines(run.post.stdout)).toEqual([])
+    expect(warningLines(run.post.stdout).join('\n')).toMatch(
+      /nix-buildtime-cache: PUT s3:\/\/nix-cache\/nix-cache-info: SignatureDoesNotMatch: .*\(HTTP 403\)/
+    )
+    // One failed check of the bucket, not an attempt per path.
+    expect(s3.requests.slice(before).filter((r) => r.method === 'PUT').length).toBe(1)
+    expect(allOutput(run.post)).not.toContain(secret)
+  })
+})

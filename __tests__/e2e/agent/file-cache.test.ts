@@ -1,0 +1,242 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { existsSync, readFileSync } from 'node:fs'
+import { readdir, readFile, utimes, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { NIX_PRELUDE, UPSTREAM_KEY_NAME, writeGraph, type Upstream } from '../../helpers/graph.js'
+import { createTestStore, removeTree } from '../../helpers/nix-store.js'
+import { startJob, trackedProcesses } from '../../helpers/runner.js'
+import { agentPid, alive, buildWatching, expected, narinfos, publicationLatencies, sleep, slowNix, slowStore } from '../../helpers/slow-graph.js'
+import { graphWorld, type SigningKeys } from '../../helpers/scenario.js'
+import { hashPart } from '../../../src/format/store-path.js'
+import { verifyCache } from '../../helpers/cache-check.js'
+
+let dir: string
+let upstream: Upstream
+let keys: SigningKeys
+
+beforeAll(async () => {
+  ;({ dir, upstream, keys } = await graphWorld('e2e-agent-'))
+})
+afterAll(async () => {
+  await removeTree(dir)
+})
+
+describe('the background agent with a file:// cache', () => {
+  it('publishes during the build exactly what the post step would push, and a job killed without a post step keeps it', async () => {
+    const { store, nixFile, paths } = await slowStore(upstream)
+    const cacheDir = join(dir, 'cache-killed')
+    await store.build(nixFile, 'pre')
+    const job = await startJob({
+      env: store.env,
+      inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME }
+    })
+    expect(job.main?.code).toBe(0)
+    const pid = agentPid(job)
+    expect(pid).toBeDefined()
+    expect(trackedProcesses(job.dirs.trackingId)).toContain(pid)
+
+    const w = await buildWatching(job, nixFile, cacheDir, expected(paths), store)
+    expect(w.build.code).toBe(0)
+    // Nothing outside the closure, at any moment: not the stray add, not upstream or pre-existing paths, no .drv.
+    expect([...w.firstSeen.keys()].sort()).toEqual(expected(paths).map(hashPart).sort())
+    expect(w.firstSeen.has(hashPart(w.stray))).toBe(false)
+    // Published while the build still ran: the first step's output long before the last one
+    // finished (the steps after it wait 8 s in all).
+    expect(w.firstSeen.get(hashPart(paths.s1))!).toBeLessThan(w.buildMs)
+    expect(w.firstSeen.get(hashPart(paths.s1))!).toBeLessThan(w.buildMs - 4_000)
+    // The agent survived the build step, and dies with the job (the runner's clean-up; no post step).
+    expect(alive(pid!)).toBe(true)
+    expect(job.endJob()).toContain(pid)
+    await sleep(200)
+    expect(alive(pid!)).toBe(false)
+
+    // A fresh consumer substitutes everything it needs, building nothing.
+    const consumer = await createTestStore({
+      extraConfig: [
+        `substituters = file://${cacheDir} ${upstream.url}`,
+        `trusted-public-keys = ${keys.public} ${upstream.publicKey}`,
+        'require-sigs = true'
+      ]
+    })
+    await writeGraph(consumer.root, 'v1')
+    await writeFile(join(consumer.root, 'slow.nix'), slowNix)
+    const r = await consumer.run('nix-build', [join(consumer.root, 'slow.nix'), '-A', 'final', '--no-out-link', '--max-jobs', '0'])
+    expect(r.stderr).not.toMatch(/building '/)
+    expect(r.stderr).toMatch(/copying path .*slow-step-1/)
+    expect(r.code).toBe(0)
+    expect(r.stdout.trim()).toBe(paths.final)
+    await consumer.cleanup()
+    await store.cleanup()
+  })
+
+  it('counts what went up during the build in the post step outputs and summary, and stops the agent', async () => {
+    const { store, nixFile, paths } = await slowStore(upstream)
+    const cacheDir = join(dir, 'cache-post')
+    await store.build(nixFile, 'pre')
+    const job = await startJob({
+      env: store.env,
+      inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME }
+    })
+    const pid = agentPid(job)!
+    const w = await buildWatching(job, nixFile, cacheDir, expected(paths), store)
+    expect(w.build.code).toBe(0)
+    // Each path went up within 10 s of becoming valid (the uploader keeps up with this build).
+    for (const seconds of await publicationLatencies(store, expected(paths), w)) expect(seconds).toBeLessThanOrEqual(10)
+    expect(alive(pid)).toBe(true)
+    const post = await job.post()
+    expect(post.code).toBe(0)
+    expect(alive(pid)).toBe(false)
+    expect(post.outputs['pushed-count']).toBe(String(expected(paths).length))
+    expect(Number(post.outputs['nar-bytes'])).toBeGreaterThan(3 * 256 * 1024)
+    const listed = (await readFile(post.outputs['paths-file']!, 'utf8')).split('\n').filter((l) => l !== '')
+    expect(listed.sort()).toEqual(expected(paths).sort())
+    expect(post.summary).toMatch(/\*\*Pushed 5 paths\*\*/)
+    expect(post.summary).toMatch(/5 paths \([\d.]+ [KM]iB NAR\) went up during the build/)
+    expect(post.summary).toMatch(/\| already-cached \| 0 \|/)
+    expect(post.summary).toMatch(/\| outside-closure \| 1 \|/)
+    await job.cleanup()
+    await store.cleanup()
+  })
+
+  it('never fails the job when the agent dies: the post step pushes everything', async () => {
+    const { store, nixFile, paths } = await slowStore(upstream)
+    const cacheDir = join(dir, 'cache-agent-killed')
+    await store.build(nixFile, 'pre')
+    const job = await startJob({
+      env: store.env,
+      inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME }
+    })
+    // Dies once it is up (the main step waits for it only 50 ms; one killed before it was ready
+    // is a different case, with its own message).
+    const agentDir = (JSON.parse(job.main!.state.nix_buildtime_cache!) as { agent: { dir: string } }).agent.dir
+    for (let waited = 0; !existsSync(join(agentDir, 'ready.json')) && waited < 10_000; waited += 20) await sleep(20)
+    expect(existsSync(join(agentDir, 'ready.json'))).toBe(true)
+    process.kill(agentPid(job)!, 'SIGKILL')
+    const build = await job.exec('nix-build', [nixFile, '-A', 'final', '--no-out-link'])
+    expect(build.code).toBe(0)
+    const post = await job.post()
+    expect(post.code).toBe(0)
+    expect(post.stdout).toContain('no longer running')
+    expect([...(await narinfos(cacheDir))].sort()).toEqual(expected(paths).map(hashPart).sort())
+    expect(post.outputs['pushed-count']).toBe('5')
+    await job.cleanup()
+    await store.cleanup()
+  })
+
+  it('starts no agent with push-during-build: false; the post step pushes everything as before', async () => {
+    const { store, nixFile, paths } = await slowStore(upstream)
+    const cacheDir = join(dir, 'cache-off')
+    const job = await startJob({
+      env: store.env,
+      inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME, 'push-during-build': 'false' }
+    })
+    expect(agentPid(job)).toBeUndefined()
+    expect(trackedProcesses(job.dirs.trackingId)).toEqual([])
+    await job.exec('nix-build', [nixFile, '-A', 'final', '--no-out-link'])
+    expect(existsSync(cacheDir) ? (await narinfos(cacheDir)).size : 0).toBe(0)
+    const post = await job.post()
+    expect(post.code).toBe(0)
+    // pre was built by this job here, so it is new and pushed too.
+    expect(post.outputs['pushed-count']).toBe(String(expected(paths).length + 1))
+    expect(post.summary).not.toContain('during the build')
+    await job.cleanup()
+    await store.cleanup()
+  })
+
+  it('shares one agent when the action is used twice in a job for the same cache', async () => {
+    const { store } = await slowStore(upstream)
+    const cacheDir = join(dir, 'cache-twice')
+    const job = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret } })
+    const first = agentPid(job)
+    await job.runMain()
+    expect(agentPid(job)).toBe(first)
+    expect(trackedProcesses(job.dirs.trackingId)).toEqual([first])
+    const post = await job.post()
+    expect(post.code).toBe(0)
+    expect(alive(first!)).toBe(false)
+    await job.cleanup()
+    await store.cleanup()
+  })
+  it('stays within 150 MB while it compresses large NARs during the build', async () => {
+    // Two chains of four 40 MiB incompressible outputs, built two at a time: 320 MiB of zstd
+    // output, several times the 64 MiB of garbage V8 lets pile up before it collects on its own.
+    const nix = `let
+${NIX_PRELUDE}
+  big = n: dep: mk "big-\${n}" ''
+    \${bb} sleep 1
+    \${bb} mkdir -p $out
+    \${bb} head -c 41943040 /dev/urandom > $out/blob
+    echo \${dep} > $out/dep
+  '' {};
+  a1 = big "a1" "none";
+  a2 = big "a2" a1;
+  a3 = big "a3" a2;
+  a4 = big "a4" a3;
+  b1 = big "b1" "none";
+  b2 = big "b2" b1;
+  b3 = big "b3" b2;
+  b4 = big "b4" b3;
+in [ a4 b4 ]
+`
+    const store = await createTestStore()
+    const nixFile = join(store.root, 'big.nix')
+    await writeFile(nixFile, nix)
+    const cacheDir = join(dir, 'cache-big')
+    const job = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret } })
+    const pid = agentPid(job)!
+    const build = await job.exec('nix-build', [nixFile, '--no-out-link', '--max-jobs', '2'])
+    expect(build.code).toBe(0)
+    for (let waited = 0; (await narinfos(cacheDir)).size < 8 && waited < 60_000; waited += 200) await sleep(200)
+    expect((await narinfos(cacheDir)).size).toBe(8)
+    const peakKiB = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
+    expect(peakKiB * 1024).toBeLessThanOrEqual(150e6)
+    const post = await job.post()
+    expect(post.code).toBe(0)
+    expect(post.summary).toMatch(/8 paths \([\d.]+ MiB NAR\) went up during the build/)
+    await job.cleanup()
+    await store.cleanup()
+  }, 120_000)
+  it('leaves no spool file for good when it is killed mid-upload: the next push removes it once stale, and the cache verifies', async () => {
+    const bigNix = (tag: string): string => `let
+${NIX_PRELUDE}
+in mk "big-${tag}" ''
+  \${bb} mkdir -p $out
+  \${bb} head -c 83886080 /dev/urandom > $out/blob
+'' {}
+`
+    const store = await createTestStore()
+    const cacheDir = join(dir, 'cache-killed-mid-upload')
+    const first = join(store.root, 'big-first.nix')
+    await writeFile(first, bigNix('first'))
+    const spools = async (): Promise<string[]> => (await readdir(join(cacheDir, 'nar')).catch(() => [] as string[])).filter((n) => n.includes('.spool-'))
+    const job = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret } })
+    const pid = agentPid(job)!
+    expect((await job.exec('nix-build', [first, '--no-out-link'])).code).toBe(0)
+    // The runner's end-of-job clean-up, while the agent is writing the NAR: no post step.
+    for (let waited = 0; (await spools()).length === 0 && waited < 30_000; waited += 20) await sleep(20)
+    process.kill(pid, 'SIGKILL')
+    job.endJob()
+    const left = await spools()
+    expect(left).toHaveLength(1)
+    expect(await narinfos(cacheDir)).toEqual(new Set())
+
+    // An hour later, another job pushes to the same cache.
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000)
+    await utimes(join(cacheDir, 'nar', left[0]!), old, old)
+    const second = join(store.root, 'big-second.nix')
+    await writeFile(second, bigNix('second'))
+    const next = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret, 'push-during-build': 'false' } })
+    expect((await next.exec('nix-build', [second, '--no-out-link'])).code).toBe(0)
+    const post = await next.post()
+    expect(post.code).toBe(0)
+    expect(post.stdout).toContain('Removed 1 temporary file(s) that interrupted uploads had left in the cache.')
+    expect(await spools()).toEqual([])
+    // The first job's path was never published (it is the second job's pre-existing path now).
+    expect((await narinfos(cacheDir)).size).toBe(1)
+    const verified = await verifyCache(cacheDir, keys.public)
+    expect(verified.stderr).not.toMatch(/error|corrupt|untrusted/i)
+    expect(verified.code).toBe(0)
+    await next.cleanup()
+    await store.cleanup()
+  }, 120_000)
+})

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { NIX_PRELUDE } from '../../helpers/graph.js'
+import { createTestStore, removeTree, type TestStore } from '../../helpers/nix-store.js'
+import { runProcess, spawnTracked } from '../../helpers/proc.js'
+import { node24 } from '../../helpers/runner.js'
+import { graphWorld, type GraphWorld } from '../../helpers/scenario.js'
+import { alive, narinfos, sleep } from '../../helpers/slow-graph.js'
+import { CLI, jsonResult } from '../../helpers/cli.js'
+import { hashPart } from '../../../src/format/store-path.js'
+
+// Outside GitHub no runner ends a job's processes. The agent that `start` leaves behind must end
+// with the script that ran `start`, and must never work for a later job.
+let world: GraphWorld
+let store: TestStore
+let keyFile: string
+
+beforeAll(async () => {
+  world = await graphWorld('e2e-cli-agent-')
+  keyFile = join(world.dir, 'test-cache-1.sk') // written by generateKeys
+  store = await createTestStore()
+})
+
+afterAll(async () => {
+  await store.cleanup()
+  await removeTree(world.dir)
+})
+
+/** A one-derivation Nix file whose output no other test builds. */
+async function tinyNix(name: string): Promise<string> {
+  const file = join(store.root, `${name}.nix`)
+  await writeFile(file, `let\n${NIX_PRELUDE}\nin mk "${name}" "\${bb} echo ${name}-${Math.random()} > $out" {}\n`)
+  return file
+}
+
+/** The agent `start` recorded in the state dir. */
+function agentOf(stateDir: string): number | undefined {
+  const state = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as Record<string, string>
+  return (JSON.parse(state.nix_buildtime_cache ?? '{}') as { agent?: { pid: number } }).agent?.pid
+}
+
+async function until(done: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !(await done()) && Date.now() < end; ) await sleep(100)
+}
+
+/** A CI script in a shell of its own (its own process group, as a CI system runs one): $CLI is the tool. */
+function script(text: string, extraEnv: NodeJS.ProcessEnv = {}): [string, string[], { env: NodeJS.ProcessEnv }] {
+  return ['sh', ['-c', text], { env: { ...store.env, NODE: node24(), CLI, KEY: keyFile, ...extraEnv } }]
+}
+
+describe('the command-line tool’s background agent', () => {
+  it('stops once the script that ran start has ended, push or not, and publishes nothing built later', async () => {
+    const cacheDir = join(world.dir, 'cache-ended')
+    const stateDir = join(world.dir, 'state-ended')
+    const during = await tinyNix('built-during-the-script')
+    const later = await tinyNix('built-after-the-script')
+    const r = await runProcess(
+      ...script('"$NODE" "$CLI" start --cache "file://$CACHE" --secret-key-file "$KEY" --state-dir "$STATE" --dotenv "$STATE/env" && nix-build "$A" --no-out-link && sleep 3', {
+        CACHE: cacheDir,
+        STATE: stateDir,
+        A: during
+      })
+    )
+    expect(r.code).toBe(0)
+    const built = r.stdout.trim().split('\n').pop()!
+    const pid = agentOf(stateDir)!
+    expect(pid).toBeDefined()
+    // It worked while the script ran…
+    expect(await narinfos(cacheDir)).toContain(hashPart(built))
+    // …and stops after it, although no push came.
+    await until(() => !alive(pid), 5_000)
+    expect(alive(pid)).toBe(false)
+    const afterwards = (await store.runOk('nix-build', [later, '--no-out-link'])).stdout.trim()
+    await sleep(2_500)
+    expect(await narinfos(cacheDir)).not.toContain(hashPart(afterwards))
+
+    // A push after all says why the agent is gone, and pushes what it did not.
+    const push = await runProcess(node24(), [CLI, 'push', '--state-dir', stateDir, '--json'], { env: store.env })
+    expect(push.code).toBe(0)
+    expect(push.stderr).toContain('the script that started it has ended')
+    expect(await narinfos(cacheDir)).toContain(hashPart(afterwards))
+  })
+
+  it('never shares an earlier job’s agent: a later start stops it, and push counts only its own job', async () => {
+    const cacheDir = join(world.dir, 'cache-shared')
+    const stateDir = join(world.dir, 'state-shared')
+    const first = await tinyNix('built-by-the-first-job')
+    const second = await tinyNix('built-by-the-second-job')
+    // The first job's script is still running (or hung) when the second job starts on the same
+    // machine, in the same directory, with the same cache.
+    spawnTracked(
+      ...script('"$NODE" "$CLI" start --cache "file://$CACHE" --secret-key-file "$KEY" --state-dir "$STATE" --dotenv "$STATE/env" && nix-build "$A" --no-out-link && sleep 60', {
+        CACHE: cacheDir,
+        STATE: stateDir,
+        A: first
+      })
+    )
+    await until(async () => (await narinfos(cacheDir)).size > 0, 20_000)
+    expect((await narinfos(cacheDir)).size).toBe(1)
+    const earlier = agentOf(stateDir)!
+    expect(alive(earlier)).toBe(true)
+
+    const r = await runProcess(
+      ...script(
+        '"$NODE" "$CLI" start --cache "file://$CACHE" --secret-key-file "$KEY" --state-dir "$STATE" --dotenv "$STATE/env" && nix-build "$B" --no-out-link >/dev/null && sleep 3 && "$NODE" "$CLI" push --state-dir "$STATE" --json',
+        { CACHE: cacheDir, STATE: stateDir, B: second }
+      )
+    )
+    expect(r.code).toBe(0)
+    expect(alive(earlier)).toBe(false)
+    expect(r.stderr).toMatch(/Stopped background agent \d+, left by an earlier job that did not push/)
+    const result = jsonResult(r.stdout)
+    const pushed = (result.pushed as Array<{ path: string }>).map((p) => p.path)
+    expect(pushed).toHaveLength(1)
+    expect(pushed[0]).toMatch(/-built-by-the-second-job$/)
+    // Its own agent published it during the script.
+    expect(r.stderr).toMatch(/1 path.* during the build/)
+    expect(r.stderr).toMatch(/published 1 path\(s\) during the build\./)
+  })
+})

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { graphPaths, UPSTREAM_KEY_NAME, writeGraph } from '../../helpers/graph.js'
+import { createTestStore, removeTree, SYSTEM_PATH } from '../../helpers/nix-store.js'
+import { runProcess } from '../../helpers/proc.js'
+import { node24, REPO_ROOT } from '../../helpers/runner.js'
+import { EXPECTED_PUSH, graphWorld, rolesOf, topInstallable, type GraphWorld } from '../../helpers/scenario.js'
+import { assertNoRunnerEnv, jsonResult } from '../../helpers/cli.js'
+
+// The package as users get it: `npm pack`, then `npm install` of the tarball into an empty
+// directory, and the `nix-buildtime-cache` bin run from there (dist/ must be built).
+let world: GraphWorld
+let installDir: string
+let packed: string[]
+
+beforeAll(async () => {
+  world = await graphWorld('e2e-cli-package-')
+  // --ignore-scripts: prepack would rebuild dist/ under the other test files' feet.
+  const pack = await runProcess('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', world.dir], { env: process.env, cwd: REPO_ROOT })
+  if (pack.code !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`)
+  const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>
+  if (!info) throw new Error('npm pack printed no package')
+  packed = info.files.map((f) => f.path)
+  installDir = await mkdtemp(join(tmpdir(), 'cli-install-'))
+  const install = await runProcess('npm', ['install', '--no-audit', '--no-fund', join(world.dir, info.filename)], { env: process.env, cwd: installDir })
+  if (install.code !== 0) throw new Error(`npm install failed:\n${install.stderr}`)
+})
+
+afterAll(async () => {
+  await removeTree(installDir)
+  await removeTree(world.dir)
+})
+
+describe('the npm package', () => {
+  it('holds the bundle, action.yml and the README, and no sources or tests', () => {
+    expect(packed).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/main.js', 'dist/post.js', 'action.yml', 'README.md', 'package.json']))
+    expect(packed.filter((p) => p.startsWith('src/') || p.startsWith('__tests__/') || p.startsWith('node_modules/'))).toEqual([])
+  })
+
+  it('installs a nix-buildtime-cache command that pushes a build, run from the install directory', async () => {
+    const bin = join(installDir, 'node_modules', '.bin', 'nix-buildtime-cache')
+    // The bin's `#!/usr/bin/env node` finds Node 24 first on PATH.
+    const path = `${dirname(node24())}:${SYSTEM_PATH}`
+    const help = await runProcess(bin, ['--help'], { env: { PATH: path, HOME: installDir }, cwd: installDir })
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('nix-buildtime-cache run [options] -- COMMAND')
+
+    const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
+    const nixFile = await writeGraph(store.root, 'v1')
+    const cacheDir = join(world.dir, 'cache')
+    const env = { ...store.env, PATH: `${dirname(node24())}:${store.env.PATH}`, NIX_BUILDTIME_CACHE_SECRET_KEY: world.keys.secret }
+    assertNoRunnerEnv(env)
+    const args = ['run', '--cache', `file://${cacheDir}`, '--skip-signed-by', UPSTREAM_KEY_NAME, '--installables', await topInstallable(store), '--json']
+    const r = await runProcess(bin, [...args, '--', 'nix-build', nixFile, '-A', 'top', '--no-out-link'], { env, cwd: installDir, timeoutMs: 110_000 })
+    expect(r.code).toBe(0)
+    const pushed = (jsonResult(r.stdout).pushed as Array<{ path: string }>).map((p) => p.path)
+    // Nothing was in the store before, so preexisting is new here too.
+    expect(rolesOf(pushed, await graphPaths(nixFile, store))).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
+    await store.cleanup()
+  })
+})

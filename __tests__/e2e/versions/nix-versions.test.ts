@@ -1,0 +1,153 @@
+// The core end-to-end scenario (a job pushing to a file:// cache, a consumer rebuilding exactly
+// what changed) under thin front ends that answer as Nix 2.3, 2.18, 2.24, 2.35, Lix and
+// Determinate do (__tests__/fixtures/nix-versions/frontend.mjs, each shape cited there); Debian's
+// Nix 2.8 does the work underneath.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { graphNix, type Upstream } from '../../helpers/graph.js'
+import { createTestStore, removeTree, SYSTEM_PATH, type TestStore } from '../../helpers/nix-store.js'
+import { warningLines } from '../../helpers/runner.js'
+import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys } from '../../helpers/scenario.js'
+import { runProcess } from '../../helpers/proc.js'
+import { daemonTrust } from '../../../src/pull/trust.js'
+
+const FRONT_ENDS = resolve('__tests__/fixtures/nix-versions')
+const frontEndPath = (profile: string): string => `${join(FRONT_ENDS, profile)}:${SYSTEM_PATH}`
+
+let dir: string
+let upstream: Upstream
+let keys: SigningKeys
+
+beforeAll(async () => {
+  ;({ dir, upstream, keys } = await graphWorld('e2e-versions-'))
+})
+afterAll(async () => {
+  await removeTree(dir)
+})
+
+async function scenario(profile: string, opts: { store?: TestStore; env?: NodeJS.ProcessEnv; cacheName?: string } = {}): Promise<JobRun & { consumerBuilt: number }> {
+  const cacheDir = join(dir, opts.cacheName ?? `cache-${profile}`)
+  const store = opts.store ?? (await createTestStore({ extraConfig: upstream.nixConfig }))
+  const run = await runGraphJob({
+    cache: `file://${cacheDir}`,
+    keys,
+    upstream,
+    store,
+    env: { PATH: frontEndPath(profile), ...opts.env },
+    inputs: { installables: await topInstallable(store) }
+  })
+  const consumer = await consumerBuild({ substituters: [`file://${cacheDir}`, upstream.url], trustedKeys: [keys.public, upstream.publicKey], variant: 'v2' })
+  await consumer.store.cleanup()
+  return { ...run, consumerBuilt: consumer.built }
+}
+
+describe('the front ends answer as their versions do', () => {
+  const nix = (profile: string, args: string[]) => runProcess('nix', args, { env: { PATH: frontEndPath(profile), NIX_CONFIG: 'experimental-features = nix-command' } })
+  it('names themselves as each version does', async () => {
+    expect((await nix('nix-2.3', ['--version'])).stdout).toBe('nix (Nix) 2.3.18\n')
+    expect((await nix('lix', ['--version'])).stdout).toBe('nix (Lix, like Nix) 2.95.3\n')
+    expect((await nix('determinate', ['--version'])).stdout).toBe('nix (Determinate Nix 3.22.2) 2.35.2\n')
+  })
+  it('rejects the commands and flags a version lacks', async () => {
+    const r = await nix('nix-2.3', ['config', 'show'])
+    expect([r.code, r.stderr]).toEqual([1, "error: 'config' is not a recognised command\nTry 'nix --help' for more information.\n"])
+    expect((await nix('nix-2.24', ['path-info', '--json', '--json-format', '1', '/nix/store/x'])).stderr).toContain("unrecognised flag '--json-format'")
+    expect((await nix('lix', ['store', 'info', '--json'])).stderr).toContain("'info' is not a recognised command")
+  })
+})
+
+// The action asks `nix store info --json`, then `nix store ping --json`, for the daemon's verdict.
+describe('the trust query under each version', () => {
+  it('reads `trusted` where the version reports it, and nothing from 2.3 or 2.8', async () => {
+    const store = await createTestStore()
+    const saved = { PATH: process.env.PATH, NIX_CONFIG: process.env.NIX_CONFIG, HOME: process.env.HOME }
+    try {
+      const verdicts: Record<string, boolean | undefined> = {}
+      for (const profile of ['nix-2.3', 'nix-2.18', 'nix-2.24', 'nix-2.35', 'lix', 'determinate', 'real']) {
+        Object.assign(process.env, { PATH: profile === 'real' ? SYSTEM_PATH : frontEndPath(profile), NIX_CONFIG: store.nixConfig, HOME: store.home })
+        verdicts[profile] = await daemonTrust()
+      }
+      // A directly opened store trusts its user (LocalStore::isTrustedClient).
+      expect(verdicts).toEqual({ 'nix-2.3': undefined, 'nix-2.18': true, 'nix-2.24': true, 'nix-2.35': true, lix: true, determinate: true, real: undefined })
+    } finally {
+      Object.assign(process.env, saved)
+      await store.cleanup()
+    }
+  })
+})
+
+describe('the core scenario under each Nix version', () => {
+  for (const profile of ['nix-2.18', 'nix-2.24', 'nix-2.35', 'lix', 'determinate']) {
+    it(`${profile}: pushes the new build-time closure, and a consumer builds exactly one derivation`, async () => {
+      const run = await scenario(profile)
+      expect(run.post.code).toBe(0)
+      expect(warningLines(run.main.stdout)).toEqual([])
+      expect(warningLines(run.post.stdout)).toEqual([])
+      expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
+      expect(run.main.env.NIX_CONFIG).toContain(`extra-substituters = file://${join(dir, `cache-${profile}`)}`)
+      expect(run.consumerBuilt).toBe(1)
+      await run.store.cleanup()
+    })
+  }
+
+  // 2.34+ prints `local?root=/r` as `local://?root=/r` (the bare path above prints as local:///r).
+  it('nix-2.35 with the store given as local?root=: pushes and a consumer builds exactly one derivation', async () => {
+    const store = await createTestStore({ extraConfig: upstream.nixConfig })
+    const run = await scenario('nix-2.35', { store, cacheName: 'cache-local-root', env: { NIX_CONFIG: `${store.nixConfig}\nstore = local?root=${store.storeRoot}` } })
+    expect(run.post.code).toBe(0)
+    expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
+    expect(run.consumerBuilt).toBe(1)
+    await store.cleanup()
+  })
+
+  // 2.3 ignores NIX_CONFIG, so the job's Nix is configured the way a 2.3 user's is: nix.conf.
+  it('nix-2.3 (configured through NIX_CONF_DIR): pushes, warns once with the nix.conf lines, and leaves nix.conf alone', async () => {
+    const store = await createTestStore({ extraConfig: upstream.nixConfig })
+    const confDir = join(store.root, 'etc-nix')
+    await mkdir(confDir)
+    await writeFile(join(confDir, 'nix.conf'), `${store.nixConfig}\n`)
+    const before = await readFile(join(confDir, 'nix.conf'), 'utf8')
+    const run = await scenario('nix-2.3', { store, env: { NIX_CONF_DIR: confDir } })
+    expect(run.post.code).toBe(0)
+    expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
+    expect(run.consumerBuilt).toBe(1)
+    const warnings = warningLines(run.main.stdout)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain('Nix 2.3 ignores NIX_CONFIG')
+    // The lines to add, for the nix.conf in use: the substituters in force plus ours.
+    expect(warnings[0]).toContain(`${join(confDir, 'nix.conf')} (and restart`)
+    expect(warnings[0]).toContain(`%0Asubstituters = ${upstream.url} file://${join(dir, 'cache-nix-2.3')}%0A`)
+    expect(warnings[0]).toContain(`%0Atrusted-public-keys = ${upstream.publicKey} ${keys.public}%0A`)
+    expect(run.main.stdout).not.toMatch(/Later steps substitute from/)
+    expect(run.main.env.NIX_CONFIG).toBeUndefined()
+    expect(await readFile(join(confDir, 'nix.conf'), 'utf8')).toBe(before)
+    expect(warningLines(run.post.stdout)).toEqual([])
+    await store.cleanup()
+  })
+})
+
+// Flake references need the `flakes` feature on upstream Nix and Lix; a job that builds with
+// nix-build (or passes the feature on its own command line) may not have it in its configuration.
+describe('flake-ref installables', () => {
+  it('resolve where the job\'s configuration enables only nix-command', async () => {
+    const store = await createTestStore({ extraConfig: [...upstream.nixConfig, 'experimental-features = nix-command'] })
+    const flakeDir = join(store.root, 'flake')
+    await mkdir(flakeDir)
+    // The graph with its system spelled out (flakes evaluate purely); the derivations are the
+    // ones nix-build instantiates on this x86_64-linux machine.
+    await writeFile(join(flakeDir, 'graph.nix'), graphNix('v1').replace('builtins.currentSystem', '"x86_64-linux"'))
+    await writeFile(join(flakeDir, 'flake.nix'), '{ outputs = { self }: { packages.x86_64-linux.top = (import ./graph.nix).top; }; }\n')
+    const run = await runGraphJob({
+      cache: `file://${join(dir, 'cache-flake')}`,
+      keys,
+      upstream,
+      store,
+      inputs: { installables: `path:${flakeDir}#top` }
+    })
+    expect(run.post.code).toBe(0)
+    expect(warningLines(run.post.stdout)).toEqual([])
+    expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
+    await store.cleanup()
+  })
+})

@@ -1,0 +1,227 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { FileBackend } from '../../../../src/executors/binary-cache/file.js'
+import type { BodyFactory, Published } from '../../../../src/executors/binary-cache/backend.js'
+import { zstdDecompressSync } from 'node:zlib'
+import { narHashOf, narStream } from '../../../../src/format/nar.js'
+import { parseNarInfo } from '../../../../src/format/narinfo.js'
+import type { PathInfo } from '../../../../src/format/path-info.js'
+import { formatNix32Hash } from '../../../../src/format/nix32.js'
+import { parseSecretKey, type SigningKey } from '../../../../src/format/signing.js'
+import { uploadPaths } from '../../../../src/executors/binary-cache/upload.js'
+import { setHost, host, type Host } from '../../../../src/runtime/host.js'
+
+let dir: string
+let storeDir: string
+let signer: SigningKey
+
+const h = (c: string): string => c.repeat(32)
+const sp = (c: string, name: string): string => `/nix/store/${h(c)}-${name}`
+
+async function makePath(path: string, content: string, references: string[] = []): Promise<PathInfo> {
+  const fsPath = join(storeDir, path.slice('/nix/store/'.length))
+  await mkdir(fsPath, { recursive: true })
+  await writeFile(join(fsPath, 'file'), content)
+  const { hash, size } = await narHashOf(fsPath)
+  return { path, narHash: formatNix32Hash(hash), narSize: size, references, signatures: [], ultimate: true }
+}
+
+/** The real file backend, recording the order in which keys are written. */
+class RecordingBackend extends FileBackend {
+  readonly order: string[] = []
+  override async put(key: string, body: BodyFactory): Promise<void> {
+    await super.put(key, body)
+    this.order.push(key)
+  }
+  override async publish(key: string, file: string): Promise<Published> {
+    const r = await super.publish(key, file)
+    this.order.push(key)
+    return r
+  }
+}
+
+async function narBytes(info: PathInfo): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  // The good twin's contents are what the tampered one was recorded with.
+  for await (const c of narStream(join(storeDir, info.path.slice('/nix/store/'.length)))) chunks.push(c as Buffer)
+  return Buffer.concat(chunks)
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pipeline-'))
+  storeDir = join(dir, 'store')
+  execFileSync('nix-store', ['--generate-binary-cache-key', 'pipe-1', join(dir, 'sk'), join(dir, 'pk')])
+  signer = parseSecretKey(await readFile(join(dir, 'sk'), 'utf8'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('the upload pipeline', () => {
+  it('writes each narinfo after its NAR and after the narinfos of the paths it references', async () => {
+    const lib = await makePath(sp('a', 'lib'), 'lib')
+    const app = await makePath(sp('b', 'app'), 'app', [lib.path])
+    const backend = new RecordingBackend(join(dir, 'cache-order'))
+    await backend.prepare('/nix/store')
+    // The referrer comes first in the input; the pipeline must still commit lib first.
+    const out = await uploadPaths([app, lib], { backend, signer, compression: 'zstd', parallelism: 4, realStoreDir: storeDir })
+    expect(out.failed).toEqual([])
+    expect(out.pushed.map((p) => p.path).sort()).toEqual([lib.path, app.path].sort())
+    const libInfo = backend.order.indexOf(`${h('a')}.narinfo`)
+    const appInfo = backend.order.indexOf(`${h('b')}.narinfo`)
+    expect(libInfo).toBeGreaterThanOrEqual(0)
+    expect(appInfo).toBeGreaterThan(libInfo)
+    const appNarinfo = parseNarInfo(await readFile(join(dir, 'cache-order', `${h('b')}.narinfo`), 'utf8'))
+    expect(backend.order.indexOf(appNarinfo.url)).toBeGreaterThanOrEqual(0)
+    expect(backend.order.indexOf(appNarinfo.url)).toBeLessThan(appInfo)
+  })
+
+  it('reports a path that vanished before upload, and uploads the rest', async () => {
+    const kept = await makePath(sp('c', 'kept'), 'kept')
+    const gone = await makePath(sp('d', 'gone'), 'gone')
+    await rm(join(storeDir, gone.path.slice('/nix/store/'.length)), { recursive: true })
+    const backend = new FileBackend(join(dir, 'cache-vanish'))
+    await backend.prepare('/nix/store')
+    const out = await uploadPaths([kept, gone], { backend, signer, compression: 'none', parallelism: 2, realStoreDir: storeDir })
+    expect(out.vanished).toEqual([gone.path])
+    expect(out.pushed.map((p) => p.path)).toEqual([kept.path])
+  })
+
+  it('refuses a path whose contents do not match its recorded hash, and its referrers', async () => {
+    const bad = await makePath(sp('f', 'bad'), 'original')
+    const user = await makePath(sp('g', 'user'), 'user', [bad.path])
+    await writeFile(join(storeDir, bad.path.slice('/nix/store/'.length), 'file'), 'tampered')
+    const backend = new FileBackend(join(dir, 'cache-bad'))
+    await backend.prepare('/nix/store')
+    const out = await uploadPaths([bad, user], { backend, signer, compression: 'zstd', parallelism: 2, realStoreDir: storeDir })
+    expect(out.pushed).toEqual([])
+    expect(out.failed.map((f) => f.path).sort()).toEqual([bad.path, user.path].sort())
+    expect(out.failed.find((f) => f.path === bad.path)?.reason).toMatch(/do not match/)
+    const files = await readdir(join(dir, 'cache-bad'))
+    expect(files.filter((f) => f.endsWith('.narinfo'))).toEqual([])
+  })
+})
+
+/** The bytes of every file under `dir`, by relative name. */
+async function tree(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue
+    const p = join(e.parentPath, e.name)
+    out.set(p.slice(dir.length + 1), (await readFile(p)).toString('hex'))
+  }
+  return out
+}
+
+describe('a path whose contents do not match its NarHash', () => {
+  /** Two paths with identical contents (one NAR), the second then tampered with on disk. */
+  async function twins(tag: string): Promise<{ good: PathInfo; twin: PathInfo; user: PathInfo }> {
+    const good = await makePath(sp(tag, `good-${tag}`), 'same')
+    const twin = await makePath(sp(String.fromCharCode(tag.charCodeAt(0) + 1), `twin-${tag}`), 'same')
+    const user = await makePath(sp(String.fromCharCode(tag.charCodeAt(0) + 2), `user-${tag}`), 'user', [twin.path])
+    expect(twin.narHash).toBe(good.narHash)
+    // Same size, other bytes: only the hash can tell.
+    await writeFile(join(storeDir, twin.path.slice('/nix/store/'.length), 'file'), 'evil')
+    return { good, twin, user }
+  }
+
+  it('never replaces the cached NAR of a good path with the same NarHash, and is not published', async () => {
+    const { good, twin, user } = await twins('h')
+    const cache = join(dir, 'cache-twin-later')
+    const backend = new FileBackend(cache)
+    await backend.prepare('/nix/store')
+    const first = await uploadPaths([good], { backend, signer, compression: 'zstd', parallelism: 2, realStoreDir: storeDir })
+    expect(first.pushed.map((p) => p.path)).toEqual([good.path])
+    const before = await tree(cache)
+
+    const out = await uploadPaths([twin, user], { backend, signer, compression: 'zstd', parallelism: 2, realStoreDir: storeDir })
+    expect(out.pushed).toEqual([])
+    expect(out.failed.find((f) => f.path === twin.path)?.reason).toMatch(/do not match the hash Nix recorded/)
+    expect(out.failed.find((f) => f.path === user.path)?.reason).toMatch(/references could not be uploaded/)
+    // Every file the good path's job left is byte for byte the same; nothing else but the
+    // referrer's own NAR (harmless: no narinfo names it) was added, and no spool file is left.
+    const after = await tree(cache)
+    for (const [name, bytes] of before) expect(after.get(name)).toBe(bytes)
+    const added = [...after.keys()].filter((k) => !before.has(k))
+    expect(added).toHaveLength(1)
+    expect(added[0]).toMatch(/^nar\/[0-9a-z]{52}\.nar\.zst$/)
+  })
+
+  it.each([
+    ['the good path first', (t: { good: PathInfo; twin: PathInfo; user: PathInfo }) => [t.good, t.twin, t.user]],
+    ['the tampered one first', (t: { good: PathInfo; twin: PathInfo; user: PathInfo }) => [t.twin, t.user, t.good]]
+  ])('in one upload with its good twin (%s): the good path is published with an intact NAR', async (order, arrange) => {
+    const t = await twins(order === 'the good path first' ? 'k' : 'w')
+    const cache = join(dir, `cache-twin-${order.replace(/ /g, '-')}`)
+    const backend = new FileBackend(cache)
+    await backend.prepare('/nix/store')
+    const out = await uploadPaths(arrange(t), { backend, signer, compression: 'zstd', parallelism: 4, realStoreDir: storeDir })
+    expect(out.pushed.map((p) => p.path)).toEqual([t.good.path])
+    expect(out.failed.map((f) => f.path).sort()).toEqual([t.twin.path, t.user.path].sort())
+    const info = parseNarInfo(await readFile(join(cache, `${t.good.path.slice(11, 43)}.narinfo`), 'utf8'))
+    const nar = await readFile(join(cache, info.url))
+    expect(nar.length).toBe(info.fileSize)
+    expect(zstdDecompressSync(nar).toString('hex')).toBe((await narBytes(t.good)).toString('hex'))
+    expect([...(await tree(cache)).keys()].filter((k) => k.includes('spool'))).toEqual([])
+  })
+
+  it('leaves a file already under a NAR name alone, and still hashes the path before its narinfo', async () => {
+    const path = await makePath(sp('q', 'present'), 'present')
+    const cache = join(dir, 'cache-present')
+    const backend = new FileBackend(cache)
+    await backend.prepare('/nix/store')
+    const url = `nar/${path.narHash.slice('sha256:'.length)}.nar.zst`
+    await writeFile(join(cache, url), 'someone else wrote this')
+    const out = await uploadPaths([path], { backend, signer, compression: 'zstd', parallelism: 1, realStoreDir: storeDir })
+    expect(out.pushed).toEqual([{ path: path.path, narSize: path.narSize, fileSize: 0 }])
+    expect(await readFile(join(cache, url), 'utf8')).toBe('someone else wrote this')
+    // FileHash and FileSize describe a file this job did not write, so they are left out.
+    const text = await readFile(join(cache, `${h('q')}.narinfo`), 'utf8')
+    expect(text).not.toMatch(/FileHash|FileSize/)
+    expect(parseNarInfo(text).url).toBe(url)
+  })
+})
+
+describe('progress of a long upload', () => {
+  it('logs paths, bytes and rate at every interval, inside one log group, and nothing for short ones', async () => {
+    const lines: string[] = []
+    const previous = host()
+    const recording: Host = {
+      ...previous,
+      info: (m) => lines.push(m),
+      warning: (m) => lines.push(`warning: ${m}`),
+      startGroup: (n) => lines.push(`group: ${n}`),
+      endGroup: () => lines.push('endgroup')
+    }
+    /** A cache that takes its time over each NAR, like a slow network. */
+    class SlowBackend extends FileBackend {
+      override async publish(key: string, file: string): Promise<Published> {
+        await new Promise((r) => setTimeout(r, 150))
+        return super.publish(key, file)
+      }
+    }
+    const paths = await Promise.all(['0', '1', '2', '3'].map((c) => makePath(sp(c, `slow-${c}`), `slow ${c}`)))
+    setHost(recording)
+    try {
+      const backend = new SlowBackend(join(dir, 'cache-slow'))
+      await backend.prepare('/nix/store')
+      await uploadPaths(paths, { backend, signer, compression: 'zstd', parallelism: 1, realStoreDir: storeDir, progressIntervalMs: 200 })
+      const quiet = new FileBackend(join(dir, 'cache-quick'))
+      await quiet.prepare('/nix/store')
+      const before = lines.length
+      await uploadPaths(paths, { backend: quiet, signer, compression: 'zstd', parallelism: 1, realStoreDir: storeDir, progressIntervalMs: 60_000 })
+      expect(lines.slice(before)).toEqual([])
+    } finally {
+      setHost(previous)
+    }
+    expect(lines[0]).toBe(`group: Uploading 4 paths to file://${join(dir, 'cache-slow')}`)
+    expect(lines.at(-1)).toBe('endgroup')
+    const progress = lines.slice(1, -1)
+    expect(progress.length).toBeGreaterThanOrEqual(2)
+    for (const l of progress) expect(l).toMatch(/^(done: )?\d\/4 paths, [\d.]+ (B|KiB) of [\d.]+ (B|KiB) of NARs read \(.*\/s\), \d+ s$/)
+    expect(progress.at(-1)).toMatch(/^done: 4\/4 paths/)
+  })
+})

@@ -1,0 +1,125 @@
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fingerprint, parseSecretKey, verifySignature } from '../../../src/format/signing.js'
+import { formatNix32Hash, parseHash } from '../../../src/format/nix32.js'
+import { SAMPLE_EXPRESSION, throwawayNix, type ThrowawayNix } from '../../helpers/throwaway-nix.js'
+
+interface PathInfo {
+  path: string
+  narHash: string
+  narSize: number
+  references: string[]
+}
+
+let nix: ThrowawayNix
+let secretKey: string
+let publicKey: string
+/** Store path → the Sig: value Nix wrote into the binary cache. */
+const nixSigs = new Map<string, string>()
+let infos: PathInfo[]
+
+beforeAll(() => {
+  nix = throwawayNix()
+  const sk = join(nix.dir, 'sk')
+  const pk = join(nix.dir, 'pk')
+  nix.run('nix-store', ['--generate-binary-cache-key', 'test-1', sk, pk])
+  secretKey = readFileSync(sk, 'utf8')
+  publicKey = readFileSync(pk, 'utf8')
+
+  const top = nix.build(SAMPLE_EXPRESSION, 'b')
+  const cache = join(nix.dir, 'cache')
+  nix.run('nix', ['copy', '--to', `file://${cache}?secret-key=${sk}&compression=none`, top])
+  for (const file of readdirSync(cache).filter((f) => f.endsWith('.narinfo'))) {
+    const text = readFileSync(join(cache, file), 'utf8')
+    const storePath = /^StorePath: (.*)$/m.exec(text)?.[1]
+    const sig = /^Sig: (.*)$/m.exec(text)?.[1]
+    if (storePath && sig) nixSigs.set(storePath, sig)
+  }
+  infos = JSON.parse(nix.run('nix', ['path-info', '--json', '--recursive', top])) as PathInfo[]
+})
+
+afterAll(() => nix?.cleanup())
+
+describe('signing store paths as Nix does', () => {
+  it('covers a path with references and one without', () => {
+    expect(infos).toHaveLength(2)
+    expect(infos.some((i) => i.references.length === 0)).toBe(true)
+    expect(infos.some((i) => i.references.length > 0)).toBe(true)
+    expect(nixSigs.size).toBe(2)
+  })
+
+  it('derives the same public key nix-store --generate-binary-cache-key wrote', () => {
+    expect(parseSecretKey(secretKey).publicKey).toBe(publicKey)
+    expect(parseSecretKey(secretKey).name).toBe('test-1')
+  })
+
+  it('produces exactly the Sig: line nix copy wrote', () => {
+    const key = parseSecretKey(secretKey)
+    for (const info of infos) {
+      const fp = fingerprint(info.path, formatNix32Hash(parseHash(info.narHash)), info.narSize, info.references)
+      expect(key.sign(fp)).toBe(nixSigs.get(info.path))
+    }
+  })
+
+  it('verifies Nix signatures and rejects tampered data or foreign names', () => {
+    for (const info of infos) {
+      const sig = nixSigs.get(info.path) ?? ''
+      const fp = fingerprint(info.path, info.narHash, info.narSize, info.references)
+      expect(verifySignature(publicKey, fp, sig)).toBe(true)
+      expect(verifySignature(publicKey, fp.replace(`;${info.narSize};`, `;${info.narSize + 1};`), sig)).toBe(false)
+      expect(verifySignature(publicKey, fp, sig.replace(/^test-1:/, 'other-1:'))).toBe(false)
+      expect(verifySignature(publicKey, fp, 'test-1:not-base64!')).toBe(false)
+    }
+  })
+})
+
+describe('fingerprint', () => {
+  const hash = 'sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s'
+
+  it('sorts and de-duplicates references itself', () => {
+    const refs = ['/nix/store/zzzz-z', '/nix/store/aaaa-a', '/nix/store/mmmm-m', '/nix/store/aaaa-a']
+    expect(fingerprint('/nix/store/pppp-p', hash, 42, refs)).toBe(
+      `1;/nix/store/pppp-p;${hash};42;/nix/store/aaaa-a,/nix/store/mmmm-m,/nix/store/zzzz-z`
+    )
+  })
+
+  it('ends with an empty reference list when there are none', () => {
+    expect(fingerprint('/nix/store/pppp-p', hash, 1, [])).toBe(`1;/nix/store/pppp-p;${hash};1;`)
+  })
+})
+
+describe('parseSecretKey', () => {
+  it('ignores surrounding whitespace such as a trailing newline from a secret', () => {
+    expect(parseSecretKey(`\n  ${secretKey}\n`).publicKey).toBe(publicKey)
+  })
+
+  it('rejects malformed keys without revealing the key material', () => {
+    const material = secretKey.slice(secretKey.indexOf(':') + 1)
+    const bytes = Buffer.from(material, 'base64')
+    const flipped = Buffer.from(bytes)
+    flipped[40] ^= 1
+    const cases = [
+      material, // no name
+      `:${material}`, // empty name
+      `a:b:${material}`, // two names
+      `test-1:${bytes.subarray(0, 32).toString('base64')}`, // only a seed
+      `test-1:${material.slice(0, -4)}`, // truncated
+      `test-1:${material.replace(/.$/, '!')}`, // not base64
+      `test-1:${flipped.toString('base64')}`, // public half does not match the seed
+      publicKey // a public key by mistake
+    ]
+    for (const bad of cases) {
+      let message = ''
+      try {
+        parseSecretKey(bad)
+      } catch (e) {
+        message = (e as Error).message
+      }
+      expect(message).not.toBe('')
+      const secretPart = bad.slice(bad.lastIndexOf(':') + 1)
+      expect(message).not.toContain(secretPart.slice(0, 8))
+      expect(message).not.toContain(material.slice(0, 8))
+    }
+  })
+})

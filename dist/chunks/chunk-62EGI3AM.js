@@ -1,0 +1,1176 @@
+#!/usr/bin/env node
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import {
+  fingerprint,
+  formatNix32Hash,
+  parseHash
+} from "./chunk-TU6JHRST.js";
+import {
+  CONTENT_TYPES,
+  cacheInfoText,
+  formatBytes,
+  limiter,
+  readCacheInfoStoreDir
+} from "./chunk-AEPLBNQV.js";
+import {
+  host,
+  log
+} from "./chunk-QUJN3JQ2.js";
+
+// src/runtime/fs-errors.ts
+var CAUSES = {
+  EROFS: "the file system is read-only",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded"
+};
+function fsErrorCode(e) {
+  const code = e?.code;
+  return typeof code === "string" ? code : void 0;
+}
+function describeFsError(e) {
+  const code = fsErrorCode(e);
+  const cause = code === void 0 ? void 0 : CAUSES[code];
+  if (cause !== void 0) {
+    const where = e.path;
+    return `${cause} (${code}${where ? ` at ${where}` : ""})`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+// src/executors/binary-cache/file.ts
+import { link, lstat, mkdir, readFile, readdir, rename, rm, access, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { randomBytes } from "node:crypto";
+var TEMPORARY = /(\.tmp-|\.spool-)[0-9a-f]{12}$/;
+var LEFTOVER_AGE_MS = 60 * 60 * 1e3;
+var FileBackend = class {
+  constructor(dir) {
+    this.dir = dir;
+  }
+  dir;
+  /** Directories this backend has created: one mkdir each, not one per file (thousands per job). */
+  made = /* @__PURE__ */ new Set();
+  get displayUrl() {
+    return `file://${this.dir}`;
+  }
+  /** Also proves the cache writable, so a read-only or foreign directory is named once, with its real cause. */
+  async prepare(storeDir) {
+    const file = join(this.dir, "nix-cache-info");
+    try {
+      await mkdir(join(this.dir, "nar"), { recursive: true });
+      const probe = join(this.dir, "nar", `.write-test-${randomBytes(6).toString("hex")}`);
+      await writeFile(probe, "");
+      await rm(probe, { force: true });
+    } catch (e) {
+      throw new Error(`${this.displayUrl} is not writable: ${describeFsError(e)}`, { cause: e });
+    }
+    let existing;
+    try {
+      existing = await readFile(file, "utf8");
+    } catch {
+      await writeFile(file, cacheInfoText(storeDir));
+      return;
+    }
+    const theirs = readCacheInfoStoreDir(existing);
+    if (theirs && theirs !== storeDir) {
+      throw new Error(`${this.displayUrl} is a cache for ${theirs}, not ${storeDir}`);
+    }
+  }
+  async existing(hashParts) {
+    const found = await Promise.all(
+      hashParts.map(async (h) => {
+        try {
+          await access(join(this.dir, `${h}.narinfo`));
+          return h;
+        } catch {
+          return void 0;
+        }
+      })
+    );
+    return new Set(found.filter((h) => h !== void 0));
+  }
+  async ensureDir(dir) {
+    if (this.made.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.made.add(dir);
+  }
+  /** Writes to a temporary name and renames, so readers never see a partial file. */
+  async put(key, body) {
+    const target = join(this.dir, key);
+    const tmp = `${target}.tmp-${randomBytes(6).toString("hex")}`;
+    await this.ensureDir(dirname(target));
+    try {
+      await pipeline(body(), createWriteStream(tmp));
+      await rename(tmp, target);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+  async has(key) {
+    try {
+      await lstat(join(this.dir, key));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  /** Next to its final name, hidden from Nix (which reads only the names narinfos give). */
+  async spoolFile(key) {
+    const target = join(this.dir, key);
+    await this.ensureDir(dirname(target));
+    return join(dirname(target), `.${basename(target)}.spool-${randomBytes(6).toString("hex")}`);
+  }
+  /**
+   * A writer killed mid-write (the background agent, killed with its job when no post step
+   * stopped it) leaves its spool file behind. Nix never reads those, but they take space, up to
+   * a NAR each, so the next push removes any an hour old.
+   */
+  async sweepLeftovers(now = Date.now()) {
+    let removed = 0;
+    for (const dir of [this.dir, join(this.dir, "nar")]) {
+      const names = await readdir(dir).catch(() => []);
+      for (const name of names.filter((n) => TEMPORARY.test(n))) {
+        const file = join(dir, name);
+        try {
+          if (now - (await lstat(file)).mtimeMs < LEFTOVER_AGE_MS) continue;
+          await rm(file, { force: true });
+          removed++;
+        } catch {
+        }
+      }
+    }
+    return removed;
+  }
+  /**
+   * A hard link: atomic, and it fails with EEXIST instead of replacing a file, so a NAR another
+   * path or job wrote is never overwritten. File systems without hard links get a rename after
+   * an existence check; the race left there is between two verified files of the same NarHash.
+   */
+  async publish(key, file) {
+    const target = join(this.dir, key);
+    await this.ensureDir(dirname(target));
+    try {
+      await link(file, target);
+      return "written";
+    } catch (e) {
+      const code = fsErrorCode(e);
+      if (code === "EEXIST") return "existed";
+      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EMLINK") throw e;
+    }
+    if (await this.has(key)) return "existed";
+    await rename(file, target);
+    return "written";
+  }
+};
+
+// src/format/store-path.ts
+var hashPart = (storePath) => {
+  const base = storePath.slice(storePath.lastIndexOf("/") + 1);
+  return base.slice(0, 32);
+};
+
+// src/format/frame-buffers.ts
+var FRAME_SIZE = 4 << 20;
+var THROUGHPUT_REUSE = { spares: 12 };
+var reuse = THROUGHPUT_REUSE;
+var taken = 0;
+var spare = [];
+function reuseFrames(r) {
+  reuse = r;
+  spare.length = Math.min(spare.length, r.spares);
+}
+var lent = /* @__PURE__ */ new WeakMap();
+function takeFrame() {
+  if (reuse.collect && ++taken % reuse.collect.everyFrames === 0) reuse.collect.run();
+  return spare.pop() ?? Buffer.allocUnsafe(FRAME_SIZE);
+}
+function lend(view, frame) {
+  lent.set(view, frame);
+  return view;
+}
+function frameOf(chunk) {
+  return lent.get(chunk);
+}
+function recycleFrame(frame) {
+  if (spare.length < reuse.spares) spare.push(frame);
+}
+
+// src/format/zstd-frames.ts
+import { Transform } from "node:stream";
+import * as zlib from "node:zlib";
+var WINDOW_LOG = 22;
+var OUTPUT_CHUNK = 1 << 20;
+var THROUGHPUT_FRAMING = { compressors: 3, queuedFrames: 4 };
+var FramePool = class {
+  limits = THROUGHPUT_FRAMING;
+  idle = [];
+  jobs = [];
+  roomWaiters = [];
+  live = 0;
+  /** Jobs queued or running. */
+  inFlight = 0;
+  /** Compresses `frame`; `whole`, a lent frame that `frame` is a view of, is recycled afterwards. */
+  compress(frame, whole) {
+    this.inFlight++;
+    return new Promise((resolve, reject) => {
+      this.jobs.push({
+        input: frame,
+        done: (err, out) => {
+          if (whole) recycleFrame(whole);
+          this.inFlight--;
+          this.next();
+          if (err) reject(err);
+          else resolve(out ?? []);
+        }
+      });
+      this.run();
+    });
+  }
+  /**
+   * Resolves when another frame may be queued: the brake that keeps memory bounded. The caller
+   * calls `next` once it has had its turn.
+   */
+  room() {
+    if (this.inFlight < this.limits.queuedFrames) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+  /**
+   * Wakes the next waiter if there is room. Called when a frame is done, and after every turn:
+   * a woken stream may queue nothing (its chunk only extends a frame), and its wake must then
+   * pass on, or the other streams would wait for a frame that never comes.
+   */
+  next() {
+    if (this.inFlight < this.limits.queuedFrames) this.roomWaiters.shift()?.();
+  }
+  run() {
+    while (this.jobs.length > 0) {
+      const z = this.idle.pop() ?? (this.live < this.limits.compressors ? this.create() : void 0);
+      if (!z) return;
+      this.start(z, this.jobs.shift());
+    }
+  }
+  create() {
+    this.live++;
+    return zlib.createZstdCompress({
+      // Output slices pin the buffer they are cut from until sent; 1 MiB buffers pin less than
+      // frame-sized ones did (about 20 MB less at the peak of a push over HTTP).
+      chunkSize: OUTPUT_CHUNK,
+      params: { [zlib.constants.ZSTD_c_compressionLevel]: 3, [zlib.constants.ZSTD_c_windowLog]: WINDOW_LOG }
+    });
+  }
+  start(z, job) {
+    const out = [];
+    const onData = (b) => {
+      out.push(b);
+    };
+    const onError = (e) => {
+      z.off("data", onData);
+      this.live--;
+      job.done(e);
+      this.run();
+    };
+    z.on("data", onData);
+    z.once("error", onError);
+    z.write(job.input);
+    z.flush(zlib.constants.ZSTD_e_end, () => {
+      z.off("data", onData);
+      z.off("error", onError);
+      this.idle.push(z);
+      job.done(null, out);
+      this.run();
+    });
+  }
+};
+var pool = new FramePool();
+function limitFraming(limits) {
+  pool.limits = limits;
+}
+var FramedZstd = class extends Transform {
+  /** The lent frame whose pieces are arriving, and the range of it received so far. */
+  lent;
+  lentStart = 0;
+  lentEnd = 0;
+  /** Input that did not come in a lent frame (a NAR's first bytes, or any other source). */
+  gathered = [];
+  gatheredSize = 0;
+  /** Output in NAR order: each frame's bytes are pushed only after every earlier frame's. */
+  tail = Promise.resolve();
+  constructor() {
+    super({ readableHighWaterMark: OUTPUT_CHUNK });
+  }
+  _transform(chunk, _encoding, done) {
+    pool.room().then(() => {
+      try {
+        const frame = frameOf(chunk);
+        const offset = frame ? chunk.byteOffset - frame.byteOffset : 0;
+        if (frame && frame === this.lent && offset === this.lentEnd) {
+          this.lentEnd += chunk.length;
+        } else if (frame) {
+          this.submitLent();
+          this.submitGathered();
+          this.lent = frame;
+          this.lentStart = offset;
+          this.lentEnd = offset + chunk.length;
+        } else {
+          this.submitLent();
+          this.gathered.push(chunk);
+          this.gatheredSize += chunk.length;
+          this.submitGathered(false);
+        }
+        if (this.lent && this.lentEnd === this.lent.length) this.submitLent();
+      } finally {
+        pool.next();
+      }
+    }).then(() => done(), done);
+  }
+  _flush(done) {
+    this.submitLent();
+    this.submitGathered();
+    this.tail.then(() => done(), done);
+  }
+  submitLent() {
+    if (!this.lent) return;
+    this.submitFrame(this.lent.subarray(this.lentStart, this.lentEnd), this.lentStart === 0 ? this.lent : void 0);
+    this.lent = void 0;
+  }
+  /**
+   * Gathered bytes as frames of FRAME_SIZE, so that each fits the window; the rest stays
+   * gathered for the next frame unless `all` (a lent frame follows, or the end).
+   */
+  submitGathered(all = true) {
+    if (this.gatheredSize === 0 || !all && this.gatheredSize < FRAME_SIZE) return;
+    const bytes = this.gathered.length === 1 ? this.gathered[0] : Buffer.concat(this.gathered, this.gatheredSize);
+    let at = 0;
+    for (; bytes.length - at >= FRAME_SIZE; at += FRAME_SIZE) this.submitFrame(bytes.subarray(at, at + FRAME_SIZE));
+    if (all && at < bytes.length) {
+      this.submitFrame(bytes.subarray(at));
+      at = bytes.length;
+    }
+    this.gathered = at < bytes.length ? [bytes.subarray(at)] : [];
+    this.gatheredSize = bytes.length - at;
+  }
+  /** `whole`: the lent frame `bytes` is a view of, recycled once compressed. */
+  submitFrame(bytes, whole) {
+    const compressed = pool.compress(bytes, whole);
+    compressed.catch(() => void 0);
+    this.tail = this.tail.then(async () => {
+      for (const b of await compressed) this.push(b);
+    });
+    this.tail.catch((e) => this.destroy(e));
+  }
+};
+
+// src/runtime/exec.ts
+import { spawn } from "node:child_process";
+function execCapture(command, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [...args], { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (b) => out.push(b));
+    child.stderr.on("data", (b) => err.push(b));
+    child.on("error", reject);
+    child.stdin.on("error", () => void 0);
+    child.on(
+      "close",
+      (code, signal) => resolve({
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+        exitCode: code ?? (signal ? 128 : 1)
+      })
+    );
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+// src/nix/cli.ts
+var NixCommandError = class extends Error {
+  constructor(command, result) {
+    const detail = result.stderr.trim().split("\n").slice(-3).join(" | ");
+    super(`${command} exited with ${result.exitCode}: ${detail}`);
+    this.command = command;
+    this.result = result;
+  }
+  command;
+  result;
+};
+var OUR_SETTINGS = "extra-experimental-features = nix-command";
+function nixEnv(base = process.env, extraConfig) {
+  const env = {};
+  for (const [k, v] of Object.entries(base)) if (v !== void 0) env[k] = v;
+  const ours = extraConfig ? `${OUR_SETTINGS}
+${extraConfig}` : OUR_SETTINGS;
+  env.NIX_CONFIG = base.NIX_CONFIG ? `${base.NIX_CONFIG}
+${ours}` : ours;
+  return env;
+}
+async function runNix(command, args, opts = {}) {
+  const result = await execCapture(command, args, { env: nixEnv(opts.env ?? process.env, opts.extraConfig), input: opts.input });
+  if (result.exitCode !== 0 && !opts.allowFailure) {
+    throw new NixCommandError(`${command} ${args.slice(0, 3).join(" ")}`, result);
+  }
+  return result;
+}
+function batches(paths, maxBytes = 256 * 1024) {
+  const out = [];
+  let current = [];
+  let size = 0;
+  for (const p of paths) {
+    if (current.length > 0 && size + p.length + 1 > maxBytes) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(p);
+    size += p.length + 1;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+function lines(text) {
+  return text.split("\n").filter((l) => l.length > 0);
+}
+
+// src/nix/version.ts
+function parseNixVersion(text) {
+  const line = text.trim().split("\n")[0] ?? "";
+  const m = /\(([^)]*)\)\s+(\d+)\.(\d+)/.exec(line);
+  if (!m) return void 0;
+  const implementation = /Lix/.test(m[1]) ? "lix" : /Determinate/.test(m[1]) ? "determinate" : "nix";
+  return { implementation, major: Number(m[2]), minor: Number(m[3]), text: line };
+}
+var upstreamBefore = (v, minor) => v.implementation !== "lix" && v.major === 2 && v.minor < minor;
+var isNix23 = (v) => v !== void 0 && upstreamBefore(v, 4);
+var drvArgumentMeansOutputs = (v) => !isNix23(v) && upstreamBefore(v, 15);
+var cached;
+function nixVersion() {
+  cached ??= runNix("nix", ["--version"], { allowFailure: true }).then((r) => r.exitCode === 0 ? parseNixVersion(r.stdout) : void 0);
+  return cached;
+}
+
+// src/config/netrc.ts
+import { readFile as readFile2 } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join as join2 } from "node:path";
+var Tokenizer = class {
+  constructor(text) {
+    this.text = text;
+  }
+  text;
+  pos = 0;
+  next() {
+    const t = this.text;
+    while (this.pos < t.length && /\s/.test(t[this.pos])) this.pos++;
+    if (this.pos >= t.length) return void 0;
+    if (t[this.pos] === '"') {
+      this.pos++;
+      let out = "";
+      while (this.pos < t.length && t[this.pos] !== '"') {
+        let c = t[this.pos++];
+        if (c === "\\" && this.pos < t.length) {
+          const e = t[this.pos++];
+          c = e === "n" ? "\n" : e === "r" ? "\r" : e === "t" ? "	" : e;
+        }
+        out += c;
+      }
+      this.pos++;
+      return out;
+    }
+    const start = this.pos;
+    while (this.pos < t.length && !/\s/.test(t[this.pos])) this.pos++;
+    return t.slice(start, this.pos);
+  }
+  skipLine() {
+    const nl = this.text.indexOf("\n", this.pos);
+    this.pos = nl === -1 ? this.text.length : nl + 1;
+  }
+  /** A macro body runs from the line after `macdef name` up to the first empty line. */
+  skipMacroBody() {
+    this.skipLine();
+    while (this.pos < this.text.length) {
+      const nl = this.text.indexOf("\n", this.pos);
+      const line = this.text.slice(this.pos, nl === -1 ? void 0 : nl);
+      this.pos = nl === -1 ? this.text.length : nl + 1;
+      if (line.trim() === "") return;
+    }
+  }
+};
+function parseNetrc(text) {
+  const entries = [];
+  const tok = new Tokenizer(text.replace(/\r\n/g, "\n"));
+  let current;
+  for (let t = tok.next(); t !== void 0; t = tok.next()) {
+    switch (t) {
+      case "machine": {
+        const machine = tok.next();
+        current = machine === void 0 ? void 0 : { machine };
+        if (current !== void 0) entries.push(current);
+        break;
+      }
+      case "default":
+        current = {};
+        entries.push(current);
+        break;
+      case "login":
+      case "password":
+      case "account": {
+        const value = tok.next();
+        if (current !== void 0 && value !== void 0) current[t] = value;
+        break;
+      }
+      case "macdef":
+        tok.next();
+        tok.skipMacroBody();
+        break;
+      default:
+        if (t.startsWith("#")) tok.skipLine();
+    }
+  }
+  return entries;
+}
+function credentialsFor(host2, entries) {
+  const h = host2.toLowerCase();
+  return entries.find((e) => e.machine !== void 0 && e.machine.toLowerCase() === h) ?? entries.find((e) => e.machine === void 0);
+}
+function netrcPath(file) {
+  if (file !== void 0 && file !== "") return file;
+  const env = process.env["NETRC"];
+  if (env !== void 0 && env !== "") return env;
+  return join2(process.env["HOME"] || homedir(), ".netrc");
+}
+async function loadNetrc(file) {
+  let text;
+  try {
+    text = await readFile2(netrcPath(file), "utf8");
+  } catch (e) {
+    const code = e.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    throw e;
+  }
+  return parseNetrc(text);
+}
+
+// src/format/narinfo.ts
+function renderNarInfo(info) {
+  let out = `StorePath: ${info.storePath}
+`;
+  out += `URL: ${info.url}
+`;
+  out += `Compression: ${info.compression}
+`;
+  if (info.fileHash !== "") out += `FileHash: ${normaliseHash(info.fileHash)}
+`;
+  if (info.fileSize !== 0) out += `FileSize: ${info.fileSize}
+`;
+  out += `NarHash: ${formatNix32Hash(parseHash(info.narHash))}
+`;
+  out += `NarSize: ${info.narSize}
+`;
+  out += `References: ${[...new Set(info.references.map(baseName))].sort().join(" ")}
+`;
+  if (info.deriver !== void 0) out += `Deriver: ${baseName(info.deriver)}
+`;
+  for (const sig of info.sigs) out += `Sig: ${sig}
+`;
+  if (info.ca !== void 0) out += `CA: ${info.ca}
+`;
+  return out;
+}
+function parseNarInfo(text, storeDir = "/nix/store") {
+  const fields = /* @__PURE__ */ new Map();
+  const sigs = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    const colon = line.indexOf(":");
+    if (colon < 0) throw new Error(`corrupt narinfo: line without ':': '${line}'`);
+    const key = line.slice(0, colon);
+    const value = line.slice(colon + 1).trim();
+    if (key === "Sig") sigs.push(value);
+    else fields.set(key, value);
+  }
+  const required = (key) => {
+    const v = fields.get(key);
+    if (v === void 0 || v === "") throw new Error(`corrupt narinfo: missing ${key}`);
+    return v;
+  };
+  const storePath = required("StorePath");
+  if (!storePath.startsWith(`${storeDir}/`)) throw new Error(`narinfo path '${storePath}' is not in ${storeDir}`);
+  const narSize = parseSize(required("NarSize"), "NarSize");
+  if (narSize === 0) throw new Error("corrupt narinfo: NarSize is 0");
+  const fileSize = fields.get("FileSize");
+  const deriver = fields.get("Deriver");
+  const references = fields.get("References") ?? "";
+  const info = {
+    storePath,
+    url: required("URL"),
+    compression: fields.get("Compression") || "bzip2",
+    fileHash: normaliseHash(fields.get("FileHash") ?? ""),
+    fileSize: fileSize === void 0 ? 0 : parseSize(fileSize, "FileSize"),
+    narHash: formatNix32Hash(parseHash(required("NarHash"))),
+    narSize,
+    references: references.split(" ").filter((r) => r !== "").map((r) => `${storeDir}/${r}`),
+    sigs
+  };
+  if (deriver !== void 0 && deriver !== "" && deriver !== "unknown-deriver") info.deriver = `${storeDir}/${deriver}`;
+  const ca = fields.get("CA");
+  if (ca !== void 0 && ca !== "") info.ca = ca;
+  return info;
+}
+function narInfoKey(storePath) {
+  const m = /^([0-9a-df-np-sv-z]{32})-/.exec(baseName(storePath));
+  if (!m) throw new Error(`not a store path: '${storePath}'`);
+  return `${m[1]}.narinfo`;
+}
+function baseName(path) {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+function parseSize(value, key) {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new Error(`corrupt narinfo: bad ${key} '${value}'`);
+  return n;
+}
+function normaliseHash(value) {
+  if (!value.startsWith("sha256")) return value;
+  return formatNix32Hash(parseHash(value));
+}
+
+// src/executors/binary-cache/upload.ts
+import { lstatSync as lstatSync2 } from "node:fs";
+import { mkdtemp, rm as rm3 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join as join4 } from "node:path";
+import { Readable as Readable2 } from "node:stream";
+
+// src/executors/binary-cache/nar-writer.ts
+import { createWriteStream as createWriteStream2 } from "node:fs";
+import { rm as rm2 } from "node:fs/promises";
+import { join as join3 } from "node:path";
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { pipeline as pipeline2 } from "node:stream/promises";
+
+// src/format/compression.ts
+import { spawn as spawn2 } from "node:child_process";
+import { Duplex, PassThrough, Transform as Transform2 } from "node:stream";
+import * as zlib2 from "node:zlib";
+var NAR_EXTENSION = { zstd: ".nar.zst", xz: ".nar.xz", none: ".nar" };
+var CHUNK = 1 << 20;
+var SMALL_NAR = 256 * 1024;
+var SmallZstd = class extends Transform2 {
+  constructor(narSize) {
+    super();
+    this.narSize = narSize;
+  }
+  narSize;
+  chunks = [];
+  size = 0;
+  _transform(chunk, _encoding, done) {
+    this.size += chunk.length;
+    if (this.size > this.narSize) return done(new Error(`the NAR is longer than the ${this.narSize} bytes Nix recorded`));
+    this.chunks.push(chunk);
+    done();
+  }
+  _flush(done) {
+    try {
+      const input = Buffer.concat(this.chunks);
+      done(null, zlib2.zstdCompressSync(input, { pledgedSrcSize: this.narSize, params: { [zlib2.constants.ZSTD_c_compressionLevel]: 3 } }));
+    } catch (e) {
+      done(e);
+    }
+  }
+};
+function compressor(kind, narSize) {
+  if (kind === "none") return new PassThrough({ highWaterMark: CHUNK });
+  if (kind === "zstd" && narSize !== void 0 && narSize <= SMALL_NAR) return new SmallZstd(narSize);
+  if (kind === "zstd") return new FramedZstd();
+  const child = spawn2("xz", ["-c", "-T0", "-6"], { stdio: ["pipe", "pipe", "ignore"] });
+  const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
+  child.on("error", (e) => duplex.destroy(e));
+  child.on("close", (code) => {
+    if (code !== 0) duplex.destroy(new Error(`xz exited with ${code}`));
+  });
+  return duplex;
+}
+
+// src/format/nar.ts
+import { createHash } from "node:crypto";
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { Readable } from "node:stream";
+var BATCH = 64 * 1024;
+var LEND_AFTER = 256 * 1024;
+var PIECE = 1024 * 1024;
+var SMALL_FILE = 64 * 1024;
+var MAX_BLOCK_MS = 10;
+var S_IFMT = 61440;
+var S_IFREG = 32768;
+var S_IFDIR = 16384;
+var S_IFLNK = 40960;
+var S_IXUSR = 64;
+var ZEROS = Buffer.alloc(8);
+var SLASH = Buffer.from("/");
+function narStream(fsPath, opts = {}) {
+  return Readable.from(serialise(Buffer.from(fsPath), caseHackOf(opts)), { objectMode: false, highWaterMark: 0 });
+}
+var caseHackOf = (opts) => opts.caseHack ?? process.platform === "darwin";
+var CASE_HACK_SUFFIX = Buffer.from("~nix~case~hack~");
+function narEntries(onDisk, caseHack) {
+  const entries = onDisk.map((d) => {
+    const cut = caseHack ? d.indexOf(CASE_HACK_SUFFIX) : -1;
+    return { name: cut >= 0 ? d.subarray(0, cut) : d, onDisk: d };
+  });
+  entries.sort((a, b) => Buffer.compare(a.name, b.name));
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i - 1].name.equals(entries[i].name)) {
+      throw new Error(`file name collision between '${entries[i - 1].onDisk.toString()}' and '${entries[i].onDisk.toString()}'`);
+    }
+  }
+  return entries;
+}
+async function narHashOf(fsPath, opts = {}) {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of serialise(Buffer.from(fsPath), caseHackOf(opts))) {
+    hash.update(chunk);
+    size += chunk.length;
+    const frame = frameOf(chunk);
+    if (frame && chunk.byteOffset + chunk.length === frame.byteOffset + frame.length) recycleFrame(frame);
+  }
+  return { hash: hash.digest(), size };
+}
+var NarWriter = class {
+  buf = Buffer.allocUnsafe(BATCH);
+  frame;
+  /** Bytes of `buf` filled, and the first of them not yet handed on. */
+  filled = 0;
+  start = 0;
+  written = 0;
+  ready = [];
+  lastBreak = performance.now();
+  /** How far `buf` may be filled before the piece is handed on. */
+  get limit() {
+    return this.frame ? Math.min(this.buf.length, this.start + PIECE) : this.buf.length;
+  }
+  add(src) {
+    let at = 0;
+    while (at < src.length) {
+      const n = src.copy(this.buf, this.filled, at, at + Math.min(src.length - at, this.limit - this.filled));
+      at += n;
+      this.filled += n;
+      if (this.filled === this.limit) this.piece();
+    }
+  }
+  /** Length-prefixed, zero-padded NAR string. */
+  str(s) {
+    if (typeof s === "string") {
+      this.add(token(s));
+      return;
+    }
+    this.add(u64(s.length));
+    this.add(s);
+    this.pad(s.length);
+  }
+  pad(length) {
+    const rem = length % 8;
+    if (rem !== 0) this.add(ZEROS.subarray(0, 8 - rem));
+  }
+  /** Reads `size` bytes of an open file into the output, synchronously. */
+  readSync(fd, size, path) {
+    let remaining = size;
+    while (remaining > 0) {
+      const n = readSync(fd, this.buf, this.filled, Math.min(remaining, this.limit - this.filled), null);
+      if (n === 0) throw changedSize(path);
+      this.filled += n;
+      remaining -= n;
+      if (this.filled === this.limit) this.piece();
+    }
+  }
+  /** Reads `size` bytes of an open file into the output; pieces are taken as they fill. */
+  async *read(fh, size, path) {
+    let remaining = size;
+    while (remaining > 0) {
+      const { bytesRead } = await fh.read(this.buf, this.filled, Math.min(remaining, this.limit - this.filled), null);
+      if (bytesRead === 0) throw changedSize(path);
+      this.filled += bytesRead;
+      remaining -= bytesRead;
+      if (this.filled === this.limit) {
+        this.piece();
+        yield* this.take();
+      }
+    }
+  }
+  take() {
+    const out = this.ready;
+    this.ready = [];
+    return out;
+  }
+  /** Hands on what is filled and not yet handed on. */
+  flush() {
+    if (this.filled === this.start) return;
+    const view = this.buf.subarray(this.start, this.filled);
+    this.ready.push(this.frame ? lend(view, this.frame) : view);
+    this.written += this.filled - this.start;
+    this.start = this.filled;
+  }
+  piece() {
+    this.flush();
+    if (this.filled < this.buf.length) return;
+    this.filled = 0;
+    this.start = 0;
+    if (this.written >= LEND_AFTER) {
+      this.frame = takeFrame();
+      this.buf = this.frame;
+    } else {
+      this.frame = void 0;
+      this.buf = Buffer.allocUnsafe(BATCH);
+    }
+  }
+  /** Lets timers and network I/O run when synchronous reads have held the event loop too long. */
+  async breathe() {
+    if (performance.now() - this.lastBreak < MAX_BLOCK_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.lastBreak = performance.now();
+  }
+};
+async function* serialise(path, caseHack) {
+  const out = new NarWriter();
+  out.str("nix-archive-1");
+  yield* dumpNode(path, out, caseHack);
+  out.flush();
+  yield* out.take();
+}
+async function* dumpNode(path, out, caseHack) {
+  await out.breathe();
+  const st = lstatSync(path);
+  out.str("(");
+  out.str("type");
+  switch (st.mode & S_IFMT) {
+    case S_IFREG:
+      out.str("regular");
+      if (st.mode & S_IXUSR) {
+        out.str("executable");
+        out.str("");
+      }
+      out.str("contents");
+      out.add(u64(st.size));
+      if (st.size <= SMALL_FILE) readSmallFile(path, st.size, out);
+      else yield* readLargeFile(path, st.size, out);
+      out.pad(st.size);
+      break;
+    case S_IFLNK:
+      out.str("symlink");
+      out.str("target");
+      out.str(readlinkSync(path, { encoding: "buffer" }));
+      break;
+    case S_IFDIR: {
+      out.str("directory");
+      for (const { name, onDisk } of narEntries(readdirSync(path, { encoding: "buffer" }), caseHack)) {
+        out.str("entry");
+        out.str("(");
+        out.str("name");
+        out.str(name);
+        out.str("node");
+        yield* dumpNode(Buffer.concat([path, SLASH, onDisk]), out, caseHack);
+        out.str(")");
+        yield* out.take();
+      }
+      break;
+    }
+    default:
+      throw new Error(`file '${path.toString()}' has an unsupported type`);
+  }
+  out.str(")");
+}
+function readSmallFile(path, size, out) {
+  const fd = openSync(path, "r");
+  try {
+    out.readSync(fd, size, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+async function* readLargeFile(path, size, out) {
+  const fh = await open(path, "r");
+  try {
+    yield* out.read(fh, size, path);
+  } finally {
+    await fh.close();
+  }
+}
+function changedSize(path) {
+  return new Error(`file '${path.toString()}' changed size while being archived`);
+}
+var TOKENS = /* @__PURE__ */ new Map();
+function token(s) {
+  let enc = TOKENS.get(s);
+  if (enc === void 0) {
+    const bytes = Buffer.from(s);
+    enc = Buffer.concat([u64(bytes.length), bytes, ZEROS.subarray(0, (8 - bytes.length % 8) % 8)]);
+    TOKENS.set(s, enc);
+  }
+  return enc;
+}
+function u64(n) {
+  const b = Buffer.alloc(8);
+  b.writeUInt32LE(n % 4294967296, 0);
+  b.writeUInt32LE(Math.floor(n / 4294967296), 4);
+  return b;
+}
+
+// src/executors/binary-cache/meter.ts
+import { createHash as createHash2 } from "node:crypto";
+import { Transform as Transform3 } from "node:stream";
+var Meter = class extends Transform3 {
+  hash = createHash2("sha256");
+  bytes = 0;
+  constructor() {
+    super({ highWaterMark: 0 });
+  }
+  _transform(chunk, _enc, done) {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+  digest() {
+    return this.hash.digest();
+  }
+};
+
+// src/executors/binary-cache/nar-writer.ts
+var NarMismatch = class extends Error {
+  constructor() {
+    super("its contents do not match the hash Nix recorded (store corruption?)");
+  }
+};
+function narUrl(info, compression) {
+  return `nar/${formatNix32Hash(parseHash(info.narHash)).slice("sha256:".length)}${NAR_EXTENSION[compression]}`;
+}
+function check(info, size, hash) {
+  if (size !== info.narSize || !hash.equals(parseHash(info.narHash))) throw new NarMismatch();
+}
+async function verifyPath(info, source) {
+  const { hash, size } = await narHashOf(source);
+  check(info, size, hash);
+}
+async function writeVerifiedNar(info, source, opts) {
+  const url = narUrl(info, opts.compression);
+  const spool = await opts.backend.spoolFile?.(url) ?? join3(opts.spoolDir, `${randomBytes2(8).toString("hex")}.spool`);
+  const nar = new Meter();
+  const file = new Meter();
+  opts.progress?.inflight.add(nar);
+  try {
+    await pipeline2(narStream(source), nar, compressor(opts.compression, info.narSize), file, createWriteStream2(spool));
+    check(info, nar.bytes, nar.digest());
+    const published = await opts.backend.publish(url, spool, CONTENT_TYPES.nar);
+    if (published === "existed") return { url, fileHash: "", fileSize: 0 };
+    return { url, fileHash: formatNix32Hash(file.digest()), fileSize: file.bytes };
+  } finally {
+    opts.progress?.inflight.delete(nar);
+    await rm2(spool, { force: true });
+  }
+}
+
+// src/executors/binary-cache/progress.ts
+var PROGRESS_INTERVAL_MS = 1e4;
+var UploadProgress = class {
+  constructor(total, totalBytes, where, intervalMs = PROGRESS_INTERVAL_MS) {
+    this.total = total;
+    this.totalBytes = totalBytes;
+    this.where = where;
+    this.intervalMs = intervalMs;
+  }
+  total;
+  totalBytes;
+  where;
+  intervalMs;
+  /** NAR byte counters of the NARs being written now (the writer's meters). */
+  inflight = /* @__PURE__ */ new Set();
+  done = 0;
+  doneBytes = 0;
+  grouped = false;
+  timer;
+  startedAt = Date.now();
+  start() {
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer.unref();
+  }
+  /** One path finished, pushed or not: its NAR was read either way. */
+  finished(narSize) {
+    this.done++;
+    this.doneBytes += narSize;
+  }
+  line() {
+    let bytes = this.doneBytes;
+    for (const m of this.inflight) bytes += m.bytes;
+    const seconds = (Date.now() - this.startedAt) / 1e3;
+    const rate = seconds > 0 ? `${formatBytes(Math.round(bytes / seconds))}/s` : "-";
+    return `${this.done}/${this.total} paths, ${formatBytes(bytes)} of ${formatBytes(this.totalBytes)} of NARs read (${rate}), ${Math.round(seconds)} s`;
+  }
+  tick() {
+    if (!this.grouped) {
+      log.startGroup(`Uploading ${this.total} paths to ${this.where}`);
+      this.grouped = true;
+    }
+    log.info(this.line());
+  }
+  stop() {
+    clearInterval(this.timer);
+    if (!this.grouped) return;
+    log.info(`done: ${this.line()}`);
+    log.endGroup();
+  }
+};
+
+// src/executors/binary-cache/upload.ts
+var message = (e) => e instanceof Error ? e.message : String(e);
+function topologicalOrder(infos) {
+  const byPath = new Map(infos.map((i) => [i.path, i]));
+  const seen = /* @__PURE__ */ new Set();
+  const out = [];
+  const visit = (info) => {
+    if (seen.has(info.path)) return;
+    seen.add(info.path);
+    for (const r of info.references) {
+      const dep = byPath.get(r);
+      if (dep) visit(dep);
+    }
+    out.push(info);
+  };
+  for (const info of infos) visit(info);
+  return out;
+}
+function exists(p) {
+  try {
+    lstatSync2(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function narInfoText(info, nar, opts) {
+  let sigs = info.signatures;
+  if (opts.signer) {
+    const ours = opts.signer.sign(fingerprint(info.path, info.narHash, info.narSize, info.references));
+    const keyName = ours.slice(0, ours.indexOf(":"));
+    sigs = [...info.signatures.filter((s) => !s.startsWith(`${keyName}:`)), ours];
+  }
+  return renderNarInfo({
+    storePath: info.path,
+    url: nar.url,
+    compression: opts.compression,
+    fileHash: nar.fileHash,
+    fileSize: nar.fileSize,
+    narHash: info.narHash,
+    narSize: info.narSize,
+    references: info.references,
+    deriver: info.deriver,
+    sigs,
+    ca: info.ca
+  });
+}
+async function uploadPaths(infos, opts) {
+  const outcome = { pushed: [], failed: [], vanished: [] };
+  if (infos.length === 0) return outcome;
+  const limit = limiter(opts.parallelism);
+  const committed = /* @__PURE__ */ new Map();
+  const nars = /* @__PURE__ */ new Map();
+  const ownSpool = opts.backend.spoolFile || opts.spoolDir ? void 0 : await mkdtemp(join4(host().tempDir, "nix-buildtime-cache-spool-"));
+  const spoolDir = opts.spoolDir ?? ownSpool ?? tmpdir();
+  const progress = new UploadProgress(
+    infos.length,
+    infos.reduce((a, i) => a + i.narSize, 0),
+    opts.backend.displayUrl,
+    opts.progressIntervalMs
+  );
+  const publishNar = async (info, source, known) => {
+    if (!exists(source)) throw new Vanished();
+    if (known) {
+      await verifyPath(info, source);
+      return { nar: known, uploaded: 0 };
+    }
+    const url = narUrl(info, opts.compression);
+    if (await opts.backend.has(url)) {
+      await verifyPath(info, source);
+      return { nar: { url, fileHash: "", fileSize: 0 }, uploaded: 0 };
+    }
+    const nar = await writeVerifiedNar(info, source, { backend: opts.backend, compression: opts.compression, spoolDir, progress });
+    return { nar, uploaded: nar.fileSize };
+  };
+  const one = async (info) => {
+    const source = join4(opts.realStoreDir, info.path.slice(info.path.lastIndexOf("/") + 1));
+    const url = narUrl(info, opts.compression);
+    const before = nars.get(url);
+    let settle = () => void 0;
+    nars.set(url, new Promise((resolve) => settle = resolve));
+    const known = await before;
+    let nar;
+    let uploaded;
+    try {
+      ;
+      ({ nar, uploaded } = await limit(() => publishNar(info, source, known)));
+      settle(nar);
+    } catch (e) {
+      settle(known);
+      if (e instanceof Vanished || !exists(source)) outcome.vanished.push(info.path);
+      else outcome.failed.push({ path: info.path, reason: message(e) });
+      return false;
+    } finally {
+      progress.finished(info.narSize);
+    }
+    const refs = info.references.filter((r) => r !== info.path && committed.has(r));
+    const refsOk = (await Promise.all(refs.map((r) => committed.get(r)))).every(Boolean);
+    if (!refsOk) {
+      outcome.failed.push({ path: info.path, reason: "a path it references could not be uploaded" });
+      return false;
+    }
+    try {
+      const text = narInfoText(info, nar, opts);
+      await opts.backend.put(narInfoKey(info.path), () => Readable2.from([text]), CONTENT_TYPES.narinfo);
+    } catch (e) {
+      outcome.failed.push({ path: info.path, reason: message(e) });
+      return false;
+    }
+    const pushed = { path: info.path, narSize: info.narSize, fileSize: uploaded };
+    outcome.pushed.push(pushed);
+    opts.onPushed?.(pushed);
+    return true;
+  };
+  progress.start();
+  try {
+    for (const info of topologicalOrder(infos)) committed.set(info.path, one(info));
+    await Promise.all(committed.values());
+  } finally {
+    progress.stop();
+    if (ownSpool) await rm3(ownSpool, { recursive: true, force: true });
+  }
+  return outcome;
+}
+var Vanished = class extends Error {
+};
+
+export {
+  describeFsError,
+  FileBackend,
+  execCapture,
+  NixCommandError,
+  nixEnv,
+  runNix,
+  batches,
+  lines,
+  isNix23,
+  drvArgumentMeansOutputs,
+  nixVersion,
+  parseNetrc,
+  credentialsFor,
+  netrcPath,
+  loadNetrc,
+  hashPart,
+  parseNarInfo,
+  reuseFrames,
+  limitFraming,
+  uploadPaths
+};

@@ -1,0 +1,320 @@
+#!/usr/bin/env node
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import {
+  S3UriError,
+  S3_URI_SYNTAX,
+  parseS3Uri,
+  urlSecrets,
+  withoutCredentials
+} from "./chunk-RGHDVDVD.js";
+import {
+  parseSecretKey
+} from "./chunk-TU6JHRST.js";
+import {
+  host
+} from "./chunk-QUJN3JQ2.js";
+
+// src/config/store-uri.ts
+var COMMON = ["store", "path-info-cache-size", "trusted", "priority", "want-mass-query", "system-features"];
+var BINARY_CACHE = [
+  ...COMMON,
+  "compression",
+  "write-nar-listing",
+  "index-debug-info",
+  "secret-key",
+  "secret-keys",
+  "local-nar-cache",
+  "parallel-compression",
+  "compression-level"
+];
+var HTTP = [...BINARY_CACHE, "narinfo-compression", "ls-compression", "log-compression", "tls-certificate", "tls-private-key"];
+var S3 = [
+  ...HTTP,
+  "profile",
+  "region",
+  "scheme",
+  "endpoint",
+  "addressing-style",
+  "multipart-upload",
+  "multipart-chunk-size",
+  "buffer-size",
+  "multipart-threshold",
+  "storage-class"
+];
+var LOCAL_FS = ["root", "state", "log", "real"];
+var REMOTE = ["max-connections", "max-connection-age"];
+var SSH = [...COMMON, ...REMOTE, "ssh-key", "base64-ssh-public-host-key", "compress", "remote-program", "remote-store", "log-fd"];
+var LOCAL = [
+  ...COMMON,
+  ...LOCAL_FS,
+  "require-sigs",
+  "read-only",
+  "build-dir",
+  "use-roots-daemon",
+  "ignore-gc-delete-failure",
+  "upper-layer",
+  "lower-store",
+  "check-mount"
+];
+var STORE_SETTINGS = {
+  file: new Set(BINARY_CACHE),
+  http: new Set(HTTP),
+  s3: new Set(S3),
+  ssh: new Set(SSH),
+  "ssh-ng": /* @__PURE__ */ new Set([...SSH, ...LOCAL_FS]),
+  local: new Set(LOCAL),
+  daemon: /* @__PURE__ */ new Set([...LOCAL, ...REMOTE])
+};
+var StoreUriError = class extends Error {
+};
+var SCHEME_HINTS = {
+  htps: "https",
+  htp: "http",
+  http2: "https",
+  sftp: "ssh or ssh-ng",
+  scp: "ssh or ssh-ng",
+  ftp: "https, or file:// for a mounted directory",
+  ftps: "https",
+  s3a: "s3",
+  s3n: "s3"
+};
+function storeKind(uri) {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(uri);
+  if (!m) {
+    if (/^(local|daemon|auto)(\?|$)/.test(uri) || uri.startsWith("/")) return uri.startsWith("daemon") ? "daemon" : "local";
+    throw new StoreUriError("is not a store URI");
+  }
+  const scheme = (m[1] ?? "").toLowerCase();
+  switch (scheme) {
+    case "file":
+      return "file";
+    case "http":
+    case "https":
+      return "http";
+    case "s3":
+      return "s3";
+    case "ssh":
+      return "ssh";
+    case "ssh-ng":
+      return "ssh-ng";
+    case "local":
+      return "local";
+    case "unix":
+    case "daemon":
+      return "daemon";
+  }
+  const hint = SCHEME_HINTS[scheme];
+  throw new StoreUriError(`Nix has no store type for ${scheme}://${hint ? ` (did you mean ${hint}?)` : ""}`);
+}
+function queryParams(uri) {
+  const q = uri.indexOf("?");
+  return new URLSearchParams(q < 0 ? "" : uri.slice(q + 1));
+}
+function validateStoreUri(uri) {
+  if (/[\r\n]/.test(uri)) throw new StoreUriError("is one store URI on one line, not several");
+  if (/\s/.test(uri)) throw new StoreUriError("must not contain spaces (write them as %20)");
+  const kind = storeKind(uri);
+  if (uri.includes("#")) throw new StoreUriError("must not have a #fragment (Nix store URIs have none)");
+  if (kind === "ssh" || kind === "ssh-ng") {
+    const authority = /^[^:]+:\/\/([^/?]*)/.exec(uri)?.[1] ?? "";
+    const host2 = authority.slice(authority.lastIndexOf("@") + 1);
+    if (host2 === "") throw new StoreUriError(`${kind}:// needs a host, as in ${kind}://user@host`);
+  }
+  const allowed = STORE_SETTINGS[kind];
+  for (const name of queryParams(uri).keys()) {
+    if (!allowed.has(name)) {
+      throw new StoreUriError(`Nix knows no setting '${name}' for ${kind === "http" ? "http(s)" : kind} stores (known: ${[...allowed].sort().join(", ")})`);
+    }
+  }
+  return kind;
+}
+
+// src/config/inputs.ts
+var InputError = class extends Error {
+  constructor(input, accepts) {
+    super(`Input '${input}': ${accepts}`);
+    this.input = input;
+  }
+  input;
+};
+var DEFAULT_SUBSTITUTER_PORT = 37515;
+var list = (text, sep) => text.split(sep).map((s) => s.trim()).filter((s) => s.length > 0 && !s.startsWith("#"));
+function bool(raw, name) {
+  const v = raw(name).toLowerCase();
+  if (v === "true") return true;
+  if (v === "false" || v === "") return false;
+  throw new InputError(name, `expected true or false, got '${raw(name)}'`);
+}
+var CACHE_ACCEPTS = "expected github-actions, file:///path, http(s)://\u2026, s3://bucket?\u2026, or a Nix store URI such as ssh-ng://host or local?root=/path";
+var PLAIN_PATH = /^[A-Za-z0-9/._+=,~@-]+$/;
+function parseCache(value) {
+  if (value === "") throw new InputError("cache", `is required; ${CACHE_ACCEPTS}`);
+  if (value === "github-actions") return { kind: "github-actions", url: "github-actions" };
+  let kind;
+  try {
+    kind = validateStoreUri(value);
+  } catch (e) {
+    if (e instanceof StoreUriError) throw new InputError("cache", `${e.message}; ${CACHE_ACCEPTS}`);
+    throw e;
+  }
+  if (kind === "s3") {
+    try {
+      return { kind: "s3", url: value, s3: parseS3Uri(value) };
+    } catch (e) {
+      if (e instanceof S3UriError) throw new InputError("cache", `${e.message}; expected ${S3_URI_SYNTAX}`);
+      throw e;
+    }
+  }
+  if (kind === "file") return fileCache(value);
+  if (kind === "http") {
+    try {
+      new URL(value);
+    } catch {
+      throw new InputError("cache", `'${withoutCredentials(value)}' is not a valid URL; ${CACHE_ACCEPTS}`);
+    }
+    return { kind: "http", url: value };
+  }
+  return { kind: "nix-copy", url: value };
+}
+function fileCache(value) {
+  const q = value.indexOf("?");
+  const raw = q < 0 ? value.slice("file://".length) : value.slice("file://".length, q);
+  if (!raw.startsWith("/") || raw === "/") {
+    throw new InputError("cache", `a file:// cache names an absolute directory, as in file:///var/cache/nix (no host); ${CACHE_ACCEPTS}`);
+  }
+  let dir;
+  try {
+    dir = decodeURIComponent(raw);
+  } catch {
+    throw new InputError("cache", "a file:// path has a '%' that starts no %XX escape; write a literal '%' as %25");
+  }
+  const params = q < 0 ? "" : value.slice(q);
+  const plain = PLAIN_PATH.test(dir);
+  const url = `file://${plain ? dir : dir.split("/").map(encodeURIComponent).join("/")}${params}`;
+  return { kind: "file", url, dir, plain };
+}
+var PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/;
+function publicKeys(text) {
+  const keys = list(text, /\s+/);
+  for (const k of keys) {
+    if (!PUBLIC_KEY.test(k)) {
+      const why = k.includes(",") ? " (separate keys with spaces or newlines, not commas)" : "";
+      throw new InputError("public-keys", `expected whitespace-separated name:base64 ed25519 public keys (44 base64 characters ending in '='), got '${k}'${why}`);
+    }
+  }
+  return keys;
+}
+function regexes(text) {
+  return list(text, /\n/).map((src) => {
+    try {
+      return new RegExp(src);
+    } catch (e) {
+      throw new InputError("exclude", `expected JavaScript regular expressions, one per line; '${src}': ${e.message}`);
+    }
+  });
+}
+function header(text) {
+  if (text === "") return void 0;
+  const i = text.indexOf(":");
+  const name = i > 0 ? text.slice(0, i).trim() : "";
+  const value = text.slice(i + 1).trim();
+  if (!/^[A-Za-z0-9-]+$/.test(name) || /[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+    throw new InputError("auth-header", "expected one line 'Name: value', for example 'Authorization: Bearer <token>'");
+  }
+  return { name, value };
+}
+function uriCompression(cache) {
+  if (cache.kind === "s3") return cache.s3.compression;
+  if (cache.kind !== "file" && cache.kind !== "http") return void 0;
+  const v = queryParams(cache.url).get("compression")?.trim();
+  return v === "" ? void 0 : v;
+}
+function chooseCompression(input, cache) {
+  const fromUri = input === "" ? uriCompression(cache) : void 0;
+  const value = input || fromUri || "zstd";
+  if (value === "zstd" || value === "xz" || value === "none") return value;
+  if (fromUri !== void 0) {
+    throw new InputError("cache", `compression=${fromUri} in the URI: this action writes zstd, xz or none (or set the compression input)`);
+  }
+  throw new InputError("compression", `expected zstd, xz or none, got '${value}'`);
+}
+var SIZE_UNITS = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+function parseSize(name, text) {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(text);
+  const bytes = m ? Math.floor(Number(m[1]) * (SIZE_UNITS[(m[2] ?? "").toUpperCase()] ?? NaN)) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new InputError(name, `expected a size such as 4G, 500M or 1.5GiB (binary units), got '${text}'`);
+  }
+  return bytes;
+}
+function keyPrefix(text) {
+  if (text.includes(",") || /\s/.test(text) || text.length > 200) {
+    throw new InputError("key-prefix", `expected at most 200 characters without commas or spaces, got '${text}'`);
+  }
+  return text;
+}
+function port(text) {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 65535) {
+    throw new InputError("substituter-port", `expected a TCP port from 1 to 65535, got '${text}'`);
+  }
+  return n;
+}
+function parseInputs(raw) {
+  const secretText = raw("secret-key");
+  let secretKey;
+  if (secretText !== "") {
+    try {
+      secretKey = parseSecretKey(secretText);
+    } catch {
+      throw new InputError("secret-key", "expected a Nix signing key name:base64, as `nix-store --generate-binary-cache-key` writes it");
+    }
+  }
+  const cache = parseCache(raw("cache"));
+  const compression = chooseCompression(raw("compression"), cache);
+  const par = raw("parallelism") || "8";
+  const parallelism = Number(par);
+  if (!/^\d+$/.test(par) || parallelism < 1 || parallelism > 64) {
+    throw new InputError("parallelism", `expected a whole number from 1 to 64, got '${par}'`);
+  }
+  return {
+    cache,
+    secretKey,
+    secretKeyText: secretKey ? secretText : void 0,
+    publicKeys: publicKeys(raw("public-keys")),
+    installables: list(raw("installables"), /\n/),
+    skipSignedBy: list(raw("skip-signed-by"), /[\s,]+/),
+    exclude: regexes(raw("exclude")),
+    includeDerivations: bool(raw, "include-derivations"),
+    pushPreExisting: bool(raw, "push-pre-existing"),
+    dryRun: bool(raw, "dry-run"),
+    compression,
+    parallelism,
+    authHeader: header(raw("auth-header")),
+    netrcFile: raw("netrc-file") || void 0,
+    pull: raw("pull") === "" ? true : bool(raw, "pull"),
+    strict: bool(raw, "strict"),
+    keyPrefix: keyPrefix(raw("key-prefix") || "nix-buildtime-cache"),
+    maxSize: parseSize("max-size", raw("max-size") || "4G"),
+    substituterPort: port(raw("substituter-port") || String(DEFAULT_SUBSTITUTER_PORT)),
+    pushDuringBuild: raw("push-during-build") === "" ? true : bool(raw, "push-during-build")
+  };
+}
+function readInputs(raw) {
+  for (const secret of ["secret-key", "auth-header"]) {
+    const v = raw(secret);
+    if (v) host().setSecret(v);
+  }
+  const secretText = raw("secret-key");
+  if (secretText.includes(":")) host().setSecret(secretText.slice(secretText.indexOf(":") + 1));
+  for (const s of urlSecrets(raw("cache"))) host().setSecret(s);
+  const header2 = raw("auth-header");
+  if (header2.includes(":")) host().setSecret(header2.slice(header2.indexOf(":") + 1).trim());
+  return parseInputs(raw);
+}
+
+export {
+  InputError,
+  DEFAULT_SUBSTITUTER_PORT,
+  readInputs
+};

@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import {
+  LazyLayers
+} from "./chunk-AGNBN47E.js";
+import {
+  DEFAULT_SUBSTITUTER_PORT
+} from "./chunk-I7ATNJIE.js";
+import {
+  RESTORED_STATE_KEY,
+  actionsCacheClient,
+  cacheMode,
+  unavailableReason
+} from "./chunk-SKDHA7IU.js";
+import {
+  ghaLayout,
+  keyScheme
+} from "./chunk-W3GBQVQF.js";
+import "./chunk-PO5KLSPC.js";
+import {
+  configurePull
+} from "./chunk-RGHDVDVD.js";
+import "./chunk-62EGI3AM.js";
+import "./chunk-TU6JHRST.js";
+import "./chunk-AEPLBNQV.js";
+import {
+  host
+} from "./chunk-QUJN3JQ2.js";
+import "./chunk-WSR6M3NS.js";
+
+// src/executors/gha/lazy-server.ts
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { createServer } from "node:http";
+import { join } from "node:path";
+var NARINFO = /^\/([0-9a-df-np-sv-z]{32})\.narinfo$/;
+var NAR = /^\/nar\/[0-9a-df-np-sv-z]{52}\.nar$/;
+async function serveLazyLayers(layers, binaryCache, port = DEFAULT_SUBSTITUTER_PORT) {
+  const server = createServer((req, res) => {
+    handle(layers, binaryCache, req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  await listen(server, port);
+  const { port: bound } = server.address();
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    })
+  };
+}
+async function listen(server, port) {
+  const attempt = (p) => new Promise((resolve, reject) => {
+    const onError = (e) => reject(e);
+    server.once("error", onError);
+    server.listen(p, "127.0.0.1", () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+  try {
+    await attempt(port);
+  } catch (e) {
+    if (port === 0 || e.code !== "EADDRINUSE") throw e;
+    await attempt(0);
+  }
+}
+async function handle(layers, dir, req, res) {
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.writeHead(405, { Allow: "GET, HEAD" }).end();
+    return;
+  }
+  const path = new URL(req.url ?? "/", "http://localhost").pathname;
+  if (path === "/nix-cache-info") return sendFile(join(dir, "nix-cache-info"), "text/x-nix-cache-info", req, res);
+  const narinfo = NARINFO.exec(path);
+  if (narinfo) {
+    if (!await layers.lookup(narinfo[1])) {
+      res.writeHead(404).end();
+      return;
+    }
+    return sendFile(join(dir, `${narinfo[1]}.narinfo`), "text/x-nix-narinfo", req, res);
+  }
+  if (NAR.test(path)) return sendFile(join(dir, path), "application/x-nix-nar", req, res);
+  res.writeHead(404).end();
+}
+async function sendFile(file, type, req, res) {
+  let size;
+  try {
+    size = (await stat(file)).size;
+  } catch {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, { "Content-Type": type, "Content-Length": size });
+  if (req.method === "HEAD") {
+    res.end();
+    return;
+  }
+  createReadStream(file).on("error", () => res.destroy()).pipe(res);
+}
+
+// src/executors/gha/on-demand.ts
+async function serveGithubActionsCache(inputs, store) {
+  if (inputs.cache.kind !== "github-actions" || unavailableReason() || !cacheMode().readable) return void 0;
+  const layout = ghaLayout(host().tempDir);
+  const layers = new LazyLayers({ client: actionsCacheClient(), layout, keys: keyScheme(inputs.keyPrefix), storeDir: store.storeDir });
+  const substituter = await serveLazyLayers(layers, layout.binaryCache, inputs.substituterPort);
+  return {
+    url: substituter.url,
+    close: async () => {
+      await substituter.close();
+      await layers.settled();
+    }
+  };
+}
+async function pullFromLocalSubstituter(inputs, store, url) {
+  host().saveState(RESTORED_STATE_KEY, ghaLayout(host().tempDir).restoredFile);
+  await configurePull(inputs, store, `${url}?trusted=1`);
+}
+export {
+  pullFromLocalSubstituter,
+  serveGithubActionsCache
+};

@@ -1,0 +1,212 @@
+#!/usr/bin/env node
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import {
+  cachedHashes,
+  catchUpLayers
+} from "./chunk-AGNBN47E.js";
+import {
+  planPush
+} from "./chunk-JXMKKJKR.js";
+import "./chunk-QFROVF5J.js";
+import {
+  CacheEntryError,
+  CacheServiceRefused,
+  actionsCacheClient,
+  cacheMode,
+  emptyManifest,
+  fetchManifest,
+  layerId,
+  loadRestoredState,
+  mergeManifests,
+  nextManifest,
+  pathFact,
+  planSave,
+  storeManifest,
+  unavailableReason,
+  writeLayer
+} from "./chunk-SKDHA7IU.js";
+import {
+  ghaLayout,
+  keyScheme
+} from "./chunk-W3GBQVQF.js";
+import "./chunk-PO5KLSPC.js";
+import "./chunk-RGHDVDVD.js";
+import {
+  hashPart
+} from "./chunk-62EGI3AM.js";
+import "./chunk-TU6JHRST.js";
+import {
+  formatBytes
+} from "./chunk-AEPLBNQV.js";
+import {
+  host,
+  log
+} from "./chunk-QUJN3JQ2.js";
+import "./chunk-WSR6M3NS.js";
+
+// src/executors/gha/events.ts
+import { readFileSync } from "node:fs";
+function isMaintenanceRun(env = process.env) {
+  const event = env.GITHUB_EVENT_NAME;
+  if (event !== "schedule" && event !== "workflow_dispatch") return false;
+  const defaultBranch = readDefaultBranch(env.GITHUB_EVENT_PATH);
+  if (defaultBranch === void 0) return event === "schedule";
+  return env.GITHUB_REF === `refs/heads/${defaultBranch}`;
+}
+function readDefaultBranch(eventPath) {
+  if (!eventPath) return void 0;
+  try {
+    const payload = JSON.parse(readFileSync(eventPath, "utf8"));
+    const branch = payload.repository?.default_branch;
+    return typeof branch === "string" && branch !== "" ? branch : void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/executors/gha/save.ts
+var MAX_LAYERS = 8;
+var RETENTION_MS = 7 * 24 * 3600 * 1e3;
+function describePlan(plan, written, total) {
+  const layer = `${written.paths.length} paths, ${formatBytes(written.narBytes)}`;
+  const dropped = plan.dropped.filter((d) => d.why !== "compacted");
+  const parts = [
+    plan.kind === "compact" ? `Compacted ${plan.dropped.length - dropped.length} layer(s) into one (${layer}) because of ${plan.why}` : `Saved one new layer (${layer})`
+  ];
+  if (plan.evicted.length > 0) parts.push(`left out ${plan.evicted.length} least recently used path(s) to stay within max-size`);
+  if (dropped.length > 0) parts.push(`dropped ${dropped.length} layer(s) (${dropped.map((d) => d.why).join(", ")})`);
+  parts.push(`the cache now lists ${plan.keep.length + 1} layer(s), ${formatBytes(total)} of NARs`);
+  return `${parts.join("; ")}.`;
+}
+async function saveToGithubActionsCache(inputs, store, facts) {
+  const layout = ghaLayout(host().tempDir);
+  const restored = await loadRestoredState() ?? { held: [], failed: [], paths: [] };
+  if (restored.onDemand && restored.failed.length > 0) {
+    log.warning(
+      `${restored.failed.length} cache layer(s) could not be used when Nix asked for them (first: ${restored.failed[0]}; details in the agent's log); their paths were substituted elsewhere or built, and the next manifest leaves them out.`
+    );
+  }
+  const cached = cachedHashes(restored);
+  const held = { existing: async (hashes) => new Set(hashes.filter((h) => cached.has(h))) };
+  const selection = await planPush(inputs, facts, store.storeDir, held);
+  const outcome = { pushed: [], failed: [], vanished: [] };
+  const result = (mode2, note, o = outcome) => ({ selection, outcome: o, mode: mode2, note });
+  if (restored.refused !== void 0) {
+    if (restored.onDemand) log.warning(`The GitHub Actions cache refused this job (${restored.refused}): nothing was saved.`);
+    return result("pull-only", `The GitHub Actions cache was not usable in this job (${restored.refused}); nothing was saved.`);
+  }
+  if (inputs.dryRun) return result("dry-run");
+  const mode = cacheMode();
+  if (!mode.writable) {
+    const note = `ACTIONS_CACHE_MODE=${mode.mode} does not permit writes; nothing was saved.`;
+    log.info(note);
+    return result("pull-only", note);
+  }
+  const reason = unavailableReason();
+  if (reason) {
+    log.warning(`The GitHub Actions cache is not available: ${reason}. Nothing was saved.`);
+    return result("pull-only", `The GitHub Actions cache is not available (${reason}); nothing was saved.`);
+  }
+  const fresh = selection.push.map((p) => facts.infos.get(p)).filter((i) => i !== void 0);
+  const compact = isMaintenanceRun();
+  if (fresh.length === 0 && !compact && restored.failed.length === 0) {
+    log.info("Nothing new to save: no cache entries created.");
+    return result("push");
+  }
+  const now = Date.now();
+  const client = actionsCacheClient();
+  const keys = keyScheme(inputs.keyPrefix);
+  let written;
+  let layerSaved = false;
+  try {
+    let manifest = restored.manifest ?? emptyManifest(store.storeDir, now);
+    if (mode.readable) {
+      const latest = await fetchManifest(client, layout, keys, store.storeDir, (m) => log.info(m));
+      manifest = mergeManifests(manifest, latest.manifest);
+    }
+    const layerCount = manifest.layers.filter((l) => !restored.failed.includes(layerId(l))).length;
+    if (compact || layerCount + 1 > MAX_LAYERS) await catchUpLayers(restored, { client, layout, storeDir: store.storeDir });
+    const plan = planSave({
+      now,
+      manifest,
+      held: new Set(restored.held),
+      failed: new Set(restored.failed),
+      heldPaths: new Map(restored.paths.map((p) => [p.hash, p])),
+      closure: new Set([...facts.closure].map(hashPart)),
+      fresh: fresh.map((i) => pathFact({ storePath: i.path, narSize: i.narSize, references: i.references })),
+      policy: { maxBytes: inputs.maxSize, maxLayers: MAX_LAYERS, retentionMs: RETENTION_MS, compact }
+    });
+    if (plan.kind === "nothing") {
+      const unusable = plan.dropped.filter((d) => d.why === "unavailable");
+      if (unusable.length === 0) {
+        log.info(`Cache unchanged (${plan.why}): no cache entries created.`);
+        return result("push");
+      }
+      const manifestKey2 = keys.manifestKey(now);
+      try {
+        await storeManifest(client, layout, manifestKey2, { ...manifest, updatedAt: now, layers: plan.keep });
+      } catch (e) {
+        if (!(e instanceof CacheServiceRefused || e instanceof CacheEntryError)) throw e;
+        log.warning(`The cache manifest could not be saved (${e.message}); the next job tries the unusable layer(s) again.`);
+        return result("push", `The cache manifest could not be saved: ${e.message}`);
+      }
+      const note2 = `Dropped ${unusable.length} unusable layer(s) from the cache manifest; the cache now lists ${plan.keep.length} layer(s).`;
+      log.info(`${note2} Manifest ${manifestKey2}.`);
+      return result("push", note2);
+    }
+    if (plan.overBudget) {
+      log.warning(
+        `This job's build closure alone (${formatBytes(plan.totalBytes)} in the cache) is larger than max-size (${formatBytes(inputs.maxSize)}); it is kept whole. Raise max-size, or exclude large paths.`
+      );
+    }
+    const startedAt = Date.now();
+    const dir = layout.slotDir(plan.slot);
+    written = await writeLayer({
+      dir,
+      storeDir: store.storeDir,
+      realStoreDir: store.realStoreDir,
+      fresh,
+      copy: plan.copy,
+      from: layout.binaryCache,
+      signer: inputs.secretKey,
+      parallelism: inputs.parallelism,
+      prepared: layout.prepared
+    });
+    if (written.paths.length === 0) return result("push", void 0, written.outcome);
+    const layerKey = keys.layerKey(written.contentHash);
+    const saved = await client.save(dir, layerKey);
+    layerSaved = true;
+    const layer = {
+      key: layerKey,
+      slot: plan.slot,
+      createdAt: now,
+      pathCount: written.paths.length,
+      narBytes: written.narBytes,
+      paths: Object.fromEntries(written.paths.map((p) => [p.hash, plan.lastUsed[p.hash] ?? now]))
+    };
+    if (saved.archiveBytes !== void 0) layer.archiveBytes = saved.archiveBytes;
+    const next = nextManifest(manifest, plan, layer, now);
+    const manifestKey = keys.manifestKey(now);
+    await storeManifest(client, layout, manifestKey, next);
+    const total = next.layers.reduce((a, l) => a + l.narBytes, 0);
+    const note = describePlan(plan, written, total);
+    log.info(
+      `${note} Layer ${layerKey}${saved.created ? "" : " (already in the cache)"}: ${formatBytes(saved.archiveBytes ?? 0)} uploaded (${saved.archiveBytes ?? 0} B); manifest ${manifestKey}; in ${((Date.now() - startedAt) / 1e3).toFixed(2)} s.`
+    );
+    return result("push", note, written.outcome);
+  } catch (e) {
+    if (e instanceof CacheServiceRefused || e instanceof CacheEntryError) {
+      const what = e instanceof CacheServiceRefused ? "The GitHub Actions cache refused the save" : `The cache ${layerSaved ? "manifest" : "layer"} could not be saved`;
+      const consequence = layerSaved ? "the new layer was saved, but no manifest lists it, so the next job builds these paths again" : "nothing was saved, and the next job builds these paths again";
+      log.warning(`${what} (${e.message}); ${consequence}.`);
+      const o = { pushed: [], failed: written?.outcome.failed ?? [], vanished: written?.outcome.vanished ?? [] };
+      return result("push", `${what}: ${e.message}`, o);
+    }
+    throw e;
+  }
+}
+export {
+  MAX_LAYERS,
+  RETENTION_MS,
+  saveToGithubActionsCache
+};

@@ -1,0 +1,146 @@
+import { link, lstat, mkdir, readFile, readdir, rename, rm, access, writeFile } from 'node:fs/promises'
+import { createWriteStream } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { randomBytes } from 'node:crypto'
+import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
+import { readCacheInfoStoreDir, cacheInfoText } from '../../format/cache-info.js'
+import { describeFsError, fsErrorCode } from '../../runtime/fs-errors.js'
+
+/** What `put` and `spoolFile` name their files before they get their final names. */
+const TEMPORARY = /(\.tmp-|\.spool-)[0-9a-f]{12}$/
+/**
+ * A temporary file untouched for this long belongs to a writer that is gone: a spool file is
+ * written to without pause until it is published or removed.
+ */
+const LEFTOVER_AGE_MS = 60 * 60 * 1000
+
+/** A `file://` binary cache: a directory laid out exactly as Nix writes one. */
+export class FileBackend implements BinaryCacheBackend {
+  /** Directories this backend has created: one mkdir each, not one per file (thousands per job). */
+  private readonly made = new Set<string>()
+
+  constructor(readonly dir: string) {}
+
+  get displayUrl(): string {
+    return `file://${this.dir}`
+  }
+
+  /** Also proves the cache writable, so a read-only or foreign directory is named once, with its real cause. */
+  async prepare(storeDir: string): Promise<void> {
+    const file = join(this.dir, 'nix-cache-info')
+    try {
+      await mkdir(join(this.dir, 'nar'), { recursive: true })
+      const probe = join(this.dir, 'nar', `.write-test-${randomBytes(6).toString('hex')}`)
+      await writeFile(probe, '')
+      await rm(probe, { force: true })
+    } catch (e) {
+      throw new Error(`${this.displayUrl} is not writable: ${describeFsError(e)}`, { cause: e })
+    }
+    let existing: string | undefined
+    try {
+      existing = await readFile(file, 'utf8')
+    } catch {
+      await writeFile(file, cacheInfoText(storeDir))
+      return
+    }
+    const theirs = readCacheInfoStoreDir(existing)
+    if (theirs && theirs !== storeDir) {
+      throw new Error(`${this.displayUrl} is a cache for ${theirs}, not ${storeDir}`)
+    }
+  }
+
+  async existing(hashParts: readonly string[]): Promise<Set<string>> {
+    const found = await Promise.all(
+      hashParts.map(async (h) => {
+        try {
+          await access(join(this.dir, `${h}.narinfo`))
+          return h
+        } catch {
+          return undefined
+        }
+      })
+    )
+    return new Set(found.filter((h): h is string => h !== undefined))
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.made.has(dir)) return
+    await mkdir(dir, { recursive: true })
+    this.made.add(dir)
+  }
+
+  /** Writes to a temporary name and renames, so readers never see a partial file. */
+  async put(key: string, body: BodyFactory): Promise<void> {
+    const target = join(this.dir, key)
+    const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`
+    await this.ensureDir(dirname(target))
+    try {
+      await pipeline(body(), createWriteStream(tmp))
+      await rename(tmp, target)
+    } catch (e) {
+      await rm(tmp, { force: true })
+      throw e
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    try {
+      await lstat(join(this.dir, key))
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** Next to its final name, hidden from Nix (which reads only the names narinfos give). */
+  async spoolFile(key: string): Promise<string> {
+    const target = join(this.dir, key)
+    await this.ensureDir(dirname(target))
+    return join(dirname(target), `.${basename(target)}.spool-${randomBytes(6).toString('hex')}`)
+  }
+
+  /**
+   * A writer killed mid-write (the background agent, killed with its job when no post step
+   * stopped it) leaves its spool file behind. Nix never reads those, but they take space, up to
+   * a NAR each, so the next push removes any an hour old.
+   */
+  async sweepLeftovers(now: number = Date.now()): Promise<number> {
+    let removed = 0
+    for (const dir of [this.dir, join(this.dir, 'nar')]) {
+      const names = await readdir(dir).catch(() => [] as string[])
+      for (const name of names.filter((n) => TEMPORARY.test(n))) {
+        const file = join(dir, name)
+        try {
+          if (now - (await lstat(file)).mtimeMs < LEFTOVER_AGE_MS) continue
+          await rm(file, { force: true })
+          removed++
+        } catch {
+          // Gone already (its writer finished), or not ours to remove: leave it.
+        }
+      }
+    }
+    return removed
+  }
+
+  /**
+   * A hard link: atomic, and it fails with EEXIST instead of replacing a file, so a NAR another
+   * path or job wrote is never overwritten. File systems without hard links get a rename after
+   * an existence check; the race left there is between two verified files of the same NarHash.
+   */
+  async publish(key: string, file: string): Promise<Published> {
+    const target = join(this.dir, key)
+    await this.ensureDir(dirname(target))
+    try {
+      await link(file, target)
+      return 'written'
+    } catch (e) {
+      const code = fsErrorCode(e)
+      if (code === 'EEXIST') return 'existed'
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw e
+    }
+    if (await this.has(key)) return 'existed'
+    await rename(file, target)
+    return 'written'
+  }
+}

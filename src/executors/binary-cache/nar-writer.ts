@@ -1,0 +1,78 @@
+import { createWriteStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { pipeline } from 'node:stream/promises'
+import type { BinaryCacheBackend } from './backend.js'
+import { CONTENT_TYPES } from './backend.js'
+import { compressor, NAR_EXTENSION } from '../../format/compression.js'
+import type { Compression } from '../../format/compression.js'
+import { narHashOf, narStream } from '../../format/nar.js'
+import type { PathInfo } from '../../format/path-info.js'
+import { formatNix32Hash, parseHash } from '../../format/nix32.js'
+import { Meter } from './meter.js'
+
+/**
+ * The one place a NAR gets its final name, for every binary-cache writer (file://, HTTP, S3 and
+ * the GitHub Actions layer). A NAR is named by the NarHash Nix recorded, so bytes written under
+ * that name before they are checked could replace a good NAR of another path with the same
+ * contents. Hence: serialise, hash and compress into a spool file; give it its name only when
+ * NarHash and NarSize match; never overwrite a NAR that is already there.
+ */
+
+/** What a narinfo says about its NAR file. FileHash and FileSize only when this job wrote that file. */
+export interface NarFile {
+  url: string
+  /** `sha256:…`, or '' when the file under `url` was written by someone else (Nix reads FileHash as optional). */
+  fileHash: string
+  fileSize: number
+}
+
+/** A store path whose contents are not what Nix recorded (tampering, a damaged disk). */
+export class NarMismatch extends Error {
+  constructor() {
+    super('its contents do not match the hash Nix recorded (store corruption?)')
+  }
+}
+
+export function narUrl(info: Pick<PathInfo, 'narHash'>, compression: Compression): string {
+  return `nar/${formatNix32Hash(parseHash(info.narHash)).slice('sha256:'.length)}${NAR_EXTENSION[compression]}`
+}
+
+function check(info: PathInfo, size: number, hash: Buffer): void {
+  if (size !== info.narSize || !hash.equals(parseHash(info.narHash))) throw new NarMismatch()
+}
+
+/** The hash-only pass, for a path whose NAR is already in the cache: its narinfo still needs proof. */
+export async function verifyPath(info: PathInfo, source: string): Promise<void> {
+  const { hash, size } = await narHashOf(source)
+  check(info, size, hash)
+}
+
+export interface WriteNarOptions {
+  backend: BinaryCacheBackend
+  compression: Compression
+  /** Where spool files go when the backend has no place of its own. */
+  spoolDir: string
+  /** Counts the NAR bytes read while the write is under way. */
+  progress?: { readonly inflight: Set<{ readonly bytes: number }> }
+}
+
+/** Writes the NAR of `source` under its NarHash name, verified; throws NarMismatch (nothing published) when it does not match. */
+export async function writeVerifiedNar(info: PathInfo, source: string, opts: WriteNarOptions): Promise<NarFile> {
+  const url = narUrl(info, opts.compression)
+  const spool = (await opts.backend.spoolFile?.(url)) ?? join(opts.spoolDir, `${randomBytes(8).toString('hex')}.spool`)
+  const nar = new Meter()
+  const file = new Meter()
+  opts.progress?.inflight.add(nar)
+  try {
+    await pipeline(narStream(source), nar, compressor(opts.compression, info.narSize), file, createWriteStream(spool))
+    check(info, nar.bytes, nar.digest())
+    const published = await opts.backend.publish(url, spool, CONTENT_TYPES.nar)
+    if (published === 'existed') return { url, fileHash: '', fileSize: 0 }
+    return { url, fileHash: formatNix32Hash(file.digest()), fileSize: file.bytes }
+  } finally {
+    opts.progress?.inflight.delete(nar)
+    await rm(spool, { force: true })
+  }
+}

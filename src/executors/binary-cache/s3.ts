@@ -1,0 +1,392 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types'
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { Upload } from '@aws-sdk/lib-storage'
+import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
+import { CONTENT_TYPES } from './backend.js'
+import { cacheInfoText, readCacheInfoStoreDir } from '../../format/cache-info.js'
+import type { S3Location } from '../../config/s3-uri.js'
+import { limiter } from '../../runtime/limiter.js'
+import { CacheUnavailableError, JobBudget, timings, type FailureKind } from '../../runtime/budget.js'
+import { log } from '../../runtime/host.js'
+import { backoffDelay, retryLine } from '../../runtime/retry.js'
+
+export interface S3BackendOptions {
+  location: S3Location
+  /** Parallel HEAD requests in existing(). */
+  concurrency?: number
+  /** Multipart part size; S3 refuses parts under 5 MiB (except the last) and allows 10,000 parts. */
+  partSize?: number
+  /** Parts of one object in flight at once; each is buffered, so memory is partSize × queueSize per upload. */
+  queueSize?: number
+  /** Attempts per request, counting the first; the SDK backs off between them. */
+  maxAttempts?: number
+  /** Non-fatal problems (checks given up on). Never receives credentials. */
+  warn?: (message: string) => void
+  /** Replaces the default credential chain (tests); production leaves it to env, profile and web identity. */
+  credentials?: S3ClientConfig['credentials']
+  /** The job's budget and breaker (`jobBudget()`); one of its own when not given (tests). */
+  budget?: JobBudget
+}
+
+/** The request in progress, so the retry strategy (called deep inside the SDK) can name it in its log line. */
+const currentRequest = new AsyncLocalStorage<string>()
+
+interface Token extends RetryToken {
+  /** When the attempt this token allows starts, for the budget's trouble clock. */
+  startsAt: number
+}
+
+const token = (count: number, delay: number): Token => ({
+  getRetryCount: () => count,
+  getRetryDelay: () => delay,
+  startsAt: Date.now() + delay
+})
+
+/**
+ * The SDK's retries, with our schedule (budget.ts), a log line per retry (the SDK's own retries
+ * are silent), and the job's budget: an attempt is refused once the breaker is open, and a wait
+ * that would outlast the budget is not waited. A strategy that throws makes the SDK throw the
+ * request's last error.
+ */
+class BudgetedRetryStrategy implements RetryStrategyV2 {
+  constructor(
+    private readonly budget: JobBudget,
+    private readonly maxAttempts: number,
+    private readonly baseDelayMs: number,
+    private readonly maxDelayMs: number,
+    private readonly where: string
+  ) {}
+
+  async acquireInitialRetryToken(): Promise<RetryToken> {
+    this.budget.check()
+    return token(0, 0)
+  }
+
+  async refreshRetryTokenForRetry(previous: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
+    // The SDK asks here about every error, a HEAD's 404 and a conditional PUT's 412 included:
+    // answers, not trouble, so they cost nothing of the budget (`guarded` counts refusals).
+    if (info.errorType === 'CLIENT_ERROR') throw info.error ?? new Error('not retried')
+    this.budget.attemptFailed((previous as Token).startsAt ?? Date.now(), `${describeS3Error(info.error)} from ${currentRequest.getStore() ?? this.where}`)
+    const attempt = previous.getRetryCount() + 1
+    if (attempt >= this.maxAttempts) throw info.error ?? new Error('not retried')
+    const hinted = info.retryAfterHint ? info.retryAfterHint.getTime() - Date.now() : undefined
+    const delay = hinted !== undefined && hinted > 0 ? hinted : backoffDelay(attempt, this.baseDelayMs, this.maxDelayMs)
+    this.budget.check()
+    if (delay >= this.budget.remainingMs()) throw info.error ?? new Error('out of time')
+    const what = currentRequest.getStore() ?? this.where
+    log.info(retryLine(describeS3Error(info.error), what, attempt, this.maxAttempts, delay))
+    return token(attempt, delay)
+  }
+
+  recordSuccess(): void {
+    this.budget.succeeded()
+  }
+}
+
+/** How a request that failed for good counts for the circuit breaker. */
+function s3FailureKind(e: unknown): FailureKind {
+  const name = nameOf(e)
+  const code = (e as SdkError | undefined)?.code
+  if (name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ECONNRESET' && /timeout/i.test(String((e as SdkError).message))) {
+    return 'timeout'
+  }
+  const status = statusOf(e)
+  if (status === undefined) return 'connection'
+  return status >= 500 || status === 429 ? 'server-error' : 'refused'
+}
+
+const MiB = 1024 * 1024
+
+/** The fields of an SDK error we report; read structurally, as errors may come from another realm. */
+interface SdkError {
+  name?: unknown
+  message?: unknown
+  code?: unknown
+  $metadata?: { httpStatusCode?: number; attempts?: number }
+}
+
+function statusOf(e: unknown): number | undefined {
+  return (e as SdkError | undefined)?.$metadata?.httpStatusCode
+}
+
+function nameOf(e: unknown): string {
+  const name = (e as SdkError | undefined)?.name
+  return typeof name === 'string' ? name : ''
+}
+
+/**
+ * The SDK never puts secrets into its errors, but a message echoing a server's answer is still
+ * text we did not write; the secret halves of the environment's credentials are cut out of it.
+ */
+function redact(text: string): string {
+  let out = text
+  for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+    const secret = process.env[name]
+    if (secret && secret.length >= 8) out = out.split(secret).join('***')
+  }
+  return out
+}
+
+/** One line naming what failed: the S3 error code, its message, the HTTP status and how often it was tried. */
+export function describeS3Error(e: unknown): string {
+  if (!(e instanceof Object)) return redact(String(e))
+  const err = e as SdkError
+  const name = nameOf(e)
+  // Network failures arrive wrapped ("AWS SDK error wrapper for Error: connect ECONNREFUSED …").
+  const message = typeof err.message === 'string' ? err.message.replace(/^AWS SDK error wrapper for (\w*Error: )?/, '') : ''
+  let what: string
+  if (name === 'CredentialsProviderError') {
+    // configure-aws-credentials' own post step blanks the variables; post steps run in reverse order.
+    what =
+      'no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile=, or a role with ' +
+      'aws-actions/configure-aws-credentials, listed before this action so that its cleanup runs after this push)'
+  } else {
+    // HEAD answers have no body, so the SDK can only name them by status ("NotFound", "403", "UnknownError").
+    const useful = message !== '' && message !== 'UnknownError' && message !== name
+    const code = typeof err.code === 'string' && !message.includes(err.code) ? ` (${err.code})` : ''
+    const label = name && name !== 'Error' && !/^\d+$/.test(name) ? `${name}: ` : ''
+    what = useful ? `${label}${message}${code}` : name || message || 'unknown error'
+  }
+  const meta: string[] = []
+  const status = statusOf(e)
+  if (status !== undefined) meta.push(`HTTP ${status}`)
+  const attempts = err.$metadata?.attempts
+  if (attempts !== undefined && attempts > 1) meta.push(`gave up after ${attempts} attempts`)
+  return redact(`${what}${meta.length ? ` (${meta.join(', ')})` : ''}`)
+}
+
+/** Missing, as Nix reads it: S3 answers 403 rather than 404 for absent keys when ListBucket is not granted. */
+function isAbsent(e: unknown): boolean {
+  const name = nameOf(e)
+  if (name === 'NoSuchBucket') return false
+  const status = statusOf(e)
+  return status === 404 || status === 403 || name === 'NoSuchKey' || name === 'NotFound'
+}
+
+/** A conditional write's answer that the object is already there. */
+function isPreconditionFailed(e: unknown): boolean {
+  return statusOf(e) === 412 || nameOf(e) === 'PreconditionFailed'
+}
+
+/** A binary cache in an S3 bucket (AWS S3, R2, MinIO, Garage, B2…), written with the AWS SDK. */
+export class S3Backend implements BinaryCacheBackend {
+  readonly displayUrl: string
+  private readonly client: S3Client
+  private readonly bucket: string
+  private readonly concurrency: number
+  private readonly partSize: number
+  private readonly queueSize: number
+  private readonly warn: (message: string) => void
+  private readonly budget: JobBudget
+
+  constructor(opts: S3BackendOptions) {
+    const { location } = opts
+    this.bucket = location.bucket
+    this.displayUrl = `s3://${location.bucket}`
+    this.concurrency = opts.concurrency ?? 32
+    this.partSize = Math.max(opts.partSize ?? 8 * MiB, 5 * MiB)
+    this.queueSize = opts.queueSize ?? 4
+    this.warn = opts.warn ?? (() => {})
+    const t = timings()
+    this.budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold })
+    const config: S3ClientConfig = {
+      region: location.region,
+      forcePathStyle: location.forcePathStyle,
+      retryStrategy: new BudgetedRetryStrategy(
+        this.budget,
+        opts.maxAttempts ?? t.retryAttempts,
+        t.retryBaseDelayMs,
+        t.retryMaxDelayMs,
+        this.displayUrl
+      ),
+      requestHandler: {
+        connectionTimeout: t.connectMs,
+        // An idle timeout, not a total one: a large part still uploading is progress.
+        socketTimeout: t.idleMs,
+        // Room for the HEAD probes plus every part in flight, so neither starves the other.
+        httpAgent: { keepAlive: true, maxSockets: 64 },
+        httpsAgent: { keepAlive: true, maxSockets: 64 }
+      }
+    }
+    if (location.endpoint !== undefined) {
+      config.endpoint = location.endpoint
+      // Third-party S3 servers reject or mangle the SDK's default CRC trailers (aws-chunked bodies);
+      // Nix's own hashes in the narinfo protect the content either way.
+      config.requestChecksumCalculation = 'WHEN_REQUIRED'
+      config.responseChecksumValidation = 'WHEN_REQUIRED'
+    } else {
+      // A bucket in another region than the URI says (Nix's default is us-east-1) still works.
+      config.followRegionRedirects = true
+    }
+    if (location.profile !== undefined) config.profile = location.profile
+    if (opts.credentials !== undefined) config.credentials = opts.credentials
+    this.client = new S3Client(config)
+  }
+
+  private where(key: string): string {
+    return `${this.displayUrl}/${key}`
+  }
+
+  /**
+   * Runs one SDK call as one request of the job: refused at once when the breaker is open,
+   * abandoned when a failing cache's budget runs out, and its final failure counted.
+   */
+  private async guarded<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.budget.check()
+    const channel = `${what.slice(0, what.indexOf(' '))} ${what.endsWith('.narinfo') ? 'narinfo' : what.includes('/nar/') ? 'nar' : 'other'}`
+    const controller = new AbortController()
+    // Only while the cache is failing: a healthy upload is bounded by the idle timeout alone.
+    const timer = setInterval(() => {
+      const deadline = this.budget.deadline()
+      if (deadline !== undefined && Date.now() >= deadline) {
+        controller.abort(new CacheUnavailableError("the job's time budget for a failing cache ran out"))
+      }
+    }, 250)
+    timer.unref()
+    try {
+      const value = await currentRequest.run(what, () => run(controller.signal))
+      this.budget.succeeded(channel)
+      return value
+    } catch (e) {
+      if (controller.signal.aborted) throw controller.signal.reason as Error
+      if (isAbsent(e) || isPreconditionFailed(e)) this.budget.succeeded(channel)
+      else if (!(e instanceof CacheUnavailableError)) {
+        this.budget.requestFailed(s3FailureKind(e), `${describeS3Error(e)} from ${what}`, channel)
+      }
+      throw e
+    } finally {
+      clearInterval(timer)
+    }
+  }
+
+  async prepare(storeDir: string): Promise<void> {
+    let existing: string | undefined
+    try {
+      existing = await this.guarded(`GET ${this.where('nix-cache-info')}`, async (abortSignal) => {
+        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: 'nix-cache-info' }), { abortSignal })
+        return (await res.Body?.transformToString()) ?? ''
+      })
+    } catch (e) {
+      if (e instanceof CacheUnavailableError) throw e
+      if (!isAbsent(e)) throw new Error(`GET ${this.where('nix-cache-info')}: ${describeS3Error(e)}`, { cause: e })
+    }
+    if (existing === undefined) {
+      const text = cacheInfoText(storeDir)
+      try {
+        await this.guarded(`PUT ${this.where('nix-cache-info')}`, (abortSignal) =>
+          this.client.send(
+            new PutObjectCommand({ Bucket: this.bucket, Key: 'nix-cache-info', Body: text, ContentType: CONTENT_TYPES.cacheInfo }),
+            { abortSignal }
+          )
+        )
+      } catch (e) {
+        if (e instanceof CacheUnavailableError) throw e
+        throw new Error(`PUT ${this.where('nix-cache-info')}: ${describeS3Error(e)}`, { cause: e })
+      }
+      return
+    }
+    const theirs = readCacheInfoStoreDir(existing)
+    if (theirs !== undefined && theirs !== storeDir) {
+      throw new Error(`${this.displayUrl} is a binary cache for store directory ${theirs}, but this machine's store is ${storeDir}`)
+    }
+  }
+
+  async existing(hashParts: readonly string[]): Promise<Set<string>> {
+    const limit = limiter(this.concurrency)
+    const failures: string[] = []
+    const present = await Promise.all(
+      hashParts.map((hash) =>
+        limit(async () => {
+          const what = `HEAD ${this.where(`${hash}.narinfo`)}`
+          try {
+            await this.guarded(what, (abortSignal) =>
+              this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }), { abortSignal })
+            )
+            return true
+          } catch (e) {
+            // The breaker opened: the remaining paths are not asked about, and the push stops.
+            if (e instanceof CacheUnavailableError) throw e
+            if (!isAbsent(e)) failures.push(`HEAD ${this.where(`${hash}.narinfo`)}: ${describeS3Error(e)}`)
+            return false
+          }
+        })
+      )
+    )
+    // One warning, not one per path: with a dead endpoint every probe fails the same way.
+    if (failures.length > 0) {
+      const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''
+      this.warn(`${failures[0]}${more}; assuming ${failures.length === 1 ? 'it is' : 'they are'} not cached`)
+    }
+    return new Set(hashParts.filter((_, i) => present[i]))
+  }
+
+  /**
+   * Streams the body: small objects go up in one PUT, larger ones as a multipart upload of
+   * buffered parts, so each part can be retried by the SDK without reading the source again.
+   */
+  async put(key: string, body: BodyFactory, contentType: string): Promise<void> {
+    await this.upload(key, body(), contentType)
+  }
+
+  async has(key: string): Promise<boolean> {
+    try {
+      await this.guarded(`HEAD ${this.where(key)}`, (abortSignal) =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal })
+      )
+      return true
+    } catch (e) {
+      // The breaker opened: the push stops here.
+      if (e instanceof CacheUnavailableError) throw e
+      // Absent, or a probe that failed: the upload then still refuses to overwrite where it can.
+      return false
+    }
+  }
+
+  /**
+   * Uploads the verified file with `If-None-Match: *` (on PutObject, or on completing a multipart
+   * upload), so S3 and the servers that support conditional writes never replace a NAR another
+   * job wrote meanwhile: their 412 means it is there. Servers that ignore the header overwrite
+   * it with the same verified contents, a window only as wide as the upload.
+   */
+  async publish(key: string, file: string, contentType: string): Promise<Published> {
+    const { size } = await stat(file)
+    try {
+      await this.upload(key, createReadStream(file), contentType, { IfNoneMatch: '*', ContentLength: size })
+      return 'written'
+    } catch (e) {
+      if (isPreconditionFailed((e as Error).cause)) return 'existed'
+      throw e
+    }
+  }
+
+  private async upload(key: string, stream: Readable, contentType: string, extra: { IfNoneMatch?: string; ContentLength?: number } = {}): Promise<void> {
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: key, Body: stream, ContentType: contentType, ...extra },
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      // A failed multipart upload is aborted, so its parts do not linger (and cost money).
+      leavePartsOnError: false
+    })
+    try {
+      await this.guarded(`PUT ${this.where(key)}`, async (signal) => {
+        signal.addEventListener('abort', () => void upload.abort().catch(() => undefined), { once: true })
+        await upload.done()
+      })
+    } catch (e) {
+      if (e instanceof CacheUnavailableError) throw e
+      throw new Error(`PUT ${this.where(key)}: ${describeS3Error(e)}`, { cause: e })
+    } finally {
+      stream.destroy()
+    }
+  }
+
+  /** Closes pooled connections, so a short-lived process is not kept alive by idle keep-alive sockets. */
+  close(): void {
+    this.client.destroy()
+  }
+}

@@ -1,0 +1,192 @@
+import { lstatSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import type { BinaryCacheBackend } from './backend.js'
+import { CONTENT_TYPES } from './backend.js'
+import type { Compression } from '../../format/compression.js'
+import { narInfoKey, renderNarInfo } from '../../format/narinfo.js'
+import type { PathInfo } from '../../format/path-info.js'
+import { host } from '../../runtime/host.js'
+import { fingerprint, type SigningKey } from '../../format/signing.js'
+import { limiter } from '../../runtime/limiter.js'
+import { narUrl, verifyPath, writeVerifiedNar, type NarFile } from './nar-writer.js'
+import { UploadProgress } from './progress.js'
+
+export interface UploadOptions {
+  backend: BinaryCacheBackend
+  /**
+   * Signs every narinfo. Optional because a cache Nix is told to trust by URL (the restored
+   * GitHub Actions cache, `?trusted=1`) needs no signatures.
+   */
+  signer?: SigningKey
+  compression: Compression
+  parallelism: number
+  realStoreDir: string
+  /** Where NARs are spooled for backends that have no place of their own (default: the host's temp dir). */
+  spoolDir?: string
+  /** How often a long upload logs its progress (default 10 s). */
+  progressIntervalMs?: number
+  /** Told of each path as soon as its narinfo is written (the agent records it at once: it may be killed). */
+  onPushed?: (pushed: Pushed) => void
+}
+
+export interface Pushed {
+  path: string
+  narSize: number
+  /** Bytes this path uploaded: 0 when its NAR was already in the cache. */
+  fileSize: number
+}
+
+export interface UploadOutcome {
+  pushed: Pushed[]
+  failed: Array<{ path: string; reason: string }>
+  /** Paths that disappeared (garbage-collected) before they could be read. */
+  vanished: string[]
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/** References before referrers, so a referrer's narinfo is never written before theirs. */
+export function topologicalOrder(infos: readonly PathInfo[]): PathInfo[] {
+  const byPath = new Map(infos.map((i) => [i.path, i]))
+  const seen = new Set<string>()
+  const out: PathInfo[] = []
+  const visit = (info: PathInfo): void => {
+    // An explicit stack would avoid deep recursion, but reference chains are shallow in practice
+    // and at worst a few thousand long, well within the default stack.
+    if (seen.has(info.path)) return
+    seen.add(info.path)
+    for (const r of info.references) {
+      const dep = byPath.get(r)
+      if (dep) visit(dep)
+    }
+    out.push(info)
+  }
+  for (const info of infos) visit(info)
+  return out
+}
+
+// Synchronous: an lstat is microseconds, a thread-pool round trip per path is not (see nar.ts).
+function exists(p: string): boolean {
+  try {
+    lstatSync(p)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function narInfoText(info: PathInfo, nar: NarFile, opts: UploadOptions): string {
+  // Keep signatures the path already has (as `nix copy` does), but replace any by our key name.
+  let sigs = info.signatures
+  if (opts.signer) {
+    const ours = opts.signer.sign(fingerprint(info.path, info.narHash, info.narSize, info.references))
+    const keyName = ours.slice(0, ours.indexOf(':'))
+    sigs = [...info.signatures.filter((s) => !s.startsWith(`${keyName}:`)), ours]
+  }
+  return renderNarInfo({
+    storePath: info.path,
+    url: nar.url,
+    compression: opts.compression,
+    fileHash: nar.fileHash,
+    fileSize: nar.fileSize,
+    narHash: info.narHash,
+    narSize: info.narSize,
+    references: info.references,
+    deriver: info.deriver,
+    sigs,
+    ca: info.ca
+  })
+}
+
+/**
+ * Uploads every path: NARs in parallel, each narinfo last and only after its references'. Every
+ * path is hashed before its narinfo is published, also when its NAR is already there, so a path
+ * whose contents do not match its NarHash is never published, nor anything that references it.
+ */
+export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOptions): Promise<UploadOutcome> {
+  const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
+  if (infos.length === 0) return outcome
+  const limit = limiter(opts.parallelism)
+  const committed = new Map<string, Promise<boolean>>()
+  /** Per NAR name, the NAR this job has published (or found) under it: paths with equal contents share one. */
+  const nars = new Map<string, Promise<NarFile | undefined>>()
+  const ownSpool = opts.backend.spoolFile || opts.spoolDir ? undefined : await mkdtemp(join(host().tempDir, 'nix-buildtime-cache-spool-'))
+  const spoolDir = opts.spoolDir ?? ownSpool ?? tmpdir()
+  const progress = new UploadProgress(
+    infos.length,
+    infos.reduce((a, i) => a + i.narSize, 0),
+    opts.backend.displayUrl,
+    opts.progressIntervalMs
+  )
+
+  const publishNar = async (info: PathInfo, source: string, known: NarFile | undefined): Promise<{ nar: NarFile; uploaded: number }> => {
+    if (!exists(source)) throw new Vanished()
+    if (known) {
+      await verifyPath(info, source)
+      return { nar: known, uploaded: 0 }
+    }
+    const url = narUrl(info, opts.compression)
+    if (await opts.backend.has(url)) {
+      await verifyPath(info, source)
+      return { nar: { url, fileHash: '', fileSize: 0 }, uploaded: 0 }
+    }
+    const nar = await writeVerifiedNar(info, source, { backend: opts.backend, compression: opts.compression, spoolDir, progress })
+    return { nar, uploaded: nar.fileSize }
+  }
+
+  const one = async (info: PathInfo): Promise<boolean> => {
+    const source = join(opts.realStoreDir, info.path.slice(info.path.lastIndexOf('/') + 1))
+    // Registered synchronously, in order, so a later path with the same contents waits for this one.
+    const url = narUrl(info, opts.compression)
+    const before = nars.get(url)
+    let settle: (nar: NarFile | undefined) => void = () => undefined
+    nars.set(url, new Promise((resolve) => (settle = resolve)))
+    // Waited for outside the limiter: a waiter holding a slot could starve the path it waits for.
+    const known = await before
+    let nar: NarFile
+    let uploaded: number
+    try {
+      ;({ nar, uploaded } = await limit(() => publishNar(info, source, known)))
+      settle(nar)
+    } catch (e) {
+      settle(known)
+      if (e instanceof Vanished || !exists(source)) outcome.vanished.push(info.path)
+      else outcome.failed.push({ path: info.path, reason: message(e) })
+      return false
+    } finally {
+      progress.finished(info.narSize)
+    }
+    const refs = info.references.filter((r) => r !== info.path && committed.has(r))
+    const refsOk = (await Promise.all(refs.map((r) => committed.get(r)))).every(Boolean)
+    if (!refsOk) {
+      outcome.failed.push({ path: info.path, reason: 'a path it references could not be uploaded' })
+      return false
+    }
+    try {
+      const text = narInfoText(info, nar, opts)
+      await opts.backend.put(narInfoKey(info.path), () => Readable.from([text]), CONTENT_TYPES.narinfo)
+    } catch (e) {
+      outcome.failed.push({ path: info.path, reason: message(e) })
+      return false
+    }
+    const pushed = { path: info.path, narSize: info.narSize, fileSize: uploaded }
+    outcome.pushed.push(pushed)
+    opts.onPushed?.(pushed)
+    return true
+  }
+
+  progress.start()
+  try {
+    for (const info of topologicalOrder(infos)) committed.set(info.path, one(info))
+    await Promise.all(committed.values())
+  } finally {
+    progress.stop()
+    if (ownSpool) await rm(ownSpool, { recursive: true, force: true })
+  }
+  return outcome
+}
+
+class Vanished extends Error {}

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
+
+/**
+ * Where the GitHub Actions cache backend keeps things on disk, and how its entries are named.
+ *
+ * An entry's version is a hash of the path strings it was saved from, and it is found only by a
+ * restore that passes byte-identical paths. So every saved path is derived from RUNNER_TEMP alone
+ * (the same on every hosted job of an OS), never from anything run-specific. Layers are restored
+ * in parallel, each into its own directory, so each layer records a *slot* number and is saved
+ * from and restored to `layer-<slot>`: a layer's slot is part of its identity, and two live layers
+ * never share one.
+ */
+export interface GhaLayout {
+  root: string
+  /** The manifest, saved and restored as this one file. */
+  manifestFile: string
+  /** Where the layer in `slot` is written, saved from and restored to. */
+  slotDir(slot: number): string
+  /** The binary cache the restored layers are merged into; Nix substitutes from it. */
+  binaryCache: string
+  /** What the main step restored, for the post step. */
+  restoredFile: string
+  /** Where the agent writes NARs and narinfos during the build, for the post step's layer. */
+  prepared: string
+}
+
+export function ghaLayout(runnerTemp: string): GhaLayout {
+  const root = join(runnerTemp, 'nix-buildtime-cache', 'gha')
+  return {
+    root,
+    manifestFile: join(root, 'manifest.json'),
+    slotDir: (slot) => join(root, `layer-${slot}`),
+    binaryCache: join(root, 'binary-cache'),
+    restoredFile: join(root, 'restored.json'),
+    prepared: join(root, 'prepared')
+  }
+}
+
+export interface KeyScheme {
+  /** Restoring by this prefix finds the newest manifest in the job's scope (or, failing that, its base branch's). */
+  manifestPrefix: string
+  /** For a pull request: the prefix of its base branch's manifests, which only the base branch's scope holds. */
+  baseManifestPrefix?: string
+  /** A new, unique manifest key. */
+  manifestKey(at: number): string
+  layerKey(contentHash: string): string
+}
+
+/**
+ * A fixed-length tag for a ref, so that one ref's prefix can never be a prefix of another's
+ * (`main` and `main-old` as names would be).
+ */
+export function refTag(ref: string): string {
+  return `r${createHash('sha256').update(ref).digest('hex').slice(0, 10)}`
+}
+
+/**
+ * Keys carry the OS and architecture (a layer's store paths are only valid on one platform), and
+ * manifests the ref that wrote them, so that a pull request can ask for its base branch's.
+ */
+export function keyScheme(prefix: string, env: NodeJS.ProcessEnv = process.env): KeyScheme {
+  const os = (env.RUNNER_OS || process.platform).toLowerCase()
+  const arch = (env.RUNNER_ARCH || process.arch).toLowerCase()
+  const runId = env.GITHUB_RUN_ID || '0'
+  const attempt = env.GITHUB_RUN_ATTEMPT || '1'
+  const manifestPrefix = `${prefix}-manifest-${os}-${arch}-`
+  const own = refTag(env.GITHUB_REF || 'unknown')
+  const base = env.GITHUB_BASE_REF ? `${manifestPrefix}${refTag(`refs/heads/${env.GITHUB_BASE_REF}`)}-` : undefined
+  const scheme: KeyScheme = {
+    manifestPrefix,
+    manifestKey: (at) => `${manifestPrefix}${own}-${runId}-${attempt}-${at}`,
+    layerKey: (hash) => `${prefix}-layer-${os}-${arch}-${hash}`
+  }
+  if (base) scheme.baseManifestPrefix = base
+  return scheme
+}

@@ -1,0 +1,40 @@
+import { host } from '../../runtime/host.js'
+import type { Inputs } from '../../config/inputs.js'
+import type { StoreLocation } from '../../nix/store-location.js'
+import { configurePull } from '../../pull/configure.js'
+import { actionsCacheClient, cacheMode, unavailableReason } from './client.js'
+import { LazyLayers } from './lazy.js'
+import { serveLazyLayers, type LocalSubstituter } from './lazy-server.js'
+import { ghaLayout, keyScheme } from './layout.js'
+import { RESTORED_STATE_KEY } from './state.js'
+
+/**
+ * The GitHub Actions cache as a local substituter, for the background agent: the main step then
+ * returns at once, and layers are downloaded while the build runs, only when Nix asks for them.
+ * Undefined when the cache cannot be read in this job; the main step's eager restore then says why.
+ */
+export async function serveGithubActionsCache(inputs: Inputs, store: StoreLocation): Promise<LocalSubstituter | undefined> {
+  if (inputs.cache.kind !== 'github-actions' || unavailableReason() || !cacheMode().readable) return undefined
+  const layout = ghaLayout(host().tempDir)
+  const layers = new LazyLayers({ client: actionsCacheClient(), layout, keys: keyScheme(inputs.keyPrefix), storeDir: store.storeDir })
+  const substituter = await serveLazyLayers(layers, layout.binaryCache, inputs.substituterPort)
+  return {
+    url: substituter.url,
+    close: async () => {
+      await substituter.close()
+      // The post step reads what was downloaded: let the downloads and their record finish first.
+      await layers.settled()
+    }
+  }
+}
+
+/**
+ * In the main step, once the agent serves the cache at `url`: Nix pulls from it for the rest of
+ * the job, and the post step learns where the agent records what it restored. The layers were
+ * written by this repository's own jobs and every NAR is checked against its narinfo before it is
+ * served, so the substituter is trusted by URL, as the eagerly restored directory is.
+ */
+export async function pullFromLocalSubstituter(inputs: Inputs, store: StoreLocation, url: string): Promise<void> {
+  host().saveState(RESTORED_STATE_KEY, ghaLayout(host().tempDir).restoredFile)
+  await configurePull(inputs, store, `${url}?trusted=1`)
+}

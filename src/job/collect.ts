@@ -1,0 +1,86 @@
+import { log } from '../runtime/host.js'
+import { buildClosure, isDerivation, resolveRoots } from '../nix/closure.js'
+import { NixCommandError } from '../nix/cli.js'
+import type { PathInfo } from '../format/path-info.js'
+import { queryPathInfos } from '../nix/query-path-info.js'
+import type { StoreLocation } from '../nix/store-location.js'
+import { loadSnapshot, storeChanges, validPaths } from '../nix/snapshot.js'
+import type { MainState } from './state.js'
+
+/** What the job did to the store, as plain data for the selection policy and the summary. */
+export interface JobFacts {
+  /** Valid store paths that appeared during the job. */
+  newPaths: string[]
+  closure: Set<string>
+  /** Info for every new non-derivation path (for the summary), and the closure paths that may be pushed. */
+  infos: Map<string, PathInfo>
+}
+
+/** Nix's own words for why an installable failed (its `error:` line), else the error's first line. */
+function whyFailed(e: unknown): string {
+  if (e instanceof NixCommandError) {
+    const lines = e.result.stderr.split('\n').map((l) => l.trim())
+    const error = lines.find((l) => l.startsWith('error:')) ?? lines.filter((l) => l !== '').at(-1)
+    if (error) return error.replace(/^error:\s*/, '')
+  }
+  return (e instanceof Error ? e.message : String(e)).split('\n').find((l) => l.trim() !== '')?.trim() ?? 'failed'
+}
+
+/**
+ * The installables' roots, one installable at a time: one that Nix cannot resolve (a typo, a
+ * flake output that does not exist, a .drv that was never instantiated) costs only itself, with
+ * one warning naming it, and the others still define what is pushed.
+ */
+async function resolveEachRoot(installables: readonly string[], storeDir: string): Promise<string[]> {
+  const roots: string[] = []
+  const bad: string[] = []
+  for (const item of installables) {
+    try {
+      const resolved = await resolveRoots([item], storeDir)
+      const valid = await validPaths(resolved)
+      if (valid.length === 0) throw new Error('not a valid path in this store')
+      roots.push(...valid)
+    } catch (e) {
+      bad.push(`'${item}' (${whyFailed(e)})`)
+    }
+  }
+  if (bad.length > 0) {
+    const rest = roots.length > 0 ? 'the other installables still define what is pushed' : 'so nothing defines what is pushed'
+    log.warning(`Input 'installables': could not resolve ${bad.join(', ')}; ${rest}.`)
+  }
+  return roots
+}
+
+export async function collectJobFacts(
+  state: MainState,
+  store: StoreLocation,
+  opts: { installables: readonly string[]; includeDerivations: boolean; pushPreExisting: boolean }
+): Promise<JobFacts> {
+  const before = await loadSnapshot(state.snapshotFile)
+  const { newPaths, methods, total } = await storeChanges(before, store)
+  log.info(`${newPaths.length} new valid store paths since the main step (of ${total}; snapshots: ${methods}).`)
+
+  const roots =
+    opts.installables.length > 0 ? await resolveEachRoot(opts.installables, store.storeDir) : newPaths.filter(isDerivation)
+  const closure = roots.length > 0 ? await buildClosure(roots) : new Set<string>()
+  log.info(`Build closure of ${roots.length} root(s): ${closure.size} paths.`)
+
+  const fresh = new Set(newPaths)
+  const wanted = newPaths.filter((p) => !isDerivation(p) || (opts.includeDerivations && closure.has(p)))
+  if (opts.pushPreExisting) {
+    for (const p of closure) if (!fresh.has(p) && (!isDerivation(p) || opts.includeDerivations)) wanted.push(p)
+  }
+  const infos = wanted.length > 0 ? await queryPathInfos(wanted, store.storeDir) : new Map<string, PathInfo>()
+  return { newPaths, closure, infos }
+}
+
+/**
+ * Adds to `facts.infos` the infos of `paths`: references of pushed paths that the job's own facts
+ * did not describe (mostly paths in the store before the job). Returns the paths the store does
+ * not hold, which nobody can serve.
+ */
+export async function collectReferenceFacts(facts: JobFacts, paths: readonly string[], storeDir: string): Promise<Set<string>> {
+  const found = await queryPathInfos(paths, storeDir)
+  for (const [p, info] of found) facts.infos.set(p, info)
+  return new Set(paths.filter((p) => !found.has(p)))
+}

@@ -1,0 +1,158 @@
+import { existsSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import { jobBudget } from '../runtime/budget.js'
+import { fileCacheReadUrl } from '../pull/file-alias.js'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { FileBackend } from '../executors/binary-cache/file.js'
+import { collectJobFacts, type JobFacts } from './collect.js'
+import { reportFailure } from '../runtime/failure.js'
+import { host, log } from '../runtime/host.js'
+import type { Inputs } from '../config/inputs.js'
+import { locateStore, type StoreLocation } from '../nix/store-location.js'
+import { configurePull } from '../pull/configure.js'
+import { selectAndPush, type PushResult } from './push.js'
+import { report } from '../report/report.js'
+import { saveSnapshot, takeSnapshot } from '../nix/snapshot.js'
+import { loadMainState, saveMainState, type MainState } from './state.js'
+import { removePullNetrc } from '../pull/credentials.js'
+import { takeBackDaemonCredentials } from '../pull/daemon-credentials.js'
+import { isDeterminateNix } from '../pull/trust.js'
+import { displayUrl } from '../config/url-credentials.js'
+import { confirmAgent, finishAgent, startAgent, substituterOf } from './agent-handle.js'
+import type { LaunchedAgent } from '../agent/control.js'
+import { withAgentPublished } from '../plan/result.js'
+
+/**
+ * The two halves of a job, shared by every entry point (the action's main and post steps, the
+ * CLI's start, push and run): `beginJob` before the user's build, `finishJob` after it.
+ */
+
+async function snapshotStore(store: StoreLocation): Promise<MainState> {
+  const startedAt = Date.now()
+  const snapshot = await takeSnapshot(store)
+  const dir = join(host().tempDir, 'nix-buildtime-cache')
+  await mkdir(dir, { recursive: true })
+  // Unique per use, so the action can appear more than once in a job.
+  const snapshotFile = join(dir, `snapshot-${randomBytes(6).toString('hex')}`)
+  await saveSnapshot(snapshotFile, snapshot)
+  const state: MainState = { snapshotFile, method: snapshot.method }
+  saveMainState(state)
+  const source = snapshot.method === 'db' ? 'Nix database' : 'store directory'
+  log.info(`Recorded ${snapshot.names.length} store paths (${source}) in ${Date.now() - startedAt} ms.`)
+  return state
+}
+
+/** As Nix does, a missing netrc file is not an error; but a file the user named and that is not there deserves a word. */
+function warnMissingNetrc(inputs: Inputs): void {
+  if (inputs.netrcFile !== undefined && !existsSync(inputs.netrcFile)) {
+    log.warning(`Input 'netrc-file': ${inputs.netrcFile} does not exist, so requests to the cache carry no netrc credentials.`)
+  }
+}
+
+/**
+ * The GitHub Actions cache: served on demand by the agent when it runs, so the build starts at
+ * once; otherwise restored here, before the build. Both load only when used: the cache client is
+ * most of the bundle's start-up time.
+ */
+async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, agent: LaunchedAgent | undefined): Promise<void> {
+  const url = agent ? await substituterOf(agent) : undefined
+  if (url) {
+    const { pullFromLocalSubstituter } = await import('../executors/gha/on-demand.js')
+    await pullFromLocalSubstituter(inputs, store, url)
+    return
+  }
+  const { restoreGithubActionsCache } = await import('../executors/gha/restore.js')
+  await restoreGithubActionsCache(inputs, store)
+}
+
+/** Snapshots the store and sets the job's Nix up to pull from the cache. Failures are the caller's. */
+export async function beginJob(inputs: Inputs): Promise<void> {
+  const store = await locateStore()
+  const state = await snapshotStore(store)
+  // Started first, so that its start-up overlaps the rest of this step.
+  const agent = await startAgent(inputs, store, state)
+  try {
+    // Create a file:// cache's directories as this user before a root daemon, opening it as a
+    // substituter, creates them as root and so locks our later writes out.
+    // A cache this job cannot write (read-only, another user's) can still be pulled from; the
+    // post step says why it cannot push, once.
+    if (inputs.cache.kind === 'file') {
+      await new FileBackend(inputs.cache.dir).prepare(store.storeDir).catch((e: unknown) => log.info(`${(e as Error).message}: pulling only.`))
+      inputs.cache.url = await fileCacheReadUrl(inputs.cache)
+    }
+    warnMissingNetrc(inputs)
+    await configurePull(inputs, store)
+    if (inputs.cache.kind === 'github-actions') await pullFromGithubActionsCache(inputs, store, agent)
+  } finally {
+    // Even when the step fails: the agent runs, so the post step must know to stop it.
+    if (agent) await confirmAgent(agent, state)
+  }
+}
+
+export interface FinishedJob {
+  facts: JobFacts
+  result: PushResult
+}
+
+/**
+ * Diffs the store against the snapshot, selects and pushes, and reports. Returns undefined when
+ * there was nothing to compare with. Cache trouble is reported (a warning, or a failure with
+ * `strict`), never thrown.
+ */
+export async function finishJob(inputs: Inputs): Promise<FinishedJob | undefined> {
+  try {
+    return await pushAndReport(inputs)
+  } finally {
+    await takeBackCredentials()
+  }
+}
+
+/** The pull credentials `beginJob` handed out leave the disk with the job's last use of them. */
+async function takeBackCredentials(): Promise<void> {
+  await removePullNetrc().catch(() => undefined)
+  await takeBackDaemonCredentials(isDeterminateNix)
+    .then((did) => did && log.info(`Daemon credentials: ${did}.`))
+    .catch((e: unknown) => log.warning(`Could not take the cache's credentials back from the Nix daemon's configuration: ${String(e)}`))
+}
+
+async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
+  const startedAt = Date.now()
+  const state = loadMainState()
+  if (!state) {
+    log.warning('nix-buildtime-cache: the main step recorded no store snapshot (did it fail?), so nothing is pushed.')
+    return undefined
+  }
+  try {
+    // First, so that nothing it still has in flight races the post step's own uploads.
+    const agent = await finishAgent(state)
+    const published = agent?.published ?? []
+    const store = await locateStore()
+    const facts = await collectJobFacts(state, store, inputs)
+    const gha = inputs.cache.kind === 'github-actions'
+    let result = gha
+      ? await (await import('../executors/gha/save.js')).saveToGithubActionsCache(inputs, store, facts)
+      : await selectAndPush(inputs, store, facts)
+    // The GitHub Actions cache publishes nothing before the post step saves it: the agent only prepared.
+    if (!gha) result = withAgentPublished(result, published)
+    const duringBuild = agent
+      ? { kind: gha ? ('prepared' as const) : ('published' as const), paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) }
+      : undefined
+    await report(displayUrl(inputs.cache.url), facts, result, startedAt, duringBuild)
+    const problems = result.outcome.failed.length
+    if (problems > 0) {
+      const first = result.outcome.failed[0]
+      const stopped = jobBudget().tripped
+      // With the breaker open, most of the failures are paths that were never tried: say why once.
+      const why = stopped ? `the cache was given up on: ${stopped}` : `first: ${first.path}: ${first.reason}`
+      reportFailure(new Error(`${problems} path(s) could not be pushed; ${why}`), inputs.strict)
+    }
+    for (const p of result.outcome.vanished) log.warning(`${p} disappeared before it could be pushed (garbage-collected?).`)
+    return { facts, result }
+  } catch (e) {
+    reportFailure(e, inputs.strict)
+    return undefined
+  } finally {
+    await rm(state.snapshotFile, { force: true })
+  }
+}

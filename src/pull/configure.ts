@@ -1,0 +1,185 @@
+import { join } from 'node:path'
+import { host, log } from '../runtime/host.js'
+import type { CacheTarget, Inputs } from '../config/inputs.js'
+import { bucketHttpUrl, type S3Location } from '../config/s3-uri.js'
+import { probeStoreSupport, UNKNOWN_STORE_TYPE, type StoreSupport } from '../nix/store-support.js'
+import { daemonConfig, nixConfig, type StoreLocation } from '../nix/store-location.js'
+import { isNix23, nixVersion } from '../nix/version.js'
+import { daemonAcceptsSubstituter, detectTrust, isDeterminateNix } from './trust.js'
+import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
+import { pullNetrcEntries, writePullNetrc } from './credentials.js'
+import { credentialsFor, loadNetrc } from '../config/netrc.js'
+import { giveDaemonCredentials } from './daemon-credentials.js'
+import { withoutCredentials } from '../config/url-credentials.js'
+
+/** The substituter URL Nix should pull from, or undefined where pulling makes no sense. */
+export function substituterUrl(inputs: Inputs): string | undefined {
+  const { cache } = inputs
+  // Credentials reach Nix through a netrc file (pull-credentials.ts), never through NIX_CONFIG.
+  if (cache.kind === 'http') return withoutCredentials(cache.url)
+  if (cache.kind === 'file' || cache.kind === 's3') return cache.url
+  // A remote Nix store (ssh-ng://…) can substitute too, but users seldom want every build to
+  // open an SSH connection; they can list it in substituters themselves.
+  return undefined
+}
+
+export function trustedKeys(inputs: Inputs): string[] {
+  const keys = [...inputs.publicKeys]
+  if (inputs.secretKey && !keys.includes(inputs.secretKey.publicKey)) keys.push(inputs.secretKey.publicKey)
+  return keys
+}
+
+/**
+ * Settings appended to NIX_CONFIG: `extra-` settings add to what nix.conf and the user's own
+ * NIX_CONFIG say instead of replacing it.
+ */
+export function pullSettings(url: string, keys: readonly string[], netrcFile?: string): string {
+  const lines = [`extra-substituters = ${url}`]
+  if (keys.length > 0) lines.push(`extra-trusted-public-keys = ${keys.join(' ')}`)
+  // Only the file's name: its contents are credentials.
+  if (netrcFile !== undefined) lines.push(`netrc-file = ${netrcFile}`)
+  return lines.join('\n')
+}
+
+export function appendNixConfig(existing: string | undefined, settings: string): string {
+  if (!existing) return settings
+  // Running the set-up twice in one job must not repeat the lines.
+  if (existing.includes(settings)) return existing
+  return `${existing.replace(/\n+$/, '')}\n${settings}`
+}
+
+/** Names the problem (Nix without S3 support) and the way around it (the bucket over HTTPS). */
+export function noS3SupportMessage(location: S3Location): string {
+  const store = `s3://${location.bucket}`
+  return (
+    `This job's Nix was built without S3 support ("${UNKNOWN_STORE_TYPE} '${store}…'"), so later steps will not substitute from ${store}; pushing still works. ` +
+    `Workaround: let Nix read the bucket through its https:// endpoint instead: allow reads without credentials (or put a signing proxy in front) ` +
+    `and add \`extra-substituters = ${bucketHttpUrl(location)}\` with the cache's key in trusted-public-keys to nix.conf or NIX_CONFIG.`
+  )
+}
+
+/**
+ * A substituter this Nix cannot open would print a warning in every later nix command and never
+ * serve a path, so it is left out, with one warning here instead.
+ */
+export async function nixCanReadS3(
+  cache: Extract<CacheTarget, { kind: 's3' }>,
+  probe: (uri: string) => Promise<StoreSupport> = probeStoreSupport
+): Promise<boolean> {
+  if ((await probe(cache.url)) !== 'unsupported') return true
+  log.warning(noS3SupportMessage(cache.s3))
+  return false
+}
+
+/**
+ * Pure: the one warning for Nix 2.3, which reads neither NIX_CONFIG nor `extra-` settings, so
+ * only the machine's nix.conf can make it pull. The lines carry the values in force plus ours,
+ * because on 2.3 a setting in nix.conf replaces rather than extends.
+ */
+export function nix23PullMessage(
+  url: string,
+  keys: readonly string[],
+  settings: ReadonlyMap<string, string>,
+  confFile = '/etc/nix/nix.conf'
+): string {
+  const join = (current: string | undefined, add: readonly string[]): string => {
+    const words = (current ?? '').split(/\s+/).filter((w) => w !== '')
+    return [...words, ...add.filter((a) => !words.includes(a))].join(' ')
+  }
+  const lines = [`substituters = ${join(settings.get('substituters'), [url])}`]
+  if (keys.length > 0) lines.push(`trusted-public-keys = ${join(settings.get('trusted-public-keys'), keys)}`)
+  return (
+    `Later steps do not substitute from ${url}: Nix 2.3 ignores NIX_CONFIG, so pulling needs the machine's nix.conf. ` +
+    `To pull, add these lines to ${confFile} (and restart nix-daemon on a multi-user install):\n${lines.join('\n')}\n` +
+    'Pushing works as usual.'
+  )
+}
+
+/**
+ * Makes the cache a substituter for the rest of the job, where the job's Nix will honour it. A
+ * multi-user daemon ignores substituters an untrusted user adds, so that case is settled first:
+ * already allowed by trusted-substituters, or allowed system-wide with passwordless sudo, or a
+ * one-line warning and pushing only.
+ *
+ * `localUrl` is a cache the action filled itself (the restored GitHub Actions cache), trusted by
+ * its URL (`?trusted=1`), so it needs no keys.
+ */
+export async function configurePull(inputs: Inputs, store: StoreLocation, localUrl?: string): Promise<void> {
+  const url = localUrl ?? substituterUrl(inputs)
+  if (!inputs.pull || !url) return
+  if (inputs.cache.kind === 's3' && !(await nixCanReadS3(inputs.cache))) return
+  const keys = trustedKeys(inputs)
+  // Nix 2.3 would ignore what we export, and warns about every `extra-` line in nix.conf: say
+  // so once and leave the machine's configuration alone (the post step may never run to undo it).
+  if (isNix23(await nixVersion())) {
+    log.warning(
+      localUrl
+        ? 'Later steps do not substitute from the restored GitHub Actions cache: Nix 2.3 ignores NIX_CONFIG, and a per-job directory does not belong in nix.conf. Pushing works as usual.'
+        : nix23PullMessage(url, keys, await nixConfig(), join(process.env.NIX_CONF_DIR || '/etc/nix', 'nix.conf'))
+    )
+    return
+  }
+  const trust = await detectTrust(store)
+  log.info(`Nix trust: ${trust.level} (${trust.reason}).`)
+  if (trust.level === 'untrusted') {
+    const allowed = daemonAcceptsSubstituter(url, trust.trustedSubstituters, trust.structuralSubstituters)
+    if (allowed) {
+      const missing = keys.filter((k) => !trust.trustedPublicKeys.includes(k))
+      if (missing.length > 0) {
+        log.warning(
+          `${url} is in trusted-substituters, but the daemon does not trust ${missing.map((k) => k.split(':')[0]).join(', ')}: ` +
+            'add the key to trusted-public-keys in nix.conf, or signed paths from the cache will be refused.'
+        )
+      }
+    } else if (await hasPasswordlessSudo()) {
+      log.info(`Untrusted user with passwordless sudo: ${await trustSystemWide(url, keys, await isDeterminateNix())}.`)
+    } else {
+      log.warning(
+        `Pulls from ${url} are disabled: ${trust.reason}, and the Nix daemon ignores substituters an untrusted user adds. ` +
+          'Add the cache to trusted-substituters (and its key to trusted-public-keys) in nix.conf, or the user to trusted-users. Pushing still works.'
+      )
+      return
+    }
+  }
+  const netrcFile = localUrl === undefined && inputs.cache.kind === 'http' ? await pullCredentials(inputs.cache.url, inputs, trust.level === 'untrusted') : undefined
+  const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys, netrcFile))
+  host().exportVariable('NIX_CONFIG', value)
+  log.info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(':')[0]).join(', ')})` : ''}.`)
+  if (keys.length === 0 && !localUrl) {
+    log.warning('No public-keys or secret-key given: Nix will refuse unsigned paths from the cache unless require-sigs is off.')
+  }
+}
+
+/**
+ * The netrc file the job's Nix pulls with, when there are credentials Nix would not otherwise
+ * have. A daemon takes `netrc-file` from trusted clients only; for anyone else it reads its own,
+ * so then all that can be done is to say where the credentials have to go.
+ */
+async function pullCredentials(cacheUrl: string, inputs: Inputs, untrusted: boolean): Promise<string | undefined> {
+  const nixNetrcFile = (await nixConfig()).get('netrc-file') || undefined
+  const entries = await pullNetrcEntries({ cacheUrl, netrcFile: inputs.netrcFile, nixNetrcFile })
+  if (!entries) return undefined
+  if (untrusted) {
+    // The daemon reads its own netrc-file (nix.conf's, not the job's), and serves every user of
+    // the machine: it gets the cache's credentials only, never the rest of the user's netrc.
+    const daemonNetrcFile = (await daemonConfig()).get('netrc-file') || undefined
+    const host = new URL(withoutCredentials(cacheUrl)).hostname
+    const forCache = credentialsFor(host, entries)
+    if (forCache && (await hasPasswordlessSudo())) {
+      const entry = { ...forCache, machine: host }
+      log.info(`The Nix daemon does not take credentials from this user; with sudo: ${await giveDaemonCredentials([entry], daemonNetrcFile, await isDeterminateNix())}.`)
+      return undefined
+    }
+    // Where the daemon's own file is readable and already has the host, there is nothing to say.
+    const theirs = daemonNetrcFile ? await loadNetrc(daemonNetrcFile).catch(() => undefined) : undefined
+    if (theirs && credentialsFor(host, theirs)) return undefined
+    log.warning(
+      `The Nix daemon pulls from ${withoutCredentials(cacheUrl)} with its own netrc-file (${daemonNetrcFile ?? 'unset'}), and takes none from an untrusted user: ` +
+        `unless that file has credentials for ${host}, pulls will be refused. Add them there, or add the user to trusted-users. Pushing still works.`
+    )
+    return undefined
+  }
+  const file = await writePullNetrc(entries)
+  log.info(`Nix pulls with the credentials in ${file} (0600, removed by the post step).`)
+  return file
+}
