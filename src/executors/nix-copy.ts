@@ -1,8 +1,9 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { seconds } from '../runtime/units.js'
-import { jobBudget, timings, type Timings } from '../runtime/budget.js'
-import { withRetry } from '../runtime/retry.js'
+import { CacheUnavailableError, jobBudget } from '../runtime/budget.js'
+import { timings, type Timings } from '../runtime/timings.js'
+import { RequestGuard } from '../runtime/request.js'
 import { host, log } from '../runtime/host.js'
 import { batches, runNix } from '../nix/cli.js'
 import { isDerivation } from '../nix/closure.js'
@@ -64,36 +65,36 @@ class Unreachable extends Error {}
 /**
  * One `nix copy`, tried again with backoff while the job's failure budget lasts when the store
  * cannot be reached (a network blip), and not at all once an earlier failure spent the budget.
+ * Only an unreachable store is trouble for the budget: one that refuses a path has answered.
  */
 async function copyBatch(batch: readonly string[], flags: readonly string[], uri: string, env: NodeJS.ProcessEnv): Promise<{ reason: string; unreachable: boolean } | undefined> {
   const budget = jobBudget()
-  if (budget.tripped) return { reason: `the store was given up on: ${budget.tripped}`, unreachable: true }
+  const requests = new RequestGuard({
+    budget,
+    channel: 'nix copy',
+    // No idle timeout of ours: ssh's own options bound a silent store (sshBounds).
+    followDeadline: false,
+    retry: { isRetryable: (e) => e instanceof Unreachable && !budget.tripped },
+    isTrouble: (e) => e instanceof Unreachable,
+    verdict: (e) => (e instanceof Unreachable ? 'connection' : undefined),
+    cause: (e) => (e as Error).message,
+    text: (e) => (e as Error).message,
+    retryLine: (e, _what, attempt, _attempts, delay) => `${(e as Error).message}; trying again in ${seconds(delay)} (attempt ${attempt + 1}).`
+  })
   try {
-    await withRetry(
-      async () => {
-        const started = Date.now()
-        // --no-check-sigs is honoured only where the user is trusted on the destination, which is
-        // exactly where unsigned paths are acceptable; elsewhere our signature (above) is what counts.
-        const r = await runNix('nix', ['copy', ...flags, '--no-check-sigs', '--to', uri, ...batch], { allowFailure: true, env })
-        if (r.exitCode === 0) return
-        const reason = `nix copy failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`
-        if (!UNREACHABLE.test(r.stderr)) throw new Error(reason)
-        budget.attemptFailed(started, reason)
-        throw new Unreachable(reason)
-      },
-      {
-        isRetryable: (e) => e instanceof Unreachable && !budget.tripped,
-        remainingMs: () => budget.remainingMs(),
-        onRetry: (e, attempt, delay) => log.info(`${(e as Error).message}; trying again in ${seconds(delay)} (attempt ${attempt + 1}).`)
-      }
-    )
-    budget.succeeded('nix copy')
+    await requests.run('nix copy', async () => {
+      // --no-check-sigs is honoured only where the user is trusted on the destination, which is
+      // exactly where unsigned paths are acceptable; elsewhere our signature (above) is what counts.
+      const r = await runNix('nix', ['copy', ...flags, '--no-check-sigs', '--to', uri, ...batch], { allowFailure: true, env })
+      if (r.exitCode === 0) return
+      const reason = `nix copy failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`
+      if (!UNREACHABLE.test(r.stderr)) throw new Error(reason)
+      throw new Unreachable(reason)
+    })
     return undefined
   } catch (e) {
-    const reason = (e as Error).message
-    if (!(e instanceof Unreachable)) return { reason, unreachable: false }
-    budget.requestFailed('connection', reason, 'nix copy')
-    return { reason, unreachable: true }
+    if (e instanceof CacheUnavailableError) return { reason: `the store was given up on: ${budget.tripped}`, unreachable: true }
+    return { reason: (e as Error).message, unreachable: e instanceof Unreachable }
   }
 }
 

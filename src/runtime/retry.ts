@@ -1,5 +1,5 @@
 import { types } from 'node:util'
-import { timings } from './budget.js'
+import { timings } from './timings.js'
 
 /** A failed HTTP exchange worth repeating (408, 429, 5xx); carries the server's Retry-After if it sent one. */
 export class RetryableHttpError extends Error {
@@ -108,6 +108,33 @@ function retryAfterOf(e: unknown): number | undefined {
   return undefined
 }
 
+/** The options in effect: the real schedule or the shortened one a test asked for (timings.ts keeps both), then `opts`. */
+export function retryOptions(opts: Partial<RetryOptions> = {}): RetryOptions {
+  const t = timings()
+  return {
+    ...DEFAULT_RETRY_OPTIONS,
+    attempts: t.retryAttempts,
+    baseDelayMs: t.retryBaseDelayMs,
+    maxDelayMs: t.retryMaxDelayMs,
+    ...stripUndefined(opts)
+  }
+}
+
+/**
+ * The wait before trying again after attempt `attempt` (1-based) failed with `e`, or undefined
+ * when there is no next attempt: the error is not worth repeating, the attempts are used up, or
+ * the wait would outlast the budget. A server's Retry-After (`retryAfterMs`) wins over the backoff.
+ */
+export function retryDelay(e: unknown, attempt: number, o: RetryOptions, retryAfterMs: number | undefined = retryAfterOf(e)): number | undefined {
+  if (attempt >= Math.max(1, Math.floor(o.attempts)) || !o.isRetryable(e)) return undefined
+  const delay =
+    retryAfterMs !== undefined
+      ? Math.min(Math.max(0, retryAfterMs), o.maxRetryAfterMs)
+      : backoffDelay(attempt, o.baseDelayMs, o.maxDelayMs, o.random)
+  if (o.remainingMs !== undefined && delay >= o.remainingMs()) return undefined
+  return delay
+}
+
 /**
  * Runs `fn` until it succeeds, the error is not retryable, or the attempts are used up; then
  * rethrows the last error unchanged so callers can still inspect it.
@@ -116,27 +143,13 @@ export async function withRetry<T>(
   fn: (attempt: number) => Promise<T>,
   opts: Partial<RetryOptions> = {}
 ): Promise<T> {
-  const t = timings()
-  const o: RetryOptions = {
-    ...DEFAULT_RETRY_OPTIONS,
-    // The real schedule, or the shortened one a test asked for (budget.ts keeps both).
-    attempts: t.retryAttempts,
-    baseDelayMs: t.retryBaseDelayMs,
-    maxDelayMs: t.retryMaxDelayMs,
-    ...stripUndefined(opts)
-  }
-  const attempts = Math.max(1, Math.floor(o.attempts))
+  const o = retryOptions(opts)
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt)
     } catch (e) {
-      if (attempt >= attempts || !o.isRetryable(e)) throw e
-      const retryAfter = retryAfterOf(e)
-      const delay =
-        retryAfter !== undefined
-          ? Math.min(Math.max(0, retryAfter), o.maxRetryAfterMs)
-          : backoffDelay(attempt, o.baseDelayMs, o.maxDelayMs, o.random)
-      if (o.remainingMs !== undefined && delay >= o.remainingMs()) throw e
+      const delay = retryDelay(e, attempt, o)
+      if (delay === undefined) throw e
       o.onRetry(e, attempt, delay)
       await o.sleep(delay)
     }

@@ -8,7 +8,7 @@ import { startSshd, type Sshd } from '../../helpers/sshd.js'
 import { warningLines } from '../../helpers/runner.js'
 import { EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys, graphWorld } from '../../helpers/scenario.js'
 import { sshBounds } from '../../../src/executors/nix-copy.js'
-import { TIMINGS } from '../../../src/runtime/budget.js'
+import { TIMINGS } from '../../../src/runtime/timings.js'
 
 let dir: string
 let upstream: Upstream

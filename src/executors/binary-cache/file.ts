@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { randomBytes } from 'node:crypto'
 import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
-import { readCacheInfoStoreDir, cacheInfoText } from '../../format/cache-info.js'
+import { ensureCacheInfo } from './cache-info.js'
 import { describeFsError, fsErrorCode } from '../../runtime/fs-errors.js'
 
 /** What `put` and `spoolFile` name their files before they get their final names. */
@@ -37,17 +37,16 @@ export class FileBackend implements BinaryCacheBackend {
     } catch (e) {
       throw new Error(`${this.displayUrl} is not writable: ${describeFsError(e)}`, { cause: e })
     }
-    let existing: string | undefined
-    try {
-      existing = await readFile(file, 'utf8')
-    } catch {
-      await writeFile(file, cacheInfoText(storeDir))
-      return
-    }
-    const theirs = readCacheInfoStoreDir(existing)
-    if (theirs && theirs !== storeDir) {
-      throw new Error(`${this.displayUrl} is a cache for ${theirs}, not ${storeDir}`)
-    }
+    await ensureCacheInfo(
+      storeDir,
+      {
+        displayUrl: this.displayUrl,
+        // Any failure to read counts as absent: the write then names the real trouble, if any.
+        read: () => readFile(file, 'utf8').catch(() => undefined),
+        write: (text) => writeFile(file, text)
+      },
+      (theirs) => `${this.displayUrl} is a cache for ${theirs}, not ${storeDir}`
+    )
   }
 
   async existing(hashParts: readonly string[]): Promise<Set<string>> {

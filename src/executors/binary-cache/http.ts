@@ -3,14 +3,15 @@ import { stat } from 'node:fs/promises'
 import { STATUS_CODES } from 'node:http'
 import { Readable, Transform, pipeline } from 'node:stream'
 import { types } from 'node:util'
-import { seconds } from '../../runtime/units.js'
-import { CacheUnavailableError, JobBudget, timings, type FailureKind, type Timings } from '../../runtime/budget.js'
-import { log } from '../../runtime/host.js'
+import { CacheUnavailableError, JobBudget, type FailureKind } from '../../runtime/budget.js'
+import { timings, type Timings } from '../../runtime/timings.js'
+import { RequestGuard, RequestTimeout } from '../../runtime/request.js'
 import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
-import { cacheInfoText, readCacheInfoStoreDir } from '../../format/cache-info.js'
+import { ensureCacheInfo } from './cache-info.js'
+import { probeEach } from './probe.js'
 import { credentialsFor, loadNetrc } from '../../config/netrc.js'
-import { RetryableHttpError, parseRetryAfter, retryLine, withRetry, type RetryOptions } from '../../runtime/retry.js'
+import { RetryableHttpError, parseRetryAfter, type RetryOptions } from '../../runtime/retry.js'
 
 export interface HttpBackendOptions {
   /** `http(s)://[user:pass@]host[:port]/prefix[?params]`; query parameters are Nix store settings, not part of requests. */
@@ -28,70 +29,6 @@ export interface HttpBackendOptions {
   budget?: JobBudget
   /** Idle timeout per attempt; `timings()` when not given. */
   timings?: Pick<Timings, 'idleMs'>
-}
-
-/** An attempt showed no sign of life (connection, response, body bytes) for the idle timeout. */
-export class RequestTimeout extends Error {
-  /** Read by isTransientError: worth another attempt, as a dropped packet would be. */
-  readonly code = 'ETIMEDOUT'
-  constructor(message: string) {
-    super(message)
-    this.name = 'RequestTimeout'
-  }
-}
-
-/**
- * Aborts one attempt when it shows no progress for `idleMs` (undici's own header timeout is
- * 300 s, and it has none for a request body the server stops reading), or when it would outlive
- * the job's budget for a failing cache. `touch()` is cheap: it is called for every body chunk.
- */
-class Watchdog {
-  readonly controller = new AbortController()
-  readonly started = Date.now()
-  lastProgress = this.started
-  private timer: NodeJS.Timeout | undefined
-
-  constructor(
-    private readonly idleMs: number,
-    private readonly hardDeadline: number | undefined
-  ) {
-    this.schedule()
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal
-  }
-
-  touch(): void {
-    this.lastProgress = Date.now()
-  }
-
-  private schedule(): void {
-    const now = Date.now()
-    const idleAt = this.lastProgress + this.idleMs
-    if (this.hardDeadline !== undefined && now >= this.hardDeadline) {
-      this.controller.abort(new CacheUnavailableError("the job's time budget for a failing cache ran out"))
-      return
-    }
-    if (now >= idleAt) {
-      this.controller.abort(new RequestTimeout(`no answer for ${seconds(this.idleMs)}`))
-      return
-    }
-    const next = Math.min(idleAt, this.hardDeadline ?? Infinity)
-    this.timer = setTimeout(() => this.schedule(), Math.max(1, next - now))
-    this.timer.unref()
-  }
-
-  stop(): void {
-    clearTimeout(this.timer)
-  }
-}
-
-/** The sort of request, for the breaker's streaks: `PUT narinfo`, `PUT nar`, `HEAD narinfo`, `GET nix-cache-info`. */
-function channelOf(what: string): string {
-  const [method = '', url = ''] = what.split(' ')
-  const kind = url.endsWith('.narinfo') ? 'narinfo' : /\/nar\/[^/]+$/.test(url) ? 'nar' : url.slice(url.lastIndexOf('/') + 1)
-  return `${method} ${kind}`
 }
 
 /** How a failed attempt counts for the circuit breaker. */
@@ -168,20 +105,6 @@ async function discard(res: Response): Promise<void> {
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight, preserving order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await fn(items[i]!)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker))
-  return results
-}
-
 /**
  * A binary cache reachable over plain HTTP(S): HEAD to probe, GET for nix-cache-info, PUT to
  * write — what nginx/WebDAV, Attic-style and most S3-fronting proxies accept.
@@ -191,11 +114,9 @@ export class HttpBackend implements BinaryCacheBackend {
   private readonly base: string
   private readonly host: string
   private readonly concurrency: number
-  private readonly retry: Partial<RetryOptions>
   private readonly warn: (message: string) => void
   private readonly opts: HttpBackendOptions
-  private readonly budget: JobBudget
-  private readonly idleMs: number
+  private readonly requests: RequestGuard
   private authPromise: Promise<Record<string, string>> | undefined
   private readonly urlAuth: string | undefined
 
@@ -220,12 +141,19 @@ export class HttpBackend implements BinaryCacheBackend {
     this.displayUrl = this.base
     this.host = url.hostname
     this.concurrency = opts.concurrency ?? 32
-    this.retry = opts.retry ?? {}
     this.warn = opts.warn ?? (() => {})
     this.opts = opts
     const t = timings()
-    this.idleMs = opts.timings?.idleMs ?? t.idleMs
-    this.budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold })
+    this.requests = new RequestGuard({
+      budget: opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold }),
+      idleMs: opts.timings?.idleMs ?? t.idleMs,
+      followDeadline: true,
+      retry: opts.retry ?? {},
+      // Every failure is trouble: answers such as 404 and 412 are returned, not thrown.
+      verdict: failureKind,
+      cause: (e, what) => causeOf(what, e),
+      final: (e, what, attempts) => finalError(what, e, attempts)
+    })
   }
 
   /** Resolved once: reading netrc for every request would be wasteful. */
@@ -243,50 +171,12 @@ export class HttpBackend implements BinaryCacheBackend {
   }
 
   /**
-   * One request, retried: every attempt runs under a watchdog, asks the job's budget first, and
-   * reports its outcome to it, so that a dead or silent cache stops being asked. `attempt` gets
-   * the watchdog's signal and `touch` (for body progress) and returns the result, or throws.
+   * One request, guarded (runtime/request.ts): retried, under an idle timeout, and within the
+   * job's budget. `attempt` gets the abort signal and `touch` (for body progress) and returns the
+   * result, or throws.
    */
-  private async request<T>(what: string, attempt: (signal: AbortSignal, touch: () => void) => Promise<T>): Promise<T> {
-    const channel = channelOf(what)
-    let attempts = 0
-    const total = this.retry.attempts ?? timings().retryAttempts
-    const userOnRetry = this.retry.onRetry
-    try {
-      const value = await withRetry(
-        async (n) => {
-          attempts = n
-          this.budget.check()
-          const dog = new Watchdog(this.idleMs, this.budget.deadline())
-          try {
-            const v = await attempt(dog.signal, () => dog.touch())
-            this.budget.succeeded(channel)
-            return v
-          } catch (e) {
-            // An aborted fetch rejects with the abort reason (our timeout) or a wrapper of it.
-            const err = dog.signal.aborted ? (dog.signal.reason as unknown) : e
-            if (!(err instanceof CacheUnavailableError)) this.budget.attemptFailed(dog.lastProgress, `${causeOf(what, err)} from ${what}`)
-            // The budget ran out during the attempt: say why in the budget's own words.
-            else this.budget.check()
-            throw err
-          } finally {
-            dog.stop()
-          }
-        },
-        {
-          ...this.retry,
-          remainingMs: () => this.budget.remainingMs(),
-          onRetry: (e, n, delayMs) => {
-            log.info(retryLine(causeOf(what, e), what, n, total, delayMs))
-            userOnRetry?.(e, n, delayMs)
-          }
-        }
-      )
-      return value
-    } catch (e) {
-      if (!(e instanceof CacheUnavailableError)) this.budget.requestFailed(failureKind(e), `${causeOf(what, e)} from ${what}`, channel)
-      throw finalError(what, e, attempts)
-    }
+  private request<T>(what: string, attempt: (signal: AbortSignal, touch: () => void) => Promise<T>): Promise<T> {
+    return this.requests.run(what, (a) => attempt(a.signal, a.touch))
   }
 
   private retryable(what: string, res: Response): RetryableHttpError {
@@ -299,35 +189,23 @@ export class HttpBackend implements BinaryCacheBackend {
 
   async existing(hashParts: readonly string[]): Promise<Set<string>> {
     const headers = await this.auth()
-    const failures: string[] = []
-    const present = await mapLimit(hashParts, this.concurrency, async (hash) => {
-      const url = `${this.base}/${hash}.narinfo`
-      const what = `HEAD ${this.displayUrl}/${hash}.narinfo`
-      try {
-        return await this.request(what, async (signal) => {
-          const res = await fetch(url, { method: 'HEAD', headers, signal })
+    return probeEach(hashParts, {
+      concurrency: this.concurrency,
+      warn: this.warn,
+      describe: (_hash, e) => describeError(e),
+      probe: (hash) => {
+        const what = `HEAD ${this.displayUrl}/${hash}.narinfo`
+        return this.request(what, async (signal) => {
+          const res = await fetch(`${this.base}/${hash}.narinfo`, { method: 'HEAD', headers, signal })
           await discard(res)
           if (res.ok) return true
           // Nix itself reads 403 as "absent": S3 answers 403 for missing keys without ListBucket.
           if (res.status === 404 || res.status === 403) return false
           if (isRetryableStatus(res.status)) throw this.retryable(what, res)
-          failures.push(`${what}: ${statusLine(res)}`)
-          return false
+          return { failed: `${what}: ${statusLine(res)}` }
         })
-      } catch (e) {
-        // The breaker opened: the remaining paths are not asked about, and the push stops.
-        if (e instanceof CacheUnavailableError) throw e
-        // Uploading a path again is harmless, so a probe that keeps failing must not fail the job.
-        failures.push(describeError(e))
-        return false
       }
     })
-    // One warning, not one per path: with a sick server every probe fails the same way.
-    if (failures.length > 0) {
-      const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''
-      this.warn(`${failures[0]}${more}; assuming ${failures.length === 1 ? 'it is' : 'they are'} not cached`)
-    }
-    return new Set(hashParts.filter((_, i) => present[i]))
   }
 
   async put(key: string, body: BodyFactory, contentType: string): Promise<void> {
@@ -413,24 +291,18 @@ export class HttpBackend implements BinaryCacheBackend {
   async prepare(storeDir: string): Promise<void> {
     const what = `GET ${this.displayUrl}/nix-cache-info`
     const headers = await this.auth()
-    const existing = await this.request(what, async (signal) => {
-      const res = await fetch(`${this.base}/nix-cache-info`, { headers, signal })
-      if (res.ok) return await res.text()
-      await discard(res)
-      if (res.status === 404 || res.status === 403) return undefined
-      if (isRetryableStatus(res.status)) throw this.retryable(what, res)
-      throw new HttpStatusError(`${what}: ${statusLine(res)}`, res.status)
+    await ensureCacheInfo(storeDir, {
+      displayUrl: this.displayUrl,
+      read: () =>
+        this.request(what, async (signal) => {
+          const res = await fetch(`${this.base}/nix-cache-info`, { headers, signal })
+          if (res.ok) return await res.text()
+          await discard(res)
+          if (res.status === 404 || res.status === 403) return undefined
+          if (isRetryableStatus(res.status)) throw this.retryable(what, res)
+          throw new HttpStatusError(`${what}: ${statusLine(res)}`, res.status)
+        }),
+      write: (text) => this.put('nix-cache-info', () => Readable.from([Buffer.from(text)]), CONTENT_TYPES.cacheInfo)
     })
-    if (existing === undefined) {
-      const text = cacheInfoText(storeDir)
-      await this.put('nix-cache-info', () => Readable.from([Buffer.from(text)]), CONTENT_TYPES.cacheInfo)
-      return
-    }
-    const theirs = readCacheInfoStoreDir(existing)
-    if (theirs !== undefined && theirs !== storeDir) {
-      throw new Error(
-        `${this.displayUrl} is a binary cache for store directory ${theirs}, but this machine's store is ${storeDir}`
-      )
-    }
   }
 }

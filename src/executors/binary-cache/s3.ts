@@ -7,12 +7,14 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S
 import { Upload } from '@aws-sdk/lib-storage'
 import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
-import { cacheInfoText, readCacheInfoStoreDir } from '../../format/cache-info.js'
+import { ensureCacheInfo } from './cache-info.js'
+import { probeEach } from './probe.js'
 import type { S3Location } from '../../config/s3-uri.js'
-import { limiter } from '../../runtime/limiter.js'
-import { CacheUnavailableError, JobBudget, timings, type FailureKind } from '../../runtime/budget.js'
+import { CacheUnavailableError, JobBudget, type FailureKind } from '../../runtime/budget.js'
+import { timings } from '../../runtime/timings.js'
 import { log } from '../../runtime/host.js'
-import { backoffDelay, retryLine } from '../../runtime/retry.js'
+import { retryLine } from '../../runtime/retry.js'
+import { BudgetedRequest, RequestGuard } from '../../runtime/request.js'
 
 export interface S3BackendOptions {
   location: S3Location
@@ -32,8 +34,11 @@ export interface S3BackendOptions {
   budget?: JobBudget
 }
 
-/** The request in progress, so the retry strategy (called deep inside the SDK) can name it in its log line. */
-const currentRequest = new AsyncLocalStorage<string>()
+/**
+ * The request in progress, so the retry strategy (called deep inside the SDK) accounts for its
+ * attempts to that request and names it in its log line.
+ */
+const currentRequest = new AsyncLocalStorage<BudgetedRequest>()
 
 interface Token extends RetryToken {
   /** When the attempt this token allows starts, for the budget's trouble clock. */
@@ -47,10 +52,11 @@ const token = (count: number, delay: number): Token => ({
 })
 
 /**
- * The SDK's retries, with our schedule (budget.ts), a log line per retry (the SDK's own retries
- * are silent), and the job's budget: an attempt is refused once the breaker is open, and a wait
- * that would outlast the budget is not waited. A strategy that throws makes the SDK throw the
- * request's last error.
+ * The SDK's retries, with our schedule (timings.ts), a log line per retry (the SDK's own retries
+ * are silent), and the job's budget, through the same accounting as every other request
+ * (runtime/request.ts): an attempt is refused once the breaker is open, and a wait that would
+ * outlast the budget is not waited. A strategy that throws makes the SDK throw the request's
+ * last error.
  */
 class BudgetedRetryStrategy implements RetryStrategyV2 {
   constructor(
@@ -61,8 +67,13 @@ class BudgetedRetryStrategy implements RetryStrategyV2 {
     private readonly where: string
   ) {}
 
+  /** Every SDK call runs inside `guarded`; the fallback only keeps a stray one accounted for. */
+  private request(): BudgetedRequest {
+    return currentRequest.getStore() ?? new BudgetedRequest(this.budget, this.where)
+  }
+
   async acquireInitialRetryToken(): Promise<RetryToken> {
-    this.budget.check()
+    this.request().check()
     return token(0, 0)
   }
 
@@ -70,20 +81,20 @@ class BudgetedRetryStrategy implements RetryStrategyV2 {
     // The SDK asks here about every error, a HEAD's 404 and a conditional PUT's 412 included:
     // answers, not trouble, so they cost nothing of the budget (`guarded` counts refusals).
     if (info.errorType === 'CLIENT_ERROR') throw info.error ?? new Error('not retried')
-    this.budget.attemptFailed((previous as Token).startsAt ?? Date.now(), `${describeS3Error(info.error)} from ${currentRequest.getStore() ?? this.where}`)
+    const request = this.request()
+    const cause = describeS3Error(info.error)
+    request.attemptFailed((previous as Token).startsAt ?? Date.now(), `${cause} from ${request.what}`)
     const attempt = previous.getRetryCount() + 1
-    if (attempt >= this.maxAttempts) throw info.error ?? new Error('not retried')
     const hinted = info.retryAfterHint ? info.retryAfterHint.getTime() - Date.now() : undefined
-    const delay = hinted !== undefined && hinted > 0 ? hinted : backoffDelay(attempt, this.baseDelayMs, this.maxDelayMs)
-    this.budget.check()
-    if (delay >= this.budget.remainingMs()) throw info.error ?? new Error('out of time')
-    const what = currentRequest.getStore() ?? this.where
-    log.info(retryLine(describeS3Error(info.error), what, attempt, this.maxAttempts, delay))
+    const schedule = { attempts: this.maxAttempts, baseDelayMs: this.baseDelayMs, maxDelayMs: this.maxDelayMs, isRetryable: () => true }
+    const delay = request.retryDelay(info.error, attempt, schedule, hinted !== undefined && hinted > 0 ? hinted : undefined)
+    if (delay === undefined) throw info.error ?? new Error('not retried')
+    log.info(retryLine(cause, request.what, attempt, this.maxAttempts, delay))
     return token(attempt, delay)
   }
 
   recordSuccess(): void {
-    this.budget.succeeded()
+    this.request().succeeded()
   }
 }
 
@@ -181,7 +192,7 @@ export class S3Backend implements BinaryCacheBackend {
   private readonly partSize: number
   private readonly queueSize: number
   private readonly warn: (message: string) => void
-  private readonly budget: JobBudget
+  private readonly requests: RequestGuard
 
   constructor(opts: S3BackendOptions) {
     const { location } = opts
@@ -192,12 +203,22 @@ export class S3Backend implements BinaryCacheBackend {
     this.queueSize = opts.queueSize ?? 4
     this.warn = opts.warn ?? (() => {})
     const t = timings()
-    this.budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold })
+    const budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold })
+    this.requests = new RequestGuard({
+      budget,
+      // The SDK's socketTimeout is the idle timeout; we only end a call when the budget runs out.
+      followDeadline: true,
+      // The SDK retries (BudgetedRetryStrategy), and accounts for each failed attempt.
+      retry: { attempts: 1 },
+      isTrouble: () => false,
+      verdict: (e) => (isAbsent(e) || isPreconditionFailed(e) ? 'answer' : s3FailureKind(e)),
+      cause: describeS3Error
+    })
     const config: S3ClientConfig = {
       region: location.region,
       forcePathStyle: location.forcePathStyle,
       retryStrategy: new BudgetedRetryStrategy(
-        this.budget,
+        budget,
         opts.maxAttempts ?? t.retryAttempts,
         t.retryBaseDelayMs,
         t.retryMaxDelayMs,
@@ -232,96 +253,59 @@ export class S3Backend implements BinaryCacheBackend {
   }
 
   /**
-   * Runs one SDK call as one request of the job: refused at once when the breaker is open,
-   * abandoned when a failing cache's budget runs out, and its final failure counted.
+   * Runs one SDK call as one request of the job (runtime/request.ts): refused at once when the
+   * breaker is open, abandoned when a failing cache's budget runs out, and its outcome counted.
    */
-  private async guarded<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    this.budget.check()
-    const channel = `${what.slice(0, what.indexOf(' '))} ${what.endsWith('.narinfo') ? 'narinfo' : what.includes('/nar/') ? 'nar' : 'other'}`
-    const controller = new AbortController()
-    // Only while the cache is failing: a healthy upload is bounded by the idle timeout alone.
-    const timer = setInterval(() => {
-      const deadline = this.budget.deadline()
-      if (deadline !== undefined && Date.now() >= deadline) {
-        controller.abort(new CacheUnavailableError("the job's time budget for a failing cache ran out"))
-      }
-    }, 250)
-    timer.unref()
-    try {
-      const value = await currentRequest.run(what, () => run(controller.signal))
-      this.budget.succeeded(channel)
-      return value
-    } catch (e) {
-      if (controller.signal.aborted) throw controller.signal.reason as Error
-      if (isAbsent(e) || isPreconditionFailed(e)) this.budget.succeeded(channel)
-      else if (!(e instanceof CacheUnavailableError)) {
-        this.budget.requestFailed(s3FailureKind(e), `${describeS3Error(e)} from ${what}`, channel)
-      }
-      throw e
-    } finally {
-      clearInterval(timer)
-    }
+  private guarded<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.requests.run(what, (a) => currentRequest.run(a.request, () => run(a.signal)))
   }
 
   async prepare(storeDir: string): Promise<void> {
-    let existing: string | undefined
-    try {
-      existing = await this.guarded(`GET ${this.where('nix-cache-info')}`, async (abortSignal) => {
-        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: 'nix-cache-info' }), { abortSignal })
-        return (await res.Body?.transformToString()) ?? ''
-      })
-    } catch (e) {
-      if (e instanceof CacheUnavailableError) throw e
-      if (!isAbsent(e)) throw new Error(`GET ${this.where('nix-cache-info')}: ${describeS3Error(e)}`, { cause: e })
-    }
-    if (existing === undefined) {
-      const text = cacheInfoText(storeDir)
-      try {
-        await this.guarded(`PUT ${this.where('nix-cache-info')}`, (abortSignal) =>
-          this.client.send(
-            new PutObjectCommand({ Bucket: this.bucket, Key: 'nix-cache-info', Body: text, ContentType: CONTENT_TYPES.cacheInfo }),
-            { abortSignal }
+    const key = 'nix-cache-info'
+    await ensureCacheInfo(storeDir, {
+      displayUrl: this.displayUrl,
+      read: async () => {
+        try {
+          return await this.guarded(`GET ${this.where(key)}`, async (abortSignal) => {
+            const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal })
+            return (await res.Body?.transformToString()) ?? ''
+          })
+        } catch (e) {
+          if (e instanceof CacheUnavailableError) throw e
+          if (isAbsent(e)) return undefined
+          throw new Error(`GET ${this.where(key)}: ${describeS3Error(e)}`, { cause: e })
+        }
+      },
+      write: async (text) => {
+        try {
+          await this.guarded(`PUT ${this.where(key)}`, (abortSignal) =>
+            this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: CONTENT_TYPES.cacheInfo }), { abortSignal })
           )
-        )
-      } catch (e) {
-        if (e instanceof CacheUnavailableError) throw e
-        throw new Error(`PUT ${this.where('nix-cache-info')}: ${describeS3Error(e)}`, { cause: e })
+        } catch (e) {
+          if (e instanceof CacheUnavailableError) throw e
+          throw new Error(`PUT ${this.where(key)}: ${describeS3Error(e)}`, { cause: e })
+        }
       }
-      return
-    }
-    const theirs = readCacheInfoStoreDir(existing)
-    if (theirs !== undefined && theirs !== storeDir) {
-      throw new Error(`${this.displayUrl} is a binary cache for store directory ${theirs}, but this machine's store is ${storeDir}`)
-    }
+    })
   }
 
-  async existing(hashParts: readonly string[]): Promise<Set<string>> {
-    const limit = limiter(this.concurrency)
-    const failures: string[] = []
-    const present = await Promise.all(
-      hashParts.map((hash) =>
-        limit(async () => {
-          const what = `HEAD ${this.where(`${hash}.narinfo`)}`
-          try {
-            await this.guarded(what, (abortSignal) =>
-              this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }), { abortSignal })
-            )
-            return true
-          } catch (e) {
-            // The breaker opened: the remaining paths are not asked about, and the push stops.
-            if (e instanceof CacheUnavailableError) throw e
-            if (!isAbsent(e)) failures.push(`HEAD ${this.where(`${hash}.narinfo`)}: ${describeS3Error(e)}`)
-            return false
-          }
-        })
-      )
-    )
-    // One warning, not one per path: with a dead endpoint every probe fails the same way.
-    if (failures.length > 0) {
-      const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''
-      this.warn(`${failures[0]}${more}; assuming ${failures.length === 1 ? 'it is' : 'they are'} not cached`)
-    }
-    return new Set(hashParts.filter((_, i) => present[i]))
+  existing(hashParts: readonly string[]): Promise<Set<string>> {
+    return probeEach(hashParts, {
+      concurrency: this.concurrency,
+      warn: this.warn,
+      describe: (hash, e) => `HEAD ${this.where(`${hash}.narinfo`)}: ${describeS3Error(e)}`,
+      probe: async (hash) => {
+        try {
+          await this.guarded(`HEAD ${this.where(`${hash}.narinfo`)}`, (abortSignal) =>
+            this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }), { abortSignal })
+          )
+          return true
+        } catch (e) {
+          if (isAbsent(e)) return false
+          throw e
+        }
+      }
+    })
   }
 
   /**

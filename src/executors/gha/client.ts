@@ -1,7 +1,8 @@
 import { log } from '../../runtime/host.js'
 import { isFeatureAvailable, restoreCache, saveCache } from '@actions/cache'
-import { RetryableHttpError, withRetry, type RetryOptions } from '../../runtime/retry.js'
+import { RetryableHttpError, type RetryOptions } from '../../runtime/retry.js'
 import { CacheUnavailableError, jobBudget, type JobBudget } from '../../runtime/budget.js'
+import { RequestGuard, RequestTimeout } from '../../runtime/request.js'
 import { captureOutput, watchActivity } from './capture.js'
 import { archiveBytes, classifyRestore, classifySave, type CallOutcome } from './classify.js'
 
@@ -80,35 +81,52 @@ export interface ClientOptions {
   budget?: JobBudget
 }
 
+/** One failure in words; the library's own errors and ours already name the call. */
+function failureText(e: unknown, what: string): string {
+  if (e instanceof RequestTimeout) return `${what}: no answer from the cache service within ${(e.idleMs / 1000).toFixed(0)} s; abandoned`
+  return e instanceof Error ? e.message : String(e)
+}
+
 /**
+ * Runs `run` (one call of the library, or several) as one guarded request (runtime/request.ts).
  * @actions/cache has no overall deadline (a service that accepts connections and never answers
- * holds it for many minutes). A call is abandoned once it has written nothing for what is left of
- * the job's budget: the library logs a large transfer's progress every second, so a healthy
- * upload of a large layer is never cut short, only a call that shows no sign of life. An
- * abandoned call keeps running in the background; the entry points exit once their work is done.
+ * holds it for many minutes), and takes no abort signal. A call is abandoned once it has written
+ * nothing for what is left of the job's budget: the library logs a large transfer's progress
+ * every second, so a healthy upload of a large layer is never cut short, only a call that shows
+ * no sign of life. An abandoned call keeps running in the background; the entry points exit once
+ * their work is done. Without `retry`, the call is made once.
  */
-export async function withinBudget<T>(what: string, budget: JobBudget, run: () => Promise<T>): Promise<T> {
-  budget.check()
-  const allowed = budget.remainingMs()
-  const seen = { at: Date.now() }
-  let timer: NodeJS.Timeout | undefined
-  const expired = new Promise<never>((_, reject) => {
-    timer = setInterval(() => {
-      if (Date.now() - seen.at < allowed) return
-      clearInterval(timer)
-      budget.attemptFailed(seen.at)
-      budget.abandonedWork = true
-      const message = `${what}: no answer from the cache service within ${(allowed / 1000).toFixed(0)} s; abandoned`
-      budget.requestFailed('timeout', message)
-      reject(new CacheServiceRefused('unavailable', message))
-    }, Math.min(1000, allowed))
-    timer.unref()
+export function withinBudget<T>(what: string, budget: JobBudget, run: () => Promise<T>, retry: Partial<RetryOptions> = { attempts: 1 }): Promise<T> {
+  const requests = new RequestGuard({
+    budget,
+    channel: 'actions cache',
+    idleMs: () => budget.remainingMs(),
+    // Only silence abandons a call: one that keeps reporting progress may outlast the budget.
+    followDeadline: false,
+    abortable: false,
+    retry: {
+      ...retry,
+      isRetryable: (e) => e instanceof RetryableHttpError && (e.retryAfterMs ?? 0) <= (retry.maxRetryAfterMs ?? Infinity)
+    },
+    // Whatever the library throws by itself is its answer (a key it rejects, say), not trouble.
+    isTrouble: (e) => e instanceof RetryableHttpError || e instanceof CacheServiceRefused || e instanceof RequestTimeout,
+    // Refusals (CacheServiceRefused) open this client's own breaker instead.
+    verdict: (e) => (e instanceof RequestTimeout ? 'timeout' : e instanceof RetryableHttpError ? 'server-error' : undefined),
+    cause: failureText,
+    text: failureText,
+    retryLine: (e, _what, attempt, attempts, delayMs) => {
+      const why = e instanceof RetryableHttpError && e.status === 429 ? 'rate-limited by the cache service' : 'the cache service failed'
+      const source = e instanceof RetryableHttpError && e.retryAfterMs !== undefined ? ' as Retry-After asks' : ''
+      return `${why} (${what}); retry ${attempt + 1}/${attempts} in ${(delayMs / 1000).toFixed(1)} s${source}`
+    },
+    final: (e) => {
+      if (e instanceof CacheUnavailableError) return new CacheServiceRefused('unavailable', e.message)
+      if (e instanceof RequestTimeout) return new CacheServiceRefused('unavailable', failureText(e, what))
+      if (e instanceof RetryableHttpError) return new CacheServiceRefused(e.status === 429 ? 'rate-limited' : 'unavailable', `${e.message}; gave up`)
+      return e
+    }
   })
-  try {
-    return await Promise.race([watchActivity(seen, run), expired])
-  } finally {
-    clearInterval(timer)
-  }
+  return requests.run(what, (a) => watchActivity(a.progress, run))
 }
 
 function describe(outcome: CallOutcome): string {
@@ -129,19 +147,12 @@ export function actionsCacheClient(opts: ClientOptions = {}): CacheClient {
     if (refused) throw refused
     let serverErrors = 0
     try {
-      return await withRetry(
+      return await withinBudget(
+        what,
+        budget,
         async () => {
-          const startedAt = Date.now()
-          let r: { outcome: CallOutcome; value: T }
-          try {
-            r = await withinBudget(what, budget, once)
-          } catch (e) {
-            if (e instanceof CacheUnavailableError) throw new CacheServiceRefused('unavailable', e.message)
-            throw e
-          }
+          const r = await once()
           const o = r.outcome
-          if (o.kind === 'rate-limited' || o.kind === 'server-error') budget.attemptFailed(startedAt)
-          else budget.succeeded()
           if (o.kind === 'rate-limited') throw new RetryableHttpError(`${what}: rate-limited (${o.detail})`, 429, o.retryAfterMs)
           if (o.kind === 'server-error') {
             // The library has already tried five times over about half a minute: one more round at most.
@@ -150,23 +161,9 @@ export function actionsCacheClient(opts: ClientOptions = {}): CacheClient {
           }
           return r
         },
-        {
-          ...retry,
-          isRetryable: (e) => e instanceof RetryableHttpError && (e.retryAfterMs ?? 0) <= (retry.maxRetryAfterMs ?? Infinity),
-          remainingMs: () => budget.remainingMs(),
-          onRetry: (e, attempt, delayMs) => {
-            const why = e instanceof RetryableHttpError && e.status === 429 ? 'rate-limited by the cache service' : 'the cache service failed'
-            const source = e instanceof RetryableHttpError && e.retryAfterMs !== undefined ? ' as Retry-After asks' : ''
-            log.info(`${why} (${what}); retry ${attempt + 1}/${retry.attempts ?? '?'} in ${(delayMs / 1000).toFixed(1)} s${source}`)
-          }
-        }
+        retry
       )
     } catch (e) {
-      if (e instanceof RetryableHttpError) {
-        budget.requestFailed('server-error', e.message)
-        refused = new CacheServiceRefused(e.status === 429 ? 'rate-limited' : 'unavailable', `${e.message}; gave up`)
-        throw refused
-      }
       if (e instanceof CacheServiceRefused) refused = e
       throw e
     }
