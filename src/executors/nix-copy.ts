@@ -77,7 +77,7 @@ async function copyBatch(batch: readonly string[], flags: readonly string[], uri
     retry: { isRetryable: (e) => e instanceof Unreachable && !budget.tripped },
     isTrouble: (e) => e instanceof Unreachable,
     verdict: (e) => (e instanceof Unreachable ? 'connection' : undefined),
-    cause: (e) => (e as Error).message,
+    // The reason already says what failed.
     text: (e) => (e as Error).message,
     retryLine: (e, _what, attempt, _attempts, delay) => `${(e as Error).message}; trying again in ${seconds(delay)} (attempt ${attempt + 1}).`
   })

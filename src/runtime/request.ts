@@ -171,14 +171,18 @@ export interface RequestPolicy {
    * undefined, not at all.
    */
   verdict: (e: unknown) => FailureKind | 'answer' | undefined
-  /** What went wrong, without the request's name: `HTTP 500 Internal Server Error`, `no answer for 30 s`. */
-  cause: (e: unknown, what: string) => string
+  /** What went wrong, without the request's name: `HTTP 500 Internal Server Error`, `no answer for 30 s`; by default the error's message. */
+  cause?: (e: unknown, what: string) => string
   /** One failure in the budget's messages; by default `<cause> from <what>`. */
   text?: (e: unknown, what: string) => string
   /** The log line of one retry; by default `<cause> from <what>; retry 2/5 in 1.6 s`. */
   retryLine?: (e: unknown, what: string, attempt: number, attempts: number, delayMs: number) => string
   /** The error the caller sees once the request failed for good; by default the last one. */
   final?: (e: unknown, what: string, attempts: number) => unknown
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
 }
 
 /** Runs every request of one backend under its policy. */
@@ -189,8 +193,12 @@ export class RequestGuard {
     this.attempts = retryOptions(policy.retry).attempts
   }
 
+  private cause(e: unknown, what: string): string {
+    return this.policy.cause?.(e, what) ?? messageOf(e)
+  }
+
   private text(e: unknown, what: string): string {
-    return this.policy.text?.(e, what) ?? `${this.policy.cause(e, what)} from ${what}`
+    return this.policy.text?.(e, what) ?? `${this.cause(e, what)} from ${what}`
   }
 
   /** `attempt` makes the request once, and throws when it failed; retried as the policy says. */
@@ -208,7 +216,7 @@ export class RequestGuard {
           ...p.retry,
           remainingMs: () => p.budget.remainingMs(),
           onRetry: (e, n, delayMs) => {
-            const line = p.retryLine?.(e, what, n, this.attempts, delayMs) ?? retryLine(p.cause(e, what), what, n, this.attempts, delayMs)
+            const line = p.retryLine?.(e, what, n, this.attempts, delayMs) ?? retryLine(this.cause(e, what), what, n, this.attempts, delayMs)
             log.info(line)
             p.retry?.onRetry?.(e, n, delayMs)
           }

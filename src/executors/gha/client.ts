@@ -112,7 +112,6 @@ export function withinBudget<T>(what: string, budget: JobBudget, run: () => Prom
     isTrouble: (e) => e instanceof RetryableHttpError || e instanceof CacheServiceRefused || e instanceof RequestTimeout,
     // Refusals (CacheServiceRefused) open this client's own breaker instead.
     verdict: (e) => (e instanceof RequestTimeout ? 'timeout' : e instanceof RetryableHttpError ? 'server-error' : undefined),
-    cause: failureText,
     text: failureText,
     retryLine: (e, _what, attempt, attempts, delayMs) => {
       const why = e instanceof RetryableHttpError && e.status === 429 ? 'rate-limited by the cache service' : 'the cache service failed'
