@@ -132,7 +132,7 @@ async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
     const store = await locateStore()
     const facts = await collectJobFacts(state, store, inputs)
     const result = await pushToCache({ inputs, store, facts, published })
-    // The GitHub Actions cache publishes nothing before the post step saves it: the agent only prepared.
+    // For the GitHub Actions cache the agent publishes nothing: it prepares files for the layer.
     const gha = executorFor(inputs.cache).executor === 'github-actions'
     const duringBuild = agent
       ? { kind: gha ? ('prepared' as const) : ('published' as const), paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) }

@@ -76,7 +76,7 @@ class Lookups {
 
 /** The post step's plan: what to push, and why everything else is not. */
 export interface PushPlan {
-  /** `push` is what is left to upload, references before referrers where the uploader needs it. */
+  /** `push` is what is left to upload: the selection's order, then what the completion added. */
   selection: Selection
   /**
    * What this job published during the build (the agent's records): never uploaded again nor
