@@ -1,4 +1,4 @@
-// Runs the action's push path (src/push.ts selectAndPush: prepare the cache, skip what it has,
+// Runs the action's push path (src/job/push.ts pushToCache: prepare the cache, skip what it has,
 // compress, hash, sign and upload) on given store paths, in its own Node 24 process, and writes
 // timings to a JSON file. The upload benchmark uses it to time the pipeline on large NARs
 // without the main step's snapshot and the post step's selection around it.
@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { parseInputs } from '../src/config/inputs.js'
 import { locateStore } from '../src/nix/store-location.js'
 import { queryPathInfos } from '../src/nix/query-path-info.js'
-import { selectAndPush } from '../src/job/push.js'
+import { pushToCache } from '../src/job/push.js'
 
 export interface DriverArgs {
   cache: string
@@ -22,7 +22,7 @@ export interface DriverArgs {
 export interface DriverResult {
   /** Whole push, from locating the store to the last narinfo written. */
   seconds: number
-  /** Only the upload (selectAndPush), after path info is known. */
+  /** Only the upload (pushToCache), after path info is known. */
   uploadSeconds: number
   pushed: number
   failed: string[]
@@ -37,7 +37,7 @@ const inputs = parseInputs((name) => values[name] ?? '')
 const store = await locateStore()
 const infos = await queryPathInfos(args.paths, store.storeDir)
 const t1 = performance.now()
-const { outcome } = await selectAndPush(inputs, store, { newPaths: args.paths, closure: new Set(args.paths), infos })
+const { outcome } = await pushToCache({ inputs, store, facts: { newPaths: args.paths, closure: new Set(args.paths), infos }, published: [] })
 const t2 = performance.now()
 const result: DriverResult = {
   seconds: (t2 - t0) / 1000,

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto'
 import { log } from '../runtime/host.js'
 import type { Inputs } from '../config/inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
-import type { Pushed } from '../executors/binary-cache/upload.js'
-import { AGENT_NICE, agentFiles, encodeInputs, WARNING_PREFIX, type AgentConfig, type AgentJob, type AgentReady, type AgentRecord } from './protocol.js'
+import type { Pushed } from '../plan/result.js'
+import { AGENT_NICE, agentFiles, encodeInputs, readPublished, WARNING_PREFIX, type AgentConfig, type AgentDestination, type AgentJob, type AgentReady } from './protocol.js'
 
 /** The agent as the step state records it. */
 export interface AgentState {
@@ -23,22 +23,6 @@ export interface AgentState {
 export const READY_WAIT_MS = 50
 /** How long the post step waits for uploads in flight before it kills the agent. */
 const STOP_TIMEOUT_MS = 15_000
-
-/** Why the agent does not run for these inputs, or undefined when it does. */
-export function agentSkipReason(inputs: Inputs): string | undefined {
-  if (!inputs.pushDuringBuild) return 'push-during-build is false'
-  if (inputs.dryRun) return 'dry-run'
-  if (inputs.cache.kind === 'nix-copy') return '`nix copy` stores are pushed in the post step'
-  if (inputs.cache.kind !== 'github-actions' && !inputs.secretKey) return 'no secret-key (pull only)'
-  // The installables' closure is known only once they are evaluated after the build; uploading
-  // NARs ahead of it would need a staging name and a move that plain HTTP PUT does not have. The
-  // GitHub Actions cache has one: the agent's files stay private to the job until the post step
-  // takes the selected ones into the layer.
-  if (inputs.installables.length > 0 && inputs.cache.kind !== 'github-actions') {
-    return 'installables are set: their closure is known only in the post step'
-  }
-  return undefined
-}
 
 /** The agent bundle sits next to the entry point that runs (dist/main.js, the CLI's bundle). */
 function agentScript(): string | undefined {
@@ -68,7 +52,13 @@ export interface LaunchedAgent {
  * so that a CI system cancelling the script, or Ctrl-C, reaches it too, and it stops by itself
  * once that script has ended (owner.ts), even if `push` never runs.
  */
-export async function launchAgent(opts: { tempDir: string; snapshotFile: string; store: StoreLocation; inputs: Inputs }): Promise<LaunchedAgent | string> {
+export async function launchAgent(opts: {
+  tempDir: string
+  snapshotFile: string
+  store: StoreLocation
+  inputs: Inputs
+  destination: AgentDestination
+}): Promise<LaunchedAgent | string> {
   const script = agentScript()
   if (!script) return 'dist/agent.js was not found next to the entry point'
   const runnerJob = process.env.RUNNER_TRACKING_ID || undefined
@@ -104,6 +94,7 @@ export async function launchAgent(opts: { tempDir: string; snapshotFile: string;
     snapshotFile: opts.snapshotFile,
     store: opts.store,
     inputs: encodeInputs(opts.inputs),
+    destination: opts.destination,
     followsScript
   }
   const logFd = openSync(files.log, 'a')
@@ -226,17 +217,5 @@ export async function stopAgent(agent: AgentState): Promise<StoppedAgent> {
     .split('\n')
     .filter((l) => l.startsWith(WARNING_PREFIX))
     .map((l) => l.slice(WARNING_PREFIX.length))
-  const seen = new Set<string>()
-  const published: Pushed[] = []
-  for (const line of (await readFile(files.published, 'utf8').catch(() => '')).split('\n')) {
-    if (line === '') continue
-    try {
-      const r = JSON.parse(line) as AgentRecord
-      if (!seen.has(r.path)) published.push({ path: r.path, narSize: r.narSize, fileSize: r.fileSize })
-      seen.add(r.path)
-    } catch {
-      // A line cut short by a kill: that path is found in the cache and counted as already there.
-    }
-  }
-  return { published, warnings, lost }
+  return { published: await readPublished(files.published), warnings, lost }
 }

@@ -1,6 +1,11 @@
+import { appendFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Inputs } from '../config/inputs.js'
+import type { Compression } from '../format/compression.js'
+import type { BinaryCacheTarget } from '../executors/index.js'
 import type { StoreLocation } from '../nix/store-location.js'
+import type { Pushed } from '../plan/result.js'
 import { parseSecretKey } from '../format/signing.js'
 
 /**
@@ -23,6 +28,8 @@ export interface AgentConfig {
   store: StoreLocation
   /** `encodeInputs` of the step's inputs. */
   inputs: string
+  /** Where the agent writes, as the job decided (job/executor-choice.ts). */
+  destination: AgentDestination
   /**
    * Set where no runner ends the job's processes (the command-line tool): the agent shares the
    * process group of the script that started it, and stops once that group's leader (the
@@ -37,11 +44,37 @@ export interface AgentReady {
   substituterUrl?: string
 }
 
-/** One line of `published.jsonl`: a path whose narinfo the agent wrote (or, for the GitHub Actions cache, prepared). */
-export interface AgentRecord {
-  path: string
-  narSize: number
-  fileSize: number
+export type AgentDestination =
+  /** A binary cache: what the agent writes is public at once. */
+  | { role: 'publish'; cache: BinaryCacheTarget; compression: Compression }
+  /** The GitHub Actions cache: files private to the job, which the post step packs into its layer. */
+  | { role: 'prepare' }
+
+/**
+ * `published.jsonl`, one `Pushed` per line: a path whose narinfo the agent wrote (or, for the
+ * GitHub Actions cache, prepared). One line per path, written as soon as it is published: the post
+ * step may have to kill the agent mid-batch, and must still count what it published.
+ */
+export function recordPublished(file: string, pushed: Pushed): void {
+  const record: Pushed = { path: pushed.path, narSize: pushed.narSize, fileSize: pushed.fileSize }
+  appendFileSync(file, `${JSON.stringify(record)}\n`)
+}
+
+/** The agent's records, each path once; none when it wrote none. */
+export async function readPublished(file: string): Promise<Pushed[]> {
+  const seen = new Set<string>()
+  const published: Pushed[] = []
+  for (const line of (await readFile(file, 'utf8').catch(() => '')).split('\n')) {
+    if (line === '') continue
+    try {
+      const r = JSON.parse(line) as Pushed
+      if (!seen.has(r.path)) published.push({ path: r.path, narSize: r.narSize, fileSize: r.fileSize })
+      seen.add(r.path)
+    } catch {
+      // A line cut short by a kill: that path is found in the cache and counted as already there.
+    }
+  }
+  return published
 }
 
 export interface AgentFiles {

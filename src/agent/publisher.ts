@@ -1,24 +1,30 @@
-import { appendFileSync } from 'node:fs'
 import type { BinaryCacheBackend } from '../executors/binary-cache/backend.js'
-import { certainToPublish } from '../plan/certain.js'
-import { signedUpstream } from '../plan/selection.js'
-import { log } from '../runtime/host.js'
-import type { Inputs } from '../config/inputs.js'
-import { isDerivation } from '../nix/closure.js'
-import type { PathInfo } from '../format/path-info.js'
+import { uploadPaths } from '../executors/binary-cache/upload.js'
+import type { Compression } from '../format/compression.js'
+import type { SigningKey } from '../format/signing.js'
+import type { StoreFollower } from '../nix/follow.js'
 import { queryPathInfos } from '../nix/query-path-info.js'
 import type { StoreLocation } from '../nix/store-location.js'
-import { hashPart } from '../format/store-path.js'
-import { uploadPaths } from '../executors/binary-cache/upload.js'
-import type { StoreFollower } from '../nix/follow.js'
-import type { AgentRecord } from './protocol.js'
+import { CertainSession, heldByHash } from '../plan/planner.js'
+import type { SelectionPolicy } from '../plan/selection.js'
+import { log } from '../runtime/host.js'
+import { recordPublished } from './protocol.js'
 
 /** Where the agent publishes: a binary-cache writer, and what else already serves paths. */
 export interface Destination {
   backend: BinaryCacheBackend
   /** Paths served without us (the restored GitHub Actions cache); asked as well as `backend`. */
   alsoServing?: BinaryCacheBackend
-  compression: Inputs['compression']
+  compression: Compression
+}
+
+export interface PublisherOptions {
+  policy: SelectionPolicy
+  signer?: SigningKey
+  store: StoreLocation
+  dest: Destination
+  /** `published.jsonl` (protocol.ts). */
+  recordFile: string
 }
 
 /**
@@ -28,113 +34,51 @@ export interface Destination {
 const AGENT_PARALLELISM = 1
 
 /**
- * The agent's work, one round at a time: read what the store did, ask the certain-set plan what
- * may go up now, and hand that to the same uploader the post step uses.
+ * The agent's work, one round at a time: read what the store did, ask the planner's certain
+ * session what may go up now, and hand that to the same uploader the post step uses.
  */
 export class Publisher {
-  private readonly newPaths: string[] = []
-  private readonly infos = new Map<string, PathInfo>()
-  private readonly checked = new Set<string>()
-  private readonly available = new Set<string>()
-  private readonly givenUp = new Set<string>()
-  private readonly lookedUp = new Set<string>()
-  private dirty = false
+  private readonly session: CertainSession
   published = 0
 
   constructor(
     private readonly follower: StoreFollower,
-    private readonly inputs: Inputs,
-    private readonly store: StoreLocation,
-    private readonly dest: Destination,
-    private readonly recordFile: string
-  ) {}
+    private readonly opts: PublisherOptions
+  ) {
+    const { store, dest } = opts
+    this.session = new CertainSession(
+      {
+        describe: (paths) => queryPathInfos(paths, store.storeDir),
+        held: heldByHash(async (hashes) => {
+          const found = await dest.backend.existing(hashes)
+          if (dest.alsoServing) for (const h of await dest.alsoServing.existing(hashes)) found.add(h)
+          return found
+        })
+      },
+      opts.policy
+    )
+  }
 
   /** One round; returns how many paths were published. Throws only on trouble with the store or the cache. */
   async round(): Promise<number> {
-    const fresh = await this.follower.poll()
-    if (fresh.length > 0) {
-      this.newPaths.push(...fresh)
-      this.dirty = true
-    }
-    if (!this.dirty) return 0
-    this.dirty = false
-    const closure = await this.follower.closure()
-    const undescribed = this.newPaths.filter(
-      (p) => closure.has(p) && !this.infos.has(p) && (!isDerivation(p) || this.inputs.includeDerivations)
-    )
-    if (undescribed.length > 0) for (const [p, i] of await queryPathInfos(undescribed, this.store.storeDir)) this.infos.set(p, i)
+    this.session.add(await this.follower.poll())
+    if (!this.session.due) return 0
+    const publish = await this.session.next(await this.follower.closure())
+    if (publish.length === 0) return 0
 
-    // The infos do not change within a round; only what is known to be served does.
-    const references = new Map([...this.infos].map(([p, i]) => [p, i.references]))
-    const signatures = new Map([...this.infos].map(([p, i]) => [p, i.signatures]))
-    const plan = (): ReturnType<typeof certainToPublish> =>
-      certainToPublish({
-        newPaths: this.newPaths,
-        closure,
-        references,
-        signatures,
-        policy: { includeDerivations: this.inputs.includeDerivations, skipSignedBy: this.inputs.skipSignedBy, exclude: this.inputs.exclude },
-        available: this.available,
-        givenUp: this.givenUp,
-        lookedUp: this.lookedUp
-      })
-    let next = plan()
-    if (next.lookups.length > 0) {
-      // References from before the job: served if an upstream signed them or the cache has them.
-      const infos = await queryPathInfos(next.lookups, this.store.storeDir)
-      const upstream = (p: string): boolean => signedUpstream(infos.get(p)?.signatures ?? [], this.inputs.skipSignedBy)
-      const unsigned = next.lookups.filter((p) => !upstream(p))
-      const present = unsigned.length > 0 ? await this.existing(unsigned) : new Set<string>()
-      for (const p of next.lookups) {
-        this.lookedUp.add(p)
-        if (upstream(p) || present.has(hashPart(p))) this.available.add(p)
-      }
-      next = plan()
-    }
-    const unchecked = [...next.publish, ...next.waiting].filter((p) => !this.checked.has(p))
-    if (unchecked.length > 0) {
-      const present = await this.existing(unchecked)
-      for (const p of unchecked) {
-        this.checked.add(p)
-        if (present.has(hashPart(p))) this.available.add(p)
-      }
-      next = plan()
-    }
-    if (next.publish.length === 0) return 0
-
-    const outcome = await uploadPaths(
-      next.publish.map((p) => this.infos.get(p)).filter((i): i is PathInfo => i !== undefined),
-      {
-        backend: this.dest.backend,
-        signer: this.inputs.secretKey,
-        compression: this.dest.compression,
-        parallelism: AGENT_PARALLELISM,
-        realStoreDir: this.store.realStoreDir,
-        // One line per path, written as soon as it is published: the post step may have to kill
-        // the agent mid-batch, and must still count what it published.
-        onPushed: (p) => {
-          const record: AgentRecord = { path: p.path, narSize: p.narSize, fileSize: p.fileSize }
-          appendFileSync(this.recordFile, `${JSON.stringify(record)}\n`)
-        }
-      }
-    )
-    for (const p of outcome.pushed) this.available.add(p.path)
+    const { dest, store, recordFile } = this.opts
+    const outcome = await uploadPaths(publish, {
+      backend: dest.backend,
+      signer: this.opts.signer,
+      compression: dest.compression,
+      parallelism: AGENT_PARALLELISM,
+      realStoreDir: store.realStoreDir,
+      onPushed: (p) => recordPublished(recordFile, p)
+    })
+    this.session.settle(outcome)
     // Left to the post step, which tries again and reports; referrers wait for it too.
-    for (const f of outcome.failed) {
-      this.givenUp.add(f.path)
-      log.warning(`${f.path} could not be published during the build (${f.reason}); the post step tries again.`)
-    }
-    for (const p of outcome.vanished) this.givenUp.add(p)
-    // What went up may let waiting referrers go next round.
-    this.dirty = outcome.pushed.length > 0
+    for (const f of outcome.failed) log.warning(`${f.path} could not be published during the build (${f.reason}); the post step tries again.`)
     this.published += outcome.pushed.length
     return outcome.pushed.length
-  }
-
-  private async existing(paths: readonly string[]): Promise<Set<string>> {
-    const hashes = paths.map(hashPart)
-    const found = await this.dest.backend.existing(hashes)
-    if (this.dest.alsoServing) for (const h of await this.dest.alsoServing.existing(hashes)) found.add(h)
-    return found
   }
 }

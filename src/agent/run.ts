@@ -23,18 +23,16 @@ export interface AgentControl {
   pause(ms: number): Promise<void>
 }
 
+/** The writers for the destination the job chose (job/executor-choice.ts). */
 async function destination(inputs: Inputs, config: AgentConfig): Promise<Destination> {
-  if (inputs.cache.kind === 'github-actions') {
-    // The post step packs the layer from these files; nothing is visible to anyone before that.
-    return {
-      backend: new FileBackend(ghaLayout(config.tempDir).prepared),
-      alsoServing: new FileBackend(ghaLayout(config.tempDir).binaryCache),
-      compression: 'none'
-    }
+  const chosen = config.destination
+  if (chosen.role === 'prepare') {
+    // The post step packs the layer from these files; layers hold NARs uncompressed.
+    const layout = ghaLayout(config.tempDir)
+    return { backend: new FileBackend(layout.prepared), alsoServing: new FileBackend(layout.binaryCache), compression: 'none' }
   }
-  const backend = await binaryCacheBackend(inputs)
-  if (!backend) throw new Error(`${inputs.cache.kind} caches are pushed in the post step only`)
-  return { backend, compression: inputs.compression }
+  const backend = await binaryCacheBackend(chosen.cache, { authHeader: inputs.authHeader, netrcFile: inputs.netrcFile })
+  return { backend, compression: chosen.compression }
 }
 
 /**
@@ -59,7 +57,13 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
   const dest = await destination(inputs, config)
   await dest.backend.prepare(config.store.storeDir)
   log.info(`Following the store (${follower.method === 'db' ? 'Nix database' : 'store directory'}); publishing to ${dest.backend.displayUrl}.`)
-  const publisher = new Publisher(follower, inputs, config.store, dest, agentFiles(config.dir).published)
+  const publisher = new Publisher(follower, {
+    policy: { includeDerivations: inputs.includeDerivations, skipSignedBy: inputs.skipSignedBy, exclude: inputs.exclude },
+    signer: inputs.secretKey,
+    store: config.store,
+    dest,
+    recordFile: agentFiles(config.dir).published
+  })
   const scriptRunning = config.followsScript ? scriptWatcher() : () => true
   /** Ends the agent on its own, saying why in the log and to the post step. */
   const end = (why: string): void => {

@@ -19,7 +19,7 @@ export async function serveSubstituter(inputs: Inputs, store: StoreLocation): Pr
   if (inputs.cache.kind !== 'github-actions') return undefined
   try {
     const { serveGithubActionsCache } = await import('../executors/gha/on-demand.js')
-    return await serveGithubActionsCache(inputs, store)
+    return await serveGithubActionsCache({ keyPrefix: inputs.keyPrefix, port: inputs.substituterPort }, store)
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`)
     return undefined

@@ -1,7 +1,7 @@
 import type { FinishedJob } from '../job/job.js'
 import { SKIP_REASONS, type SkipReason } from '../plan/selection.js'
 import { formatBytes } from '../runtime/units.js'
-import type { Pushed } from '../executors/binary-cache/upload.js'
+import { emptyOutcome, pushedByJob, selectedByJob, type Pushed, type PushMode } from '../plan/result.js'
 
 /** What `--json` prints: one line, the last on stdout. */
 export interface CliResult {
@@ -11,7 +11,7 @@ export interface CliResult {
   commandStatus?: number
   cache: string
   /** `none` when there was nothing to compare with (start did not run, or the snapshot failed). */
-  mode: 'push' | 'dry-run' | 'pull-only' | 'none'
+  mode: PushMode | 'none'
   /** Whether pushing went without trouble (no failure, nothing vanished, no error). */
   ok: boolean
   pushed: Pushed[]
@@ -35,7 +35,7 @@ export function cliResult(opts: {
   seconds: number
 }): CliResult {
   const r = opts.finished?.result
-  const outcome = r?.outcome ?? { pushed: [], failed: [], vanished: [] }
+  const outcome = r?.outcome ?? emptyOutcome()
   const skipped = Object.fromEntries(SKIP_REASONS.map((reason) => [reason, r?.selection.skipped[reason] ?? []])) as Record<SkipReason, string[]>
   return {
     status: opts.status,
@@ -43,8 +43,8 @@ export function cliResult(opts: {
     cache: opts.cache,
     mode: r?.mode ?? 'none',
     ok: !opts.trouble && r !== undefined && outcome.failed.length === 0 && outcome.vanished.length === 0,
-    pushed: outcome.pushed,
-    selected: r?.selection.push ?? [],
+    pushed: r ? pushedByJob(r) : [],
+    selected: r ? selectedByJob(r) : [],
     skipped,
     failed: outcome.failed,
     vanished: outcome.vanished,

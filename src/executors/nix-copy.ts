@@ -8,7 +8,7 @@ import { host, log } from '../runtime/host.js'
 import { batches, runNix } from '../nix/cli.js'
 import { isDerivation } from '../nix/closure.js'
 import { drvArgumentIsLiteral } from '../nix/query-path-info.js'
-import type { UploadOutcome } from './binary-cache/upload.js'
+import { emptyOutcome, type UploadOutcome } from '../plan/result.js'
 
 export interface NixCopyOptions {
   uri: string
@@ -25,7 +25,7 @@ export interface NixCopyOptions {
  * a path without its references.
  */
 export async function pushWithNixCopy(paths: readonly string[], opts: NixCopyOptions): Promise<UploadOutcome> {
-  const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
+  const outcome = emptyOutcome()
   if (paths.length === 0) return outcome
   // On Nix 2.4–2.14 a `.drv` argument means its outputs, which `nix copy` builds if missing and
   // `nix store sign` signs instead; `--derivation` makes it the .drv itself. Derivations go in

@@ -1,7 +1,8 @@
 import { host, log } from '../runtime/host.js'
 import type { Inputs } from '../config/inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
-import { agentSkipReason, launchAgent, READY_WAIT_MS, stopAgent, type LaunchedAgent, type StoppedAgent } from '../agent/control.js'
+import { launchAgent, READY_WAIT_MS, stopAgent, type LaunchedAgent, type StoppedAgent } from '../agent/control.js'
+import { agentRole } from './executor-choice.js'
 import { saveMainState, type MainState } from './state.js'
 
 /**
@@ -11,13 +12,13 @@ import { saveMainState, type MainState } from './state.js'
  */
 
 export async function startAgent(inputs: Inputs, store: StoreLocation, state: MainState): Promise<LaunchedAgent | undefined> {
-  const skip = agentSkipReason(inputs)
-  if (skip) {
-    if (inputs.pushDuringBuild && !inputs.dryRun) log.info(`Everything is pushed in the post step (${skip}).`)
+  const role = agentRole(inputs)
+  if (role.role === 'skip') {
+    if (role.tell) log.info(`Everything is pushed in the post step (${role.reason}).`)
     return undefined
   }
   try {
-    const launched = await launchAgent({ tempDir: host().tempDir, snapshotFile: state.snapshotFile, store, inputs })
+    const launched = await launchAgent({ tempDir: host().tempDir, snapshotFile: state.snapshotFile, store, inputs, destination: role })
     if (typeof launched !== 'string') return launched
     fallBack(launched)
   } catch (e) {

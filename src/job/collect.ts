@@ -5,16 +5,8 @@ import type { PathInfo } from '../format/path-info.js'
 import { queryPathInfos } from '../nix/query-path-info.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import { loadSnapshot, storeChanges, validPaths } from '../nix/snapshot.js'
+import type { JobFacts } from '../plan/facts.js'
 import type { MainState } from './state.js'
-
-/** What the job did to the store, as plain data for the selection policy and the summary. */
-export interface JobFacts {
-  /** Valid store paths that appeared during the job. */
-  newPaths: string[]
-  closure: Set<string>
-  /** Info for every new non-derivation path (for the summary), and the closure paths that may be pushed. */
-  infos: Map<string, PathInfo>
-}
 
 /** Nix's own words for why an installable failed (its `error:` line), else the error's first line. */
 function whyFailed(e: unknown): string {
@@ -72,15 +64,4 @@ export async function collectJobFacts(
   }
   const infos = wanted.length > 0 ? await queryPathInfos(wanted, store.storeDir) : new Map<string, PathInfo>()
   return { newPaths, closure, infos }
-}
-
-/**
- * Adds to `facts.infos` the infos of `paths`: references of pushed paths that the job's own facts
- * did not describe (mostly paths in the store before the job). Returns the paths the store does
- * not hold, which nobody can serve.
- */
-export async function collectReferenceFacts(facts: JobFacts, paths: readonly string[], storeDir: string): Promise<Set<string>> {
-  const found = await queryPathInfos(paths, storeDir)
-  for (const [p, info] of found) facts.infos.set(p, info)
-  return new Set(paths.filter((p) => !found.has(p)))
 }

@@ -5,13 +5,15 @@ import { fileCacheReadUrl } from '../pull/file-alias.js'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { FileBackend } from '../executors/binary-cache/file.js'
-import { collectJobFacts, type JobFacts } from './collect.js'
+import { collectJobFacts } from './collect.js'
+import type { JobFacts } from '../plan/facts.js'
 import { reportFailure } from '../runtime/failure.js'
 import { host, log } from '../runtime/host.js'
 import type { Inputs } from '../config/inputs.js'
 import { locateStore, type StoreLocation } from '../nix/store-location.js'
 import { configurePull } from '../pull/configure.js'
-import { selectAndPush, type PushResult } from './push.js'
+import { pushToCache } from './push.js'
+import type { PushResult } from '../plan/result.js'
 import { report } from '../report/report.js'
 import { saveSnapshot, takeSnapshot } from '../nix/snapshot.js'
 import { loadMainState, saveMainState, type MainState } from './state.js'
@@ -21,7 +23,7 @@ import { isDeterminateNix } from '../pull/trust.js'
 import { displayUrl } from '../config/url-credentials.js'
 import { confirmAgent, finishAgent, startAgent, substituterOf } from './agent-handle.js'
 import type { LaunchedAgent } from '../agent/control.js'
-import { withAgentPublished } from '../plan/result.js'
+import { executorFor } from './executor-choice.js'
 
 /**
  * The two halves of a job, shared by every entry point (the action's main and post steps, the
@@ -53,17 +55,16 @@ function warnMissingNetrc(inputs: Inputs): void {
 /**
  * The GitHub Actions cache: served on demand by the agent when it runs, so the build starts at
  * once; otherwise restored here, before the build. Both load only when used: the cache client is
- * most of the bundle's start-up time.
+ * most of the bundle's start-up time. Returns the local URL to pull from, if there is one.
  */
-async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, agent: LaunchedAgent | undefined): Promise<void> {
+async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, agent: LaunchedAgent | undefined): Promise<string | undefined> {
   const url = agent ? await substituterOf(agent) : undefined
   if (url) {
     const { pullFromLocalSubstituter } = await import('../executors/gha/on-demand.js')
-    await pullFromLocalSubstituter(inputs, store, url)
-    return
+    return pullFromLocalSubstituter(url)
   }
   const { restoreGithubActionsCache } = await import('../executors/gha/restore.js')
-  await restoreGithubActionsCache(inputs, store)
+  return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store)
 }
 
 /** Snapshots the store and sets the job's Nix up to pull from the cache. Failures are the caller's. */
@@ -82,8 +83,9 @@ export async function beginJob(inputs: Inputs): Promise<void> {
       inputs.cache.url = await fileCacheReadUrl(inputs.cache)
     }
     warnMissingNetrc(inputs)
-    await configurePull(inputs, store)
-    if (inputs.cache.kind === 'github-actions') await pullFromGithubActionsCache(inputs, store, agent)
+    // The GitHub Actions cache is pulled from where this job put it: restored, or served by the agent.
+    const localUrl = executorFor(inputs.cache).executor === 'github-actions' ? await pullFromGithubActionsCache(inputs, store, agent) : undefined
+    await configurePull(inputs, store, localUrl)
   } finally {
     // Even when the step fails: the agent runs, so the post step must know to stop it.
     if (agent) await confirmAgent(agent, state)
@@ -129,12 +131,9 @@ async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
     const published = agent?.published ?? []
     const store = await locateStore()
     const facts = await collectJobFacts(state, store, inputs)
-    const gha = inputs.cache.kind === 'github-actions'
-    let result = gha
-      ? await (await import('../executors/gha/save.js')).saveToGithubActionsCache(inputs, store, facts)
-      : await selectAndPush(inputs, store, facts)
-    // The GitHub Actions cache publishes nothing before the post step saves it: the agent only prepared.
-    if (!gha) result = withAgentPublished(result, published)
+    const result = await pushToCache({ inputs, store, facts, published })
+    // For the GitHub Actions cache the agent publishes nothing: it prepares files for the layer.
+    const gha = executorFor(inputs.cache).executor === 'github-actions'
     const duringBuild = agent
       ? { kind: gha ? ('prepared' as const) : ('published' as const), paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) }
       : undefined

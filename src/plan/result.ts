@@ -1,24 +1,55 @@
-import type { PushResult } from '../job/push.js'
-import type { Pushed } from '../executors/binary-cache/upload.js'
+import type { PathInfo } from '../format/path-info.js'
+import type { Selection } from './selection.js'
 
 /**
- * The job's result with what the agent published during the build counted in: the post step's
- * cache check found those paths already there, but this job put them there, so they are pushed,
- * not already-cached, in the outputs and the summary.
+ * The results that cross layers: what an executor did, and what the job reports. Plain data, so
+ * the report and the command-line tool read them without knowing which executor ran.
  */
-export function withAgentPublished(result: PushResult, published: readonly Pushed[]): PushResult {
-  if (published.length === 0) return result
-  const byAgent = new Set(published.map((p) => p.path))
-  const byPost = new Set(result.outcome.pushed.map((p) => p.path))
-  const extra = published.filter((p) => !byPost.has(p.path))
-  const selected = new Set(result.selection.push)
-  return {
-    ...result,
-    selection: {
-      ...result.selection,
-      push: [...extra.map((p) => p.path).filter((p) => !selected.has(p)), ...result.selection.push],
-      skipped: { ...result.selection.skipped, 'already-cached': result.selection.skipped['already-cached'].filter((p) => !byAgent.has(p)) }
-    },
-    outcome: { ...result.outcome, pushed: [...extra, ...result.outcome.pushed] }
-  }
+
+/** A path this job put in the cache: by an executor in the post step, or by the agent during the build (one line of its record). */
+export interface Pushed {
+  path: string
+  narSize: number
+  /** Bytes this path uploaded: 0 when its NAR was already in the cache. */
+  fileSize: number
+}
+
+export interface UploadOutcome {
+  pushed: Pushed[]
+  failed: Array<{ path: string; reason: string }>
+  /** Paths that disappeared (garbage-collected) before they could be read. */
+  vanished: string[]
+}
+
+export function emptyOutcome(): UploadOutcome {
+  return { pushed: [], failed: [], vanished: [] }
+}
+
+/** `pull-only`: the job may not write to the cache (no secret key, or a GitHub Actions cache it cannot save to). */
+export type PushMode = 'push' | 'dry-run' | 'pull-only'
+
+export interface PushResult {
+  /** `push`: what this step uploaded (or, in the other modes, would have). */
+  selection: Selection
+  /** What the background agent published during the build: pushed by this job, not by this step. */
+  published: readonly Pushed[]
+  outcome: UploadOutcome
+  mode: PushMode
+  /** Why nothing was uploaded, or what the cache did, in one sentence for the summary. */
+  note?: string
+  /** Infos of every path the plan described: the job's facts and the references it looked up. */
+  infos: ReadonlyMap<string, PathInfo>
+}
+
+/**
+ * Everything this job put in the cache, the agent's publications first: what the outputs and the
+ * summary count as pushed.
+ */
+export function pushedByJob(r: { published?: readonly Pushed[]; outcome: UploadOutcome }): Pushed[] {
+  return [...(r.published ?? []), ...r.outcome.pushed]
+}
+
+/** Everything the job selected for the cache, the agent's publications first (the plan keeps the two apart). */
+export function selectedByJob(r: { published?: readonly Pushed[]; selection: Selection }): string[] {
+  return [...(r.published ?? []).map((p) => p.path), ...r.selection.push]
 }

@@ -1,14 +1,16 @@
 import { formatBytes } from '../runtime/units.js'
 import { SKIP_REASONS, type Selection, type SkipReason } from '../plan/selection.js'
-import type { UploadOutcome } from '../executors/binary-cache/upload.js'
+import { pushedByJob, selectedByJob, type Pushed, type PushMode, type UploadOutcome } from '../plan/result.js'
 
 /** Everything the job summary reports; plain data so the rendering is a pure function. */
 export interface Report {
   cache: string
-  mode: 'push' | 'dry-run' | 'pull-only'
+  mode: PushMode
   /** Why nothing was uploaded, for pull-only runs. */
   note?: string
   selection: Selection
+  /** What the agent published during the build (counted as pushed, with `outcome.pushed`). */
+  published?: readonly Pushed[]
   outcome: UploadOutcome
   /** NAR sizes of the paths we know about, for "top paths by size". */
   narSizes: ReadonlyMap<string, number>
@@ -17,7 +19,7 @@ export interface Report {
   /** Paths this job substituted, by the signing key names they carry. */
   substituted: ReadonlyMap<string, readonly string[]>
   seconds: number
-  /** What the background agent did during the build (paths are among `outcome.pushed` when published). */
+  /** What the background agent did during the build (paths are among `published` when published). */
   duringBuild?: { kind: 'published' | 'prepared'; paths: number; narBytes: number }
 }
 
@@ -45,13 +47,14 @@ function details(title: string, items: readonly string[], render: (s: string) =>
 }
 
 export function renderSummary(r: Report): string {
-  const pushed = r.outcome.pushed
+  const pushed = pushedByJob(r)
+  const selected = selectedByJob(r)
   const fileBytes = pushed.reduce((a, p) => a + p.fileSize, 0)
   const narBytes = pushed.reduce((a, p) => a + p.narSize, 0)
   const out: string[] = ['## Nix build-time cache\n']
   const verb = r.mode === 'push' ? 'Pushed' : 'Would push'
-  const count = r.mode === 'push' ? pushed.length : r.selection.push.length
-  const selectedNar = r.selection.push.reduce((a, p) => a + (r.narSizes.get(p) ?? 0), 0)
+  const count = r.mode === 'push' ? pushed.length : selected.length
+  const selectedNar = selected.reduce((a, p) => a + (r.narSizes.get(p) ?? 0), 0)
   const bytes = r.mode === 'push' ? `${formatBytes(fileBytes)} compressed, ${formatBytes(narBytes)} NAR` : `${formatBytes(selectedNar)} NAR`
   out.push(`**${verb} ${count} path${count === 1 ? '' : 's'}** (${bytes}) to ${code(r.cache)} in ${r.seconds.toFixed(1)} s.\n`)
   if (r.note) out.push(`> ${r.note}\n`)
@@ -89,7 +92,7 @@ export function renderSummary(r: Report): string {
   }
   out.push('')
 
-  const listed = r.mode === 'push' ? pushed.map((p) => p.path) : r.selection.push
+  const listed = r.mode === 'push' ? pushed.map((p) => p.path) : selected
   const bySize = [...listed].sort((a, b) => (r.narSizes.get(b) ?? 0) - (r.narSizes.get(a) ?? 0))
   out.push(details(r.mode === 'push' ? 'Pushed, largest first' : 'Selected, largest first', bySize, (p) => `${code(p)} ${formatBytes(r.narSizes.get(p) ?? 0)}`))
 

@@ -4,8 +4,9 @@ import { renderSummary, type Report } from '../../../src/report/summary.js'
 import { formatBytes } from '../../../src/runtime/units.js'
 import { classifyOrigins } from '../../../src/report/origins.js'
 import type { PathInfo } from '../../../src/format/path-info.js'
-import type { PushResult } from '../../../src/job/push.js'
-import { withAgentPublished } from '../../../src/plan/result.js'
+import type { JobFacts } from '../../../src/plan/facts.js'
+import { planFinal, selectFinal } from '../../../src/plan/planner.js'
+import { pushedByJob, selectedByJob } from '../../../src/plan/result.js'
 
 const path = (i: number): string => `/nix/store/${String(i).padStart(32, 'a')}-p${i}`
 
@@ -76,19 +77,41 @@ describe('origins', () => {
   })
 })
 
-describe('a result with the agent’s publications counted in', () => {
-  it('keeps what the closure completion added, so the summary still says why those were pushed', () => {
-    const skipped = emptySkipped()
-    skipped['already-cached'] = [path(1)]
-    const result: PushResult = {
-      selection: { push: [path(2), path(3)], completion: [path(3)], skipped },
-      outcome: { pushed: [{ path: path(2), narSize: 10, fileSize: 5 }, { path: path(3), narSize: 10, fileSize: 5 }], failed: [], vanished: [] },
-      mode: 'push'
+describe('what the agent published during the build, planned as its own category', () => {
+  it('counts as pushed, and the closure completion still says why the rest was pushed', async () => {
+    // path(1) the agent published; path(2) is new and not in the cache; path(3), from before the
+    // job, is a reference of path(2) that nobody serves.
+    const info = (p: string, references: string[] = []): PathInfo => ({ path: p, narHash: 'sha256:0', narSize: 10, references, signatures: [], ultimate: true })
+    const facts: JobFacts = {
+      newPaths: [path(1), path(2)],
+      closure: new Set([path(1), path(2), path(3)]),
+      infos: new Map([[path(1), info(path(1))], [path(2), info(path(2), [path(3)])]])
     }
-    const counted = withAgentPublished(result, [{ path: path(1), narSize: 20, fileSize: 8 }])
-    expect(counted.selection.completion).toEqual([path(3)])
-    expect(counted.selection.push).toEqual([path(1), path(2), path(3)])
-    expect(counted.selection.skipped['already-cached']).toEqual([])
-    expect(counted.outcome.pushed.map((p) => p.path)).toEqual([path(1), path(2), path(3)])
+    const policy = { includeDerivations: false, skipSignedBy: [], exclude: [] }
+    const asked: string[] = []
+    const plan = await planFinal(
+      selectFinal(facts, policy),
+      { facts, policy, published: [{ path: path(1), narSize: 20, fileSize: 8 }] },
+      {
+        describe: async (paths) => new Map(paths.map((p) => [p, info(p)])),
+        held: async (paths) => {
+          asked.push(...paths)
+          return new Set(paths.filter((p) => p === path(1)))
+        }
+      }
+    )
+    expect(asked).not.toContain(path(1))
+    expect(plan.selection.completion).toEqual([path(3)])
+    expect(plan.selection.skipped['already-cached']).toEqual([])
+    const result = {
+      ...plan,
+      outcome: { pushed: [{ path: path(2), narSize: 10, fileSize: 5 }, { path: path(3), narSize: 10, fileSize: 5 }], failed: [], vanished: [] }
+    }
+    expect(selectedByJob(result)).toEqual([path(1), path(2), path(3)])
+    expect(pushedByJob(result).map((p) => p.path)).toEqual([path(1), path(2), path(3)])
+    const md = renderSummary({ ...bigReport(0), ...result, narSizes: new Map() })
+    expect(md).toContain('**Pushed 3 paths** (18 B compressed, 40 B NAR)')
+    expect(md).toContain('Of these, 1 was in the store before the job')
+    expect(md).toMatch(/\| already-cached \| 0 \|/)
   })
 })

@@ -11,6 +11,7 @@ import type { PathInfo } from '../../format/path-info.js'
 import { host } from '../../runtime/host.js'
 import { fingerprint, type SigningKey } from '../../format/signing.js'
 import { limiter } from '../../runtime/limiter.js'
+import { emptyOutcome, type Pushed, type UploadOutcome } from '../../plan/result.js'
 import { narUrl, verifyPath, writeVerifiedNar, type NarFile } from './nar-writer.js'
 import { UploadProgress } from './progress.js'
 
@@ -30,20 +31,6 @@ export interface UploadOptions {
   progressIntervalMs?: number
   /** Told of each path as soon as its narinfo is written (the agent records it at once: it may be killed). */
   onPushed?: (pushed: Pushed) => void
-}
-
-export interface Pushed {
-  path: string
-  narSize: number
-  /** Bytes this path uploaded: 0 when its NAR was already in the cache. */
-  fileSize: number
-}
-
-export interface UploadOutcome {
-  pushed: Pushed[]
-  failed: Array<{ path: string; reason: string }>
-  /** Paths that disappeared (garbage-collected) before they could be read. */
-  vanished: string[]
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
@@ -107,7 +94,7 @@ function narInfoText(info: PathInfo, nar: NarFile, opts: UploadOptions): string 
  * whose contents do not match its NarHash is never published, nor anything that references it.
  */
 export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOptions): Promise<UploadOutcome> {
-  const outcome: UploadOutcome = { pushed: [], failed: [], vanished: [] }
+  const outcome = emptyOutcome()
   if (infos.length === 0) return outcome
   const limit = limiter(opts.parallelism)
   const committed = new Map<string, Promise<boolean>>()

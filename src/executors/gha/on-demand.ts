@@ -1,7 +1,5 @@
 import { host } from '../../runtime/host.js'
-import type { Inputs } from '../../config/inputs.js'
 import type { StoreLocation } from '../../nix/store-location.js'
-import { configurePull } from '../../pull/configure.js'
 import { actionsCacheClient, cacheMode, unavailableReason } from './client.js'
 import { LazyLayers } from './lazy.js'
 import { serveLazyLayers, type LocalSubstituter } from './lazy-server.js'
@@ -13,11 +11,11 @@ import { RESTORED_STATE_KEY } from './state.js'
  * returns at once, and layers are downloaded while the build runs, only when Nix asks for them.
  * Undefined when the cache cannot be read in this job; the main step's eager restore then says why.
  */
-export async function serveGithubActionsCache(inputs: Inputs, store: StoreLocation): Promise<LocalSubstituter | undefined> {
-  if (inputs.cache.kind !== 'github-actions' || unavailableReason() || !cacheMode().readable) return undefined
+export async function serveGithubActionsCache(opts: { keyPrefix: string; port: number }, store: StoreLocation): Promise<LocalSubstituter | undefined> {
+  if (unavailableReason() || !cacheMode().readable) return undefined
   const layout = ghaLayout(host().tempDir)
-  const layers = new LazyLayers({ client: actionsCacheClient(), layout, keys: keyScheme(inputs.keyPrefix), storeDir: store.storeDir })
-  const substituter = await serveLazyLayers(layers, layout.binaryCache, inputs.substituterPort)
+  const layers = new LazyLayers({ client: actionsCacheClient(), layout, keys: keyScheme(opts.keyPrefix), storeDir: store.storeDir })
+  const substituter = await serveLazyLayers(layers, layout.binaryCache, opts.port)
   return {
     url: substituter.url,
     close: async () => {
@@ -29,12 +27,13 @@ export async function serveGithubActionsCache(inputs: Inputs, store: StoreLocati
 }
 
 /**
- * In the main step, once the agent serves the cache at `url`: Nix pulls from it for the rest of
- * the job, and the post step learns where the agent records what it restored. The layers were
- * written by this repository's own jobs and every NAR is checked against its narinfo before it is
- * served, so the substituter is trusted by URL, as the eagerly restored directory is.
+ * In the main step, once the agent serves the cache at `url`: the post step learns where the
+ * agent records what it restored, and the URL Nix pulls from for the rest of the job is returned.
+ * The layers were written by this repository's own jobs and every NAR is checked against its
+ * narinfo before it is served, so the substituter is trusted by URL, as the eagerly restored
+ * directory is.
  */
-export async function pullFromLocalSubstituter(inputs: Inputs, store: StoreLocation, url: string): Promise<void> {
+export function pullFromLocalSubstituter(url: string): string {
   host().saveState(RESTORED_STATE_KEY, ghaLayout(host().tempDir).restoredFile)
-  await configurePull(inputs, store, `${url}?trusted=1`)
+  return `${url}?trusted=1`
 }

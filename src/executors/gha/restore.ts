@@ -1,8 +1,6 @@
 import { host, log } from '../../runtime/host.js'
 import { mkdir, rm } from 'node:fs/promises'
-import type { Inputs } from '../../config/inputs.js'
 import type { StoreLocation } from '../../nix/store-location.js'
-import { configurePull } from '../../pull/configure.js'
 import { describeFsError } from '../../runtime/fs-errors.js'
 import { formatBytes } from '../../runtime/units.js'
 import { limiter } from '../../runtime/limiter.js'
@@ -94,10 +92,10 @@ async function restoreLayers(client: CacheClient, layout: GhaLayout, layers: rea
 
 /**
  * The main step for `cache: github-actions`: restores the newest manifest, then its layers in
- * parallel, into one local binary cache that Nix substitutes from for the rest of the job.
+ * parallel, into one local binary cache. Returns the URL Nix substitutes from for the rest of the
+ * job (trusted by URL: every NAR in it was checked), or undefined when nothing was restored.
  */
-export async function restoreGithubActionsCache(inputs: Inputs, store: StoreLocation): Promise<void> {
-  if (inputs.cache.kind !== 'github-actions') return
+export async function restoreGithubActionsCache(opts: { keyPrefix: string }, store: StoreLocation): Promise<string | undefined> {
   const startedAt = Date.now()
   const layout = ghaLayout(host().tempDir)
   await rm(layout.root, { recursive: true, force: true })
@@ -108,20 +106,20 @@ export async function restoreGithubActionsCache(inputs: Inputs, store: StoreLoca
     if (reason) {
       state.refused = reason
       log.warning(`The GitHub Actions cache is not available: ${reason}. This job neither restores nor saves anything.`)
-      return
+      return undefined
     }
     const mode = cacheMode()
     if (!mode.readable) {
       log.info(`ACTIONS_CACHE_MODE=${mode.mode} does not permit reads: nothing is restored.`)
-      return
+      return undefined
     }
     const client = actionsCacheClient()
-    const keys = keyScheme(inputs.keyPrefix)
+    const keys = keyScheme(opts.keyPrefix)
     await prepareBinaryCache(layout.binaryCache, store.storeDir)
     const { manifest, key } = await fetchManifest(client, layout, keys, store.storeDir)
     if (!manifest) {
       if (!key) log.info(`No cache manifest under ${keys.manifestPrefix}* yet: starting with an empty cache.`)
-      return
+      return undefined
     }
     state.manifest = manifest
     state.manifestKey = key
@@ -138,11 +136,12 @@ export async function restoreGithubActionsCache(inputs: Inputs, store: StoreLoca
       `Restored ${state.held.length} of ${manifest.layers.length} cache layer(s) from ${key}: ${state.paths.length} paths, ` +
         `${formatBytes(archiveBytes)} downloaded (${archiveBytes} B), ${formatBytes(narBytes)} of NARs, in ${seconds} s.`
     )
-    if (state.paths.length > 0) await configurePull(inputs, store, `file://${layout.binaryCache}?trusted=1`)
+    return state.paths.length > 0 ? `file://${layout.binaryCache}?trusted=1` : undefined
   } catch (e) {
     if (!(e instanceof CacheServiceRefused)) throw e
     state.refused = e.message
     log.warning(`The GitHub Actions cache refused this job (${e.message}): nothing more is restored, and nothing is saved.`)
+    return undefined
   } finally {
     await saveRestoredState(layout.restoredFile, state)
   }

@@ -1,0 +1,135 @@
+import { describe, expect, it } from '@jest/globals'
+import { parseCache, type Inputs } from '../../../src/config/inputs.js'
+import type { SigningKey } from '../../../src/format/signing.js'
+import { agentRole, choosePush, executorFor, githubActionsConditions, type GhaConditions } from '../../../src/job/executor-choice.js'
+
+const key: SigningKey = { name: 'test-1', publicKey: 'test-1:public', sign: () => 'test-1:signature' }
+
+type ChoiceInputs = Pick<Inputs, 'cache' | 'dryRun' | 'secretKey' | 'pushDuringBuild' | 'installables' | 'compression'>
+
+function inputs(cache: string, over: Partial<ChoiceInputs> = {}): ChoiceInputs {
+  return { cache: parseCache(cache), dryRun: false, secretKey: key, pushDuringBuild: true, installables: [], compression: 'zstd', ...over }
+}
+
+/** A runner whose cache service can be written to. */
+const usable: GhaConditions = { cacheMode: { mode: '', writable: true } }
+
+describe('the executor', () => {
+  it.each([
+    ['file:///tmp/cache', 'binary-cache'],
+    ['https://cache.example.org', 'binary-cache'],
+    ['s3://bucket?region=eu-west-1', 'binary-cache'],
+    ['ssh-ng://builder', 'nix-copy'],
+    ['local?root=/tmp/store', 'nix-copy'],
+    ['github-actions', 'github-actions']
+  ])('for %s is %s', (cache, executor) => {
+    expect(executorFor(parseCache(cache)).executor).toBe(executor)
+  })
+
+  it('carries the cache it writes to', () => {
+    expect(executorFor(parseCache('https://cache.example.org'))).toEqual({ executor: 'binary-cache', cache: { kind: 'http', url: 'https://cache.example.org' } })
+    expect(executorFor(parseCache('ssh-ng://builder'))).toEqual({ executor: 'nix-copy', cache: { kind: 'nix-copy', url: 'ssh-ng://builder' } })
+  })
+})
+
+describe('the mode of a binary cache', () => {
+  it('pushes with a secret key', () => {
+    expect(choosePush(inputs('file:///tmp/cache'))).toEqual({ executor: 'binary-cache', cache: parseCache('file:///tmp/cache'), mode: 'push' })
+  })
+
+  it('is a dry run when asked, with or without a key', () => {
+    expect(choosePush(inputs('file:///tmp/cache', { dryRun: true })).mode).toBe('dry-run')
+    expect(choosePush(inputs('file:///tmp/cache', { dryRun: true, secretKey: undefined })).mode).toBe('dry-run')
+  })
+
+  it('only pulls without a secret key, and says so as a notice', () => {
+    const choice = choosePush(inputs('https://cache.example.org', { secretKey: undefined }))
+    const note = 'No secret-key: this job only pulls from the cache (as on pull requests from forks). Nothing was uploaded.'
+    expect(choice).toMatchObject({ mode: 'pull-only', note, announce: { level: 'notice', message: note } })
+  })
+})
+
+describe('the mode of a store written with nix copy', () => {
+  it('pushes even without a secret key: the store decides what it accepts', () => {
+    expect(choosePush(inputs('ssh-ng://builder', { secretKey: undefined }))).toMatchObject({ executor: 'nix-copy', mode: 'push' })
+  })
+
+  it('is a dry run when asked', () => {
+    expect(choosePush(inputs('ssh-ng://builder', { dryRun: true })).mode).toBe('dry-run')
+  })
+})
+
+describe('the mode of the GitHub Actions cache', () => {
+  const gha = (over: Partial<ChoiceInputs> = {}): ChoiceInputs => inputs('github-actions', { secretKey: undefined, ...over })
+
+  it('needs the service conditions', () => {
+    expect(() => choosePush(gha())).toThrow(/conditions/)
+  })
+
+  it('pushes without a secret key when the service can be written to', () => {
+    expect(choosePush(gha(), usable)).toEqual({ executor: 'github-actions', mode: 'push' })
+  })
+
+  it('saves nothing after the main step found it refused, saying so again only when the agent restored', () => {
+    const refused = choosePush(gha({ dryRun: true }), { ...usable, refused: 'rate-limited' })
+    expect(refused).toMatchObject({ mode: 'pull-only', note: 'The GitHub Actions cache was not usable in this job (rate-limited); nothing was saved.' })
+    expect(refused.announce).toBeUndefined()
+    expect(choosePush(gha(), { ...usable, refused: 'rate-limited', onDemand: true }).announce).toEqual({
+      level: 'warning',
+      message: 'The GitHub Actions cache refused this job (rate-limited): nothing was saved.'
+    })
+  })
+
+  it('is a dry run when asked, on a service that could be written to or not', () => {
+    expect(choosePush(gha({ dryRun: true }), usable).mode).toBe('dry-run')
+    expect(choosePush(gha({ dryRun: true }), { cacheMode: { mode: 'read', writable: false } }).mode).toBe('dry-run')
+  })
+
+  it('only pulls when ACTIONS_CACHE_MODE does not permit writes', () => {
+    const note = 'ACTIONS_CACHE_MODE=read does not permit writes; nothing was saved.'
+    expect(choosePush(gha(), { cacheMode: { mode: 'read', writable: false }, unavailable: 'no token' })).toMatchObject({
+      mode: 'pull-only',
+      note,
+      announce: { level: 'info', message: note }
+    })
+  })
+
+  it('only pulls when the service is not available, with a warning', () => {
+    expect(choosePush(gha(), { ...usable, unavailable: 'no token' })).toMatchObject({
+      mode: 'pull-only',
+      note: 'The GitHub Actions cache is not available (no token); nothing was saved.',
+      announce: { level: 'warning', message: 'The GitHub Actions cache is not available: no token. Nothing was saved.' }
+    })
+  })
+
+  it('reads the conditions from the runner environment and the main step’s findings', async () => {
+    const c = await githubActionsConditions({ refused: 'rate-limited', onDemand: true }, { ACTIONS_CACHE_MODE: 'read' })
+    expect(c).toMatchObject({ refused: 'rate-limited', onDemand: true, cacheMode: { mode: 'read', writable: false } })
+    expect(c.unavailable).toMatch(/^ACTIONS_RUNTIME_TOKEN is not set/)
+  })
+})
+
+describe('the background agent', () => {
+  it('publishes to a binary cache, with the job’s compression', () => {
+    expect(agentRole(inputs('https://cache.example.org', { compression: 'xz' }))).toEqual({
+      role: 'publish',
+      cache: { kind: 'http', url: 'https://cache.example.org' },
+      compression: 'xz'
+    })
+  })
+
+  it('prepares the GitHub Actions layer, without a key and with installables too', () => {
+    expect(agentRole(inputs('github-actions', { secretKey: undefined, installables: ['.#app'] }))).toEqual({ role: 'prepare' })
+  })
+
+  it.each<[string, string, Partial<ChoiceInputs>, boolean]>([
+    ['file:///tmp/cache', 'push-during-build is false', { pushDuringBuild: false }, false],
+    ['file:///tmp/cache', 'dry-run', { dryRun: true }, false],
+    ['github-actions', 'dry-run', { dryRun: true }, false],
+    ['ssh-ng://builder', '`nix copy` stores are pushed in the post step', {}, true],
+    ['file:///tmp/cache', 'no secret-key (pull only)', { secretKey: undefined }, true],
+    ['https://cache.example.org', 'installables are set: their closure is known only in the post step', { installables: ['.#app'] }, true]
+  ])('does not run for %s: %s', (cache, reason, over, tell) => {
+    expect(agentRole(inputs(cache, over))).toEqual({ role: 'skip', reason, tell })
+  })
+})

@@ -1,0 +1,128 @@
+import type { CacheTarget, Inputs } from '../config/inputs.js'
+import type { AgentDestination } from '../agent/protocol.js'
+import type { BinaryCacheTarget } from '../executors/index.js'
+import type { PushMode } from '../plan/result.js'
+
+/**
+ * The one place that decides, from the inputs and the environment, how this job writes to its
+ * cache: which executor, in which mode (with the sentence the user is shown), and what the
+ * background agent does. Pure, except `githubActionsConditions`, which reads the runner's
+ * environment.
+ */
+
+export type Executor = 'binary-cache' | 'nix-copy' | 'github-actions'
+
+type NixCopyTarget = Extract<CacheTarget, { kind: 'nix-copy' }>
+
+export type ExecutorTarget =
+  /** file://, http(s)://, s3://: our own binary-cache writer. */
+  | { executor: 'binary-cache'; cache: BinaryCacheTarget }
+  /** Any other Nix store. */
+  | { executor: 'nix-copy'; cache: NixCopyTarget }
+  /** The repository's GitHub Actions cache: a layer and a manifest, saved by the post step. */
+  | { executor: 'github-actions' }
+
+export function executorFor(cache: CacheTarget): ExecutorTarget {
+  if (cache.kind === 'github-actions') return { executor: 'github-actions' }
+  if (cache.kind === 'nix-copy') return { executor: 'nix-copy', cache }
+  return { executor: 'binary-cache', cache }
+}
+
+/** A line for the job's log, said where the mode takes effect. */
+export interface Announcement {
+  level: 'info' | 'notice' | 'warning'
+  message: string
+}
+
+export type PushChoice = ExecutorTarget & {
+  mode: PushMode
+  /** For the summary: why nothing was (or will be) saved. */
+  note?: string
+  announce?: Announcement
+}
+
+/** What the GitHub Actions cache service allows this job: the main step's findings and the runner's environment. */
+export interface GhaConditions {
+  /** Why the service refused the main step, which has said so already (its restored state). */
+  refused?: string
+  /** Whether the agent restored on demand: its log is not read by users, so a refusal is said again. */
+  onDemand?: boolean
+  /** ACTIONS_CACHE_MODE, as the cache library reads it. */
+  cacheMode: { mode: string; writable: boolean }
+  /** Why the service cannot be used at all in this job (no runtime token, no service URL). */
+  unavailable?: string
+}
+
+export type PushInputs = Pick<Inputs, 'cache' | 'dryRun' | 'secretKey'>
+
+/** The executor and the mode of the post step. `gha` is required for the GitHub Actions cache. */
+export function choosePush(inputs: PushInputs, gha?: GhaConditions): PushChoice {
+  const target = executorFor(inputs.cache)
+  if (target.executor === 'github-actions') {
+    if (!gha) throw new Error('the GitHub Actions cache needs its conditions to choose a mode')
+    return { ...target, ...githubActionsMode(inputs, gha) }
+  }
+  if (inputs.dryRun) return { ...target, mode: 'dry-run' }
+  // `nix copy` pushes unsigned too: the destination decides what it accepts.
+  if (target.executor === 'binary-cache' && !inputs.secretKey) {
+    const note = 'No secret-key: this job only pulls from the cache (as on pull requests from forks). Nothing was uploaded.'
+    return { ...target, mode: 'pull-only', note, announce: { level: 'notice', message: note } }
+  }
+  return { ...target, mode: 'push' }
+}
+
+function githubActionsMode(inputs: PushInputs, gha: GhaConditions): Omit<PushChoice, keyof ExecutorTarget> {
+  if (gha.refused !== undefined) {
+    const note = `The GitHub Actions cache was not usable in this job (${gha.refused}); nothing was saved.`
+    // Otherwise the main step has already said why, once.
+    const announce: Announcement | undefined = gha.onDemand
+      ? { level: 'warning', message: `The GitHub Actions cache refused this job (${gha.refused}): nothing was saved.` }
+      : undefined
+    return { mode: 'pull-only', note, announce }
+  }
+  if (inputs.dryRun) return { mode: 'dry-run' }
+  if (!gha.cacheMode.writable) {
+    const note = `ACTIONS_CACHE_MODE=${gha.cacheMode.mode} does not permit writes; nothing was saved.`
+    return { mode: 'pull-only', note, announce: { level: 'info', message: note } }
+  }
+  if (gha.unavailable) {
+    return {
+      mode: 'pull-only',
+      note: `The GitHub Actions cache is not available (${gha.unavailable}); nothing was saved.`,
+      announce: { level: 'warning', message: `The GitHub Actions cache is not available: ${gha.unavailable}. Nothing was saved.` }
+    }
+  }
+  return { mode: 'push' }
+}
+
+/**
+ * The service's conditions from the runner's environment and the main step's restore. The cache
+ * client loads only here, for this cache: it is most of the bundle's start-up time.
+ */
+export async function githubActionsConditions(restored: { refused?: string; onDemand?: boolean }, env: NodeJS.ProcessEnv = process.env): Promise<GhaConditions> {
+  const { cacheMode, unavailableReason } = await import('../executors/gha/client.js')
+  return { refused: restored.refused, onDemand: restored.onDemand, cacheMode: cacheMode(env), unavailable: unavailableReason(env) }
+}
+
+export type AgentRole =
+  | AgentDestination
+  /** `tell`: the user asked for publishing during the build, so the job says why it does not. */
+  | { role: 'skip'; reason: string; tell: boolean }
+
+/** What the background agent does for these inputs: publish, prepare the GitHub Actions layer, or not run. */
+export function agentRole(inputs: Pick<Inputs, 'cache' | 'pushDuringBuild' | 'dryRun' | 'secretKey' | 'installables' | 'compression'>): AgentRole {
+  const skip = (reason: string): AgentRole => ({ role: 'skip', reason, tell: inputs.pushDuringBuild && !inputs.dryRun })
+  if (!inputs.pushDuringBuild) return skip('push-during-build is false')
+  if (inputs.dryRun) return skip('dry-run')
+  const target = executorFor(inputs.cache)
+  if (target.executor === 'nix-copy') return skip('`nix copy` stores are pushed in the post step')
+  // The post step packs the layer from the agent's files; nothing is visible to anyone before that.
+  if (target.executor === 'github-actions') return { role: 'prepare' }
+  if (!inputs.secretKey) return skip('no secret-key (pull only)')
+  // The installables' closure is known only once they are evaluated after the build; uploading
+  // NARs ahead of it would need a staging name and a move that plain HTTP PUT does not have. The
+  // GitHub Actions cache has one: the agent's files stay private to the job until the post step
+  // takes the selected ones into the layer.
+  if (inputs.installables.length > 0) return skip('installables are set: their closure is known only in the post step')
+  return { role: 'publish', cache: target.cache, compression: inputs.compression }
+}
