@@ -18,7 +18,7 @@ import { builtDerivations, countBuilt, createTestStore, removeTree, type TestSto
 import { startJob, workflowCommands } from '../__tests__/helpers/runner.js'
 import { consumerBuild, generateKeys } from '../__tests__/helpers/scenario.js'
 import { SKIP_REASONS } from '../src/plan/selection.js'
-import { formatBytes } from '../src/report/summary.js'
+import { formatBytes } from '../src/runtime/units.js'
 
 const started = Date.now()
 const say = (s: string): void => console.log(`\n\x1b[1m== ${s}\x1b[0m`)
