@@ -1,4 +1,3 @@
-import { join } from 'node:path'
 import type { Inputs } from '../config/inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import { parseSecretKey } from '../format/signing.js'
@@ -15,7 +14,7 @@ import { parseSecretKey } from '../format/signing.js'
  * `substituter.ts`) is up before `ready.json` is written, so its URL can be handed on from there.
  */
 export interface AgentConfig {
-  /** The directory of `agentFiles`. */
+  /** The agent's directory in the job directory (`agentFiles` in runtime/job-dir.ts). */
   dir: string
   /** The host's temp dir of the main step (the agent's own host has none of its own). */
   tempDir: string
@@ -42,26 +41,6 @@ export interface AgentRecord {
   path: string
   narSize: number
   fileSize: number
-}
-
-export interface AgentFiles {
-  log: string
-  ready: string
-  published: string
-  /** The job the files belong to (`AgentJob`): records of an earlier job never count for a later one. */
-  job: string
-  /** Why the agent ended on its own, in one line, for the post step to say. */
-  ended: string
-}
-
-export function agentFiles(dir: string): AgentFiles {
-  return {
-    log: join(dir, 'agent.log'),
-    ready: join(dir, 'ready.json'),
-    published: join(dir, 'published.jsonl'),
-    job: join(dir, 'job.json'),
-    ended: join(dir, 'ended.txt')
-  }
 }
 
 /**
