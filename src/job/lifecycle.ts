@@ -49,7 +49,8 @@ interface Rules {
 const step = (failed: Rules['failed']): Rules => ({
   failed,
   end() {
-    // Otherwise the step ends as Node does, with the exit code its failure (if any) set.
+    // A call abandoned while still running (the GitHub Actions cache library) would hold the step
+    // open until the library gives up. Otherwise the step ends by itself, with the exit code its failure set.
     if (abandonedWork()) process.exit()
   }
 })
