@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process'
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { createHash } from 'node:crypto'
 import { log } from '../runtime/host.js'
+import { agentFiles, jobDir } from '../runtime/job-dir.js'
 import type { Inputs } from '../config/inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import type { Pushed } from '../plan/result.js'
-import { AGENT_NICE, agentFiles, encodeInputs, readPublished, WARNING_PREFIX, type AgentConfig, type AgentDestination, type AgentJob, type AgentReady } from './protocol.js'
+import { AGENT_NICE, encodeInputs, readPublished, WARNING_PREFIX, type AgentConfig, type AgentDestination, type AgentJob, type AgentReady } from './protocol.js'
 
 /** The agent as the step state records it. */
 export interface AgentState {
@@ -64,7 +64,7 @@ export async function launchAgent(opts: {
   const runnerJob = process.env.RUNNER_TRACKING_ID || undefined
   // One agent per cache in a job: the action used twice for the same cache shares the first one
   // (it follows the store since the earlier snapshot), and both post steps read what it did.
-  const dir = join(opts.tempDir, 'nix-buildtime-cache', `agent-${createHash('sha256').update(opts.inputs.cache.url).digest('hex').slice(0, 12)}`)
+  const dir = jobDir(opts.tempDir).agent(opts.inputs.cache.url)
   await mkdir(dir, { recursive: true })
   const files = agentFiles(dir)
   const sameJob = runnerJob !== undefined && (await readJson<AgentJob>(files.job))?.runnerJob === runnerJob

@@ -1,6 +1,5 @@
 import { appendFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { Inputs } from '../config/inputs.js'
 import type { Compression } from '../format/compression.js'
 import type { BinaryCacheTarget } from '../executors/index.js'
@@ -20,7 +19,7 @@ import { parseSecretKey } from '../format/signing.js'
  * `substituter.ts`) is up before `ready.json` is written, so its URL can be handed on from there.
  */
 export interface AgentConfig {
-  /** The directory of `agentFiles`. */
+  /** The agent's directory in the job directory (`agentFiles` in runtime/job-dir.ts). */
   dir: string
   /** The host's temp dir of the main step (the agent's own host has none of its own). */
   tempDir: string
@@ -75,26 +74,6 @@ export async function readPublished(file: string): Promise<Pushed[]> {
     }
   }
   return published
-}
-
-export interface AgentFiles {
-  log: string
-  ready: string
-  published: string
-  /** The job the files belong to (`AgentJob`): records of an earlier job never count for a later one. */
-  job: string
-  /** Why the agent ended on its own, in one line, for the post step to say. */
-  ended: string
-}
-
-export function agentFiles(dir: string): AgentFiles {
-  return {
-    log: join(dir, 'agent.log'),
-    ready: join(dir, 'ready.json'),
-    published: join(dir, 'published.jsonl'),
-    job: join(dir, 'job.json'),
-    ended: join(dir, 'ended.txt')
-  }
 }
 
 /**

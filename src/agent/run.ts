@@ -10,7 +10,8 @@ import { loadSnapshot } from '../nix/snapshot.js'
 import { limitFraming } from '../format/zstd-frames.js'
 import { followStore } from '../nix/follow.js'
 import { scriptWatcher } from './owner.js'
-import { agentFiles, type AgentConfig } from './protocol.js'
+import { agentFiles } from '../runtime/job-dir.js'
+import type { AgentConfig } from './protocol.js'
 import { Publisher, type Destination } from './publisher.js'
 
 /** How often the agent looks at the store: well inside the 10 s publication target, and idle-cheap. */

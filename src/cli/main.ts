@@ -1,8 +1,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { reportFailure } from '../runtime/failure.js'
-import { setHost } from '../runtime/host.js'
-import { InputError, readInputs, type Inputs } from '../config/inputs.js'
+import { InputError, type Inputs } from '../config/inputs.js'
+import { openJob } from '../job/lifecycle.js'
 import { beginJob, finishJob, type FinishedJob } from '../job/job.js'
 import { displayUrl } from '../config/url-credentials.js'
 import { loadMainState } from '../job/state.js'
@@ -51,7 +51,6 @@ async function openSession(cli: CliArgs, persistState: boolean): Promise<Session
   const stateDir = cli.stateDir ? resolve(cli.stateDir) : defaultStateDir()
   await mkdir(stateDir, { recursive: true, mode: 0o700 })
   const host = new CliHost(stateDir, { stateFile: persistState ? join(stateDir, STATE_FILE) : undefined, summaryFile: cli.summaryFile })
-  setHost(host)
   active = host
   let options: SavedOptions = cli
   if (cli.command === 'push') {
@@ -63,7 +62,8 @@ async function openSession(cli: CliArgs, persistState: boolean): Promise<Session
       authHeaderFile: cli.authHeaderFile ?? saved.authHeaderFile
     }
   }
-  const inputs = readInputs(await rawInputs(options))
+  // start and run each begin a job; push is the rest of start's, with what start and its agent spent of the budget.
+  const inputs = openJob(host, await rawInputs(options), { newJob: cli.command !== 'push' })
   refuseGithubActionsCache(inputs, process.env)
   if (cli.command === 'start') {
     // A start that was never pushed must not leave its snapshot for this one's push.

@@ -267,17 +267,25 @@ export function parseInputs(raw: RawInputs): Inputs {
   }
 }
 
+/**
+ * Every secret the inputs carry, in each form a message could show it: the signing key and its
+ * base64 half, the auth header's line and its value, a password in the cache URL (as written and
+ * decoded). One list for every process of a job: the steps read raw inputs, and register them
+ * before parsing, since a parse error may quote an input; the agent gets them parsed.
+ */
+export function secretsOf(inputs: RawInputs | Inputs): string[] {
+  const given =
+    typeof inputs === 'function'
+      ? { key: inputs('secret-key'), header: inputs('auth-header'), cache: inputs('cache') }
+      : { key: inputs.secretKeyText ?? '', header: inputs.authHeader ? `${inputs.authHeader.name}: ${inputs.authHeader.value}` : '', cache: inputs.cache.url }
+  const secrets = [given.key, given.header, ...urlSecrets(given.cache)]
+  if (given.key.includes(':')) secrets.push(given.key.slice(given.key.indexOf(':') + 1))
+  if (given.header.includes(':')) secrets.push(given.header.slice(given.header.indexOf(':') + 1).trim())
+  return [...new Set(secrets.filter((s) => s !== ''))]
+}
+
 /** Reads the step's inputs, registering secrets before anything can print them. */
 export function readInputs(raw: RawInputs): Inputs {
-  for (const secret of ['secret-key', 'auth-header']) {
-    const v = raw(secret)
-    if (v) host().setSecret(v)
-  }
-  const secretText = raw('secret-key')
-  // The base64 half alone must be masked too, in case anything echoes it without the name.
-  if (secretText.includes(':')) host().setSecret(secretText.slice(secretText.indexOf(':') + 1))
-  for (const s of urlSecrets(raw('cache'))) host().setSecret(s)
-  const header = raw('auth-header')
-  if (header.includes(':')) host().setSecret(header.slice(header.indexOf(':') + 1).trim())
+  for (const s of secretsOf(raw)) host().setSecret(s)
   return parseInputs(raw)
 }

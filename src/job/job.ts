@@ -2,13 +2,12 @@ import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { jobBudget } from '../runtime/budget.js'
 import { fileCacheReadUrl } from '../pull/file-alias.js'
-import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { jobDir } from '../runtime/job-dir.js'
 import { FileBackend } from '../executors/binary-cache/file.js'
 import { collectJobFacts } from './collect.js'
 import type { JobFacts } from '../plan/facts.js'
 import { reportFailure } from '../runtime/failure.js'
-import { host, log } from '../runtime/host.js'
+import { log } from '../runtime/host.js'
 import type { Inputs } from '../config/inputs.js'
 import { locateStore, type StoreLocation } from '../nix/store-location.js'
 import { configurePull } from '../pull/configure.js'
@@ -33,10 +32,9 @@ import { executorFor } from './executor-choice.js'
 async function snapshotStore(store: StoreLocation): Promise<MainState> {
   const startedAt = Date.now()
   const snapshot = await takeSnapshot(store)
-  const dir = join(host().tempDir, 'nix-buildtime-cache')
-  await mkdir(dir, { recursive: true })
-  // Unique per use, so the action can appear more than once in a job.
-  const snapshotFile = join(dir, `snapshot-${randomBytes(6).toString('hex')}`)
+  const dir = jobDir()
+  await mkdir(dir.root, { recursive: true })
+  const snapshotFile = dir.newSnapshot()
   await saveSnapshot(snapshotFile, snapshot)
   const state: MainState = { snapshotFile, method: snapshot.method }
   saveMainState(state)

@@ -1,15 +1,9 @@
-import { execCapture } from '../runtime/exec.js'
-
-export interface RunResult {
-  stdout: string
-  stderr: string
-  exitCode: number
-}
+import { execCapture, type ExecResult } from '../runtime/exec.js'
 
 export class NixCommandError extends Error {
   constructor(
     readonly command: string,
-    readonly result: RunResult
+    readonly result: ExecResult
   ) {
     const detail = result.stderr.trim().split('\n').slice(-3).join(' | ')
     super(`${command} exited with ${result.exitCode}: ${detail}`)
@@ -35,7 +29,7 @@ export async function runNix(
   command: string,
   args: readonly string[],
   opts: { input?: string; allowFailure?: boolean; extraConfig?: string; env?: NodeJS.ProcessEnv } = {}
-): Promise<RunResult> {
+): Promise<ExecResult> {
   const result = await execCapture(command, args, { env: nixEnv(opts.env ?? process.env, opts.extraConfig), input: opts.input })
   if (result.exitCode !== 0 && !opts.allowFailure) {
     throw new NixCommandError(`${command} ${args.slice(0, 3).join(' ')}`, result)

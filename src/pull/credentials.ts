@@ -1,14 +1,13 @@
-import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { host, log } from '../runtime/host.js'
+import { jobDir } from '../runtime/job-dir.js'
 import { credentialsFor, loadNetrc, netrcPath, type NetrcEntry } from '../config/netrc.js'
 import { urlCredentials, withoutCredentials } from '../config/url-credentials.js'
 
 /**
  * Credentials for the job's Nix to pull from a private HTTP cache. Nix sends no custom headers,
- * but curl reads its `netrc-file`; so the credentials go into a 0600 netrc file under
- * RUNNER_TEMP, and NIX_CONFIG only names that file. Setting `netrc-file` replaces the one Nix
+ * but curl reads its `netrc-file`; so the credentials go into a 0600 netrc file in the
+ * job directory, and NIX_CONFIG only names that file. Setting `netrc-file` replaces the one Nix
  * had, so the file also carries the user's netrc and the one Nix was configured with.
  */
 
@@ -73,11 +72,11 @@ export async function pullNetrcEntries(src: PullNetrcSources): Promise<NetrcEntr
   return mergeNetrc(url, user, nix)
 }
 
-/** Writes `entries` to a fresh 0600 file under RUNNER_TEMP, remembered for the post step to remove. */
+/** Writes `entries` to a fresh 0600 file in the job directory, remembered for the post step to remove. */
 export async function writePullNetrc(entries: readonly NetrcEntry[]): Promise<string> {
-  const dir = join(host().tempDir, 'nix-buildtime-cache')
-  await mkdir(dir, { recursive: true, mode: 0o700 })
-  const file = join(dir, `netrc-${randomBytes(6).toString('hex')}`)
+  const dir = jobDir()
+  await mkdir(dir.root, { recursive: true, mode: 0o700 })
+  const file = dir.newPullNetrc()
   await writeFile(file, renderNetrc(entries), { mode: 0o600, flag: 'wx' })
   // The mode given to writeFile is subject to the umask; say it again to be sure.
   await chmod(file, 0o600)

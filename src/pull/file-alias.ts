@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto'
 import { mkdir, readlink, symlink } from 'node:fs/promises'
-import { join } from 'node:path'
-import { host } from '../runtime/host.js'
+import { jobDir } from '../runtime/job-dir.js'
 import type { CacheTarget } from '../config/inputs.js'
 
 type FileCache = Extract<CacheTarget, { kind: 'file' }>
@@ -18,9 +16,9 @@ export async function fileCacheReadUrl(cache: FileCache): Promise<string> {
   if (cache.plain) return cache.url
   const q = cache.url.indexOf('?')
   const params = q < 0 ? '' : cache.url.slice(q)
-  const dir = join(host().tempDir, 'nix-buildtime-cache')
-  await mkdir(dir, { recursive: true, mode: 0o700 })
-  const link = join(dir, `file-cache-${createHash('sha256').update(cache.dir).digest('hex').slice(0, 16)}`)
+  const dir = jobDir()
+  await mkdir(dir.root, { recursive: true, mode: 0o700 })
+  const link = dir.fileCacheAlias(cache.dir)
   try {
     await symlink(cache.dir, link)
   } catch (e) {

@@ -1,7 +1,8 @@
 import { seconds } from './units.js'
 import { timings, type Timings } from './timings.js'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { dirname } from 'node:path'
 
 /** How a request failed, for the breaker: only failures of one kind in a row open it. */
 export type FailureKind = 'timeout' | 'connection' | 'server-error' | 'refused'
@@ -42,9 +43,7 @@ export interface BudgetOptions {
  * Actions cache service). Trouble time runs from a failed attempt's last sign of life until the
  * next success, so parallel requests failing together are counted once, and a slow cache that
  * still answers costs nothing. Within one process it is shared through `jobBudget()`; between
- * the steps of a job it is carried in a small file under RUNNER_TEMP (`loadJobBudget` at start,
- * `saveJobBudget` at the end). Steps run one after another, so last-writer-wins is enough; a
- * background agent (issue 12) saves before the post step loads.
+ * the processes of a job it is carried in the job directory (`JobBudgetFile`).
  */
 export class JobBudget {
   private spentMs: number
@@ -133,52 +132,123 @@ export class JobBudget {
 }
 
 
-/** Where the job's budget is carried between steps; undefined outside a runner (no RUNNER_TEMP). */
-export function budgetFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env.RUNNER_TEMP ? join(env.RUNNER_TEMP, 'nix-buildtime-cache', 'budget.json') : undefined
+/**
+ * The job's budget on disk, as one process holds it. Every process of a job (the action's steps,
+ * the command-line tool's start, push or run, and their background agent) reads it from the job
+ * directory and hands on what it spent. Processes of a job overlap (the agent runs alongside the
+ * main step, and saves as it stops), so a save adds what this process spent since it read or
+ * last saved to what is on disk, instead of writing its total over another's. The command-line
+ * tool's state directory outlives its jobs, so a new job names itself in the file: a process of
+ * an earlier job (an agent a later `start` stops) then adds nothing to it.
+ */
+export class JobBudgetFile {
+  private job: string | undefined
+  /** What the budget this process read had spent by then (or by its last save): already on disk. */
+  private handedOnMs = 0
+
+  constructor(readonly path: string) {}
+
+  /** Begins a new job's budget, with nothing spent. */
+  startNewJob(): void {
+    try {
+      this.write({ job: randomBytes(6).toString('hex'), spentMs: 0 })
+    } catch {
+      // Not writable: at least the earlier job's budget must not carry over.
+      try {
+        rmSync(this.path, { force: true })
+      } catch {
+        // Nor removable: the directory is not ours to fix.
+      }
+    }
+  }
+
+  load(t: Timings = timings()): JobBudget {
+    const persisted = this.read()
+    this.job = persisted.job
+    const budget = new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold, spentMs: persisted.spentMs, tripped: persisted.tripped })
+    this.handedOnMs = budget.spent()
+    return budget
+  }
+
+  /** Hands what `budget` spent since it was loaded to the job's other processes. Never throws: losing it only loosens the bound. */
+  save(budget: JobBudget): void {
+    try {
+      const onDisk = this.read()
+      // A later job has begun afresh: the one this process spent for is over.
+      if (onDisk.job !== this.job) return
+      const mine = budget.toJSON()
+      const next: BudgetFileContent = { spentMs: onDisk.spentMs + Math.max(0, mine.spentMs - this.handedOnMs) }
+      if (this.job !== undefined) next.job = this.job
+      const tripped = onDisk.tripped ?? mine.tripped
+      if (tripped !== undefined) next.tripped = tripped
+      this.write(next)
+      this.handedOnMs = mine.spentMs
+    } catch {
+      // Read-only or full: the job's later processes start with a fresh budget.
+    }
+  }
+
+  private read(): BudgetFileContent {
+    let raw: Partial<Record<keyof BudgetFileContent, unknown>> = {}
+    try {
+      raw = JSON.parse(readFileSync(this.path, 'utf8')) as typeof raw
+    } catch {
+      // No file yet (the job's first process) or an unreadable one: nothing spent.
+    }
+    const content: BudgetFileContent = { spentMs: typeof raw.spentMs === 'number' ? raw.spentMs : 0 }
+    if (typeof raw.tripped === 'string') content.tripped = raw.tripped
+    if (typeof raw.job === 'string') content.job = raw.job
+    return content
+  }
+
+  /** Renamed into place, so that a process reading it at the same time never sees half of it. */
+  private write(content: BudgetFileContent): void {
+    mkdirSync(dirname(this.path), { recursive: true })
+    const tmp = `${this.path}.${process.pid}.tmp`
+    writeFileSync(tmp, JSON.stringify(content))
+    renameSync(tmp, this.path)
+  }
 }
 
+interface BudgetFileContent extends Persisted {
+  /** Set by the job that began the file afresh (`startNewJob`). */
+  job?: string
+}
+
+/** The job's budget in a file, as a later process of the job would read it. */
+export function loadJobBudget(file: string, t: Timings = timings()): JobBudget {
+  return new JobBudgetFile(file).load(t)
+}
+
+let jobFile: JobBudgetFile | undefined
 let current: JobBudget | undefined
 
-/** The process's budget: loaded from the job's budget file the first time it is asked for. */
+/**
+ * Makes this process's budget its job's, kept in `file` (the job directory's, runtime/job-dir.ts);
+ * `newJob` begins it afresh. It is read at the first `jobBudget()`, not here: a post step must
+ * see what the agent saved as it stopped. Without it a process's budget is its own.
+ */
+export function openJobBudget(file: string, opts: { newJob?: boolean } = {}): void {
+  jobFile = new JobBudgetFile(file)
+  current = undefined
+  if (opts.newJob) jobFile.startNewJob()
+}
+
+/** The process's budget: the job's, read the first time it is asked for. */
 export function jobBudget(): JobBudget {
-  current ??= loadJobBudget(budgetFile())
+  if (!current) {
+    const t = timings()
+    current = jobFile ? jobFile.load(t) : new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold })
+  }
   return current
 }
 
-export function loadJobBudget(file: string | undefined, t: Timings = timings()): JobBudget {
-  let persisted: Partial<Persisted> = {}
-  if (file) {
-    try {
-      persisted = JSON.parse(readFileSync(file, 'utf8')) as Partial<Persisted>
-    } catch {
-      // No file yet (the first step of the job) or an unreadable one: start afresh.
-    }
-  }
-  return new JobBudget({
-    budgetMs: t.jobBudgetMs,
-    breakerThreshold: t.breakerThreshold,
-    spentMs: typeof persisted.spentMs === 'number' ? persisted.spentMs : 0,
-    tripped: typeof persisted.tripped === 'string' ? persisted.tripped : undefined
-  })
+/** Hands what this process spent to the job's other processes (at its end; the agent also as it stops publishing). */
+export function saveJobBudget(): void {
+  if (jobFile && current) jobFile.save(current)
 }
 
-/** Hands what this step spent to the job's later steps. Never throws: losing it only loosens the bound. */
-export function saveJobBudget(file: string | undefined = budgetFile()): void {
-  if (!file || !current) return
-  try {
-    mkdirSync(join(file, '..'), { recursive: true })
-    writeFileSync(file, JSON.stringify(current))
-  } catch {
-    // Read-only or full RUNNER_TEMP: the next step starts with a fresh budget.
-  }
-}
-
-/**
- * The end of a step: hands the budget to the job's later steps, and ends the process when a call
- * was abandoned (its sockets would otherwise keep the step running until the library gives up).
- */
-export function finishBudget(): void {
-  saveJobBudget()
-  if (current?.abandonedWork) process.exit()
+/** A cache call was abandoned while still running: its sockets would keep the process up until the library gives up. */
+export function abandonedWork(): boolean {
+  return current?.abandonedWork ?? false
 }

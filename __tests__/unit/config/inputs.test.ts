@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
-import { InputError, parseCache, parseInputs } from '../../../src/config/inputs.js'
+import { InputError, parseCache, parseInputs, secretsOf } from '../../../src/config/inputs.js'
 
 function key(): string {
   const dir = mkdtempSync(join(tmpdir(), 'key-'))
@@ -196,5 +196,27 @@ describe('cache URIs Nix would refuse or read elsewhere', () => {
     const e = errorOf({ 'auth-header': 'Authorization: Bearer s3cr3t\r\nX-Evil: 1' })
     expect(e.input).toBe('auth-header')
     expect(e.message).not.toMatch(/s3cr3t|Evil/)
+  })
+})
+
+describe('secretsOf', () => {
+  it('names the same secrets for the steps’ raw inputs and the agent’s parsed ones, the cache URL’s password included', () => {
+    const secretKey = key().trim()
+    const given: Record<string, string> = {
+      ...defaults,
+      cache: 'https://ci:p%40ss@cache.example.org/nix',
+      'secret-key': secretKey,
+      'auth-header': 'Authorization: Bearer tok'
+    }
+    const raw = (n: string): string => given[n] ?? ''
+    const fromRaw = secretsOf(raw)
+    expect(new Set(secretsOf(parseInputs(raw)))).toEqual(new Set(fromRaw))
+    for (const s of [secretKey, secretKey.slice(secretKey.indexOf(':') + 1), 'Authorization: Bearer tok', 'Bearer tok', 'ci:p%40ss', 'p%40ss', 'p@ss']) {
+      expect(fromRaw).toContain(s)
+    }
+  })
+
+  it('names nothing for inputs without secrets', () => {
+    expect(secretsOf(parse({}))).toEqual([])
   })
 })

@@ -12,6 +12,7 @@ import { timings, TIMINGS } from '../../../src/runtime/timings.js'
 import { HttpBackend } from '../../../src/executors/binary-cache/http.js'
 import { CONTENT_TYPES } from '../../../src/executors/binary-cache/backend.js'
 import { host, setHost, type Host } from '../../../src/runtime/host.js'
+import { JobBudgetFile } from '../../../src/runtime/budget.js'
 
 describe('JobBudget', () => {
   it('counts a trouble spell once however many requests fail in it, and not the time of successes', () => {
@@ -191,5 +192,65 @@ describe('S3Backend under an endpoint that never answers', () => {
     expect(put).toBeInstanceOf(Error)
     expect(lines.join('\n')).toMatch(/from HEAD s3:\/\/b\/a+\d+\.narinfo; retry 2\/5 in 0\.0 s/)
     expect(budget.tripped).toMatch(/kept failing/)
+  })
+})
+
+describe('the job’s budget file', () => {
+  const t = { ...TIMINGS, jobBudgetMs: 10_000, breakerThreshold: 2 }
+  /** Spends `ms` of trouble time in one spell, ended by a success. */
+  const spend = (b: JobBudget, ms: number): void => {
+    b.attemptFailed(Date.now() - ms)
+    b.succeeded()
+  }
+  let dir: string | undefined
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true })
+    dir = undefined
+  })
+
+  it('adds up what overlapping processes of one job spent (the main step and its agent), each counted once', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'budget-'))
+    const file = join(dir, 'budget.json')
+    const main = new JobBudgetFile(file)
+    const agent = new JobBudgetFile(file)
+    // Both read the file before either saved: the agent starts during the main step.
+    const mainBudget = main.load(t)
+    const agentBudget = agent.load(t)
+    spend(mainBudget, 2_000)
+    main.save(mainBudget)
+    spend(agentBudget, 3_000)
+    agent.save(agentBudget)
+    // Saving again (the agent as it stops, then as its process ends) adds only what is new.
+    agent.save(agentBudget)
+    const post = loadJobBudget(file, t)
+    expect(post.spent()).toBeGreaterThanOrEqual(5_000)
+    expect(post.spent()).toBeLessThan(5_500)
+    agentBudget.requestFailed('timeout', 'no answer from GET x')
+    agentBudget.requestFailed('timeout', 'no answer from GET y')
+    agent.save(agentBudget)
+    expect(() => loadJobBudget(file, t).check()).toThrow(/2 requests in a row timed out \(first: no answer from GET x\)/)
+  })
+
+  it('starts a new job afresh, and a process of the earlier job adds nothing to it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'budget-'))
+    const file = join(dir, 'budget.json')
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(file, JSON.stringify({ spentMs: 9_000, tripped: 'dead in the earlier job' }))
+    // An agent of the earlier job, still running when the next `start` begins a job.
+    const earlier = new JobBudgetFile(file)
+    const earlierBudget = earlier.load(t)
+    new JobBudgetFile(file).startNewJob()
+    const fresh = loadJobBudget(file, t)
+    expect(fresh.spent()).toBe(0)
+    expect(() => fresh.check()).not.toThrow()
+    spend(earlierBudget, 1_000)
+    earlier.save(earlierBudget)
+    expect(loadJobBudget(file, t).spent()).toBe(0)
+    // The new job's own processes still add up.
+    const next = new JobBudgetFile(file)
+    const nextBudget = next.load(t)
+    spend(nextBudget, 1_000)
+    next.save(nextBudget)
+    expect(loadJobBudget(file, t).spent()).toBeGreaterThanOrEqual(1_000)
   })
 })

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
+import { jobDir } from '../../runtime/job-dir.js'
 
 /**
  * Where the GitHub Actions cache backend keeps things on disk, and how its entries are named.
@@ -26,7 +27,7 @@ export interface GhaLayout {
 }
 
 export function ghaLayout(runnerTemp: string): GhaLayout {
-  const root = join(runnerTemp, 'nix-buildtime-cache', 'gha')
+  const root = jobDir(runnerTemp).gha
   return {
     root,
     manifestFile: join(root, 'manifest.json'),
