@@ -3,63 +3,57 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   AGENT_NICE,
   WARNING_PREFIX,
-  agentFiles,
   decodeInputs
-} from "./chunks/chunk-HCEE444A.js";
-import "./chunks/chunk-TU6JHRST.js";
+} from "./chunks/chunk-6ZS75J6E.js";
 import {
-  host,
-  log,
-  setHost
-} from "./chunks/chunk-QUJN3JQ2.js";
+  openJob,
+  runProcess
+} from "./chunks/chunk-2EI5SSKI.js";
+import "./chunks/chunk-GW53ONQB.js";
+import {
+  agentFiles
+} from "./chunks/chunk-LYRV4XWB.js";
+import {
+  StderrHost,
+  log
+} from "./chunks/chunk-XPTRIRNR.js";
 import "./chunks/chunk-WSR6M3NS.js";
 
-// src/entry/agent.ts
+// src/agent/main.ts
 import { rename, writeFile } from "node:fs/promises";
 import { getPriority, setPriority } from "node:os";
 
 // src/agent/host.ts
-var AgentHost = class {
-  constructor(tempDir) {
-    this.tempDir = tempDir;
-  }
-  tempDir;
-  secrets = [];
+var AgentHost = class extends StderrHost {
   /** Informational lines carry the time (the agent's latency is read from them); warnings start with their prefix. */
-  say(message, prefix) {
-    let text = message;
-    for (const s of this.secrets) text = text.split(s).join("***");
-    process.stderr.write(`${prefix ?? `${(/* @__PURE__ */ new Date()).toISOString()} `}${text}
-`);
+  line(message, prefix) {
+    this.say(prefix ?? `${(/* @__PURE__ */ new Date()).toISOString()} `, message);
   }
   info(m) {
-    this.say(m);
+    this.line(m);
   }
   warning(m) {
-    this.say(m, WARNING_PREFIX);
+    this.line(m, WARNING_PREFIX);
   }
   error(m) {
-    this.say(m, WARNING_PREFIX);
+    this.line(m, WARNING_PREFIX);
   }
   notice(m) {
-    this.say(m);
+    this.line(m);
   }
   debug(m) {
-    if (process.env.NIX_BUILDTIME_CACHE_DEBUG) this.say(`debug: ${m}`);
+    if (process.env.NIX_BUILDTIME_CACHE_DEBUG) this.line(`debug: ${m}`);
   }
-  setSecret(v) {
-    if (v !== "") this.secrets.push(v);
+  exportVariable(_name, _value) {
   }
-  exportVariable() {
+  setOutput(_name, _value) {
   }
-  setOutput() {
+  saveState(_name, _value) {
   }
-  saveState() {
-  }
-  getState() {
+  getState(_name) {
     return "";
   }
-  async writeSummary() {
+  async writeSummary(_markdown) {
   }
   fail(m) {
     this.warning(m);
@@ -70,47 +64,23 @@ var AgentHost = class {
 async function serveSubstituter(inputs, store) {
   if (inputs.cache.kind !== "github-actions") return void 0;
   try {
-    const { serveGithubActionsCache } = await import("./chunks/on-demand-2N3L3XZT.js");
-    return await serveGithubActionsCache(inputs, store);
+    const { serveGithubActionsCache } = await import("./chunks/on-demand-MLN3QEGZ.js");
+    return await serveGithubActionsCache({ keyPrefix: inputs.keyPrefix, port: inputs.substituterPort }, store);
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`);
     return void 0;
   }
 }
 
-// src/entry/agent.ts
-async function readStdin() {
-  const chunks = [];
-  for await (const c of process.stdin) chunks.push(c);
-  return Buffer.concat(chunks).toString("utf8");
-}
-var stopping = false;
-var wake;
-var stopRequested = () => stopping;
-process.on("SIGTERM", () => {
-  stopping = true;
-  wake?.();
-});
-function pause(ms) {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    wake = () => {
-      clearTimeout(t);
-      resolve();
-    };
-  });
-}
-async function main() {
+// src/agent/main.ts
+async function agentProcess(openJob2) {
+  const control = stopControl();
   try {
     if (getPriority() < AGENT_NICE) setPriority(AGENT_NICE);
   } catch {
   }
   const config = JSON.parse(await readStdin());
-  setHost(new AgentHost(config.tempDir));
-  const inputs = decodeInputs(config.inputs);
-  for (const s of [inputs.secretKeyText, inputs.secretKeyText?.slice(inputs.secretKeyText.indexOf(":") + 1), inputs.authHeader?.value]) {
-    if (s) host().setSecret(s);
-  }
+  const inputs = openJob2(new AgentHost(config.tempDir), decodeInputs(config.inputs));
   const files = agentFiles(config.dir);
   const substituter = await serveSubstituter(inputs, config.store);
   const ready = { pid: process.pid };
@@ -119,20 +89,39 @@ async function main() {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-O6RAB6GX.js");
-    await runAgent(config, inputs, { stopRequested, pause });
+    const { runAgent } = await import("./chunks/run-HJTU4U7F.js");
+    await runAgent(config, inputs, control);
   } catch (e) {
     if (!substituter) throw e;
     log.warning(`Publishing during the build stopped: ${e instanceof Error ? e.message : String(e)}; the post step pushes the rest.`);
   }
-  while (substituter && !stopRequested()) await pause(6e4);
+  while (substituter && !control.stopRequested()) await control.pause(6e4);
   await substituter?.close();
   log.info("agent stopped");
 }
-main().then(
-  () => process.exit(0),
-  (e) => {
-    log.warning(`The background agent stopped: ${e instanceof Error ? e.message : String(e)}; the post step pushes the rest.`);
-    process.exit(0);
-  }
-);
+async function readStdin() {
+  const chunks = [];
+  for await (const c of process.stdin) chunks.push(c);
+  return Buffer.concat(chunks).toString("utf8");
+}
+function stopControl() {
+  let stopping = false;
+  let wake;
+  process.on("SIGTERM", () => {
+    stopping = true;
+    wake?.();
+  });
+  return {
+    stopRequested: () => stopping,
+    pause: (ms) => new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    })
+  };
+}
+
+// src/entry/agent.ts
+await runProcess("agent", () => agentProcess(openJob));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 
-// src/entry/cli.ts
+// src/cli/node-version.ts
 import * as zlib from "node:zlib";
 var MINIMUM = [22, 15];
 function supported(version) {
@@ -16,6 +16,8 @@ if (!supported(process.versions.node)) {
   );
   process.exit(1);
 }
-var { main } = await import("./chunks/main-AWZPAUOJ.js");
-var status = await main(process.argv.slice(2));
-process.stdout.write("", () => process.exit(status));
+
+// src/entry/cli.ts
+var { runProcess } = await import("./chunks/lifecycle-GCFKCRKE.js");
+var { main } = await import("./chunks/main-NFNNXHWP.js");
+await runProcess("cli", () => main(process.argv.slice(2)));

@@ -3,46 +3,27 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   actionInput,
   githubHost
-} from "./chunks/chunk-M7EUOB5J.js";
+} from "./chunks/chunk-CW3PDJGU.js";
+import "./chunks/chunk-Q5DT6Z5U.js";
 import {
-  beginJob,
-  reportFailure
-} from "./chunks/chunk-6D4TVNYX.js";
+  beginJob
+} from "./chunks/chunk-MSCE4YEI.js";
+import "./chunks/chunk-JMPCSERY.js";
+import "./chunks/chunk-XVYRDPAL.js";
+import "./chunks/chunk-2PGYPVO4.js";
+import "./chunks/chunk-ZDL5GJZE.js";
+import "./chunks/chunk-6ZS75J6E.js";
 import {
-  InputError,
-  readInputs
-} from "./chunks/chunk-I7ATNJIE.js";
-import "./chunks/chunk-JXMKKJKR.js";
-import "./chunks/chunk-QFROVF5J.js";
-import "./chunks/chunk-HCEE444A.js";
-import "./chunks/chunk-PO5KLSPC.js";
-import "./chunks/chunk-RGHDVDVD.js";
-import "./chunks/chunk-62EGI3AM.js";
-import "./chunks/chunk-TU6JHRST.js";
-import {
-  finishBudget
-} from "./chunks/chunk-AEPLBNQV.js";
-import {
-  host,
-  setHost
-} from "./chunks/chunk-QUJN3JQ2.js";
+  openJob,
+  runProcess
+} from "./chunks/chunk-2EI5SSKI.js";
+import "./chunks/chunk-GW53ONQB.js";
+import "./chunks/chunk-LYRV4XWB.js";
+import "./chunks/chunk-WUQCDREW.js";
+import "./chunks/chunk-MP4OTUHC.js";
+import "./chunks/chunk-WPAPA3KU.js";
+import "./chunks/chunk-XPTRIRNR.js";
 import "./chunks/chunk-WSR6M3NS.js";
 
 // src/entry/action-main.ts
-async function main() {
-  setHost(githubHost);
-  let inputs;
-  try {
-    inputs = readInputs(actionInput);
-  } catch (e) {
-    host().fail(e instanceof InputError ? e.message : String(e));
-    return;
-  }
-  try {
-    await beginJob(inputs);
-  } catch (e) {
-    reportFailure(e, inputs.strict);
-  }
-}
-await main();
-finishBudget();
+await runProcess("action-main", () => beginJob(openJob(githubHost, actionInput)));

@@ -4,14 +4,15 @@ import {
   recordLayer,
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-SKDHA7IU.js";
-import "./chunk-W3GBQVQF.js";
-import "./chunk-PO5KLSPC.js";
-import "./chunk-RGHDVDVD.js";
-import "./chunk-62EGI3AM.js";
-import "./chunk-TU6JHRST.js";
-import "./chunk-AEPLBNQV.js";
-import "./chunk-QUJN3JQ2.js";
+} from "./chunk-AOUKZHZ6.js";
+import "./chunk-J62R26LW.js";
+import "./chunk-QDSASVNL.js";
+import "./chunk-Q5DT6Z5U.js";
+import "./chunk-ZDL5GJZE.js";
+import "./chunk-LYRV4XWB.js";
+import "./chunk-MP4OTUHC.js";
+import "./chunk-WPAPA3KU.js";
+import "./chunk-XPTRIRNR.js";
 import "./chunk-WSR6M3NS.js";
 export {
   recordLayer,

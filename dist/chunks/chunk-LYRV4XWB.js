@@ -1,5 +1,35 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import {
+  host
+} from "./chunk-XPTRIRNR.js";
+
+// src/runtime/job-dir.ts
+import { createHash, randomBytes } from "node:crypto";
+import { join } from "node:path";
+var hash = (text, length) => createHash("sha256").update(text).digest("hex").slice(0, length);
+var unique = () => randomBytes(6).toString("hex");
+function jobDir(tempDir = host().tempDir) {
+  const root = join(tempDir, "nix-buildtime-cache");
+  return {
+    root,
+    budget: join(root, "budget.json"),
+    newSnapshot: () => join(root, `snapshot-${unique()}`),
+    newPullNetrc: () => join(root, `netrc-${unique()}`),
+    fileCacheAlias: (cacheDir) => join(root, `file-cache-${hash(cacheDir, 16)}`),
+    agent: (cacheUrl) => join(root, `agent-${hash(cacheUrl, 12)}`),
+    gha: join(root, "gha")
+  };
+}
+function agentFiles(dir) {
+  return {
+    log: join(dir, "agent.log"),
+    ready: join(dir, "ready.json"),
+    published: join(dir, "published.jsonl"),
+    job: join(dir, "job.json"),
+    ended: join(dir, "ended.txt")
+  };
+}
 
 // src/format/nix32.ts
 var ALPHABET = "0123456789abcdfghijklmnpqrsvwxyz";
@@ -104,5 +134,7 @@ export {
   parseHash,
   formatNix32Hash,
   parseSecretKey,
-  fingerprint
+  fingerprint,
+  jobDir,
+  agentFiles
 };

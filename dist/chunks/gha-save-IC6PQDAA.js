@@ -3,16 +3,8 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-AGNBN47E.js";
+} from "./chunk-5WPJTYNM.js";
 import {
-  planPush
-} from "./chunk-JXMKKJKR.js";
-import "./chunk-QFROVF5J.js";
-import {
-  CacheEntryError,
-  CacheServiceRefused,
-  actionsCacheClient,
-  cacheMode,
   emptyManifest,
   fetchManifest,
   layerId,
@@ -22,26 +14,46 @@ import {
   pathFact,
   planSave,
   storeManifest,
-  unavailableReason,
   writeLayer
-} from "./chunk-SKDHA7IU.js";
+} from "./chunk-AOUKZHZ6.js";
+import {
+  CacheEntryError,
+  CacheServiceRefused,
+  actionsCacheClient,
+  cacheMode
+} from "./chunk-J62R26LW.js";
 import {
   ghaLayout,
   keyScheme
-} from "./chunk-W3GBQVQF.js";
-import "./chunk-PO5KLSPC.js";
-import "./chunk-RGHDVDVD.js";
+} from "./chunk-QDSASVNL.js";
+import "./chunk-Q5DT6Z5U.js";
 import {
+  announce,
+  choosePush,
+  githubActionsConditions,
+  planIO,
+  policyOf,
+  reportCompletion,
+  resultOf
+} from "./chunk-JMPCSERY.js";
+import {
+  heldByHash,
+  infosToPush,
+  planFinal,
+  selectFinal
+} from "./chunk-2PGYPVO4.js";
+import {
+  emptyOutcome,
   hashPart
-} from "./chunk-62EGI3AM.js";
-import "./chunk-TU6JHRST.js";
+} from "./chunk-ZDL5GJZE.js";
+import "./chunk-LYRV4XWB.js";
+import "./chunk-MP4OTUHC.js";
+import "./chunk-WPAPA3KU.js";
 import {
-  formatBytes
-} from "./chunk-AEPLBNQV.js";
-import {
+  formatBytes,
   host,
   log
-} from "./chunk-QUJN3JQ2.js";
+} from "./chunk-XPTRIRNR.js";
 import "./chunk-WSR6M3NS.js";
 
 // src/executors/gha/events.ts
@@ -78,8 +90,112 @@ function describePlan(plan, written, total) {
   parts.push(`the cache now lists ${plan.keep.length + 1} layer(s), ${formatBytes(total)} of NARs`);
   return `${parts.join("; ")}.`;
 }
-async function saveToGithubActionsCache(inputs, store, facts) {
+async function saveToGithubActionsCache(plan, restored, opts) {
   const layout = ghaLayout(host().tempDir);
+  const result = (note, outcome = emptyOutcome()) => ({ outcome, note });
+  const mode = cacheMode();
+  const fresh = infosToPush(plan);
+  const compact = isMaintenanceRun();
+  if (fresh.length === 0 && !compact && restored.failed.length === 0) {
+    log.info("Nothing new to save: no cache entries created.");
+    return result();
+  }
+  const now = Date.now();
+  const client = actionsCacheClient();
+  const keys = keyScheme(opts.keyPrefix);
+  let written;
+  let layerSaved = false;
+  try {
+    let manifest = restored.manifest ?? emptyManifest(opts.storeDir, now);
+    if (mode.readable) {
+      const latest = await fetchManifest(client, layout, keys, opts.storeDir, (m) => log.info(m));
+      manifest = mergeManifests(manifest, latest.manifest);
+    }
+    const layerCount = manifest.layers.filter((l) => !restored.failed.includes(layerId(l))).length;
+    if (compact || layerCount + 1 > MAX_LAYERS) await catchUpLayers(restored, { client, layout, storeDir: opts.storeDir });
+    const savePlan = planSave({
+      now,
+      manifest,
+      held: new Set(restored.held),
+      failed: new Set(restored.failed),
+      heldPaths: new Map(restored.paths.map((p) => [p.hash, p])),
+      closure: new Set([...opts.closure].map(hashPart)),
+      fresh: fresh.map((i) => pathFact({ storePath: i.path, narSize: i.narSize, references: i.references })),
+      policy: { maxBytes: opts.maxSize, maxLayers: MAX_LAYERS, retentionMs: RETENTION_MS, compact }
+    });
+    if (savePlan.kind === "nothing") {
+      const unusable = savePlan.dropped.filter((d) => d.why === "unavailable");
+      if (unusable.length === 0) {
+        log.info(`Cache unchanged (${savePlan.why}): no cache entries created.`);
+        return result();
+      }
+      const manifestKey2 = keys.manifestKey(now);
+      try {
+        await storeManifest(client, layout, manifestKey2, { ...manifest, updatedAt: now, layers: savePlan.keep });
+      } catch (e) {
+        if (!(e instanceof CacheServiceRefused || e instanceof CacheEntryError)) throw e;
+        log.warning(`The cache manifest could not be saved (${e.message}); the next job tries the unusable layer(s) again.`);
+        return result(`The cache manifest could not be saved: ${e.message}`);
+      }
+      const note2 = `Dropped ${unusable.length} unusable layer(s) from the cache manifest; the cache now lists ${savePlan.keep.length} layer(s).`;
+      log.info(`${note2} Manifest ${manifestKey2}.`);
+      return result(note2);
+    }
+    if (savePlan.overBudget) {
+      log.warning(
+        `This job's build closure alone (${formatBytes(savePlan.totalBytes)} in the cache) is larger than max-size (${formatBytes(opts.maxSize)}); it is kept whole. Raise max-size, or exclude large paths.`
+      );
+    }
+    const startedAt = Date.now();
+    const dir = layout.slotDir(savePlan.slot);
+    written = await writeLayer({
+      dir,
+      storeDir: opts.storeDir,
+      realStoreDir: opts.realStoreDir,
+      fresh,
+      copy: savePlan.copy,
+      from: layout.binaryCache,
+      signer: opts.signer,
+      parallelism: opts.parallelism,
+      prepared: layout.prepared
+    });
+    if (written.paths.length === 0) return result(void 0, written.outcome);
+    const layerKey = keys.layerKey(written.contentHash);
+    const saved = await client.save(dir, layerKey);
+    layerSaved = true;
+    const layer = {
+      key: layerKey,
+      slot: savePlan.slot,
+      createdAt: now,
+      pathCount: written.paths.length,
+      narBytes: written.narBytes,
+      paths: Object.fromEntries(written.paths.map((p) => [p.hash, savePlan.lastUsed[p.hash] ?? now]))
+    };
+    if (saved.archiveBytes !== void 0) layer.archiveBytes = saved.archiveBytes;
+    const next = nextManifest(manifest, savePlan, layer, now);
+    const manifestKey = keys.manifestKey(now);
+    await storeManifest(client, layout, manifestKey, next);
+    const total = next.layers.reduce((a, l) => a + l.narBytes, 0);
+    const note = describePlan(savePlan, written, total);
+    log.info(
+      `${note} Layer ${layerKey}${saved.created ? "" : " (already in the cache)"}: ${formatBytes(saved.archiveBytes ?? 0)} uploaded (${saved.archiveBytes ?? 0} B); manifest ${manifestKey}; in ${((Date.now() - startedAt) / 1e3).toFixed(2)} s.`
+    );
+    return result(note, written.outcome);
+  } catch (e) {
+    if (e instanceof CacheServiceRefused || e instanceof CacheEntryError) {
+      const what = e instanceof CacheServiceRefused ? "The GitHub Actions cache refused the save" : `The cache ${layerSaved ? "manifest" : "layer"} could not be saved`;
+      const consequence = layerSaved ? "the new layer was saved, but no manifest lists it, so the next job builds these paths again" : "nothing was saved, and the next job builds these paths again";
+      log.warning(`${what} (${e.message}); ${consequence}.`);
+      const o = { pushed: [], failed: written?.outcome.failed ?? [], vanished: written?.outcome.vanished ?? [] };
+      return result(`${what}: ${e.message}`, o);
+    }
+    throw e;
+  }
+}
+
+// src/job/gha-save.ts
+async function saveToGithubActions(job) {
+  const { inputs, store, facts } = job;
   const restored = await loadRestoredState() ?? { held: [], failed: [], paths: [] };
   if (restored.onDemand && restored.failed.length > 0) {
     log.warning(
@@ -87,126 +203,24 @@ async function saveToGithubActionsCache(inputs, store, facts) {
     );
   }
   const cached = cachedHashes(restored);
-  const held = { existing: async (hashes) => new Set(hashes.filter((h) => cached.has(h))) };
-  const selection = await planPush(inputs, facts, store.storeDir, held);
-  const outcome = { pushed: [], failed: [], vanished: [] };
-  const result = (mode2, note, o = outcome) => ({ selection, outcome: o, mode: mode2, note });
-  if (restored.refused !== void 0) {
-    if (restored.onDemand) log.warning(`The GitHub Actions cache refused this job (${restored.refused}): nothing was saved.`);
-    return result("pull-only", `The GitHub Actions cache was not usable in this job (${restored.refused}); nothing was saved.`);
-  }
-  if (inputs.dryRun) return result("dry-run");
-  const mode = cacheMode();
-  if (!mode.writable) {
-    const note = `ACTIONS_CACHE_MODE=${mode.mode} does not permit writes; nothing was saved.`;
-    log.info(note);
-    return result("pull-only", note);
-  }
-  const reason = unavailableReason();
-  if (reason) {
-    log.warning(`The GitHub Actions cache is not available: ${reason}. Nothing was saved.`);
-    return result("pull-only", `The GitHub Actions cache is not available (${reason}); nothing was saved.`);
-  }
-  const fresh = selection.push.map((p) => facts.infos.get(p)).filter((i) => i !== void 0);
-  const compact = isMaintenanceRun();
-  if (fresh.length === 0 && !compact && restored.failed.length === 0) {
-    log.info("Nothing new to save: no cache entries created.");
-    return result("push");
-  }
-  const now = Date.now();
-  const client = actionsCacheClient();
-  const keys = keyScheme(inputs.keyPrefix);
-  let written;
-  let layerSaved = false;
-  try {
-    let manifest = restored.manifest ?? emptyManifest(store.storeDir, now);
-    if (mode.readable) {
-      const latest = await fetchManifest(client, layout, keys, store.storeDir, (m) => log.info(m));
-      manifest = mergeManifests(manifest, latest.manifest);
-    }
-    const layerCount = manifest.layers.filter((l) => !restored.failed.includes(layerId(l))).length;
-    if (compact || layerCount + 1 > MAX_LAYERS) await catchUpLayers(restored, { client, layout, storeDir: store.storeDir });
-    const plan = planSave({
-      now,
-      manifest,
-      held: new Set(restored.held),
-      failed: new Set(restored.failed),
-      heldPaths: new Map(restored.paths.map((p) => [p.hash, p])),
-      closure: new Set([...facts.closure].map(hashPart)),
-      fresh: fresh.map((i) => pathFact({ storePath: i.path, narSize: i.narSize, references: i.references })),
-      policy: { maxBytes: inputs.maxSize, maxLayers: MAX_LAYERS, retentionMs: RETENTION_MS, compact }
-    });
-    if (plan.kind === "nothing") {
-      const unusable = plan.dropped.filter((d) => d.why === "unavailable");
-      if (unusable.length === 0) {
-        log.info(`Cache unchanged (${plan.why}): no cache entries created.`);
-        return result("push");
-      }
-      const manifestKey2 = keys.manifestKey(now);
-      try {
-        await storeManifest(client, layout, manifestKey2, { ...manifest, updatedAt: now, layers: plan.keep });
-      } catch (e) {
-        if (!(e instanceof CacheServiceRefused || e instanceof CacheEntryError)) throw e;
-        log.warning(`The cache manifest could not be saved (${e.message}); the next job tries the unusable layer(s) again.`);
-        return result("push", `The cache manifest could not be saved: ${e.message}`);
-      }
-      const note2 = `Dropped ${unusable.length} unusable layer(s) from the cache manifest; the cache now lists ${plan.keep.length} layer(s).`;
-      log.info(`${note2} Manifest ${manifestKey2}.`);
-      return result("push", note2);
-    }
-    if (plan.overBudget) {
-      log.warning(
-        `This job's build closure alone (${formatBytes(plan.totalBytes)} in the cache) is larger than max-size (${formatBytes(inputs.maxSize)}); it is kept whole. Raise max-size, or exclude large paths.`
-      );
-    }
-    const startedAt = Date.now();
-    const dir = layout.slotDir(plan.slot);
-    written = await writeLayer({
-      dir,
-      storeDir: store.storeDir,
-      realStoreDir: store.realStoreDir,
-      fresh,
-      copy: plan.copy,
-      from: layout.binaryCache,
-      signer: inputs.secretKey,
-      parallelism: inputs.parallelism,
-      prepared: layout.prepared
-    });
-    if (written.paths.length === 0) return result("push", void 0, written.outcome);
-    const layerKey = keys.layerKey(written.contentHash);
-    const saved = await client.save(dir, layerKey);
-    layerSaved = true;
-    const layer = {
-      key: layerKey,
-      slot: plan.slot,
-      createdAt: now,
-      pathCount: written.paths.length,
-      narBytes: written.narBytes,
-      paths: Object.fromEntries(written.paths.map((p) => [p.hash, plan.lastUsed[p.hash] ?? now]))
-    };
-    if (saved.archiveBytes !== void 0) layer.archiveBytes = saved.archiveBytes;
-    const next = nextManifest(manifest, plan, layer, now);
-    const manifestKey = keys.manifestKey(now);
-    await storeManifest(client, layout, manifestKey, next);
-    const total = next.layers.reduce((a, l) => a + l.narBytes, 0);
-    const note = describePlan(plan, written, total);
-    log.info(
-      `${note} Layer ${layerKey}${saved.created ? "" : " (already in the cache)"}: ${formatBytes(saved.archiveBytes ?? 0)} uploaded (${saved.archiveBytes ?? 0} B); manifest ${manifestKey}; in ${((Date.now() - startedAt) / 1e3).toFixed(2)} s.`
-    );
-    return result("push", note, written.outcome);
-  } catch (e) {
-    if (e instanceof CacheServiceRefused || e instanceof CacheEntryError) {
-      const what = e instanceof CacheServiceRefused ? "The GitHub Actions cache refused the save" : `The cache ${layerSaved ? "manifest" : "layer"} could not be saved`;
-      const consequence = layerSaved ? "the new layer was saved, but no manifest lists it, so the next job builds these paths again" : "nothing was saved, and the next job builds these paths again";
-      log.warning(`${what} (${e.message}); ${consequence}.`);
-      const o = { pushed: [], failed: written?.outcome.failed ?? [], vanished: written?.outcome.vanished ?? [] };
-      return result("push", `${what}: ${e.message}`, o);
-    }
-    throw e;
-  }
+  const held = heldByHash(async (hashes) => new Set(hashes.filter((h) => cached.has(h))));
+  const policy = policyOf(inputs);
+  const plan = await planFinal(selectFinal(facts, policy), { facts, policy, published: [] }, planIO(store.storeDir, held));
+  reportCompletion(plan);
+  const choice = choosePush(inputs, await githubActionsConditions(restored));
+  announce(choice.announce);
+  if (choice.mode !== "push") return resultOf(plan, choice.mode, void 0, choice.note);
+  const saved = await saveToGithubActionsCache(plan, restored, {
+    keyPrefix: inputs.keyPrefix,
+    maxSize: inputs.maxSize,
+    signer: inputs.secretKey,
+    parallelism: inputs.parallelism,
+    storeDir: store.storeDir,
+    realStoreDir: store.realStoreDir,
+    closure: facts.closure
+  });
+  return resultOf(plan, "push", saved.outcome, saved.note);
 }
 export {
-  MAX_LAYERS,
-  RETENTION_MS,
-  saveToGithubActionsCache
+  saveToGithubActions
 };

@@ -1,38 +1,42 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
+  ghaLayout
+} from "./chunk-QDSASVNL.js";
+import {
   binaryCacheBackend,
-  buildClosure,
-  isDerivation,
   loadSnapshot,
   loadSqlite,
-  queryPathInfos,
-  selectPaths,
-  signedUpstream,
   takeSnapshot,
   validPaths
-} from "./chunk-QFROVF5J.js";
+} from "./chunk-XVYRDPAL.js";
 import {
-  agentFiles
-} from "./chunk-HCEE444A.js";
-import {
-  ghaLayout
-} from "./chunk-W3GBQVQF.js";
+  CertainSession,
+  buildClosure,
+  heldByHash,
+  isDerivation,
+  queryPathInfos
+} from "./chunk-2PGYPVO4.js";
 import {
   FileBackend,
-  hashPart,
   limitFraming,
   reuseFrames,
   uploadPaths
-} from "./chunk-62EGI3AM.js";
-import "./chunk-TU6JHRST.js";
+} from "./chunk-ZDL5GJZE.js";
+import {
+  recordPublished
+} from "./chunk-6ZS75J6E.js";
+import {
+  agentFiles
+} from "./chunk-LYRV4XWB.js";
+import "./chunk-WUQCDREW.js";
+import "./chunk-MP4OTUHC.js";
+import "./chunk-WPAPA3KU.js";
 import {
   jobBudget,
+  log,
   saveJobBudget
-} from "./chunk-AEPLBNQV.js";
-import {
-  log
-} from "./chunk-QUJN3JQ2.js";
+} from "./chunk-XPTRIRNR.js";
 import "./chunk-WSR6M3NS.js";
 
 // src/agent/run.ts
@@ -262,153 +266,47 @@ function alive(pid) {
 }
 
 // src/agent/publisher.ts
-import { appendFileSync } from "node:fs";
-
-// src/plan/certain.ts
-function certainToPublish(input) {
-  const selection = selectPaths({
-    newPaths: input.newPaths,
-    closure: input.closure,
-    signatures: input.signatures,
-    policy: { ...input.policy, includePreExisting: false }
-  });
-  const fresh = new Set(input.newPaths);
-  const upstream = new Set(selection.skipped["upstream-signed"]);
-  const wanted = new Set(selection.push.filter((p) => !input.available.has(p)));
-  const given = input.givenUp ?? /* @__PURE__ */ new Set();
-  const looked = input.lookedUp ?? /* @__PURE__ */ new Set();
-  const lookups = /* @__PURE__ */ new Set();
-  const state = /* @__PURE__ */ new Map();
-  const publish = [];
-  const ready = (path, onStack) => {
-    const known = state.get(path);
-    if (known !== void 0) return known;
-    if (onStack.has(path)) return false;
-    onStack.add(path);
-    let ok = !given.has(path);
-    for (const ref of input.references.get(path) ?? []) {
-      if (!ok) break;
-      if (ref === path || input.available.has(ref) || upstream.has(ref)) continue;
-      if (!fresh.has(ref)) {
-        if (!looked.has(ref)) lookups.add(ref);
-        ok = false;
-        continue;
-      }
-      ok = wanted.has(ref) && ready(ref, onStack);
-    }
-    if (!input.references.has(path)) ok = false;
-    onStack.delete(path);
-    state.set(path, ok);
-    if (ok) publish.push(path);
-    return ok;
-  };
-  for (const path of wanted) ready(path, /* @__PURE__ */ new Set());
-  return { publish, waiting: [...wanted].filter((p) => !state.get(p)), lookups: [...lookups] };
-}
-
-// src/agent/publisher.ts
 var AGENT_PARALLELISM = 1;
 var Publisher = class {
-  constructor(follower, inputs, store, dest, recordFile) {
+  constructor(follower, opts) {
     this.follower = follower;
-    this.inputs = inputs;
-    this.store = store;
-    this.dest = dest;
-    this.recordFile = recordFile;
+    this.opts = opts;
+    const { store, dest } = opts;
+    this.session = new CertainSession(
+      {
+        describe: (paths) => queryPathInfos(paths, store.storeDir),
+        held: heldByHash(async (hashes) => {
+          const found = await dest.backend.existing(hashes);
+          if (dest.alsoServing) for (const h of await dest.alsoServing.existing(hashes)) found.add(h);
+          return found;
+        })
+      },
+      opts.policy
+    );
   }
   follower;
-  inputs;
-  store;
-  dest;
-  recordFile;
-  newPaths = [];
-  infos = /* @__PURE__ */ new Map();
-  checked = /* @__PURE__ */ new Set();
-  available = /* @__PURE__ */ new Set();
-  givenUp = /* @__PURE__ */ new Set();
-  lookedUp = /* @__PURE__ */ new Set();
-  dirty = false;
+  opts;
+  session;
   published = 0;
   /** One round; returns how many paths were published. Throws only on trouble with the store or the cache. */
   async round() {
-    const fresh = await this.follower.poll();
-    if (fresh.length > 0) {
-      this.newPaths.push(...fresh);
-      this.dirty = true;
-    }
-    if (!this.dirty) return 0;
-    this.dirty = false;
-    const closure = await this.follower.closure();
-    const undescribed = this.newPaths.filter(
-      (p) => closure.has(p) && !this.infos.has(p) && (!isDerivation(p) || this.inputs.includeDerivations)
-    );
-    if (undescribed.length > 0) for (const [p, i] of await queryPathInfos(undescribed, this.store.storeDir)) this.infos.set(p, i);
-    const references = new Map([...this.infos].map(([p, i]) => [p, i.references]));
-    const signatures = new Map([...this.infos].map(([p, i]) => [p, i.signatures]));
-    const plan = () => certainToPublish({
-      newPaths: this.newPaths,
-      closure,
-      references,
-      signatures,
-      policy: { includeDerivations: this.inputs.includeDerivations, skipSignedBy: this.inputs.skipSignedBy, exclude: this.inputs.exclude },
-      available: this.available,
-      givenUp: this.givenUp,
-      lookedUp: this.lookedUp
+    this.session.add(await this.follower.poll());
+    if (!this.session.due) return 0;
+    const publish = await this.session.next(await this.follower.closure());
+    if (publish.length === 0) return 0;
+    const { dest, store, recordFile } = this.opts;
+    const outcome = await uploadPaths(publish, {
+      backend: dest.backend,
+      signer: this.opts.signer,
+      compression: dest.compression,
+      parallelism: AGENT_PARALLELISM,
+      realStoreDir: store.realStoreDir,
+      onPushed: (p) => recordPublished(recordFile, p)
     });
-    let next = plan();
-    if (next.lookups.length > 0) {
-      const infos = await queryPathInfos(next.lookups, this.store.storeDir);
-      const upstream = (p) => signedUpstream(infos.get(p)?.signatures ?? [], this.inputs.skipSignedBy);
-      const unsigned = next.lookups.filter((p) => !upstream(p));
-      const present = unsigned.length > 0 ? await this.existing(unsigned) : /* @__PURE__ */ new Set();
-      for (const p of next.lookups) {
-        this.lookedUp.add(p);
-        if (upstream(p) || present.has(hashPart(p))) this.available.add(p);
-      }
-      next = plan();
-    }
-    const unchecked = [...next.publish, ...next.waiting].filter((p) => !this.checked.has(p));
-    if (unchecked.length > 0) {
-      const present = await this.existing(unchecked);
-      for (const p of unchecked) {
-        this.checked.add(p);
-        if (present.has(hashPart(p))) this.available.add(p);
-      }
-      next = plan();
-    }
-    if (next.publish.length === 0) return 0;
-    const outcome = await uploadPaths(
-      next.publish.map((p) => this.infos.get(p)).filter((i) => i !== void 0),
-      {
-        backend: this.dest.backend,
-        signer: this.inputs.secretKey,
-        compression: this.dest.compression,
-        parallelism: AGENT_PARALLELISM,
-        realStoreDir: this.store.realStoreDir,
-        // One line per path, written as soon as it is published: the post step may have to kill
-        // the agent mid-batch, and must still count what it published.
-        onPushed: (p) => {
-          const record = { path: p.path, narSize: p.narSize, fileSize: p.fileSize };
-          appendFileSync(this.recordFile, `${JSON.stringify(record)}
-`);
-        }
-      }
-    );
-    for (const p of outcome.pushed) this.available.add(p.path);
-    for (const f of outcome.failed) {
-      this.givenUp.add(f.path);
-      log.warning(`${f.path} could not be published during the build (${f.reason}); the post step tries again.`);
-    }
-    for (const p of outcome.vanished) this.givenUp.add(p);
-    this.dirty = outcome.pushed.length > 0;
+    this.session.settle(outcome);
+    for (const f of outcome.failed) log.warning(`${f.path} could not be published during the build (${f.reason}); the post step tries again.`);
     this.published += outcome.pushed.length;
     return outcome.pushed.length;
-  }
-  async existing(paths) {
-    const hashes = paths.map(hashPart);
-    const found = await this.dest.backend.existing(hashes);
-    if (this.dest.alsoServing) for (const h of await this.dest.alsoServing.existing(hashes)) found.add(h);
-    return found;
   }
 };
 
@@ -416,16 +314,13 @@ var Publisher = class {
 var POLL_MS = 1e3;
 var MAX_FAILED_ROUNDS = 5;
 async function destination(inputs, config) {
-  if (inputs.cache.kind === "github-actions") {
-    return {
-      backend: new FileBackend(ghaLayout(config.tempDir).prepared),
-      alsoServing: new FileBackend(ghaLayout(config.tempDir).binaryCache),
-      compression: "none"
-    };
+  const chosen = config.destination;
+  if (chosen.role === "prepare") {
+    const layout = ghaLayout(config.tempDir);
+    return { backend: new FileBackend(layout.prepared), alsoServing: new FileBackend(layout.binaryCache), compression: "none" };
   }
-  const backend = await binaryCacheBackend(inputs);
-  if (!backend) throw new Error(`${inputs.cache.kind} caches are pushed in the post step only`);
-  return { backend, compression: inputs.compression };
+  const backend = await binaryCacheBackend(chosen.cache, { authHeader: inputs.authHeader, netrcFile: inputs.netrcFile });
+  return { backend, compression: chosen.compression };
 }
 function keepSmall() {
   limitFraming({ compressors: 1, queuedFrames: 2 });
@@ -439,7 +334,13 @@ async function runAgent(config, inputs, control) {
   const dest = await destination(inputs, config);
   await dest.backend.prepare(config.store.storeDir);
   log.info(`Following the store (${follower.method === "db" ? "Nix database" : "store directory"}); publishing to ${dest.backend.displayUrl}.`);
-  const publisher = new Publisher(follower, inputs, config.store, dest, agentFiles(config.dir).published);
+  const publisher = new Publisher(follower, {
+    policy: { includeDerivations: inputs.includeDerivations, skipSignedBy: inputs.skipSignedBy, exclude: inputs.exclude },
+    signer: inputs.secretKey,
+    store: config.store,
+    dest,
+    recordFile: agentFiles(config.dir).published
+  });
   const scriptRunning = config.followsScript ? scriptWatcher() : () => true;
   const end = (why) => {
     log.info(`Stopping: ${why}.`);

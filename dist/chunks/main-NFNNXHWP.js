@@ -3,31 +3,36 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   beginJob,
   finishJob,
-  loadMainState,
-  reportFailure
-} from "./chunk-6D4TVNYX.js";
-import {
-  InputError,
-  readInputs
-} from "./chunk-I7ATNJIE.js";
-import "./chunk-JXMKKJKR.js";
+  loadMainState
+} from "./chunk-MSCE4YEI.js";
+import "./chunk-JMPCSERY.js";
+import "./chunk-XVYRDPAL.js";
 import {
   SKIP_REASONS
-} from "./chunk-QFROVF5J.js";
-import "./chunk-HCEE444A.js";
+} from "./chunk-2PGYPVO4.js";
 import {
+  emptyOutcome,
+  pushedByJob,
+  selectedByJob
+} from "./chunk-ZDL5GJZE.js";
+import "./chunk-6ZS75J6E.js";
+import {
+  openJob,
+  reportFailure
+} from "./chunk-2EI5SSKI.js";
+import {
+  InputError,
   displayUrl
-} from "./chunk-RGHDVDVD.js";
-import "./chunk-62EGI3AM.js";
-import "./chunk-TU6JHRST.js";
-import {
-  formatBytes
-} from "./chunk-AEPLBNQV.js";
+} from "./chunk-GW53ONQB.js";
+import "./chunk-LYRV4XWB.js";
+import "./chunk-WUQCDREW.js";
+import "./chunk-MP4OTUHC.js";
+import "./chunk-WPAPA3KU.js";
 import {
   StderrHost,
-  log,
-  setHost
-} from "./chunk-QUJN3JQ2.js";
+  formatBytes,
+  log
+} from "./chunk-XPTRIRNR.js";
 import "./chunk-WSR6M3NS.js";
 
 // src/cli/main.ts
@@ -307,7 +312,7 @@ function readState(file) {
 // src/cli/result.ts
 function cliResult(opts) {
   const r = opts.finished?.result;
-  const outcome = r?.outcome ?? { pushed: [], failed: [], vanished: [] };
+  const outcome = r?.outcome ?? emptyOutcome();
   const skipped = Object.fromEntries(SKIP_REASONS.map((reason) => [reason, r?.selection.skipped[reason] ?? []]));
   return {
     status: opts.status,
@@ -315,8 +320,8 @@ function cliResult(opts) {
     cache: opts.cache,
     mode: r?.mode ?? "none",
     ok: !opts.trouble && r !== void 0 && outcome.failed.length === 0 && outcome.vanished.length === 0,
-    pushed: outcome.pushed,
-    selected: r?.selection.push ?? [],
+    pushed: r ? pushedByJob(r) : [],
+    selected: r ? selectedByJob(r) : [],
     skipped,
     failed: outcome.failed,
     vanished: outcome.vanished,
@@ -383,7 +388,6 @@ async function openSession(cli, persistState) {
   const stateDir = cli.stateDir ? resolve2(cli.stateDir) : defaultStateDir();
   await mkdir(stateDir, { recursive: true, mode: 448 });
   const host = new CliHost(stateDir, { stateFile: persistState ? join2(stateDir, STATE_FILE) : void 0, summaryFile: cli.summaryFile });
-  setHost(host);
   active = host;
   let options = cli;
   if (cli.command === "push") {
@@ -394,7 +398,7 @@ async function openSession(cli, persistState) {
       authHeaderFile: cli.authHeaderFile ?? saved.authHeaderFile
     };
   }
-  const inputs = readInputs(await rawInputs(options));
+  const inputs = openJob(host, await rawInputs(options), { newJob: cli.command !== "push" });
   refuseGithubActionsCache(inputs, process.env);
   if (cli.command === "start") {
     const stale = loadMainState();

@@ -1,6 +1,24 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
+  probeEach
+} from "./chunk-WUQCDREW.js";
+import {
+  CONTENT_TYPES,
+  ensureCacheInfo
+} from "./chunk-MP4OTUHC.js";
+import {
+  BudgetedRequest,
+  RequestGuard,
+  retryLine
+} from "./chunk-WPAPA3KU.js";
+import {
+  CacheUnavailableError,
+  JobBudget,
+  log,
+  timings
+} from "./chunk-XPTRIRNR.js";
+import {
   BinaryDecisionDiagram,
   Client,
   Command,
@@ -96,20 +114,6 @@ import {
   v4,
   writeKey
 } from "./chunk-6KE3EQZP.js";
-import {
-  CONTENT_TYPES,
-  CacheUnavailableError,
-  JobBudget,
-  backoffDelay,
-  cacheInfoText,
-  limiter,
-  readCacheInfoStoreDir,
-  retryLine,
-  timings
-} from "./chunk-AEPLBNQV.js";
-import {
-  log
-} from "./chunk-QUJN3JQ2.js";
 import {
   __commonJS,
   __esm,
@@ -28774,25 +28778,29 @@ var BudgetedRetryStrategy = class {
   baseDelayMs;
   maxDelayMs;
   where;
+  /** Every SDK call runs inside `guarded`; the fallback only keeps a stray one accounted for. */
+  request() {
+    return currentRequest.getStore() ?? new BudgetedRequest(this.budget, this.where);
+  }
   async acquireInitialRetryToken() {
-    this.budget.check();
+    this.request().check();
     return token(0, 0);
   }
   async refreshRetryTokenForRetry(previous, info) {
     if (info.errorType === "CLIENT_ERROR") throw info.error ?? new Error("not retried");
-    this.budget.attemptFailed(previous.startsAt ?? Date.now(), `${describeS3Error(info.error)} from ${currentRequest.getStore() ?? this.where}`);
+    const request = this.request();
+    const cause = describeS3Error(info.error);
+    request.attemptFailed(previous.startsAt ?? Date.now(), `${cause} from ${request.what}`);
     const attempt = previous.getRetryCount() + 1;
-    if (attempt >= this.maxAttempts) throw info.error ?? new Error("not retried");
     const hinted = info.retryAfterHint ? info.retryAfterHint.getTime() - Date.now() : void 0;
-    const delay = hinted !== void 0 && hinted > 0 ? hinted : backoffDelay(attempt, this.baseDelayMs, this.maxDelayMs);
-    this.budget.check();
-    if (delay >= this.budget.remainingMs()) throw info.error ?? new Error("out of time");
-    const what = currentRequest.getStore() ?? this.where;
-    log.info(retryLine(describeS3Error(info.error), what, attempt, this.maxAttempts, delay));
+    const schedule = { attempts: this.maxAttempts, baseDelayMs: this.baseDelayMs, maxDelayMs: this.maxDelayMs, isRetryable: () => true };
+    const delay = request.retryDelay(info.error, attempt, schedule, hinted !== void 0 && hinted > 0 ? hinted : void 0);
+    if (delay === void 0) throw info.error ?? new Error("not retried");
+    log.info(retryLine(cause, request.what, attempt, this.maxAttempts, delay));
     return token(attempt, delay);
   }
   recordSuccess() {
-    this.budget.succeeded();
+    this.request().succeeded();
   }
 };
 function s3FailureKind(e5) {
@@ -28859,7 +28867,7 @@ var S3Backend = class {
   partSize;
   queueSize;
   warn;
-  budget;
+  requests;
   constructor(opts) {
     const { location } = opts;
     this.bucket = location.bucket;
@@ -28870,12 +28878,22 @@ var S3Backend = class {
     this.warn = opts.warn ?? (() => {
     });
     const t = timings();
-    this.budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold });
+    const budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold });
+    this.requests = new RequestGuard({
+      budget,
+      // The SDK's socketTimeout is the idle timeout; we only end a call when the budget runs out.
+      followDeadline: true,
+      // The SDK retries (BudgetedRetryStrategy), and accounts for each failed attempt.
+      retry: { attempts: 1 },
+      isTrouble: () => false,
+      verdict: (e5) => isAbsent(e5) || isPreconditionFailed(e5) ? "answer" : s3FailureKind(e5),
+      cause: describeS3Error
+    });
     const config = {
       region: location.region,
       forcePathStyle: location.forcePathStyle,
       retryStrategy: new BudgetedRetryStrategy(
-        this.budget,
+        budget,
         opts.maxAttempts ?? t.retryAttempts,
         t.retryBaseDelayMs,
         t.retryMaxDelayMs,
@@ -28905,93 +28923,59 @@ var S3Backend = class {
     return `${this.displayUrl}/${key}`;
   }
   /**
-   * Runs one SDK call as one request of the job: refused at once when the breaker is open,
-   * abandoned when a failing cache's budget runs out, and its final failure counted.
+   * Runs one SDK call as one request of the job (runtime/request.ts): refused at once when the
+   * breaker is open, abandoned when a failing cache's budget runs out, and its outcome counted.
    */
-  async guarded(what, run) {
-    this.budget.check();
-    const channel = `${what.slice(0, what.indexOf(" "))} ${what.endsWith(".narinfo") ? "narinfo" : what.includes("/nar/") ? "nar" : "other"}`;
-    const controller = new AbortController();
-    const timer = setInterval(() => {
-      const deadline = this.budget.deadline();
-      if (deadline !== void 0 && Date.now() >= deadline) {
-        controller.abort(new CacheUnavailableError("the job's time budget for a failing cache ran out"));
-      }
-    }, 250);
-    timer.unref();
-    try {
-      const value = await currentRequest.run(what, () => run(controller.signal));
-      this.budget.succeeded(channel);
-      return value;
-    } catch (e5) {
-      if (controller.signal.aborted) throw controller.signal.reason;
-      if (isAbsent(e5) || isPreconditionFailed(e5)) this.budget.succeeded(channel);
-      else if (!(e5 instanceof CacheUnavailableError)) {
-        this.budget.requestFailed(s3FailureKind(e5), `${describeS3Error(e5)} from ${what}`, channel);
-      }
-      throw e5;
-    } finally {
-      clearInterval(timer);
-    }
+  guarded(what, run) {
+    return this.requests.run(what, (a5) => currentRequest.run(a5.request, () => run(a5.signal)));
   }
   async prepare(storeDir) {
-    let existing;
-    try {
-      existing = await this.guarded(`GET ${this.where("nix-cache-info")}`, async (abortSignal) => {
-        const res = await this.client.send(new import_client_s3.GetObjectCommand({ Bucket: this.bucket, Key: "nix-cache-info" }), { abortSignal });
-        return await res.Body?.transformToString() ?? "";
-      });
-    } catch (e5) {
-      if (e5 instanceof CacheUnavailableError) throw e5;
-      if (!isAbsent(e5)) throw new Error(`GET ${this.where("nix-cache-info")}: ${describeS3Error(e5)}`, { cause: e5 });
-    }
-    if (existing === void 0) {
-      const text = cacheInfoText(storeDir);
-      try {
-        await this.guarded(
-          `PUT ${this.where("nix-cache-info")}`,
-          (abortSignal) => this.client.send(
-            new import_client_s3.PutObjectCommand({ Bucket: this.bucket, Key: "nix-cache-info", Body: text, ContentType: CONTENT_TYPES.cacheInfo }),
-            { abortSignal }
-          )
-        );
-      } catch (e5) {
-        if (e5 instanceof CacheUnavailableError) throw e5;
-        throw new Error(`PUT ${this.where("nix-cache-info")}: ${describeS3Error(e5)}`, { cause: e5 });
+    const key = "nix-cache-info";
+    await ensureCacheInfo(storeDir, {
+      displayUrl: this.displayUrl,
+      read: async () => {
+        try {
+          return await this.guarded(`GET ${this.where(key)}`, async (abortSignal) => {
+            const res = await this.client.send(new import_client_s3.GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal });
+            return await res.Body?.transformToString() ?? "";
+          });
+        } catch (e5) {
+          if (e5 instanceof CacheUnavailableError) throw e5;
+          if (isAbsent(e5)) return void 0;
+          throw new Error(`GET ${this.where(key)}: ${describeS3Error(e5)}`, { cause: e5 });
+        }
+      },
+      write: async (text) => {
+        try {
+          await this.guarded(
+            `PUT ${this.where(key)}`,
+            (abortSignal) => this.client.send(new import_client_s3.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: CONTENT_TYPES.cacheInfo }), { abortSignal })
+          );
+        } catch (e5) {
+          if (e5 instanceof CacheUnavailableError) throw e5;
+          throw new Error(`PUT ${this.where(key)}: ${describeS3Error(e5)}`, { cause: e5 });
+        }
       }
-      return;
-    }
-    const theirs = readCacheInfoStoreDir(existing);
-    if (theirs !== void 0 && theirs !== storeDir) {
-      throw new Error(`${this.displayUrl} is a binary cache for store directory ${theirs}, but this machine's store is ${storeDir}`);
-    }
+    });
   }
-  async existing(hashParts) {
-    const limit = limiter(this.concurrency);
-    const failures = [];
-    const present = await Promise.all(
-      hashParts.map(
-        (hash) => limit(async () => {
-          const what = `HEAD ${this.where(`${hash}.narinfo`)}`;
-          try {
-            await this.guarded(
-              what,
-              (abortSignal) => this.client.send(new import_client_s3.HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }), { abortSignal })
-            );
-            return true;
-          } catch (e5) {
-            if (e5 instanceof CacheUnavailableError) throw e5;
-            if (!isAbsent(e5)) failures.push(`HEAD ${this.where(`${hash}.narinfo`)}: ${describeS3Error(e5)}`);
-            return false;
-          }
-        })
-      )
-    );
-    if (failures.length > 0) {
-      const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : "";
-      this.warn(`${failures[0]}${more}; assuming ${failures.length === 1 ? "it is" : "they are"} not cached`);
-    }
-    return new Set(hashParts.filter((_, i5) => present[i5]));
+  existing(hashParts) {
+    return probeEach(hashParts, {
+      concurrency: this.concurrency,
+      warn: this.warn,
+      describe: (hash, e5) => `HEAD ${this.where(`${hash}.narinfo`)}: ${describeS3Error(e5)}`,
+      probe: async (hash) => {
+        try {
+          await this.guarded(
+            `HEAD ${this.where(`${hash}.narinfo`)}`,
+            (abortSignal) => this.client.send(new import_client_s3.HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }), { abortSignal })
+          );
+          return true;
+        } catch (e5) {
+          if (isAbsent(e5)) return false;
+          throw e5;
+        }
+      }
+    });
   }
   /**
    * Streams the body: small objects go up in one PUT, larger ones as a multipart upload of

@@ -2,30 +2,30 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-AGNBN47E.js";
+} from "./chunk-5WPJTYNM.js";
 import {
-  DEFAULT_SUBSTITUTER_PORT
-} from "./chunk-I7ATNJIE.js";
+  RESTORED_STATE_KEY
+} from "./chunk-AOUKZHZ6.js";
 import {
-  RESTORED_STATE_KEY,
   actionsCacheClient,
   cacheMode,
   unavailableReason
-} from "./chunk-SKDHA7IU.js";
+} from "./chunk-J62R26LW.js";
 import {
   ghaLayout,
   keyScheme
-} from "./chunk-W3GBQVQF.js";
-import "./chunk-PO5KLSPC.js";
+} from "./chunk-QDSASVNL.js";
+import "./chunk-Q5DT6Z5U.js";
+import "./chunk-ZDL5GJZE.js";
 import {
-  configurePull
-} from "./chunk-RGHDVDVD.js";
-import "./chunk-62EGI3AM.js";
-import "./chunk-TU6JHRST.js";
-import "./chunk-AEPLBNQV.js";
+  DEFAULT_SUBSTITUTER_PORT
+} from "./chunk-GW53ONQB.js";
+import "./chunk-LYRV4XWB.js";
+import "./chunk-MP4OTUHC.js";
+import "./chunk-WPAPA3KU.js";
 import {
   host
-} from "./chunk-QUJN3JQ2.js";
+} from "./chunk-XPTRIRNR.js";
 import "./chunk-WSR6M3NS.js";
 
 // src/executors/gha/lazy-server.ts
@@ -103,11 +103,11 @@ async function sendFile(file, type, req, res) {
 }
 
 // src/executors/gha/on-demand.ts
-async function serveGithubActionsCache(inputs, store) {
-  if (inputs.cache.kind !== "github-actions" || unavailableReason() || !cacheMode().readable) return void 0;
+async function serveGithubActionsCache(opts, store) {
+  if (unavailableReason() || !cacheMode().readable) return void 0;
   const layout = ghaLayout(host().tempDir);
-  const layers = new LazyLayers({ client: actionsCacheClient(), layout, keys: keyScheme(inputs.keyPrefix), storeDir: store.storeDir });
-  const substituter = await serveLazyLayers(layers, layout.binaryCache, inputs.substituterPort);
+  const layers = new LazyLayers({ client: actionsCacheClient(), layout, keys: keyScheme(opts.keyPrefix), storeDir: store.storeDir });
+  const substituter = await serveLazyLayers(layers, layout.binaryCache, opts.port);
   return {
     url: substituter.url,
     close: async () => {
@@ -116,9 +116,9 @@ async function serveGithubActionsCache(inputs, store) {
     }
   };
 }
-async function pullFromLocalSubstituter(inputs, store, url) {
+function pullFromLocalSubstituter(url) {
   host().saveState(RESTORED_STATE_KEY, ghaLayout(host().tempDir).restoredFile);
-  await configurePull(inputs, store, `${url}?trusted=1`);
+  return `${url}?trusted=1`;
 }
 export {
   pullFromLocalSubstituter,

@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
-  CacheServiceRefused,
   fetchManifest,
   layerId,
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-SKDHA7IU.js";
+} from "./chunk-AOUKZHZ6.js";
+import {
+  CacheServiceRefused
+} from "./chunk-J62R26LW.js";
 import {
   log
-} from "./chunk-QUJN3JQ2.js";
+} from "./chunk-XPTRIRNR.js";
 
 // src/executors/gha/lazy.ts
 import { rename, writeFile } from "node:fs/promises";

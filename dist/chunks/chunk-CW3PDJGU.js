@@ -16,7 +16,7 @@ import {
   startGroup,
   summary,
   warning
-} from "./chunk-PO5KLSPC.js";
+} from "./chunk-Q5DT6Z5U.js";
 
 // src/action/host.ts
 import { tmpdir } from "node:os";

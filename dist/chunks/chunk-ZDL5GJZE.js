@@ -4,18 +4,17 @@ import {
   fingerprint,
   formatNix32Hash,
   parseHash
-} from "./chunk-TU6JHRST.js";
+} from "./chunk-LYRV4XWB.js";
 import {
   CONTENT_TYPES,
-  cacheInfoText,
-  formatBytes,
-  limiter,
-  readCacheInfoStoreDir
-} from "./chunk-AEPLBNQV.js";
+  ensureCacheInfo,
+  limiter
+} from "./chunk-MP4OTUHC.js";
 import {
+  formatBytes,
   host,
   log
-} from "./chunk-QUJN3JQ2.js";
+} from "./chunk-XPTRIRNR.js";
 
 // src/runtime/fs-errors.ts
 var CAUSES = {
@@ -68,17 +67,16 @@ var FileBackend = class {
     } catch (e) {
       throw new Error(`${this.displayUrl} is not writable: ${describeFsError(e)}`, { cause: e });
     }
-    let existing;
-    try {
-      existing = await readFile(file, "utf8");
-    } catch {
-      await writeFile(file, cacheInfoText(storeDir));
-      return;
-    }
-    const theirs = readCacheInfoStoreDir(existing);
-    if (theirs && theirs !== storeDir) {
-      throw new Error(`${this.displayUrl} is a cache for ${theirs}, not ${storeDir}`);
-    }
+    await ensureCacheInfo(
+      storeDir,
+      {
+        displayUrl: this.displayUrl,
+        // Any failure to read counts as absent: the write then names the real trouble, if any.
+        read: () => readFile(file, "utf8").catch(() => void 0),
+        write: (text) => writeFile(file, text)
+      },
+      (theirs) => `${this.displayUrl} is a cache for ${theirs}, not ${storeDir}`
+    );
   }
   async existing(hashParts) {
     const found = await Promise.all(
@@ -166,12 +164,6 @@ var FileBackend = class {
     await rename(file, target);
     return "written";
   }
-};
-
-// src/format/store-path.ts
-var hashPart = (storePath) => {
-  const base = storePath.slice(storePath.lastIndexOf("/") + 1);
-  return base.slice(0, 32);
 };
 
 // src/format/frame-buffers.ts
@@ -365,196 +357,6 @@ var FramedZstd = class extends Transform {
   }
 };
 
-// src/runtime/exec.ts
-import { spawn } from "node:child_process";
-function execCapture(command, args, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args], { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (b) => out.push(b));
-    child.stderr.on("data", (b) => err.push(b));
-    child.on("error", reject);
-    child.stdin.on("error", () => void 0);
-    child.on(
-      "close",
-      (code, signal) => resolve({
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
-        exitCode: code ?? (signal ? 128 : 1)
-      })
-    );
-    child.stdin.end(opts.input ?? "");
-  });
-}
-
-// src/nix/cli.ts
-var NixCommandError = class extends Error {
-  constructor(command, result) {
-    const detail = result.stderr.trim().split("\n").slice(-3).join(" | ");
-    super(`${command} exited with ${result.exitCode}: ${detail}`);
-    this.command = command;
-    this.result = result;
-  }
-  command;
-  result;
-};
-var OUR_SETTINGS = "extra-experimental-features = nix-command";
-function nixEnv(base = process.env, extraConfig) {
-  const env = {};
-  for (const [k, v] of Object.entries(base)) if (v !== void 0) env[k] = v;
-  const ours = extraConfig ? `${OUR_SETTINGS}
-${extraConfig}` : OUR_SETTINGS;
-  env.NIX_CONFIG = base.NIX_CONFIG ? `${base.NIX_CONFIG}
-${ours}` : ours;
-  return env;
-}
-async function runNix(command, args, opts = {}) {
-  const result = await execCapture(command, args, { env: nixEnv(opts.env ?? process.env, opts.extraConfig), input: opts.input });
-  if (result.exitCode !== 0 && !opts.allowFailure) {
-    throw new NixCommandError(`${command} ${args.slice(0, 3).join(" ")}`, result);
-  }
-  return result;
-}
-function batches(paths, maxBytes = 256 * 1024) {
-  const out = [];
-  let current = [];
-  let size = 0;
-  for (const p of paths) {
-    if (current.length > 0 && size + p.length + 1 > maxBytes) {
-      out.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(p);
-    size += p.length + 1;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
-}
-function lines(text) {
-  return text.split("\n").filter((l) => l.length > 0);
-}
-
-// src/nix/version.ts
-function parseNixVersion(text) {
-  const line = text.trim().split("\n")[0] ?? "";
-  const m = /\(([^)]*)\)\s+(\d+)\.(\d+)/.exec(line);
-  if (!m) return void 0;
-  const implementation = /Lix/.test(m[1]) ? "lix" : /Determinate/.test(m[1]) ? "determinate" : "nix";
-  return { implementation, major: Number(m[2]), minor: Number(m[3]), text: line };
-}
-var upstreamBefore = (v, minor) => v.implementation !== "lix" && v.major === 2 && v.minor < minor;
-var isNix23 = (v) => v !== void 0 && upstreamBefore(v, 4);
-var drvArgumentMeansOutputs = (v) => !isNix23(v) && upstreamBefore(v, 15);
-var cached;
-function nixVersion() {
-  cached ??= runNix("nix", ["--version"], { allowFailure: true }).then((r) => r.exitCode === 0 ? parseNixVersion(r.stdout) : void 0);
-  return cached;
-}
-
-// src/config/netrc.ts
-import { readFile as readFile2 } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join as join2 } from "node:path";
-var Tokenizer = class {
-  constructor(text) {
-    this.text = text;
-  }
-  text;
-  pos = 0;
-  next() {
-    const t = this.text;
-    while (this.pos < t.length && /\s/.test(t[this.pos])) this.pos++;
-    if (this.pos >= t.length) return void 0;
-    if (t[this.pos] === '"') {
-      this.pos++;
-      let out = "";
-      while (this.pos < t.length && t[this.pos] !== '"') {
-        let c = t[this.pos++];
-        if (c === "\\" && this.pos < t.length) {
-          const e = t[this.pos++];
-          c = e === "n" ? "\n" : e === "r" ? "\r" : e === "t" ? "	" : e;
-        }
-        out += c;
-      }
-      this.pos++;
-      return out;
-    }
-    const start = this.pos;
-    while (this.pos < t.length && !/\s/.test(t[this.pos])) this.pos++;
-    return t.slice(start, this.pos);
-  }
-  skipLine() {
-    const nl = this.text.indexOf("\n", this.pos);
-    this.pos = nl === -1 ? this.text.length : nl + 1;
-  }
-  /** A macro body runs from the line after `macdef name` up to the first empty line. */
-  skipMacroBody() {
-    this.skipLine();
-    while (this.pos < this.text.length) {
-      const nl = this.text.indexOf("\n", this.pos);
-      const line = this.text.slice(this.pos, nl === -1 ? void 0 : nl);
-      this.pos = nl === -1 ? this.text.length : nl + 1;
-      if (line.trim() === "") return;
-    }
-  }
-};
-function parseNetrc(text) {
-  const entries = [];
-  const tok = new Tokenizer(text.replace(/\r\n/g, "\n"));
-  let current;
-  for (let t = tok.next(); t !== void 0; t = tok.next()) {
-    switch (t) {
-      case "machine": {
-        const machine = tok.next();
-        current = machine === void 0 ? void 0 : { machine };
-        if (current !== void 0) entries.push(current);
-        break;
-      }
-      case "default":
-        current = {};
-        entries.push(current);
-        break;
-      case "login":
-      case "password":
-      case "account": {
-        const value = tok.next();
-        if (current !== void 0 && value !== void 0) current[t] = value;
-        break;
-      }
-      case "macdef":
-        tok.next();
-        tok.skipMacroBody();
-        break;
-      default:
-        if (t.startsWith("#")) tok.skipLine();
-    }
-  }
-  return entries;
-}
-function credentialsFor(host2, entries) {
-  const h = host2.toLowerCase();
-  return entries.find((e) => e.machine !== void 0 && e.machine.toLowerCase() === h) ?? entries.find((e) => e.machine === void 0);
-}
-function netrcPath(file) {
-  if (file !== void 0 && file !== "") return file;
-  const env = process.env["NETRC"];
-  if (env !== void 0 && env !== "") return env;
-  return join2(process.env["HOME"] || homedir(), ".netrc");
-}
-async function loadNetrc(file) {
-  let text;
-  try {
-    text = await readFile2(netrcPath(file), "utf8");
-  } catch (e) {
-    const code = e.code;
-    if (code === "ENOENT" || code === "ENOTDIR") return [];
-    throw e;
-  }
-  return parseNetrc(text);
-}
-
 // src/format/narinfo.ts
 function renderNarInfo(info) {
   let out = `StorePath: ${info.storePath}
@@ -639,22 +441,33 @@ function normaliseHash(value) {
   return formatNix32Hash(parseHash(value));
 }
 
+// src/plan/result.ts
+function emptyOutcome() {
+  return { pushed: [], failed: [], vanished: [] };
+}
+function pushedByJob(r) {
+  return [...r.published ?? [], ...r.outcome.pushed];
+}
+function selectedByJob(r) {
+  return [...(r.published ?? []).map((p) => p.path), ...r.selection.push];
+}
+
 // src/executors/binary-cache/upload.ts
 import { lstatSync as lstatSync2 } from "node:fs";
 import { mkdtemp, rm as rm3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join4 } from "node:path";
+import { join as join3 } from "node:path";
 import { Readable as Readable2 } from "node:stream";
 
 // src/executors/binary-cache/nar-writer.ts
 import { createWriteStream as createWriteStream2 } from "node:fs";
 import { rm as rm2 } from "node:fs/promises";
-import { join as join3 } from "node:path";
+import { join as join2 } from "node:path";
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
 // src/format/compression.ts
-import { spawn as spawn2 } from "node:child_process";
+import { spawn } from "node:child_process";
 import { Duplex, PassThrough, Transform as Transform2 } from "node:stream";
 import * as zlib2 from "node:zlib";
 var NAR_EXTENSION = { zstd: ".nar.zst", xz: ".nar.xz", none: ".nar" };
@@ -687,7 +500,7 @@ function compressor(kind, narSize) {
   if (kind === "none") return new PassThrough({ highWaterMark: CHUNK });
   if (kind === "zstd" && narSize !== void 0 && narSize <= SMALL_NAR) return new SmallZstd(narSize);
   if (kind === "zstd") return new FramedZstd();
-  const child = spawn2("xz", ["-c", "-T0", "-6"], { stdio: ["pipe", "pipe", "ignore"] });
+  const child = spawn("xz", ["-c", "-T0", "-6"], { stdio: ["pipe", "pipe", "ignore"] });
   const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
   child.on("error", (e) => duplex.destroy(e));
   child.on("close", (code) => {
@@ -958,7 +771,7 @@ async function verifyPath(info, source) {
 }
 async function writeVerifiedNar(info, source, opts) {
   const url = narUrl(info, opts.compression);
-  const spool = await opts.backend.spoolFile?.(url) ?? join3(opts.spoolDir, `${randomBytes2(8).toString("hex")}.spool`);
+  const spool = await opts.backend.spoolFile?.(url) ?? join2(opts.spoolDir, `${randomBytes2(8).toString("hex")}.spool`);
   const nar = new Meter();
   const file = new Meter();
   opts.progress?.inflight.add(nar);
@@ -1073,12 +886,12 @@ function narInfoText(info, nar, opts) {
   });
 }
 async function uploadPaths(infos, opts) {
-  const outcome = { pushed: [], failed: [], vanished: [] };
+  const outcome = emptyOutcome();
   if (infos.length === 0) return outcome;
   const limit = limiter(opts.parallelism);
   const committed = /* @__PURE__ */ new Map();
   const nars = /* @__PURE__ */ new Map();
-  const ownSpool = opts.backend.spoolFile || opts.spoolDir ? void 0 : await mkdtemp(join4(host().tempDir, "nix-buildtime-cache-spool-"));
+  const ownSpool = opts.backend.spoolFile || opts.spoolDir ? void 0 : await mkdtemp(join3(host().tempDir, "nix-buildtime-cache-spool-"));
   const spoolDir = opts.spoolDir ?? ownSpool ?? tmpdir();
   const progress = new UploadProgress(
     infos.length,
@@ -1101,7 +914,7 @@ async function uploadPaths(infos, opts) {
     return { nar, uploaded: nar.fileSize };
   };
   const one = async (info) => {
-    const source = join4(opts.realStoreDir, info.path.slice(info.path.lastIndexOf("/") + 1));
+    const source = join3(opts.realStoreDir, info.path.slice(info.path.lastIndexOf("/") + 1));
     const url = narUrl(info, opts.compression);
     const before = nars.get(url);
     let settle = () => void 0;
@@ -1152,25 +965,21 @@ async function uploadPaths(infos, opts) {
 var Vanished = class extends Error {
 };
 
+// src/format/store-path.ts
+var hashPart = (storePath) => {
+  const base = storePath.slice(storePath.lastIndexOf("/") + 1);
+  return base.slice(0, 32);
+};
+
 export {
   describeFsError,
   FileBackend,
-  execCapture,
-  NixCommandError,
-  nixEnv,
-  runNix,
-  batches,
-  lines,
-  isNix23,
-  drvArgumentMeansOutputs,
-  nixVersion,
-  parseNetrc,
-  credentialsFor,
-  netrcPath,
-  loadNetrc,
-  hashPart,
   parseNarInfo,
+  emptyOutcome,
+  pushedByJob,
+  selectedByJob,
   reuseFrames,
   limitFraming,
-  uploadPaths
+  uploadPaths,
+  hashPart
 };

@@ -1,18 +1,117 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
-  S3UriError,
-  S3_URI_SYNTAX,
-  parseS3Uri,
-  urlSecrets,
-  withoutCredentials
-} from "./chunk-RGHDVDVD.js";
-import {
   parseSecretKey
-} from "./chunk-TU6JHRST.js";
+} from "./chunk-LYRV4XWB.js";
 import {
   host
-} from "./chunk-QUJN3JQ2.js";
+} from "./chunk-XPTRIRNR.js";
+
+// src/config/url-credentials.ts
+var USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i;
+function withoutCredentials(url) {
+  return url.replace(USERINFO, "$1");
+}
+function displayUrl(url) {
+  return withoutCredentials(url).replace(/\?.*$/, "");
+}
+function urlSecrets(url) {
+  const m = USERINFO.exec(url.trim());
+  if (!m) return [];
+  const info = m[2] ?? "";
+  const colon = info.indexOf(":");
+  const password = colon >= 0 ? info.slice(colon + 1) : "";
+  if (password === "") return [];
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+  }
+  return [.../* @__PURE__ */ new Set([info, password, decoded])];
+}
+function urlCredentials(url) {
+  let u;
+  try {
+    u = new URL(url);
+  } catch {
+    return void 0;
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:" || u.username === "" && u.password === "") return void 0;
+  return { host: u.hostname, login: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+}
+
+// src/config/s3-uri.ts
+var S3_URI_SYNTAX = "s3://bucket?region=\u2026&endpoint=\u2026&profile=\u2026&scheme=\u2026";
+var S3UriError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "S3UriError";
+  }
+};
+var BUCKET_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+function endpointUrl(endpoint, scheme) {
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint);
+  let url;
+  try {
+    url = new URL(hasScheme ? endpoint : `${scheme ?? "https"}://${endpoint}`);
+  } catch {
+    throw new S3UriError("endpoint= is neither a host name nor a URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new S3UriError(`endpoint= must be an http:// or https:// URL, not ${url.protocol}//`);
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new S3UriError("endpoint= must not contain credentials; they come from the AWS credential chain");
+  }
+  const protocol = scheme ? `${scheme}:` : url.protocol;
+  const path = url.pathname.replace(/\/+$/, "");
+  return `${protocol}//${url.host}${path}`;
+}
+function parseS3Uri(uri) {
+  if (!uri.startsWith("s3://")) throw new S3UriError("an S3 cache URI starts with s3://");
+  const q = uri.indexOf("?");
+  const authority = (q < 0 ? uri.slice(5) : uri.slice(5, q)).replace(/\/$/, "");
+  const params = new URLSearchParams(q < 0 ? "" : uri.slice(q + 1));
+  if (authority.includes("@")) {
+    throw new S3UriError("s3:// URIs carry no credentials; they come from the AWS credential chain");
+  }
+  if (authority.includes("/")) {
+    throw new S3UriError("Nix's s3:// stores have no key prefix; use a bucket of its own (s3://bucket)");
+  }
+  if (!BUCKET_RE.test(authority)) throw new S3UriError(`'${authority}' is not a bucket name`);
+  const param = (name) => {
+    const v = params.get(name);
+    return v === null || v.trim() === "" ? void 0 : v.trim();
+  };
+  const scheme = param("scheme")?.toLowerCase();
+  if (scheme !== void 0 && scheme !== "http" && scheme !== "https") {
+    throw new S3UriError(`scheme= must be http or https, not '${scheme}'`);
+  }
+  const region = param("region") ?? "us-east-1";
+  const given = param("endpoint");
+  let endpoint;
+  let forcePathStyle = false;
+  if (given !== void 0) {
+    endpoint = endpointUrl(given, scheme);
+    forcePathStyle = true;
+  } else if (scheme === "http") {
+    endpoint = `http://s3.${region}.amazonaws.com`;
+  }
+  const location = { bucket: authority, region, forcePathStyle };
+  if (endpoint !== void 0) location.endpoint = endpoint;
+  const profile = param("profile");
+  if (profile !== void 0) location.profile = profile;
+  const compression = param("compression");
+  if (compression !== void 0) location.compression = compression;
+  return location;
+}
+function bucketHttpUrl(location) {
+  const { bucket, region, endpoint, forcePathStyle } = location;
+  if (endpoint === void 0) return `https://${bucket}.s3.${region}.amazonaws.com`;
+  if (forcePathStyle) return `${endpoint}/${bucket}`;
+  const url = new URL(endpoint);
+  return `${url.protocol}//${bucket}.${url.host}${url.pathname.replace(/\/+$/, "")}`;
+}
 
 // src/config/store-uri.ts
 var COMMON = ["store", "path-info-cache-size", "trusted", "priority", "want-mass-query", "system-features"];
@@ -300,21 +399,25 @@ function parseInputs(raw) {
     pushDuringBuild: raw("push-during-build") === "" ? true : bool(raw, "push-during-build")
   };
 }
+function secretsOf(inputs) {
+  const given = typeof inputs === "function" ? { key: inputs("secret-key"), header: inputs("auth-header"), cache: inputs("cache") } : { key: inputs.secretKeyText ?? "", header: inputs.authHeader ? `${inputs.authHeader.name}: ${inputs.authHeader.value}` : "", cache: inputs.cache.url };
+  const secrets = [given.key, given.header, ...urlSecrets(given.cache)];
+  if (given.key.includes(":")) secrets.push(given.key.slice(given.key.indexOf(":") + 1));
+  if (given.header.includes(":")) secrets.push(given.header.slice(given.header.indexOf(":") + 1).trim());
+  return [...new Set(secrets.filter((s) => s !== ""))];
+}
 function readInputs(raw) {
-  for (const secret of ["secret-key", "auth-header"]) {
-    const v = raw(secret);
-    if (v) host().setSecret(v);
-  }
-  const secretText = raw("secret-key");
-  if (secretText.includes(":")) host().setSecret(secretText.slice(secretText.indexOf(":") + 1));
-  for (const s of urlSecrets(raw("cache"))) host().setSecret(s);
-  const header2 = raw("auth-header");
-  if (header2.includes(":")) host().setSecret(header2.slice(header2.indexOf(":") + 1).trim());
+  for (const s of secretsOf(raw)) host().setSecret(s);
   return parseInputs(raw);
 }
 
 export {
+  withoutCredentials,
+  displayUrl,
+  urlCredentials,
+  bucketHttpUrl,
   InputError,
   DEFAULT_SUBSTITUTER_PORT,
+  secretsOf,
   readInputs
 };

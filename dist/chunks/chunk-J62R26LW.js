@@ -1,10 +1,6 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
-  ghaLayout,
-  keyScheme
-} from "./chunk-W3GBQVQF.js";
-import {
   BearerCredentialHandler,
   HttpClient,
   HttpClientError,
@@ -19,33 +15,17 @@ import {
   setSecret,
   warning,
   which
-} from "./chunk-PO5KLSPC.js";
+} from "./chunk-Q5DT6Z5U.js";
 import {
-  configurePull
-} from "./chunk-RGHDVDVD.js";
-import {
-  FileBackend,
-  describeFsError,
-  hashPart,
-  parseNarInfo,
-  uploadPaths
-} from "./chunk-62EGI3AM.js";
-import {
-  parseHash
-} from "./chunk-TU6JHRST.js";
+  RequestGuard,
+  RequestTimeout,
+  RetryableHttpError
+} from "./chunk-WPAPA3KU.js";
 import {
   CacheUnavailableError,
-  RetryableHttpError,
-  cacheInfoText,
-  formatBytes,
   jobBudget,
-  limiter,
-  withRetry
-} from "./chunk-AEPLBNQV.js";
-import {
-  host,
   log
-} from "./chunk-QUJN3JQ2.js";
+} from "./chunk-XPTRIRNR.js";
 import {
   __commonJS,
   __export,
@@ -3411,13 +3391,13 @@ var require_dist2 = __commonJS({
         this.proxy = typeof proxy === "string" ? new url_1.URL(proxy) : proxy;
         this.proxyHeaders = opts?.headers ?? {};
         debug2("Creating new HttpsProxyAgent instance: %o", this.proxy.href);
-        const host2 = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
+        const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
         const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
         this.connectOpts = {
           // Attempt to negotiate http/1.1 for proxy servers that support http/2
           ALPNProtocols: ["http/1.1"],
           ...opts ? omit(opts, "headers") : null,
-          host: host2,
+          host,
           port
         };
       }
@@ -3439,14 +3419,14 @@ var require_dist2 = __commonJS({
           socket = net.connect(this.connectOpts);
         }
         const headers = typeof this.proxyHeaders === "function" ? this.proxyHeaders() : { ...this.proxyHeaders };
-        const host2 = net.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
-        let payload = `CONNECT ${host2}:${opts.port} HTTP/1.1\r
+        const host = net.isIPv6(opts.host) ? `[${opts.host}]` : opts.host;
+        let payload = `CONNECT ${host}:${opts.port} HTTP/1.1\r
 `;
         if (proxy.username || proxy.password) {
           const auth = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
           headers["Proxy-Authorization"] = `Basic ${Buffer.from(auth).toString("base64")}`;
         }
-        headers.Host = `${host2}:${opts.port}`;
+        headers.Host = `${host}:${opts.port}`;
         if (!headers["Proxy-Connection"]) {
           headers["Proxy-Connection"] = this.keepAlive ? "Keep-Alive" : "close";
         }
@@ -3550,11 +3530,11 @@ var require_dist3 = __commonJS({
         this.proxy = typeof proxy === "string" ? new url_1.URL(proxy) : proxy;
         this.proxyHeaders = opts?.headers ?? {};
         debug2("Creating new HttpProxyAgent instance: %o", this.proxy.href);
-        const host2 = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
+        const host = (this.proxy.hostname || this.proxy.host).replace(/^\[|\]$/g, "");
         const port = this.proxy.port ? parseInt(this.proxy.port, 10) : this.proxy.protocol === "https:" ? 443 : 80;
         this.connectOpts = {
           ...opts ? omit(opts, "headers") : null,
-          host: host2,
+          host,
           port
         };
       }
@@ -7961,9 +7941,6 @@ var require_commonjs2 = __commonJS({
   }
 });
 
-// src/executors/gha/restore.ts
-import { mkdir as mkdir2, rm as rm3 } from "node:fs/promises";
-
 // node_modules/@actions/cache/lib/cache.js
 import * as path8 from "path";
 
@@ -11296,12 +11273,12 @@ var HttpPipeline = class _HttpPipeline {
   }
   sendRequest(httpClient, request) {
     const policies = this.getOrderedPolicies();
-    const pipeline3 = policies.reduceRight((next, policy) => {
+    const pipeline2 = policies.reduceRight((next, policy) => {
       return (req) => {
         return policy.sendRequest(req, next);
       };
     }, (req) => httpClient.sendRequest(req));
-    return pipeline3(request);
+    return pipeline2(request);
   }
   getOrderedPolicies() {
     if (!this._orderedPolicies) {
@@ -12394,27 +12371,27 @@ function isBypassed(uri, noProxyList, bypassedMap) {
   if (noProxyList.length === 0) {
     return false;
   }
-  const host2 = new URL(uri).hostname;
-  if (bypassedMap?.has(host2)) {
-    return bypassedMap.get(host2);
+  const host = new URL(uri).hostname;
+  if (bypassedMap?.has(host)) {
+    return bypassedMap.get(host);
   }
   let isBypassedFlag = false;
   for (const pattern of noProxyList) {
     if (pattern[0] === ".") {
-      if (host2.endsWith(pattern)) {
+      if (host.endsWith(pattern)) {
         isBypassedFlag = true;
       } else {
-        if (host2.length === pattern.length - 1 && host2 === pattern.slice(1)) {
+        if (host.length === pattern.length - 1 && host === pattern.slice(1)) {
           isBypassedFlag = true;
         }
       }
     } else {
-      if (host2 === pattern) {
+      if (host === pattern) {
         isBypassedFlag = true;
       }
     }
   }
-  bypassedMap?.set(host2, isBypassedFlag);
+  bypassedMap?.set(host, isBypassedFlag);
   return isBypassedFlag;
 }
 function loadNoProxy() {
@@ -13261,31 +13238,31 @@ function wrapAbortSignalLikePolicy() {
 
 // node_modules/@azure/core-rest-pipeline/dist/esm/createPipelineFromOptions.js
 function createPipelineFromOptions2(options) {
-  const pipeline3 = createEmptyPipeline2();
+  const pipeline2 = createEmptyPipeline2();
   if (isNodeLike2) {
     if (options.agent) {
-      pipeline3.addPolicy(agentPolicy2(options.agent));
+      pipeline2.addPolicy(agentPolicy2(options.agent));
     }
     if (options.tlsOptions) {
-      pipeline3.addPolicy(tlsPolicy2(options.tlsOptions));
+      pipeline2.addPolicy(tlsPolicy2(options.tlsOptions));
     }
-    pipeline3.addPolicy(proxyPolicy2(options.proxyOptions));
-    pipeline3.addPolicy(decompressResponsePolicy2());
+    pipeline2.addPolicy(proxyPolicy2(options.proxyOptions));
+    pipeline2.addPolicy(decompressResponsePolicy2());
   }
-  pipeline3.addPolicy(wrapAbortSignalLikePolicy());
-  pipeline3.addPolicy(formDataPolicy2(), { beforePolicies: [multipartPolicyName2] });
-  pipeline3.addPolicy(userAgentPolicy2(options.userAgentOptions));
-  pipeline3.addPolicy(setClientRequestIdPolicy(options.telemetryOptions?.clientRequestIdHeaderName));
-  pipeline3.addPolicy(multipartPolicy2(), { afterPhase: "Deserialize" });
-  pipeline3.addPolicy(defaultRetryPolicy2(options.retryOptions), { phase: "Retry" });
-  pipeline3.addPolicy(tracingPolicy({ ...options.userAgentOptions, ...options.loggingOptions }), {
+  pipeline2.addPolicy(wrapAbortSignalLikePolicy());
+  pipeline2.addPolicy(formDataPolicy2(), { beforePolicies: [multipartPolicyName2] });
+  pipeline2.addPolicy(userAgentPolicy2(options.userAgentOptions));
+  pipeline2.addPolicy(setClientRequestIdPolicy(options.telemetryOptions?.clientRequestIdHeaderName));
+  pipeline2.addPolicy(multipartPolicy2(), { afterPhase: "Deserialize" });
+  pipeline2.addPolicy(defaultRetryPolicy2(options.retryOptions), { phase: "Retry" });
+  pipeline2.addPolicy(tracingPolicy({ ...options.userAgentOptions, ...options.loggingOptions }), {
     afterPhase: "Retry"
   });
   if (isNodeLike2) {
-    pipeline3.addPolicy(redirectPolicy2(options.redirectOptions), { afterPhase: "Retry" });
+    pipeline2.addPolicy(redirectPolicy2(options.redirectOptions), { afterPhase: "Retry" });
   }
-  pipeline3.addPolicy(logPolicy2(options.loggingOptions), { afterPhase: "Sign" });
-  return pipeline3;
+  pipeline2.addPolicy(logPolicy2(options.loggingOptions), { afterPhase: "Sign" });
+  return pipeline2;
 }
 
 // node_modules/@azure/core-rest-pipeline/dist/esm/defaultHttpClient.js
@@ -13609,8 +13586,8 @@ function createDisableKeepAlivePolicy() {
     }
   };
 }
-function pipelineContainsDisableKeepAlivePolicy(pipeline3) {
-  return pipeline3.getOrderedPolicies().some((policy) => policy.name === disableKeepAlivePolicyName);
+function pipelineContainsDisableKeepAlivePolicy(pipeline2) {
+  return pipeline2.getOrderedPolicies().some((policy) => policy.name === disableKeepAlivePolicyName);
 }
 
 // node_modules/@azure/core-client/dist/esm/base64.js
@@ -14865,18 +14842,18 @@ function prepareXMLRootList(obj, elementName, xmlNamespaceKey, xmlNamespace) {
 
 // node_modules/@azure/core-client/dist/esm/pipeline.js
 function createClientPipeline(options = {}) {
-  const pipeline3 = createPipelineFromOptions2(options ?? {});
+  const pipeline2 = createPipelineFromOptions2(options ?? {});
   if (options.credentialOptions) {
-    pipeline3.addPolicy(bearerTokenAuthenticationPolicy({
+    pipeline2.addPolicy(bearerTokenAuthenticationPolicy({
       credential: options.credentialOptions.credential,
       scopes: options.credentialOptions.credentialScopes
     }));
   }
-  pipeline3.addPolicy(serializationPolicy(options.serializationOptions), { phase: "Serialize" });
-  pipeline3.addPolicy(deserializationPolicy(options.deserializationOptions), {
+  pipeline2.addPolicy(serializationPolicy(options.serializationOptions), { phase: "Serialize" });
+  pipeline2.addPolicy(deserializationPolicy(options.deserializationOptions), {
     phase: "Deserialize"
   });
-  return pipeline3;
+  return pipeline2;
 }
 
 // node_modules/@azure/core-client/dist/esm/httpClientCache.js
@@ -23671,9 +23648,9 @@ function setURLParameter(url2, name, value) {
   urlParsed.search = searchPieces.length ? `?${searchPieces.join("&")}` : "";
   return urlParsed.toString();
 }
-function setURLHost(url2, host2) {
+function setURLHost(url2, host) {
   const urlParsed = new URL(url2);
-  urlParsed.hostname = host2;
+  urlParsed.hostname = host;
   return urlParsed.toString();
 }
 function getURLPath(url2) {
@@ -25009,11 +24986,11 @@ var PathStylePorts2 = [
 ];
 
 // node_modules/@azure/storage-blob/dist/esm/Pipeline.js
-function isPipelineLike(pipeline3) {
-  if (!pipeline3 || typeof pipeline3 !== "object") {
+function isPipelineLike(pipeline2) {
+  if (!pipeline2 || typeof pipeline2 !== "object") {
     return false;
   }
-  const castPipeline = pipeline3;
+  const castPipeline = pipeline2;
   return Array.isArray(castPipeline.factories) && typeof castPipeline.options === "object" && typeof castPipeline.toServiceClientOptions === "function";
 }
 var Pipeline = class {
@@ -25052,11 +25029,11 @@ function newPipeline(credential, pipelineOptions = {}) {
   if (!credential) {
     credential = new AnonymousCredential();
   }
-  const pipeline3 = new Pipeline([], pipelineOptions);
-  pipeline3._credential = credential;
-  return pipeline3;
+  const pipeline2 = new Pipeline([], pipelineOptions);
+  pipeline2._credential = credential;
+  return pipeline2;
 }
-function processDownlevelPipeline(pipeline3) {
+function processDownlevelPipeline(pipeline2) {
   const knownFactoryFunctions = [
     isAnonymousCredential,
     isStorageSharedKeyCredential,
@@ -25066,8 +25043,8 @@ function processDownlevelPipeline(pipeline3) {
     isStorageTelemetryPolicyFactory,
     isCoreHttpPolicyFactory
   ];
-  if (pipeline3.factories.length) {
-    const novelFactories = pipeline3.factories.filter((factory) => {
+  if (pipeline2.factories.length) {
+    const novelFactories = pipeline2.factories.filter((factory) => {
       return !knownFactoryFunctions.some((knownFactory) => knownFactory(factory));
     });
     if (novelFactories.length) {
@@ -25080,14 +25057,14 @@ function processDownlevelPipeline(pipeline3) {
   }
   return void 0;
 }
-function getCoreClientOptions(pipeline3) {
-  const { httpClient: v1Client, ...restOptions } = pipeline3.options;
-  let httpClient = pipeline3._coreHttpClient;
+function getCoreClientOptions(pipeline2) {
+  const { httpClient: v1Client, ...restOptions } = pipeline2.options;
+  let httpClient = pipeline2._coreHttpClient;
   if (!httpClient) {
     httpClient = v1Client ? convertHttpClient(v1Client) : getCachedDefaultHttpClient2();
-    pipeline3._coreHttpClient = httpClient;
+    pipeline2._coreHttpClient = httpClient;
   }
-  let corePipeline = pipeline3._corePipeline;
+  let corePipeline = pipeline2._corePipeline;
   if (!corePipeline) {
     const packageDetails = `azsdk-js-azure-storage-blob/${SDK_VERSION4}`;
     const userAgentPrefix = restOptions.userAgentOptions && restOptions.userAgentOptions.userAgentPrefix ? `${restOptions.userAgentOptions.userAgentPrefix} ${packageDetails}` : `${packageDetails}`;
@@ -25128,11 +25105,11 @@ function getCoreClientOptions(pipeline3) {
     corePipeline.addPolicy(storageRetryPolicy(restOptions.retryOptions), { phase: "Retry" });
     corePipeline.addPolicy(storageRequestFailureDetailsParserPolicy());
     corePipeline.addPolicy(storageBrowserPolicy());
-    const downlevelResults = processDownlevelPipeline(pipeline3);
+    const downlevelResults = processDownlevelPipeline(pipeline2);
     if (downlevelResults) {
       corePipeline.addPolicy(downlevelResults.wrappedPolicies, downlevelResults.afterRetry ? { afterPhase: "Retry" } : void 0);
     }
-    const credential = getCredentialFromPipeline(pipeline3);
+    const credential = getCredentialFromPipeline(pipeline2);
     if (isTokenCredential(credential)) {
       corePipeline.addPolicy(bearerTokenAuthenticationPolicy({
         credential,
@@ -25145,7 +25122,7 @@ function getCoreClientOptions(pipeline3) {
         accountKey: credential.accountKey
       }), { phase: "Sign" });
     }
-    pipeline3._corePipeline = corePipeline;
+    pipeline2._corePipeline = corePipeline;
   }
   return {
     ...restOptions,
@@ -25154,12 +25131,12 @@ function getCoreClientOptions(pipeline3) {
     pipeline: corePipeline
   };
 }
-function getCredentialFromPipeline(pipeline3) {
-  if (pipeline3._credential) {
-    return pipeline3._credential;
+function getCredentialFromPipeline(pipeline2) {
+  if (pipeline2._credential) {
+    return pipeline2._credential;
   }
   let credential = new AnonymousCredential();
-  for (const factory of pipeline3.factories) {
+  for (const factory of pipeline2.factories) {
     if (isTokenCredential(factory.credential)) {
       credential = factory.credential;
     } else if (isStorageSharedKeyCredential(factory)) {
@@ -38868,8 +38845,8 @@ function getAccountNameFromUrl(url2) {
   }
 }
 function isIpEndpointStyle(parsedUrl) {
-  const host2 = parsedUrl.host;
-  return /^.*:.*:.*$|^(localhost|host.docker.internal)(:[0-9]+)?$|^(\d|[1-9]\d|1\d\d|2[0-4]\d|25[0-5])(\.(\d|[1-9]\d|1\d\d|2[0-4]\d|25[0-5])){3}(:[0-9]+)?$/.test(host2) || Boolean(parsedUrl.port) && PathStylePorts2.includes(parsedUrl.port);
+  const host = parsedUrl.host;
+  return /^.*:.*:.*$|^(localhost|host.docker.internal)(:[0-9]+)?$|^(\d|[1-9]\d|1\d\d|2[0-4]\d|25[0-5])(\.(\d|[1-9]\d|1\d\d|2[0-4]\d|25[0-5])){3}(:[0-9]+)?$/.test(host) || Boolean(parsedUrl.port) && PathStylePorts2.includes(parsedUrl.port);
 }
 function toBlobTagsString(tags2) {
   if (tags2 === void 0) {
@@ -39069,13 +39046,13 @@ var StorageClient2 = class {
    * @param url - url to resource
    * @param pipeline - request policy pipeline.
    */
-  constructor(url2, pipeline3) {
+  constructor(url2, pipeline2) {
     this.url = escapeURLPath(url2);
     this.accountName = getAccountNameFromUrl(url2);
-    this.pipeline = pipeline3;
-    this.storageClientContext = new StorageContextClient(this.url, getCoreClientOptions(pipeline3));
+    this.pipeline = pipeline2;
+    this.storageClientContext = new StorageContextClient(this.url, getCoreClientOptions(pipeline2));
     this.isHttps = iEqual(getURLScheme(this.url) || "", "https");
-    this.credential = getCredentialFromPipeline(pipeline3);
+    this.credential = getCredentialFromPipeline(pipeline2);
     const storageClientContext = this.storageClientContext;
     storageClientContext.requestContentType = void 0;
   }
@@ -42681,21 +42658,21 @@ var BlobClient = class _BlobClient extends StorageClient2 {
   }
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
     options = options || {};
-    let pipeline3;
+    let pipeline2;
     let url2;
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline3 = credentialOrPipelineOrContainerName;
+      pipeline2 = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline3 = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline2 = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
       if (blobNameOrOptions && typeof blobNameOrOptions !== "string") {
         options = blobNameOrOptions;
       }
-      pipeline3 = newPipeline(new AnonymousCredential(), options);
+      pipeline2 = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -42707,20 +42684,20 @@ var BlobClient = class _BlobClient extends StorageClient2 {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline3 = newPipeline(sharedKeyCredential, options);
+          pipeline2 = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline3 = newPipeline(new AnonymousCredential(), options);
+        pipeline2 = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline3);
+    super(url2, pipeline2);
     ({ blobName: this._name, containerName: this._containerName } = this.getBlobAndContainerNamesFromUrl());
     this.blobContext = this.storageClientContext.blob;
     this._snapshot = getURLParameter(this.url, URLConstants2.Parameters.SNAPSHOT);
@@ -43707,19 +43684,19 @@ var AppendBlobClient = class _AppendBlobClient extends BlobClient {
    */
   appendBlobContext;
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
-    let pipeline3;
+    let pipeline2;
     let url2;
     options = options || {};
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline3 = credentialOrPipelineOrContainerName;
+      pipeline2 = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline3 = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline2 = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
-      pipeline3 = newPipeline(new AnonymousCredential(), options);
+      pipeline2 = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -43731,20 +43708,20 @@ var AppendBlobClient = class _AppendBlobClient extends BlobClient {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline3 = newPipeline(sharedKeyCredential, options);
+          pipeline2 = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline3 = newPipeline(new AnonymousCredential(), options);
+        pipeline2 = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline3);
+    super(url2, pipeline2);
     this.appendBlobContext = this.storageClientContext.appendBlob;
   }
   /**
@@ -43979,22 +43956,22 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
    */
   blockBlobContext;
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
-    let pipeline3;
+    let pipeline2;
     let url2;
     options = options || {};
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline3 = credentialOrPipelineOrContainerName;
+      pipeline2 = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline3 = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline2 = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
       if (blobNameOrOptions && typeof blobNameOrOptions !== "string") {
         options = blobNameOrOptions;
       }
-      pipeline3 = newPipeline(new AnonymousCredential(), options);
+      pipeline2 = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -44006,20 +43983,20 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline3 = newPipeline(sharedKeyCredential, options);
+          pipeline2 = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline3 = newPipeline(new AnonymousCredential(), options);
+        pipeline2 = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline3);
+    super(url2, pipeline2);
     this.blockBlobContext = this.storageClientContext.blockBlob;
     this._blobContext = this.storageClientContext.blob;
   }
@@ -44590,19 +44567,19 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    */
   pageBlobContext;
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
-    let pipeline3;
+    let pipeline2;
     let url2;
     options = options || {};
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline3 = credentialOrPipelineOrContainerName;
+      pipeline2 = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline3 = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline2 = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
-      pipeline3 = newPipeline(new AnonymousCredential(), options);
+      pipeline2 = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -44614,20 +44591,20 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline3 = newPipeline(sharedKeyCredential, options);
+          pipeline2 = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline3 = newPipeline(new AnonymousCredential(), options);
+        pipeline2 = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline3);
+    super(url2, pipeline2);
     this.pageBlobContext = this.storageClientContext.pageBlob;
   }
   /**
@@ -45673,8 +45650,8 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
 };
 function pipeResponseToStream(response, output) {
   return __awaiter6(this, void 0, void 0, function* () {
-    const pipeline3 = util4.promisify(stream.pipeline);
-    yield pipeline3(response.message, output);
+    const pipeline2 = util4.promisify(stream.pipeline);
+    yield pipeline2(response.message, output);
   });
 }
 var DownloadProgress = class {
@@ -47930,28 +47907,40 @@ var CLIENT_RETRY = {
   // A wait longer than this is not worth holding a runner for: the entry is skipped instead.
   maxRetryAfterMs: 6e4
 };
-async function withinBudget(what, budget, run) {
-  budget.check();
-  const allowed = budget.remainingMs();
-  const seen = { at: Date.now() };
-  let timer;
-  const expired = new Promise((_, reject) => {
-    timer = setInterval(() => {
-      if (Date.now() - seen.at < allowed) return;
-      clearInterval(timer);
-      budget.attemptFailed(seen.at);
-      budget.abandonedWork = true;
-      const message2 = `${what}: no answer from the cache service within ${(allowed / 1e3).toFixed(0)} s; abandoned`;
-      budget.requestFailed("timeout", message2);
-      reject(new CacheServiceRefused("unavailable", message2));
-    }, Math.min(1e3, allowed));
-    timer.unref();
+function failureText(e, what) {
+  if (e instanceof RequestTimeout) return `${what}: no answer from the cache service within ${(e.idleMs / 1e3).toFixed(0)} s; abandoned`;
+  return e instanceof Error ? e.message : String(e);
+}
+function withinBudget(what, budget, run, retry2 = { attempts: 1 }) {
+  const requests = new RequestGuard({
+    budget,
+    channel: "actions cache",
+    idleMs: () => budget.remainingMs(),
+    // Only silence abandons a call: one that keeps reporting progress may outlast the budget.
+    followDeadline: false,
+    abortable: false,
+    retry: {
+      ...retry2,
+      isRetryable: (e) => e instanceof RetryableHttpError && (e.retryAfterMs ?? 0) <= (retry2.maxRetryAfterMs ?? Infinity)
+    },
+    // Whatever the library throws by itself is its answer (a key it rejects, say), not trouble.
+    isTrouble: (e) => e instanceof RetryableHttpError || e instanceof CacheServiceRefused || e instanceof RequestTimeout,
+    // Refusals (CacheServiceRefused) open this client's own breaker instead.
+    verdict: (e) => e instanceof RequestTimeout ? "timeout" : e instanceof RetryableHttpError ? "server-error" : void 0,
+    text: failureText,
+    retryLine: (e, _what, attempt, attempts, delayMs) => {
+      const why = e instanceof RetryableHttpError && e.status === 429 ? "rate-limited by the cache service" : "the cache service failed";
+      const source = e instanceof RetryableHttpError && e.retryAfterMs !== void 0 ? " as Retry-After asks" : "";
+      return `${why} (${what}); retry ${attempt + 1}/${attempts} in ${(delayMs / 1e3).toFixed(1)} s${source}`;
+    },
+    final: (e) => {
+      if (e instanceof CacheUnavailableError) return new CacheServiceRefused("unavailable", e.message);
+      if (e instanceof RequestTimeout) return new CacheServiceRefused("unavailable", failureText(e, what));
+      if (e instanceof RetryableHttpError) return new CacheServiceRefused(e.status === 429 ? "rate-limited" : "unavailable", `${e.message}; gave up`);
+      return e;
+    }
   });
-  try {
-    return await Promise.race([watchActivity(seen, run), expired]);
-  } finally {
-    clearInterval(timer);
-  }
+  return requests.run(what, (a) => watchActivity(a.progress, run));
 }
 function describe(outcome) {
   return "detail" in outcome ? outcome.detail : outcome.kind;
@@ -47964,19 +47953,12 @@ function actionsCacheClient(opts = {}) {
     if (refused) throw refused;
     let serverErrors = 0;
     try {
-      return await withRetry(
+      return await withinBudget(
+        what,
+        budget,
         async () => {
-          const startedAt = Date.now();
-          let r;
-          try {
-            r = await withinBudget(what, budget, once);
-          } catch (e) {
-            if (e instanceof CacheUnavailableError) throw new CacheServiceRefused("unavailable", e.message);
-            throw e;
-          }
+          const r = await once();
           const o = r.outcome;
-          if (o.kind === "rate-limited" || o.kind === "server-error") budget.attemptFailed(startedAt);
-          else budget.succeeded();
           if (o.kind === "rate-limited") throw new RetryableHttpError(`${what}: rate-limited (${o.detail})`, 429, o.retryAfterMs);
           if (o.kind === "server-error") {
             if (++serverErrors >= 2) throw new CacheServiceRefused("unavailable", `${what}: ${o.detail}`);
@@ -47984,23 +47966,9 @@ function actionsCacheClient(opts = {}) {
           }
           return r;
         },
-        {
-          ...retry2,
-          isRetryable: (e) => e instanceof RetryableHttpError && (e.retryAfterMs ?? 0) <= (retry2.maxRetryAfterMs ?? Infinity),
-          remainingMs: () => budget.remainingMs(),
-          onRetry: (e, attempt, delayMs) => {
-            const why = e instanceof RetryableHttpError && e.status === 429 ? "rate-limited by the cache service" : "the cache service failed";
-            const source = e instanceof RetryableHttpError && e.retryAfterMs !== void 0 ? " as Retry-After asks" : "";
-            log.info(`${why} (${what}); retry ${attempt + 1}/${retry2.attempts ?? "?"} in ${(delayMs / 1e3).toFixed(1)} s${source}`);
-          }
-        }
+        retry2
       );
     } catch (e) {
-      if (e instanceof RetryableHttpError) {
-        budget.requestFailed("server-error", e.message);
-        refused = new CacheServiceRefused(e.status === 429 ? "rate-limited" : "unavailable", `${e.message}; gave up`);
-        throw refused;
-      }
       if (e instanceof CacheServiceRefused) refused = e;
       throw e;
     }
@@ -48045,528 +48013,12 @@ function relay(lines) {
   }
 }
 
-// src/executors/gha/layer.ts
-import { createHash as createHash2 } from "node:crypto";
-import { createReadStream as createReadStream2 } from "node:fs";
-import { copyFile, link, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname as dirname4, join as join5 } from "node:path";
-import { pipeline as pipeline2 } from "node:stream/promises";
-function pathFact(info2) {
-  const self2 = hashPart(info2.storePath);
-  return { hash: self2, narSize: info2.narSize, references: info2.references.map(hashPart).filter((h) => h !== self2) };
-}
-async function exists(p) {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-async function linkOrCopy(from, to) {
-  await mkdir(dirname4(to), { recursive: true });
-  try {
-    await link(from, to);
-  } catch {
-    await copyFile(from, to);
-  }
-}
-async function writeLayer(opts) {
-  await rm(opts.dir, { recursive: true, force: true });
-  const backend = new FileBackend(opts.dir);
-  await backend.prepare(opts.storeDir);
-  for (const hash of opts.copy) {
-    const name = `${hash}.narinfo`;
-    const info2 = parseNarInfo(await readFile(join5(opts.from, name), "utf8"), opts.storeDir);
-    await linkOrCopy(join5(opts.from, info2.url), join5(opts.dir, info2.url));
-    await linkOrCopy(join5(opts.from, name), join5(opts.dir, name));
-  }
-  const adopted = opts.prepared ? await adoptPrepared(opts.fresh, opts.prepared, opts.dir, opts.storeDir) : [];
-  const done = new Set(adopted.map((p) => p.path));
-  const outcome = await uploadPaths(opts.fresh.filter((i) => !done.has(i.path)), {
-    backend,
-    signer: opts.signer,
-    compression: "none",
-    parallelism: opts.parallelism,
-    realStoreDir: opts.realStoreDir
-  });
-  outcome.pushed.unshift(...adopted);
-  const content = createHash2("sha256");
-  const paths = [];
-  for (const name of (await readdir(opts.dir)).filter((n) => n.endsWith(".narinfo")).sort()) {
-    const text = await readFile(join5(opts.dir, name), "utf8");
-    content.update(`${name}
-${text}
-`);
-    paths.push(pathFact(parseNarInfo(text, opts.storeDir)));
-  }
-  return { outcome, paths, narBytes: paths.reduce((a, p) => a + p.narSize, 0), contentHash: content.digest("hex").slice(0, 32) };
-}
-async function adoptPrepared(fresh, prepared, dir, storeDir) {
-  const adopted = [];
-  for (const info2 of fresh) {
-    const name = `${hashPart(info2.path)}.narinfo`;
-    let ni;
-    try {
-      ni = parseNarInfo(await readFile(join5(prepared, name), "utf8"), storeDir);
-    } catch {
-      continue;
-    }
-    if (ni.storePath !== info2.path || ni.narHash !== info2.narHash || ni.narSize !== info2.narSize || ni.compression !== "none") continue;
-    if (!await exists(join5(prepared, ni.url))) continue;
-    if (!await exists(join5(dir, ni.url))) await linkOrCopy(join5(prepared, ni.url), join5(dir, ni.url));
-    await linkOrCopy(join5(prepared, name), join5(dir, name));
-    adopted.push({ path: info2.path, narSize: info2.narSize, fileSize: ni.fileSize });
-  }
-  return adopted;
-}
-async function narFacts(nar) {
-  let size;
-  try {
-    size = (await lstat(nar)).size;
-  } catch {
-    return { problem: "NAR missing" };
-  }
-  const digest = createHash2("sha256");
-  await pipeline2(createReadStream2(nar), digest);
-  return { size, hash: digest.digest() };
-}
-function problemWith(info2, nar) {
-  if (info2.compression !== "none") return `unexpected compression ${info2.compression}`;
-  if ("problem" in nar) return nar.problem;
-  if (nar.size !== info2.narSize) return `NAR is ${nar.size} bytes, narinfo says ${info2.narSize}`;
-  if (!nar.hash.equals(parseHash(info2.narHash))) return "NAR hash mismatch";
-  return void 0;
-}
-async function absorbLayer(layerDir, cacheDir, storeDir) {
-  const names = (await readdir(layerDir).catch(() => [])).filter((n) => n.endsWith(".narinfo"));
-  const result = { paths: [], corrupt: [], narBytes: 0 };
-  const limit = limiter(4);
-  await mkdir(join5(cacheDir, "nar"), { recursive: true });
-  const byNar = /* @__PURE__ */ new Map();
-  await Promise.all(
-    names.map(
-      (name) => limit(async () => {
-        let info2;
-        try {
-          info2 = parseNarInfo(await readFile(join5(layerDir, name), "utf8"), storeDir);
-        } catch (e) {
-          result.corrupt.push(`${name}: ${e.message}`);
-          return;
-        }
-        if (name !== `${hashPart(info2.storePath)}.narinfo`) result.corrupt.push(`${info2.storePath}: narinfo under the wrong name`);
-        else if (!/^nar\/[^/]+$/.test(info2.url)) result.corrupt.push(`${info2.storePath}: unexpected NAR location ${info2.url}`);
-        else byNar.set(info2.url, [...byNar.get(info2.url) ?? [], { name, info: info2 }]);
-      })
-    )
-  );
-  await Promise.all(
-    [...byNar].map(
-      ([url2, users]) => limit(async () => {
-        const facts = await narFacts(join5(layerDir, url2));
-        const good = users.filter(({ info: info2 }) => {
-          const problem = problemWith(info2, facts);
-          if (problem) result.corrupt.push(`${info2.storePath}: ${problem}`);
-          return !problem;
-        });
-        if (good.length === 0) return;
-        const narTarget = join5(cacheDir, url2);
-        if (!await exists(narTarget)) await rename(join5(layerDir, url2), narTarget);
-        for (const { name, info: info2 } of good) {
-          const infoTarget = join5(cacheDir, name);
-          if (!await exists(infoTarget)) await rename(join5(layerDir, name), infoTarget);
-          result.paths.push(pathFact(info2));
-          result.narBytes += info2.narSize;
-        }
-      })
-    )
-  );
-  await rm(layerDir, { recursive: true, force: true });
-  return result;
-}
-async function prepareBinaryCache(dir, storeDir) {
-  await mkdir(join5(dir, "nar"), { recursive: true });
-  await writeFile(join5(dir, "nix-cache-info"), cacheInfoText(storeDir).replace(/^Priority: \d+$/m, "Priority: 30"));
-}
-
-// src/executors/gha/manifest-entry.ts
-import { readFile as readFile2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
-
-// src/executors/gha/manifest.ts
-var MANIFEST_FORMAT = 1;
-var ManifestError = class extends Error {
-};
-var layerId = (l) => `${l.key}#${l.slot}`;
-function emptyManifest(storeDir, now) {
-  return { format: MANIFEST_FORMAT, storeDir, updatedAt: now, layers: [] };
-}
-var HASH = /^[0-9a-df-np-sv-z]{32}$/;
-var isCount = (n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
-function parseLayer(raw, i) {
-  const bad = (what) => {
-    throw new ManifestError(`layer ${i}: ${what}`);
-  };
-  if (typeof raw !== "object" || raw === null) return bad("not an object");
-  const l = raw;
-  if (typeof l.key !== "string" || l.key === "" || l.key.includes(",")) bad("bad key");
-  if (!isCount(l.slot)) bad("bad slot");
-  if (!isCount(l.createdAt)) bad("bad createdAt");
-  if (!isCount(l.narBytes)) bad("bad narBytes");
-  if (l.archiveBytes !== void 0 && !isCount(l.archiveBytes)) bad("bad archiveBytes");
-  if (typeof l.paths !== "object" || l.paths === null || Array.isArray(l.paths)) return bad("bad paths");
-  const paths = {};
-  for (const [hash, at] of Object.entries(l.paths)) {
-    if (!HASH.test(hash) || !isCount(at)) bad(`bad path entry ${hash}`);
-    paths[hash] = at;
-  }
-  const record = {
-    key: l.key,
-    slot: l.slot,
-    createdAt: l.createdAt,
-    pathCount: Object.keys(paths).length,
-    narBytes: l.narBytes,
-    paths
-  };
-  if (l.archiveBytes !== void 0) record.archiveBytes = l.archiveBytes;
-  return record;
-}
-function parseManifest(text) {
-  let raw;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ManifestError(`not JSON: ${e.message}`);
-  }
-  if (typeof raw !== "object" || raw === null) throw new ManifestError("not an object");
-  const m = raw;
-  if (m.format !== MANIFEST_FORMAT) throw new ManifestError(`unknown format ${String(m.format)}`);
-  if (typeof m.storeDir !== "string" || !m.storeDir.startsWith("/")) throw new ManifestError("bad storeDir");
-  if (!isCount(m.updatedAt)) throw new ManifestError("bad updatedAt");
-  if (!Array.isArray(m.layers)) throw new ManifestError("bad layers");
-  return { format: MANIFEST_FORMAT, storeDir: m.storeDir, updatedAt: m.updatedAt, layers: m.layers.map(parseLayer) };
-}
-function renderManifest(m) {
-  return `${JSON.stringify(m, null, 1)}
-`;
-}
-function mergeManifests(ours, theirs) {
-  if (!theirs || theirs.storeDir !== ours.storeDir) return ours;
-  const byId = /* @__PURE__ */ new Map();
-  for (const layer of [...ours.layers, ...theirs.layers]) {
-    const seen = byId.get(layerId(layer));
-    if (!seen) {
-      byId.set(layerId(layer), { ...layer, paths: { ...layer.paths } });
-      continue;
-    }
-    for (const [hash, at] of Object.entries(layer.paths)) seen.paths[hash] = Math.max(seen.paths[hash] ?? 0, at);
-  }
-  return { ...ours, updatedAt: Math.max(ours.updatedAt, theirs.updatedAt), layers: [...byId.values()] };
-}
-function lastUse(l) {
-  let at = l.createdAt;
-  for (const t of Object.values(l.paths)) if (t > at) at = t;
-  return at;
-}
-var sum = (xs) => {
-  let s = 0;
-  for (const x of xs) s += x;
-  return s;
-};
-function freeSlot(layers) {
-  const used = new Set(layers.map((l) => l.slot));
-  let slot = 0;
-  while (used.has(slot)) slot++;
-  return slot;
-}
-function touched(layer, closure, now) {
-  const paths = {};
-  for (const [hash, at] of Object.entries(layer.paths)) paths[hash] = closure.has(hash) ? now : at;
-  return { ...layer, paths };
-}
-function evict(sizes, lastUsed, references, closure, otherBytes, maxBytes) {
-  let total = otherBytes + sum(sizes.values());
-  const evicted = [];
-  if (total <= maxBytes) return { evicted, total };
-  const referrers = /* @__PURE__ */ new Map();
-  for (const hash of sizes.keys()) {
-    for (const ref of references(hash)) {
-      if (ref === hash || !sizes.has(ref)) continue;
-      const list = referrers.get(ref) ?? [];
-      list.push(hash);
-      referrers.set(ref, list);
-    }
-  }
-  const gone = /* @__PURE__ */ new Set();
-  const order = [...sizes.keys()].filter((h) => !closure.has(h)).sort((a, b) => (lastUsed.get(a) ?? 0) - (lastUsed.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
-  for (const start of order) {
-    if (total <= maxBytes) break;
-    const stack = [start];
-    while (stack.length > 0) {
-      const h = stack.pop();
-      if (gone.has(h)) continue;
-      gone.add(h);
-      evicted.push(h);
-      total -= sizes.get(h) ?? 0;
-      for (const r of referrers.get(h) ?? []) if (!closure.has(r)) stack.push(r);
-    }
-  }
-  return { evicted, total };
-}
-function planSave(input) {
-  const { now, policy, closure } = input;
-  const dropped = [];
-  const live = [];
-  for (const layer of input.manifest.layers) {
-    const t = touched(layer, closure, now);
-    if (input.failed.has(layerId(layer))) dropped.push({ layer: t, why: "unavailable" });
-    else if (lastUse(t) < now - policy.retentionMs) dropped.push({ layer: t, why: "unused" });
-    else live.push(t);
-  }
-  const unusable = dropped.filter((d) => d.why === "unavailable").map((d) => d.layer);
-  const freshBytes = sum(input.fresh.map((p) => p.narSize));
-  const freshTimes = Object.fromEntries(input.fresh.map((p) => [p.hash, now]));
-  const appendTotal = sum(live.map((l) => l.narBytes)) + freshBytes;
-  let why;
-  if (policy.compact) why = "a scheduled or manual run on the default branch";
-  else if (input.fresh.length > 0 && live.length + 1 > policy.maxLayers) why = `more than ${policy.maxLayers} layers`;
-  else if (input.fresh.length > 0 && appendTotal > policy.maxBytes) why = "over max-size";
-  const base = { dropped, copy: [], evicted: [], overBudget: false };
-  if (!why) {
-    if (input.fresh.length === 0) {
-      return { ...base, kind: "nothing", why: "nothing new", keep: live, lastUsed: {}, slot: -1, totalBytes: appendTotal };
-    }
-    return { ...base, kind: "append", why: "new paths", keep: live, lastUsed: freshTimes, slot: freeSlot([...live, ...unusable]), totalBytes: appendTotal };
-  }
-  const heldLive = live.filter((l) => input.held.has(layerId(l)));
-  const others = live.filter((l) => !input.held.has(layerId(l)));
-  const lastUsed = /* @__PURE__ */ new Map();
-  for (const layer of heldLive) {
-    for (const [hash, at] of Object.entries(layer.paths)) {
-      if (!input.heldPaths.has(hash) || at < now - policy.retentionMs) continue;
-      lastUsed.set(hash, Math.max(lastUsed.get(hash) ?? 0, at));
-    }
-  }
-  for (const p of input.fresh) lastUsed.set(p.hash, now);
-  const facts = new Map([...input.heldPaths, ...input.fresh.map((p) => [p.hash, p])]);
-  const sizes = new Map([...lastUsed.keys()].map((h) => [h, facts.get(h)?.narSize ?? 0]));
-  const { evicted, total } = evict(
-    sizes,
-    lastUsed,
-    (h) => facts.get(h)?.references ?? [],
-    closure,
-    sum(others.map((l) => l.narBytes)),
-    policy.maxBytes
-  );
-  const gone = new Set(evicted);
-  const kept = [...lastUsed.keys()].filter((h) => !gone.has(h));
-  const single = heldLive.length === 1 ? heldLive[0] : void 0;
-  if (input.fresh.length === 0 && (heldLive.length === 0 || single && dropped.length === 0 && kept.length === single.pathCount)) {
-    return { ...base, kind: "nothing", why: "already compact", keep: live, lastUsed: {}, slot: -1, totalBytes: appendTotal };
-  }
-  const freshSet = new Set(input.fresh.map((p) => p.hash));
-  return {
-    kind: "compact",
-    why,
-    keep: others,
-    dropped: [...dropped, ...heldLive.map((layer) => ({ layer, why: "compacted" }))],
-    copy: kept.filter((h) => !freshSet.has(h)),
-    evicted,
-    lastUsed: Object.fromEntries(kept.map((h) => [h, lastUsed.get(h) ?? now])),
-    slot: freeSlot([...others, ...unusable]),
-    totalBytes: total,
-    overBudget: total > policy.maxBytes
-  };
-}
-function nextManifest(prev, plan, layer, now) {
-  return { ...prev, updatedAt: now, layers: [...plan.keep, layer] };
-}
-
-// src/executors/gha/manifest-entry.ts
-async function fetchOne(client, layout, prefix2, storeDir, report) {
-  await rm2(layout.manifestFile, { force: true });
-  let hit;
-  try {
-    hit = await client.restore(layout.manifestFile, prefix2, [prefix2]);
-  } catch (e) {
-    if (!(e instanceof CacheEntryError)) throw e;
-    report(`The cache manifest could not be restored (${e.message}); carrying on as if the cache were empty.`);
-    return {};
-  }
-  if (!hit) return {};
-  try {
-    const manifest = parseManifest(await readFile2(layout.manifestFile, "utf8"));
-    if (manifest.storeDir !== storeDir) {
-      report(`Cache manifest ${hit.key} is for store ${manifest.storeDir}, not ${storeDir}; it is ignored.`);
-      return { key: hit.key };
-    }
-    return { manifest, key: hit.key };
-  } catch (e) {
-    const why = e instanceof ManifestError ? e.message : e.message;
-    report(`Cache manifest ${hit.key} is unreadable (${why}); carrying on as if the cache were empty.`);
-    return { key: hit.key };
-  }
-}
-async function fetchManifest(client, layout, keys, storeDir, report = log.warning) {
-  const own = await fetchOne(client, layout, keys.manifestPrefix, storeDir, report);
-  if (!keys.baseManifestPrefix) return own;
-  const base = await fetchOne(client, layout, keys.baseManifestPrefix, storeDir, report);
-  if (!base.manifest || base.key === own.key) return own;
-  if (!own.manifest) return base;
-  return { manifest: mergeManifests(own.manifest, base.manifest), key: `${own.key} + ${base.key}` };
-}
-async function storeManifest(client, layout, key, manifest) {
-  await writeFile2(layout.manifestFile, renderManifest(manifest));
-  return client.save(layout.manifestFile, key);
-}
-
-// src/executors/gha/state.ts
-import { readFile as readFile3, writeFile as writeFile3 } from "node:fs/promises";
-var RESTORED_STATE_KEY = "nix_buildtime_cache_gha";
-async function saveRestoredState(file, state3) {
-  await writeFile3(file, JSON.stringify(state3));
-  host().saveState(RESTORED_STATE_KEY, file);
-}
-async function loadRestoredState() {
-  const file = host().getState(RESTORED_STATE_KEY);
-  if (!file) return void 0;
-  try {
-    const s = JSON.parse(await readFile3(file, "utf8"));
-    if (Array.isArray(s.held) && Array.isArray(s.failed) && Array.isArray(s.paths)) return s;
-  } catch {
-  }
-  return void 0;
-}
-
-// src/executors/gha/restore.ts
-var PARALLEL_LAYERS = 4;
-function recordLayer(state3, layer, r) {
-  if (r) {
-    state3.held.push(layerId(layer));
-    state3.paths.push(...r.paths);
-  } else {
-    state3.failed.push(layerId(layer));
-  }
-  return r;
-}
-async function restoreLayer(client, layout, layer, storeDir) {
-  const dir = layout.slotDir(layer.slot);
-  await rm3(dir, { recursive: true, force: true });
-  let hit;
-  try {
-    hit = await client.restore(dir, layer.key);
-  } catch (e) {
-    if (!(e instanceof CacheEntryError)) throw e;
-    log.warning(`Cache layer ${layer.key} could not be restored (${e.message}); its ${layer.pathCount} paths are substituted or built as if it did not exist.`);
-    return void 0;
-  }
-  if (!hit) {
-    log.warning(`Cache layer ${layer.key} is gone (evicted?); its ${layer.pathCount} paths are substituted or built as if it did not exist.`);
-    return void 0;
-  }
-  let absorbed;
-  try {
-    absorbed = await absorbLayer(dir, layout.binaryCache, storeDir);
-  } catch (e) {
-    await rm3(dir, { recursive: true, force: true }).catch(() => void 0);
-    log.warning(
-      `Cache layer ${layer.key} could not be used (${describeFsError(e)}); its ${layer.pathCount} paths are substituted or built as if it did not exist.`
-    );
-    return void 0;
-  }
-  if (absorbed.corrupt.length > 0) {
-    log.warning(
-      `Cache layer ${layer.key}: ${absorbed.corrupt.length} damaged path(s) ignored (first: ${absorbed.corrupt[0]}); they are substituted or built instead.`
-    );
-  }
-  if (absorbed.paths.length === 0) return void 0;
-  return { layer, paths: absorbed.paths, archiveBytes: hit.archiveBytes ?? 0, narBytes: absorbed.narBytes };
-}
-async function restoreLayers(client, layout, layers, storeDir) {
-  const bySlot = /* @__PURE__ */ new Map();
-  for (const l of layers) bySlot.set(l.slot, [...bySlot.get(l.slot) ?? [], l]);
-  const limit = limiter(PARALLEL_LAYERS);
-  const results = /* @__PURE__ */ new Map();
-  const settled = await Promise.allSettled(
-    [...bySlot.values()].map(
-      (group) => limit(async () => {
-        for (const layer of group) results.set(layer, await restoreLayer(client, layout, layer, storeDir));
-      })
-    )
-  );
-  const refusal = settled.find((s) => s.status === "rejected");
-  if (refusal) throw refusal.reason;
-  return layers.map((l) => results.get(l));
-}
-async function restoreGithubActionsCache(inputs, store) {
-  if (inputs.cache.kind !== "github-actions") return;
-  const startedAt = Date.now();
-  const layout = ghaLayout(host().tempDir);
-  await rm3(layout.root, { recursive: true, force: true });
-  await mkdir2(layout.root, { recursive: true });
-  const state3 = { held: [], failed: [], paths: [] };
-  try {
-    const reason = unavailableReason();
-    if (reason) {
-      state3.refused = reason;
-      log.warning(`The GitHub Actions cache is not available: ${reason}. This job neither restores nor saves anything.`);
-      return;
-    }
-    const mode = cacheMode();
-    if (!mode.readable) {
-      log.info(`ACTIONS_CACHE_MODE=${mode.mode} does not permit reads: nothing is restored.`);
-      return;
-    }
-    const client = actionsCacheClient();
-    const keys = keyScheme(inputs.keyPrefix);
-    await prepareBinaryCache(layout.binaryCache, store.storeDir);
-    const { manifest, key } = await fetchManifest(client, layout, keys, store.storeDir);
-    if (!manifest) {
-      if (!key) log.info(`No cache manifest under ${keys.manifestPrefix}* yet: starting with an empty cache.`);
-      return;
-    }
-    state3.manifest = manifest;
-    state3.manifestKey = key;
-    const results = await restoreLayers(client, layout, manifest.layers, store.storeDir);
-    let archiveBytes2 = 0;
-    let narBytes = 0;
-    manifest.layers.forEach((layer, i) => {
-      const r = recordLayer(state3, layer, results[i]);
-      archiveBytes2 += r?.archiveBytes ?? 0;
-      narBytes += r?.narBytes ?? 0;
-    });
-    const seconds = ((Date.now() - startedAt) / 1e3).toFixed(2);
-    log.info(
-      `Restored ${state3.held.length} of ${manifest.layers.length} cache layer(s) from ${key}: ${state3.paths.length} paths, ${formatBytes(archiveBytes2)} downloaded (${archiveBytes2} B), ${formatBytes(narBytes)} of NARs, in ${seconds} s.`
-    );
-    if (state3.paths.length > 0) await configurePull(inputs, store, `file://${layout.binaryCache}?trusted=1`);
-  } catch (e) {
-    if (!(e instanceof CacheServiceRefused)) throw e;
-    state3.refused = e.message;
-    log.warning(`The GitHub Actions cache refused this job (${e.message}): nothing more is restored, and nothing is saved.`);
-  } finally {
-    await saveRestoredState(layout.restoredFile, state3);
-  }
-}
-
 export {
   CacheServiceRefused,
   CacheEntryError,
   cacheMode,
   unavailableReason,
-  actionsCacheClient,
-  pathFact,
-  writeLayer,
-  prepareBinaryCache,
-  layerId,
-  emptyManifest,
-  mergeManifests,
-  planSave,
-  nextManifest,
-  fetchManifest,
-  storeManifest,
-  RESTORED_STATE_KEY,
-  loadRestoredState,
-  recordLayer,
-  restoreLayer,
-  restoreGithubActionsCache
+  CLIENT_RETRY,
+  withinBudget,
+  actionsCacheClient
 };

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import {
+  jobDir
+} from "./chunk-LYRV4XWB.js";
 
 // src/executors/gha/layout.ts
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 function ghaLayout(runnerTemp) {
-  const root = join(runnerTemp, "nix-buildtime-cache", "gha");
+  const root = jobDir(runnerTemp).gha;
   return {
     root,
     manifestFile: join(root, "manifest.json"),
