@@ -2,42 +2,25 @@
 // what changed) under thin front ends that answer as Nix 2.3, 2.18, 2.24, 2.35, Lix and
 // Determinate do (__tests__/fixtures/nix-versions/frontend.mjs, each shape cited there); Debian's
 // Nix 2.8 does the work underneath.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { graphNix, type Upstream } from '../../helpers/graph.js'
-import { createTestStore, removeTree, SYSTEM_PATH, type TestStore } from '../../helpers/nix-store.js'
+import { graphNix } from '../../helpers/graph.js'
+import { createTestStore, SYSTEM_PATH, type TestStore } from '../../helpers/nix-store.js'
 import { warningLines } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys } from '../../helpers/scenario.js'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topJob, useGraphWorld, type JobRun } from '../../helpers/scenario.js'
 import { runProcess } from '../../helpers/proc.js'
 import { daemonTrust } from '../../../src/pull/trust.js'
 
 const FRONT_ENDS = resolve('__tests__/fixtures/nix-versions')
 const frontEndPath = (profile: string): string => `${join(FRONT_ENDS, profile)}:${SYSTEM_PATH}`
 
-let dir: string
-let upstream: Upstream
-let keys: SigningKeys
-
-beforeAll(async () => {
-  ;({ dir, upstream, keys } = await graphWorld('e2e-versions-'))
-})
-afterAll(async () => {
-  await removeTree(dir)
-})
+const world = useGraphWorld('e2e-versions-')
 
 async function scenario(profile: string, opts: { store?: TestStore; env?: NodeJS.ProcessEnv; cacheName?: string } = {}): Promise<JobRun & { consumerBuilt: number }> {
-  const cacheDir = join(dir, opts.cacheName ?? `cache-${profile}`)
-  const store = opts.store ?? (await createTestStore({ extraConfig: upstream.nixConfig }))
-  const run = await runGraphJob({
-    cache: `file://${cacheDir}`,
-    keys,
-    upstream,
-    store,
-    env: { PATH: frontEndPath(profile), ...opts.env },
-    inputs: { installables: await topInstallable(store) }
-  })
-  const consumer = await consumerBuild({ substituters: [`file://${cacheDir}`, upstream.url], trustedKeys: [keys.public, upstream.publicKey], variant: 'v2' })
+  const cacheDir = join(world.dir, opts.cacheName ?? `cache-${profile}`)
+  const run = await topJob(world, `file://${cacheDir}`, { store: opts.store, env: { PATH: frontEndPath(profile), ...opts.env } })
+  const consumer = await consumerBuild({ substituters: [`file://${cacheDir}`, world.upstream.url], trustedKeys: [world.keys.public, world.upstream.publicKey], variant: 'v2' })
   await consumer.store.cleanup()
   return { ...run, consumerBuilt: consumer.built }
 }
@@ -85,7 +68,7 @@ describe('the core scenario under each Nix version', () => {
       expect(warningLines(run.main.stdout)).toEqual([])
       expect(warningLines(run.post.stdout)).toEqual([])
       expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
-      expect(run.main.env.NIX_CONFIG).toContain(`extra-substituters = file://${join(dir, `cache-${profile}`)}`)
+      expect(run.main.env.NIX_CONFIG).toContain(`extra-substituters = file://${join(world.dir, `cache-${profile}`)}`)
       expect(run.consumerBuilt).toBe(1)
       await run.store.cleanup()
     })
@@ -93,7 +76,7 @@ describe('the core scenario under each Nix version', () => {
 
   // 2.34+ prints `local?root=/r` as `local://?root=/r` (the bare path above prints as local:///r).
   it('nix-2.35 with the store given as local?root=: pushes and a consumer builds exactly one derivation', async () => {
-    const store = await createTestStore({ extraConfig: upstream.nixConfig })
+    const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
     const run = await scenario('nix-2.35', { store, cacheName: 'cache-local-root', env: { NIX_CONFIG: `${store.nixConfig}\nstore = local?root=${store.storeRoot}` } })
     expect(run.post.code).toBe(0)
     expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
@@ -103,7 +86,7 @@ describe('the core scenario under each Nix version', () => {
 
   // 2.3 ignores NIX_CONFIG, so the job's Nix is configured the way a 2.3 user's is: nix.conf.
   it('nix-2.3 (configured through NIX_CONF_DIR): pushes, warns once with the nix.conf lines, and leaves nix.conf alone', async () => {
-    const store = await createTestStore({ extraConfig: upstream.nixConfig })
+    const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
     const confDir = join(store.root, 'etc-nix')
     await mkdir(confDir)
     await writeFile(join(confDir, 'nix.conf'), `${store.nixConfig}\n`)
@@ -117,8 +100,8 @@ describe('the core scenario under each Nix version', () => {
     expect(warnings[0]).toContain('Nix 2.3 ignores NIX_CONFIG')
     // The lines to add, for the nix.conf in use: the substituters in force plus ours.
     expect(warnings[0]).toContain(`${join(confDir, 'nix.conf')} (and restart`)
-    expect(warnings[0]).toContain(`%0Asubstituters = ${upstream.url} file://${join(dir, 'cache-nix-2.3')}%0A`)
-    expect(warnings[0]).toContain(`%0Atrusted-public-keys = ${upstream.publicKey} ${keys.public}%0A`)
+    expect(warnings[0]).toContain(`%0Asubstituters = ${world.upstream.url} file://${join(world.dir, 'cache-nix-2.3')}%0A`)
+    expect(warnings[0]).toContain(`%0Atrusted-public-keys = ${world.upstream.publicKey} ${world.keys.public}%0A`)
     expect(run.main.stdout).not.toMatch(/Later steps substitute from/)
     expect(run.main.env.NIX_CONFIG).toBeUndefined()
     expect(await readFile(join(confDir, 'nix.conf'), 'utf8')).toBe(before)
@@ -131,7 +114,7 @@ describe('the core scenario under each Nix version', () => {
 // nix-build (or passes the feature on its own command line) may not have it in its configuration.
 describe('flake-ref installables', () => {
   it('resolve where the job\'s configuration enables only nix-command', async () => {
-    const store = await createTestStore({ extraConfig: [...upstream.nixConfig, 'experimental-features = nix-command'] })
+    const store = await createTestStore({ extraConfig: [...world.upstream.nixConfig, 'experimental-features = nix-command'] })
     const flakeDir = join(store.root, 'flake')
     await mkdir(flakeDir)
     // The graph with its system spelled out (flakes evaluate purely); the derivations are the
@@ -139,9 +122,9 @@ describe('flake-ref installables', () => {
     await writeFile(join(flakeDir, 'graph.nix'), graphNix('v1').replace('builtins.currentSystem', '"x86_64-linux"'))
     await writeFile(join(flakeDir, 'flake.nix'), '{ outputs = { self }: { packages.x86_64-linux.top = (import ./graph.nix).top; }; }\n')
     const run = await runGraphJob({
-      cache: `file://${join(dir, 'cache-flake')}`,
-      keys,
-      upstream,
+      cache: `file://${join(world.dir, 'cache-flake')}`,
+      keys: world.keys,
+      upstream: world.upstream,
       store,
       inputs: { installables: `path:${flakeDir}#top` }
     })
