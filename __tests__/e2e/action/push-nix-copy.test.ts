@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { readdir } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
-import { ROLES } from '../../helpers/graph.js'
+import { NIX_PRELUDE, ROLES } from '../../helpers/graph.js'
 import { createTestStore, type TestStore } from '../../helpers/nix-store.js'
 import { startSshd, type Sshd } from '../../helpers/sshd.js'
-import { warningLines } from '../../helpers/runner.js'
+import { startJob, warningLines } from '../../helpers/runner.js'
 import { EXPECTED_PUSH, rolesOf, runGraphJob, topJob, useGraphWorld, type JobRun } from '../../helpers/scenario.js'
 import { sshBounds } from '../../../src/executors/nix-copy.js'
 import { TIMINGS } from '../../../src/runtime/budget.js'
@@ -48,7 +48,6 @@ describe('a job pushing to another Nix store with nix copy', () => {
       if (r.code !== 0) missing.push(drv)
     }
     expect(missing).toEqual([])
-    expect(run.post.stdout).not.toMatch(/building '/)
     // Signed as derivations too (`nix store sign --derivation` on 2.4-2.14).
     expect(warningLines(run.post.stdout)).toEqual([])
     const sigs = await run.store.run('nix', ['path-info', '--store', remote, '--sigs', '--derivation', drvs[0]!])
@@ -59,6 +58,31 @@ describe('a job pushing to another Nix store with nix copy', () => {
       if (!r.stdout.includes('test-cache-1:')) unsigned.push(drv)
     }
     expect(unsigned).toEqual([])
+  })
+
+  it('copies a derivation the job only instantiated as the .drv alone: its output is built in neither store', async () => {
+    const remote = join(world.dir, 'local-remote-unbuilt')
+    const store = await createTestStore()
+    const nixFile = join(store.root, 'unbuilt.nix')
+    await writeFile(nixFile, `let\n${NIX_PRELUDE}\nin mk "never-built" "\${bb} echo built > $out" {}\n`)
+    const job = await startJob({ env: store.env, inputs: { cache: `local?root=${remote}`, 'secret-key': world.keys.secret, 'include-derivations': 'true' } })
+    try {
+      expect(job.main?.code).toBe(0)
+      // No installables: the roots are the derivations the job instantiated, this one alone.
+      const drv = (await job.exec('nix-instantiate', [nixFile])).stdout.trim()
+      const out = (await store.runOk('nix-store', ['--query', '--outputs', drv])).stdout.trim()
+      const post = await job.post()
+      expect(post.code).toBe(0)
+      expect(warningLines(post.stdout)).toEqual([])
+      expect((await readFile(post.outputs['paths-file']!, 'utf8')).split('\n').filter((l) => l !== '')).toEqual([drv])
+      const valid = async (path: string, where: string[] = []): Promise<boolean> =>
+        (await store.run('nix-store', [...where, '--check-validity', path])).code === 0
+      expect(await valid(drv, ['--store', remote])).toBe(true)
+      expect({ inJobStore: await valid(out), inRemote: await valid(out, ['--store', remote]) }).toEqual({ inJobStore: false, inRemote: false })
+    } finally {
+      await job.cleanup()
+      await store.cleanup()
+    }
   })
 
   describe('over ssh-ng to a real sshd', () => {

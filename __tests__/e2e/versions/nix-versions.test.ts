@@ -17,13 +17,59 @@ const frontEndPath = (profile: string): string => `${join(FRONT_ENDS, profile)}:
 
 const world = useGraphWorld('e2e-versions-')
 
-async function scenario(profile: string, opts: { store?: TestStore; env?: NodeJS.ProcessEnv; cacheName?: string } = {}): Promise<JobRun & { consumerBuilt: number }> {
-  const cacheDir = join(world.dir, opts.cacheName ?? `cache-${profile}`)
-  const run = await topJob(world, `file://${cacheDir}`, { store: opts.store, env: { PATH: frontEndPath(profile), ...opts.env } })
+interface ScenarioRun extends JobRun {
+  consumerBuilt: number
+  /** Every `nix` call of both jobs, as the front end logged it: [profile, ...args]. */
+  nixCalls: string[][]
+}
+
+async function scenario(profile: string, opts: { store?: TestStore; env?: NodeJS.ProcessEnv; cacheName?: string } = {}): Promise<ScenarioRun> {
+  const name = opts.cacheName ?? `cache-${profile}`
+  const cacheDir = join(world.dir, name)
+  const log = join(world.dir, `${name}.frontend.log`)
+  const run = await topJob(world, `file://${cacheDir}`, { store: opts.store, env: { PATH: frontEndPath(profile), NIX_FRONTEND_LOG: log, ...opts.env } })
   const consumer = await consumerBuild({ substituters: [`file://${cacheDir}`, world.upstream.url], trustedKeys: [world.keys.public, world.upstream.publicKey], variant: 'v2' })
   await consumer.store.cleanup()
-  return { ...run, consumerBuilt: consumer.built }
+  const calls = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as string[])
+  const nixCalls = calls.filter(([, command]) => command === 'nix').map(([p, , ...args]) => [p ?? '', ...args])
+  return { ...run, consumerBuilt: consumer.built, nixCalls }
 }
+
+/**
+ * Which of its version's commands the action chose, from the `nix` calls a front end saw. It asks
+ * `nix --version`, tries `path-info --json --json-format 1` and `config show` first, and falls back
+ * to plain `--json` and `show-config` where the version rejects them.
+ */
+function pathTaken(nixCalls: readonly string[][]) {
+  const pathInfo = nixCalls.filter((c) => c[1] === 'path-info' && c.includes('--json'))
+  return {
+    frontEnds: [...new Set(nixCalls.map((c) => c[0]))],
+    asksVersion: nixCalls.some((c) => c[1] === '--version'),
+    jsonFormat1: pathInfo.some((c) => c.join(' ').includes('--json-format 1')),
+    plainJson: pathInfo.some((c) => !c.includes('--json-format')),
+    configShow: nixCalls.some((c) => c[1] === 'config' && c[2] === 'show'),
+    showConfig: nixCalls.some((c) => c[1] === 'show-config')
+  }
+}
+
+/**
+ * The path each version leads to: 2.35 and Determinate take `--json-format 1` and `config show`;
+ * 2.24 and Lix reject `--json-format` (plain `--json`) but have `config show`; 2.18 has neither.
+ */
+const FALLBACKS: Record<string, { plainJson: boolean; showConfig: boolean }> = {
+  'nix-2.18': { plainJson: true, showConfig: true },
+  'nix-2.24': { plainJson: true, showConfig: false },
+  'nix-2.35': { plainJson: false, showConfig: false },
+  lix: { plainJson: true, showConfig: false },
+  determinate: { plainJson: false, showConfig: false }
+}
+const expectedPath = (profile: string): ReturnType<typeof pathTaken> => ({
+  frontEnds: [profile],
+  asksVersion: true,
+  jsonFormat1: true,
+  configShow: true,
+  ...FALLBACKS[profile]!
+})
 
 describe('the front ends answer as their versions do', () => {
   const nix = (profile: string, args: string[]) => runProcess('nix', args, { env: { PATH: frontEndPath(profile), NIX_CONFIG: 'experimental-features = nix-command' } })
@@ -64,6 +110,8 @@ describe('the core scenario under each Nix version', () => {
   for (const profile of ['nix-2.18', 'nix-2.24', 'nix-2.35', 'lix', 'determinate']) {
     it(`${profile}: pushes the new build-time closure, and a consumer builds exactly one derivation`, async () => {
       const run = await scenario(profile)
+      // The action ran through this version's front end and took this version's path.
+      expect(pathTaken(run.nixCalls)).toEqual(expectedPath(profile))
       expect(run.post.code).toBe(0)
       expect(warningLines(run.main.stdout)).toEqual([])
       expect(warningLines(run.post.stdout)).toEqual([])
@@ -78,6 +126,7 @@ describe('the core scenario under each Nix version', () => {
   it('nix-2.35 with the store given as local?root=: pushes and a consumer builds exactly one derivation', async () => {
     const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
     const run = await scenario('nix-2.35', { store, cacheName: 'cache-local-root', env: { NIX_CONFIG: `${store.nixConfig}\nstore = local?root=${store.storeRoot}` } })
+    expect(pathTaken(run.nixCalls)).toEqual(expectedPath('nix-2.35'))
     expect(run.post.code).toBe(0)
     expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
     expect(run.consumerBuilt).toBe(1)
@@ -92,6 +141,7 @@ describe('the core scenario under each Nix version', () => {
     await writeFile(join(confDir, 'nix.conf'), `${store.nixConfig}\n`)
     const before = await readFile(join(confDir, 'nix.conf'), 'utf8')
     const run = await scenario('nix-2.3', { store, env: { NIX_CONF_DIR: confDir } })
+    expect(pathTaken(run.nixCalls).frontEnds).toEqual(['nix-2.3'])
     expect(run.post.code).toBe(0)
     expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
     expect(run.consumerBuilt).toBe(1)
