@@ -72,13 +72,14 @@ describe('a job pushing to another Nix store with nix copy', () => {
       const drv = (await job.exec('nix-instantiate', [nixFile])).stdout.trim()
       const out = (await store.runOk('nix-store', ['--query', '--outputs', drv])).stdout.trim()
       const post = await job.post()
-      expect(post.code).toBe(0)
-      expect(warningLines(post.stdout)).toEqual([])
-      expect((await readFile(post.outputs['paths-file']!, 'utf8')).split('\n').filter((l) => l !== '')).toEqual([drv])
       const valid = async (path: string, where: string[] = []): Promise<boolean> =>
         (await store.run('nix-store', [...where, '--check-validity', path])).code === 0
-      expect(await valid(drv, ['--store', remote])).toBe(true)
       expect({ inJobStore: await valid(out), inRemote: await valid(out, ['--store', remote]) }).toEqual({ inJobStore: false, inRemote: false })
+      expect(await valid(drv, ['--store', remote])).toBe(true)
+      expect((await readFile(post.outputs['paths-file']!, 'utf8')).split('\n').filter((l) => l !== '')).toEqual([drv])
+      expect(post.code).toBe(0)
+      // Signed as a derivation too (`nix store sign --derivation`), or it would warn.
+      expect(warningLines(post.stdout)).toEqual([])
     } finally {
       await job.cleanup()
       await store.cleanup()
