@@ -1,14 +1,18 @@
 // CI jobs using `cache: github-actions`, each on a fresh VM: a fresh chroot store and an empty
 // RUNNER_TEMP at the same path every time (hosted runners have the same paths on every job, and
 // the cache's entry versions depend on them).
+import { afterAll, beforeAll } from '@jest/globals'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Upstream } from './graph.js'
-import type { CacheEntry, GhaCacheServer, LoggedRequest, TokenScope } from './gha-cache-server.js'
+import { startGhaCacheServer, type CacheEntry, type GhaCacheServer, type LoggedRequest, type TokenScope } from './gha-cache-server.js'
 import { builtDerivations, removeTree } from './nix-store.js'
 import { runProcess } from './proc.js'
 import { warningLines } from './runner.js'
-import { runGraphJob, type JobRun, type SigningKeys } from './scenario.js'
+import { runGraphJob, type GraphWorld, type JobRun, type SigningKeys } from './scenario.js'
+
+/** The action's default `key-prefix`: the start of every entry key a job saves without one. */
+export const PREFIX = 'nix-buildtime-cache'
 
 export interface GhaRun extends JobRun {
   /** Cache entries the job created (finalized uploads). */
@@ -80,6 +84,39 @@ export function ghaJobs(opts: { dir: string; server: GhaCacheServer; upstream: U
   }
 }
 
+export interface GhaCache {
+  readonly server: GhaCacheServer
+  readonly jobs: GhaJobs
+}
+
+/**
+ * A test file's stand-in cache service, started before its first test and stopped after its last,
+ * and the jobs that use it. Call it after useGraphWorld (its hooks need the world); like the
+ * world, it can be read in hooks and tests only.
+ */
+export function useGhaCache(world: GraphWorld, opts: { restore?: 'eager' | 'on-demand' } = {}): GhaCache {
+  let current: GhaCache | undefined
+  beforeAll(async () => {
+    const server = await startGhaCacheServer()
+    current = { server, jobs: ghaJobs({ dir: world.dir, upstream: world.upstream, keys: world.keys, server, restore: opts.restore }) }
+  })
+  afterAll(async () => {
+    await current?.server.stop()
+  })
+  const get = (): GhaCache => {
+    if (!current) throw new Error('useGhaCache: the cache service starts in beforeAll; read it in hooks and tests only')
+    return current
+  }
+  return {
+    get server() {
+      return get().server
+    },
+    get jobs() {
+      return get().jobs
+    }
+  }
+}
+
 /** The file an entry's archive holds at a path ending in `suffix` (e.g. manifest.json). */
 export async function entryFile(entry: CacheEntry, suffix: string): Promise<string> {
   const r = await runProcess('/bin/sh', ['-c', `zstd -dc | tar -xOP --wildcards '*${suffix}'`], {
@@ -110,5 +147,3 @@ export async function newestManifest(server: GhaCacheServer, prefix: string, sco
   const parsed = JSON.parse(await entryFile(entry, 'manifest.json')) as Omit<ManifestView, 'key'>
   return { key: entry.key, layers: parsed.layers }
 }
-
-export const hashOf = (storePath: string): string => storePath.slice('/nix/store/'.length, '/nix/store/'.length + 32)

@@ -3,7 +3,7 @@
 // its descendants (nix, nginx workers, ...); whatever is still running is killed after each
 // test file (cleanupAll), and servers also by a watchdog if the test process dies.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { afterAll } from '@jest/globals'
 
 export interface ProcResult {
@@ -30,6 +30,18 @@ export interface ProcOptions {
 export interface RunAs {
   uid: number
   gid: number
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Running (a killed process whose parent is gone may linger as a zombie until something reaps it). */
+export const alive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return !/^\d+ \(.*\) [ZX]/.test(stat)
+  } catch {
+    return false
+  }
 }
 
 const live = new Set<ChildProcess>()

@@ -529,6 +529,12 @@ export class Job {
   }
 }
 
+/** The background agent the main step started, as it recorded it in the job's state. */
+export function agentPid(job: Job): number | undefined {
+  const raw = job.main?.state.nix_buildtime_cache
+  return raw ? (JSON.parse(raw) as { agent?: { pid: number } }).agent?.pid : undefined
+}
+
 /** Creates a job (fresh runner dirs unless given) and runs the action's main step. */
 export async function startJob(opts: JobOptions = {}): Promise<Job> {
   const dirs = opts.dirs ?? (await createRunnerDirs())

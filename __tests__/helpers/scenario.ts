@@ -1,16 +1,19 @@
 // One CI job on the test graph, run the way the runner runs the action: main step, the job's
 // build, post step. Shared by the end-to-end tests of every cache kind.
+import { afterAll, beforeAll } from '@jest/globals'
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { graphPaths, makeUpstream, writeGraph, type GraphPaths, type Role, ROLES, type Upstream, UPSTREAM_KEY_NAME } from './graph.js'
-import { countBuilt, createTestStore, ensureNixAvailable, nixToolEnv, type TestStore } from './nix-store.js'
+import { countBuilt, createTestStore, ensureNixAvailable, nixToolEnv, removeTree, type TestStore } from './nix-store.js'
 import { startJob, type Job, type StepResult } from './runner.js'
 import { runProcess } from './proc.js'
 
 export interface SigningKeys {
   secret: string
   public: string
+  /** The file holding `secret`, for the CLI's --secret-key-file. */
+  secretFile: string
 }
 
 export async function generateKeys(dir: string, name = 'test-cache-1'): Promise<SigningKeys> {
@@ -18,7 +21,7 @@ export async function generateKeys(dir: string, name = 'test-cache-1'): Promise<
   const pk = join(dir, `${name}.pk`)
   const r = await runProcess('nix-store', ['--generate-binary-cache-key', name, sk, pk], { env: nixToolEnv(join(dir, `${name}-keygen`)) })
   if (r.code !== 0) throw new Error(r.stderr)
-  return { secret: (await readFile(sk, 'utf8')).trim(), public: (await readFile(pk, 'utf8')).trim() }
+  return { secret: (await readFile(sk, 'utf8')).trim(), public: (await readFile(pk, 'utf8')).trim(), secretFile: sk }
 }
 
 /** What every end-to-end test file starts from: a temp dir, the fake upstream cache and our key. */
@@ -34,6 +37,37 @@ export async function graphWorld(prefix: string): Promise<GraphWorld> {
   const dir = await mkdtemp(join(tmpdir(), prefix))
   await chmod(dir, 0o755)
   return { dir, upstream: await makeUpstream(dir), keys: await generateKeys(dir) }
+}
+
+/**
+ * The preamble of an end-to-end test file: its GraphWorld, made before the file's first test and
+ * removed after its last. Call it at the top of the file, before the file's own hooks, which may
+ * then use the world. Its fields exist only once the tests run, so reading one while the file is
+ * being collected (outside hooks and tests) throws.
+ */
+export function useGraphWorld(prefix: string): GraphWorld {
+  let world: GraphWorld | undefined
+  beforeAll(async () => {
+    world = await graphWorld(prefix)
+  })
+  afterAll(async () => {
+    if (world) await removeTree(world.dir)
+  })
+  const current = (): GraphWorld => {
+    if (!world) throw new Error(`useGraphWorld('${prefix}'): the world is made in beforeAll; read it in hooks and tests only`)
+    return world
+  }
+  return {
+    get dir() {
+      return current().dir
+    },
+    get upstream() {
+      return current().upstream
+    },
+    get keys() {
+      return current().keys
+    }
+  }
 }
 
 export interface JobRun {
@@ -137,9 +171,43 @@ export async function consumerBuild(opts: {
  */
 export const EXPECTED_PUSH: readonly Role[] = ['lib', 'multiDev', 'multiOut', 'src', 'tool', 'top']
 
+/**
+ * What a job without installables pushes from a store nothing was built in before: every
+ * derivation it instantiated is a root (so `unrelated` is pushed), and `preexisting` is new.
+ */
+export const FIRST_PUSH: readonly string[] = [...EXPECTED_PUSH, 'preexisting', 'unrelated'].sort()
+
+/** Whether a built derivation is top's (`app`), the only one a new variant changes. */
+export const isApp = (drv: string): boolean => drv.endsWith('-app.drv')
+
 /** The `.drv` of top, as a user's `installables: .#top` would resolve it. */
 export async function topInstallable(store: TestStore, variant = 'v1'): Promise<string> {
   const nixFile = await writeGraph(store.root, variant)
   const r = await store.runOk('nix-instantiate', [nixFile, '-A', 'top'])
   return r.stdout.trim()
+}
+
+export interface TopJobOptions {
+  /** The job's store; a fresh one substituting from the world's upstream when not given. */
+  store?: TestStore
+  /** Inputs on top of the cache, our key and `installables: <top's .drv>`. */
+  inputs?: Record<string, string>
+  env?: NodeJS.ProcessEnv
+  preexisting?: boolean
+  strayAdd?: boolean
+}
+
+/** runGraphJob with installables naming top, as `installables: .#top` would; the caller cleans up `run.store`. */
+export async function topJob(world: GraphWorld, cache: string, opts: TopJobOptions = {}): Promise<JobRun> {
+  const store = opts.store ?? (await createTestStore({ extraConfig: world.upstream.nixConfig }))
+  return runGraphJob({
+    cache,
+    keys: world.keys,
+    upstream: world.upstream,
+    store,
+    env: opts.env,
+    preexisting: opts.preexisting,
+    strayAdd: opts.strayAdd,
+    inputs: { installables: await topInstallable(store), ...opts.inputs }
+  })
 }

@@ -1,10 +1,11 @@
 // A slow build for the background agent's tests: derivations that sleep, so that publication
 // during the build can be watched, and the helpers to watch it.
-import { readFileSync } from 'node:fs'
-import { readdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { narinfos } from './cache-check.js'
 import { NIX_PRELUDE, writeGraph, type Upstream } from './graph.js'
 import { createTestStore, type TestStore } from './nix-store.js'
+import { sleep } from './proc.js'
 import type { Job } from './runner.js'
 import { hashPart } from '../../src/format/store-path.js'
 
@@ -75,28 +76,6 @@ export async function slowStore(upstream: Upstream): Promise<{ store: TestStore;
 /** What the job's final selection pushes: the new build closure, minus upstream, pre-existing and .drv paths. */
 export const expected = (p: SlowPaths): string[] => [p.s1, p.s2, p.s3, p.final, p.script]
 
-export async function narinfos(cacheDir: string): Promise<Set<string>> {
-  const names = await readdir(cacheDir).catch(() => [] as string[])
-  return new Set(names.filter((n) => n.endsWith('.narinfo')).map((n) => n.slice(0, 32)))
-}
-
-export function agentPid(job: Job): number | undefined {
-  const raw = job.main?.state.nix_buildtime_cache
-  return raw ? (JSON.parse(raw) as { agent?: { pid: number } }).agent?.pid : undefined
-}
-
-/** Running (a killed process whose parent is gone may linger as a zombie until something reaps it). */
-export const alive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return !/^\d+ \(.*\) [ZX]/.test(stat)
-  } catch {
-    return false
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
 export interface Watched {
   build: { code: number | null; stderr: string }
   /** hash part → ms since the build started when its narinfo was first seen. */
@@ -132,7 +111,6 @@ export async function buildWatching(job: Job, nixFile: string, cacheDir: string,
   const build = await buildP
   return { build, firstSeen, buildMs, stray, startedAt: start }
 }
-
 
 /** Seconds from each path becoming valid (its registration time) to its narinfo appearing. */
 export async function publicationLatencies(store: TestStore, paths: readonly string[], w: Watched): Promise<number[]> {

@@ -2,19 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
 import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeGraph, type Upstream, UPSTREAM_KEY_NAME } from '../../helpers/graph.js'
-import { countBuilt, createTestStore, removeTree, substitutedPaths } from '../../helpers/nix-store.js'
+import { writeGraph, UPSTREAM_KEY_NAME } from '../../helpers/graph.js'
+import { countBuilt, createTestStore, substitutedPaths } from '../../helpers/nix-store.js'
 import { startDaemon, testUser } from '../../helpers/daemon.js'
 import { describeAsRoot } from '../../helpers/requires.js'
 import { startNginx, type Nginx } from '../../helpers/nginx.js'
 import { allOutput, startJob, warningLines, type StepResult } from '../../helpers/runner.js'
-import { graphWorld, runGraphJob, topInstallable, type JobRun, type SigningKeys } from '../../helpers/scenario.js'
+import { topJob, useGraphWorld, type JobRun } from '../../helpers/scenario.js'
 
 // A private HTTP cache: nginx answers every request, GETs included, only with basic auth. The
 // credentials are given the way users often write them, in the cache URL.
-let dir: string
-let upstream: Upstream
-let keys: SigningKeys
+const world = useGraphWorld('e2e-private-http-')
 let nginx: Nginx
 const password = 'pw-7c1e0b9d42-private'
 let cacheWithCredentials: string
@@ -22,24 +20,18 @@ let pushRun: JobRun
 let work: string
 
 beforeAll(async () => {
-  ;({ dir, upstream, keys } = await graphWorld('e2e-private-http-'))
-  const root = join(dir, 'www')
+  const root = join(world.dir, 'www')
   await mkdir(root)
   nginx = await startNginx({ root, auth: { user: 'ci', password } })
   cacheWithCredentials = nginx.url.replace('http://', `http://ci:${password}@`)
-  const pusher = await createTestStore({ extraConfig: upstream.nixConfig })
-  pushRun = await runGraphJob({
-    cache: cacheWithCredentials, keys, upstream, store: pusher, preexisting: false,
-    inputs: { installables: await topInstallable(pusher) }
-  })
-  await pusher.cleanup()
-  work = join(dir, 'work')
+  pushRun = await topJob(world, cacheWithCredentials, { preexisting: false })
+  await pushRun.store.cleanup()
+  work = join(world.dir, 'work')
   await mkdir(work)
   await chmod(work, 0o755)
 })
 afterAll(async () => {
   await nginx?.stop()
-  await removeTree(dir)
 })
 
 /** Everything a step exposed, except the lines that register masks (they name the secret on purpose). */
@@ -55,8 +47,8 @@ describe('a private HTTP cache with credentials in its URL', () => {
     expect(pushRun.pushed.length).toBeGreaterThan(0)
 
     // A pull request from a fork: no secret key, only the public key.
-    const store = await createTestStore({ extraConfig: upstream.nixConfig })
-    const job = await startJob({ env: store.env, inputs: { cache: cacheWithCredentials, 'public-keys': keys.public } })
+    const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
+    const job = await startJob({ env: store.env, inputs: { cache: cacheWithCredentials, 'public-keys': world.keys.public } })
     try {
       const main = job.main as StepResult
       expect(main.code).toBe(0)
@@ -87,12 +79,12 @@ describe('a private HTTP cache with credentials in its URL', () => {
     }
   })
   it('pulls with the netrc-file input too, merged with the netrc Nix was configured with', async () => {
-    const userNetrc = join(dir, 'user-netrc')
+    const userNetrc = join(world.dir, 'user-netrc')
     await writeFile(userNetrc, `machine 127.0.0.1 login ci password ${password}\n`, { mode: 0o600 })
-    const nixNetrc = join(dir, 'nix-netrc')
+    const nixNetrc = join(world.dir, 'nix-netrc')
     await writeFile(nixNetrc, 'machine other.example login someone password kept\n', { mode: 0o600 })
-    const store = await createTestStore({ extraConfig: [...upstream.nixConfig, `netrc-file = ${nixNetrc}`] })
-    const job = await startJob({ env: store.env, inputs: { cache: nginx.url, 'public-keys': keys.public, 'netrc-file': userNetrc } })
+    const store = await createTestStore({ extraConfig: [...world.upstream.nixConfig, `netrc-file = ${nixNetrc}`] })
+    const job = await startJob({ env: store.env, inputs: { cache: nginx.url, 'public-keys': world.keys.public, 'netrc-file': userNetrc } })
     try {
       const netrc = /^netrc-file = (.*)$/m.exec(job.exports.NIX_CONFIG ?? '')?.[1] ?? ''
       expect(await readFile(netrc, 'utf8')).toContain('machine other.example login someone password kept')
@@ -110,12 +102,12 @@ describe('a private HTTP cache with credentials in its URL', () => {
 // The daemon, not the job's Nix, fetches here, so the credentials have to reach it: from the client
 // where the user is trusted, through sudo where not.
 const daemonConfig = (trustedUsers: string): string[] => [
-  `substituters = ${upstream.url}`,
-  `trusted-public-keys = ${upstream.publicKey}`,
+  `substituters = ${world.upstream.url}`,
+  `trusted-public-keys = ${world.upstream.publicKey}`,
   `trusted-users = ${trustedUsers}`,
   'narinfo-cache-negative-ttl = 0'
 ]
-const inputs = (): Record<string, string> => ({ cache: cacheWithCredentials, 'public-keys': keys.public, 'skip-signed-by': UPSTREAM_KEY_NAME })
+const inputs = (): Record<string, string> => ({ cache: cacheWithCredentials, 'public-keys': world.keys.public, 'skip-signed-by': UPSTREAM_KEY_NAME })
 
 describeAsRoot('creates users and runs nix-daemon as root')('a pull-only job on a multi-user daemon, from a cache that requires a password', () => {
   it('when trusted: the daemon pulls with the netrc file the job names', async () => {

@@ -1,26 +1,17 @@
 // The job's Nix is a multi-user daemon and the CI user is not root: the action must tell trusted
 // from untrusted users, pull only where the daemon will honour it, and push in every case.
-import { afterAll, beforeAll, expect, it } from '@jest/globals'
+import { expect, it } from '@jest/globals'
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeGraph, type Upstream, UPSTREAM_KEY_NAME } from '../../helpers/graph.js'
-import { countBuilt, removeTree, substitutedPaths } from '../../helpers/nix-store.js'
+import { writeGraph, UPSTREAM_KEY_NAME } from '../../helpers/graph.js'
+import { countBuilt, substitutedPaths } from '../../helpers/nix-store.js'
 import { startDaemon, testUser } from '../../helpers/daemon.js'
 import { chownTree, startJob, warningLines, type StepResult } from '../../helpers/runner.js'
-import { EXPECTED_PUSH, rolesOf, type SigningKeys, graphWorld } from '../../helpers/scenario.js'
+import { FIRST_PUSH, rolesOf, useGraphWorld } from '../../helpers/scenario.js'
 import { graphPaths } from '../../helpers/graph.js'
 import { describeAsRoot } from '../../helpers/requires.js'
 
-let dir: string
-let upstream: Upstream
-let keys: SigningKeys
-
-beforeAll(async () => {
-  ;({ dir, upstream, keys } = await graphWorld('e2e-daemon-'))
-})
-afterAll(async () => {
-  await removeTree(dir)
-})
+const world = useGraphWorld('e2e-daemon-')
 
 interface CaseResult {
   pushMain: StepResult
@@ -39,10 +30,10 @@ interface CaseResult {
  */
 async function runCase(name: string, userName: string, config: string[]): Promise<CaseResult> {
   const user = await testUser(userName)
-  const cacheDir = join(dir, `cache-${name}`)
+  const cacheDir = join(world.dir, `cache-${name}`)
   await mkdir(cacheDir)
   await chownTree(cacheDir, user)
-  const work = join(dir, `work-${name}`)
+  const work = join(world.dir, `work-${name}`)
   await mkdir(work)
   await chmod(work, 0o755)
   const v1 = await writeGraph(work, 'v1', 'v1.nix')
@@ -52,7 +43,7 @@ async function runCase(name: string, userName: string, config: string[]): Promis
   const daemonA = await startDaemon({ config })
   const daemonB = await startDaemon({ config })
   try {
-    const push = await startJob({ env: daemonA.clientEnv(user.home), user, inputs: { ...inputs, 'secret-key': keys.secret } })
+    const push = await startJob({ env: daemonA.clientEnv(user.home), user, inputs: { ...inputs, 'secret-key': world.keys.secret } })
     // The action used twice in one job must not repeat its settings.
     await push.runMain()
     const settingsCount = (push.exports.NIX_CONFIG ?? '').split('extra-substituters').length - 1
@@ -63,7 +54,7 @@ async function runCase(name: string, userName: string, config: string[]): Promis
     const paths = await graphPaths(v1)
 
     // A pull request from a fork: no secret key, only the public one.
-    const pull = await startJob({ env: daemonB.clientEnv(user.home), user, inputs: { ...inputs, 'public-keys': keys.public } })
+    const pull = await startJob({ env: daemonB.clientEnv(user.home), user, inputs: { ...inputs, 'public-keys': world.keys.public } })
     const rebuild = await pull.exec('nix-build', [v2, '-A', 'top', '--no-out-link'])
     if (rebuild.code !== 0) throw new Error(rebuild.stderr)
     // Pull-only, like a fork's pull request: green whatever it finds.
@@ -83,14 +74,15 @@ async function runCase(name: string, userName: string, config: string[]): Promis
   }
 }
 
-const upstreamConfig = (): string[] => [`substituters = ${upstream.url}`]
-const everythingTheJobBuilt = [...EXPECTED_PUSH, 'preexisting', 'unrelated'].sort()
+const upstreamConfig = (): string[] => [`substituters = ${world.upstream.url}`]
+/** No installables, a fresh daemon store: everything the job built. */
+const everythingTheJobBuilt = FIRST_PUSH
 
 describeAsRoot('creates users and runs nix-daemon as root')('a CI user of a multi-user Nix daemon', () => {
   it('when trusted: pulls from the cache and pushes', async () => {
     const r = await runCase('trusted', 'nbc-trusted', [
       ...upstreamConfig(),
-      `trusted-public-keys = ${upstream.publicKey}`,
+      `trusted-public-keys = ${world.upstream.publicKey}`,
       'trusted-users = root nbc-trusted'
     ])
     expect(r.pushMain.stdout).toContain('Nix trust: trusted (nbc-trusted is in trusted-users)')
@@ -104,8 +96,8 @@ describeAsRoot('creates users and runs nix-daemon as root')('a CI user of a mult
   it('when untrusted but the cache is in trusted-substituters: pulls and pushes', async () => {
     const r = await runCase('allowed', 'nbc-untrusted', [
       ...upstreamConfig(),
-      `trusted-public-keys = ${upstream.publicKey} ${keys.public}`,
-      `trusted-substituters = file://${join(dir, 'cache-allowed')}`,
+      `trusted-public-keys = ${world.upstream.publicKey} ${world.keys.public}`,
+      `trusted-substituters = file://${join(world.dir, 'cache-allowed')}`,
       'trusted-users = root'
     ])
     expect(r.pushMain.stdout).toContain('Nix trust: untrusted (nbc-untrusted is not in trusted-users (root))')
@@ -119,8 +111,8 @@ describeAsRoot('creates users and runs nix-daemon as root')('a CI user of a mult
   // setSubstituters: `trusted` = trusted-substituters + substituters).
   it('when untrusted but the cache is one of the daemon\'s own substituters: pulls and pushes', async () => {
     const r = await runCase('daemon-own', 'nbc-untrusted', [
-      `substituters = ${upstream.url} file://${join(dir, 'cache-daemon-own')}`,
-      `trusted-public-keys = ${upstream.publicKey} ${keys.public}`,
+      `substituters = ${world.upstream.url} file://${join(world.dir, 'cache-daemon-own')}`,
+      `trusted-public-keys = ${world.upstream.publicKey} ${world.keys.public}`,
       'trusted-users = root'
     ])
     expect(warningLines(r.pushMain.stdout)).toEqual([])
@@ -132,7 +124,7 @@ describeAsRoot('creates users and runs nix-daemon as root')('a CI user of a mult
   it('when untrusted and the cache is not allowed: one clear warning, no pulls, pushes still work', async () => {
     const r = await runCase('refused', 'nbc-untrusted', [
       ...upstreamConfig(),
-      `trusted-public-keys = ${upstream.publicKey}`,
+      `trusted-public-keys = ${world.upstream.publicKey}`,
       'trusted-users = root'
     ])
     const warnings = warningLines(r.pushMain.stdout)
@@ -150,16 +142,16 @@ describeAsRoot('creates users and runs nix-daemon as root')('a CI user of a mult
     const user = await testUser('nbc-sudoer')
     const sudoers = '/etc/sudoers.d/nbc-sudoer-test'
     await writeFile(sudoers, 'nbc-sudoer ALL=(ALL) NOPASSWD: ALL\n', { mode: 0o440 })
-    const cacheDir = join(dir, 'cache-sudo')
+    const cacheDir = join(world.dir, 'cache-sudo')
     await mkdir(cacheDir)
     await chownTree(cacheDir, user)
-    const work = join(dir, 'work-sudo')
+    const work = join(world.dir, 'work-sudo')
     await mkdir(work)
     await chmod(work, 0o755)
     const v1 = await writeGraph(work, 'v1', 'v1.nix')
     const v2 = await writeGraph(work, 'v2', 'v2.nix')
-    const inputs = { cache: `file://${cacheDir}`, 'skip-signed-by': UPSTREAM_KEY_NAME, 'secret-key': keys.secret }
-    const config = [...upstreamConfig(), `trusted-public-keys = ${upstream.publicKey}`, 'trusted-users = root']
+    const inputs = { cache: `file://${cacheDir}`, 'skip-signed-by': UPSTREAM_KEY_NAME, 'secret-key': world.keys.secret }
+    const config = [...upstreamConfig(), `trusted-public-keys = ${world.upstream.publicKey}`, 'trusted-users = root']
     const daemonA = await startDaemon({ config })
     const daemonB = await startDaemon({ config })
     try {
@@ -181,7 +173,7 @@ describeAsRoot('creates users and runs nix-daemon as root')('a CI user of a mult
       await startJob({ env: daemonB.clientEnv(user.home), user, inputs })
       const conf = await readFile(join(daemonB.confDir, 'nix.conf'), 'utf8')
       expect(conf.match(/extra-trusted-substituters/g)).toHaveLength(1)
-      expect(conf).toContain(`extra-trusted-public-keys = ${keys.public}`)
+      expect(conf).toContain(`extra-trusted-public-keys = ${world.keys.public}`)
     } finally {
       await rm(sudoers, { force: true })
       await daemonA.stop()

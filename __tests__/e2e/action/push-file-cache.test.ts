@@ -1,34 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { beforeAll, describe, expect, it } from '@jest/globals'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { RUNTIME_ROLES, writeGraph, type Upstream } from '../../helpers/graph.js'
-import { removeTree } from '../../helpers/nix-store.js'
+import { RUNTIME_ROLES, writeGraph } from '../../helpers/graph.js'
 import { allOutput, errorLines, startJob } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys, graphWorld } from '../../helpers/scenario.js'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topJob, type JobRun, useGraphWorld } from '../../helpers/scenario.js'
 import { createTestStore, substitutedPaths, type TestStore } from '../../helpers/nix-store.js'
 import { parseNarInfo } from '../../../src/format/narinfo.js'
 import { verifySignature, fingerprint } from '../../../src/format/signing.js'
 
-let dir: string
-let upstream: Upstream
-let keys: SigningKeys
+const world = useGraphWorld('e2e-file-')
 let cacheDir: string
 let first: JobRun
 
 beforeAll(async () => {
-  ;({ dir, upstream, keys } = await graphWorld('e2e-file-'))
-  cacheDir = join(dir, 'cache')
+  cacheDir = join(world.dir, 'cache')
   first = await jobBuildingTop()
 })
 
 /** A job whose installables name the top-level package, as `installables: .#top` would. */
-async function jobBuildingTop(store?: TestStore): Promise<JobRun> {
-  const s = store ?? (await createTestStore({ extraConfig: upstream.nixConfig }))
-  return runGraphJob({ cache: `file://${cacheDir}`, keys, upstream, store: s, inputs: { installables: await topInstallable(s) } })
+function jobBuildingTop(store?: TestStore): Promise<JobRun> {
+  return topJob(world, `file://${cacheDir}`, { store })
 }
-afterAll(async () => {
-  await removeTree(dir)
-})
 
 describe('a job pushing to a file:// cache', () => {
   it('pushes exactly the new build-time closure, minus upstream, pre-existing and unrelated paths', async () => {
@@ -61,15 +53,15 @@ describe('a job pushing to a file:// cache', () => {
       expect(nar.length).toBe(info.fileSize)
       const sig = info.sigs.find((s) => s.startsWith('test-cache-1:'))
       expect(sig).toBeDefined()
-      expect(verifySignature(keys.public, fingerprint(info.storePath, info.narHash, info.narSize, info.references), sig as string)).toBe(true)
+      expect(verifySignature(world.keys.public, fingerprint(info.storePath, info.narHash, info.narSize, info.references), sig as string)).toBe(true)
       expect(info.compression).toBe('zstd')
     }
   })
 
   it('lets a fresh store rebuild a changed top-level derivation by building exactly one derivation', async () => {
     const consumer = await consumerBuild({
-      substituters: [`file://${cacheDir}`, upstream.url],
-      trustedKeys: [keys.public, upstream.publicKey],
+      substituters: [`file://${cacheDir}`, world.upstream.url],
+      trustedKeys: [world.keys.public, world.upstream.publicKey],
       variant: 'v2'
     })
     expect(consumer.built).toBe(1)
@@ -78,10 +70,10 @@ describe('a job pushing to a file:// cache', () => {
   })
 
   it('is rejected by a store that does not trust our key', async () => {
-    const withoutUs = await consumerBuild({ substituters: [upstream.url], trustedKeys: [upstream.publicKey], variant: 'v2' })
+    const withoutUs = await consumerBuild({ substituters: [world.upstream.url], trustedKeys: [world.upstream.publicKey], variant: 'v2' })
     const wrongKey = await consumerBuild({
-      substituters: [`file://${cacheDir}`, upstream.url],
-      trustedKeys: ['someone-else-1:MaEyuN7OhWtWmB/uL34OwQeLLKASrzeNDjpfK9wQ0q8=', upstream.publicKey],
+      substituters: [`file://${cacheDir}`, world.upstream.url],
+      trustedKeys: ['someone-else-1:MaEyuN7OhWtWmB/uL34OwQeLLKASrzeNDjpfK9wQ0q8=', world.upstream.publicKey],
       variant: 'v2'
     })
     // Nix takes content-addressed paths (the fixed-output source) without signatures; every
@@ -95,8 +87,8 @@ describe('a job pushing to a file:// cache', () => {
   })
 
   it('takes the derivations instantiated during the job as roots when installables is empty', async () => {
-    const cache = join(dir, 'cache-default-roots')
-    const run = await runGraphJob({ cache: `file://${cache}`, keys, upstream })
+    const cache = join(world.dir, 'cache-default-roots')
+    const run = await runGraphJob({ cache: `file://${cache}`, keys: world.keys, upstream: world.upstream })
     // `unrelated` was built by the job, so it is part of what the job built; the stray add is not.
     expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH, 'unrelated'].sort())
     expect(run.post.summary).toMatch(/\| outside-closure \| 1 \|/) // the stray add
@@ -121,7 +113,7 @@ describe('a job pushing to a file:// cache', () => {
   })
 
   it('never prints the secret key', () => {
-    const secretPart = keys.secret.split(':')[1]
+    const secretPart = world.keys.secret.split(':')[1]
     for (const step of [first.main, first.post]) {
       // The runner consumes ::add-mask:: lines and never shows them; everything else is visible.
       const visible = allOutput(step)
@@ -129,18 +121,15 @@ describe('a job pushing to a file:// cache', () => {
         .filter((l) => !l.startsWith('::add-mask::'))
         .join('\n')
       expect(visible).not.toContain(secretPart)
-      expect(step.masks).toContain(keys.secret)
+      expect(step.masks).toContain(world.keys.secret)
       expect(errorLines(step.stdout)).toEqual([])
     }
   })
 
   it('selects and reports but uploads nothing in dry-run mode', async () => {
-    const cache = join(dir, 'cache-dry')
-    const store = await createTestStore({ extraConfig: upstream.nixConfig })
-    const run = await runGraphJob({
-      cache: `file://${cache}`, keys, upstream, store, preexisting: false,
-      inputs: { installables: await topInstallable(store), 'dry-run': 'true' }
-    })
+    const cache = join(world.dir, 'cache-dry')
+    const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
+    const run = await topJob(world, `file://${cache}`, { store, preexisting: false, inputs: { 'dry-run': 'true' } })
     expect(run.post.code).toBe(0)
     expect(run.pushed).toEqual([])
     expect(run.post.outputs['pushed-count']).toBe('0')
@@ -152,12 +141,9 @@ describe('a job pushing to a file:// cache', () => {
   })
 
   it('never pushes excluded paths, and a pattern that matches nothing changes nothing', async () => {
-    const cache = join(dir, 'cache-exclude')
-    const store = await createTestStore({ extraConfig: upstream.nixConfig })
-    const run = await runGraphJob({
-      cache: `file://${cache}`, keys, upstream, store, preexisting: false,
-      inputs: { installables: await topInstallable(store), exclude: '-app$\n-build-tool$\n^matches-nothing$' }
-    })
+    const cache = join(world.dir, 'cache-exclude')
+    const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
+    const run = await topJob(world, `file://${cache}`, { store, preexisting: false, inputs: { exclude: '-app$\n-build-tool$\n^matches-nothing$' } })
     expect(run.post.code).toBe(0)
     expect(rolesOf(run.pushed, run.paths)).toEqual(['lib', 'multiDev', 'multiOut', 'preexisting', 'src'])
     expect(run.post.summary).toMatch(/\| excluded \| 2 \|/)
@@ -165,23 +151,20 @@ describe('a job pushing to a file:// cache', () => {
   })
 
   it('is pull-only without a secret key: a notice, a green step, nothing uploaded', async () => {
-    const cache = join(dir, 'cache-fork')
-    const store = await createTestStore({ extraConfig: upstream.nixConfig })
-    const run = await runGraphJob({
-      cache: `file://${cache}`, keys: { ...keys, secret: '' }, upstream, store, preexisting: false,
-      inputs: { installables: await topInstallable(store), 'public-keys': keys.public }
-    })
+    const cache = join(world.dir, 'cache-fork')
+    const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
+    const run = await topJob(world, `file://${cache}`, { store, preexisting: false, inputs: { 'secret-key': '', 'public-keys': world.keys.public } })
     expect(run.main.code).toBe(0)
     expect(run.post.code).toBe(0)
     expect(run.pushed).toEqual([])
     expect(run.post.stdout).toMatch(/::notice::No secret-key/)
-    expect(run.main.env.NIX_CONFIG).toContain(`extra-trusted-public-keys = ${keys.public}`)
+    expect(run.main.env.NIX_CONFIG).toContain(`extra-trusted-public-keys = ${world.keys.public}`)
     await store.cleanup()
   })
 
   it('leaves the job\'s Nix configuration alone with pull: false', async () => {
     const store = await createTestStore()
-    const job = await startJob({ env: store.env, inputs: { cache: `file://${join(dir, 'cache-nopull')}`, pull: 'false' } })
+    const job = await startJob({ env: store.env, inputs: { cache: `file://${join(world.dir, 'cache-nopull')}`, pull: 'false' } })
     expect(job.main?.code).toBe(0)
     expect(job.exports.NIX_CONFIG).toBeUndefined()
     await store.cleanup()
@@ -189,20 +172,17 @@ describe('a job pushing to a file:// cache', () => {
 
   it('backfills pre-existing closure paths the cache lacks with push-pre-existing', async () => {
     // A warm self-hosted store: preexisting was built before the action was ever used.
-    const withoutFlag = join(dir, 'cache-warm-default')
-    const withFlag = join(dir, 'cache-warm-backfill')
+    const withoutFlag = join(world.dir, 'cache-warm-default')
+    const withFlag = join(world.dir, 'cache-warm-backfill')
     const results: Record<string, { pushed: string[]; built: number }> = {}
     for (const [cache, flag] of [[withoutFlag, 'false'], [withFlag, 'true']]) {
-      const store = await createTestStore({ extraConfig: upstream.nixConfig })
+      const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
       await store.build(await writeGraph(store.root, 'v1'), 'preexisting')
-      const run = await runGraphJob({
-        cache: `file://${cache}`, keys, upstream, store, preexisting: false,
-        inputs: { installables: await topInstallable(store), 'push-pre-existing': flag }
-      })
+      const run = await topJob(world, `file://${cache}`, { store, preexisting: false, inputs: { 'push-pre-existing': flag } })
       expect(run.post.code).toBe(0)
       const consumer = await consumerBuild({
-        substituters: [`file://${cache}`, upstream.url],
-        trustedKeys: [keys.public, upstream.publicKey],
+        substituters: [`file://${cache}`, world.upstream.url],
+        trustedKeys: [world.keys.public, world.upstream.publicKey],
         variant: 'v2'
       })
       results[flag] = { pushed: rolesOf(run.pushed, run.paths), built: consumer.built }

@@ -1,30 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { readdir } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
-import { ROLES, type Upstream } from '../../helpers/graph.js'
-import { createTestStore, removeTree, type TestStore } from '../../helpers/nix-store.js'
+import { NIX_PRELUDE, ROLES } from '../../helpers/graph.js'
+import { createTestStore, type TestStore } from '../../helpers/nix-store.js'
 import { startSshd, type Sshd } from '../../helpers/sshd.js'
-import { warningLines } from '../../helpers/runner.js'
-import { EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys, graphWorld } from '../../helpers/scenario.js'
+import { startJob, warningLines } from '../../helpers/runner.js'
+import { EXPECTED_PUSH, rolesOf, runGraphJob, topJob, useGraphWorld, type JobRun } from '../../helpers/scenario.js'
 import { sshBounds } from '../../../src/executors/nix-copy.js'
 import { TIMINGS } from '../../../src/runtime/timings.js'
 
-let dir: string
-let upstream: Upstream
-let keys: SigningKeys
-
-beforeAll(async () => {
-  ;({ dir, upstream, keys } = await graphWorld('e2e-copy-'))
-})
-afterAll(async () => {
-  await removeTree(dir)
-})
-
-async function topJob(cache: string, env?: NodeJS.ProcessEnv): Promise<JobRun> {
-  const store = await createTestStore({ extraConfig: upstream.nixConfig })
-  return runGraphJob({ cache, keys, upstream, store, env, inputs: { installables: await topInstallable(store) } })
-}
+const world = useGraphWorld('e2e-copy-')
 
 /** The graph roles valid in another store. */
 async function rolesIn(remoteRoot: string, run: JobRun, probe: TestStore): Promise<string[]> {
@@ -38,8 +24,8 @@ async function rolesIn(remoteRoot: string, run: JobRun, probe: TestStore): Promi
 
 describe('a job pushing to another Nix store with nix copy', () => {
   it('copies the selected paths (and their runtime closures) to a local?root= store', async () => {
-    const remote = join(dir, 'local-remote')
-    const run = await topJob(`local?root=${remote}`)
+    const remote = join(world.dir, 'local-remote')
+    const run = await topJob(world, `local?root=${remote}`)
     expect(run.post.code).toBe(0)
     expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
     // What nix copy adds beyond the selection: runtime references, here all selected already,
@@ -50,9 +36,9 @@ describe('a job pushing to another Nix store with nix copy', () => {
   // On Nix 2.4-2.14 (here 2.8) `nix copy X.drv` copies X's outputs, building them if missing;
   // the derivations themselves must arrive (NixOS/nix rl-2.15, 2.8 src/nix/copy.cc).
   it('copies derivations as the .drv files themselves with include-derivations', async () => {
-    const remote = join(dir, 'local-remote-drvs')
+    const remote = join(world.dir, 'local-remote-drvs')
     // No installables: the roots are the derivations the job instantiated, so they are new.
-    const run = await runGraphJob({ cache: `local?root=${remote}`, keys, upstream, inputs: { 'include-derivations': 'true' } })
+    const run = await runGraphJob({ cache: `local?root=${remote}`, keys: world.keys, upstream: world.upstream, inputs: { 'include-derivations': 'true' } })
     expect(run.post.code).toBe(0)
     const drvs = run.pushed.filter((p) => p.endsWith('.drv'))
     expect(drvs.length).toBeGreaterThan(0)
@@ -62,7 +48,6 @@ describe('a job pushing to another Nix store with nix copy', () => {
       if (r.code !== 0) missing.push(drv)
     }
     expect(missing).toEqual([])
-    expect(run.post.stdout).not.toMatch(/building '/)
     // Signed as derivations too (`nix store sign --derivation` on 2.4-2.14).
     expect(warningLines(run.post.stdout)).toEqual([])
     const sigs = await run.store.run('nix', ['path-info', '--store', remote, '--sigs', '--derivation', drvs[0]!])
@@ -75,6 +60,32 @@ describe('a job pushing to another Nix store with nix copy', () => {
     expect(unsigned).toEqual([])
   })
 
+  it('copies a derivation the job only instantiated as the .drv alone: its output is built in neither store', async () => {
+    const remote = join(world.dir, 'local-remote-unbuilt')
+    const store = await createTestStore()
+    const nixFile = join(store.root, 'unbuilt.nix')
+    await writeFile(nixFile, `let\n${NIX_PRELUDE}\nin mk "never-built" "\${bb} echo built > $out" {}\n`)
+    const job = await startJob({ env: store.env, inputs: { cache: `local?root=${remote}`, 'secret-key': world.keys.secret, 'include-derivations': 'true' } })
+    try {
+      expect(job.main?.code).toBe(0)
+      // No installables: the roots are the derivations the job instantiated, this one alone.
+      const drv = (await job.exec('nix-instantiate', [nixFile])).stdout.trim()
+      const out = (await store.runOk('nix-store', ['--query', '--outputs', drv])).stdout.trim()
+      const post = await job.post()
+      const valid = async (path: string, where: string[] = []): Promise<boolean> =>
+        (await store.run('nix-store', [...where, '--check-validity', path])).code === 0
+      expect({ inJobStore: await valid(out), inRemote: await valid(out, ['--store', remote]) }).toEqual({ inJobStore: false, inRemote: false })
+      expect(await valid(drv, ['--store', remote])).toBe(true)
+      expect((await readFile(post.outputs['paths-file']!, 'utf8')).split('\n').filter((l) => l !== '')).toEqual([drv])
+      expect(post.code).toBe(0)
+      // Signed as a derivation too (`nix store sign --derivation`), or it would warn.
+      expect(warningLines(post.stdout)).toEqual([])
+    } finally {
+      await job.cleanup()
+      await store.cleanup()
+    }
+  })
+
   describe('over ssh-ng to a real sshd', () => {
     let sshd: Sshd
     beforeAll(async () => {
@@ -85,8 +96,8 @@ describe('a job pushing to another Nix store with nix copy', () => {
     })
 
     it('copies exactly the selected closure to the remote store', async () => {
-      const remote = join(dir, 'ssh-remote')
-      const run = await topJob(`ssh-ng://${sshd.login}?remote-store=${remote}`, { NIX_SSHOPTS: sshd.sshOpts })
+      const remote = join(world.dir, 'ssh-remote')
+      const run = await topJob(world, `ssh-ng://${sshd.login}?remote-store=${remote}`, { env: { NIX_SSHOPTS: sshd.sshOpts } })
       expect(run.post.code).toBe(0)
       expect(run.post.stdout).not.toMatch(/::warning::/)
       expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
@@ -123,11 +134,8 @@ describe('a job pushing to another Nix store with nix copy', () => {
       it(`ends the post step within the job's bounds${strict ? ', failing it with strict' : ', with one warning'}`, async () => {
         connections = 0
         const started = Date.now()
-        const store = await createTestStore({ extraConfig: upstream.nixConfig })
-        const run = await runGraphJob({
-          cache: 'ssh-ng://nobody@127.0.0.1',
-          keys,
-          upstream,
+        const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
+        const run = await topJob(world, 'ssh-ng://nobody@127.0.0.1', {
           store,
           preexisting: false,
           strayAdd: false,
@@ -135,7 +143,7 @@ describe('a job pushing to another Nix store with nix copy', () => {
             NIX_SSHOPTS: `-p ${port} -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`,
             NIX_BUILDTIME_CACHE_TEST_TIMEOUTS: JSON.stringify({ connectMs: 1000, jobBudgetMs: 8000, retryBaseDelayMs: 200 })
           },
-          inputs: { installables: await topInstallable(store), strict: String(strict) }
+          inputs: { strict: String(strict) }
         })
         expect(Date.now() - started).toBeLessThan(45_000)
         // A few attempts within the budget, not one per batch for ever.

@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { CONTENT_TYPES } from '../../../src/executors/binary-cache/backend.js'
 import { probeStoreSupport } from '../../../src/nix/store-support.js'
-import { type Upstream } from '../../helpers/graph.js'
-import { createTestStore, removeTree, substitutedPaths } from '../../helpers/nix-store.js'
+import { createTestStore, substitutedPaths } from '../../helpers/nix-store.js'
 import { httpRequest } from '../../helpers/ports.js'
 import { allOutput, errorLines, startJob, warningLines, type StepResult } from '../../helpers/runner.js'
 import { S3_CREDENTIALS, startS3Server, type S3Server } from '../../helpers/s3-server.js'
-import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topInstallable, type SigningKeys, graphWorld } from '../../helpers/scenario.js'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, topJob, useGraphWorld } from '../../helpers/scenario.js'
+import { hashPart } from '../../../src/format/store-path.js'
 
-let dir: string
-let upstream: Upstream
-let keys: SigningKeys
+const world = useGraphWorld('e2e-s3-')
 let s3: S3Server
 
 /** As a workflow passes them (`env:` from secrets); the metadata service must never be asked on loopback-only test machines. */
@@ -21,25 +19,17 @@ const awsEnv = (secret = S3_CREDENTIALS.secretAccessKey): NodeJS.ProcessEnv => (
 })
 
 beforeAll(async () => {
-  ;({ dir, upstream, keys } = await graphWorld('e2e-s3-'))
   s3 = await startS3Server({ bucket: 'nix-cache' })
 })
 afterAll(async () => {
   await s3?.stop()
-  await removeTree(dir)
 })
-
-async function topJob(cache: string, env: NodeJS.ProcessEnv, preexisting = true) {
-  const store = await createTestStore({ extraConfig: upstream.nixConfig })
-  const installables = await topInstallable(store)
-  return runGraphJob({ cache, keys, upstream, store, env, inputs: { installables }, preexisting })
-}
 
 const key = (url: string): string => url.split('?')[0] ?? ''
 
 describe('a job pushing to an S3 bucket', () => {
   it('uploads the exact set through the SDK, each NAR before its narinfo, and a consumer rebuilds one derivation', async () => {
-    const run = await topJob(s3.s3Uri(), awsEnv())
+    const run = await topJob(world, s3.s3Uri(), { env: awsEnv() })
     expect(run.post.code).toBe(0)
     expect(warningLines(run.post.stdout)).toEqual([])
     expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
@@ -48,7 +38,7 @@ describe('a job pushing to an S3 bucket', () => {
     expect(writes.length).toBeGreaterThan(0)
     expect(writes.every((r) => r.signed && r.status === 200)).toBe(true)
     for (const p of run.pushed) {
-      const hash = p.slice('/nix/store/'.length, '/nix/store/'.length + 32)
+      const hash = hashPart(p)
       const narinfo = await httpRequest(`${s3.bucketUrl}/${hash}.narinfo`)
       expect(narinfo.status).toBe(200)
       expect(narinfo.headers['content-type']).toBe(CONTENT_TYPES.narinfo)
@@ -67,8 +57,8 @@ describe('a job pushing to an S3 bucket', () => {
 
     // The consumer's Nix reads the bucket the way a Nix without S3 support must: path-style HTTP.
     const consumer = await consumerBuild({
-      substituters: [s3.bucketUrl, upstream.url],
-      trustedKeys: [keys.public, upstream.publicKey],
+      substituters: [s3.bucketUrl, world.upstream.url],
+      trustedKeys: [world.keys.public, world.upstream.publicKey],
       variant: 'v2'
     })
     expect(consumer.built).toBe(1)
@@ -81,7 +71,7 @@ describe('a job pushing to an S3 bucket', () => {
   it('makes the bucket a substituter only where this Nix can open s3:// stores, and otherwise says how to read it', async () => {
     const uri = s3.s3Uri()
     const store = await createTestStore()
-    const job = await startJob({ env: { ...store.env, ...awsEnv() }, inputs: { cache: uri, 'secret-key': keys.secret } })
+    const job = await startJob({ env: { ...store.env, ...awsEnv() }, inputs: { cache: uri, 'secret-key': world.keys.secret } })
     const main = job.main as StepResult
     expect(main.code).toBe(0)
     const nixConfig = job.exports.NIX_CONFIG ?? ''
@@ -101,7 +91,7 @@ describe('a job pushing to an S3 bucket', () => {
   it('warns and stays green with wrong credentials, never printing the secret', async () => {
     const secret = 'definitely-Wrong-secret-4b1d9e'
     const before = s3.requests.length
-    const run = await topJob(s3.s3Uri(), awsEnv(secret), false)
+    const run = await topJob(world, s3.s3Uri(), { env: awsEnv(secret), preexisting: false })
     expect(run.post.code).toBe(0)
     expect(run.pushed).toEqual([])
     expect(errorLines(run.post.stdout)).toEqual([])

@@ -1,35 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { join } from 'node:path'
-import { writeGraph, type Upstream } from '../../helpers/graph.js'
-import { createTestStore, removeTree } from '../../helpers/nix-store.js'
+import { writeGraph } from '../../helpers/graph.js'
+import { createTestStore } from '../../helpers/nix-store.js'
 import { warningLines } from '../../helpers/runner.js'
 import { mkdir } from 'node:fs/promises'
 import { startNginx } from '../../helpers/nginx.js'
-import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys } from '../../helpers/scenario.js'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, topJob, useGraphWorld, type JobRun } from '../../helpers/scenario.js'
+import { hashPart } from '../../../src/format/store-path.js'
 
 // A warm store (a self-hosted runner, a restored store): `lib`, which top's output references at
 // run time, and `preexisting`, which only top's build uses, were built before the action was ever
 // used, so no cache has them.
-let dir: string
-let upstream: Upstream
-let keys: SigningKeys
+const world = useGraphWorld('e2e-warm-')
 let cache: string
 let run: JobRun
 
 beforeAll(async () => {
-  ;({ dir, upstream, keys } = await graphWorld('e2e-warm-'))
-  cache = join(dir, 'cache')
-  const store = await createTestStore({ extraConfig: upstream.nixConfig })
+  cache = join(world.dir, 'cache')
+  const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
   await store.build(await writeGraph(store.root, 'v1'), ['lib', 'preexisting'])
-  run = await runGraphJob({
-    cache: `file://${cache}`, keys, upstream, store, preexisting: false,
-    inputs: { installables: await topInstallable(store) }
-  })
+  run = await topJob(world, `file://${cache}`, { store, preexisting: false })
 })
 
 afterAll(async () => {
   await run?.store.cleanup()
-  await removeTree(dir)
 })
 
 describe('a job on a warm store', () => {
@@ -42,8 +36,8 @@ describe('a job on a warm store', () => {
 
   it('lets a consumer substitute the job\'s outputs without building anything', async () => {
     const consumer = await consumerBuild({
-      substituters: [`file://${cache}`, upstream.url],
-      trustedKeys: [keys.public, upstream.publicKey],
+      substituters: [`file://${cache}`, world.upstream.url],
+      trustedKeys: [world.keys.public, world.upstream.publicKey],
       variant: 'v1'
     })
     try {
@@ -54,13 +48,10 @@ describe('a job on a warm store', () => {
   })
 
   it('never publishes a path whose run-time reference is excluded: it withholds it, with one warning', async () => {
-    const store = await createTestStore({ extraConfig: upstream.nixConfig })
+    const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
     try {
       await store.build(await writeGraph(store.root, 'v1'), ['lib', 'preexisting'])
-      const excluded = await runGraphJob({
-        cache: `file://${join(dir, 'cache-exclude')}`, keys, upstream, store, preexisting: false,
-        inputs: { installables: await topInstallable(store), exclude: '-greet-lib$' }
-      })
+      const excluded = await topJob(world, `file://${join(world.dir, 'cache-exclude')}`, { store, preexisting: false, inputs: { exclude: '-greet-lib$' } })
       expect(excluded.post.code).toBe(0)
       expect(rolesOf(excluded.pushed, excluded.paths)).toEqual(EXPECTED_PUSH.filter((r) => r !== 'lib' && r !== 'top').sort())
       expect(excluded.post.summary).toMatch(/\| unserved-reference \| 1 \|/)
@@ -73,19 +64,16 @@ describe('a job on a warm store', () => {
   })
 
   it('asks the cache only about pre-existing paths that pushed paths reference', async () => {
-    const store = await createTestStore({ extraConfig: upstream.nixConfig })
-    const root = join(dir, 'www')
+    const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
+    const root = join(world.dir, 'www')
     await mkdir(root)
     const nginx = await startNginx({ root })
     try {
       await store.build(await writeGraph(store.root, 'v1'), ['lib', 'preexisting'])
-      const r = await runGraphJob({
-        cache: nginx.url, keys, upstream, store, preexisting: false,
-        inputs: { installables: await topInstallable(store) }
-      })
+      const r = await topJob(world, nginx.url, { store, preexisting: false })
       expect(r.post.code).toBe(0)
       const asked = (await nginx.requests()).filter((q) => q.method === 'HEAD').map((q) => q.uri)
-      const hash = (p: string): string => `/${p.slice('/nix/store/'.length, '/nix/store/'.length + 32)}.narinfo`
+      const hash = (p: string): string => `/${hashPart(p)}.narinfo`
       expect(asked).toContain(hash(r.paths.lib))
       expect(asked).not.toContain(hash(r.paths.preexisting))
       expect(rolesOf(r.pushed, r.paths)).toEqual([...EXPECTED_PUSH].sort())

@@ -1,34 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { existsSync, readFileSync } from 'node:fs'
 import { readdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { NIX_PRELUDE, UPSTREAM_KEY_NAME, writeGraph, type Upstream } from '../../helpers/graph.js'
-import { createTestStore, removeTree } from '../../helpers/nix-store.js'
-import { startJob, trackedProcesses } from '../../helpers/runner.js'
-import { agentPid, alive, buildWatching, expected, narinfos, publicationLatencies, sleep, slowNix, slowStore } from '../../helpers/slow-graph.js'
-import { graphWorld, type SigningKeys } from '../../helpers/scenario.js'
+import { NIX_PRELUDE, UPSTREAM_KEY_NAME, writeGraph } from '../../helpers/graph.js'
+import { createTestStore } from '../../helpers/nix-store.js'
+import { alive, sleep } from '../../helpers/proc.js'
+import { agentPid, startJob, trackedProcesses } from '../../helpers/runner.js'
+import { buildWatching, expected, publicationLatencies, slowNix, slowStore } from '../../helpers/slow-graph.js'
+import { useGraphWorld } from '../../helpers/scenario.js'
 import { hashPart } from '../../../src/format/store-path.js'
-import { verifyCache } from '../../helpers/cache-check.js'
+import { expectVerified, narinfos } from '../../helpers/cache-check.js'
 
-let dir: string
-let upstream: Upstream
-let keys: SigningKeys
-
-beforeAll(async () => {
-  ;({ dir, upstream, keys } = await graphWorld('e2e-agent-'))
-})
-afterAll(async () => {
-  await removeTree(dir)
-})
+const world = useGraphWorld('e2e-agent-')
 
 describe('the background agent with a file:// cache', () => {
   it('publishes during the build exactly what the post step would push, and a job killed without a post step keeps it', async () => {
-    const { store, nixFile, paths } = await slowStore(upstream)
-    const cacheDir = join(dir, 'cache-killed')
+    const { store, nixFile, paths } = await slowStore(world.upstream)
+    const cacheDir = join(world.dir, 'cache-killed')
     await store.build(nixFile, 'pre')
     const job = await startJob({
       env: store.env,
-      inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME }
+      inputs: { cache: `file://${cacheDir}`, 'secret-key': world.keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME }
     })
     expect(job.main?.code).toBe(0)
     const pid = agentPid(job)
@@ -53,8 +45,8 @@ describe('the background agent with a file:// cache', () => {
     // A fresh consumer substitutes everything it needs, building nothing.
     const consumer = await createTestStore({
       extraConfig: [
-        `substituters = file://${cacheDir} ${upstream.url}`,
-        `trusted-public-keys = ${keys.public} ${upstream.publicKey}`,
+        `substituters = file://${cacheDir} ${world.upstream.url}`,
+        `trusted-public-keys = ${world.keys.public} ${world.upstream.publicKey}`,
         'require-sigs = true'
       ]
     })
@@ -70,12 +62,12 @@ describe('the background agent with a file:// cache', () => {
   })
 
   it('counts what went up during the build in the post step outputs and summary, and stops the agent', async () => {
-    const { store, nixFile, paths } = await slowStore(upstream)
-    const cacheDir = join(dir, 'cache-post')
+    const { store, nixFile, paths } = await slowStore(world.upstream)
+    const cacheDir = join(world.dir, 'cache-post')
     await store.build(nixFile, 'pre')
     const job = await startJob({
       env: store.env,
-      inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME }
+      inputs: { cache: `file://${cacheDir}`, 'secret-key': world.keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME }
     })
     const pid = agentPid(job)!
     const w = await buildWatching(job, nixFile, cacheDir, expected(paths), store)
@@ -99,12 +91,12 @@ describe('the background agent with a file:// cache', () => {
   })
 
   it('never fails the job when the agent dies: the post step pushes everything', async () => {
-    const { store, nixFile, paths } = await slowStore(upstream)
-    const cacheDir = join(dir, 'cache-agent-killed')
+    const { store, nixFile, paths } = await slowStore(world.upstream)
+    const cacheDir = join(world.dir, 'cache-agent-killed')
     await store.build(nixFile, 'pre')
     const job = await startJob({
       env: store.env,
-      inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME }
+      inputs: { cache: `file://${cacheDir}`, 'secret-key': world.keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME }
     })
     // Dies once it is up (the main step waits for it only 50 ms; one killed before it was ready
     // is a different case, with its own message).
@@ -124,11 +116,11 @@ describe('the background agent with a file:// cache', () => {
   })
 
   it('starts no agent with push-during-build: false; the post step pushes everything as before', async () => {
-    const { store, nixFile, paths } = await slowStore(upstream)
-    const cacheDir = join(dir, 'cache-off')
+    const { store, nixFile, paths } = await slowStore(world.upstream)
+    const cacheDir = join(world.dir, 'cache-off')
     const job = await startJob({
       env: store.env,
-      inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME, 'push-during-build': 'false' }
+      inputs: { cache: `file://${cacheDir}`, 'secret-key': world.keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME, 'push-during-build': 'false' }
     })
     expect(agentPid(job)).toBeUndefined()
     expect(trackedProcesses(job.dirs.trackingId)).toEqual([])
@@ -144,9 +136,9 @@ describe('the background agent with a file:// cache', () => {
   })
 
   it('shares one agent when the action is used twice in a job for the same cache', async () => {
-    const { store } = await slowStore(upstream)
-    const cacheDir = join(dir, 'cache-twice')
-    const job = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret } })
+    const { store } = await slowStore(world.upstream)
+    const cacheDir = join(world.dir, 'cache-twice')
+    const job = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': world.keys.secret } })
     const first = agentPid(job)
     await job.runMain()
     expect(agentPid(job)).toBe(first)
@@ -181,8 +173,8 @@ in [ a4 b4 ]
     const store = await createTestStore()
     const nixFile = join(store.root, 'big.nix')
     await writeFile(nixFile, nix)
-    const cacheDir = join(dir, 'cache-big')
-    const job = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret } })
+    const cacheDir = join(world.dir, 'cache-big')
+    const job = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': world.keys.secret } })
     const pid = agentPid(job)!
     const build = await job.exec('nix-build', [nixFile, '--no-out-link', '--max-jobs', '2'])
     expect(build.code).toBe(0)
@@ -205,11 +197,11 @@ in mk "big-${tag}" ''
 '' {}
 `
     const store = await createTestStore()
-    const cacheDir = join(dir, 'cache-killed-mid-upload')
+    const cacheDir = join(world.dir, 'cache-killed-mid-upload')
     const first = join(store.root, 'big-first.nix')
     await writeFile(first, bigNix('first'))
     const spools = async (): Promise<string[]> => (await readdir(join(cacheDir, 'nar')).catch(() => [] as string[])).filter((n) => n.includes('.spool-'))
-    const job = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret } })
+    const job = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': world.keys.secret } })
     const pid = agentPid(job)!
     expect((await job.exec('nix-build', [first, '--no-out-link'])).code).toBe(0)
     // The runner's end-of-job clean-up, while the agent is writing the NAR: no post step.
@@ -225,7 +217,7 @@ in mk "big-${tag}" ''
     await utimes(join(cacheDir, 'nar', left[0]!), old, old)
     const second = join(store.root, 'big-second.nix')
     await writeFile(second, bigNix('second'))
-    const next = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': keys.secret, 'push-during-build': 'false' } })
+    const next = await startJob({ env: store.env, inputs: { cache: `file://${cacheDir}`, 'secret-key': world.keys.secret, 'push-during-build': 'false' } })
     expect((await next.exec('nix-build', [second, '--no-out-link'])).code).toBe(0)
     const post = await next.post()
     expect(post.code).toBe(0)
@@ -233,9 +225,7 @@ in mk "big-${tag}" ''
     expect(await spools()).toEqual([])
     // The first job's path was never published (it is the second job's pre-existing path now).
     expect((await narinfos(cacheDir)).size).toBe(1)
-    const verified = await verifyCache(cacheDir, keys.public)
-    expect(verified.stderr).not.toMatch(/error|corrupt|untrusted/i)
-    expect(verified.code).toBe(0)
+    await expectVerified(cacheDir, world.keys.public)
     await next.cleanup()
     await store.cleanup()
   }, 120_000)

@@ -3,29 +3,25 @@ import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { NIX_PRELUDE } from '../../helpers/graph.js'
-import { createTestStore, removeTree, type TestStore } from '../../helpers/nix-store.js'
-import { runProcess, spawnTracked } from '../../helpers/proc.js'
+import { createTestStore, type TestStore } from '../../helpers/nix-store.js'
+import { alive, runProcess, sleep, spawnTracked } from '../../helpers/proc.js'
 import { node24 } from '../../helpers/runner.js'
-import { graphWorld, type GraphWorld } from '../../helpers/scenario.js'
-import { alive, narinfos, sleep } from '../../helpers/slow-graph.js'
+import { useGraphWorld } from '../../helpers/scenario.js'
+import { narinfos } from '../../helpers/cache-check.js'
 import { CLI, jsonResult } from '../../helpers/cli.js'
 import { hashPart } from '../../../src/format/store-path.js'
 
 // Outside GitHub no runner ends a job's processes. The agent that `start` leaves behind must end
 // with the script that ran `start`, and must never work for a later job.
-let world: GraphWorld
+const world = useGraphWorld('e2e-cli-agent-')
 let store: TestStore
-let keyFile: string
 
 beforeAll(async () => {
-  world = await graphWorld('e2e-cli-agent-')
-  keyFile = join(world.dir, 'test-cache-1.sk') // written by generateKeys
   store = await createTestStore()
 })
 
 afterAll(async () => {
   await store.cleanup()
-  await removeTree(world.dir)
 })
 
 /** A one-derivation Nix file whose output no other test builds. */
@@ -47,7 +43,7 @@ async function until(done: () => boolean | Promise<boolean>, ms: number): Promis
 
 /** A CI script in a shell of its own (its own process group, as a CI system runs one): $CLI is the tool. */
 function script(text: string, extraEnv: NodeJS.ProcessEnv = {}): [string, string[], { env: NodeJS.ProcessEnv }] {
-  return ['sh', ['-c', text], { env: { ...store.env, NODE: node24(), CLI, KEY: keyFile, ...extraEnv } }]
+  return ['sh', ['-c', text], { env: { ...store.env, NODE: node24(), CLI, KEY: world.keys.secretFile, ...extraEnv } }]
 }
 
 describe('the command-line tool’s background agent', () => {

@@ -6,17 +6,17 @@ import { graphPaths, UPSTREAM_KEY_NAME, writeGraph } from '../../helpers/graph.j
 import { createTestStore, removeTree, SYSTEM_PATH } from '../../helpers/nix-store.js'
 import { runProcess } from '../../helpers/proc.js'
 import { node24, REPO_ROOT } from '../../helpers/runner.js'
-import { EXPECTED_PUSH, graphWorld, rolesOf, topInstallable, type GraphWorld } from '../../helpers/scenario.js'
+import { EXPECTED_PUSH, rolesOf, topInstallable, useGraphWorld } from '../../helpers/scenario.js'
 import { assertNoRunnerEnv, jsonResult } from '../../helpers/cli.js'
+import { SECRET_KEY_ENV } from '../../../src/cli/options.js'
 
 // The package as users get it: `npm pack`, then `npm install` of the tarball into an empty
 // directory, and the `nix-buildtime-cache` bin run from there (dist/ must be built).
-let world: GraphWorld
+const world = useGraphWorld('e2e-cli-package-')
 let installDir: string
 let packed: string[]
 
 beforeAll(async () => {
-  world = await graphWorld('e2e-cli-package-')
   // --ignore-scripts: prepack would rebuild dist/ under the other test files' feet.
   const pack = await runProcess('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', world.dir], { env: process.env, cwd: REPO_ROOT })
   if (pack.code !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`)
@@ -29,8 +29,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await removeTree(installDir)
-  await removeTree(world.dir)
+  if (installDir) await removeTree(installDir)
 })
 
 describe('the npm package', () => {
@@ -50,7 +49,7 @@ describe('the npm package', () => {
     const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
     const nixFile = await writeGraph(store.root, 'v1')
     const cacheDir = join(world.dir, 'cache')
-    const env = { ...store.env, PATH: `${dirname(node24())}:${store.env.PATH}`, NIX_BUILDTIME_CACHE_SECRET_KEY: world.keys.secret }
+    const env = { ...store.env, PATH: `${dirname(node24())}:${store.env.PATH}`, [SECRET_KEY_ENV]: world.keys.secret }
     assertNoRunnerEnv(env)
     const args = ['run', '--cache', `file://${cacheDir}`, '--skip-signed-by', UPSTREAM_KEY_NAME, '--installables', await topInstallable(store), '--json']
     const r = await runProcess(bin, [...args, '--', 'nix-build', nixFile, '-A', 'top', '--no-out-link'], { env, cwd: installDir, timeoutMs: 110_000 })

@@ -3,15 +3,16 @@ import { spawn } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { graphPaths, UPSTREAM_KEY_NAME, writeGraph, type GraphPaths } from '../../helpers/graph.js'
-import { createTestStore, removeTree, type TestStore } from '../../helpers/nix-store.js'
+import { createTestStore, type TestStore } from '../../helpers/nix-store.js'
 import type { ProcResult } from '../../helpers/proc.js'
-import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, topInstallable, type GraphWorld } from '../../helpers/scenario.js'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, topInstallable, useGraphWorld } from '../../helpers/scenario.js'
 import { CLI, jsonResult, runCli, WORKFLOW_COMMAND } from '../../helpers/cli.js'
 import { node24 } from '../../helpers/runner.js'
 import { SKIP_REASONS } from '../../../src/plan/selection.js'
+import { SECRET_KEY_ENV } from '../../../src/cli/options.js'
 
 // `nix-buildtime-cache run` end to end: real Nix, a file:// cache, no GitHub variables.
-let world: GraphWorld
+const world = useGraphWorld('e2e-cli-run-')
 let cacheDir: string
 let store: TestStore
 let nixFile: string
@@ -21,14 +22,12 @@ let job: ProcResult
 let summaryFile: string
 let stateDir: string
 
-const SECRET_ENV = 'NIX_BUILDTIME_CACHE_SECRET_KEY'
-const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...store.env, [SECRET_ENV]: world.keys.secret, ...extra })
+const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...store.env, [SECRET_KEY_ENV]: world.keys.secret, ...extra })
 const cacheArgs = (): string[] => ['--cache', `file://${cacheDir}`, '--skip-signed-by', UPSTREAM_KEY_NAME]
 const run = (args: readonly string[], command: readonly string[], extraEnv?: NodeJS.ProcessEnv): Promise<ProcResult> =>
   runCli(['run', ...cacheArgs(), ...args, '--', ...command], { env: env(extraEnv), cwd: store.root })
 
 beforeAll(async () => {
-  world = await graphWorld('e2e-cli-run-')
   cacheDir = join(world.dir, 'cache')
   summaryFile = join(world.dir, 'summary.md')
   store = await createTestStore({ extraConfig: world.upstream.nixConfig })
@@ -43,8 +42,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await store.cleanup()
-  await removeTree(world.dir)
+  await store?.cleanup()
 })
 
 describe('nix-buildtime-cache run', () => {
@@ -98,7 +96,7 @@ describe('nix-buildtime-cache run', () => {
   })
 
   it('gives the command Nix settings that pull from the cache, and never the secret key', async () => {
-    const r = await run([], ['sh', '-c', `printf '%s\\n' "$NIX_CONFIG"; echo "key:\${${SECRET_ENV}:-absent}"`])
+    const r = await run([], ['sh', '-c', `printf '%s\\n' "$NIX_CONFIG"; echo "key:\${${SECRET_KEY_ENV}:-absent}"`])
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(`extra-substituters = file://${cacheDir}`)
     expect(r.stdout).toContain(`extra-trusted-public-keys = ${world.keys.public}`)

@@ -3,21 +3,19 @@ import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { NIX_PRELUDE } from '../../helpers/graph.js'
-import { createTestStore, removeTree, type TestStore } from '../../helpers/nix-store.js'
+import { createTestStore, type TestStore } from '../../helpers/nix-store.js'
 import { startFaultServer, type FaultRule, type FaultServer } from '../../helpers/fault-server.js'
-import { killTree, runProcess, spawnTracked } from '../../helpers/proc.js'
+import { alive, killTree, runProcess, sleep, spawnTracked } from '../../helpers/proc.js'
 import { node24 } from '../../helpers/runner.js'
-import { graphWorld, type GraphWorld } from '../../helpers/scenario.js'
-import { alive, sleep } from '../../helpers/slow-graph.js'
+import { useGraphWorld } from '../../helpers/scenario.js'
 import { CLI, jsonResult, runCli } from '../../helpers/cli.js'
 
 // A dead cache may cost a whole job about two minutes, however the job is split into processes
 // (runtime/budget.ts). Outside GitHub the job is `start`, its background agent and `push` (or one
 // `run` and its agent): what the agent spent failing must count in push, which then gives up at
 // once instead of failing for a budget of its own.
-let world: GraphWorld
+const world = useGraphWorld('e2e-cli-budget-')
 let store: TestStore
-let keyFile: string
 let n = 0
 
 /** Short limits: an idle attempt is abandoned after 1.5 s, a failing cache may cost the job 6 s. */
@@ -25,14 +23,11 @@ const BUDGET_MS = 6_000
 const TIMEOUTS = JSON.stringify({ idleMs: 1_500, jobBudgetMs: BUDGET_MS, retryBaseDelayMs: 100, retryMaxDelayMs: 400 })
 
 beforeAll(async () => {
-  world = await graphWorld('e2e-cli-budget-')
-  keyFile = join(world.dir, 'test-cache-1.sk') // written by generateKeys
   store = await createTestStore()
 })
 
 afterAll(async () => {
   await store.cleanup()
-  await removeTree(world.dir)
 })
 
 /** A one-derivation Nix file whose output no other test builds. */
@@ -71,7 +66,7 @@ async function startBuildPush(cache: FaultServer, name: string): Promise<{ push:
   const script = spawnTracked(
     'sh',
     ['-c', '"$NODE" "$CLI" start --cache "$CACHE" --secret-key-file "$KEY" --no-pull --state-dir "$STATE" --dotenv "$STATE/env" && nix-build "$A" --no-out-link && sleep 60'],
-    { env: { ...env(), NODE: node24(), CLI, KEY: keyFile, CACHE: cache.url, STATE: stateDir, A: await tinyNix(name) } }
+    { env: { ...env(), NODE: node24(), CLI, KEY: world.keys.secretFile, CACHE: cache.url, STATE: stateDir, A: await tinyNix(name) } }
   )
   try {
     await until(() => {
@@ -135,7 +130,7 @@ describe('one cache budget for the whole command-line job', () => {
       const command = 'nix-build "$A" --no-out-link && i=0; until [ -n "$(ls "$STATE"/nix-buildtime-cache/agent-*/ended.txt 2>/dev/null)" ] || [ $i -ge 300 ]; do sleep 0.2; i=$((i+1)); done'
       const r = await runProcess(
         node24(),
-        [CLI, 'run', '--cache', cache.url, '--secret-key-file', keyFile, '--no-pull', '--state-dir', stateDir, '--json', '--', 'sh', '-c', command],
+        [CLI, 'run', '--cache', cache.url, '--secret-key-file', world.keys.secretFile, '--no-pull', '--state-dir', stateDir, '--json', '--', 'sh', '-c', command],
         { env: { ...env(), STATE: stateDir, A: await tinyNix('spent-in-run') }, cwd: store.root, timeoutMs: 110_000 }
       )
       expect(r.code).toBe(0)

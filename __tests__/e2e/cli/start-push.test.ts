@@ -2,25 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { graphPaths, UPSTREAM_KEY_NAME, writeGraph } from '../../helpers/graph.js'
-import { createTestStore, removeTree, type TestStore } from '../../helpers/nix-store.js'
+import { createTestStore, type TestStore } from '../../helpers/nix-store.js'
 import { runProcess } from '../../helpers/proc.js'
-import { EXPECTED_PUSH, graphWorld, rolesOf, topInstallable, type GraphWorld } from '../../helpers/scenario.js'
+import { EXPECTED_PUSH, rolesOf, topInstallable, useGraphWorld } from '../../helpers/scenario.js'
 import { jsonResult, runCli, WORKFLOW_COMMAND } from '../../helpers/cli.js'
 
 // A CI system with separate before and after scripts: `start`, the build, then `push`.
-let world: GraphWorld
+const world = useGraphWorld('e2e-cli-split-')
 let store: TestStore
-let keyFile: string
 
 beforeAll(async () => {
-  world = await graphWorld('e2e-cli-split-')
-  keyFile = join(world.dir, 'test-cache-1.sk') // written by generateKeys
   store = await createTestStore({ extraConfig: world.upstream.nixConfig })
 })
 
 afterAll(async () => {
   await store.cleanup()
-  await removeTree(world.dir)
 })
 
 /** What `sh` makes of a file of shell lines: the NIX_CONFIG a later script's commands see. */
@@ -39,7 +35,7 @@ describe('nix-buildtime-cache start and push', () => {
     await store.build(nixFile, 'preexisting')
     const top = await topInstallable(store)
     const start = await runCli(
-      ['start', '--cache', `file://${cacheDir}`, '--skip-signed-by', UPSTREAM_KEY_NAME, '--secret-key-file', keyFile, '--state-dir', stateDir, '--dotenv', dotenvFile],
+      ['start', '--cache', `file://${cacheDir}`, '--skip-signed-by', UPSTREAM_KEY_NAME, '--secret-key-file', world.keys.secretFile, '--state-dir', stateDir, '--dotenv', dotenvFile],
       { env: store.env, cwd: store.root }
     )
     expect(start.code).toBe(0)

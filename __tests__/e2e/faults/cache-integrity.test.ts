@@ -4,14 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { consumerOf, verifyCache, writeTwins } from '../../helpers/cache-check.js'
-import { createTestStore, overwriteInStore, removeTree, type TestStore } from '../../helpers/nix-store.js'
+import { consumerOf, expectVerified, writeTwins } from '../../helpers/cache-check.js'
+import { createTestStore, overwriteInStore, type TestStore } from '../../helpers/nix-store.js'
 import { startNginx, type Nginx } from '../../helpers/nginx.js'
 import { startJob, warningLines, type StepResult } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, runGraphJob, topInstallable, type GraphWorld } from '../../helpers/scenario.js'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, topJob, useGraphWorld, type JobRun } from '../../helpers/scenario.js'
 import { runProcess } from '../../helpers/proc.js'
 import { describeAsRoot } from '../../helpers/requires.js'
-
+import { hashPart } from '../../../src/format/store-path.js'
 
 /** Temporary files a writer left in a file:// cache, narinfos' (the root) as well as NARs' (nar/). */
 async function leftovers(cache: string): Promise<string[]> {
@@ -19,14 +19,7 @@ async function leftovers(cache: string): Promise<string[]> {
   return names.filter((f) => /\.(tmp|spool)-[0-9a-f]{12}$/.test(f) || (f.startsWith('.') && f.includes('.spool-')))
 }
 
-let world: GraphWorld
-
-beforeAll(async () => {
-  world = await graphWorld('e2e-integrity-')
-})
-afterAll(async () => {
-  await removeTree(world.dir)
-})
+const world = useGraphWorld('e2e-integrity-')
 
 interface TwinJob {
   post: StepResult
@@ -51,11 +44,7 @@ async function twinJob(cache: string, attrs: readonly string[], tamper: readonly
   return { post, warnings: [...warningLines(job.main?.stdout ?? ''), ...warningLines(post.stdout)], paths, store }
 }
 
-async function expectVerifies(dir: string): Promise<void> {
-  const r = await verifyCache(dir, world.keys.public)
-  expect(r.stderr).not.toMatch(/modified|untrusted|corrupt|error/i)
-  expect(r.code).toBe(0)
-}
+const expectVerifies = (dir: string): Promise<void> => expectVerified(dir, world.keys.public)
 
 describe.each([
   ['file://', async () => {
@@ -89,8 +78,7 @@ describe.each([
     expect(second.warnings[0]).toMatch(/2 path\(s\) could not be pushed; first: \/nix\/store\/\w+-same-twin: its contents do not match the hash Nix recorded/)
     expect(second.post.outputs['pushed-count']).toBe('1')
     const narinfos = (await readdir(cache.dir)).filter((f) => f.endsWith('.narinfo')).sort()
-    const hashOf = (p: string): string => p.slice('/nix/store/'.length, '/nix/store/'.length + 32)
-    expect(narinfos).toEqual([hashOf(first.paths.good as string), hashOf(second.paths.other as string)].map((h) => `${h}.narinfo`).sort())
+    expect(narinfos).toEqual([hashPart(first.paths.good as string), hashPart(second.paths.other as string)].map((h) => `${h}.narinfo`).sort())
 
     await expectVerifies(cache.dir)
     const consumer = await consumerOf(cache.url, world.keys.public, ['good'])
@@ -118,10 +106,7 @@ describe.each([
 describe('two jobs pushing overlapping sets at once', () => {
   it('both stay green without warnings, and the cache verifies and serves the union', async () => {
     const dir = join(world.dir, 'cache-concurrent')
-    const job = async (): Promise<Awaited<ReturnType<typeof runGraphJob>>> => {
-      const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
-      return runGraphJob({ cache: `file://${dir}`, keys: world.keys, upstream: world.upstream, store, preexisting: false, inputs: { installables: await topInstallable(store) } })
-    }
+    const job = (): Promise<JobRun> => topJob(world, `file://${dir}`, { preexisting: false })
     const [a, b] = await Promise.all([job(), job()])
     for (const run of [a, b]) {
       expect(run.post.code).toBe(0)

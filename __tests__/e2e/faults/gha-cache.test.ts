@@ -1,31 +1,17 @@
 // `cache: github-actions` when the cache service is slow to agree, refuses, or is not there: rate
 // limits are waited out as Retry-After asks, and every refusal ends as one warning and a green job.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { type Upstream } from '../../helpers/graph.js'
-import { startGhaCacheServer, type GhaCacheServer, type LoggedRequest } from '../../helpers/gha-cache-server.js'
-import { ghaJobs, newestManifest, type GhaJobs } from '../../helpers/gha-jobs.js'
-import { removeTree } from '../../helpers/nix-store.js'
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { type LoggedRequest } from '../../helpers/gha-cache-server.js'
+import { newestManifest, useGhaCache } from '../../helpers/gha-jobs.js'
 import { freePort } from '../../helpers/ports.js'
 import { errorLines, warningLines } from '../../helpers/runner.js'
-import { generateKeys, graphWorld } from '../../helpers/scenario.js'
+import { useGraphWorld } from '../../helpers/scenario.js'
 import { startFaultServer } from '../../helpers/fault-server.js'
 import { join } from 'node:path'
 
-let dir: string
-let upstream: Upstream
-let server: GhaCacheServer
-let jobs: GhaJobs
-
-beforeAll(async () => {
-  ;({ dir, upstream } = await graphWorld('e2e-gha-faults-'))
-  server = await startGhaCacheServer()
-  jobs = ghaJobs({ dir, server, upstream, keys: await generateKeys(dir), restore: 'eager' })
-})
-afterEach(() => server.clearFaults())
-afterAll(async () => {
-  await server?.stop()
-  await removeTree(dir)
-})
+const world = useGraphWorld('e2e-gha-faults-')
+const gha = useGhaCache(world, { restore: 'eager' })
+afterEach(() => gha.server.clearFaults())
 
 /** Every derivation of the graph a job builds when nothing is cached (upstream's are substituted). */
 const ALL_OWN = 7
@@ -34,9 +20,9 @@ const gaps = (rs: readonly LoggedRequest[]): number[] => rs.slice(1).map((r, i) 
 
 describe('rate limits', () => {
   it('waits as long as Retry-After asks, then restores and saves as usual', async () => {
-    server.inject({ method: 'GetCacheEntryDownloadURL', status: 429, retryAfter: '1', message: 'rate limited' })
-    server.inject({ method: 'CreateCacheEntry', status: 429, retryAfter: '1', message: 'rate limited' })
-    const run = await jobs.run({ variant: 'v1', inputs: { 'key-prefix': 'rl' } })
+    gha.server.inject({ method: 'GetCacheEntryDownloadURL', status: 429, retryAfter: '1', message: 'rate limited' })
+    gha.server.inject({ method: 'CreateCacheEntry', status: 429, retryAfter: '1', message: 'rate limited' })
+    const run = await gha.jobs.run({ variant: 'v1', inputs: { 'key-prefix': 'rl' } })
     expect(run.main.code).toBe(0)
     expect(run.post.code).toBe(0)
     expect(run.warnings).toEqual([])
@@ -52,12 +38,12 @@ describe('rate limits', () => {
     expect(gaps(creates)[0]).toBeGreaterThanOrEqual(1000)
     expect(run.post.stdout).toMatch(/rate-limited by the cache service \(Saving rl-layer-\S+\); retry 2\/4 in 1\.0 s as Retry-After asks/)
     expect(run.created).toHaveLength(2)
-    expect((await newestManifest(server, 'rl')).layers).toHaveLength(1)
+    expect((await newestManifest(gha.server, 'rl')).layers).toHaveLength(1)
   })
 
   it('gives up on a rate limit that persists: one warning, nothing saved, a green job', async () => {
-    server.inject({ method: 'CreateCacheEntry', status: 429, retryAfter: '1', message: 'rate limited', times: 100 })
-    const run = await jobs.run({ variant: 'v1', inputs: { 'key-prefix': 'rl-persist' } })
+    gha.server.inject({ method: 'CreateCacheEntry', status: 429, retryAfter: '1', message: 'rate limited', times: 100 })
+    const run = await gha.jobs.run({ variant: 'v1', inputs: { 'key-prefix': 'rl-persist' } })
     expect(run.post.code).toBe(0)
     expect(run.warnings).toHaveLength(1)
     expect(run.warnings[0]).toMatch(/refused the save .*rate-limited/)
@@ -75,7 +61,7 @@ describe('a service that refuses', () => {
   it('a dead service: one warning, the job builds everything and stays green, even in strict mode', async () => {
     const dead = `http://127.0.0.1:${await freePort()}/`
     for (const strict of ['false', 'true']) {
-      const run = await jobs.run({ variant: 'v1', env: { ACTIONS_RESULTS_URL: dead }, inputs: { strict } })
+      const run = await gha.jobs.run({ variant: 'v1', env: { ACTIONS_RESULTS_URL: dead }, inputs: { strict } })
       expect(run.main.code).toBe(0)
       expect(run.post.code).toBe(0)
       expect(run.warnings).toHaveLength(1)
@@ -87,12 +73,12 @@ describe('a service that refuses', () => {
   })
 
   it('a service that accepts connections and never answers: the job pays at most its budget, one warning, green', async () => {
-    const hanging = await startFaultServer(join(dir, 'hanging-service'))
+    const hanging = await startFaultServer(join(world.dir, 'hanging-service'))
     hanging.script({ fault: { kind: 'hang' } })
     try {
       const started = Date.now()
       const budgetMs = 5_000
-      const run = await jobs.run({
+      const run = await gha.jobs.run({
         variant: 'v1',
         env: { ACTIONS_RESULTS_URL: `${hanging.url}/`, NIX_BUILDTIME_CACHE_TEST_TIMEOUTS: JSON.stringify({ jobBudgetMs: budgetMs }) },
         inputs: { strict: 'false' }
@@ -115,7 +101,7 @@ describe('a service that refuses', () => {
   })
 
   it('no ACTIONS_RUNTIME_TOKEN (not a GitHub runner, act without a cache server): one warning, green', async () => {
-    const run = await jobs.run({ variant: 'v1', env: { ACTIONS_RUNTIME_TOKEN: undefined } })
+    const run = await gha.jobs.run({ variant: 'v1', env: { ACTIONS_RUNTIME_TOKEN: undefined } })
     expect(run.post.code).toBe(0)
     expect(run.warnings).toHaveLength(1)
     expect(run.warnings[0]).toContain('ACTIONS_RUNTIME_TOKEN is not set')
@@ -123,8 +109,8 @@ describe('a service that refuses', () => {
   })
 
   it('a read-only token (cache write denied): one warning, one attempt, green', async () => {
-    server.inject({ method: 'CreateCacheEntry', status: 403, message: 'cache write denied: this run may only read the cache', times: 10 })
-    const run = await jobs.run({ variant: 'v1', inputs: { 'key-prefix': 'denied' } })
+    gha.server.inject({ method: 'CreateCacheEntry', status: 403, message: 'cache write denied: this run may only read the cache', times: 10 })
+    const run = await gha.jobs.run({ variant: 'v1', inputs: { 'key-prefix': 'denied' } })
     expect(run.post.code).toBe(0)
     expect(run.warnings).toHaveLength(1)
     expect(run.warnings[0]).toMatch(/refused the save \(cache write denied/)
@@ -135,16 +121,16 @@ describe('a service that refuses', () => {
 
 describe('ACTIONS_CACHE_MODE', () => {
   it('read: restores but never writes, without a warning; none: no requests at all', async () => {
-    const seed = await jobs.run({ variant: 'v1', inputs: { 'key-prefix': 'mode' } })
+    const seed = await gha.jobs.run({ variant: 'v1', inputs: { 'key-prefix': 'mode' } })
     expect(seed.created).toHaveLength(2)
 
-    const read = await jobs.run({ variant: 'v2', inputs: { 'key-prefix': 'mode' }, env: { ACTIONS_CACHE_MODE: 'read' } })
+    const read = await gha.jobs.run({ variant: 'v2', inputs: { 'key-prefix': 'mode' }, env: { ACTIONS_CACHE_MODE: 'read' } })
     expect(read.warnings).toEqual([])
     expect(read.built).toHaveLength(1)
     expect(calls(read.requests, 'CreateCacheEntry')).toEqual([])
     expect(read.post.stdout).toContain('ACTIONS_CACHE_MODE=read does not permit writes')
 
-    const none = await jobs.run({ variant: 'v2', inputs: { 'key-prefix': 'mode' }, env: { ACTIONS_CACHE_MODE: 'none' } })
+    const none = await gha.jobs.run({ variant: 'v2', inputs: { 'key-prefix': 'mode' }, env: { ACTIONS_CACHE_MODE: 'none' } })
     expect(none.warnings).toEqual([])
     expect(none.requests).toEqual([])
     expect(none.built).toHaveLength(ALL_OWN)
@@ -153,17 +139,17 @@ describe('ACTIONS_CACHE_MODE', () => {
 
 describe('a damaged manifest', () => {
   it('costs one warning; the job carries on as if the cache were empty and saves a fresh manifest', async () => {
-    await jobs.run({ variant: 'v1', inputs: { 'key-prefix': 'damaged' } })
-    const manifest = await newestManifest(server, 'damaged')
-    server.overwrite(manifest.key, Buffer.from('garbage'))
-    const run = await jobs.run({ variant: 'v2', inputs: { 'key-prefix': 'damaged' } })
+    await gha.jobs.run({ variant: 'v1', inputs: { 'key-prefix': 'damaged' } })
+    const manifest = await newestManifest(gha.server, 'damaged')
+    gha.server.overwrite(manifest.key, Buffer.from('garbage'))
+    const run = await gha.jobs.run({ variant: 'v2', inputs: { 'key-prefix': 'damaged' } })
     expect(run.post.code).toBe(0)
     expect(run.warnings).toHaveLength(1)
     expect(warningLines(run.main.stdout)[0]).toContain('The cache manifest could not be restored')
     expect(run.built).toHaveLength(ALL_OWN)
     expect(run.created).toHaveLength(2)
 
-    const next = await jobs.run({ variant: 'v2', inputs: { 'key-prefix': 'damaged' } })
+    const next = await gha.jobs.run({ variant: 'v2', inputs: { 'key-prefix': 'damaged' } })
     expect(next.warnings).toEqual([])
     expect(next.built).toEqual([])
   })

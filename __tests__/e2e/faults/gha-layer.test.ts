@@ -1,28 +1,21 @@
 // `cache: github-actions` with odd and damaged layers: paths with identical contents sharing one
 // NAR, and a layer that cannot be used. Each test asserts the jobs' results and warnings, that
 // the restored binary cache verifies with real Nix under require-sigs, and what the jobs built.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { verifyCache, writeTwins } from '../../helpers/cache-check.js'
-import { startGhaCacheServer, type GhaCacheServer } from '../../helpers/gha-cache-server.js'
-import { newestManifest } from '../../helpers/gha-jobs.js'
+import { newestManifest, useGhaCache } from '../../helpers/gha-jobs.js'
 import { builtDerivations, createTestStore, removeTree } from '../../helpers/nix-store.js'
 import { startJob, warningLines, type StepResult } from '../../helpers/runner.js'
-import { graphWorld, type GraphWorld } from '../../helpers/scenario.js'
+import { useGraphWorld } from '../../helpers/scenario.js'
 
-let world: GraphWorld
-let server: GhaCacheServer
+const world = useGraphWorld('e2e-gha-layer-faults-')
+const gha = useGhaCache(world)
 let runnerTemp: string
 
-beforeAll(async () => {
-  world = await graphWorld('e2e-gha-layer-faults-')
-  server = await startGhaCacheServer()
+beforeAll(() => {
   runnerTemp = join(world.dir, 'runner-temp')
-})
-afterAll(async () => {
-  await server?.stop()
-  await removeTree(world.dir)
 })
 
 interface GhaTwinRun {
@@ -41,7 +34,7 @@ async function ghaTwinJob(prefix: string, attrs: readonly string[]): Promise<Gha
   const store = await createTestStore()
   const file = await writeTwins(store.root)
   const job = await startJob({
-    env: { ...store.env, RUNNER_TEMP: runnerTemp, ...server.env() },
+    env: { ...store.env, RUNNER_TEMP: runnerTemp, ...gha.server.env() },
     // Signed, so that the restored cache can be verified under require-sigs; restored eagerly, so
     // that it can be verified before the build (gha-on-demand.test.ts covers the on-demand restore).
     inputs: { cache: 'github-actions', 'secret-key': world.keys.secret, 'key-prefix': prefix, 'push-during-build': 'false' }
@@ -61,7 +54,7 @@ describe('a layer where two paths share one NAR (identical contents)', () => {
     const first = await ghaTwinJob('shared', ['good', 'twin'])
     expect(first.post.code).toBe(0)
     expect(first.warnings).toEqual([])
-    expect((await newestManifest(server, 'shared')).layers.map((l) => l.pathCount)).toEqual([2])
+    expect((await newestManifest(gha.server, 'shared')).layers.map((l) => l.pathCount)).toEqual([2])
 
     const second = await ghaTwinJob('shared', ['good', 'twin'])
     expect(second.warnings).toEqual([])
@@ -77,10 +70,10 @@ describe('a layer that cannot be used', () => {
   it('costs only that layer, and is dropped from the manifest even when the job has nothing new to save', async () => {
     await ghaTwinJob('unusable', ['good'])
     await ghaTwinJob('unusable', ['other'])
-    const before = await newestManifest(server, 'unusable')
+    const before = await newestManifest(gha.server, 'unusable')
     expect(before.layers).toHaveLength(2)
     const [broken, kept] = before.layers as [(typeof before.layers)[0], (typeof before.layers)[0]]
-    server.overwrite(broken.key, Buffer.from('definitely not a zstd archive'))
+    gha.server.overwrite(broken.key, Buffer.from('definitely not a zstd archive'))
 
     // Needs only what the other layer holds: nothing is new, yet the manifest must change.
     const run = await ghaTwinJob('unusable', ['other'])
@@ -91,7 +84,7 @@ describe('a layer that cannot be used', () => {
     expect(run.verify.code).toBe(0)
     expect(run.built).toEqual([])
     expect(run.post.stdout).toContain('Dropped 1 unusable layer(s) from the cache manifest')
-    const after = await newestManifest(server, 'unusable')
+    const after = await newestManifest(gha.server, 'unusable')
     expect(after.layers.map((l) => l.key)).toEqual([kept.key])
 
     const next = await ghaTwinJob('unusable', ['other'])

@@ -2,35 +2,25 @@
 // connections cut mid-body, hangs, 403 on narinfos. Each case asserts the job's result, its
 // warnings, and that the cache still verifies with real Nix (signatures and contents) and serves
 // a consumer. Limits are shortened through NIX_BUILDTIME_CACHE_TEST_TIMEOUTS.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdir, readdir } from 'node:fs/promises'
+import { describe, expect, it } from '@jest/globals'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Upstream, UPSTREAM_KEY_NAME, writeGraph } from '../../helpers/graph.js'
-import { createTestStore, removeTree } from '../../helpers/nix-store.js'
-import { startFaultServer, type FaultServer } from '../../helpers/fault-server.js'
+import { graphPaths, UPSTREAM_KEY_NAME, writeGraph } from '../../helpers/graph.js'
+import { createTestStore } from '../../helpers/nix-store.js'
+import { startFaultServer, type FaultServer, type FaultServerOptions } from '../../helpers/fault-server.js'
 import { errorLines, startJob, warningLines, type StepResult } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, topInstallable, type SigningKeys } from '../../helpers/scenario.js'
-import { graphPaths } from '../../helpers/graph.js'
-import { readFile } from 'node:fs/promises'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, topInstallable, useGraphWorld } from '../../helpers/scenario.js'
+import { expectVerified, narinfosWithPartialNar, partialNars } from '../../helpers/cache-check.js'
 
 /** No earlier job warmed the store, so `preexisting` is new too. */
 const ALL_NEW = [...EXPECTED_PUSH, 'preexisting'].sort()
 
-let dir: string
-let upstream: Upstream
-let keys: SigningKeys
+const world = useGraphWorld('e2e-http-faults-')
 let n = 0
 
 /** Short limits: an idle attempt is abandoned after 1.5 s, a failing cache may cost the job 6 s. */
 const BUDGET_MS = 6_000
 const TIMEOUTS = JSON.stringify({ idleMs: 1_500, jobBudgetMs: BUDGET_MS, retryBaseDelayMs: 100, retryMaxDelayMs: 400 })
-
-beforeAll(async () => {
-  ;({ dir, upstream, keys } = await graphWorld('e2e-http-faults-'))
-})
-afterAll(async () => {
-  await removeTree(dir)
-})
 
 interface FaultRun {
   post: StepResult
@@ -42,13 +32,13 @@ interface FaultRun {
 
 /** One job (main, build of the graph, post) against `server`, timing the post step. */
 async function job(server: FaultServer, inputs: Record<string, string> = {}, extraEnv: Record<string, string> = {}): Promise<FaultRun> {
-  const store = await createTestStore({ extraConfig: upstream.nixConfig })
+  const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
   const nixFile = await writeGraph(store.root, 'v1')
   const j = await startJob({
     env: { ...store.env, NIX_BUILDTIME_CACHE_TEST_TIMEOUTS: TIMEOUTS, ...extraEnv },
     inputs: {
       cache: server.url,
-      'secret-key': keys.secret,
+      'secret-key': world.keys.secret,
       'skip-signed-by': UPSTREAM_KEY_NAME,
       installables: await topInstallable(store),
       ...inputs
@@ -68,29 +58,19 @@ async function job(server: FaultServer, inputs: Record<string, string> = {}, ext
   return { post, postMs, pushed, roles, warnings: warningLines(post.stdout) }
 }
 
-async function server(): Promise<FaultServer> {
-  const root = join(dir, `cache-${++n}`)
+async function server(opts: FaultServerOptions = {}): Promise<FaultServer> {
+  const root = join(world.dir, `cache-${++n}`)
   await mkdir(root)
-  return startFaultServer(root)
+  return startFaultServer(root, opts)
 }
 
 /** `nix store verify --all` over the cache's directory with require-sigs: every narinfo signed by us, every NAR matching it. */
-async function verifies(root: string): Promise<void> {
-  const store = await createTestStore()
-  try {
-    const r = await store.run('nix', ['store', 'verify', '--store', `file://${root}`, '--all', '--trusted-public-keys', keys.public], {
-      extraConfig: 'require-sigs = true'
-    })
-    if (r.code !== 0) throw new Error(`nix store verify failed:\n${r.stderr}`)
-  } finally {
-    await store.cleanup()
-  }
-}
+const verifies = (root: string): Promise<void> => expectVerified(root, world.keys.public)
 
 /** A consumer substitutes everything but the changed top from the cache (plus upstream). */
 async function serves(s: FaultServer): Promise<void> {
   s.script()
-  const consumer = await consumerBuild({ substituters: [s.url, upstream.url], trustedKeys: [keys.public, upstream.publicKey], variant: 'v2' })
+  const consumer = await consumerBuild({ substituters: [s.url, world.upstream.url], trustedKeys: [world.keys.public, world.upstream.publicKey], variant: 'v2' })
   expect(consumer.built).toBe(1)
   await consumer.store.cleanup()
 }
@@ -131,8 +111,10 @@ describe('an HTTP cache with transient faults', () => {
     }
   })
 
+  // The server writes in place, as a naive WebDAV or PUT handler does: a cut upload leaves the part
+  // that arrived under the NAR's final name, where GET and HEAD serve it like a whole one.
   it('retries uploads whose connection is cut mid-body; no partial file is ever published', async () => {
-    const s = await server()
+    const s = await server({ writes: 'in-place' })
     try {
       s.script({ method: 'PUT', path: /^\/nar\//, fault: { kind: 'cut' }, times: 3 })
       const run = await job(s)
@@ -142,7 +124,37 @@ describe('an HTTP cache with transient faults', () => {
       expect(s.log.filter((r) => r.outcome === 'cut').length).toBeGreaterThanOrEqual(3)
       // Each cut is retried, and the retry is in the log.
       expect(run.post.stdout).toMatch(/fetch failed[^\n]* from PUT http:\/\/127\.0\.0\.1:\d+\/nar\/\S+; retry 2\/5 in \d+\.\d s/)
-      expect((await readdir(join(s.root, 'nar'))).filter((f) => f.includes('.part-'))).toEqual([])
+      // Each retry replaced the half its cut left, and every narinfo points at a whole NAR.
+      expect(await partialNars(s.root)).toEqual([])
+      expect(await narinfosWithPartialNar(s.root)).toEqual([])
+      await verifies(s.root)
+      await serves(s)
+    } finally {
+      await s.stop()
+    }
+  })
+
+  it('never takes a NAR that a cut upload left half-written for a whole one: a later job uploads it again', async () => {
+    const s = await server({ writes: 'in-place' })
+    try {
+      // Every NAR upload is cut: the job gives up on the cache, leaving half of each NAR it tried
+      // under the NAR's final name, and no narinfo.
+      s.script({ method: 'PUT', path: /^\/nar\//, fault: { kind: 'cut' } })
+      const cut = await job(s)
+      expect(await narinfosWithPartialNar(s.root)).toEqual([])
+      expect((await partialNars(s.root)).length).toBeGreaterThan(0)
+      expect(cut.post.code).toBe(0)
+      expect(cut.pushed).toEqual([])
+      expect(cut.warnings).toHaveLength(1)
+
+      // The next job, to a cache that works again, finds those NARs under their names.
+      s.script()
+      const next = await job(s)
+      expect(next.post.code).toBe(0)
+      expect(next.warnings).toEqual([])
+      expect(next.roles).toEqual(ALL_NEW)
+      expect(await narinfosWithPartialNar(s.root)).toEqual([])
+      expect(await partialNars(s.root)).toEqual([])
       await verifies(s.root)
       await serves(s)
     } finally {

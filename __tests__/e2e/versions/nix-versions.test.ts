@@ -2,45 +2,74 @@
 // what changed) under thin front ends that answer as Nix 2.3, 2.18, 2.24, 2.35, Lix and
 // Determinate do (__tests__/fixtures/nix-versions/frontend.mjs, each shape cited there); Debian's
 // Nix 2.8 does the work underneath.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { graphNix, type Upstream } from '../../helpers/graph.js'
-import { createTestStore, removeTree, SYSTEM_PATH, type TestStore } from '../../helpers/nix-store.js'
+import { graphNix } from '../../helpers/graph.js'
+import { createTestStore, SYSTEM_PATH, type TestStore } from '../../helpers/nix-store.js'
 import { warningLines } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, graphWorld, rolesOf, runGraphJob, topInstallable, type JobRun, type SigningKeys } from '../../helpers/scenario.js'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topJob, useGraphWorld, type JobRun } from '../../helpers/scenario.js'
 import { runProcess } from '../../helpers/proc.js'
 import { daemonTrust } from '../../../src/pull/trust.js'
 
 const FRONT_ENDS = resolve('__tests__/fixtures/nix-versions')
 const frontEndPath = (profile: string): string => `${join(FRONT_ENDS, profile)}:${SYSTEM_PATH}`
 
-let dir: string
-let upstream: Upstream
-let keys: SigningKeys
+const world = useGraphWorld('e2e-versions-')
 
-beforeAll(async () => {
-  ;({ dir, upstream, keys } = await graphWorld('e2e-versions-'))
-})
-afterAll(async () => {
-  await removeTree(dir)
-})
-
-async function scenario(profile: string, opts: { store?: TestStore; env?: NodeJS.ProcessEnv; cacheName?: string } = {}): Promise<JobRun & { consumerBuilt: number }> {
-  const cacheDir = join(dir, opts.cacheName ?? `cache-${profile}`)
-  const store = opts.store ?? (await createTestStore({ extraConfig: upstream.nixConfig }))
-  const run = await runGraphJob({
-    cache: `file://${cacheDir}`,
-    keys,
-    upstream,
-    store,
-    env: { PATH: frontEndPath(profile), ...opts.env },
-    inputs: { installables: await topInstallable(store) }
-  })
-  const consumer = await consumerBuild({ substituters: [`file://${cacheDir}`, upstream.url], trustedKeys: [keys.public, upstream.publicKey], variant: 'v2' })
-  await consumer.store.cleanup()
-  return { ...run, consumerBuilt: consumer.built }
+interface ScenarioRun extends JobRun {
+  consumerBuilt: number
+  /** Every `nix` call of both jobs, as the front end logged it: [profile, ...args]. */
+  nixCalls: string[][]
 }
+
+async function scenario(profile: string, opts: { store?: TestStore; env?: NodeJS.ProcessEnv; cacheName?: string } = {}): Promise<ScenarioRun> {
+  const name = opts.cacheName ?? `cache-${profile}`
+  const cacheDir = join(world.dir, name)
+  const log = join(world.dir, `${name}.frontend.log`)
+  const run = await topJob(world, `file://${cacheDir}`, { store: opts.store, env: { PATH: frontEndPath(profile), NIX_FRONTEND_LOG: log, ...opts.env } })
+  const consumer = await consumerBuild({ substituters: [`file://${cacheDir}`, world.upstream.url], trustedKeys: [world.keys.public, world.upstream.publicKey], variant: 'v2' })
+  await consumer.store.cleanup()
+  const calls = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as string[])
+  const nixCalls = calls.filter(([, command]) => command === 'nix').map(([p, , ...args]) => [p ?? '', ...args])
+  return { ...run, consumerBuilt: consumer.built, nixCalls }
+}
+
+/**
+ * Which of its version's commands the action chose, from the `nix` calls a front end saw. It asks
+ * `nix --version`, tries `path-info --json --json-format 1` and `config show` first, and falls back
+ * to plain `--json` and `show-config` where the version rejects them.
+ */
+function pathTaken(nixCalls: readonly string[][]) {
+  const pathInfo = nixCalls.filter((c) => c[1] === 'path-info' && c.includes('--json'))
+  return {
+    frontEnds: [...new Set(nixCalls.map((c) => c[0]))],
+    asksVersion: nixCalls.some((c) => c[1] === '--version'),
+    jsonFormat1: pathInfo.some((c) => c.join(' ').includes('--json-format 1')),
+    plainJson: pathInfo.some((c) => !c.includes('--json-format')),
+    configShow: nixCalls.some((c) => c[1] === 'config' && c[2] === 'show'),
+    showConfig: nixCalls.some((c) => c[1] === 'show-config')
+  }
+}
+
+/**
+ * The path each version leads to: 2.35 and Determinate take `--json-format 1` and `config show`;
+ * 2.24 and Lix reject `--json-format` (plain `--json`) but have `config show`; 2.18 has neither.
+ */
+const FALLBACKS: Record<string, { plainJson: boolean; showConfig: boolean }> = {
+  'nix-2.18': { plainJson: true, showConfig: true },
+  'nix-2.24': { plainJson: true, showConfig: false },
+  'nix-2.35': { plainJson: false, showConfig: false },
+  lix: { plainJson: true, showConfig: false },
+  determinate: { plainJson: false, showConfig: false }
+}
+const expectedPath = (profile: string): ReturnType<typeof pathTaken> => ({
+  frontEnds: [profile],
+  asksVersion: true,
+  jsonFormat1: true,
+  configShow: true,
+  ...FALLBACKS[profile]!
+})
 
 describe('the front ends answer as their versions do', () => {
   const nix = (profile: string, args: string[]) => runProcess('nix', args, { env: { PATH: frontEndPath(profile), NIX_CONFIG: 'experimental-features = nix-command' } })
@@ -81,11 +110,13 @@ describe('the core scenario under each Nix version', () => {
   for (const profile of ['nix-2.18', 'nix-2.24', 'nix-2.35', 'lix', 'determinate']) {
     it(`${profile}: pushes the new build-time closure, and a consumer builds exactly one derivation`, async () => {
       const run = await scenario(profile)
+      // The action ran through this version's front end and took this version's path.
+      expect(pathTaken(run.nixCalls)).toEqual(expectedPath(profile))
       expect(run.post.code).toBe(0)
       expect(warningLines(run.main.stdout)).toEqual([])
       expect(warningLines(run.post.stdout)).toEqual([])
       expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
-      expect(run.main.env.NIX_CONFIG).toContain(`extra-substituters = file://${join(dir, `cache-${profile}`)}`)
+      expect(run.main.env.NIX_CONFIG).toContain(`extra-substituters = file://${join(world.dir, `cache-${profile}`)}`)
       expect(run.consumerBuilt).toBe(1)
       await run.store.cleanup()
     })
@@ -93,8 +124,9 @@ describe('the core scenario under each Nix version', () => {
 
   // 2.34+ prints `local?root=/r` as `local://?root=/r` (the bare path above prints as local:///r).
   it('nix-2.35 with the store given as local?root=: pushes and a consumer builds exactly one derivation', async () => {
-    const store = await createTestStore({ extraConfig: upstream.nixConfig })
+    const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
     const run = await scenario('nix-2.35', { store, cacheName: 'cache-local-root', env: { NIX_CONFIG: `${store.nixConfig}\nstore = local?root=${store.storeRoot}` } })
+    expect(pathTaken(run.nixCalls)).toEqual(expectedPath('nix-2.35'))
     expect(run.post.code).toBe(0)
     expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
     expect(run.consumerBuilt).toBe(1)
@@ -103,12 +135,13 @@ describe('the core scenario under each Nix version', () => {
 
   // 2.3 ignores NIX_CONFIG, so the job's Nix is configured the way a 2.3 user's is: nix.conf.
   it('nix-2.3 (configured through NIX_CONF_DIR): pushes, warns once with the nix.conf lines, and leaves nix.conf alone', async () => {
-    const store = await createTestStore({ extraConfig: upstream.nixConfig })
+    const store = await createTestStore({ extraConfig: world.upstream.nixConfig })
     const confDir = join(store.root, 'etc-nix')
     await mkdir(confDir)
     await writeFile(join(confDir, 'nix.conf'), `${store.nixConfig}\n`)
     const before = await readFile(join(confDir, 'nix.conf'), 'utf8')
     const run = await scenario('nix-2.3', { store, env: { NIX_CONF_DIR: confDir } })
+    expect(pathTaken(run.nixCalls).frontEnds).toEqual(['nix-2.3'])
     expect(run.post.code).toBe(0)
     expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
     expect(run.consumerBuilt).toBe(1)
@@ -117,8 +150,8 @@ describe('the core scenario under each Nix version', () => {
     expect(warnings[0]).toContain('Nix 2.3 ignores NIX_CONFIG')
     // The lines to add, for the nix.conf in use: the substituters in force plus ours.
     expect(warnings[0]).toContain(`${join(confDir, 'nix.conf')} (and restart`)
-    expect(warnings[0]).toContain(`%0Asubstituters = ${upstream.url} file://${join(dir, 'cache-nix-2.3')}%0A`)
-    expect(warnings[0]).toContain(`%0Atrusted-public-keys = ${upstream.publicKey} ${keys.public}%0A`)
+    expect(warnings[0]).toContain(`%0Asubstituters = ${world.upstream.url} file://${join(world.dir, 'cache-nix-2.3')}%0A`)
+    expect(warnings[0]).toContain(`%0Atrusted-public-keys = ${world.upstream.publicKey} ${world.keys.public}%0A`)
     expect(run.main.stdout).not.toMatch(/Later steps substitute from/)
     expect(run.main.env.NIX_CONFIG).toBeUndefined()
     expect(await readFile(join(confDir, 'nix.conf'), 'utf8')).toBe(before)
@@ -131,7 +164,7 @@ describe('the core scenario under each Nix version', () => {
 // nix-build (or passes the feature on its own command line) may not have it in its configuration.
 describe('flake-ref installables', () => {
   it('resolve where the job\'s configuration enables only nix-command', async () => {
-    const store = await createTestStore({ extraConfig: [...upstream.nixConfig, 'experimental-features = nix-command'] })
+    const store = await createTestStore({ extraConfig: [...world.upstream.nixConfig, 'experimental-features = nix-command'] })
     const flakeDir = join(store.root, 'flake')
     await mkdir(flakeDir)
     // The graph with its system spelled out (flakes evaluate purely); the derivations are the
@@ -139,9 +172,9 @@ describe('flake-ref installables', () => {
     await writeFile(join(flakeDir, 'graph.nix'), graphNix('v1').replace('builtins.currentSystem', '"x86_64-linux"'))
     await writeFile(join(flakeDir, 'flake.nix'), '{ outputs = { self }: { packages.x86_64-linux.top = (import ./graph.nix).top; }; }\n')
     const run = await runGraphJob({
-      cache: `file://${join(dir, 'cache-flake')}`,
-      keys,
-      upstream,
+      cache: `file://${join(world.dir, 'cache-flake')}`,
+      keys: world.keys,
+      upstream: world.upstream,
       store,
       inputs: { installables: `path:${flakeDir}#top` }
     })

@@ -1,11 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { certainToPublish, type CertainInput } from '../../../src/plan/certain.js'
-import { selectPaths, type SelectionPolicy } from '../../../src/plan/selection.js'
+import { selectPaths } from '../../../src/plan/selection.js'
 import { BuildClosureTracker, type GraphNode } from '../../../src/nix/closure-tracker.js'
-
-const S = '/nix/store/'
-const p = (n: string): string => `${S}${n.padEnd(32, '0').slice(0, 32)}-${n}`
-const policy: SelectionPolicy = { includeDerivations: false, skipSignedBy: ['cache.nixos.org-1'], exclude: [] }
+import { DEFAULT_POLICY as policy, fakeStorePath as p } from '../../helpers/fixtures.js'
 
 // A build in progress: app.drv (new) builds app from lib (new output), src (new source) and
 // glibc (upstream-signed, substituted). stray was `nix-store --add`ed; old was there before.

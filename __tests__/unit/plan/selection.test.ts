@@ -1,9 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { completeClosure, selectPaths, withoutCached, type SelectionPolicy } from '../../../src/plan/selection.js'
-
-const S = '/nix/store/'
-const p = (n: string): string => `${S}${n.padEnd(32, '0').slice(0, 32)}-${n}`
-const policy: SelectionPolicy = { includeDerivations: false, skipSignedBy: ['cache.nixos.org-1'], exclude: [] }
+import { DEFAULT_POLICY as policy, fakeStorePath as p } from '../../helpers/fixtures.js'
 
 const app = p('app')
 const tool = p('tool')

@@ -11,8 +11,9 @@ import { CacheUnavailableError, JobBudget, loadJobBudget } from '../../../src/ru
 import { timings, TIMINGS } from '../../../src/runtime/timings.js'
 import { HttpBackend } from '../../../src/executors/binary-cache/http.js'
 import { CONTENT_TYPES } from '../../../src/executors/binary-cache/backend.js'
-import { host, setHost, type Host } from '../../../src/runtime/host.js'
+import { host, setHost } from '../../../src/runtime/host.js'
 import { JobBudgetFile } from '../../../src/runtime/budget.js'
+import { capturingHost } from '../../helpers/fixtures.js'
 
 describe('JobBudget', () => {
   it('counts a trouble spell once however many requests fail in it, and not the time of successes', () => {
@@ -168,12 +169,9 @@ describe('S3Backend under an endpoint that never answers', () => {
     const addr = server.address()
     const endpoint = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`
     process.env.NIX_BUILDTIME_CACHE_TEST_TIMEOUTS = JSON.stringify({ idleMs: 400, connectMs: 400, retryBaseDelayMs: 10, retryMaxDelayMs: 20 })
-    const lines: string[] = []
-    const capture = Object.assign(Object.create(previousHost) as Host, {
-      info: (m: string) => void lines.push(m),
-      warning: (m: string) => void lines.push(`warning: ${m}`)
-    })
-    setHost(capture)
+    const capture = capturingHost(previousHost)
+    const lines = capture.lines
+    setHost(capture.host)
     const { S3Backend } = await import('../../../src/executors/binary-cache/s3.js')
     const budget = new JobBudget({ budgetMs: 2_000, breakerThreshold: 100 })
     const s3 = new S3Backend({

@@ -12,7 +12,8 @@ import type { PathInfo } from '../../../../src/format/path-info.js'
 import { formatNix32Hash } from '../../../../src/format/nix32.js'
 import { parseSecretKey, type SigningKey } from '../../../../src/format/signing.js'
 import { uploadPaths } from '../../../../src/executors/binary-cache/upload.js'
-import { setHost, host, type Host } from '../../../../src/runtime/host.js'
+import { setHost, host } from '../../../../src/runtime/host.js'
+import { capturingHost } from '../../../helpers/fixtures.js'
 
 let dir: string
 let storeDir: string
@@ -187,15 +188,8 @@ describe('a path whose contents do not match its NarHash', () => {
 
 describe('progress of a long upload', () => {
   it('logs paths, bytes and rate at every interval, inside one log group, and nothing for short ones', async () => {
-    const lines: string[] = []
     const previous = host()
-    const recording: Host = {
-      ...previous,
-      info: (m) => lines.push(m),
-      warning: (m) => lines.push(`warning: ${m}`),
-      startGroup: (n) => lines.push(`group: ${n}`),
-      endGroup: () => lines.push('endgroup')
-    }
+    const { host: recording, lines } = capturingHost(previous)
     /** A cache that takes its time over each NAR, like a slow network. */
     class SlowBackend extends FileBackend {
       override async publish(key: string, file: string): Promise<Published> {

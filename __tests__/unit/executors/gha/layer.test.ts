@@ -3,6 +3,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, trunca
 import { join } from 'node:path'
 import { absorbLayer, writeLayer } from '../../../../src/executors/gha/layer.js'
 import { parseNarInfo } from '../../../../src/format/narinfo.js'
+import { hashPart } from '../../../../src/format/store-path.js'
 import { SAMPLE_EXPRESSION, throwawayNix, type ThrowawayNix } from '../../../helpers/throwaway-nix.js'
 
 let nix: ThrowawayNix
@@ -11,9 +12,8 @@ let b: string
 /** A binary cache as `nix copy` writes it, with uncompressed NARs, like a restored layer. */
 let pristine: string
 
-const hash = (p: string): string => p.slice('/nix/store/'.length, '/nix/store/'.length + 32)
 const narOf = (dir: string, storePath: string): string =>
-  join(dir, parseNarInfo(readFileSync(join(dir, `${hash(storePath)}.narinfo`), 'utf8')).url)
+  join(dir, parseNarInfo(readFileSync(join(dir, `${hashPart(storePath)}.narinfo`), 'utf8')).url)
 
 beforeAll(() => {
   nix = throwawayNix()
@@ -36,10 +36,10 @@ describe('absorbing a restored layer', () => {
     const cache = join(nix.dir, 'cache-ok')
     const r = await absorbLayer(layer, cache, '/nix/store')
     expect(r.corrupt).toEqual([])
-    expect(r.paths.map((p) => p.hash).sort()).toEqual([hash(a), hash(b)].sort())
-    expect(r.paths.find((p) => p.hash === hash(b))?.references).toEqual([hash(a)])
-    expect(existsSync(join(cache, `${hash(b)}.narinfo`))).toBe(true)
-    expect(statSync(narOf(cache, b)).size).toBe(r.paths.find((p) => p.hash === hash(b))?.narSize)
+    expect(r.paths.map((p) => p.hash).sort()).toEqual([hashPart(a), hashPart(b)].sort())
+    expect(r.paths.find((p) => p.hash === hashPart(b))?.references).toEqual([hashPart(a)])
+    expect(existsSync(join(cache, `${hashPart(b)}.narinfo`))).toBe(true)
+    expect(statSync(narOf(cache, b)).size).toBe(r.paths.find((p) => p.hash === hashPart(b))?.narSize)
     expect(existsSync(layer)).toBe(false)
   })
 
@@ -56,16 +56,16 @@ describe('absorbing a restored layer', () => {
     damage(narOf(layer, b))
     const cache = join(nix.dir, `cache-${what.replace(/ /g, '-')}`)
     const r = await absorbLayer(layer, cache, '/nix/store')
-    expect(r.paths.map((p) => p.hash)).toEqual([hash(a)])
+    expect(r.paths.map((p) => p.hash)).toEqual([hashPart(a)])
     expect(r.corrupt).toHaveLength(1)
     expect(r.corrupt[0]).toMatch(reason)
-    expect(existsSync(join(cache, `${hash(b)}.narinfo`))).toBe(false)
+    expect(existsSync(join(cache, `${hashPart(b)}.narinfo`))).toBe(false)
   })
 
   it('drops an unreadable narinfo, or one for a compression it cannot check', async () => {
     const layer = freshLayer('layer-bad-narinfo')
-    writeFileSync(join(layer, `${hash(a)}.narinfo`), 'StorePath: nonsense\n')
-    const infoB = join(layer, `${hash(b)}.narinfo`)
+    writeFileSync(join(layer, `${hashPart(a)}.narinfo`), 'StorePath: nonsense\n')
+    const infoB = join(layer, `${hashPart(b)}.narinfo`)
     writeFileSync(infoB, readFileSync(infoB, 'utf8').replace('Compression: none', 'Compression: xz'))
     const r = await absorbLayer(layer, join(nix.dir, 'cache-bad-narinfo'), '/nix/store')
     expect(r.paths).toEqual([])
@@ -99,7 +99,7 @@ in { one = mk "twin-one" "echo same > $out"; two = mk "twin-two" "echo same > $o
     const cache = join(nix.dir, 'twin-cache')
     const r = await absorbLayer(join(nix.dir, 'twin-layer'), cache, '/nix/store')
     expect(r.corrupt).toEqual([])
-    expect(r.paths.map((p) => p.hash).sort()).toEqual([hash(one), hash(two)].sort())
+    expect(r.paths.map((p) => p.hash).sort()).toEqual([hashPart(one), hashPart(two)].sort())
     expect(narOf(cache, one)).toBe(narOf(cache, two))
     expect(existsSync(narOf(cache, one))).toBe(true)
   })
@@ -111,10 +111,10 @@ in { one = mk "twin-one" "echo same > $out"; two = mk "twin-two" "echo same > $o
     nix.run('nix', ['copy', '--to', `file://${layer}?compression=none`, one, two])
     // nix copy names NARs by FileHash, which is the NarHash for uncompressed NARs: also shared.
     expect(readdirSync(join(layer, 'nar'))).toHaveLength(1)
-    const infoTwo = join(layer, `${hash(two)}.narinfo`)
+    const infoTwo = join(layer, `${hashPart(two)}.narinfo`)
     writeFileSync(infoTwo, readFileSync(infoTwo, 'utf8').replace(/NarSize: \d+/, 'NarSize: 7'))
     const r = await absorbLayer(layer, join(nix.dir, 'twin-cache-lie'), '/nix/store')
-    expect(r.paths.map((p) => p.hash)).toEqual([hash(one)])
+    expect(r.paths.map((p) => p.hash)).toEqual([hashPart(one)])
     expect(r.corrupt).toEqual([expect.stringMatching(/twin-two: NAR is \d+ bytes, narinfo says 7/)])
   })
 })
@@ -124,10 +124,10 @@ describe('an odd narinfo in a layer', () => {
     const layer = freshLayer('layer-escape')
     const outside = join(nix.dir, 'outside.nar')
     writeFileSync(outside, 'not a NAR of this layer')
-    const infoB = join(layer, `${hash(b)}.narinfo`)
+    const infoB = join(layer, `${hashPart(b)}.narinfo`)
     writeFileSync(infoB, readFileSync(infoB, 'utf8').replace(/^URL: .*$/m, 'URL: ../outside.nar'))
     const r = await absorbLayer(layer, join(nix.dir, 'cache-escape'), '/nix/store')
-    expect(r.paths.map((p) => p.hash)).toEqual([hash(a)])
+    expect(r.paths.map((p) => p.hash)).toEqual([hashPart(a)])
     expect(r.corrupt).toEqual([expect.stringMatching(/unexpected NAR location \.\.\/outside\.nar/)])
     expect(readFileSync(outside, 'utf8')).toBe('not a NAR of this layer')
   })
@@ -139,13 +139,13 @@ describe('writing a compacted layer', () => {
     await absorbLayer(freshLayer('layer-for-copy'), cache, '/nix/store')
     const write = (dir: string, copy: string[]) =>
       writeLayer({ dir: join(nix.dir, dir), storeDir: '/nix/store', realStoreDir: '/unused', fresh: [], copy, from: cache, parallelism: 2 })
-    const one = await write('out-1', [hash(a), hash(b)])
-    const two = await write('out-2', [hash(b), hash(a)])
-    const onlyA = await write('out-3', [hash(a)])
+    const one = await write('out-1', [hashPart(a), hashPart(b)])
+    const two = await write('out-2', [hashPart(b), hashPart(a)])
+    const onlyA = await write('out-3', [hashPart(a)])
     expect(one.contentHash).toBe(two.contentHash)
     expect(onlyA.contentHash).not.toBe(one.contentHash)
-    expect(one.paths.map((p) => p.hash).sort()).toEqual([hash(a), hash(b)].sort())
+    expect(one.paths.map((p) => p.hash).sort()).toEqual([hashPart(a), hashPart(b)].sort())
     expect(statSync(narOf(join(nix.dir, 'out-1'), b)).ino).toBe(statSync(narOf(cache, b)).ino)
-    expect(readdirSync(join(nix.dir, 'out-3')).sort()).toEqual(['nar', 'nix-cache-info', `${hash(a)}.narinfo`].sort())
+    expect(readdirSync(join(nix.dir, 'out-3')).sort()).toEqual(['nar', 'nix-cache-info', `${hashPart(a)}.narinfo`].sort())
   })
 })

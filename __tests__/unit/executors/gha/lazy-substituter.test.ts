@@ -2,48 +2,34 @@
 // layer only when Nix asks for one of its paths. The layers are made by real jobs (the bundled
 // action with the real @actions/cache client against the local v2 service); the substituter runs
 // in this process with the same client, and a fresh Nix store substitutes from it.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Upstream } from '../../../helpers/graph.js'
-import { startGhaCacheServer, type GhaCacheServer } from '../../../helpers/gha-cache-server.js'
-import { ghaJobs, hashOf, newestManifest, type GhaJobs, type GhaRun } from '../../../helpers/gha-jobs.js'
+import { newestManifest, PREFIX, useGhaCache, type GhaRun } from '../../../helpers/gha-jobs.js'
 import { removeTree } from '../../../helpers/nix-store.js'
-import { consumerBuild, graphWorld, type SigningKeys } from '../../../helpers/scenario.js'
+import { consumerBuild, useGraphWorld } from '../../../helpers/scenario.js'
+import { capturingHost } from '../../../helpers/fixtures.js'
 import { actionsCacheClient } from '../../../../src/executors/gha/client.js'
 import { LazyLayers } from '../../../../src/executors/gha/lazy.js'
 import { serveLazyLayers, type LocalSubstituter } from '../../../../src/executors/gha/lazy-server.js'
 import { ghaLayout, keyScheme } from '../../../../src/executors/gha/layout.js'
 import { layerId } from '../../../../src/executors/gha/manifest.js'
-import { host, setHost, type Host } from '../../../../src/runtime/host.js'
+import { setHost } from '../../../../src/runtime/host.js'
+import { hashPart } from '../../../../src/format/store-path.js'
 
-let dir: string
-let upstream: Upstream
-let server: GhaCacheServer
-let jobs: GhaJobs
-let keys: SigningKeys
+const world = useGraphWorld('e2e-gha-lazy-')
+const gha = useGhaCache(world)
+/** What the substituter in this process says (its warnings are asserted on). */
+const said = capturingHost()
 let v1: GhaRun
 let v2: GhaRun
 
-const PREFIX = 'nix-buildtime-cache'
-
-const warnings: string[] = []
-
 beforeAll(async () => {
-  const quiet: Host = Object.create(host()) as Host
-  Object.assign(quiet, { info: () => undefined, debug: () => undefined, warning: (m: string) => warnings.push(m) })
-  setHost(quiet)
-  ;({ dir, upstream, keys } = await graphWorld('e2e-gha-lazy-'))
-  server = await startGhaCacheServer()
-  jobs = ghaJobs({ dir, server, upstream, keys })
+  setHost(said.host)
   // Three layers: v1's whole closure, then v2's and v3's top-level paths.
-  v1 = await jobs.run({ variant: 'v1' })
-  v2 = await jobs.run({ variant: 'v2' })
-  await jobs.run({ variant: 'v3' })
-})
-afterAll(async () => {
-  await server?.stop()
-  await removeTree(dir)
+  v1 = await gha.jobs.run({ variant: 'v1' })
+  v2 = await gha.jobs.run({ variant: 'v2' })
+  await gha.jobs.run({ variant: 'v3' })
 })
 
 interface Served {
@@ -56,22 +42,22 @@ interface Served {
 
 /** A job's substituter, in this process, over the cache the jobs above filled. */
 async function serve(): Promise<Served> {
-  const since = server.requests.length
-  const runnerTemp = join(dir, 'runner-temp')
+  const since = gha.server.requests.length
+  const runnerTemp = join(world.dir, 'runner-temp')
   await removeTree(runnerTemp)
   await mkdir(runnerTemp, { recursive: true })
   // As on a runner: the cache client keeps its archives under RUNNER_TEMP, and stores paths
   // relative to GITHUB_WORKSPACE (at the depth the harness's jobs have theirs).
-  const workspace = join(dir, 'work', 'repo')
+  const workspace = join(world.dir, 'work', 'repo')
   await mkdir(workspace, { recursive: true })
-  Object.assign(process.env, server.env(), { RUNNER_TEMP: runnerTemp, GITHUB_WORKSPACE: workspace })
+  Object.assign(process.env, gha.server.env(), { RUNNER_TEMP: runnerTemp, GITHUB_WORKSPACE: workspace })
   const layout = ghaLayout(runnerTemp)
   const layers = new LazyLayers({ client: actionsCacheClient(), layout, keys: keyScheme(PREFIX), storeDir: '/nix/store' })
   const substituter = await serveLazyLayers(layers, layout.binaryCache, 0)
   return {
     layers,
     substituter,
-    downloads: () => server.requests.slice(since).filter((r) => r.method === 'DOWNLOAD' && r.key?.includes('-layer-')).map((r) => r.key ?? ''),
+    downloads: () => gha.server.requests.slice(since).filter((r) => r.method === 'DOWNLOAD' && r.key?.includes('-layer-')).map((r) => r.key ?? ''),
     stop: () => substituter.close()
   }
 }
@@ -84,19 +70,19 @@ const fetchStatus = async (url: string): Promise<{ status: number; ms: number; b
 
 describe('cache: github-actions served on demand', () => {
   it('lets a fresh store build v2 without building anything, downloading only the layers it needs', async () => {
-    const manifest = await newestManifest(server, PREFIX)
+    const manifest = await newestManifest(gha.server, PREFIX)
     expect(manifest.layers).toHaveLength(3)
     const s = await serve()
     try {
       const consumer = await consumerBuild({
-        substituters: [`${s.substituter.url}?trusted=1`, upstream.url],
-        trustedKeys: [upstream.publicKey],
+        substituters: [`${s.substituter.url}?trusted=1`, world.upstream.url],
+        trustedKeys: [world.upstream.publicKey],
         variant: 'v2'
       })
       expect(consumer.built).toBe(0)
       await consumer.store.cleanup()
       // v1's layer holds top's run-time closure, v2's layer top itself; v3's was never needed.
-      const v3Layer = manifest.layers.find((l) => l.pathCount === 1 && !Object.keys(l.paths).includes(hashOf(v2.paths.top)))
+      const v3Layer = manifest.layers.find((l) => l.pathCount === 1 && !Object.keys(l.paths).includes(hashPart(v2.paths.top)))
       expect(s.downloads().sort()).toEqual(manifest.layers.filter((l) => l !== v3Layer).map((l) => l.key).sort())
       expect(s.layers.state.held).toHaveLength(2)
     } finally {
@@ -121,7 +107,7 @@ describe('cache: github-actions served on demand', () => {
   it('downloads a layer once for concurrent requests of its paths, and serves each narinfo after its NAR is verified', async () => {
     const s = await serve()
     try {
-      const hashes = [v1.paths.lib, v1.paths.multiOut, v1.paths.tool, v1.paths.src].map(hashOf)
+      const hashes = [v1.paths.lib, v1.paths.multiOut, v1.paths.tool, v1.paths.src].map(hashPart)
       const answers = await Promise.all(hashes.map((h) => fetchStatus(`${s.substituter.url}/${h}.narinfo`)))
       expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200])
       expect(s.downloads()).toHaveLength(1)
@@ -135,22 +121,22 @@ describe('cache: github-actions served on demand', () => {
   })
 
   it('costs a missing layer only its own paths: 404, one warning, and Nix builds them instead', async () => {
-    const manifest = await newestManifest(server, PREFIX)
+    const manifest = await newestManifest(gha.server, PREFIX)
     const big = manifest.layers.find((l) => l.pathCount > 1)!
     const s = await serve()
-    server.remove(big.key)
+    gha.server.remove(big.key)
     try {
       const consumer = await consumerBuild({
-        substituters: [`${s.substituter.url}?trusted=1`, upstream.url],
-        trustedKeys: [upstream.publicKey],
+        substituters: [`${s.substituter.url}?trusted=1`, world.upstream.url],
+        trustedKeys: [world.upstream.publicKey],
         variant: 'v2'
       })
       // Nix fell back to building what the lost layer held, and the build still succeeded.
       expect(consumer.built).toBeGreaterThan(0)
       await consumer.store.cleanup()
-      expect(warnings.filter((w) => w.includes(big.key))).toHaveLength(1)
+      expect(said.warnings.filter((w) => w.includes(big.key))).toHaveLength(1)
       expect(s.layers.state.failed).toEqual([layerId(big)])
-      expect(await s.layers.holds(hashOf(v1.paths.lib))).toBe(false)
+      expect(await s.layers.holds(hashPart(v1.paths.lib))).toBe(false)
     } finally {
       await s.stop()
     }

@@ -13,11 +13,10 @@ import {
   type PathFact,
   type PlanInput
 } from '../../../../src/executors/gha/manifest.js'
+import { fakeHashPart as h } from '../../../helpers/fixtures.js'
 
 const DAY = 24 * 3600 * 1000
 const NOW = 100 * DAY
-/** A distinct valid hash part per name (nix32 alphabet). */
-const h = (name: string): string => name.padEnd(32, '0').replace(/[^0-9a-df-np-sv-z]/g, 'a')
 
 function layer(key: string, slot: number, paths: Record<string, number>, narBytes = Object.keys(paths).length * 100): LayerRecord {
   return { key, slot, createdAt: Math.min(...Object.values(paths)), pathCount: Object.keys(paths).length, narBytes, paths }
