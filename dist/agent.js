@@ -64,7 +64,7 @@ var AgentHost = class extends StderrHost {
 async function serveSubstituter(inputs, store) {
   if (inputs.cache.kind !== "github-actions") return void 0;
   try {
-    const { serveGithubActionsCache } = await import("./chunks/on-demand-MLN3QEGZ.js");
+    const { serveGithubActionsCache } = await import("./chunks/on-demand-DEHVZVRP.js");
     return await serveGithubActionsCache({ keyPrefix: inputs.keyPrefix, port: inputs.substituterPort }, store);
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`);
@@ -89,7 +89,7 @@ async function agentProcess(openJob2) {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-HJTU4U7F.js");
+    const { runAgent } = await import("./chunks/run-ZMGSAWH4.js");
     await runAgent(config, inputs, control);
   } catch (e) {
     if (!substituter) throw e;

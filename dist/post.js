@@ -7,11 +7,11 @@ import {
 import "./chunks/chunk-Q5DT6Z5U.js";
 import {
   finishJob
-} from "./chunks/chunk-MSCE4YEI.js";
-import "./chunks/chunk-JMPCSERY.js";
-import "./chunks/chunk-XVYRDPAL.js";
-import "./chunks/chunk-2PGYPVO4.js";
-import "./chunks/chunk-ZDL5GJZE.js";
+} from "./chunks/chunk-LX4MIS5Q.js";
+import "./chunks/chunk-4NJNIPL3.js";
+import "./chunks/chunk-DCHUVE3E.js";
+import "./chunks/chunk-MQ3TKZ2U.js";
+import "./chunks/chunk-QF5TOZRU.js";
 import "./chunks/chunk-6ZS75J6E.js";
 import {
   openJob,

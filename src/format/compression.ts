@@ -68,3 +68,22 @@ export function compressor(kind: Compression, narSize?: number): Transform | Dup
   })
   return duplex
 }
+
+/** The compression a NAR's file name says it has (`nar/<hash>.nar.zst`), or undefined for a name we never write. */
+export function compressionOfNarFile(name: string): Compression | undefined {
+  const found = (Object.entries(NAR_EXTENSION) as Array<[Compression, string]>).find(([, ext]) => name.endsWith(ext))
+  return found?.[0]
+}
+
+/** The reverse of `compressor`: reads back what it wrote (several zstd frames included). */
+export function decompressor(kind: Compression): Transform | Duplex {
+  if (kind === 'none') return new PassThrough({ highWaterMark: CHUNK })
+  if (kind === 'zstd') return zlib.createZstdDecompress()
+  const child = spawn('xz', ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] })
+  const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout })
+  child.on('error', (e) => duplex.destroy(e))
+  child.on('close', (code) => {
+    if (code !== 0) duplex.destroy(new Error(`xz -d exited with ${code}`))
+  })
+  return duplex
+}

@@ -1,7 +1,12 @@
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { STATUS_CODES } from 'node:http'
+import { createHash } from 'node:crypto'
 import { Readable, Transform, pipeline } from 'node:stream'
+import { pipeline as pipelineAsync } from 'node:stream/promises'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
+import { compressionOfNarFile, decompressor } from '../../format/compression.js'
+import { toNix32 } from '../../format/nix32.js'
 import { types } from 'node:util'
 import { CacheUnavailableError, JobBudget, type FailureKind } from '../../runtime/budget.js'
 import { timings, type Timings } from '../../runtime/timings.js'
@@ -118,6 +123,8 @@ export class HttpBackend implements BinaryCacheBackend {
   private readonly opts: HttpBackendOptions
   private readonly requests: RequestGuard
   private authPromise: Promise<Record<string, string>> | undefined
+  /** NAR names under which the server holds bytes that are not that NAR (see `has`). */
+  private readonly damaged = new Set<string>()
   private readonly urlAuth: string | undefined
 
   constructor(opts: HttpBackendOptions) {
@@ -213,14 +220,50 @@ export class HttpBackend implements BinaryCacheBackend {
   }
 
   /**
-   * Vouches for no NAR, so the NAR is uploaded (publish: a conditional PUT). A HEAD cannot tell a
-   * whole NAR from the part of one that an upload cut mid-body left under its name on a server
-   * that writes in place (a naive WebDAV or PUT handler); a narinfo for that would be a path no
-   * one can substitute. A server that honours If-None-Match keeps what it has (412); one that does
-   * not replaces it with the whole NAR.
+   * Whether the server holds the whole NAR that `key` names. A HEAD cannot tell a whole NAR from
+   * what an upload cut mid-body left under its name on a server that writes in place (a naive PUT
+   * handler), and a narinfo for that would be a path no one can substitute. So a NAR the server
+   * has is read back and checked against its name, which is its NAR hash: a whole one is kept
+   * (never overwritten); a damaged one is replaced by `publish`. The read costs one download, only
+   * for a NAR in the cache that no narinfo of ours named yet (another path with the same contents,
+   * an interrupted job). Anything but a clear yes counts as absent.
    */
-  async has(_key: string): Promise<boolean> {
-    return false
+  async has(key: string): Promise<boolean> {
+    const headers = await this.auth()
+    const what = `GET ${this.displayUrl}/${key}`
+    const expected = /^nar\/([0-9a-z]{52})\.nar/.exec(key)?.[1]
+    const compression = compressionOfNarFile(key)
+    try {
+      return await this.request(what, async (signal, touch) => {
+        const res = await fetch(`${this.base}/${key}`, { headers, signal })
+        if (!res.ok || !res.body) {
+          await discard(res)
+          if (isRetryableStatus(res.status)) throw this.retryable(what, res)
+          return false
+        }
+        // Not a NAR name we write: the server's yes is all there is to go on.
+        if (expected === undefined || compression === undefined) {
+          await discard(res)
+          return true
+        }
+        const hash = createHash('sha256')
+        const counted = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            touch()
+            done(null, chunk)
+          }
+        })
+        const whole = await pipelineAsync(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), counted, decompressor(compression), hash)
+          .then(() => toNix32(hash.digest()) === expected)
+          .catch(() => false)
+        if (!whole) this.damaged.add(key)
+        return whole
+      })
+    } catch (e) {
+      // The breaker opened: the push stops here.
+      if (e instanceof CacheUnavailableError) throw e
+      return false
+    }
   }
 
   /**
@@ -230,7 +273,9 @@ export class HttpBackend implements BinaryCacheBackend {
    */
   async publish(key: string, file: string, contentType: string): Promise<Published> {
     const { size } = await stat(file)
-    const status = await this.send(key, contentType, { 'If-None-Match': '*', 'Content-Length': String(size) }, () => createReadStream(file, { highWaterMark: SPOOL_READ_CHUNK }))
+    // What `has` found damaged under this name must go, whatever the server's If-None-Match says.
+    const condition: Record<string, string> = this.damaged.has(key) ? {} : { 'If-None-Match': '*' }
+    const status = await this.send(key, contentType, { ...condition, 'Content-Length': String(size) }, () => createReadStream(file, { highWaterMark: SPOOL_READ_CHUNK }))
     return status === 412 ? 'existed' : 'written'
   }
 

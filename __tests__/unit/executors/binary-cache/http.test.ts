@@ -2,6 +2,9 @@ import { describe, it, expect, beforeEach, afterEach } from '@jest/globals'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
+import { createHash } from 'node:crypto'
+import { zstdCompressSync } from 'node:zlib'
+import { toNix32 } from '../../../../src/format/nix32.js'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -482,13 +485,36 @@ describe('HttpBackend', () => {
     })
 
     // What a server serves under a NAR's name may be what an upload cut mid-body left there
-    // (e2e/faults/http.test.ts): only publish's conditional PUT may keep it.
-    it('has: vouches for no NAR, not even one the server serves, and asks the server nothing', async () => {
-      cache.files.set('/cache/nar/h.nar.zst', { body: Buffer.from('x'), contentType: undefined })
+    // (e2e/faults/http.test.ts): it counts only when its bytes are the NAR its name promises.
+    const narBytes = Buffer.from('the bytes of a NAR, '.repeat(200))
+    const narName = `nar/${toNix32(createHash('sha256').update(narBytes).digest())}`
+
+    it('has: a whole NAR the server serves is there, and publishing is then never asked for', async () => {
+      cache.files.set(`/cache/${narName}.nar.zst`, { body: zstdCompressSync(narBytes), contentType: undefined })
+      cache.files.set(`/cache/${narName}.nar`, { body: narBytes, contentType: undefined })
       const b = backend()
-      expect(await b.has('nar/h.nar.zst')).toBe(false)
+      expect(await b.has(`${narName}.nar.zst`)).toBe(true)
+      expect(await b.has(`${narName}.nar`)).toBe(true)
       expect(await b.has('nar/missing.nar.zst')).toBe(false)
-      expect(cache.requests).toEqual([])
+      expect(cache.requests.filter((r) => r.method === 'PUT')).toEqual([])
+    })
+
+    it('has: a NAR cut short under its final name is not there, and publish replaces it despite If-None-Match', async () => {
+      const whole = zstdCompressSync(narBytes)
+      cache.files.set(`/cache/${narName}.nar.zst`, { body: whole.subarray(0, whole.length >> 1), contentType: undefined })
+      const b = backend()
+      expect(await b.has(`${narName}.nar.zst`)).toBe(false)
+      const file = join(tmp, 'whole.spool')
+      await writeFile(file, whole)
+      expect(await b.publish(`${narName}.nar.zst`, file, CONTENT_TYPES.nar)).toBe('written')
+      const put = cache.requests.find((r) => r.method === 'PUT')
+      expect(put?.headers['if-none-match']).toBeUndefined()
+      expect(cache.files.get(`/cache/${narName}.nar.zst`)?.body.equals(whole)).toBe(true)
+    })
+
+    it('has: other bytes under a NAR name are not that NAR', async () => {
+      cache.files.set(`/cache/${narName}.nar`, { body: Buffer.from('something else'), contentType: undefined })
+      expect(await backend().has(`${narName}.nar`)).toBe(false)
     })
   })
 })

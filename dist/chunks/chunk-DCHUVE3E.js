@@ -4,10 +4,15 @@ import {
   batches,
   lines,
   runNix
-} from "./chunk-2PGYPVO4.js";
+} from "./chunk-MQ3TKZ2U.js";
 import {
-  FileBackend
-} from "./chunk-ZDL5GJZE.js";
+  FileBackend,
+  compressionOfNarFile,
+  decompressor
+} from "./chunk-QF5TOZRU.js";
+import {
+  toNix32
+} from "./chunk-LYRV4XWB.js";
 import {
   probeEach
 } from "./chunk-WUQCDREW.js";
@@ -138,7 +143,9 @@ async function storeChanges(before, store) {
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { STATUS_CODES } from "node:http";
+import { createHash } from "node:crypto";
 import { Readable, Transform, pipeline } from "node:stream";
+import { pipeline as pipelineAsync } from "node:stream/promises";
 import { types } from "node:util";
 
 // src/config/netrc.ts
@@ -302,6 +309,8 @@ var HttpBackend = class {
   opts;
   requests;
   authPromise;
+  /** NAR names under which the server holds bytes that are not that NAR (see `has`). */
+  damaged = /* @__PURE__ */ new Set();
   urlAuth;
   constructor(opts) {
     let url;
@@ -387,17 +396,42 @@ var HttpBackend = class {
   async put(key, body, contentType) {
     await this.send(key, contentType, {}, body);
   }
-  /** A HEAD for a NAR; anything but a clear yes counts as absent (the upload then still refuses to overwrite). */
+  /**
+   * Whether the server holds the whole NAR that `key` names. A HEAD cannot tell a whole NAR from
+   * what an upload cut mid-body left under its name on a server that writes in place (a naive PUT
+   * handler), and a narinfo for that would be a path no one can substitute. So a NAR the server
+   * has is read back and checked against its name, which is its NAR hash: a whole one is kept
+   * (never overwritten); a damaged one is replaced by `publish`. The read costs one download, only
+   * for a NAR in the cache that no narinfo of ours named yet (another path with the same contents,
+   * an interrupted job). Anything but a clear yes counts as absent.
+   */
   async has(key) {
     const headers = await this.auth();
-    const what = `HEAD ${this.displayUrl}/${key}`;
+    const what = `GET ${this.displayUrl}/${key}`;
+    const expected = /^nar\/([0-9a-z]{52})\.nar/.exec(key)?.[1];
+    const compression = compressionOfNarFile(key);
     try {
-      return await this.request(what, async (signal) => {
-        const res = await fetch(`${this.base}/${key}`, { method: "HEAD", headers, signal });
-        await discard(res);
-        if (res.ok) return true;
-        if (isRetryableStatus(res.status)) throw this.retryable(what, res);
-        return false;
+      return await this.request(what, async (signal, touch) => {
+        const res = await fetch(`${this.base}/${key}`, { headers, signal });
+        if (!res.ok || !res.body) {
+          await discard(res);
+          if (isRetryableStatus(res.status)) throw this.retryable(what, res);
+          return false;
+        }
+        if (expected === void 0 || compression === void 0) {
+          await discard(res);
+          return true;
+        }
+        const hash = createHash("sha256");
+        const counted = new Transform({
+          transform(chunk, _enc, done) {
+            touch();
+            done(null, chunk);
+          }
+        });
+        const whole = await pipelineAsync(Readable.fromWeb(res.body), counted, decompressor(compression), hash).then(() => toNix32(hash.digest()) === expected).catch(() => false);
+        if (!whole) this.damaged.add(key);
+        return whole;
       });
     } catch (e) {
       if (e instanceof CacheUnavailableError) throw e;
@@ -411,7 +445,8 @@ var HttpBackend = class {
    */
   async publish(key, file, contentType) {
     const { size } = await stat(file);
-    const status = await this.send(key, contentType, { "If-None-Match": "*", "Content-Length": String(size) }, () => createReadStream(file, { highWaterMark: SPOOL_READ_CHUNK }));
+    const condition = this.damaged.has(key) ? {} : { "If-None-Match": "*" };
+    const status = await this.send(key, contentType, { ...condition, "Content-Length": String(size) }, () => createReadStream(file, { highWaterMark: SPOOL_READ_CHUNK }));
     return status === 412 ? "existed" : "written";
   }
   /** One PUT, retried; answers the final status (2xx, or 412 for a conditional write that found the key). */

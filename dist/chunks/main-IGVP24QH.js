@@ -4,17 +4,17 @@ import {
   beginJob,
   finishJob,
   loadMainState
-} from "./chunk-MSCE4YEI.js";
-import "./chunk-JMPCSERY.js";
-import "./chunk-XVYRDPAL.js";
+} from "./chunk-LX4MIS5Q.js";
+import "./chunk-4NJNIPL3.js";
+import "./chunk-DCHUVE3E.js";
 import {
   SKIP_REASONS
-} from "./chunk-2PGYPVO4.js";
+} from "./chunk-MQ3TKZ2U.js";
 import {
   emptyOutcome,
   pushedByJob,
   selectedByJob
-} from "./chunk-ZDL5GJZE.js";
+} from "./chunk-QF5TOZRU.js";
 import "./chunk-6ZS75J6E.js";
 import {
   openJob,

@@ -4,11 +4,11 @@ import {
   recordLayer,
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-AOUKZHZ6.js";
+} from "./chunk-AZYLNLAD.js";
 import "./chunk-J62R26LW.js";
 import "./chunk-QDSASVNL.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-ZDL5GJZE.js";
+import "./chunk-QF5TOZRU.js";
 import "./chunk-LYRV4XWB.js";
 import "./chunk-MP4OTUHC.js";
 import "./chunk-WPAPA3KU.js";

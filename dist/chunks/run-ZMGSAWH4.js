@@ -9,20 +9,20 @@ import {
   loadSqlite,
   takeSnapshot,
   validPaths
-} from "./chunk-XVYRDPAL.js";
+} from "./chunk-DCHUVE3E.js";
 import {
   CertainSession,
   buildClosure,
   heldByHash,
   isDerivation,
   queryPathInfos
-} from "./chunk-2PGYPVO4.js";
+} from "./chunk-MQ3TKZ2U.js";
 import {
   FileBackend,
   limitFraming,
   reuseFrames,
   uploadPaths
-} from "./chunk-ZDL5GJZE.js";
+} from "./chunk-QF5TOZRU.js";
 import {
   recordPublished
 } from "./chunk-6ZS75J6E.js";

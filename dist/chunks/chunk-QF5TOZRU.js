@@ -508,6 +508,21 @@ function compressor(kind, narSize) {
   });
   return duplex;
 }
+function compressionOfNarFile(name) {
+  const found = Object.entries(NAR_EXTENSION).find(([, ext]) => name.endsWith(ext));
+  return found?.[0];
+}
+function decompressor(kind) {
+  if (kind === "none") return new PassThrough({ highWaterMark: CHUNK });
+  if (kind === "zstd") return zlib2.createZstdDecompress();
+  const child = spawn("xz", ["-dc"], { stdio: ["pipe", "pipe", "ignore"] });
+  const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
+  child.on("error", (e) => duplex.destroy(e));
+  child.on("close", (code) => {
+    if (code !== 0) duplex.destroy(new Error(`xz -d exited with ${code}`));
+  });
+  return duplex;
+}
 
 // src/format/nar.ts
 import { createHash } from "node:crypto";
@@ -980,6 +995,8 @@ export {
   selectedByJob,
   reuseFrames,
   limitFraming,
+  compressionOfNarFile,
+  decompressor,
   uploadPaths,
   hashPart
 };

@@ -9,7 +9,7 @@ import {
   policyOf,
   reportCompletion,
   resultOf
-} from "./chunk-JMPCSERY.js";
+} from "./chunk-4NJNIPL3.js";
 import {
   binaryCacheBackend,
   credentialsFor,
@@ -21,7 +21,7 @@ import {
   storeChanges,
   takeSnapshot,
   validPaths
-} from "./chunk-XVYRDPAL.js";
+} from "./chunk-DCHUVE3E.js";
 import {
   NixCommandError,
   SKIP_REASONS,
@@ -41,14 +41,14 @@ import {
   resolveRoots,
   runNix,
   selectFinal
-} from "./chunk-2PGYPVO4.js";
+} from "./chunk-MQ3TKZ2U.js";
 import {
   FileBackend,
   emptyOutcome,
   pushedByJob,
   selectedByJob,
   uploadPaths
-} from "./chunk-ZDL5GJZE.js";
+} from "./chunk-QF5TOZRU.js";
 import {
   AGENT_NICE,
   WARNING_PREFIX,
@@ -748,7 +748,7 @@ async function signLocally(paths, keyText, flags) {
 // src/job/push.ts
 async function pushToCache(job) {
   if (executorFor(job.inputs.cache).executor === "github-actions") {
-    const { saveToGithubActions } = await import("./gha-save-IC6PQDAA.js");
+    const { saveToGithubActions } = await import("./gha-save-KYO5CJYM.js");
     return saveToGithubActions(job);
   }
   const choice = choosePush(job.inputs);
@@ -1138,10 +1138,10 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-MLN3QEGZ.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-DEHVZVRP.js");
     return pullFromLocalSubstituter(url);
   }
-  const { restoreGithubActionsCache } = await import("./restore-VAJFCMDQ.js");
+  const { restoreGithubActionsCache } = await import("./restore-CGV6DJI4.js");
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store);
 }
 async function beginJob(inputs) {

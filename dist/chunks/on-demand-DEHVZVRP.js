@@ -2,10 +2,10 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-5WPJTYNM.js";
+} from "./chunk-3I4DENPQ.js";
 import {
   RESTORED_STATE_KEY
-} from "./chunk-AOUKZHZ6.js";
+} from "./chunk-AZYLNLAD.js";
 import {
   actionsCacheClient,
   cacheMode,
@@ -16,7 +16,7 @@ import {
   keyScheme
 } from "./chunk-QDSASVNL.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-ZDL5GJZE.js";
+import "./chunk-QF5TOZRU.js";
 import {
   DEFAULT_SUBSTITUTER_PORT
 } from "./chunk-GW53ONQB.js";

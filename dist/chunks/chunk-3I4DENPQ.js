@@ -6,7 +6,7 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-AOUKZHZ6.js";
+} from "./chunk-AZYLNLAD.js";
 import {
   CacheServiceRefused
 } from "./chunk-J62R26LW.js";

@@ -17,7 +17,7 @@ import {
   hashPart,
   parseNarInfo,
   uploadPaths
-} from "./chunk-ZDL5GJZE.js";
+} from "./chunk-QF5TOZRU.js";
 import {
   parseHash
 } from "./chunk-LYRV4XWB.js";

@@ -2,10 +2,10 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   queryPathInfos
-} from "./chunk-2PGYPVO4.js";
+} from "./chunk-MQ3TKZ2U.js";
 import {
   emptyOutcome
-} from "./chunk-ZDL5GJZE.js";
+} from "./chunk-QF5TOZRU.js";
 import {
   log
 } from "./chunk-XPTRIRNR.js";

@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-5WPJTYNM.js";
+} from "./chunk-3I4DENPQ.js";
 import {
   emptyManifest,
   fetchManifest,
@@ -15,7 +15,7 @@ import {
   planSave,
   storeManifest,
   writeLayer
-} from "./chunk-AOUKZHZ6.js";
+} from "./chunk-AZYLNLAD.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -35,17 +35,17 @@ import {
   policyOf,
   reportCompletion,
   resultOf
-} from "./chunk-JMPCSERY.js";
+} from "./chunk-4NJNIPL3.js";
 import {
   heldByHash,
   infosToPush,
   planFinal,
   selectFinal
-} from "./chunk-2PGYPVO4.js";
+} from "./chunk-MQ3TKZ2U.js";
 import {
   emptyOutcome,
   hashPart
-} from "./chunk-ZDL5GJZE.js";
+} from "./chunk-QF5TOZRU.js";
 import "./chunk-LYRV4XWB.js";
 import "./chunk-MP4OTUHC.js";
 import "./chunk-WPAPA3KU.js";
