@@ -1,7 +1,10 @@
 // Runs the bundled nix-buildtime-cache command (dist/cli.js) as a user outside GitHub would:
 // an environment without any GITHUB_* or RUNNER_* variable.
+import { readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runProcess, type ProcResult } from './proc.js'
+import { NIX_PRELUDE } from './graph.js'
+import { runProcess, sleep, type ProcResult } from './proc.js'
 import { node24, REPO_ROOT } from './runner.js'
 
 export const CLI = join(REPO_ROOT, 'dist', 'cli.js')
@@ -25,3 +28,21 @@ export function jsonResult(stdout: string): Record<string, unknown> {
 
 /** `::…::` workflow commands mean nothing outside GitHub and must never appear. */
 export const WORKFLOW_COMMAND = /^::/m
+
+/** A one-derivation Nix file in `dir` whose output no other test builds (a random line in it). */
+export async function tinyNix(dir: string, name: string): Promise<string> {
+  const file = join(dir, `${name}.nix`)
+  await writeFile(file, `let\n${NIX_PRELUDE}\nin mk "${name}" "\${bb} echo ${name}-${Math.random()} > $out" {}\n`)
+  return file
+}
+
+/** The background agent that `start` recorded in its state dir, if any. */
+export function agentOf(stateDir: string): number | undefined {
+  const state = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as Record<string, string>
+  return (JSON.parse(state.nix_buildtime_cache ?? '{}') as { agent?: { pid: number } }).agent?.pid
+}
+
+/** Polls `done` until it holds or `ms` have passed (the caller then asserts what it needs). */
+export async function until(done: () => boolean | Promise<boolean>, ms: number, everyMs = 100): Promise<void> {
+  for (const end = Date.now() + ms; !(await done()) && Date.now() < end; ) await sleep(everyMs)
+}

@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { readFileSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { NIX_PRELUDE } from '../../helpers/graph.js'
 import { createTestStore, type TestStore } from '../../helpers/nix-store.js'
 import { alive, runProcess, sleep, spawnTracked } from '../../helpers/proc.js'
 import { node24 } from '../../helpers/runner.js'
 import { useGraphWorld } from '../../helpers/scenario.js'
 import { narinfos } from '../../helpers/cache-check.js'
-import { CLI, jsonResult } from '../../helpers/cli.js'
+import { agentOf, CLI, jsonResult, tinyNix, until } from '../../helpers/cli.js'
 import { hashPart } from '../../../src/format/store-path.js'
 
 // Outside GitHub no runner ends a job's processes. The agent that `start` leaves behind must end
@@ -24,23 +21,6 @@ afterAll(async () => {
   await store.cleanup()
 })
 
-/** A one-derivation Nix file whose output no other test builds. */
-async function tinyNix(name: string): Promise<string> {
-  const file = join(store.root, `${name}.nix`)
-  await writeFile(file, `let\n${NIX_PRELUDE}\nin mk "${name}" "\${bb} echo ${name}-${Math.random()} > $out" {}\n`)
-  return file
-}
-
-/** The agent `start` recorded in the state dir. */
-function agentOf(stateDir: string): number | undefined {
-  const state = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as Record<string, string>
-  return (JSON.parse(state.nix_buildtime_cache ?? '{}') as { agent?: { pid: number } }).agent?.pid
-}
-
-async function until(done: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  for (const end = Date.now() + ms; !(await done()) && Date.now() < end; ) await sleep(100)
-}
-
 /** A CI script in a shell of its own (its own process group, as a CI system runs one): $CLI is the tool. */
 function script(text: string, extraEnv: NodeJS.ProcessEnv = {}): [string, string[], { env: NodeJS.ProcessEnv }] {
   return ['sh', ['-c', text], { env: { ...store.env, NODE: node24(), CLI, KEY: world.keys.secretFile, ...extraEnv } }]
@@ -50,8 +30,8 @@ describe('the command-line tool’s background agent', () => {
   it('stops once the script that ran start has ended, push or not, and publishes nothing built later', async () => {
     const cacheDir = join(world.dir, 'cache-ended')
     const stateDir = join(world.dir, 'state-ended')
-    const during = await tinyNix('built-during-the-script')
-    const later = await tinyNix('built-after-the-script')
+    const during = await tinyNix(store.root, 'built-during-the-script')
+    const later = await tinyNix(store.root, 'built-after-the-script')
     const r = await runProcess(
       ...script('"$NODE" "$CLI" start --cache "file://$CACHE" --secret-key-file "$KEY" --state-dir "$STATE" --dotenv "$STATE/env" && nix-build "$A" --no-out-link && sleep 3', {
         CACHE: cacheDir,
@@ -82,8 +62,8 @@ describe('the command-line tool’s background agent', () => {
   it('never shares an earlier job’s agent: a later start stops it, and push counts only its own job', async () => {
     const cacheDir = join(world.dir, 'cache-shared')
     const stateDir = join(world.dir, 'state-shared')
-    const first = await tinyNix('built-by-the-first-job')
-    const second = await tinyNix('built-by-the-second-job')
+    const first = await tinyNix(store.root, 'built-by-the-first-job')
+    const second = await tinyNix(store.root, 'built-by-the-second-job')
     // The first job's script is still running (or hung) when the second job starts on the same
     // machine, in the same directory, with the same cache.
     spawnTracked(

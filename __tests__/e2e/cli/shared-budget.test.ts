@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { readFileSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { NIX_PRELUDE } from '../../helpers/graph.js'
 import { createTestStore, type TestStore } from '../../helpers/nix-store.js'
 import { startFaultServer, type FaultRule, type FaultServer } from '../../helpers/fault-server.js'
-import { alive, killTree, runProcess, sleep, spawnTracked } from '../../helpers/proc.js'
+import { alive, killTree, runProcess, spawnTracked } from '../../helpers/proc.js'
 import { node24 } from '../../helpers/runner.js'
 import { useGraphWorld } from '../../helpers/scenario.js'
-import { CLI, jsonResult, runCli } from '../../helpers/cli.js'
+import { agentOf, CLI, jsonResult, runCli, tinyNix, until } from '../../helpers/cli.js'
 
 // A dead cache may cost a whole job about two minutes, however the job is split into processes
 // (runtime/budget.ts). Outside GitHub the job is `start`, its background agent and `push` (or one
@@ -30,27 +28,10 @@ afterAll(async () => {
   await store.cleanup()
 })
 
-/** A one-derivation Nix file whose output no other test builds. */
-async function tinyNix(name: string): Promise<string> {
-  const file = join(store.root, `${name}.nix`)
-  await writeFile(file, `let\n${NIX_PRELUDE}\nin mk "${name}" "\${bb} echo ${name}-${Math.random()} > $out" {}\n`)
-  return file
-}
-
 async function failingCache(...rules: FaultRule[]): Promise<FaultServer> {
   const s = await startFaultServer(join(world.dir, `cache-${++n}`))
   s.script(...rules)
   return s
-}
-
-/** The agent `start` recorded in the state dir. */
-function agentOf(stateDir: string): number | undefined {
-  const state = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as Record<string, string>
-  return (JSON.parse(state.nix_buildtime_cache ?? '{}') as { agent?: { pid: number } }).agent?.pid
-}
-
-async function until(done: () => boolean, ms: number): Promise<void> {
-  for (const end = Date.now() + ms; !done() && Date.now() < end; ) await sleep(200)
 }
 
 const env = (): NodeJS.ProcessEnv => ({ ...store.env, NIX_BUILDTIME_CACHE_TEST_TIMEOUTS: TIMEOUTS })
@@ -66,7 +47,7 @@ async function startBuildPush(cache: FaultServer, name: string): Promise<{ push:
   const script = spawnTracked(
     'sh',
     ['-c', '"$NODE" "$CLI" start --cache "$CACHE" --secret-key-file "$KEY" --no-pull --state-dir "$STATE" --dotenv "$STATE/env" && nix-build "$A" --no-out-link && sleep 60'],
-    { env: { ...env(), NODE: node24(), CLI, KEY: world.keys.secretFile, CACHE: cache.url, STATE: stateDir, A: await tinyNix(name) } }
+    { env: { ...env(), NODE: node24(), CLI, KEY: world.keys.secretFile, CACHE: cache.url, STATE: stateDir, A: await tinyNix(store.root, name) } }
   )
   try {
     await until(() => {
@@ -131,7 +112,7 @@ describe('one cache budget for the whole command-line job', () => {
       const r = await runProcess(
         node24(),
         [CLI, 'run', '--cache', cache.url, '--secret-key-file', world.keys.secretFile, '--no-pull', '--state-dir', stateDir, '--json', '--', 'sh', '-c', command],
-        { env: { ...env(), STATE: stateDir, A: await tinyNix('spent-in-run') }, cwd: store.root, timeoutMs: 110_000 }
+        { env: { ...env(), STATE: stateDir, A: await tinyNix(store.root, 'spent-in-run') }, cwd: store.root, timeoutMs: 110_000 }
       )
       expect(r.code).toBe(0)
       expect(r.stderr).toMatch(/warning: nix-buildtime-cache: the cache kept failing for 6\.0 s in this job/)
