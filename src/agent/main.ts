@@ -31,7 +31,7 @@ export async function agentProcess(openJob: (host: Host, inputs: Inputs) => Inpu
   const config = JSON.parse(await readStdin()) as AgentConfig
   const inputs = openJob(new AgentHost(config.tempDir), decodeInputs(config.inputs))
   const files = agentFiles(config.dir)
-  const substituter = await serveSubstituter(inputs, config.store)
+  const substituter = config.destination.role === 'prepare' ? await serveSubstituter(inputs, config.store) : undefined
   const ready: AgentReady = { pid: process.pid }
   if (substituter) ready.substituterUrl = substituter.url
   await writeFile(`${files.ready}.tmp`, JSON.stringify(ready))

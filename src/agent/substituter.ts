@@ -13,10 +13,10 @@ export interface ServedSubstituter {
  * (issue 14). Called once, before the agent reports ready; its URL goes into `ready.json`
  * (`AgentReady.substituterUrl`) for the main step to configure Nix with, and `close()` is called
  * when the agent stops. A failure here only costs the on-demand restore: the main step then
- * restores eagerly, as without an agent.
+ * restores eagerly, as without an agent. The agent serves it when its role is to prepare the
+ * GitHub Actions layer (job/executor-choice.ts).
  */
-export async function serveSubstituter(inputs: Inputs, store: StoreLocation): Promise<ServedSubstituter | undefined> {
-  if (inputs.cache.kind !== 'github-actions') return undefined
+export async function serveSubstituter(inputs: Pick<Inputs, 'keyPrefix' | 'substituterPort'>, store: StoreLocation): Promise<ServedSubstituter | undefined> {
   try {
     const { serveGithubActionsCache } = await import('../executors/gha/on-demand.js')
     return await serveGithubActionsCache({ keyPrefix: inputs.keyPrefix, port: inputs.substituterPort }, store)
