@@ -489,13 +489,15 @@ describe('HttpBackend', () => {
     const narBytes = Buffer.from('the bytes of a NAR, '.repeat(200))
     const narName = `nar/${toNix32(createHash('sha256').update(narBytes).digest())}`
 
-    it('has: a whole NAR the server serves is there, and publishing is then never asked for', async () => {
+    it('has: a whole NAR the server serves is there (and is never sent again); 404 and 403 are not', async () => {
       cache.files.set(`/cache/${narName}.nar.zst`, { body: zstdCompressSync(narBytes), contentType: undefined })
       cache.files.set(`/cache/${narName}.nar`, { body: narBytes, contentType: undefined })
       const b = backend()
       expect(await b.has(`${narName}.nar.zst`)).toBe(true)
       expect(await b.has(`${narName}.nar`)).toBe(true)
       expect(await b.has('nar/missing.nar.zst')).toBe(false)
+      cache.script(`GET /cache/${narName}.nar.xz`, { status: 403 })
+      expect(await b.has(`${narName}.nar.xz`)).toBe(false)
       expect(cache.requests.filter((r) => r.method === 'PUT')).toEqual([])
     })
 
