@@ -62,7 +62,6 @@ var AgentHost = class extends StderrHost {
 
 // src/agent/substituter.ts
 async function serveSubstituter(inputs, store) {
-  if (inputs.cache.kind !== "github-actions") return void 0;
   try {
     const { serveGithubActionsCache } = await import("./chunks/on-demand-DEHVZVRP.js");
     return await serveGithubActionsCache({ keyPrefix: inputs.keyPrefix, port: inputs.substituterPort }, store);
@@ -82,7 +81,7 @@ async function agentProcess(openJob2) {
   const config = JSON.parse(await readStdin());
   const inputs = openJob2(new AgentHost(config.tempDir), decodeInputs(config.inputs));
   const files = agentFiles(config.dir);
-  const substituter = await serveSubstituter(inputs, config.store);
+  const substituter = config.destination.role === "prepare" ? await serveSubstituter(inputs, config.store) : void 0;
   const ready = { pid: process.pid };
   if (substituter) ready.substituterUrl = substituter.url;
   await writeFile(`${files.ready}.tmp`, JSON.stringify(ready));
