@@ -16,6 +16,10 @@ const LAYERS = [
 const rank = new Map(LAYERS.flatMap((folders, i) => folders.map((f) => [f, i])))
 const all = [...rank.keys()]
 
+/** A module directly in src/, and one outside every folder of LAYERS (src/'s root included). */
+const ROOT_FILE = '^src/[^/]+$'
+const UNKNOWN_PLACE = `^src/(?!(${all.join('|')})/)`
+
 /** One rule per folder: nothing at its own level or above, other than itself. */
 const layerRules = all.map((folder) => {
   const notBelow = all.filter((other) => other !== folder && rank.get(other) <= rank.get(folder))
@@ -31,18 +35,49 @@ const layerRules = all.map((folder) => {
 module.exports = {
   forbidden: [
     ...layerRules,
+    // A rule names a module only through a dependency it has (from), one it is (to), or none at
+    // all (orphan): each place rule comes in all three, so a stray module is found however it is
+    // wired.
     {
       name: 'src-root-is-empty',
       comment: 'Every module lives in a layer folder.',
       severity: 'error',
-      from: { path: '^src/[^/]+\\.ts$' },
+      from: { path: ROOT_FILE },
+      to: {}
+    },
+    {
+      name: 'src-root-is-empty-imported',
+      comment: 'Every module lives in a layer folder (this one is imported).',
+      severity: 'error',
+      from: {},
+      to: { path: ROOT_FILE }
+    },
+    {
+      name: 'src-root-is-empty-orphan',
+      comment: 'Every module lives in a layer folder (this one imports nothing and nothing imports it).',
+      severity: 'error',
+      from: { orphan: true, path: ROOT_FILE },
       to: {}
     },
     {
       name: 'no-unknown-folder',
       comment: 'A new folder under src/ needs a place in LAYERS.',
       severity: 'error',
-      from: { path: `^src/(?!(${all.join('|')})/)` },
+      from: { path: UNKNOWN_PLACE },
+      to: {}
+    },
+    {
+      name: 'no-unknown-folder-imported',
+      comment: 'A new folder under src/ needs a place in LAYERS (this module of it is imported).',
+      severity: 'error',
+      from: {},
+      to: { path: UNKNOWN_PLACE }
+    },
+    {
+      name: 'no-unknown-folder-orphan',
+      comment: 'A new folder under src/ needs a place in LAYERS (this module of it imports nothing and nothing imports it).',
+      severity: 'error',
+      from: { orphan: true, path: UNKNOWN_PLACE },
       to: {}
     },
     {

@@ -12,7 +12,8 @@ import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { NIX_PRELUDE } from '../__tests__/helpers/graph.js'
 import { removeTree } from '../__tests__/helpers/nix-store.js'
-import { startJob, type Job } from '../__tests__/helpers/runner.js'
+import { sleep } from '../__tests__/helpers/proc.js'
+import { agentPid, startJob } from '../__tests__/helpers/runner.js'
 import { generateKeys, type SigningKeys } from '../__tests__/helpers/scenario.js'
 import { log } from './lib/log.js'
 import { RESULTS, SCRATCH } from './lib/paths.js'
@@ -21,7 +22,6 @@ import { bigStore } from './workloads/big-store.js'
 
 const ROOT = join(SCRATCH, 'agent')
 const TICK = 100 // clock ticks per second (USER_HZ)
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
@@ -47,11 +47,6 @@ function threadNice(pid: number): number[] {
     const raw = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8')
     return Number(raw.slice(raw.lastIndexOf(')') + 2).split(' ')[16])
   })
-}
-
-function agentPid(job: Job): number | undefined {
-  const raw = job.main?.state.nix_buildtime_cache
-  return raw ? (JSON.parse(raw) as { agent?: { pid: number } }).agent?.pid : undefined
 }
 
 async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {

@@ -63,7 +63,7 @@ var AgentHost = class extends StderrHost {
 // src/agent/substituter.ts
 async function serveSubstituter(inputs, store) {
   try {
-    const { serveGithubActionsCache } = await import("./chunks/on-demand-DEHVZVRP.js");
+    const { serveGithubActionsCache } = await import("./chunks/on-demand-2K2WRYYN.js");
     return await serveGithubActionsCache({ keyPrefix: inputs.keyPrefix, port: inputs.substituterPort }, store);
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`);
@@ -88,7 +88,7 @@ async function agentProcess(openJob2) {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-ZMGSAWH4.js");
+    const { runAgent } = await import("./chunks/run-LXACNZUU.js");
     await runAgent(config, inputs, control);
   } catch (e) {
     if (!substituter) throw e;

@@ -19,5 +19,5 @@ if (!supported(process.versions.node)) {
 
 // src/entry/cli.ts
 var { runProcess } = await import("./chunks/lifecycle-GCFKCRKE.js");
-var { main } = await import("./chunks/main-IGVP24QH.js");
+var { main } = await import("./chunks/main-R4ECU2WP.js");
 await runProcess("cli", () => main(process.argv.slice(2)));

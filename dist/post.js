@@ -7,11 +7,11 @@ import {
 import "./chunks/chunk-Q5DT6Z5U.js";
 import {
   finishJob
-} from "./chunks/chunk-LX4MIS5Q.js";
-import "./chunks/chunk-4NJNIPL3.js";
-import "./chunks/chunk-DCHUVE3E.js";
-import "./chunks/chunk-MQ3TKZ2U.js";
-import "./chunks/chunk-QF5TOZRU.js";
+} from "./chunks/chunk-4OLRHSTR.js";
+import "./chunks/chunk-NJZJKJN4.js";
+import "./chunks/chunk-VYI5KU3X.js";
+import "./chunks/chunk-IVYRIK5Y.js";
+import "./chunks/chunk-UZNHWSQD.js";
 import "./chunks/chunk-6ZS75J6E.js";
 import {
   openJob,
@@ -21,7 +21,7 @@ import "./chunks/chunk-GW53ONQB.js";
 import "./chunks/chunk-LYRV4XWB.js";
 import "./chunks/chunk-WUQCDREW.js";
 import "./chunks/chunk-MP4OTUHC.js";
-import "./chunks/chunk-WPAPA3KU.js";
+import "./chunks/chunk-GJFF52N4.js";
 import "./chunks/chunk-XPTRIRNR.js";
 import "./chunks/chunk-WSR6M3NS.js";
 

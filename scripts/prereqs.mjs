@@ -1,4 +1,4 @@
-// Makes sure the tools the tests run for real are installed: Nix, a static busybox for sandboxed
+// Makes sure the tools the tests and the demo run for real are installed: Nix, a static busybox for sandboxed
 // builders, nginx (HTTP cache) and sshd (ssh-ng fallback). Installs what is missing with apt when
 // root; any other user gets the exact command to run. Silent when everything is there.
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -45,7 +45,9 @@ if (existsSync('/bin/busybox') && isDynamicElf('/bin/busybox') && !missing.inclu
 if (missing.length > 0) {
   const cmd = `apt-get install -y --no-install-recommends ${missing.join(' ')}`
   if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) {
-    console.error(`The tests need real Nix and servers, and only root can install them. Run, then npm test again:\n  sudo apt-get update && sudo ${cmd}`)
+    // `node scripts/prereqs.mjs demo`: said for the demo, which needs the same tools.
+    const what = process.argv[2] === 'demo' ? ['The demo needs', 'npm run demo'] : ['The tests need', 'npm test']
+    console.error(`${what[0]} real Nix and servers, and only root can install them. Run, then ${what[1]} again:\n  sudo apt-get update && sudo ${cmd}`)
     process.exit(1)
   }
   console.log(`Installing test prerequisites: ${missing.join(' ')}`)

@@ -10,6 +10,9 @@ export const fakeStorePath = (name: string): string => `/nix/store/${name.padEnd
 /** A distinct hash part per name, in the nix32 alphabet, for code that checks hash parts. */
 export const fakeHashPart = (name: string): string => name.padEnd(32, '0').replace(/[^0-9a-df-np-sv-z]/g, 'a')
 
+/** Waits `ms` milliseconds of real time. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
 /** The action's default selection: no derivations, cache.nixos.org's paths skipped, nothing excluded. */
 export const DEFAULT_POLICY: SelectionPolicy = { includeDerivations: false, skipSignedBy: ['cache.nixos.org-1'], exclude: [] }
 

@@ -31,6 +31,15 @@ export interface BuildResult {
   log: string
 }
 
+/**
+ * `nix path-info --json` as a list of entries with their `path`: Nix 2.8–2.18 print a list, 2.19
+ * and later an object keyed by path (the harness runs on Debian's 2.8, 2.26 and 2.34).
+ */
+export function pathInfoList<T extends { path: string }>(json: string): T[] {
+  const parsed = JSON.parse(json) as T[] | Record<string, Omit<T, 'path'>>
+  return Array.isArray(parsed) ? parsed : Object.entries(parsed).map(([path, info]) => ({ ...info, path }) as T)
+}
+
 /** One entry of `nix path-info --json` (Nix 2.8 format). */
 export interface PathInfo {
   path: string
@@ -161,7 +170,7 @@ export async function createTestStore(opts: TestStoreOptions = {}): Promise<Test
     async pathInfo(paths, flags = []) {
       if (paths.length === 0) return []
       const r = await runOk('nix', ['path-info', '--json', ...flags, ...paths])
-      return JSON.parse(r.stdout) as PathInfo[]
+      return pathInfoList<PathInfo>(r.stdout)
     },
     async isValid(path) {
       const r = await run('nix-store', ['--check-validity', path])

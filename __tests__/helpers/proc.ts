@@ -32,7 +32,8 @@ export interface RunAs {
   gid: number
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+// The harness's sleep is the unit tests' one (fixtures.ts, which has no hooks to import).
+export { sleep } from './fixtures.js'
 
 /** Running (a killed process whose parent is gone may linger as a zombie until something reaps it). */
 export const alive = (pid: number): boolean => {

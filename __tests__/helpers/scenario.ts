@@ -41,9 +41,13 @@ export async function graphWorld(prefix: string): Promise<GraphWorld> {
 
 /**
  * The preamble of an end-to-end test file: its GraphWorld, made before the file's first test and
- * removed after its last. Call it at the top of the file, before the file's own hooks, which may
- * then use the world. Its fields exist only once the tests run, so reading one while the file is
- * being collected (outside hooks and tests) throws.
+ * removed after its last. Call it at the top of the file, before the file's own hooks: its
+ * beforeAll runs first, so the file's beforeAll hooks may use the world. Not so the file's
+ * root-level afterAll hooks: jest runs a block's afterAll hooks in the order they were declared
+ * (and a hook cannot be added once the tests run), so those run after the world is removed. One
+ * that needs the world's directory, such as stopping a server rooted in it, goes in a describe
+ * block, whose hooks run before the file's. Its fields exist only once the tests run, so reading
+ * one while the file is being collected (outside hooks and tests) throws.
  */
 export function useGraphWorld(prefix: string): GraphWorld {
   let world: GraphWorld | undefined
@@ -176,6 +180,12 @@ export const EXPECTED_PUSH: readonly Role[] = ['lib', 'multiDev', 'multiOut', 's
  * derivation it instantiated is a root (so `unrelated` is pushed), and `preexisting` is new.
  */
 export const FIRST_PUSH: readonly string[] = [...EXPECTED_PUSH, 'preexisting', 'unrelated'].sort()
+
+/**
+ * EXPECTED_PUSH and `preexisting`, sorted: top's whole build-time closure minus the upstream's
+ * paths, as a job pushes it when no earlier job built `preexisting` (or with push-pre-existing).
+ */
+export const PUSH_WITH_PREEXISTING: readonly string[] = [...EXPECTED_PUSH, 'preexisting'].sort()
 
 /** Whether a built derivation is top's (`app`), the only one a new variant changes. */
 export const isApp = (drv: string): boolean => drv.endsWith('-app.drv')

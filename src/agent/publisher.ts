@@ -3,8 +3,8 @@ import { uploadPaths } from '../executors/binary-cache/upload.js'
 import type { Compression } from '../format/compression.js'
 import type { SigningKey } from '../format/signing.js'
 import type { StoreFollower } from '../nix/follow.js'
-import { queryPathInfos } from '../nix/query-path-info.js'
 import type { StoreLocation } from '../nix/store-location.js'
+import { planIO } from '../plan/io.js'
 import { CertainSession, heldByHash } from '../plan/planner.js'
 import type { SelectionPolicy } from '../plan/selection.js'
 import { log } from '../runtime/host.js'
@@ -47,14 +47,14 @@ export class Publisher {
   ) {
     const { store, dest } = opts
     this.session = new CertainSession(
-      {
-        describe: (paths) => queryPathInfos(paths, store.storeDir),
-        held: heldByHash(async (hashes) => {
+      planIO(
+        store.storeDir,
+        heldByHash(async (hashes) => {
           const found = await dest.backend.existing(hashes)
           if (dest.alsoServing) for (const h of await dest.alsoServing.existing(hashes)) found.add(h)
           return found
         })
-      },
+      ),
       opts.policy
     )
   }

@@ -3,6 +3,7 @@ import { FileBackend } from '../executors/binary-cache/file.js'
 import { binaryCacheBackend } from '../executors/index.js'
 import { ghaLayout } from '../executors/gha/layout.js'
 import { jobBudget, saveJobBudget } from '../runtime/budget.js'
+import { policyOf } from '../plan/io.js'
 import { log } from '../runtime/host.js'
 import type { Inputs } from '../config/inputs.js'
 import { reuseFrames } from '../format/frame-buffers.js'
@@ -59,7 +60,7 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
   await dest.backend.prepare(config.store.storeDir)
   log.info(`Following the store (${follower.method === 'db' ? 'Nix database' : 'store directory'}); publishing to ${dest.backend.displayUrl}.`)
   const publisher = new Publisher(follower, {
-    policy: { includeDerivations: inputs.includeDerivations, skipSignedBy: inputs.skipSignedBy, exclude: inputs.exclude },
+    policy: policyOf(inputs),
     signer: inputs.secretKey,
     store: config.store,
     dest,
@@ -98,6 +99,8 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
   } finally {
     follower.close()
     // What the cache cost during the build counts against the job's bound, in the post step too.
+    // Saved here as well as when the process ends (job/lifecycle.ts): on the GitHub Actions cache
+    // the agent goes on serving its substituter, and the post step may kill it before it ends.
     saveJobBudget()
   }
 }

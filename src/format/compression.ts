@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { Duplex, PassThrough, Transform, type TransformCallback } from 'node:stream'
 import * as zlib from 'node:zlib'
 import { FramedZstd } from './zstd-frames.js'
+import { ZstdFrameReader } from './zstd-reader.js'
 
 /** File name extension that Nix uses for each compression. */
 /** How a NAR is stored in the cache; `Compression:` in its narinfo. */
@@ -60,11 +61,19 @@ export function compressor(kind: Compression, narSize?: number): Transform | Dup
   if (kind === 'zstd' && narSize !== undefined && narSize <= SMALL_NAR) return new SmallZstd(narSize)
   if (kind === 'zstd') return new FramedZstd()
   // Node has no xz; the xz tool is on every GitHub runner image and in Debian.
-  const child = spawn('xz', ['-c', '-T0', '-6'], { stdio: ['pipe', 'pipe', 'ignore'] })
+  return xz(['-c', '-T0', '-6'])
+}
+
+/** The xz tool as a stream; it is killed when the stream is torn down before xz has finished. */
+function xz(args: readonly string[]): Duplex {
+  const child = spawn('xz', args, { stdio: ['pipe', 'pipe', 'ignore'] })
   const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout })
   child.on('error', (e) => duplex.destroy(e))
   child.on('close', (code) => {
-    if (code !== 0) duplex.destroy(new Error(`xz exited with ${code}`))
+    if (code !== 0) duplex.destroy(new Error(`xz ${args.join(' ')} exited with ${code}`))
+  })
+  duplex.on('close', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill()
   })
   return duplex
 }
@@ -75,15 +84,9 @@ export function compressionOfNarFile(name: string): Compression | undefined {
   return found?.[0]
 }
 
-/** The reverse of `compressor`: reads back what it wrote (several zstd frames included). */
+/** The reverse of `compressor`: reads back what it wrote, every zstd frame of it (zstd-reader.ts). */
 export function decompressor(kind: Compression): Transform | Duplex {
   if (kind === 'none') return new PassThrough({ highWaterMark: CHUNK })
-  if (kind === 'zstd') return zlib.createZstdDecompress()
-  const child = spawn('xz', ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] })
-  const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout })
-  child.on('error', (e) => duplex.destroy(e))
-  child.on('close', (code) => {
-    if (code !== 0) duplex.destroy(new Error(`xz -d exited with ${code}`))
-  })
-  return duplex
+  if (kind === 'zstd') return new ZstdFrameReader()
+  return xz(['-dc'])
 }

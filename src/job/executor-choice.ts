@@ -10,8 +10,6 @@ import type { PushMode } from '../plan/result.js'
  * environment.
  */
 
-export type Executor = 'binary-cache' | 'nix-copy' | 'github-actions'
-
 type NixCopyTarget = Extract<CacheTarget, { kind: 'nix-copy' }>
 
 export type ExecutorTarget =

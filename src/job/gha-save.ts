@@ -5,7 +5,8 @@ import { loadRestoredState } from '../executors/gha/state.js'
 import { heldByHash, planFinal, selectFinal } from '../plan/planner.js'
 import type { PushResult } from '../plan/result.js'
 import { choosePush, githubActionsConditions } from './executor-choice.js'
-import { announce, planIO, policyOf, reportCompletion, resultOf, type PushJob } from './planning.js'
+import { planIO, policyOf } from '../plan/io.js'
+import { announce, reportCompletion, resultOf, type PushJob } from './planning.js'
 
 /**
  * The post step for `cache: github-actions`: plans as for any cache, with what the restored

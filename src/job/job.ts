@@ -22,7 +22,7 @@ import { isDeterminateNix } from '../pull/trust.js'
 import { displayUrl } from '../config/url-credentials.js'
 import { confirmAgent, finishAgent, startAgent, substituterOf } from './agent-handle.js'
 import type { LaunchedAgent } from '../agent/control.js'
-import { executorFor } from './executor-choice.js'
+import { agentRole, executorFor } from './executor-choice.js'
 
 /**
  * The two halves of a job, shared by every entry point (the action's main and post steps, the
@@ -131,9 +131,8 @@ async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
     const facts = await collectJobFacts(state, store, inputs)
     const result = await pushToCache({ inputs, store, facts, published })
     // For the GitHub Actions cache the agent publishes nothing: it prepares files for the layer.
-    const gha = executorFor(inputs.cache).executor === 'github-actions'
     const duringBuild = agent
-      ? { kind: gha ? ('prepared' as const) : ('published' as const), paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) }
+      ? { kind: agentRole(inputs).role === 'prepare' ? ('prepared' as const) : ('published' as const), paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) }
       : undefined
     await report(displayUrl(inputs.cache.url), facts, result, startedAt, duringBuild)
     const problems = result.outcome.failed.length

@@ -1,16 +1,14 @@
 import { log } from '../runtime/host.js'
 import type { Inputs } from '../config/inputs.js'
-import { queryPathInfos } from '../nix/query-path-info.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import type { JobFacts } from '../plan/facts.js'
-import type { Held, PlanIO, PushPlan } from '../plan/planner.js'
+import type { PushPlan } from '../plan/planner.js'
 import { emptyOutcome, type Pushed, type PushMode, type PushResult, type UploadOutcome } from '../plan/result.js'
-import type { SelectionPolicy } from '../plan/selection.js'
 import type { Announcement } from './executor-choice.js'
 
 /**
- * The job's side of the planner, shared by every executor's post step: the policy from the
- * inputs, the store's answers, the plan's log lines, and the result the report reads.
+ * The job's side of the planner, shared by every executor's post step: the plan's log lines and
+ * the result the report reads.
  */
 
 export interface PushJob {
@@ -19,20 +17,6 @@ export interface PushJob {
   facts: JobFacts
   /** What the background agent published during the build (its records). */
   published: readonly Pushed[]
-}
-
-export function policyOf(inputs: Inputs): SelectionPolicy {
-  return {
-    includeDerivations: inputs.includeDerivations,
-    includePreExisting: inputs.pushPreExisting,
-    skipSignedBy: inputs.skipSignedBy,
-    exclude: inputs.exclude
-  }
-}
-
-/** The planner's questions: the store answers from its database, the destination through `held`. */
-export function planIO(storeDir: string, held: Held): PlanIO {
-  return { describe: (paths) => queryPathInfos(paths, storeDir), held }
 }
 
 export function resultOf(plan: PushPlan, mode: PushMode, outcome: UploadOutcome = emptyOutcome(), note?: string): PushResult {

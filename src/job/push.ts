@@ -5,7 +5,8 @@ import { pushWithNixCopy } from '../executors/nix-copy.js'
 import { heldByHash, infosToPush, planAsSelected, planFinal, selectFinal, type FinalInput } from '../plan/planner.js'
 import type { PushResult } from '../plan/result.js'
 import { choosePush, executorFor, type PushChoice } from './executor-choice.js'
-import { announce, planIO, policyOf, reportCompletion, resultOf, type PushJob } from './planning.js'
+import { planIO, policyOf } from '../plan/io.js'
+import { announce, reportCompletion, resultOf, type PushJob } from './planning.js'
 
 /**
  * The post step's push: the planner decides what goes to the cache, the chosen executor carries
@@ -28,7 +29,7 @@ export async function pushToCache(job: PushJob): Promise<PushResult> {
 /** `nix copy` copies each path's runtime closure itself, so the plan asks nobody anything. */
 async function pushWithNixCopyTo(choice: Extract<PushChoice, { executor: 'nix-copy' }>, job: PushJob): Promise<PushResult> {
   const { inputs, store, facts } = job
-  const plan = planAsSelected(selectFinal(facts, policyOf(inputs)), { facts, policy: policyOf(inputs), published: job.published })
+  const plan = planAsSelected(selectFinal(facts, policyOf(inputs)), job.published, facts.infos)
   if (choice.mode === 'dry-run') return resultOf(plan, 'dry-run')
   const narSizes = new Map([...facts.infos].map(([p, i]) => [p, i.narSize]))
   const copied = await pushWithNixCopy(plan.selection.push, {
@@ -46,10 +47,10 @@ async function pushToBinaryCache(choice: Extract<PushChoice, { executor: 'binary
   const selected = selectFinal(facts, input.policy)
   const backend = await binaryCacheBackend(choice.cache, { authHeader: inputs.authHeader, netrcFile: inputs.netrcFile })
   // With nothing selected there is nothing a mode would change, nor anything to say about it.
-  if (selected.push.length === 0) return resultOf(planAsSelected(selected, input), choice.mode === 'dry-run' ? 'dry-run' : 'push')
+  if (selected.push.length === 0) return resultOf(planAsSelected(selected, job.published, facts.infos), choice.mode === 'dry-run' ? 'dry-run' : 'push')
   if (choice.mode === 'pull-only') {
     announce(choice.announce)
-    return resultOf(planAsSelected(selected, input), 'pull-only', undefined, choice.note)
+    return resultOf(planAsSelected(selected, job.published, facts.infos), 'pull-only', undefined, choice.note)
   }
   // Checked first so that an unreachable cache costs one round of retries, not one per path.
   if (choice.mode === 'push') await backend.prepare(store.storeDir)

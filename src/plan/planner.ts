@@ -110,14 +110,9 @@ export function selectFinal(facts: JobFacts, policy: SelectionPolicy): Selection
  * `selected` without what this job published, as it stands: for the modes that ask nobody
  * (`nix copy`, which copies closures itself; pull-only; nothing selected).
  */
-export function planAsSelected(selected: Selection, input: FinalInput): PushPlan {
-  const published = new Set(input.published.map((p) => p.path))
-  return {
-    selection: { ...selected, push: selected.push.filter((p) => !published.has(p)) },
-    published: input.published,
-    unserved: [],
-    infos: input.facts.infos
-  }
+export function planAsSelected(selected: Selection, published: readonly Pushed[], infos: ReadonlyMap<string, PathInfo>): PushPlan {
+  const ours = new Set(published.map((p) => p.path))
+  return { selection: { ...selected, push: selected.push.filter((p) => !ours.has(p)) }, published, unserved: [], infos }
 }
 
 /**
@@ -128,32 +123,17 @@ export function planAsSelected(selected: Selection, input: FinalInput): PushPlan
 export async function planFinal(selected: Selection, input: FinalInput, io: PlanIO): Promise<PushPlan> {
   const lookups = new Lookups(io, input.facts.infos)
   const published = new Set(input.published.map((p) => p.path))
-  // What this job published is served, for its referrers, exactly like what the cache holds; it
-  // goes under already-cached only while the completion runs, and leaves it afterwards.
-  const cachedBefore = new Set(selected.skipped['already-cached'])
-  const servedByUs = [...published].filter((p) => !cachedBefore.has(p))
-  let selection: Selection = {
-    ...selected,
-    push: selected.push.filter((p) => !published.has(p)),
-    skipped: { ...selected.skipped, 'already-cached': [...selected.skipped['already-cached'], ...servedByUs] }
-  }
+  // What this job published serves its referrers as what the destination holds does; it is
+  // neither asked about nor uploaded again, and the plan reports it on its own (`published`).
+  for (const p of published) lookups.held.set(p, true)
+  let selection: Selection = { ...selected, push: selected.push.filter((p) => !published.has(p)) }
   await lookups.ask(selection.push)
   selection = withoutCached(selection, new Set(selection.push.filter((p) => lookups.isHeld(p))))
   for (;;) {
     const c = completeClosure(selection, { infos: lookups.infos, missing: lookups.missing, cached: lookups.held }, input.policy)
-    if (c.lookups.infos.length > 0) {
-      await lookups.describe(c.lookups.infos)
-    } else if (c.lookups.cache.length > 0) {
-      await lookups.ask(c.lookups.cache)
-    } else {
-      const cached = c.selection.skipped['already-cached'].filter((p) => !published.has(p))
-      return {
-        selection: { ...c.selection, skipped: { ...c.selection.skipped, 'already-cached': cached } },
-        published: input.published,
-        unserved: c.unserved,
-        infos: lookups.infos
-      }
-    }
+    if (c.lookups.infos.length > 0) await lookups.describe(c.lookups.infos)
+    else if (c.lookups.cache.length > 0) await lookups.ask(c.lookups.cache)
+    else return { selection: c.selection, published: input.published, unserved: c.unserved, infos: lookups.infos }
   }
 }
 

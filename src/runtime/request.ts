@@ -25,7 +25,7 @@ export class RequestTimeout extends Error {
  * The sort of request, for the breaker's streaks: `PUT narinfo`, `PUT nar`, `HEAD narinfo`,
  * `GET nix-cache-info`; a cache refusing narinfos while taking NARs still trips.
  */
-export function channelOf(what: string): string {
+function channelOf(what: string): string {
   const [method = '', url = ''] = what.split(' ')
   const kind = url.endsWith('.narinfo') ? 'narinfo' : /\/nar\/[^/]+$/.test(url) ? 'nar' : url.slice(url.lastIndexOf('/') + 1)
   return `${method} ${kind}`
@@ -84,7 +84,7 @@ const DEADLINE_POLL_MS = 250
  * 300 s, and it has none for a request body the server stops reading), or, when given the
  * budget, once a failing cache's budget runs out. `touch()` is cheap: it is called for every body chunk.
  */
-export class Watchdog {
+class Watchdog {
   private readonly controller = new AbortController()
   /** A record, not a number, so that a caller learning of progress by other means (captured output) can keep it. */
   readonly progress = { at: Date.now() }
@@ -163,6 +163,12 @@ export interface RequestPolicy {
    */
   abortable?: boolean
   retry?: Partial<RetryOptions>
+  /**
+   * A failed attempt costs the budget from its start rather than from its last sign of life (a
+   * timeout still from its last sign of life): for a client whose output, which counts as
+   * progress, includes its own retries of a failing service (the Actions cache library).
+   */
+  costFromStart?: boolean
   /** Whether a failed attempt costs budget time; by default every failure but an answer. */
   isTrouble?: (e: unknown) => boolean
   /**
@@ -234,6 +240,7 @@ export class RequestGuard {
     const p = this.policy
     request.check()
     const idleMs = typeof p.idleMs === 'function' ? p.idleMs() : p.idleMs
+    const startedAt = Date.now()
     const dog = new Watchdog(idleMs, p.followDeadline ? p.budget : undefined)
     const a: Attempt = { signal: dog.signal, touch: () => dog.touch(), progress: dog.progress, request }
     try {
@@ -245,7 +252,10 @@ export class RequestGuard {
       const err = dog.signal.aborted ? (dog.signal.reason as unknown) : e
       // The budget ran out during the attempt: say why in the budget's own words.
       if (err instanceof CacheUnavailableError) request.check()
-      else if (p.isTrouble?.(err) ?? (p.verdict(err) !== 'answer')) request.attemptFailed(dog.progress.at, this.text(err, request.what))
+      else if (p.isTrouble?.(err) ?? (p.verdict(err) !== 'answer')) {
+        const since = p.costFromStart && !(err instanceof RequestTimeout) ? startedAt : dog.progress.at
+        request.attemptFailed(since, this.text(err, request.what))
+      }
       throw err
     } finally {
       dog.stop()

@@ -6,7 +6,7 @@ import { NIX_PRELUDE, ROLES } from '../../helpers/graph.js'
 import { createTestStore, type TestStore } from '../../helpers/nix-store.js'
 import { startSshd, type Sshd } from '../../helpers/sshd.js'
 import { startJob, warningLines } from '../../helpers/runner.js'
-import { EXPECTED_PUSH, rolesOf, runGraphJob, topJob, useGraphWorld, type JobRun } from '../../helpers/scenario.js'
+import { EXPECTED_PUSH, PUSH_WITH_PREEXISTING, rolesOf, runGraphJob, topJob, useGraphWorld, type JobRun } from '../../helpers/scenario.js'
 import { sshBounds } from '../../../src/executors/nix-copy.js'
 import { TIMINGS } from '../../../src/runtime/timings.js'
 
@@ -30,7 +30,7 @@ describe('a job pushing to another Nix store with nix copy', () => {
     expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
     // What nix copy adds beyond the selection: runtime references, here all selected already,
     // plus the warm-up job's pre-existing path.
-    expect(await rolesIn(remote, run, run.store)).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
+    expect(await rolesIn(remote, run, run.store)).toEqual(PUSH_WITH_PREEXISTING)
   })
 
   // On Nix 2.4-2.14 (here 2.8) `nix copy X.drv` copies X's outputs, building them if missing;
@@ -101,7 +101,7 @@ describe('a job pushing to another Nix store with nix copy', () => {
       expect(run.post.code).toBe(0)
       expect(run.post.stdout).not.toMatch(/::warning::/)
       expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
-      expect(await rolesIn(remote, run, run.store)).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
+      expect(await rolesIn(remote, run, run.store)).toEqual(PUSH_WITH_PREEXISTING)
       // Signed with our key on the way (nix copy carries local signatures).
       const info = await run.store.run('nix', ['path-info', '--store', remote, '--sigs', run.paths.top])
       expect(info.stdout).toContain('test-cache-1:')

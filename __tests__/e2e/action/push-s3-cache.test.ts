@@ -18,16 +18,17 @@ const awsEnv = (secret = S3_CREDENTIALS.secretAccessKey): NodeJS.ProcessEnv => (
   AWS_EC2_METADATA_DISABLED: 'true'
 })
 
-beforeAll(async () => {
-  s3 = await startS3Server({ bucket: 'nix-cache' })
-})
-afterAll(async () => {
-  await s3?.stop()
-})
-
 const key = (url: string): string => url.split('?')[0] ?? ''
 
 describe('a job pushing to an S3 bucket', () => {
+  // The server's hooks are this block's, so that it stops before useGraphWorld removes the world.
+  beforeAll(async () => {
+    s3 = await startS3Server({ bucket: 'nix-cache' })
+  })
+  afterAll(async () => {
+    await s3?.stop()
+  })
+
   it('uploads the exact set through the SDK, each NAR before its narinfo, and a consumer rebuilds one derivation', async () => {
     const run = await topJob(world, s3.s3Uri(), { env: awsEnv() })
     expect(run.post.code).toBe(0)

@@ -6,7 +6,7 @@ import { graphPaths, UPSTREAM_KEY_NAME, writeGraph } from '../../helpers/graph.j
 import { createTestStore, removeTree, SYSTEM_PATH } from '../../helpers/nix-store.js'
 import { runProcess } from '../../helpers/proc.js'
 import { node24, REPO_ROOT } from '../../helpers/runner.js'
-import { EXPECTED_PUSH, rolesOf, topInstallable, useGraphWorld } from '../../helpers/scenario.js'
+import { PUSH_WITH_PREEXISTING, rolesOf, topInstallable, useGraphWorld } from '../../helpers/scenario.js'
 import { assertNoRunnerEnv, jsonResult } from '../../helpers/cli.js'
 import { SECRET_KEY_ENV } from '../../../src/cli/options.js'
 
@@ -56,7 +56,7 @@ describe('the npm package', () => {
     expect(r.code).toBe(0)
     const pushed = (jsonResult(r.stdout).pushed as Array<{ path: string }>).map((p) => p.path)
     // Nothing was in the store before, so preexisting is new here too.
-    expect(rolesOf(pushed, await graphPaths(nixFile, store))).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
+    expect(rolesOf(pushed, await graphPaths(nixFile, store))).toEqual(PUSH_WITH_PREEXISTING)
     await store.cleanup()
   })
 })

@@ -107,8 +107,9 @@ describe('one cache budget for the whole command-line job', () => {
     const stateDir = join(world.dir, 'state-run')
     try {
       // The command waits (at most a minute) until the agent has given up on the cache. (It may
-      // still be on its way out then: run stops it, and it hands on its budget as it ends.)
-      const command = 'nix-build "$A" --no-out-link && i=0; until [ -n "$(ls "$STATE"/nix-buildtime-cache/agent-*/ended.txt 2>/dev/null)" ] || [ $i -ge 300 ]; do sleep 0.2; i=$((i+1)); done'
+      // still be on its way out then: run stops it, and it hands on its budget as it ends.) A
+      // failed build, or a wait that runs out, fails the command.
+      const command = 'nix-build "$A" --no-out-link || exit 1; i=0; until [ -n "$(ls "$STATE"/nix-buildtime-cache/agent-*/ended.txt 2>/dev/null)" ] || [ $i -ge 300 ]; do sleep 0.2; i=$((i+1)); done; [ $i -lt 300 ]'
       const r = await runProcess(
         node24(),
         [CLI, 'run', '--cache', cache.url, '--secret-key-file', world.keys.secretFile, '--no-pull', '--state-dir', stateDir, '--json', '--', 'sh', '-c', command],

@@ -8,7 +8,7 @@ import { consumerOf, expectVerified, writeTwins } from '../../helpers/cache-chec
 import { createTestStore, overwriteInStore, type TestStore } from '../../helpers/nix-store.js'
 import { startNginx, type Nginx } from '../../helpers/nginx.js'
 import { startJob, warningLines, type StepResult } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, rolesOf, topJob, useGraphWorld, type JobRun } from '../../helpers/scenario.js'
+import { consumerBuild, PUSH_WITH_PREEXISTING, rolesOf, topJob, useGraphWorld, type JobRun } from '../../helpers/scenario.js'
 import { runProcess } from '../../helpers/proc.js'
 import { describeAsRoot } from '../../helpers/requires.js'
 import { hashPart } from '../../../src/format/store-path.js'
@@ -113,7 +113,7 @@ describe('two jobs pushing overlapping sets at once', () => {
       expect(warningLines(run.post.stdout)).toEqual([])
     }
     const union = new Set([...rolesOf(a.pushed, a.paths), ...rolesOf(b.pushed, b.paths)])
-    expect([...union].sort()).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
+    expect([...union].sort()).toEqual(PUSH_WITH_PREEXISTING)
     expect(await leftovers(dir)).toEqual([])
     await expectVerifies(dir)
     const consumer = await consumerBuild({ substituters: [`file://${dir}`, world.upstream.url], trustedKeys: [world.keys.public, world.upstream.publicKey], variant: 'v2' })

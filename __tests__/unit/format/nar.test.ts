@@ -8,6 +8,7 @@ import { finished } from 'node:stream/promises'
 import { narHashOf, narStream } from '../../../src/format/nar.js'
 import { formatNix32Hash, parseHash, toNix32 } from '../../../src/format/nix32.js'
 import { SAMPLE_EXPRESSION, throwawayNix, type ThrowawayNix } from '../../helpers/throwaway-nix.js'
+import { pathInfoList } from '../../helpers/nix-store.js'
 
 // Orders differently as UTF-16 (JS default sort) and as UTF-8 bytes (Nix), so a wrong sort shows.
 const FULLWIDTH_A = '\uff21'
@@ -125,11 +126,7 @@ describe('narHashOf', () => {
 
   it('matches the narHash and narSize Nix recorded for real store paths', async () => {
     const top = nix.build(SAMPLE_EXPRESSION, 'b')
-    const infos = JSON.parse(nix.run('nix', ['path-info', '--json', '--recursive', top])) as {
-      path: string
-      narHash: string
-      narSize: number
-    }[]
+    const infos = pathInfoList<{ path: string; narHash: string; narSize: number }>(nix.run('nix', ['path-info', '--json', '--recursive', top]))
     expect(infos).toHaveLength(2)
     for (const info of infos) {
       const { hash, size } = await narHashOf(nix.physical(info.path))

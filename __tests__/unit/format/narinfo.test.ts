@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { narInfoKey, parseNarInfo, renderNarInfo, type NarInfo } from '../../../src/format/narinfo.js'
 import { formatNix32Hash, parseHash } from '../../../src/format/nix32.js'
 import { SAMPLE_EXPRESSION, throwawayNix, type ThrowawayNix } from '../../helpers/throwaway-nix.js'
+import { pathInfoList } from '../../helpers/nix-store.js'
 
 interface PathInfo {
   path: string
@@ -44,7 +45,7 @@ beforeAll(() => {
       entries.push({ cache, file: f, text: readFileSync(join(cache, f), 'utf8') })
     }
   }
-  const infos = JSON.parse(nix.run('nix', ['path-info', '--json', '--recursive', built, added])) as PathInfo[]
+  const infos = pathInfoList<PathInfo>(nix.run('nix', ['path-info', '--json', '--recursive', built, added]))
   for (const info of infos) pathInfo.set(info.path, info)
 })
 

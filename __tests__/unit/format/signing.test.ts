@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { fingerprint, parseSecretKey, verifySignature } from '../../../src/format/signing.js'
 import { formatNix32Hash, parseHash } from '../../../src/format/nix32.js'
 import { SAMPLE_EXPRESSION, throwawayNix, type ThrowawayNix } from '../../helpers/throwaway-nix.js'
+import { pathInfoList } from '../../helpers/nix-store.js'
 
 interface PathInfo {
   path: string
@@ -36,7 +37,7 @@ beforeAll(() => {
     const sig = /^Sig: (.*)$/m.exec(text)?.[1]
     if (storePath && sig) nixSigs.set(storePath, sig)
   }
-  infos = JSON.parse(nix.run('nix', ['path-info', '--json', '--recursive', top])) as PathInfo[]
+  infos = pathInfoList<PathInfo>(nix.run('nix', ['path-info', '--json', '--recursive', top]))
 })
 
 afterAll(() => nix?.cleanup())

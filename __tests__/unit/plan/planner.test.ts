@@ -3,12 +3,10 @@ import type { PathInfo } from '../../../src/format/path-info.js'
 import type { JobFacts } from '../../../src/plan/facts.js'
 import { CertainSession, heldByHash, infosToPush, planAsSelected, planFinal, selectFinal, type PlanIO } from '../../../src/plan/planner.js'
 import type { Pushed } from '../../../src/plan/result.js'
-import type { SelectionPolicy } from '../../../src/plan/selection.js'
+import { DEFAULT_POLICY as policy, fakeStorePath as p } from '../../helpers/fixtures.js'
 
-const S = '/nix/store/'
-const p = (n: string): string => `${S}${n.padEnd(32, '0').slice(0, 32)}-${n}`
+/** The upstream key the policy skips. */
 const UPSTREAM = 'cache.nixos.org-1'
-const policy: SelectionPolicy = { includeDerivations: false, skipSignedBy: [UPSTREAM], exclude: [] }
 
 function info(path: string, references: string[] = [], signatures: string[] = []): PathInfo {
   return { path, narHash: 'sha256:0', narSize: 100, references, signatures, ultimate: signatures.length === 0 }
@@ -136,7 +134,7 @@ describe('the final plan', () => {
   it('as selected, for modes that ask nobody: only what this job already published is taken out', () => {
     const published: Pushed[] = [{ path: lib, narSize: 100, fileSize: 40 }]
     const given = facts()
-    const plan = planAsSelected(selectFinal(given, policy), { facts: given, policy, published })
+    const plan = planAsSelected(selectFinal(given, policy), published, given.infos)
     expect(plan.selection.push).toEqual([app])
     expect(plan.selection.skipped['already-cached']).toEqual([])
     expect(plan.published).toEqual(published)

@@ -7,9 +7,8 @@ import type { Socket } from 'node:net'
 import { CacheUnavailableError, JobBudget, type FailureKind } from '../../../src/runtime/budget.js'
 import { BudgetedRequest, RequestGuard, RequestTimeout, type RequestPolicy } from '../../../src/runtime/request.js'
 import { RetryableHttpError } from '../../../src/runtime/retry.js'
-import { host, setHost, type Host } from '../../../src/runtime/host.js'
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+import { host, setHost } from '../../../src/runtime/host.js'
+import { capturingHost, sleep } from '../../helpers/fixtures.js'
 
 /** A sleep that an abort ends at once, as a real request's does. */
 const work = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -37,10 +36,11 @@ function guard(budget: JobBudget, over: Partial<RequestPolicy> = {}): RequestGua
   })
 }
 
-const lines: string[] = []
 const previousHost = host()
+const said = capturingHost(previousHost)
+const lines = said.lines
 beforeAll(() => {
-  setHost(Object.assign(Object.create(previousHost) as Host, { info: (m: string) => void lines.push(m) }))
+  setHost(said.host)
 })
 afterAll(() => setHost(previousHost))
 afterEach(() => {

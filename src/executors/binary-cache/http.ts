@@ -110,6 +110,16 @@ async function discard(res: Response): Promise<void> {
   }
 }
 
+/** Passes bytes on, calling `touch` for each chunk: bytes moving are the request's sign of life. */
+function progressTap(touch: () => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      touch()
+      done(null, chunk)
+    }
+  })
+}
+
 /**
  * A binary cache reachable over plain HTTP(S): HEAD to probe, GET for nix-cache-info, PUT to
  * write — what nginx/WebDAV, Attic-style and most S3-fronting proxies accept.
@@ -246,16 +256,21 @@ export class HttpBackend implements BinaryCacheBackend {
           await discard(res)
           return true
         }
+        // Only what the bytes say makes a NAR damaged: a hash or frame that does not match. A read
+        // that fails (the network, the idle timeout, the budget) is the request's trouble, which
+        // the guard retries and counts like any other.
+        const source = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>)
+        const decoder = decompressor(compression)
         const hash = createHash('sha256')
-        const counted = new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            touch()
-            done(null, chunk)
-          }
-        })
-        const whole = await pipelineAsync(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), counted, decompressor(compression), hash)
-          .then(() => toNix32(hash.digest()) === expected)
-          .catch(() => false)
+        let failedFirst: 'read' | 'decode' | undefined
+        source.once('error', () => (failedFirst ??= 'read'))
+        decoder.once('error', () => (failedFirst ??= 'decode'))
+        try {
+          await pipelineAsync(source, progressTap(touch), decoder, hash)
+        } catch (e) {
+          if (signal.aborted || failedFirst !== 'decode') throw signal.aborted ? (signal.reason ?? e) : e
+        }
+        const whole = failedFirst === undefined && toNix32(hash.digest()) === expected
         if (!whole) this.damaged.add(key)
         return whole
       })
@@ -287,12 +302,7 @@ export class HttpBackend implements BinaryCacheBackend {
     return this.request(what, async (signal, touch) => {
       const stream = body()
       // Every chunk the request pulls is progress: a server that stops reading the body stalls it.
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          touch()
-          done(null, chunk)
-        }
-      })
+      const tap = progressTap(touch)
       const piped = pipeline(stream, tap, () => undefined)
       try {
         const res = await fetch(url, {

@@ -104,6 +104,8 @@ export function withinBudget<T>(what: string, budget: JobBudget, run: () => Prom
     // Only silence abandons a call: one that keeps reporting progress may outlast the budget.
     followDeadline: false,
     abortable: false,
+    // The library's own retry lines count as progress; a failing call costs all the time it took, as before.
+    costFromStart: true,
     retry: {
       ...retry,
       isRetryable: (e) => e instanceof RetryableHttpError && (e.retryAfterMs ?? 0) <= (retry.maxRetryAfterMs ?? Infinity)

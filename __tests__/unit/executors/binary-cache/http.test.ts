@@ -4,6 +4,10 @@ import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { createHash } from 'node:crypto'
 import { zstdCompressSync } from 'node:zlib'
+import { randomBytes } from 'node:crypto'
+import { pipeline } from 'node:stream/promises'
+import { compressor } from '../../../../src/format/compression.js'
+import { zstdFrames } from '../../../helpers/zstd-frames.js'
 import { toNix32 } from '../../../../src/format/nix32.js'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -21,7 +25,7 @@ interface Recorded {
 interface Reply {
   status: number
   headers?: Record<string, string>
-  body?: string
+  body?: string | Buffer
 }
 
 /**
@@ -489,8 +493,9 @@ describe('HttpBackend', () => {
     const narBytes = Buffer.from('the bytes of a NAR, '.repeat(200))
     const narName = `nar/${toNix32(createHash('sha256').update(narBytes).digest())}`
 
-    it('has: a whole NAR the server serves is there (and is never sent again); 404 and 403 are not', async () => {
-      cache.files.set(`/cache/${narName}.nar.zst`, { body: zstdCompressSync(narBytes), contentType: undefined })
+    it('has: a whole NAR the server serves is there (and is never replaced unconditionally); 404 and 403 are not', async () => {
+      const whole = zstdCompressSync(narBytes)
+      cache.files.set(`/cache/${narName}.nar.zst`, { body: whole, contentType: undefined })
       cache.files.set(`/cache/${narName}.nar`, { body: narBytes, contentType: undefined })
       const b = backend()
       expect(await b.has(`${narName}.nar.zst`)).toBe(true)
@@ -499,6 +504,13 @@ describe('HttpBackend', () => {
       cache.script(`GET /cache/${narName}.nar.xz`, { status: 403 })
       expect(await b.has(`${narName}.nar.xz`)).toBe(false)
       expect(cache.requests.filter((r) => r.method === 'PUT')).toEqual([])
+      // A publish under the name of a whole NAR found there stays conditional (unlike a damaged one, below).
+      const file = join(tmp, 'whole.spool')
+      await writeFile(file, whole)
+      await b.publish(`${narName}.nar.zst`, file, CONTENT_TYPES.nar)
+      const puts = cache.requests.filter((r) => r.method === 'PUT')
+      expect(puts.map((r) => r.url)).toEqual([`/cache/${narName}.nar.zst`])
+      expect(puts[0].headers['if-none-match']).toBe('*')
     })
 
     it('has: a NAR cut short under its final name is not there, and publish replaces it despite If-None-Match', async () => {
@@ -517,6 +529,39 @@ describe('HttpBackend', () => {
     it('has: other bytes under a NAR name are not that NAR', async () => {
       cache.files.set(`/cache/${narName}.nar`, { body: Buffer.from('something else'), contentType: undefined })
       expect(await backend().has(`${narName}.nar`)).toBe(false)
+    })
+
+    it('has: a large NAR the action wrote as many zstd frames is whole, every frame read', async () => {
+      const big = Buffer.concat([randomBytes(5 << 20), Buffer.alloc(6 << 20, 'nix-store '), randomBytes(3 << 20)])
+      const name = `nar/${toNix32(createHash('sha256').update(big).digest())}.nar.zst`
+      const z = compressor('zstd', big.length)
+      const out: Buffer[] = []
+      z.on('data', (c: Buffer) => out.push(c))
+      await pipeline(Readable.from([big]), z)
+      const file = Buffer.concat(out)
+      expect(zstdFrames(file).length).toBeGreaterThanOrEqual(3)
+      cache.files.set(`/cache/${name}`, { body: file, contentType: undefined })
+      expect(await backend().has(name)).toBe(true)
+      // Cut after its first frame, the same file is not whole.
+      cache.files.set(`/cache/${name}`, { body: file.subarray(0, zstdFrames(file)[0]!.length), contentType: undefined })
+      expect(await backend().has(name)).toBe(false)
+    })
+
+    it('has: a read the network cuts short is retried, not taken for a damaged NAR', async () => {
+      const whole = zstdCompressSync(narBytes)
+      cache.files.set(`/cache/${narName}.nar.zst`, { body: whole, contentType: undefined })
+      cache.script(`GET /cache/${narName}.nar.zst`, {
+        status: 200,
+        headers: { 'Content-Length': String(whole.length), Connection: 'close' },
+        body: whole.subarray(0, whole.length >> 1)
+      })
+      const b = backend()
+      expect(await b.has(`${narName}.nar.zst`)).toBe(true)
+      expect(cache.requests.filter((r) => r.method === 'GET').length).toBe(2)
+      const file = join(tmp, 'again.spool')
+      await writeFile(file, whole)
+      await b.publish(`${narName}.nar.zst`, file, CONTENT_TYPES.nar)
+      expect(cache.requests.find((r) => r.method === 'PUT')?.headers['if-none-match']).toBe('*')
     })
   })
 })

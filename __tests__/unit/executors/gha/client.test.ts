@@ -6,6 +6,8 @@ import { captureOutput } from '../../../../src/executors/gha/capture.js'
 import { archiveBytes, classifyRestore, classifySave } from '../../../../src/executors/gha/classify.js'
 import { cacheMode, withinBudget } from '../../../../src/executors/gha/client.js'
 import { JobBudget } from '../../../../src/runtime/budget.js'
+import { RetryableHttpError } from '../../../../src/runtime/retry.js'
+import { sleep } from '../../../helpers/fixtures.js'
 import { isMaintenanceRun } from '../../../../src/executors/gha/events.js'
 import { ghaLayout, keyScheme, refTag } from '../../../../src/executors/gha/layout.js'
 
@@ -162,8 +164,6 @@ describe('maintenance runs', () => {
 })
 
 describe('how long a call to @actions/cache may go on', () => {
-  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
   it('lets a transfer that keeps reporting progress run past the whole failure budget', async () => {
     // @actions/cache logs a transfer's progress every second (DownloadProgress/UploadProgress).
     const budget = new JobBudget({ budgetMs: 2_000, breakerThreshold: 5 })
@@ -179,6 +179,20 @@ describe('how long a call to @actions/cache may go on', () => {
     expect(Date.now() - started).toBeGreaterThan(3_500)
     expect(budget.spent()).toBe(0)
     expect(budget.abandonedWork).toBe(false)
+  })
+
+  it('charges a call that fails all the time it took, though the library printed its retries meanwhile', async () => {
+    const budget = new JobBudget({ budgetMs: 60_000, breakerThreshold: 5 })
+    await expect(
+      withinBudget('Saving failing-layer', budget, async () => {
+        for (let i = 1; i <= 4; i++) {
+          await sleep(150)
+          process.stdout.write(`Failed request: (503) Service Unavailable; retrying attempt ${i}\n`)
+        }
+        throw new RetryableHttpError('Failed request: (503) Service Unavailable', 503)
+      })
+    ).rejects.toThrow()
+    expect(budget.spent()).toBeGreaterThanOrEqual(550)
   })
 
   it('abandons a call that shows no sign of life for what is left of the budget', async () => {

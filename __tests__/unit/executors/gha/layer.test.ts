@@ -5,6 +5,7 @@ import { absorbLayer, writeLayer } from '../../../../src/executors/gha/layer.js'
 import { parseNarInfo } from '../../../../src/format/narinfo.js'
 import { hashPart } from '../../../../src/format/store-path.js'
 import { SAMPLE_EXPRESSION, throwawayNix, type ThrowawayNix } from '../../../helpers/throwaway-nix.js'
+import { pathInfoList } from '../../../helpers/nix-store.js'
 
 let nix: ThrowawayNix
 let a: string
@@ -84,7 +85,7 @@ in { one = mk "twin-one" "echo same > $out"; two = mk "twin-two" "echo same > $o
     const one = nix.build(TWINS, 'one')
     const two = nix.build(TWINS, 'two')
     const store = { realStoreDir: join(nix.dir, 'store/nix/store') }
-    const infos = JSON.parse(nix.run('nix', ['path-info', '--json', one, two])) as Array<{ path: string; narHash: string; narSize: number; references: string[] }>
+    const infos = pathInfoList<{ path: string; narHash: string; narSize: number; references: string[] }>(nix.run('nix', ['path-info', '--json', one, two]))
     const written = await writeLayer({
       dir: join(nix.dir, 'twin-layer'),
       storeDir: '/nix/store',

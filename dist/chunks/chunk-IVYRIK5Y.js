@@ -2,7 +2,7 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   hashPart
-} from "./chunk-QF5TOZRU.js";
+} from "./chunk-UZNHWSQD.js";
 import {
   formatNix32Hash,
   fromNix32,
@@ -222,42 +222,22 @@ function selectFinal(facts, policy) {
     policy
   });
 }
-function planAsSelected(selected, input) {
-  const published = new Set(input.published.map((p) => p.path));
-  return {
-    selection: { ...selected, push: selected.push.filter((p) => !published.has(p)) },
-    published: input.published,
-    unserved: [],
-    infos: input.facts.infos
-  };
+function planAsSelected(selected, published, infos) {
+  const ours = new Set(published.map((p) => p.path));
+  return { selection: { ...selected, push: selected.push.filter((p) => !ours.has(p)) }, published, unserved: [], infos };
 }
 async function planFinal(selected, input, io) {
   const lookups = new Lookups(io, input.facts.infos);
   const published = new Set(input.published.map((p) => p.path));
-  const cachedBefore = new Set(selected.skipped["already-cached"]);
-  const servedByUs = [...published].filter((p) => !cachedBefore.has(p));
-  let selection = {
-    ...selected,
-    push: selected.push.filter((p) => !published.has(p)),
-    skipped: { ...selected.skipped, "already-cached": [...selected.skipped["already-cached"], ...servedByUs] }
-  };
+  for (const p of published) lookups.held.set(p, true);
+  let selection = { ...selected, push: selected.push.filter((p) => !published.has(p)) };
   await lookups.ask(selection.push);
   selection = withoutCached(selection, new Set(selection.push.filter((p) => lookups.isHeld(p))));
   for (; ; ) {
     const c = completeClosure(selection, { infos: lookups.infos, missing: lookups.missing, cached: lookups.held }, input.policy);
-    if (c.lookups.infos.length > 0) {
-      await lookups.describe(c.lookups.infos);
-    } else if (c.lookups.cache.length > 0) {
-      await lookups.ask(c.lookups.cache);
-    } else {
-      const cached2 = c.selection.skipped["already-cached"].filter((p) => !published.has(p));
-      return {
-        selection: { ...c.selection, skipped: { ...c.selection.skipped, "already-cached": cached2 } },
-        published: input.published,
-        unserved: c.unserved,
-        infos: lookups.infos
-      };
-    }
+    if (c.lookups.infos.length > 0) await lookups.describe(c.lookups.infos);
+    else if (c.lookups.cache.length > 0) await lookups.ask(c.lookups.cache);
+    else return { selection: c.selection, published: input.published, unserved: c.unserved, infos: lookups.infos };
   }
 }
 function infosToPush(plan) {
@@ -673,6 +653,19 @@ async function queryPathInfos(paths, storeDir) {
   return result;
 }
 
+// src/plan/io.ts
+function policyOf(inputs) {
+  return {
+    includeDerivations: inputs.includeDerivations,
+    includePreExisting: inputs.pushPreExisting,
+    skipSignedBy: inputs.skipSignedBy,
+    exclude: inputs.exclude
+  };
+}
+function planIO(storeDir, held) {
+  return { describe: (paths) => queryPathInfos(paths, storeDir), held };
+}
+
 export {
   execCapture,
   NixCommandError,
@@ -693,5 +686,7 @@ export {
   planAsSelected,
   planFinal,
   infosToPush,
-  CertainSession
+  CertainSession,
+  policyOf,
+  planIO
 };

@@ -1,11 +1,8 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
-  queryPathInfos
-} from "./chunk-MQ3TKZ2U.js";
-import {
   emptyOutcome
-} from "./chunk-QF5TOZRU.js";
+} from "./chunk-UZNHWSQD.js";
 import {
   log
 } from "./chunk-XPTRIRNR.js";
@@ -50,7 +47,7 @@ function githubActionsMode(inputs, gha) {
   return { mode: "push" };
 }
 async function githubActionsConditions(restored, env = process.env) {
-  const { cacheMode, unavailableReason } = await import("./client-VP5JT7WH.js");
+  const { cacheMode, unavailableReason } = await import("./client-IMC742AA.js");
   return { refused: restored.refused, onDemand: restored.onDemand, cacheMode: cacheMode(env), unavailable: unavailableReason(env) };
 }
 function agentRole(inputs) {
@@ -66,17 +63,6 @@ function agentRole(inputs) {
 }
 
 // src/job/planning.ts
-function policyOf(inputs) {
-  return {
-    includeDerivations: inputs.includeDerivations,
-    includePreExisting: inputs.pushPreExisting,
-    skipSignedBy: inputs.skipSignedBy,
-    exclude: inputs.exclude
-  };
-}
-function planIO(storeDir, held) {
-  return { describe: (paths) => queryPathInfos(paths, storeDir), held };
-}
 function resultOf(plan, mode, outcome = emptyOutcome(), note) {
   return { selection: plan.selection, published: plan.published, outcome, mode, note, infos: plan.infos };
 }
@@ -102,8 +88,6 @@ export {
   choosePush,
   githubActionsConditions,
   agentRole,
-  policyOf,
-  planIO,
   resultOf,
   announce,
   reportCompletion

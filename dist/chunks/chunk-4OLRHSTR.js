@@ -5,11 +5,9 @@ import {
   announce,
   choosePush,
   executorFor,
-  planIO,
-  policyOf,
   reportCompletion,
   resultOf
-} from "./chunk-4NJNIPL3.js";
+} from "./chunk-NJZJKJN4.js";
 import {
   binaryCacheBackend,
   credentialsFor,
@@ -21,7 +19,7 @@ import {
   storeChanges,
   takeSnapshot,
   validPaths
-} from "./chunk-DCHUVE3E.js";
+} from "./chunk-VYI5KU3X.js";
 import {
   NixCommandError,
   SKIP_REASONS,
@@ -37,18 +35,20 @@ import {
   nixVersion,
   planAsSelected,
   planFinal,
+  planIO,
+  policyOf,
   queryPathInfos,
   resolveRoots,
   runNix,
   selectFinal
-} from "./chunk-MQ3TKZ2U.js";
+} from "./chunk-IVYRIK5Y.js";
 import {
   FileBackend,
   emptyOutcome,
   pushedByJob,
   selectedByJob,
   uploadPaths
-} from "./chunk-QF5TOZRU.js";
+} from "./chunk-UZNHWSQD.js";
 import {
   AGENT_NICE,
   WARNING_PREFIX,
@@ -70,7 +70,7 @@ import {
 } from "./chunk-LYRV4XWB.js";
 import {
   RequestGuard
-} from "./chunk-WPAPA3KU.js";
+} from "./chunk-GJFF52N4.js";
 import {
   CacheUnavailableError,
   formatBytes,
@@ -748,7 +748,7 @@ async function signLocally(paths, keyText, flags) {
 // src/job/push.ts
 async function pushToCache(job) {
   if (executorFor(job.inputs.cache).executor === "github-actions") {
-    const { saveToGithubActions } = await import("./gha-save-KYO5CJYM.js");
+    const { saveToGithubActions } = await import("./gha-save-P7ZD47JB.js");
     return saveToGithubActions(job);
   }
   const choice = choosePush(job.inputs);
@@ -758,7 +758,7 @@ async function pushToCache(job) {
 }
 async function pushWithNixCopyTo(choice, job) {
   const { inputs, store, facts } = job;
-  const plan = planAsSelected(selectFinal(facts, policyOf(inputs)), { facts, policy: policyOf(inputs), published: job.published });
+  const plan = planAsSelected(selectFinal(facts, policyOf(inputs)), job.published, facts.infos);
   if (choice.mode === "dry-run") return resultOf(plan, "dry-run");
   const narSizes = new Map([...facts.infos].map(([p, i]) => [p, i.narSize]));
   const copied = await pushWithNixCopy(plan.selection.push, {
@@ -774,10 +774,10 @@ async function pushToBinaryCache(choice, job) {
   const input = { facts, policy: policyOf(inputs), published: job.published };
   const selected = selectFinal(facts, input.policy);
   const backend = await binaryCacheBackend(choice.cache, { authHeader: inputs.authHeader, netrcFile: inputs.netrcFile });
-  if (selected.push.length === 0) return resultOf(planAsSelected(selected, input), choice.mode === "dry-run" ? "dry-run" : "push");
+  if (selected.push.length === 0) return resultOf(planAsSelected(selected, job.published, facts.infos), choice.mode === "dry-run" ? "dry-run" : "push");
   if (choice.mode === "pull-only") {
     announce(choice.announce);
-    return resultOf(planAsSelected(selected, input), "pull-only", void 0, choice.note);
+    return resultOf(planAsSelected(selected, job.published, facts.infos), "pull-only", void 0, choice.note);
   }
   if (choice.mode === "push") await backend.prepare(store.storeDir);
   const plan = await planFinal(selected, input, planIO(store.storeDir, heldByHash((hashes) => backend.existing(hashes))));
@@ -1138,10 +1138,10 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-DEHVZVRP.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-2K2WRYYN.js");
     return pullFromLocalSubstituter(url);
   }
-  const { restoreGithubActionsCache } = await import("./restore-CGV6DJI4.js");
+  const { restoreGithubActionsCache } = await import("./restore-RP25AXJK.js");
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store);
 }
 async function beginJob(inputs) {
@@ -1184,8 +1184,7 @@ async function pushAndReport(inputs) {
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
     const result = await pushToCache({ inputs, store, facts, published });
-    const gha = executorFor(inputs.cache).executor === "github-actions";
-    const duringBuild = agent ? { kind: gha ? "prepared" : "published", paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) } : void 0;
+    const duringBuild = agent ? { kind: agentRole(inputs).role === "prepare" ? "prepared" : "published", paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) } : void 0;
     await report(displayUrl(inputs.cache.url), facts, result, startedAt, duringBuild);
     const problems = result.outcome.failed.length;
     if (problems > 0) {

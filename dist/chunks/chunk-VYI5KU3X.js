@@ -4,12 +4,12 @@ import {
   batches,
   lines,
   runNix
-} from "./chunk-MQ3TKZ2U.js";
+} from "./chunk-IVYRIK5Y.js";
 import {
   FileBackend,
   compressionOfNarFile,
   decompressor
-} from "./chunk-QF5TOZRU.js";
+} from "./chunk-UZNHWSQD.js";
 import {
   toNix32
 } from "./chunk-LYRV4XWB.js";
@@ -25,7 +25,7 @@ import {
   RequestTimeout,
   RetryableHttpError,
   parseRetryAfter
-} from "./chunk-WPAPA3KU.js";
+} from "./chunk-GJFF52N4.js";
 import {
   CacheUnavailableError,
   JobBudget,
@@ -300,6 +300,14 @@ async function discard(res) {
   } catch {
   }
 }
+function progressTap(touch) {
+  return new Transform({
+    transform(chunk, _enc, done) {
+      touch();
+      done(null, chunk);
+    }
+  });
+}
 var HttpBackend = class {
   displayUrl;
   base;
@@ -422,14 +430,18 @@ var HttpBackend = class {
           await discard(res);
           return true;
         }
+        const source = Readable.fromWeb(res.body);
+        const decoder = decompressor(compression);
         const hash = createHash("sha256");
-        const counted = new Transform({
-          transform(chunk, _enc, done) {
-            touch();
-            done(null, chunk);
-          }
-        });
-        const whole = await pipelineAsync(Readable.fromWeb(res.body), counted, decompressor(compression), hash).then(() => toNix32(hash.digest()) === expected).catch(() => false);
+        let failedFirst;
+        source.once("error", () => failedFirst ??= "read");
+        decoder.once("error", () => failedFirst ??= "decode");
+        try {
+          await pipelineAsync(source, progressTap(touch), decoder, hash);
+        } catch (e) {
+          if (signal.aborted || failedFirst !== "decode") throw signal.aborted ? signal.reason ?? e : e;
+        }
+        const whole = failedFirst === void 0 && toNix32(hash.digest()) === expected;
         if (!whole) this.damaged.add(key);
         return whole;
       });
@@ -456,12 +468,7 @@ var HttpBackend = class {
     const what = `PUT ${this.displayUrl}/${key}`;
     return this.request(what, async (signal, touch) => {
       const stream = body();
-      const tap = new Transform({
-        transform(chunk, _enc, done) {
-          touch();
-          done(null, chunk);
-        }
-      });
+      const tap = progressTap(touch);
       const piped = pipeline(stream, tap, () => void 0);
       try {
         const res = await fetch(url, {
@@ -522,7 +529,7 @@ async function binaryCacheBackend(cache, access2) {
       warn: (m) => log.warning(m)
     });
   }
-  const { S3Backend } = await import("./s3-SBAHIEPZ.js");
+  const { S3Backend } = await import("./s3-5YVHWVXF.js");
   return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m) });
 }
 

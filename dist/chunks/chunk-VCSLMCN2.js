@@ -20,7 +20,7 @@ import {
   RequestGuard,
   RequestTimeout,
   RetryableHttpError
-} from "./chunk-WPAPA3KU.js";
+} from "./chunk-GJFF52N4.js";
 import {
   CacheUnavailableError,
   jobBudget,
@@ -47919,6 +47919,8 @@ function withinBudget(what, budget, run, retry2 = { attempts: 1 }) {
     // Only silence abandons a call: one that keeps reporting progress may outlast the budget.
     followDeadline: false,
     abortable: false,
+    // The library's own retry lines count as progress; a failing call costs all the time it took, as before.
+    costFromStart: true,
     retry: {
       ...retry2,
       isRetryable: (e) => e instanceof RetryableHttpError && (e.retryAfterMs ?? 0) <= (retry2.maxRetryAfterMs ?? Infinity)

@@ -9,20 +9,21 @@ import {
   loadSqlite,
   takeSnapshot,
   validPaths
-} from "./chunk-DCHUVE3E.js";
+} from "./chunk-VYI5KU3X.js";
 import {
   CertainSession,
   buildClosure,
   heldByHash,
   isDerivation,
-  queryPathInfos
-} from "./chunk-MQ3TKZ2U.js";
+  planIO,
+  policyOf
+} from "./chunk-IVYRIK5Y.js";
 import {
   FileBackend,
   limitFraming,
   reuseFrames,
   uploadPaths
-} from "./chunk-QF5TOZRU.js";
+} from "./chunk-UZNHWSQD.js";
 import {
   recordPublished
 } from "./chunk-6ZS75J6E.js";
@@ -31,7 +32,7 @@ import {
 } from "./chunk-LYRV4XWB.js";
 import "./chunk-WUQCDREW.js";
 import "./chunk-MP4OTUHC.js";
-import "./chunk-WPAPA3KU.js";
+import "./chunk-GJFF52N4.js";
 import {
   jobBudget,
   log,
@@ -273,14 +274,14 @@ var Publisher = class {
     this.opts = opts;
     const { store, dest } = opts;
     this.session = new CertainSession(
-      {
-        describe: (paths) => queryPathInfos(paths, store.storeDir),
-        held: heldByHash(async (hashes) => {
+      planIO(
+        store.storeDir,
+        heldByHash(async (hashes) => {
           const found = await dest.backend.existing(hashes);
           if (dest.alsoServing) for (const h of await dest.alsoServing.existing(hashes)) found.add(h);
           return found;
         })
-      },
+      ),
       opts.policy
     );
   }
@@ -335,7 +336,7 @@ async function runAgent(config, inputs, control) {
   await dest.backend.prepare(config.store.storeDir);
   log.info(`Following the store (${follower.method === "db" ? "Nix database" : "store directory"}); publishing to ${dest.backend.displayUrl}.`);
   const publisher = new Publisher(follower, {
-    policy: { includeDerivations: inputs.includeDerivations, skipSignedBy: inputs.skipSignedBy, exclude: inputs.exclude },
+    policy: policyOf(inputs),
     signer: inputs.secretKey,
     store: config.store,
     dest,

@@ -6,7 +6,7 @@ import {
   actionsCacheClient,
   cacheMode,
   unavailableReason
-} from "./chunk-J62R26LW.js";
+} from "./chunk-VCSLMCN2.js";
 import {
   ghaLayout,
   keyScheme
@@ -17,7 +17,7 @@ import {
   hashPart,
   parseNarInfo,
   uploadPaths
-} from "./chunk-QF5TOZRU.js";
+} from "./chunk-UZNHWSQD.js";
 import {
   parseHash
 } from "./chunk-LYRV4XWB.js";

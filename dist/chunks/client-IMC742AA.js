@@ -8,9 +8,9 @@ import {
   cacheMode,
   unavailableReason,
   withinBudget
-} from "./chunk-J62R26LW.js";
+} from "./chunk-VCSLMCN2.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-WPAPA3KU.js";
+import "./chunk-GJFF52N4.js";
 import "./chunk-XPTRIRNR.js";
 import "./chunk-WSR6M3NS.js";
 export {

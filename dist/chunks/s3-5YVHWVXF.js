@@ -11,7 +11,7 @@ import {
   BudgetedRequest,
   RequestGuard,
   retryLine
-} from "./chunk-WPAPA3KU.js";
+} from "./chunk-GJFF52N4.js";
 import {
   CacheUnavailableError,
   JobBudget,

@@ -2,27 +2,27 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-3I4DENPQ.js";
+} from "./chunk-33E6QIMZ.js";
 import {
   RESTORED_STATE_KEY
-} from "./chunk-AZYLNLAD.js";
+} from "./chunk-GQO6EDDJ.js";
 import {
   actionsCacheClient,
   cacheMode,
   unavailableReason
-} from "./chunk-J62R26LW.js";
+} from "./chunk-VCSLMCN2.js";
 import {
   ghaLayout,
   keyScheme
 } from "./chunk-QDSASVNL.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-QF5TOZRU.js";
+import "./chunk-UZNHWSQD.js";
 import {
   DEFAULT_SUBSTITUTER_PORT
 } from "./chunk-GW53ONQB.js";
 import "./chunk-LYRV4XWB.js";
 import "./chunk-MP4OTUHC.js";
-import "./chunk-WPAPA3KU.js";
+import "./chunk-GJFF52N4.js";
 import {
   host
 } from "./chunk-XPTRIRNR.js";

@@ -256,6 +256,7 @@ var RequestGuard = class {
     const p = this.policy;
     request.check();
     const idleMs = typeof p.idleMs === "function" ? p.idleMs() : p.idleMs;
+    const startedAt = Date.now();
     const dog = new Watchdog(idleMs, p.followDeadline ? p.budget : void 0);
     const a = { signal: dog.signal, touch: () => dog.touch(), progress: dog.progress, request };
     try {
@@ -265,7 +266,10 @@ var RequestGuard = class {
     } catch (e) {
       const err = dog.signal.aborted ? dog.signal.reason : e;
       if (err instanceof CacheUnavailableError) request.check();
-      else if (p.isTrouble?.(err) ?? p.verdict(err) !== "answer") request.attemptFailed(dog.progress.at, this.text(err, request.what));
+      else if (p.isTrouble?.(err) ?? p.verdict(err) !== "answer") {
+        const since = p.costFromStart && !(err instanceof RequestTimeout) ? startedAt : dog.progress.at;
+        request.attemptFailed(since, this.text(err, request.what));
+      }
       throw err;
     } finally {
       dog.stop();

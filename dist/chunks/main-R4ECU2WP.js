@@ -4,17 +4,17 @@ import {
   beginJob,
   finishJob,
   loadMainState
-} from "./chunk-LX4MIS5Q.js";
-import "./chunk-4NJNIPL3.js";
-import "./chunk-DCHUVE3E.js";
+} from "./chunk-4OLRHSTR.js";
+import "./chunk-NJZJKJN4.js";
+import "./chunk-VYI5KU3X.js";
 import {
   SKIP_REASONS
-} from "./chunk-MQ3TKZ2U.js";
+} from "./chunk-IVYRIK5Y.js";
 import {
   emptyOutcome,
   pushedByJob,
   selectedByJob
-} from "./chunk-QF5TOZRU.js";
+} from "./chunk-UZNHWSQD.js";
 import "./chunk-6ZS75J6E.js";
 import {
   openJob,
@@ -27,7 +27,7 @@ import {
 import "./chunk-LYRV4XWB.js";
 import "./chunk-WUQCDREW.js";
 import "./chunk-MP4OTUHC.js";
-import "./chunk-WPAPA3KU.js";
+import "./chunk-GJFF52N4.js";
 import {
   StderrHost,
   formatBytes,

@@ -6,10 +6,10 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-AZYLNLAD.js";
+} from "./chunk-GQO6EDDJ.js";
 import {
   CacheServiceRefused
-} from "./chunk-J62R26LW.js";
+} from "./chunk-VCSLMCN2.js";
 import {
   log
 } from "./chunk-XPTRIRNR.js";

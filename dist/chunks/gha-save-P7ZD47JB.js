@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-3I4DENPQ.js";
+} from "./chunk-33E6QIMZ.js";
 import {
   emptyManifest,
   fetchManifest,
@@ -15,13 +15,13 @@ import {
   planSave,
   storeManifest,
   writeLayer
-} from "./chunk-AZYLNLAD.js";
+} from "./chunk-GQO6EDDJ.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
   actionsCacheClient,
   cacheMode
-} from "./chunk-J62R26LW.js";
+} from "./chunk-VCSLMCN2.js";
 import {
   ghaLayout,
   keyScheme
@@ -31,24 +31,24 @@ import {
   announce,
   choosePush,
   githubActionsConditions,
-  planIO,
-  policyOf,
   reportCompletion,
   resultOf
-} from "./chunk-4NJNIPL3.js";
+} from "./chunk-NJZJKJN4.js";
 import {
   heldByHash,
   infosToPush,
   planFinal,
+  planIO,
+  policyOf,
   selectFinal
-} from "./chunk-MQ3TKZ2U.js";
+} from "./chunk-IVYRIK5Y.js";
 import {
   emptyOutcome,
   hashPart
-} from "./chunk-QF5TOZRU.js";
+} from "./chunk-UZNHWSQD.js";
 import "./chunk-LYRV4XWB.js";
 import "./chunk-MP4OTUHC.js";
-import "./chunk-WPAPA3KU.js";
+import "./chunk-GJFF52N4.js";
 import {
   formatBytes,
   host,

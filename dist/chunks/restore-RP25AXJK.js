@@ -4,14 +4,14 @@ import {
   recordLayer,
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-AZYLNLAD.js";
-import "./chunk-J62R26LW.js";
+} from "./chunk-GQO6EDDJ.js";
+import "./chunk-VCSLMCN2.js";
 import "./chunk-QDSASVNL.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-QF5TOZRU.js";
+import "./chunk-UZNHWSQD.js";
 import "./chunk-LYRV4XWB.js";
 import "./chunk-MP4OTUHC.js";
-import "./chunk-WPAPA3KU.js";
+import "./chunk-GJFF52N4.js";
 import "./chunk-XPTRIRNR.js";
 import "./chunk-WSR6M3NS.js";
 export {

@@ -468,12 +468,70 @@ import { pipeline as pipeline2 } from "node:stream/promises";
 
 // src/format/compression.ts
 import { spawn } from "node:child_process";
-import { Duplex, PassThrough, Transform as Transform2 } from "node:stream";
+import { Duplex, PassThrough, Transform as Transform3 } from "node:stream";
 import * as zlib2 from "node:zlib";
+
+// src/format/zstd-reader.ts
+import { Transform as Transform2 } from "node:stream";
+import { zstdDecompressSync } from "node:zlib";
+var ZSTD_MAGIC = 4247762216;
+var MAX_FRAME_BYTES = 16 << 20;
+function zstdFrameLength(buf, at) {
+  if (buf.length < at + 6) return void 0;
+  if (buf.readUInt32LE(at) !== ZSTD_MAGIC) throw new Error(`no zstd frame at byte ${at}`);
+  const fhd = buf[at + 4];
+  const singleSegment = fhd >> 5 & 1;
+  const dictIdSize = [0, 1, 2, 4][fhd & 3];
+  const fcsSize = [singleSegment ? 1 : 0, 2, 4, 8][fhd >> 6];
+  let end = at + 5 + (singleSegment ? 0 : 1) + dictIdSize + fcsSize;
+  for (; ; ) {
+    if (buf.length < end + 3) return void 0;
+    const header = buf.readUIntLE(end, 3);
+    const type = header >> 1 & 3;
+    end += 3 + (type === 1 ? 1 : header >> 3);
+    if (header & 1) break;
+  }
+  if (fhd >> 2 & 1) end += 4;
+  return buf.length < end ? void 0 : end - at;
+}
+var ZstdFrameReader = class extends Transform2 {
+  pending = [];
+  pendingBytes = 0;
+  _transform(chunk, _enc, done) {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    try {
+      this.drain();
+      done();
+    } catch (e) {
+      done(e);
+    }
+  }
+  _flush(done) {
+    done(this.pendingBytes === 0 ? null : new Error("the zstd data ends in the middle of a frame"));
+  }
+  drain() {
+    let buf = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    let at = 0;
+    for (; ; ) {
+      const length = zstdFrameLength(buf, at);
+      if (length === void 0) break;
+      if (length > MAX_FRAME_BYTES) throw new Error(`a zstd frame of ${length} bytes`);
+      this.push(zstdDecompressSync(buf.subarray(at, at + length)));
+      at += length;
+    }
+    if (buf.length - at > MAX_FRAME_BYTES) throw new Error("a zstd frame larger than any this action writes");
+    buf = buf.subarray(at);
+    this.pending = buf.length > 0 ? [buf] : [];
+    this.pendingBytes = buf.length;
+  }
+};
+
+// src/format/compression.ts
 var NAR_EXTENSION = { zstd: ".nar.zst", xz: ".nar.xz", none: ".nar" };
 var CHUNK = 1 << 20;
 var SMALL_NAR = 256 * 1024;
-var SmallZstd = class extends Transform2 {
+var SmallZstd = class extends Transform3 {
   constructor(narSize) {
     super();
     this.narSize = narSize;
@@ -500,11 +558,17 @@ function compressor(kind, narSize) {
   if (kind === "none") return new PassThrough({ highWaterMark: CHUNK });
   if (kind === "zstd" && narSize !== void 0 && narSize <= SMALL_NAR) return new SmallZstd(narSize);
   if (kind === "zstd") return new FramedZstd();
-  const child = spawn("xz", ["-c", "-T0", "-6"], { stdio: ["pipe", "pipe", "ignore"] });
+  return xz(["-c", "-T0", "-6"]);
+}
+function xz(args) {
+  const child = spawn("xz", args, { stdio: ["pipe", "pipe", "ignore"] });
   const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
   child.on("error", (e) => duplex.destroy(e));
   child.on("close", (code) => {
-    if (code !== 0) duplex.destroy(new Error(`xz exited with ${code}`));
+    if (code !== 0) duplex.destroy(new Error(`xz ${args.join(" ")} exited with ${code}`));
+  });
+  duplex.on("close", () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
   });
   return duplex;
 }
@@ -514,14 +578,8 @@ function compressionOfNarFile(name) {
 }
 function decompressor(kind) {
   if (kind === "none") return new PassThrough({ highWaterMark: CHUNK });
-  if (kind === "zstd") return zlib2.createZstdDecompress();
-  const child = spawn("xz", ["-dc"], { stdio: ["pipe", "pipe", "ignore"] });
-  const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
-  child.on("error", (e) => duplex.destroy(e));
-  child.on("close", (code) => {
-    if (code !== 0) duplex.destroy(new Error(`xz -d exited with ${code}`));
-  });
-  return duplex;
+  if (kind === "zstd") return new ZstdFrameReader();
+  return xz(["-dc"]);
 }
 
 // src/format/nar.ts
@@ -751,8 +809,8 @@ function u64(n) {
 
 // src/executors/binary-cache/meter.ts
 import { createHash as createHash2 } from "node:crypto";
-import { Transform as Transform3 } from "node:stream";
-var Meter = class extends Transform3 {
+import { Transform as Transform4 } from "node:stream";
+var Meter = class extends Transform4 {
   hash = createHash2("sha256");
   bytes = 0;
   constructor() {
