@@ -10,6 +10,9 @@ const needs = [
   { bin: ['/usr/sbin/nginx'], pkg: 'nginx-light' },
   { bin: ['/usr/sbin/sshd', '/usr/bin/ssh'], pkg: 'openssh-server openssh-client' },
   { bin: ['/usr/bin/xz'], pkg: 'xz-utils' },
+  // @actions/cache packs entries with zstd where it finds the tool, as on GitHub's runners; the
+  // GitHub Actions cache tests read those entries back with it.
+  { bin: ['/usr/bin/zstd'], pkg: 'zstd' },
   // The pull-side tests give an unprivileged user passwordless sudo, as GitHub's runners have.
   { bin: ['/usr/bin/sudo'], pkg: 'sudo' }
 ]
