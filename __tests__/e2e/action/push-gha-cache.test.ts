@@ -20,11 +20,11 @@ describe('cache: github-actions, job after job on fresh VMs', () => {
     expect(first.main.code).toBe(0)
     expect(first.post.code).toBe(0)
     expect(first.warnings).toEqual([])
-    expect(first.main.stdout).toContain(`No cache manifest under ${PREFIX}-manifest-linux-x64-*`)
+    expect(first.main.stdout).toContain(`No cache manifest under ${PREFIX}-manifest-f2-linux-x64-*`)
     expect(rolesOf(first.pushed, first.paths)).toEqual(FIRST_PUSH)
     expect(first.created.map((c) => c.key?.replace(/-[^-]+$/, ''))).toEqual([
       `${PREFIX}-layer-linux-x64`,
-      `${PREFIX}-manifest-linux-x64-${refTag('refs/heads/main')}-0-1`
+      `${PREFIX}-manifest-f2-linux-x64-${refTag('refs/heads/main')}-0-1`
     ])
     const manifest = await newestManifest(gha.server, PREFIX)
     expect(manifest.layers).toHaveLength(1)

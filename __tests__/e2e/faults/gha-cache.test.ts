@@ -31,7 +31,7 @@ describe('rate limits', () => {
     expect(lookups[0]?.status).toBe(429)
     expect(lookups[1]?.status).toBe(200)
     expect(gaps(lookups)[0]).toBeGreaterThanOrEqual(1000)
-    expect(run.main.stdout).toMatch(/rate-limited by the cache service \(Restoring rl-manifest-linux-x64-\); retry 2\/4 in 1\.0 s as Retry-After asks/)
+    expect(run.main.stdout).toMatch(/rate-limited by the cache service \(Restoring rl-manifest-f2-linux-x64-\); retry 2\/4 in 1\.0 s as Retry-After asks/)
 
     const creates = calls(run.requests, 'CreateCacheEntry')
     expect(creates.map((c) => c.status)).toEqual([429, 200, 200])

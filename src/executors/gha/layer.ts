@@ -12,7 +12,7 @@ import type { SigningKey } from '../../format/signing.js'
 import { limiter } from '../../runtime/limiter.js'
 import { uploadPaths } from '../binary-cache/upload.js'
 import type { Pushed, UploadOutcome } from '../../plan/result.js'
-import type { PathFact } from './manifest.js'
+import { LAYER_FORMAT, type PathFact } from './manifest.js'
 import { hashPart } from '../../format/store-path.js'
 
 /**
@@ -20,7 +20,13 @@ import { hashPart } from '../../format/store-path.js'
  * NARs are stored uncompressed: @actions/cache zstd-compresses the whole archive, and compressing
  * twice costs time for nothing. Uncompressed NARs also let a restore check every NAR against the
  * NarHash Nix recorded, with no decompression.
+ *
+ * The layer names its format in LAYER_FORMAT_FILE (the manifest's record of it does too, and is
+ * what restores go by, before downloading). Layers saved before 1.0.0 have no such file; they are
+ * format 1 all the same.
  */
+export const LAYER_FORMAT_FILE = 'nix-buildtime-cache-layer.json'
+export const layerFormatText = (): string => `${JSON.stringify({ format: LAYER_FORMAT })}\n`
 
 
 export function pathFact(info: { storePath: string; narSize: number; references: readonly string[] }): PathFact {
@@ -96,7 +102,9 @@ export async function writeLayer(opts: WriteLayerOptions): Promise<WrittenLayer>
     realStoreDir: opts.realStoreDir
   })
   outcome.pushed.unshift(...adopted)
-  const content = createHash('sha256')
+  // In the content hash: a layer of another format never gets the key of this one.
+  await writeFile(join(opts.dir, LAYER_FORMAT_FILE), layerFormatText())
+  const content = createHash('sha256').update(layerFormatText())
   const paths: PathFact[] = []
   for (const name of (await readdir(opts.dir)).filter((n) => n.endsWith('.narinfo')).sort()) {
     const text = await readFile(join(opts.dir, name), 'utf8')

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { jobDir } from '../../runtime/job-dir.js'
+import { MANIFEST_FORMAT, READABLE_MANIFEST_FORMATS } from './manifest.js'
 
 /**
  * Where the GitHub Actions cache backend keeps things on disk, and how its entries are named.
@@ -38,11 +39,18 @@ export function ghaLayout(runnerTemp: string): GhaLayout {
   }
 }
 
-export interface KeyScheme {
+/** Where to look for the manifests of one format. */
+export interface ManifestPrefixes {
+  format: number
   /** Restoring by this prefix finds the newest manifest in the job's scope (or, failing that, its base branch's). */
   manifestPrefix: string
   /** For a pull request: the prefix of its base branch's manifests, which only the base branch's scope holds. */
   baseManifestPrefix?: string
+}
+
+export interface KeyScheme extends ManifestPrefixes {
+  /** Older formats' prefixes, newest first: read while the current format has no manifest yet. */
+  older: ManifestPrefixes[]
   /** A new, unique manifest key. */
   manifestKey(at: number): string
   layerKey(contentHash: string): string
@@ -57,22 +65,36 @@ export function refTag(ref: string): string {
 }
 
 /**
+ * The manifest key prefixes of one format. From format 2 on the prefix names the format
+ * (`-manifest-f2-`): a restore by prefix finds the newest entry, so an older release, which looks
+ * only under its own format's prefix, never finds a newer release's manifest and never saves one
+ * that a newer release's restore would find first. Format 1 (before 1.0.0) had no tag.
+ */
+function manifestPrefixes(format: number, prefix: string, os: string, arch: string, env: NodeJS.ProcessEnv): ManifestPrefixes {
+  const manifestPrefix = `${prefix}-manifest-${format === 1 ? '' : `f${format}-`}${os}-${arch}-`
+  const p: ManifestPrefixes = { format, manifestPrefix }
+  if (env.GITHUB_BASE_REF) p.baseManifestPrefix = `${manifestPrefix}${refTag(`refs/heads/${env.GITHUB_BASE_REF}`)}-`
+  return p
+}
+
+/**
  * Keys carry the OS and architecture (a layer's store paths are only valid on one platform), and
- * manifests the ref that wrote them, so that a pull request can ask for its base branch's.
+ * manifests their format and the ref that wrote them, so that a pull request can ask for its base
+ * branch's.
  */
 export function keyScheme(prefix: string, env: NodeJS.ProcessEnv = process.env): KeyScheme {
   const os = (env.RUNNER_OS || process.platform).toLowerCase()
   const arch = (env.RUNNER_ARCH || process.arch).toLowerCase()
   const runId = env.GITHUB_RUN_ID || '0'
   const attempt = env.GITHUB_RUN_ATTEMPT || '1'
-  const manifestPrefix = `${prefix}-manifest-${os}-${arch}-`
+  const current = manifestPrefixes(MANIFEST_FORMAT, prefix, os, arch, env)
   const own = refTag(env.GITHUB_REF || 'unknown')
-  const base = env.GITHUB_BASE_REF ? `${manifestPrefix}${refTag(`refs/heads/${env.GITHUB_BASE_REF}`)}-` : undefined
-  const scheme: KeyScheme = {
-    manifestPrefix,
-    manifestKey: (at) => `${manifestPrefix}${own}-${runId}-${attempt}-${at}`,
+  return {
+    ...current,
+    older: READABLE_MANIFEST_FORMATS.filter((f) => f < MANIFEST_FORMAT)
+      .sort((a, b) => b - a)
+      .map((f) => manifestPrefixes(f, prefix, os, arch, env)),
+    manifestKey: (at) => `${current.manifestPrefix}${own}-${runId}-${attempt}-${at}`,
     layerKey: (hash) => `${prefix}-layer-${os}-${arch}-${hash}`
   }
-  if (base) scheme.baseManifestPrefix = base
-  return scheme
 }

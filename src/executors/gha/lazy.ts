@@ -39,7 +39,8 @@ export class LazyLayers {
     const { client, layout, keys, storeDir } = this.opts
     await prepareBinaryCache(layout.binaryCache, storeDir)
     try {
-      const { manifest, key } = await fetchManifest(client, layout, keys, storeDir)
+      const { manifest, key, unknown } = await fetchManifest(client, layout, keys, storeDir)
+      if (unknown) this.state.unknownManifest = unknown.key
       if (!manifest) {
         if (!key) log.info(`No cache manifest under ${keys.manifestPrefix}* yet: starting with an empty cache.`)
       } else {

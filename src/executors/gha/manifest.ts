@@ -9,9 +9,24 @@
  * what "live" means, and what decides which paths go first when the cache is over its budget.
  */
 
-export const MANIFEST_FORMAT = 1
+/**
+ * Format versions (docs/github-actions-cache.md, "Format versions"). A manifest names its format,
+ * and its key prefix does too (layout.ts), so that a release never finds, and so never replaces,
+ * a manifest in a format it does not know. Each layer record names its layer's format, and the
+ * layer holds it as well (layer.ts).
+ *
+ * Manifest format 1 (before 1.0.0): keys without a format tag, layer records without a format.
+ * Manifest format 2: the key prefix names the format; each layer record names its layer format.
+ * Layer format 1: a binary-cache directory of uncompressed NARs; since 1.0.0 with a LAYER_FORMAT_FILE.
+ */
+export const MANIFEST_FORMAT = 2
+/** Older manifest formats this release still reads (and rewrites in MANIFEST_FORMAT when it saves). */
+export const READABLE_MANIFEST_FORMATS: readonly number[] = [1, MANIFEST_FORMAT]
+export const LAYER_FORMAT = 1
 
 export interface LayerRecord {
+  /** The layer's own format (LAYER_FORMAT); format 1 manifests have none, and mean 1. */
+  format: number
   key: string
   /** Which `layer-<slot>` directory the layer is saved from and restored to (see layout.ts). */
   slot: number
@@ -31,6 +46,18 @@ export interface Manifest {
   storeDir: string
   updatedAt: number
   layers: LayerRecord[]
+  /**
+   * Layers in a format this release does not know, exactly as the manifest listed them: never
+   * restored, planned over, dropped or compacted, and written back unchanged by every save.
+   */
+  foreign: ForeignLayer[]
+}
+
+/** A layer record in a layer format this release does not know, kept as it was read. */
+export interface ForeignLayer {
+  key: string
+  format: number
+  raw: Record<string, unknown>
 }
 
 /** What the policy needs to know about one store path. */
@@ -44,21 +71,35 @@ export interface PathFact {
 
 export class ManifestError extends Error {}
 
+/** A manifest in a format this release does not know: a newer release wrote it. It is left alone. */
+export class UnknownManifestFormat extends ManifestError {
+  constructor(readonly format: number) {
+    super(`format ${format}, which this release does not know`)
+  }
+}
+
 export const layerId = (l: Pick<LayerRecord, 'key' | 'slot'>): string => `${l.key}#${l.slot}`
 
 export function emptyManifest(storeDir: string, now: number): Manifest {
-  return { format: MANIFEST_FORMAT, storeDir, updatedAt: now, layers: [] }
+  return { format: MANIFEST_FORMAT, storeDir, updatedAt: now, layers: [], foreign: [] }
 }
 
 const HASH = /^[0-9a-df-np-sv-z]{32}$/
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
 
-function parseLayer(raw: unknown, i: number): LayerRecord {
+/** A known layer, or a newer one to keep as it is (only its key and format need to make sense). */
+function parseLayer(raw: unknown, i: number, manifestFormat: number): LayerRecord | ForeignLayer {
   const bad = (what: string): never => {
     throw new ManifestError(`layer ${i}: ${what}`)
   }
-  if (typeof raw !== 'object' || raw === null) return bad('not an object')
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('not an object')
   const l = raw as Record<string, unknown>
+  const format = manifestFormat === 1 ? 1 : l.format
+  if (!isCount(format) || format === 0) return bad('bad format')
+  if (format > LAYER_FORMAT) {
+    if (typeof l.key !== 'string' || l.key === '') return bad('bad key')
+    return { key: l.key, format, raw: l }
+  }
   if (typeof l.key !== 'string' || l.key === '' || l.key.includes(',')) bad('bad key')
   if (!isCount(l.slot)) bad('bad slot')
   if (!isCount(l.createdAt)) bad('bad createdAt')
@@ -71,6 +112,7 @@ function parseLayer(raw: unknown, i: number): LayerRecord {
     paths[hash] = at as number
   }
   const record: LayerRecord = {
+    format,
     key: l.key as string,
     slot: l.slot as number,
     createdAt: l.createdAt as number,
@@ -82,7 +124,12 @@ function parseLayer(raw: unknown, i: number): LayerRecord {
   return record
 }
 
-/** Parses and checks a manifest; anything unexpected is a ManifestError (the entry is then ignored). */
+export const isForeign = (l: LayerRecord | ForeignLayer): l is ForeignLayer => 'raw' in l
+
+/**
+ * Parses and checks a manifest of any format this release reads; anything unexpected is a
+ * ManifestError (the entry is then ignored), a newer format an UnknownManifestFormat.
+ */
 export function parseManifest(text: string): Manifest {
   let raw: unknown
   try {
@@ -92,15 +139,29 @@ export function parseManifest(text: string): Manifest {
   }
   if (typeof raw !== 'object' || raw === null) throw new ManifestError('not an object')
   const m = raw as Record<string, unknown>
-  if (m.format !== MANIFEST_FORMAT) throw new ManifestError(`unknown format ${String(m.format)}`)
+  if (!isCount(m.format) || m.format === 0) throw new ManifestError(`bad format ${String(m.format)}`)
+  if (!READABLE_MANIFEST_FORMATS.includes(m.format)) {
+    if (m.format > MANIFEST_FORMAT) throw new UnknownManifestFormat(m.format)
+    throw new ManifestError(`format ${m.format} is no longer read`)
+  }
   if (typeof m.storeDir !== 'string' || !m.storeDir.startsWith('/')) throw new ManifestError('bad storeDir')
   if (!isCount(m.updatedAt)) throw new ManifestError('bad updatedAt')
   if (!Array.isArray(m.layers)) throw new ManifestError('bad layers')
-  return { format: MANIFEST_FORMAT, storeDir: m.storeDir, updatedAt: m.updatedAt, layers: m.layers.map(parseLayer) }
+  const format = m.format
+  const all = m.layers.map((l, i) => parseLayer(l, i, format))
+  return {
+    format: MANIFEST_FORMAT,
+    storeDir: m.storeDir,
+    updatedAt: m.updatedAt,
+    layers: all.filter((l): l is LayerRecord => !isForeign(l)),
+    foreign: all.filter(isForeign)
+  }
 }
 
+/** Always in MANIFEST_FORMAT; foreign layers go back exactly as they were read. */
 export function renderManifest(m: Manifest): string {
-  return `${JSON.stringify(m, null, 1)}\n`
+  const { foreign, ...rest } = m
+  return `${JSON.stringify({ ...rest, format: MANIFEST_FORMAT, layers: [...m.layers, ...foreign.map((f) => f.raw)] }, null, 1)}\n`
 }
 
 /**
@@ -119,7 +180,8 @@ export function mergeManifests(ours: Manifest, theirs: Manifest | undefined): Ma
     }
     for (const [hash, at] of Object.entries(layer.paths)) seen.paths[hash] = Math.max(seen.paths[hash] ?? 0, at)
   }
-  return { ...ours, updatedAt: Math.max(ours.updatedAt, theirs.updatedAt), layers: [...byId.values()] }
+  const foreign = new Map([...ours.foreign, ...theirs.foreign].map((f) => [f.key, f]))
+  return { ...ours, updatedAt: Math.max(ours.updatedAt, theirs.updatedAt), layers: [...byId.values()], foreign: [...foreign.values()] }
 }
 
 export interface SavePolicy {

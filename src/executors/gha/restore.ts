@@ -116,7 +116,8 @@ export async function restoreGithubActionsCache(opts: { keyPrefix: string }, sto
     const client = actionsCacheClient()
     const keys = keyScheme(opts.keyPrefix)
     await prepareBinaryCache(layout.binaryCache, store.storeDir)
-    const { manifest, key } = await fetchManifest(client, layout, keys, store.storeDir)
+    const { manifest, key, unknown } = await fetchManifest(client, layout, keys, store.storeDir)
+    if (unknown) state.unknownManifest = unknown.key
     if (!manifest) {
       if (!key) log.info(`No cache manifest under ${keys.manifestPrefix}* yet: starting with an empty cache.`)
       return undefined

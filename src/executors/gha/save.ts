@@ -10,7 +10,7 @@ import { isMaintenanceRun } from './events.js'
 import { pathFact, writeLayer, type WrittenLayer } from './layer.js'
 import { ghaLayout, keyScheme } from './layout.js'
 import { fetchManifest, storeManifest } from './manifest-entry.js'
-import { emptyManifest, layerId, mergeManifests, nextManifest, planSave, type LayerRecord, type SavePlan } from './manifest.js'
+import { emptyManifest, LAYER_FORMAT, layerId, mergeManifests, nextManifest, planSave, type LayerRecord, type SavePlan } from './manifest.js'
 import type { RestoredState } from './state.js'
 
 /** Compaction bound: restores download every live layer, so their number stays small. */
@@ -31,6 +31,13 @@ function describePlan(plan: SavePlan, written: WrittenLayer, total: number): str
   if (dropped.length > 0) parts.push(`dropped ${dropped.length} layer(s) (${dropped.map((d) => d.why).join(', ')})`)
   parts.push(`the cache now lists ${plan.keep.length + 1} layer(s), ${formatBytes(total)} of NARs`)
   return `${parts.join('; ')}.`
+}
+
+/** Nothing is saved over a manifest of an unknown format: the new one would be restored before it. */
+function unknownNote(key: string): string {
+  const note = `Nothing saved: the newest cache manifest (${key}) is in a format this release does not know, and is left as it is.`
+  log.info(note)
+  return note
 }
 
 export interface LayerSaveOptions {
@@ -69,6 +76,7 @@ export async function saveToGithubActionsCache(plan: PushPlan, restored: Restore
     return result()
   }
 
+  if (restored.unknownManifest) return result(unknownNote(restored.unknownManifest))
   const now = Date.now()
   const client = actionsCacheClient()
   const keys = keyScheme(opts.keyPrefix)
@@ -80,6 +88,7 @@ export async function saveToGithubActionsCache(plan: PushPlan, restored: Restore
     let manifest = restored.manifest ?? emptyManifest(opts.storeDir, now)
     if (mode.readable) {
       const latest = await fetchManifest(client, layout, keys, opts.storeDir, (m) => log.info(m))
+      if (latest.unknown) return result(unknownNote(latest.unknown.key))
       manifest = mergeManifests(manifest, latest.manifest)
     }
     const layerCount = manifest.layers.filter((l) => !restored.failed.includes(layerId(l))).length
@@ -136,6 +145,7 @@ export async function saveToGithubActionsCache(plan: PushPlan, restored: Restore
     const saved = await client.save(dir, layerKey)
     layerSaved = true
     const layer: LayerRecord = {
+      format: LAYER_FORMAT,
       key: layerKey,
       slot: savePlan.slot,
       createdAt: now,

@@ -13,6 +13,11 @@ export interface RestoredState {
   failed: string[]
   /** The verified paths the merged binary cache holds. */
   paths: PathFact[]
+  /**
+   * The newest manifest is in a format this release does not know (its key): nothing is saved,
+   * since a new manifest would be found before it.
+   */
+  unknownManifest?: string
   /** Set when the service refused in main: the post step neither reads nor writes, and has said so. */
   refused?: string
   /**

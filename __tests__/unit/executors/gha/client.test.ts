@@ -10,6 +10,7 @@ import { RetryableHttpError } from '../../../../src/runtime/retry.js'
 import { sleep } from '../../../helpers/fixtures.js'
 import { isMaintenanceRun } from '../../../../src/executors/gha/events.js'
 import { ghaLayout, keyScheme, refTag } from '../../../../src/executors/gha/layout.js'
+import { MANIFEST_FORMAT } from '../../../../src/executors/gha/manifest.js'
 
 // Lines as @actions/cache 6.3.0 writes them (cache.js, cacheTwirpClient.js, errors.js).
 const SELF_HOSTED = '%0AIf you are using self-hosted runners, please make sure your runner has access to all GitHub endpoints: https://docs.github.com'
@@ -114,6 +115,17 @@ describe('output capture', () => {
 })
 
 describe('layout and keys', () => {
+  it('names the manifest format in the key prefix, so no format\'s prefix finds another format\'s manifests', () => {
+    const env = { RUNNER_OS: 'Linux', RUNNER_ARCH: 'X64', GITHUB_REF: 'refs/pull/3/merge', GITHUB_BASE_REF: 'main' }
+    const k = keyScheme('p', env)
+    expect(k.format).toBe(MANIFEST_FORMAT)
+    // Format 1 (before 1.0.0) had no tag; it is still looked up, after the current format.
+    expect(k.older).toEqual([{ format: 1, manifestPrefix: 'p-manifest-linux-x64-', baseManifestPrefix: `p-manifest-linux-x64-${refTag('refs/heads/main')}-` }])
+    const prefixes = [k.manifestPrefix, ...k.older.map((o) => o.manifestPrefix), 'p-manifest-f3-linux-x64-', 'p-manifest-f20-linux-x64-']
+    for (const a of prefixes) for (const b of prefixes) if (a !== b) expect(b.startsWith(a)).toBe(false)
+    expect(k.manifestKey(1).startsWith(k.older[0]!.manifestPrefix)).toBe(false)
+  })
+
   it('derives every saved path from RUNNER_TEMP alone', () => {
     const a = ghaLayout('/home/runner/work/_temp')
     const b = ghaLayout('/home/runner/work/_temp/')
@@ -125,8 +137,8 @@ describe('layout and keys', () => {
   it('puts the prefix, OS and architecture in every key, and the writing ref in manifest keys', () => {
     const env = { RUNNER_OS: 'macOS', RUNNER_ARCH: 'ARM64', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2', GITHUB_REF: 'refs/heads/main' }
     const k = keyScheme('p', env)
-    expect(k.manifestPrefix).toBe('p-manifest-macos-arm64-')
-    expect(k.manifestKey(1700000000000)).toBe(`p-manifest-macos-arm64-${refTag('refs/heads/main')}-42-2-1700000000000`)
+    expect(k.manifestPrefix).toBe('p-manifest-f2-macos-arm64-')
+    expect(k.manifestKey(1700000000000)).toBe(`p-manifest-f2-macos-arm64-${refTag('refs/heads/main')}-42-2-1700000000000`)
     expect(k.layerKey('abc')).toBe('p-layer-macos-arm64-abc')
     expect(k.baseManifestPrefix).toBeUndefined()
     const pr = keyScheme('p', { ...env, GITHUB_REF: 'refs/pull/3/merge', GITHUB_BASE_REF: 'main' })

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { absorbLayer, writeLayer } from '../../../../src/executors/gha/layer.js'
+import { absorbLayer, LAYER_FORMAT_FILE, writeLayer } from '../../../../src/executors/gha/layer.js'
+import { LAYER_FORMAT } from '../../../../src/executors/gha/manifest.js'
 import { parseNarInfo } from '../../../../src/format/narinfo.js'
 import { hashPart } from '../../../../src/format/store-path.js'
 import { SAMPLE_EXPRESSION, throwawayNix, type ThrowawayNix } from '../../../helpers/throwaway-nix.js'
@@ -147,6 +148,18 @@ describe('writing a compacted layer', () => {
     expect(onlyA.contentHash).not.toBe(one.contentHash)
     expect(one.paths.map((p) => p.hash).sort()).toEqual([hashPart(a), hashPart(b)].sort())
     expect(statSync(narOf(join(nix.dir, 'out-1'), b)).ino).toBe(statSync(narOf(cache, b)).ino)
-    expect(readdirSync(join(nix.dir, 'out-3')).sort()).toEqual(['nar', 'nix-cache-info', `${hashPart(a)}.narinfo`].sort())
+    expect(readdirSync(join(nix.dir, 'out-3')).sort()).toEqual(['nar', LAYER_FORMAT_FILE, 'nix-cache-info', `${hashPart(a)}.narinfo`].sort())
+  })
+
+  it('names its format in the layer, and a layer without the name (before 1.0.0) is read all the same', async () => {
+    const cache = join(nix.dir, 'cache-for-format')
+    await absorbLayer(freshLayer('layer-for-format'), cache, '/nix/store')
+    const dir = join(nix.dir, 'out-format')
+    await writeLayer({ dir, storeDir: '/nix/store', realStoreDir: '/unused', fresh: [], copy: [hashPart(a), hashPart(b)], from: cache, parallelism: 2 })
+    expect(JSON.parse(readFileSync(join(dir, LAYER_FORMAT_FILE), 'utf8'))).toEqual({ format: LAYER_FORMAT })
+    rmSync(join(dir, LAYER_FORMAT_FILE))
+    const r = await absorbLayer(dir, join(nix.dir, 'cache-from-old-layer'), '/nix/store')
+    expect(r.corrupt).toEqual([])
+    expect(r.paths.map((p) => p.hash).sort()).toEqual([hashPart(a), hashPart(b)].sort())
   })
 })

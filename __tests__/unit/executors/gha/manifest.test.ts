@@ -2,12 +2,16 @@ import { describe, expect, it } from '@jest/globals'
 import {
   emptyManifest,
   evict,
+  LAYER_FORMAT,
   layerId,
+  MANIFEST_FORMAT,
   ManifestError,
   mergeManifests,
+  nextManifest,
   parseManifest,
   planSave,
   renderManifest,
+  UnknownManifestFormat,
   type LayerRecord,
   type Manifest,
   type PathFact,
@@ -19,7 +23,7 @@ const DAY = 24 * 3600 * 1000
 const NOW = 100 * DAY
 
 function layer(key: string, slot: number, paths: Record<string, number>, narBytes = Object.keys(paths).length * 100): LayerRecord {
-  return { key, slot, createdAt: Math.min(...Object.values(paths)), pathCount: Object.keys(paths).length, narBytes, paths }
+  return { format: LAYER_FORMAT, key, slot, createdAt: Math.min(...Object.values(paths)), pathCount: Object.keys(paths).length, narBytes, paths }
 }
 
 const fact = (name: string, narSize = 100, refs: string[] = []): PathFact => ({ hash: h(name), narSize, references: refs.map(h) })
@@ -54,13 +58,52 @@ describe('the manifest format', () => {
 
   it.each([
     ['not JSON', '{"format":1,'],
-    ['another format', JSON.stringify({ format: 2, storeDir: '/nix/store', updatedAt: 1, layers: [] })],
+    ['no format', JSON.stringify({ storeDir: '/nix/store', updatedAt: 1, layers: [] })],
+    ['format 0', JSON.stringify({ format: 0, storeDir: '/nix/store', updatedAt: 1, layers: [] })],
+    ['a format 2 layer without a format', JSON.stringify({ format: 2, storeDir: '/nix/store', updatedAt: 1, layers: [{ key: 'a', slot: 0, createdAt: 1, narBytes: 1, paths: {} }] })],
     ['a relative store dir', JSON.stringify({ format: 1, storeDir: 'nix/store', updatedAt: 1, layers: [] })],
     ['a key with a comma', JSON.stringify({ format: 1, storeDir: '/nix/store', updatedAt: 1, layers: [{ key: 'a,b', slot: 0, createdAt: 1, narBytes: 1, paths: {} }] })],
     ['a negative slot', JSON.stringify({ format: 1, storeDir: '/nix/store', updatedAt: 1, layers: [{ key: 'a', slot: -1, createdAt: 1, narBytes: 1, paths: {} }] })],
     ['a bad path hash', JSON.stringify({ format: 1, storeDir: '/nix/store', updatedAt: 1, layers: [{ key: 'a', slot: 0, createdAt: 1, narBytes: 1, paths: { '../etc': 1 } }] })]
   ])('rejects %s', (_what, text) => {
     expect(() => parseManifest(text)).toThrow(ManifestError)
+  })
+
+  it('reads a format 1 manifest (before 1.0.0): its layers are layer format 1, and it is written back in the current format', () => {
+    const v1 = { format: 1, storeDir: '/nix/store', updatedAt: 5, layers: [{ key: 'old', slot: 0, createdAt: 1, narBytes: 100, paths: { [h('a')]: 3 } }] }
+    const m = parseManifest(JSON.stringify(v1))
+    expect(m.layers).toEqual([{ format: 1, key: 'old', slot: 0, createdAt: 1, pathCount: 1, narBytes: 100, paths: { [h('a')]: 3 } }])
+    expect(m.foreign).toEqual([])
+    const again = JSON.parse(renderManifest(m)) as { format: number; layers: Array<{ format: number }> }
+    expect(again.format).toBe(MANIFEST_FORMAT)
+    expect(again.layers[0]?.format).toBe(1)
+  })
+
+  it('refuses a newer manifest format as unknown (not damaged), naming the format', () => {
+    const text = JSON.stringify({ format: MANIFEST_FORMAT + 1, storeDir: '/nix/store', entries: 'whatever it holds' })
+    expect(() => parseManifest(text)).toThrow(UnknownManifestFormat)
+    try {
+      parseManifest(text)
+    } catch (e) {
+      expect((e as UnknownManifestFormat).format).toBe(MANIFEST_FORMAT + 1)
+    }
+  })
+
+  it('keeps layers of an unknown layer format out of the plan, and writes them back byte for byte in every later manifest', () => {
+    const newer = { format: LAYER_FORMAT + 1, key: 'newer', shards: [1, 2, 3], slot: 'left to the newer release' }
+    const text = JSON.stringify({ format: MANIFEST_FORMAT, storeDir: '/nix/store', updatedAt: 1, layers: [layer('known', 0, { [h('a')]: NOW }), newer] })
+    const m = parseManifest(text)
+    expect(m.layers.map((l) => l.key)).toEqual(['known'])
+    expect(m.foreign).toEqual([{ key: 'newer', format: LAYER_FORMAT + 1, raw: newer }])
+    // Old and unused or not, a compaction neither drops nor copies it.
+    const plan = planSave(input(m, { fresh: [fact('b')], policy: { maxBytes: 10_000, maxLayers: 1, retentionMs: 7 * DAY, compact: true } }))
+    expect(plan.kind).toBe('compact')
+    expect(plan.dropped.map((d) => d.layer.key)).toEqual(['known'])
+    const next = nextManifest(m, plan, layer('new', plan.slot, { [h('a')]: NOW, [h('b')]: NOW }), NOW)
+    const written = JSON.parse(renderManifest(next)) as { layers: unknown[] }
+    expect(written.layers).toContainEqual(newer)
+    expect(mergeManifests(emptyManifest('/nix/store', NOW), next).foreign).toEqual(m.foreign)
+    expect(mergeManifests(next, emptyManifest('/nix/store', NOW)).foreign).toEqual(m.foreign)
   })
 
   it('merges a concurrently saved manifest: the union of layers, the later use of each path', () => {
