@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { graphPaths, UPSTREAM_KEY_NAME, writeGraph } from '../../helpers/graph.js'
@@ -33,9 +33,23 @@ afterAll(async () => {
 })
 
 describe('the npm package', () => {
-  it('holds the bundle, action.yml and the README, and no sources or tests', () => {
-    expect(packed).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/main.js', 'dist/post.js', 'action.yml', 'README.md', 'package.json']))
-    expect(packed.filter((p) => p.startsWith('src/') || p.startsWith('__tests__/') || p.startsWith('node_modules/'))).toEqual([])
+  it('holds what the command needs (its bundle, the agent, their shared chunks) and its documents, and nothing else', () => {
+    expect(packed).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/agent.js', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']))
+    expect(packed.filter((p) => p.startsWith('dist/chunks/')).length).toBeGreaterThan(0)
+    // The action is used from its git tag: its entry points and action.yml are not the command's.
+    const extra = packed.filter((p) => !/^(dist\/(cli|agent)\.js|dist\/chunks\/[^/]+\.js|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/.test(p))
+    expect(extra).toEqual([])
+    for (const dir of ['src/', '__tests__/', 'node_modules/', 'bench/', 'scripts/', 'docs/', '.github/', '.ci/']) {
+      expect(packed.filter((p) => p.startsWith(dir))).toEqual([])
+    }
+  })
+
+  it('names the repository, its home page and where to report bugs', async () => {
+    const meta = JSON.parse(await readFile(join(installDir, 'node_modules', 'nix-buildtime-cache', 'package.json'), 'utf8')) as Record<string, unknown>
+    expect(meta.repository).toEqual({ type: 'git', url: 'git+https://github.com/nix-buildtime-cache/nix-buildtime-cache.git' })
+    expect(meta.homepage).toBe('https://github.com/nix-buildtime-cache/nix-buildtime-cache#readme')
+    expect(meta.bugs).toEqual({ url: 'https://github.com/nix-buildtime-cache/nix-buildtime-cache/issues' })
+    expect(meta.dependencies).toBeUndefined()
   })
 
   it('installs a nix-buildtime-cache command that pushes a build, run from the install directory', async () => {
