@@ -91,3 +91,16 @@ describe('the workflows', () => {
     for (const job of jobs) expect(job).toMatch(/^ {4}permissions:$/m)
   })
 })
+
+describe('the action\'s Marketplace listing', () => {
+  it('has a description of at most 125 characters (the Marketplace\'s limit), a name, an author and branding', async () => {
+    const action = await readFile(join(REPO_ROOT, 'action.yml'), 'utf8')
+    const top = (key: string): string | undefined => new RegExp(`^${key}: '((?:[^']|'')*)'$`, 'm').exec(action)?.[1]?.replace(/''/g, "'")
+    const description = top('description') ?? ''
+    expect(description.length).toBeGreaterThan(20)
+    expect(description.length).toBeLessThanOrEqual(125)
+    expect(top('name')).toBeTruthy()
+    expect(top('author')).toBeTruthy()
+    expect(action).toMatch(/^branding:\n {2}icon: '[a-z-]+'\n {2}color: '(white|black|yellow|blue|green|orange|red|purple|gray-dark)'$/m)
+  })
+})
