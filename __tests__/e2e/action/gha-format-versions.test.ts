@@ -109,8 +109,15 @@ describe('cache: github-actions format versions', () => {
     // Every entry is still there, byte for byte, and the newer manifest is still the one restores find.
     expect(gha.server.entries().map((e) => ({ key: e.key, data: Buffer.from(e.data) }))).toEqual(before)
     expect(JSON.parse(await readFileOfEntry(newerKey))).toEqual(JSON.parse(newer))
-    const again = await gha.jobs.run({ variant: 'v3' })
-    expect(again.main.stdout).toContain(`Cache manifest ${newerKey} is in format ${MANIFEST_FORMAT + 1}`)
+
+    // The same when the background agent serves the cache on demand: the post step gives the one
+    // warning (the agent's own line reaches the log as information), and nothing is saved.
+    const onDemand = await gha.jobs.run({ variant: 'v3', inputs: { 'push-during-build': 'true' } })
+    expect(onDemand.post.code).toBe(0)
+    expect(onDemand.post.stdout).toContain(`Background agent: Cache manifest ${newerKey} is in format ${MANIFEST_FORMAT + 1}`)
+    expect(onDemand.warnings).toEqual([expect.stringContaining(`Nothing saved: the newest cache manifest (${newerKey}) is in a format this release does not know`)])
+    expect(onDemand.created).toEqual([])
+    expect(gha.server.entries().map((e) => ({ key: e.key, data: Buffer.from(e.data) }))).toEqual(before)
   })
 })
 

@@ -33,10 +33,15 @@ function describePlan(plan: SavePlan, written: WrittenLayer, total: number): str
   return `${parts.join('; ')}.`
 }
 
-/** Nothing is saved over a manifest of an unknown format: the new one would be restored before it. */
-function unknownNote(key: string): string {
-  const note = `Nothing saved: the newest cache manifest (${key}) is in a format this release does not know, and is left as it is.`
-  log.info(note)
+/**
+ * Nothing is saved over a manifest of an unknown format: the new one would be restored before it.
+ * A warning unless the main step already gave one (an eager restore warns; the agent's log lines
+ * reach the job's log only as the post step's information).
+ */
+function unknownNote(key: string, warned: boolean): string {
+  const note = `Nothing saved: the newest cache manifest (${key}) is in a format this release does not know, and is left as it is. Upgrade the action to use it.`
+  if (warned) log.info(note)
+  else log.warning(note)
   return note
 }
 
@@ -76,7 +81,7 @@ export async function saveToGithubActionsCache(plan: PushPlan, restored: Restore
     return result()
   }
 
-  if (restored.unknownManifest) return result(unknownNote(restored.unknownManifest))
+  if (restored.unknownManifest) return result(unknownNote(restored.unknownManifest, !restored.onDemand))
   const now = Date.now()
   const client = actionsCacheClient()
   const keys = keyScheme(opts.keyPrefix)
@@ -88,7 +93,7 @@ export async function saveToGithubActionsCache(plan: PushPlan, restored: Restore
     let manifest = restored.manifest ?? emptyManifest(opts.storeDir, now)
     if (mode.readable) {
       const latest = await fetchManifest(client, layout, keys, opts.storeDir, (m) => log.info(m))
-      if (latest.unknown) return result(unknownNote(latest.unknown.key))
+      if (latest.unknown) return result(unknownNote(latest.unknown.key, false))
       manifest = mergeManifests(manifest, latest.manifest)
     }
     const layerCount = manifest.layers.filter((l) => !restored.failed.includes(layerId(l))).length
