@@ -245,7 +245,7 @@ const sum = (xs: Iterable<number>): number => {
   return s
 }
 
-function freeSlot(layers: readonly LayerRecord[]): number {
+function freeSlot(layers: ReadonlyArray<{ slot: number }>): number {
   const used = new Set(layers.map((l) => l.slot))
   let slot = 0
   while (used.has(slot)) slot++
@@ -317,6 +317,9 @@ export function planSave(input: PlanInput): SavePlan {
   // get the same key; a different slot gives it a different version, so it is a new entry rather
   // than a reference to the damaged one.
   const unusable = dropped.filter((d) => d.why === 'unavailable').map((d) => d.layer)
+  // A newer release restores its layers and ours side by side: where its records have slots, ours
+  // take others.
+  const foreignSlots = input.manifest.foreign.flatMap((f) => (isCount(f.raw.slot) ? [{ slot: f.raw.slot }] : []))
   const freshBytes = sum(input.fresh.map((p) => p.narSize))
   const freshTimes = Object.fromEntries(input.fresh.map((p) => [p.hash, now]))
   const appendTotal = sum(live.map((l) => l.narBytes)) + freshBytes
@@ -331,7 +334,7 @@ export function planSave(input: PlanInput): SavePlan {
     if (input.fresh.length === 0) {
       return { ...base, kind: 'nothing', why: 'nothing new', keep: live, lastUsed: {}, slot: -1, totalBytes: appendTotal }
     }
-    return { ...base, kind: 'append', why: 'new paths', keep: live, lastUsed: freshTimes, slot: freeSlot([...live, ...unusable]), totalBytes: appendTotal }
+    return { ...base, kind: 'append', why: 'new paths', keep: live, lastUsed: freshTimes, slot: freeSlot([...live, ...unusable, ...foreignSlots]), totalBytes: appendTotal }
   }
 
   // Compaction: one layer of everything live that this job holds, plus what is new. Layers it
@@ -377,7 +380,7 @@ export function planSave(input: PlanInput): SavePlan {
     copy: kept.filter((h) => !freshSet.has(h)),
     evicted,
     lastUsed: Object.fromEntries(kept.map((h) => [h, lastUsed.get(h) ?? now])),
-    slot: freeSlot([...others, ...unusable]),
+    slot: freeSlot([...others, ...unusable, ...foreignSlots]),
     totalBytes: total,
     overBudget: total > policy.maxBytes
   }

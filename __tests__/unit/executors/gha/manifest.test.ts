@@ -106,6 +106,13 @@ describe('the manifest format', () => {
     expect(mergeManifests(next, emptyManifest('/nix/store', NOW)).foreign).toEqual(m.foreign)
   })
 
+  it('gives a new layer a slot that no layer of an unknown format has either', () => {
+    const newer = { format: LAYER_FORMAT + 1, key: 'newer', slot: 1 }
+    const m = parseManifest(JSON.stringify({ format: MANIFEST_FORMAT, storeDir: '/nix/store', updatedAt: 1, layers: [layer('known', 0, { [h('a')]: NOW }), newer] }))
+    expect(planSave(input(m, { fresh: [fact('b')] })).slot).toBe(2)
+    expect(planSave(input(m, { fresh: [fact('b')], policy: { maxBytes: 10_000, maxLayers: 1, retentionMs: 7 * DAY, compact: true } })).slot).toBe(0)
+  })
+
   it('merges a concurrently saved manifest: the union of layers, the later use of each path', () => {
     const shared = layer('shared', 0, { [h('a')]: NOW - 5 * DAY })
     const ours = manifest(shared, layer('ours', 1, { [h('b')]: NOW }))
