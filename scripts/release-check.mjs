@@ -1,13 +1,17 @@
 // What the release workflow (.github/workflows/release.yml) asks before it releases, kept out of
 // the workflow's shell so that it is tested (__tests__/repo/release.test.ts):
 //   node scripts/release-check.mjs tag vX.Y.Z      the tag is package.json's version; prints
-//                                                  version=X.Y.Z and major=vX (for GITHUB_OUTPUT)
-//   node scripts/release-check.mjs notes X.Y.Z     prints that version's CHANGELOG.md entry
+//                                                  version=X.Y.Z and major=vX, and appends them
+//                                                  to $GITHUB_OUTPUT when it is set
+//   node scripts/release-check.mjs notes X.Y.Z [FILE]
+//                                                  prints that version's CHANGELOG.md entry, or
+//                                                  writes it to FILE
 //   node scripts/release-check.mjs major X.Y.Z     reads the repository's tags on stdin; prints vX
 //                                                  if X.Y.Z is the newest release of major X (so
 //                                                  the major tag moves to it), else nothing
-// A refusal is one ::error:: line and exit code 1.
-import { readFileSync } from 'node:fs'
+// A refusal is one ::error:: line on stdout (never redirected, so the runner sees it) and exit
+// code 1.
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -24,12 +28,13 @@ function checkTag(tag) {
   const m = /^v(\d+\.\d+\.\d+)$/.exec(tag ?? '')
   if (!m) refuse(`Tag ${tag} is not a release tag: releases are tagged vX.Y.Z.`)
   if (m[1] !== version) refuse(`Tag ${tag} is not package.json's version (${version}): set the version, commit, and tag that commit v${version}.`)
-  console.log(`version=${version}`)
-  console.log(`major=v${version.split('.')[0]}`)
+  const outputs = `version=${version}\nmajor=v${version.split('.')[0]}\n`
+  process.stdout.write(outputs)
+  if (process.env.GITHUB_OUTPUT) appendFileSync(process.env.GITHUB_OUTPUT, outputs)
 }
 
 /** The body of `## [X.Y.Z] - date` (Keep a Changelog), without the link definitions at the end. */
-function notes(version) {
+function notes(version, file) {
   if (!SEMVER.test(version ?? '')) refuse(`${version} is not a version (X.Y.Z).`)
   const lines = readFileSync(join(root, 'CHANGELOG.md'), 'utf8').split('\n')
   const heading = new RegExp(`^## \\[${version.replace(/\./g, '\\.')}\\](?: - \\d{4}-\\d{2}-\\d{2})?\\s*$`)
@@ -42,7 +47,8 @@ function notes(version) {
     .join('\n')
     .trim()
   if (body === '') refuse(`CHANGELOG.md's entry for ${version} is empty.`)
-  console.log(body)
+  if (file) writeFileSync(file, `${body}\n`)
+  else console.log(body)
 }
 
 function major(version, tags) {
@@ -55,8 +61,8 @@ function major(version, tags) {
   if (newest.join('.') === version) console.log(`v${m[1]}`)
 }
 
-const [command, arg] = process.argv.slice(2)
+const [command, arg, file] = process.argv.slice(2)
 if (command === 'tag') checkTag(arg)
-else if (command === 'notes') notes(arg)
+else if (command === 'notes') notes(arg, file)
 else if (command === 'major') major(arg, readFileSync(0, 'utf8').split('\n'))
-else refuse('usage: release-check.mjs tag vX.Y.Z | notes X.Y.Z | major X.Y.Z < tags')
+else refuse('usage: release-check.mjs tag vX.Y.Z | notes X.Y.Z [FILE] | major X.Y.Z < tags')

@@ -9,8 +9,8 @@ import { runProcess } from '../helpers/proc.js'
 import { node24, REPO_ROOT } from '../helpers/runner.js'
 
 const script = (name: string): string => join(REPO_ROOT, 'scripts', name)
-const run = (name: string, args: string[], input?: string) =>
-  runProcess(node24(), [script(name), ...args], { env: { PATH: '/usr/bin:/bin' }, cwd: REPO_ROOT, ...(input === undefined ? {} : { input }), timeoutMs: 100_000 })
+const run = (name: string, args: string[], input?: string, env: Record<string, string> = {}) =>
+  runProcess(node24(), [script(name), ...args], { env: { PATH: '/usr/bin:/bin', ...env }, cwd: REPO_ROOT, ...(input === undefined ? {} : { input }), timeoutMs: 100_000 })
 
 // Read at load time: it.each needs it before any hook runs.
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version
@@ -24,9 +24,13 @@ afterAll(async () => {
 
 describe('the release checks', () => {
   it('accept the tag of package.json\'s version, and give the version and major tag to the workflow', async () => {
-    const r = await run('release-check.mjs', ['tag', `v${version}`])
+    const outputs = join(dir, 'github-output')
+    await writeFile(outputs, 'earlier=1\n')
+    const r = await run('release-check.mjs', ['tag', `v${version}`], undefined, { GITHUB_OUTPUT: outputs })
     expect(r.code).toBe(0)
-    expect(r.stdout).toBe(`version=${version}\nmajor=v${version.split('.')[0]}\n`)
+    const expected = `version=${version}\nmajor=v${version.split('.')[0]}\n`
+    expect(r.stdout).toBe(expected)
+    expect(await readFile(outputs, 'utf8')).toBe(`earlier=1\n${expected}`)
   })
 
   it.each([['another version', 'v0.0.1'], ['no v', version], ['no patch number', `v${version.split('.').slice(0, 2).join('.')}`], ['a pre-release', `v${version}-rc.1`]])(
@@ -46,6 +50,9 @@ describe('the release checks', () => {
     expect(r.stdout).toMatch(/### What it changes on the machine/)
     expect(r.stdout).not.toMatch(/^## /m)
     expect(r.stdout).not.toMatch(/^\[[^\]]+\]: /m)
+    const file = join(dir, 'notes.md')
+    expect((await run('release-check.mjs', ['notes', version, file])).stdout).toBe('')
+    expect(await readFile(file, 'utf8')).toBe(r.stdout)
   })
 
   it('refuse to release a version CHANGELOG.md has no entry for', async () => {
