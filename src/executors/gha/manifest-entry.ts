@@ -42,7 +42,7 @@ async function fetchOne(client: CacheClient, layout: GhaLayout, prefix: string, 
     if (e instanceof UnknownManifestFormat) {
       report(
         `Cache manifest ${hit.key} is in format ${e.format}, which this release of nix-buildtime-cache does not know (it reads formats up to ${MANIFEST_FORMAT}; a newer release wrote it?). ` +
-          'It is left as it is: this job neither uses it nor saves a manifest that would hide it. Upgrade the action to use it.'
+          'It is left as it is, and not used here; upgrade the action to use it.'
       )
       return { key: hit.key, unknown: { key: hit.key, format: e.format } }
     }
