@@ -10,13 +10,14 @@ import { reportFailure } from '../runtime/failure.js'
 import { log } from '../runtime/host.js'
 import type { Inputs } from '../config/inputs.js'
 import { locateStore, type StoreLocation } from '../nix/store-location.js'
-import { configurePull } from '../pull/configure.js'
+import { configurePull, type LocalCache } from '../pull/configure.js'
 import { pushToCache } from './push.js'
 import type { PushResult } from '../plan/result.js'
 import { report } from '../report/report.js'
 import { saveSnapshot, takeSnapshot } from '../nix/snapshot.js'
 import { loadMainState, saveMainState, type MainState } from './state.js'
 import { removePullNetrc } from '../pull/credentials.js'
+import { removeJobServingKey } from '../executors/gha/serving-key.js'
 import { takeBackDaemonCredentials } from '../pull/daemon-credentials.js'
 import { isDeterminateNix } from '../pull/trust.js'
 import { displayUrl } from '../config/url-credentials.js'
@@ -55,7 +56,7 @@ function warnMissingNetrc(inputs: Inputs): void {
  * once; otherwise restored here, before the build. Both load only when used: the cache client is
  * most of the bundle's start-up time. Returns the local URL to pull from, if there is one.
  */
-async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, agent: LaunchedAgent | undefined): Promise<string | undefined> {
+async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, agent: LaunchedAgent | undefined): Promise<LocalCache | undefined> {
   const url = agent ? await substituterOf(agent) : undefined
   if (url) {
     const { pullFromLocalSubstituter } = await import('../executors/gha/on-demand.js')
@@ -82,8 +83,8 @@ export async function beginJob(inputs: Inputs): Promise<void> {
     }
     warnMissingNetrc(inputs)
     // The GitHub Actions cache is pulled from where this job put it: restored, or served by the agent.
-    const localUrl = executorFor(inputs.cache).executor === 'github-actions' ? await pullFromGithubActionsCache(inputs, store, agent) : undefined
-    await configurePull(inputs, store, localUrl)
+    const local = executorFor(inputs.cache).executor === 'github-actions' ? await pullFromGithubActionsCache(inputs, store, agent) : undefined
+    await configurePull(inputs, store, local)
   } finally {
     // Even when the step fails: the agent runs, so the post step must know to stop it.
     if (agent) await confirmAgent(agent, state)
@@ -111,6 +112,8 @@ export async function finishJob(inputs: Inputs): Promise<FinishedJob | undefined
 /** The pull credentials `beginJob` handed out leave the disk with the job's last use of them. */
 async function takeBackCredentials(): Promise<void> {
   await removePullNetrc().catch(() => undefined)
+  // After the agent has stopped (pushAndReport stops it first): nothing signs with it any more.
+  await removeJobServingKey(jobDir().substituterKey).catch(() => undefined)
   await takeBackDaemonCredentials(isDeterminateNix)
     .then((did) => did && log.info(`Daemon credentials: ${did}.`))
     .catch((e: unknown) => log.warning(`Could not take the cache's credentials back from the Nix daemon's configuration: ${String(e)}`))

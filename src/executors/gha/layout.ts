@@ -20,6 +20,8 @@ export interface GhaLayout {
   slotDir(slot: number): string
   /** The binary cache the restored layers are merged into; Nix substitutes from it. */
   binaryCache: string
+  /** The eagerly restored cache as Nix reads it: `binaryCache` with narinfos signed for the job (signed-view.ts). */
+  served: string
   /** What the main step restored, for the post step. */
   restoredFile: string
   /** Where the agent writes NARs and narinfos during the build, for the post step's layer. */
@@ -33,6 +35,7 @@ export function ghaLayout(runnerTemp: string): GhaLayout {
     manifestFile: join(root, 'manifest.json'),
     slotDir: (slot) => join(root, `layer-${slot}`),
     binaryCache: join(root, 'binary-cache'),
+    served: join(root, 'served'),
     restoredFile: join(root, 'restored.json'),
     prepared: join(root, 'prepared')
   }
