@@ -6,8 +6,9 @@ import { jobDir } from '../../runtime/job-dir.js'
  * Where the GitHub Actions cache backend keeps things on disk, and how its entries are named.
  *
  * An entry's version is a hash of the path strings it was saved from, and it is found only by a
- * restore that passes byte-identical paths. So every saved path is derived from RUNNER_TEMP alone
- * (the same on every hosted job of an OS), never from anything run-specific. Layers are restored
+ * restore that passes byte-identical paths. So @actions/cache is given each entry's name alone
+ * (`manifest.json`, `layer-<slot>`), never a path of this machine (entry-paths.ts): a runner with
+ * another RUNNER_TEMP, HOME or workspace finds the same entries. Layers are restored
  * in parallel, each into its own directory, so each layer records a *slot* number and is saved
  * from and restored to `layer-<slot>`: a layer's slot is part of its identity, and two live layers
  * never share one.
