@@ -24,6 +24,7 @@ import { displayUrl } from '../config/url-credentials.js'
 import { confirmAgent, finishAgent, startAgent, substituterOf } from './agent-handle.js'
 import type { LaunchedAgent } from '../agent/control.js'
 import { agentRole, executorFor } from './executor-choice.js'
+import { announceJob, jobsAlongside, neighboursNote } from './store-neighbours.js'
 
 /**
  * The two halves of a job, shared by every entry point (the action's main and post steps, the
@@ -70,6 +71,7 @@ async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, 
 export async function beginJob(inputs: Inputs): Promise<void> {
   const store = await locateStore()
   const state = await snapshotStore(store)
+  await announceJob(store)
   // Started first, so that its start-up overlaps the rest of this step.
   const agent = await startAgent(inputs, store, state)
   try {
@@ -119,6 +121,18 @@ async function takeBackCredentials(): Promise<void> {
     .catch((e: unknown) => log.warning(`Could not take the cache's credentials back from the Nix daemon's configuration: ${String(e)}`))
 }
 
+/**
+ * Another job of ours on the same store at the same time (store-neighbours.ts): with
+ * `installables` the push is exact anyway; without, the summary and one warning say so.
+ */
+async function noteNeighbours(inputs: Inputs, store: StoreLocation, result: PushResult): Promise<void> {
+  const others = await jobsAlongside(store)
+  if (!others || inputs.installables.length > 0) return
+  const note = neighboursNote(others)
+  result.note = result.note ? `${result.note} ${note}` : note
+  log.warning(note)
+}
+
 async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
   const startedAt = Date.now()
   const state = loadMainState()
@@ -133,6 +147,7 @@ async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
     const store = await locateStore()
     const facts = await collectJobFacts(state, store, inputs)
     const result = await pushToCache({ inputs, store, facts, published })
+    await noteNeighbours(inputs, store, result)
     // For the GitHub Actions cache the agent publishes nothing: it prepares files for the layer.
     const duringBuild = agent
       ? { kind: agentRole(inputs).role === 'prepare' ? ('prepared' as const) : ('published' as const), paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) }
