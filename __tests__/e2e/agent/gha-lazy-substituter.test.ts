@@ -49,8 +49,8 @@ async function serve(): Promise<Served> {
   const runnerTemp = join(world.dir, 'runner-temp')
   await removeTree(runnerTemp)
   await mkdir(runnerTemp, { recursive: true })
-  // As on a runner: the cache client keeps its archives under RUNNER_TEMP, and stores paths
-  // relative to GITHUB_WORKSPACE (at the depth the harness's jobs have theirs).
+  // As on a runner: the cache client keeps its archives under RUNNER_TEMP. (Where the workspace
+  // is does not matter: entries are named and unpacked relative to their own directory.)
   const workspace = join(world.dir, 'work', 'repo')
   await mkdir(workspace, { recursive: true })
   Object.assign(process.env, gha.server.env(), { RUNNER_TEMP: runnerTemp, GITHUB_WORKSPACE: workspace })
