@@ -61,7 +61,7 @@ async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, 
   const url = agent ? await substituterOf(agent) : undefined
   if (url) {
     const { pullFromLocalSubstituter } = await import('../executors/gha/on-demand.js')
-    return pullFromLocalSubstituter(url)
+    return pullFromLocalSubstituter(url, inputs.substituterPort)
   }
   const { restoreGithubActionsCache } = await import('../executors/gha/restore.js')
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store)

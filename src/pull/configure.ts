@@ -105,6 +105,12 @@ export interface LocalCache {
   url: string
   keys: readonly string[]
   machineKey?: string
+  /**
+   * Whether `url` is the same in every job on the machine (the agent on `substituter-port`), so
+   * that nix.conf may name it once. A fallback port or the eager restore's per-job directory is
+   * never written there: that would restart the daemon under other jobs' builds, job after job.
+   */
+  stable: boolean
 }
 
 /**
@@ -164,6 +170,13 @@ async function untrustedMayPull(url: string, keys: readonly string[], trust: Tru
       )
     }
     return true
+  }
+  if (local && !local.stable) {
+    log.warning(
+      `Pulls from ${url} are disabled: ${trust.reason}, and the Nix daemon trusts only the substituters in its nix.conf; this job's cache is not at the one URL ` +
+        'every job of the machine uses (the substituter-port was taken, by another job at the same time?, or the cache was restored into this job\'s directory). Pushing still works.'
+    )
+    return false
   }
   if (await hasPasswordlessSudo()) {
     log.info(`Untrusted user with passwordless sudo: ${await trustSystemWide(url, daemonKeys, await isDeterminateNix())}.`)

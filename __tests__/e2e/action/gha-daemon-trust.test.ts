@@ -4,7 +4,8 @@
 // restarted. The bundled action run by an unprivileged user, a real nix-daemon as root, the real
 // @actions/cache client against the local cache service.
 import { expect, it } from '@jest/globals'
-import { chown, mkdir, readFile } from 'node:fs/promises'
+import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { useGhaCache } from '../../helpers/gha-jobs.js'
 import { UPSTREAM_KEY_NAME, writeGraph } from '../../helpers/graph.js'
@@ -109,6 +110,41 @@ describeAsRoot('creates users and runs nix-daemon as root')('the GitHub Actions 
       expect(run.post.code).toBe(0)
       expect(warningLines(run.post.stdout)).toEqual([])
     } finally {
+      await daemon.stop()
+    }
+  })
+
+  it('with passwordless sudo: trusts the one stable URL with the machine key in nix.conf, never a job key, and never a fallback port', async () => {
+    const user = await testUser('nbc-sudoer')
+    const sudoers = '/etc/sudoers.d/nbc-sudoer-gha-test'
+    await writeFile(sudoers, 'nbc-sudoer ALL=(ALL) NOPASSWD: ALL\n', { mode: 0o440 })
+    const port = await freePort()
+    const daemon = await startDaemon({ config: [`substituters = ${world.upstream.url}`, `trusted-public-keys = ${world.upstream.publicKey}`, 'trusted-users = root'] })
+    const conf = join(daemon.confDir, 'nix.conf')
+    try {
+      const pub = await machineKey(daemon.confDir, user)
+      const stable = await ghaJobThroughDaemon(daemon, user, port)
+      expect(stable.main.stdout).toContain(`Untrusted user with passwordless sudo: added http://127.0.0.1:${port}`)
+      const after = await readFile(conf, 'utf8')
+      expect(after).toContain(`extra-trusted-substituters = http://127.0.0.1:${port}`)
+      expect(after).toContain(pub)
+      expect(after).not.toContain('nix-buildtime-cache-job-')
+
+      // Another job holds the port: this one's agent serves on a free one, which is left out of nix.conf.
+      const holder = createServer().listen(port, '127.0.0.1')
+      await new Promise((resolve) => holder.once('listening', resolve))
+      try {
+        const moved = await ghaJobThroughDaemon(daemon, user, port)
+        const warnings = warningLines(moved.main.stdout)
+        expect(warnings).toHaveLength(1)
+        expect(warnings[0]).toMatch(/Pulls from http:\/\/127\.0\.0\.1:\d+ are disabled: .*not at the one URL every job of the machine uses/)
+        expect(moved.main.stdout).not.toContain('passwordless sudo')
+        expect(await readFile(conf, 'utf8')).toBe(after)
+      } finally {
+        holder.close()
+      }
+    } finally {
+      await rm(sudoers, { force: true })
       await daemon.stop()
     }
   })

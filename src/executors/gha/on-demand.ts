@@ -34,7 +34,7 @@ export async function serveGithubActionsCache(opts: { keyPrefix: string; port: n
  * agent records what it restored, and the job's Nix is to pull from `url` trusting the keys the
  * agent signs with (the same job key file: whichever of the two made it first).
  */
-export async function pullFromLocalSubstituter(url: string): Promise<LocalPull> {
+export async function pullFromLocalSubstituter(url: string, port: number): Promise<LocalPull> {
   host().saveState(RESTORED_STATE_KEY, ghaLayout(host().tempDir).restoredFile)
-  return localPull(url, await servingKeys(jobDir().substituterKey))
+  return localPull(url, await servingKeys(jobDir().substituterKey), url === `http://127.0.0.1:${port}`)
 }

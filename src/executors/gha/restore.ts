@@ -143,7 +143,8 @@ export async function restoreGithubActionsCache(opts: { keyPrefix: string }, sto
     if (state.paths.length === 0) return undefined
     const serving = await servingKeys(jobDir().substituterKey)
     await writeSignedView(layout.binaryCache, layout.served, serving.all, store.storeDir)
-    return localPull(`file://${layout.served}`, serving)
+    // A directory of this job: no URL for nix.conf.
+    return localPull(`file://${layout.served}`, serving, false)
   } catch (e) {
     if (!(e instanceof CacheServiceRefused)) throw e
     state.refused = e.message

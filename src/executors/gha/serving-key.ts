@@ -92,8 +92,10 @@ export interface LocalPull {
   url: string
   keys: string[]
   machineKey?: string
+  /** Whether `url` is the same for every job on the machine (pull/configure.ts `LocalCache`). */
+  stable: boolean
 }
 
-export function localPull(url: string, keys: ServingKeys): LocalPull {
-  return { url, keys: keys.all.map((k) => k.publicKey), ...(keys.machine ? { machineKey: keys.machine.publicKey } : {}) }
+export function localPull(url: string, keys: ServingKeys, stable: boolean): LocalPull {
+  return { url, keys: keys.all.map((k) => k.publicKey), ...(keys.machine ? { machineKey: keys.machine.publicKey } : {}), stable }
 }
