@@ -26,9 +26,11 @@ export type CacheTarget =
 
 /**
  * The loopback port of the on-demand GitHub Actions cache (input `substituter-port`): fixed, so a
- * self-hosted runner can list its URL in trusted-substituters once.
+ * self-hosted runner can list its URL in trusted-substituters once. 29427 is in no IANA
+ * assignment or /etc/services, and not magic-nix-cache's 37515; below 32768 it is also outside
+ * Linux's ephemeral range, so an outgoing connection never holds it.
  */
-export const DEFAULT_SUBSTITUTER_PORT = 37515
+export const DEFAULT_SUBSTITUTER_PORT = 29427
 
 
 export interface Inputs {

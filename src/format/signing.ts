@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
 import { formatNix32Hash, parseHash } from './nix32.js'
 
 export interface SigningKey {
@@ -41,6 +41,18 @@ export function parseSecretKey(text: string): SigningKey {
     publicKey: `${name}:${derivedPublic.toString('base64')}`,
     sign: (data) => `${name}:${sign(null, Buffer.from(data, 'utf8'), privateKey).toString('base64')}`
   }
+}
+
+/**
+ * A new Ed25519 secret key in Nix's text form (`name:base64(seed ‖ public key)`), as
+ * `nix-store --generate-binary-cache-key` writes it.
+ */
+export function generateSecretKey(name: string): string {
+  if (name === '' || name.includes(':')) throw new Error('a key name must be non-empty and without ":"')
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  const seed = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_ED25519_PREFIX.length)
+  const pub = publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519_PREFIX.length)
+  return `${name}:${Buffer.concat([seed, pub]).toString('base64')}`
 }
 
 /**

@@ -10,19 +10,21 @@ import { reportFailure } from '../runtime/failure.js'
 import { log } from '../runtime/host.js'
 import type { Inputs } from '../config/inputs.js'
 import { locateStore, type StoreLocation } from '../nix/store-location.js'
-import { configurePull } from '../pull/configure.js'
+import { configurePull, type LocalCache } from '../pull/configure.js'
 import { pushToCache } from './push.js'
 import type { PushResult } from '../plan/result.js'
 import { report } from '../report/report.js'
 import { saveSnapshot, takeSnapshot } from '../nix/snapshot.js'
 import { loadMainState, saveMainState, type MainState } from './state.js'
 import { removePullNetrc } from '../pull/credentials.js'
+import { removeJobServingKey } from '../executors/gha/serving-key.js'
 import { takeBackDaemonCredentials } from '../pull/daemon-credentials.js'
 import { isDeterminateNix } from '../pull/trust.js'
 import { displayUrl } from '../config/url-credentials.js'
 import { confirmAgent, finishAgent, startAgent, substituterOf } from './agent-handle.js'
 import type { LaunchedAgent } from '../agent/control.js'
 import { agentRole, executorFor } from './executor-choice.js'
+import { announceJob, jobsAlongside, neighboursNote } from './store-neighbours.js'
 
 /**
  * The two halves of a job, shared by every entry point (the action's main and post steps, the
@@ -55,11 +57,11 @@ function warnMissingNetrc(inputs: Inputs): void {
  * once; otherwise restored here, before the build. Both load only when used: the cache client is
  * most of the bundle's start-up time. Returns the local URL to pull from, if there is one.
  */
-async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, agent: LaunchedAgent | undefined): Promise<string | undefined> {
+async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, agent: LaunchedAgent | undefined): Promise<LocalCache | undefined> {
   const url = agent ? await substituterOf(agent) : undefined
   if (url) {
     const { pullFromLocalSubstituter } = await import('../executors/gha/on-demand.js')
-    return pullFromLocalSubstituter(url)
+    return pullFromLocalSubstituter(url, inputs.substituterPort)
   }
   const { restoreGithubActionsCache } = await import('../executors/gha/restore.js')
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store)
@@ -69,6 +71,7 @@ async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, 
 export async function beginJob(inputs: Inputs): Promise<void> {
   const store = await locateStore()
   const state = await snapshotStore(store)
+  await announceJob(store)
   // Started first, so that its start-up overlaps the rest of this step.
   const agent = await startAgent(inputs, store, state)
   try {
@@ -82,8 +85,8 @@ export async function beginJob(inputs: Inputs): Promise<void> {
     }
     warnMissingNetrc(inputs)
     // The GitHub Actions cache is pulled from where this job put it: restored, or served by the agent.
-    const localUrl = executorFor(inputs.cache).executor === 'github-actions' ? await pullFromGithubActionsCache(inputs, store, agent) : undefined
-    await configurePull(inputs, store, localUrl)
+    const local = executorFor(inputs.cache).executor === 'github-actions' ? await pullFromGithubActionsCache(inputs, store, agent) : undefined
+    await configurePull(inputs, store, local)
   } finally {
     // Even when the step fails: the agent runs, so the post step must know to stop it.
     if (agent) await confirmAgent(agent, state)
@@ -111,9 +114,23 @@ export async function finishJob(inputs: Inputs): Promise<FinishedJob | undefined
 /** The pull credentials `beginJob` handed out leave the disk with the job's last use of them. */
 async function takeBackCredentials(): Promise<void> {
   await removePullNetrc().catch(() => undefined)
+  // After the agent has stopped (pushAndReport stops it first): nothing signs with it any more.
+  await removeJobServingKey(jobDir().substituterKey).catch(() => undefined)
   await takeBackDaemonCredentials(isDeterminateNix)
     .then((did) => did && log.info(`Daemon credentials: ${did}.`))
     .catch((e: unknown) => log.warning(`Could not take the cache's credentials back from the Nix daemon's configuration: ${String(e)}`))
+}
+
+/**
+ * Another job of ours on the same store at the same time (store-neighbours.ts): with
+ * `installables` the push is exact anyway; without, the summary and one warning say so.
+ */
+async function noteNeighbours(inputs: Inputs, store: StoreLocation, result: PushResult): Promise<void> {
+  const others = await jobsAlongside(store)
+  if (!others || inputs.installables.length > 0) return
+  const note = neighboursNote(others)
+  result.note = result.note ? `${result.note} ${note}` : note
+  log.warning(note)
 }
 
 async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
@@ -130,6 +147,7 @@ async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
     const store = await locateStore()
     const facts = await collectJobFacts(state, store, inputs)
     const result = await pushToCache({ inputs, store, facts, published })
+    await noteNeighbours(inputs, store, result)
     // For the GitHub Actions cache the agent publishes nothing: it prepares files for the layer.
     const duringBuild = agent
       ? { kind: agentRole(inputs).role === 'prepare' ? ('prepared' as const) : ('published' as const), paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) }

@@ -5,7 +5,7 @@ import { bucketHttpUrl, type S3Location } from '../config/s3-uri.js'
 import { probeStoreSupport, UNKNOWN_STORE_TYPE, type StoreSupport } from '../nix/store-support.js'
 import { daemonConfig, nixConfig, type StoreLocation } from '../nix/store-location.js'
 import { isNix23, nixVersion } from '../nix/version.js'
-import { daemonAcceptsSubstituter, detectTrust, isDeterminateNix } from './trust.js'
+import { daemonAcceptsSubstituter, detectTrust, isDeterminateNix, type TrustFacts } from './trust.js'
 import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
 import { pullNetrcEntries, writePullNetrc } from './credentials.js'
 import { credentialsFor, loadNetrc } from '../config/netrc.js'
@@ -96,24 +96,39 @@ export function nix23PullMessage(
 }
 
 /**
+ * A cache the action filled or serves itself (the GitHub Actions cache, restored or served by the
+ * agent): Nix pulls from `url` and trusts it by signature, with `keys`, never by URL.
+ * `machineKey` is the key an admin made once for the machine, the only one a daemon that does not
+ * trust the user can have in its own nix.conf (executors/gha/serving-key.ts).
+ */
+export interface LocalCache {
+  url: string
+  keys: readonly string[]
+  machineKey?: string
+  /**
+   * Whether `url` is the same in every job on the machine (the agent on `substituter-port`), so
+   * that nix.conf may name it once. A fallback port or the eager restore's per-job directory is
+   * never written there: that would restart the daemon under other jobs' builds, job after job.
+   */
+  stable: boolean
+}
+
+/**
  * Makes the cache a substituter for the rest of the job, where the job's Nix will honour it. A
  * multi-user daemon ignores substituters an untrusted user adds, so that case is settled first:
  * already allowed by trusted-substituters, or allowed system-wide with passwordless sudo, or a
  * one-line warning and pushing only.
- *
- * `localUrl` is a cache the action filled itself (the restored GitHub Actions cache), trusted by
- * its URL (`?trusted=1`), so it needs no keys.
  */
-export async function configurePull(inputs: Inputs, store: StoreLocation, localUrl?: string): Promise<void> {
-  const url = localUrl ?? substituterUrl(inputs)
+export async function configurePull(inputs: Inputs, store: StoreLocation, local?: LocalCache): Promise<void> {
+  const url = local?.url ?? substituterUrl(inputs)
   if (!inputs.pull || !url) return
-  if (inputs.cache.kind === 's3' && !(await nixCanReadS3(inputs.cache))) return
-  const keys = trustedKeys(inputs)
+  if (!local && inputs.cache.kind === 's3' && !(await nixCanReadS3(inputs.cache))) return
+  const keys = [...new Set([...trustedKeys(inputs), ...(local?.keys ?? [])])]
   // Nix 2.3 would ignore what we export, and warns about every `extra-` line in nix.conf: say
   // so once and leave the machine's configuration alone (the post step may never run to undo it).
   if (isNix23(await nixVersion())) {
     log.warning(
-      localUrl
+      local
         ? 'Later steps do not substitute from the restored GitHub Actions cache: Nix 2.3 ignores NIX_CONFIG, and a per-job directory does not belong in nix.conf. Pushing works as usual.'
         : nix23PullMessage(url, keys, await nixConfig(), join(process.env.NIX_CONF_DIR || '/etc/nix', 'nix.conf'))
     )
@@ -121,34 +136,60 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, localU
   }
   const trust = await detectTrust(store)
   log.info(`Nix trust: ${trust.level} (${trust.reason}).`)
-  if (trust.level === 'untrusted') {
-    const allowed = daemonAcceptsSubstituter(url, trust.trustedSubstituters, trust.structuralSubstituters)
-    if (allowed) {
-      const missing = keys.filter((k) => !trust.trustedPublicKeys.includes(k))
-      if (missing.length > 0) {
-        log.warning(
-          `${url} is in trusted-substituters, but the daemon does not trust ${missing.map((k) => k.split(':')[0]).join(', ')}: ` +
-            'add the key to trusted-public-keys in nix.conf, or signed paths from the cache will be refused.'
-        )
-      }
-    } else if (await hasPasswordlessSudo()) {
-      log.info(`Untrusted user with passwordless sudo: ${await trustSystemWide(url, keys, await isDeterminateNix())}.`)
-    } else {
-      log.warning(
-        `Pulls from ${url} are disabled: ${trust.reason}, and the Nix daemon ignores substituters an untrusted user adds. ` +
-          'Add the cache to trusted-substituters (and its key to trusted-public-keys) in nix.conf, or the user to trusted-users. Pushing still works.'
-      )
-      return
-    }
-  }
-  const netrcFile = localUrl === undefined && inputs.cache.kind === 'http' ? await pullCredentials(inputs.cache.url, inputs, trust.level === 'untrusted') : undefined
+  if (trust.level === 'untrusted' && !(await untrustedMayPull(url, keys, trust, local))) return
+  const netrcFile = !local && inputs.cache.kind === 'http' ? await pullCredentials(inputs.cache.url, inputs, trust.level === 'untrusted') : undefined
   const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys, netrcFile))
   host().exportVariable('NIX_CONFIG', value)
   log.info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(':')[0]).join(', ')})` : ''}.`)
-  if (keys.length === 0 && !localUrl) {
+  if (keys.length === 0 && !local) {
     log.warning('No public-keys or secret-key given: Nix will refuse unsigned paths from the cache unless require-sigs is off.')
   }
 }
+
+/**
+ * Where the daemon does not trust the user, it pulls only from its trusted-substituters and
+ * checks signatures with its own trusted-public-keys. For the action's own local cache that is
+ * the machine key: a key per job in nix.conf would need a daemon restart per job, under the
+ * builds of the machine's other jobs.
+ */
+async function untrustedMayPull(url: string, keys: readonly string[], trust: TrustFacts, local: LocalCache | undefined): Promise<boolean> {
+  const daemonKeys = local ? (local.machineKey ? [local.machineKey] : []) : keys
+  if (local && daemonKeys.length === 0) {
+    log.warning(
+      `Pulls from ${url} are disabled: ${trust.reason}, and the Nix daemon accepts only keys from its own nix.conf, while this job's cache is signed with a key made for the job. ` +
+        `An admin can install a machine key once (${machineKeyHint}); see the README's "Self-hosted runners". Pushing still works.`
+    )
+    return false
+  }
+  if (daemonAcceptsSubstituter(url, trust.trustedSubstituters, trust.structuralSubstituters)) {
+    const missing = daemonKeys.filter((k) => !trust.trustedPublicKeys.includes(k))
+    if (missing.length > 0) {
+      log.warning(
+        `${url} is in trusted-substituters, but the daemon does not trust ${missing.map((k) => k.split(':')[0]).join(', ')}: ` +
+          'add the key to trusted-public-keys in nix.conf, or signed paths from the cache will be refused.'
+      )
+    }
+    return true
+  }
+  if (local && !local.stable) {
+    log.warning(
+      `Pulls from ${url} are disabled: ${trust.reason}, and the Nix daemon trusts only the substituters in its nix.conf; this job's cache is not at the one URL ` +
+        'every job of the machine uses (the substituter-port was taken, by another job at the same time?, or the cache was restored into this job\'s directory). Pushing still works.'
+    )
+    return false
+  }
+  if (await hasPasswordlessSudo()) {
+    log.info(`Untrusted user with passwordless sudo: ${await trustSystemWide(url, daemonKeys, await isDeterminateNix())}.`)
+    return true
+  }
+  log.warning(
+    `Pulls from ${url} are disabled: ${trust.reason}, and the Nix daemon ignores substituters an untrusted user adds. ` +
+      'Add the cache to trusted-substituters (and its key to trusted-public-keys) in nix.conf, or the user to trusted-users. Pushing still works.'
+  )
+  return false
+}
+
+const machineKeyHint = 'nix-store --generate-binary-cache-key <name> $NIX_CONF_DIR/nix-buildtime-cache/substituter.sec <public key file>, readable by the runner\'s user, its public key in trusted-public-keys'
 
 /**
  * The netrc file the job's Nix pulls with, when there are credentials Nix would not otherwise

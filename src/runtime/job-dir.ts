@@ -22,6 +22,8 @@ export interface JobDir {
   agent(cacheUrl: string): string
   /** The GitHub Actions cache's files (executors/gha/layout.ts). */
   gha: string
+  /** The 0600 secret key the local substituter signs with for this job only (executors/gha/serving-key.ts). */
+  substituterKey: string
 }
 
 const hash = (text: string, length: number): string => createHash('sha256').update(text).digest('hex').slice(0, length)
@@ -36,7 +38,8 @@ export function jobDir(tempDir: string = host().tempDir): JobDir {
     newPullNetrc: () => join(root, `netrc-${unique()}`),
     fileCacheAlias: (cacheDir) => join(root, `file-cache-${hash(cacheDir, 16)}`),
     agent: (cacheUrl) => join(root, `agent-${hash(cacheUrl, 12)}`),
-    gha: join(root, 'gha')
+    gha: join(root, 'gha'),
+    substituterKey: join(root, 'substituter-key')
   }
 }
 

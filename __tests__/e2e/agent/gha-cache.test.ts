@@ -59,7 +59,8 @@ describe('the background agent with cache: github-actions', () => {
     const s2drv = (await store.runOk('nix-instantiate', [nixFile, '-A', 's2'])).stdout.trim()
     const job = await startJob({
       env: { ...store.env, ...gha.server.env() },
-      inputs: { cache: 'github-actions', 'secret-key': '', 'skip-signed-by': UPSTREAM_KEY_NAME, installables: s2drv }
+      // A cache of its own: the first test's layer, found on any runner layout, holds s1 and s2 already.
+      inputs: { cache: 'github-actions', 'secret-key': '', 'skip-signed-by': UPSTREAM_KEY_NAME, installables: s2drv, 'key-prefix': 'installables' }
     })
     expect(agentPid(job)).toBeDefined()
     const prepared = join(job.dirs.temp, 'nix-buildtime-cache', 'gha', 'prepared')

@@ -16,11 +16,14 @@ import { ghaLayout, keyScheme } from '../../../src/executors/gha/layout.js'
 import { layerId } from '../../../src/executors/gha/manifest.js'
 import { setHost } from '../../../src/runtime/host.js'
 import { hashPart } from '../../../src/format/store-path.js'
+import { generateSecretKey, parseSecretKey } from '../../../src/format/signing.js'
 
 const world = useGraphWorld('e2e-gha-lazy-')
 const gha = useGhaCache(world)
 /** What the substituter in this process says (its warnings are asserted on). */
 const said = capturingHost()
+/** The key the substituter signs with, as the job's serving key; the consumers trust it. */
+const servingKey = parseSecretKey(generateSecretKey('test-serving-1'))
 let v1: GhaRun
 let v2: GhaRun
 
@@ -46,14 +49,14 @@ async function serve(): Promise<Served> {
   const runnerTemp = join(world.dir, 'runner-temp')
   await removeTree(runnerTemp)
   await mkdir(runnerTemp, { recursive: true })
-  // As on a runner: the cache client keeps its archives under RUNNER_TEMP, and stores paths
-  // relative to GITHUB_WORKSPACE (at the depth the harness's jobs have theirs).
+  // As on a runner: the cache client keeps its archives under RUNNER_TEMP. (Where the workspace
+  // is does not matter: entries are named and unpacked relative to their own directory.)
   const workspace = join(world.dir, 'work', 'repo')
   await mkdir(workspace, { recursive: true })
   Object.assign(process.env, gha.server.env(), { RUNNER_TEMP: runnerTemp, GITHUB_WORKSPACE: workspace })
   const layout = ghaLayout(runnerTemp)
   const layers = new LazyLayers({ client: actionsCacheClient(), layout, keys: keyScheme(PREFIX), storeDir: '/nix/store' })
-  const substituter = await serveLazyLayers(layers, layout.binaryCache, 0)
+  const substituter = await serveLazyLayers(layers, layout.binaryCache, { port: 0, keys: [servingKey], storeDir: '/nix/store' })
   return {
     layers,
     substituter,
@@ -75,8 +78,8 @@ describe('cache: github-actions served on demand', () => {
     const s = await serve()
     try {
       const consumer = await consumerBuild({
-        substituters: [`${s.substituter.url}?trusted=1`, world.upstream.url],
-        trustedKeys: [world.upstream.publicKey],
+        substituters: [s.substituter.url, world.upstream.url],
+        trustedKeys: [world.upstream.publicKey, servingKey.publicKey],
         variant: 'v2'
       })
       expect(consumer.built).toBe(0)
@@ -127,8 +130,8 @@ describe('cache: github-actions served on demand', () => {
     gha.server.remove(big.key)
     try {
       const consumer = await consumerBuild({
-        substituters: [`${s.substituter.url}?trusted=1`, world.upstream.url],
-        trustedKeys: [world.upstream.publicKey],
+        substituters: [s.substituter.url, world.upstream.url],
+        trustedKeys: [world.upstream.publicKey, servingKey.publicKey],
         variant: 'v2'
       })
       // Nix fell back to building what the lost layer held, and the build still succeeded.

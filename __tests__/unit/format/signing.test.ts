@@ -1,7 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fingerprint, parseSecretKey, verifySignature } from '../../../src/format/signing.js'
+import { fingerprint, generateSecretKey, parseSecretKey, verifySignature } from '../../../src/format/signing.js'
+import { withSignatures } from '../../../src/format/narinfo-signature.js'
 import { formatNix32Hash, parseHash } from '../../../src/format/nix32.js'
 import { SAMPLE_EXPRESSION, throwawayNix, type ThrowawayNix } from '../../helpers/throwaway-nix.js'
 import { pathInfoList } from '../../helpers/nix-store.js'
@@ -18,6 +19,8 @@ let secretKey: string
 let publicKey: string
 /** Store path → the Sig: value Nix wrote into the binary cache. */
 const nixSigs = new Map<string, string>()
+/** Store path → the narinfo nix copy wrote, signed by test-1. */
+const nixNarInfos = new Map<string, string>()
 let infos: PathInfo[]
 
 beforeAll(() => {
@@ -36,6 +39,7 @@ beforeAll(() => {
     const storePath = /^StorePath: (.*)$/m.exec(text)?.[1]
     const sig = /^Sig: (.*)$/m.exec(text)?.[1]
     if (storePath && sig) nixSigs.set(storePath, sig)
+    if (storePath) nixNarInfos.set(storePath, text)
   }
   infos = pathInfoList<PathInfo>(nix.run('nix', ['path-info', '--json', '--recursive', top]))
 })
@@ -72,6 +76,42 @@ describe('signing store paths as Nix does', () => {
       expect(verifySignature(publicKey, fp, sig.replace(/^test-1:/, 'other-1:'))).toBe(false)
       expect(verifySignature(publicKey, fp, 'test-1:not-base64!')).toBe(false)
     }
+  })
+})
+
+describe('keys made by the action, and narinfos it signs', () => {
+  it('generates a key whose public half checks its own signatures, and a fresh one each time', () => {
+    const key = parseSecretKey(generateSecretKey('job-1'))
+    expect(key.name).toBe('job-1')
+    expect(key.publicKey).toMatch(/^job-1:[A-Za-z0-9+/]{43}=$/)
+    expect(verifySignature(key.publicKey, 'data', key.sign('data'))).toBe(true)
+    expect(parseSecretKey(generateSecretKey('job-1')).publicKey).not.toBe(key.publicKey)
+    expect(() => generateSecretKey('a:b')).toThrow(/name/)
+  })
+
+  it('signs a narinfo exactly as nix copy signed it, from the narinfo alone', () => {
+    const key = parseSecretKey(secretKey)
+    for (const [path, text] of nixNarInfos) {
+      const unsigned = text.replace(/^Sig: .*\n/m, '')
+      expect(unsigned).not.toMatch(/^Sig:/m)
+      expect(/^Sig: (.*)$/m.exec(withSignatures(unsigned, '/nix/store', [key]))?.[1]).toBe(nixSigs.get(path))
+    }
+  })
+
+  it("keeps the cache's own signatures, adds one per key, and replaces rather than repeats its own", () => {
+    const job = parseSecretKey(generateSecretKey('job-1'))
+    const machine = parseSecretKey(generateSecretKey('machine-1'))
+    const [path, text] = [...nixNarInfos][0]!
+    const once = withSignatures(text, '/nix/store', [job, machine])
+    const twice = withSignatures(once, '/nix/store', [job, machine])
+    const sigs = (t: string): string[] => [...t.matchAll(/^Sig: (.*)$/gm)].map((m) => m[1]!)
+    expect(sigs(twice)).toEqual(sigs(once))
+    expect(sigs(once).map((s) => s.split(':')[0])).toEqual(['test-1', 'job-1', 'machine-1'])
+    expect(sigs(once)[0]).toBe(nixSigs.get(path))
+    const info = infos.find((i) => i.path === path)!
+    const fp = fingerprint(info.path, info.narHash, info.narSize, info.references)
+    expect(verifySignature(job.publicKey, fp, sigs(once)[1]!)).toBe(true)
+    expect(verifySignature(machine.publicKey, fp, sigs(once)[2]!)).toBe(true)
   })
 })
 

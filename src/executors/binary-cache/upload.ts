@@ -18,8 +18,8 @@ import { UploadProgress } from './progress.js'
 export interface UploadOptions {
   backend: BinaryCacheBackend
   /**
-   * Signs every narinfo. Optional because a cache Nix is told to trust by URL (the restored
-   * GitHub Actions cache, `?trusted=1`) needs no signatures.
+   * Signs every narinfo. Optional because the GitHub Actions cache's layers need none of their
+   * own: the local substituter signs them for each job as it serves them (gha/serving-key.ts).
    */
   signer?: SigningKey
   compression: Compression

@@ -5,6 +5,7 @@ import { CacheUnavailableError, jobBudget, type JobBudget } from '../../runtime/
 import { RequestGuard, RequestTimeout } from '../../runtime/request.js'
 import { captureOutput, watchActivity } from './capture.js'
 import { archiveBytes, classifyRestore, classifySave, type CallOutcome } from './classify.js'
+import { entryPath, inEntryDir } from './entry-paths.js'
 
 /**
  * The GitHub Actions cache as this action uses it: @actions/cache's saveCache and restoreCache,
@@ -42,6 +43,7 @@ export interface Saved {
   archiveBytes?: number
 }
 
+/** `path` is where the entry is saved from and restored to; only its name identifies the entry (entry-paths.ts). */
 export interface CacheClient {
   restore(path: string, key: string, restoreKeys?: readonly string[]): Promise<Restored | undefined>
   save(path: string, key: string): Promise<Saved>
@@ -180,8 +182,9 @@ export function actionsCacheClient(opts: ClientOptions = {}): CacheClient {
 
   return {
     async restore(path, key, restoreKeys = []) {
+      const entry = entryPath(path)
       const { outcome, value } = await call(`Restoring ${key}`, async () => {
-        const c = await captureOutput(() => restoreCache([path], key, [...restoreKeys]))
+        const c = await inEntryDir(entry.dir, () => captureOutput(() => restoreCache([entry.name], key, [...restoreKeys])))
         if (c.threw) throw c.error
         relay(c.lines)
         return { outcome: classifyRestore(c.value, c.lines), value: { key: c.value, bytes: archiveBytes(c.lines) } }
@@ -192,8 +195,9 @@ export function actionsCacheClient(opts: ClientOptions = {}): CacheClient {
     },
 
     async save(path, key) {
+      const entry = entryPath(path)
       const { outcome, value } = await call(`Saving ${key}`, async () => {
-        const c = await captureOutput(() => saveCache([path], key))
+        const c = await inEntryDir(entry.dir, () => captureOutput(() => saveCache([entry.name], key)))
         if (c.threw) throw c.error
         relay(c.lines)
         return { outcome: classifySave(c.value ?? -1, c.lines), value: archiveBytes(c.lines) }

@@ -7,8 +7,9 @@ import { MANIFEST_FORMAT, READABLE_MANIFEST_FORMATS } from './manifest.js'
  * Where the GitHub Actions cache backend keeps things on disk, and how its entries are named.
  *
  * An entry's version is a hash of the path strings it was saved from, and it is found only by a
- * restore that passes byte-identical paths. So every saved path is derived from RUNNER_TEMP alone
- * (the same on every hosted job of an OS), never from anything run-specific. Layers are restored
+ * restore that passes byte-identical paths. So @actions/cache is given each entry's name alone
+ * (`manifest.json`, `layer-<slot>`), never a path of this machine (entry-paths.ts): a runner with
+ * another RUNNER_TEMP, HOME or workspace finds the same entries. Layers are restored
  * in parallel, each into its own directory, so each layer records a *slot* number and is saved
  * from and restored to `layer-<slot>`: a layer's slot is part of its identity, and two live layers
  * never share one.
@@ -21,6 +22,8 @@ export interface GhaLayout {
   slotDir(slot: number): string
   /** The binary cache the restored layers are merged into; Nix substitutes from it. */
   binaryCache: string
+  /** The eagerly restored cache as Nix reads it: `binaryCache` with narinfos signed for the job (signed-view.ts). */
+  served: string
   /** What the main step restored, for the post step. */
   restoredFile: string
   /** Where the agent writes NARs and narinfos during the build, for the post step's layer. */
@@ -34,6 +37,7 @@ export function ghaLayout(runnerTemp: string): GhaLayout {
     manifestFile: join(root, 'manifest.json'),
     slotDir: (slot) => join(root, `layer-${slot}`),
     binaryCache: join(root, 'binary-cache'),
+    served: join(root, 'served'),
     restoredFile: join(root, 'restored.json'),
     prepared: join(root, 'prepared')
   }

@@ -1,14 +1,16 @@
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { DEFAULT_SUBSTITUTER_PORT } from '../../config/inputs.js'
+import { withSignatures } from '../../format/narinfo-signature.js'
+import type { SigningKey } from '../../format/signing.js'
 import type { LazyLayers } from './lazy.js'
 
 
 export interface LocalSubstituter {
-  /** `http://127.0.0.1:<port>`, without the `?trusted=1` Nix is given. */
+  /** `http://127.0.0.1:<port>`: Nix trusts what it serves by signature, never by URL. */
   url: string
   close(): Promise<void>
 }
@@ -16,14 +18,22 @@ export interface LocalSubstituter {
 const NARINFO = /^\/([0-9a-df-np-sv-z]{32})\.narinfo$/
 const NAR = /^\/nar\/[0-9a-df-np-sv-z]{52}\.nar$/
 
+export interface ServeOptions {
+  port?: number
+  /** Every narinfo is served signed by these (serving-key.ts); its own signatures stay. */
+  keys: readonly SigningKey[]
+  storeDir: string
+}
+
 /**
  * A read-only binary cache on loopback over the lazily restored layers. Narinfos of paths no
  * layer holds are answered 404 at once; the others wait for their layer. NARs are served from the
  * merged binary cache, where a narinfo is only ever served after its NAR was verified.
  */
-export async function serveLazyLayers(layers: LazyLayers, binaryCache: string, port = DEFAULT_SUBSTITUTER_PORT): Promise<LocalSubstituter> {
+export async function serveLazyLayers(layers: LazyLayers, binaryCache: string, opts: ServeOptions): Promise<LocalSubstituter> {
+  const port = opts.port ?? DEFAULT_SUBSTITUTER_PORT
   const server = createServer((req, res) => {
-    handle(layers, binaryCache, req, res).catch(() => {
+    handle(layers, binaryCache, opts, req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500)
       res.end()
     })
@@ -59,7 +69,7 @@ async function listen(server: Server, port: number): Promise<void> {
   }
 }
 
-async function handle(layers: LazyLayers, dir: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(layers: LazyLayers, dir: string, opts: ServeOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD' }).end()
     return
@@ -72,7 +82,7 @@ async function handle(layers: LazyLayers, dir: string, req: IncomingMessage, res
       res.writeHead(404).end()
       return
     }
-    return sendFile(join(dir, `${narinfo[1]}.narinfo`), 'text/x-nix-narinfo', req, res)
+    return sendNarInfo(join(dir, `${narinfo[1]}.narinfo`), opts, req, res)
   }
   if (NAR.test(path)) return sendFile(join(dir, path), 'application/x-nix-nar', req, res)
   res.writeHead(404).end()
@@ -94,4 +104,17 @@ async function sendFile(file: string, type: string, req: IncomingMessage, res: S
   createReadStream(file)
     .on('error', () => res.destroy())
     .pipe(res)
+}
+
+/** Narinfos are small: each is read, signed for this job, and sent whole. */
+async function sendNarInfo(file: string, opts: ServeOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let body: Buffer
+  try {
+    body = Buffer.from(withSignatures(await readFile(file, 'utf8'), opts.storeDir, opts.keys))
+  } catch {
+    res.writeHead(404).end()
+    return
+  }
+  res.writeHead(200, { 'Content-Type': 'text/x-nix-narinfo', 'Content-Length': body.length })
+  res.end(req.method === 'HEAD' ? undefined : body)
 }

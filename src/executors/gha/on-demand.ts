@@ -5,6 +5,8 @@ import { LazyLayers } from './lazy.js'
 import { serveLazyLayers, type LocalSubstituter } from './lazy-server.js'
 import { ghaLayout, keyScheme } from './layout.js'
 import { RESTORED_STATE_KEY } from './state.js'
+import { jobDir } from '../../runtime/job-dir.js'
+import { localPull, servingKeys, type LocalPull } from './serving-key.js'
 
 /**
  * The GitHub Actions cache as a local substituter, for the background agent: the main step then
@@ -15,7 +17,8 @@ export async function serveGithubActionsCache(opts: { keyPrefix: string; port: n
   if (unavailableReason() || !cacheMode().readable) return undefined
   const layout = ghaLayout(host().tempDir)
   const layers = new LazyLayers({ client: actionsCacheClient(), layout, keys: keyScheme(opts.keyPrefix), storeDir: store.storeDir })
-  const substituter = await serveLazyLayers(layers, layout.binaryCache, opts.port)
+  const keys = await servingKeys(jobDir().substituterKey)
+  const substituter = await serveLazyLayers(layers, layout.binaryCache, { port: opts.port, keys: keys.all, storeDir: store.storeDir })
   return {
     url: substituter.url,
     close: async () => {
@@ -28,12 +31,10 @@ export async function serveGithubActionsCache(opts: { keyPrefix: string; port: n
 
 /**
  * In the main step, once the agent serves the cache at `url`: the post step learns where the
- * agent records what it restored, and the URL Nix pulls from for the rest of the job is returned.
- * The layers were written by this repository's own jobs and every NAR is checked against its
- * narinfo before it is served, so the substituter is trusted by URL, as the eagerly restored
- * directory is.
+ * agent records what it restored, and the job's Nix is to pull from `url` trusting the keys the
+ * agent signs with (the same job key file: whichever of the two made it first).
  */
-export function pullFromLocalSubstituter(url: string): string {
+export async function pullFromLocalSubstituter(url: string, port: number): Promise<LocalPull> {
   host().saveState(RESTORED_STATE_KEY, ghaLayout(host().tempDir).restoredFile)
-  return `${url}?trusted=1`
+  return localPull(url, await servingKeys(jobDir().substituterKey), url === `http://127.0.0.1:${port}`)
 }

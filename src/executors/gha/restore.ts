@@ -10,6 +10,9 @@ import { ghaLayout, keyScheme, type GhaLayout } from './layout.js'
 import { fetchManifest } from './manifest-entry.js'
 import { layerId, type LayerRecord, type PathFact } from './manifest.js'
 import { saveRestoredState, type RestoredState } from './state.js'
+import { jobDir } from '../../runtime/job-dir.js'
+import { localPull, servingKeys, type LocalPull } from './serving-key.js'
+import { writeSignedView } from './signed-view.js'
 
 /** Parallel layer downloads: enough to hide latency, few enough to leave the runner's 2-4 cores to tar and zstd. */
 const PARALLEL_LAYERS = 4
@@ -92,10 +95,11 @@ async function restoreLayers(client: CacheClient, layout: GhaLayout, layers: rea
 
 /**
  * The main step for `cache: github-actions`: restores the newest manifest, then its layers in
- * parallel, into one local binary cache. Returns the URL Nix substitutes from for the rest of the
- * job (trusted by URL: every NAR in it was checked), or undefined when nothing was restored.
+ * parallel, into one local binary cache. Returns where Nix substitutes from for the rest of the
+ * job (every NAR in it was checked, and its narinfos are signed with the job's serving keys), or
+ * undefined when nothing was restored.
  */
-export async function restoreGithubActionsCache(opts: { keyPrefix: string }, store: StoreLocation): Promise<string | undefined> {
+export async function restoreGithubActionsCache(opts: { keyPrefix: string }, store: StoreLocation): Promise<LocalPull | undefined> {
   const startedAt = Date.now()
   const layout = ghaLayout(host().tempDir)
   await rm(layout.root, { recursive: true, force: true })
@@ -137,7 +141,11 @@ export async function restoreGithubActionsCache(opts: { keyPrefix: string }, sto
       `Restored ${state.held.length} of ${manifest.layers.length} cache layer(s) from ${key}: ${state.paths.length} paths, ` +
         `${formatBytes(archiveBytes)} downloaded (${archiveBytes} B), ${formatBytes(narBytes)} of NARs, in ${seconds} s.`
     )
-    return state.paths.length > 0 ? `file://${layout.binaryCache}?trusted=1` : undefined
+    if (state.paths.length === 0) return undefined
+    const serving = await servingKeys(jobDir().substituterKey)
+    await writeSignedView(layout.binaryCache, layout.served, serving.all, store.storeDir)
+    // A directory of this job: no URL for nix.conf.
+    return localPull(`file://${layout.served}`, serving, false)
   } catch (e) {
     if (!(e instanceof CacheServiceRefused)) throw e
     state.refused = e.message
