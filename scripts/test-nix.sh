@@ -28,7 +28,7 @@ extra_pkgs=(nginx-light openssh-server openssh-client xz-utils zstd sudo util-li
 mirror=${NBC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 usage() {
-  echo "usage: npm run test:nix -- 2.26|2.34 [jest arguments or test files]" >&2
+  echo "usage: npm run test:nix -- 2.26|2.34 [jest arguments or test files | --run COMMAND...]" >&2
   exit 2
 }
 
@@ -79,9 +79,21 @@ shift
 missing=()
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v unshare >/dev/null && command -v pivot_root >/dev/null || missing+=(util-linux)
-if [ "$(id -u)" != 0 ] || [ ${#missing[@]} -gt 0 ]; then
-  echo "test:nix: needs root and debootstrap; as root run: apt-get install -y debootstrap util-linux && npm run test:nix -- $version" >&2
+install_cmd="apt-get install -y --no-install-recommends debootstrap debian-archive-keyring util-linux"
+if [ "$(id -u)" != 0 ]; then
+  # Roots are made with debootstrap and entered with mount namespaces: root's work.
+  echo "test:nix: needs root; run: sudo $install_cmd && sudo npm run test:nix -- $version" >&2
   exit 1
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null; then
+    echo "test:nix: needs debootstrap and util-linux (pivot_root, unshare); install them, e.g.: $install_cmd" >&2
+    exit 1
+  fi
+  # As scripts/prereqs.mjs does for npm test: root with apt installs what is missing.
+  echo "test:nix: installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $install_cmd -qq
 fi
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -160,6 +172,12 @@ echo "test:nix: $(enter nix --version) in $root"
 # The e2e tests run dist/*.js: build it on the host (the sources are the same files).
 [ -f "$repo/dist/main.js" ] || (cd "$repo" && npm run build --silent)
 
+if [ "${1:-}" = --run ]; then
+  # `npm run test:nix -- 2.34 --run nix --version`: any command inside the root, for looking around.
+  shift
+  enter sh -c 'cd "$1" && shift && exec "$@"' sh "$repo" "$@"
+  exit $?
+fi
 if [ $# -gt 0 ]; then
   tests=("$@")
 else

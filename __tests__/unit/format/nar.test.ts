@@ -8,7 +8,7 @@ import { finished } from 'node:stream/promises'
 import { NAR_MAX_DEPTH, NarTooDeep, narHashOf, narStream } from '../../../src/format/nar.js'
 import { formatNix32Hash, parseHash, toNix32 } from '../../../src/format/nix32.js'
 import { SAMPLE_EXPRESSION, throwawayNix, type ThrowawayNix } from '../../helpers/throwaway-nix.js'
-import { pathInfoList } from '../../helpers/nix-store.js'
+import { installedNixMinor, pathInfoList } from '../../helpers/nix-store.js'
 
 // Orders differently as UTF-16 (JS default sort) and as UTF-8 bytes (Nix), so a wrong sort shows.
 const FULLWIDTH_A = '\uff21'
@@ -163,8 +163,6 @@ function handMadeNar(levels: number): Buffer {
   return Buffer.concat([str('nix-archive-1'), ...node(0)])
 }
 
-const nixMinor = (): number => Number(/\) 2\.(\d+)/.exec(execFileSync('nix', ['--version'], { encoding: 'utf8' }))?.[1] ?? 0)
-
 describe('NAR depth, counted as Nix 2.34 counts it (narMaxDepth = 64, every node, the root at 0)', () => {
   it('serialises a path whose deepest node is 63 levels below its root like nix-store --dump', async () => {
     const ok = chain(join(nix.dir, 'depth-ok'), 62)
@@ -192,7 +190,7 @@ describe('NAR depth, counted as Nix 2.34 counts it (narMaxDepth = 64, every node
     // The hand-made NAR is right: for the depth our serialiser accepts, it is byte-for-byte ours.
     expect(handMadeNar(62)).toEqual(dump(chain(join(nix.dir, 'depth-hand'), 62)))
     expect(restore(62)).toBe('restored')
-    if (nixMinor() >= 34) expect(restore(63)).toMatch(/NAR directory nesting exceeds maximum depth of 64/)
+    if (installedNixMinor() >= 34) expect(restore(63)).toMatch(/NAR directory nesting exceeds maximum depth of 64/)
     else expect(restore(63)).toBe('restored')
   })
 })
