@@ -57,6 +57,12 @@ if [ "${1:-}" = --inside ]; then
   mount --bind "$repo" "$root$repo"
   touch "$root/usr/local/bin/node"
   mount --bind "$node" "$root/usr/local/bin/node"
+  # The machine's npm (plain JavaScript; the package tests run `npm pack` and `npm install`).
+  if [ -n "$NBC_NPM_DIR" ]; then
+    mkdir -p "$root/usr/local/lib/node_modules/npm"
+    mount --bind "$NBC_NPM_DIR" "$root/usr/local/lib/node_modules/npm"
+    ln -sfn ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
+  fi
   # The machine's resolver and npm registry settings (npm ci inside needs them; the tests do not).
   mount --bind /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
   mkdir -p "$root/.old-root"
@@ -66,7 +72,7 @@ if [ "${1:-}" = --inside ]; then
   umount -l /.old-root
   rmdir /.old-root 2>/dev/null || true
   exec env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    TMPDIR=/var/tmp-tests CI="${CI:-}" NBC_REAL_NIX="$NBC_REAL_NIX" \
+    TMPDIR=/var/tmp-tests CI="${CI:-}" NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
     "$@"
 fi
 
@@ -104,9 +110,13 @@ root="$roots/$suite"
 stamp_name=.nix-buildtime-cache-root
 stamp="recipe=$recipe_version suite=$suite base=$base_pkgs extra=${extra_pkgs[*]}"
 
+# npm's own directory, when this machine's npm is the JavaScript package (nodejs.org's or npm's own).
+npm_dir=$(cd "$(dirname "$(readlink -f "$(command -v npm || echo /nonexistent)")")/.." 2>/dev/null && pwd || true)
+[ -f "$npm_dir/bin/npm-cli.js" ] || npm_dir=
+
 # Runs a command inside the root (same entry as the tests).
 enter() {
-  NBC_REAL_NIX=$version unshare --mount --propagation private -- "$0" --inside "$root" "$repo" "$node" "$@"
+  NBC_NPM_DIR=$npm_dir unshare --mount --propagation private -- "$0" --inside "$root" "$repo" "$node" "$@"
 }
 
 healthy() {

@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { builtDerivations, countBuilt, createTestStore, ensureNixAvailable, pathInfoList, removeTree, substitutedPaths, type TestStore } from '../helpers/nix-store.js'
+import { builtDerivations, countBuilt, createTestStore, ensureNixAvailable, installedNixMinor, pathInfoList, removeTree, substitutedPaths, type TestStore } from '../helpers/nix-store.js'
 import {
   BUILD_ONLY_ROLES,
   graphDrvPaths,
@@ -155,7 +155,8 @@ describe('test store and graph', () => {
     const c = await store.runOk('nix', ['show-config', '--json'], { extraConfig: 'require-sigs = false' })
     const cfg = JSON.parse(c.stdout) as Record<string, { value: unknown }>
     expect(cfg['require-sigs']?.value).toBe(false)
-    expect(cfg['store']?.value).toBe(store.storeRoot)
+    // From 2.34 `store` is a store reference, shown as `local:///<root>` (real 2.34.8 does).
+    expect(cfg['store']?.value).toBe(installedNixMinor() >= 34 ? `local://${store.storeRoot}` : store.storeRoot)
   })
 })
 
