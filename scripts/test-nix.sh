@@ -52,7 +52,6 @@ if [ "${1:-}" = --inside ]; then
   mount --rbind /sys "$root/sys"
   mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
   mkdir -p "$root$repo" "$root/var/tmp-tests"
-  chmod 755 "$root/var/tmp-tests"
   mount -t tmpfs -o mode=755 tmpfs "$root/var/tmp-tests"
   mount --bind "$repo" "$root$repo"
   touch "$root/usr/local/bin/node"
@@ -63,7 +62,8 @@ if [ "${1:-}" = --inside ]; then
     mount --bind "$NBC_NPM_DIR" "$root/usr/local/lib/node_modules/npm"
     ln -sfn ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
   fi
-  # The machine's resolver and npm registry settings (npm ci inside needs them; the tests do not).
+  # The machine's resolver, and below its CA bundle for Node: the tests use no network, but npm
+  # inside (`--run npm …`) then reaches the registry as it does on the machine.
   mount --bind /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
   mkdir -p "$root/.old-root"
   cd "$root"
