@@ -1,7 +1,7 @@
 // Makes sure the tools the tests and the demo run for real are installed: Nix, a static busybox for sandboxed
 // builders, nginx (HTTP cache) and sshd (ssh-ng fallback). Installs what is missing with apt when
 // root; any other user gets the exact command to run. Silent when everything is there.
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { closeSync, existsSync, openSync, readSync } from 'node:fs'
 
 const needs = [
@@ -47,16 +47,21 @@ if (existsSync('/bin/busybox') && isDynamicElf('/bin/busybox') && !missing.inclu
 
 if (missing.length > 0) {
   const cmd = `apt-get install -y --no-install-recommends ${missing.join(' ')}`
-  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) {
-    // `node scripts/prereqs.mjs demo`: said for the demo, which needs the same tools.
-    const what = process.argv[2] === 'demo' ? ['The demo needs', 'npm run demo'] : ['The tests need', 'npm test']
-    console.error(`${what[0]} real Nix and servers, and only root can install them. Run, then ${what[1]} again:\n  sudo apt-get update && sudo ${cmd}`)
+  // `node scripts/prereqs.mjs demo`: said for the demo, which needs the same tools.
+  const [what, again] = process.argv[2] === 'demo' ? ['The demo needs', 'npm run demo'] : ['The tests need', 'npm test']
+  // One line, the exact command in it, and never a stack trace: what a newcomer reads first.
+  const tellCommand = (why) => {
+    console.error(`${what} ${missing.join(', ')} (${why}); run: sudo apt-get update && sudo ${cmd} && ${again}`)
     process.exit(1)
   }
+  if (process.getuid?.() !== 0) tellCommand('only root can install them')
+  if (!existsSync('/usr/bin/apt-get')) tellCommand('this machine has no apt-get: install the equivalents')
   console.log(`Installing test prerequisites: ${missing.join(' ')}`)
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
   // Without recommends on purpose: nix-setup-systemd (the nixbld group, /etc/nix/nix.conf) stays
   // out, and the tests must not need it.
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env })
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...missing]]) {
+    const r = spawnSync('apt-get', args, { stdio: 'inherit', env })
+    if (r.status !== 0) tellCommand(`apt-get ${args[0]} failed${r.error ? `: ${r.error.message}` : ''}`)
+  }
 }

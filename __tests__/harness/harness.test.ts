@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { builtDerivations, countBuilt, createTestStore, ensureNixAvailable, removeTree, substitutedPaths, type TestStore } from '../helpers/nix-store.js'
+import { builtDerivations, countBuilt, createTestStore, ensureNixAvailable, installedNixMinor, pathInfoList, removeTree, substitutedPaths, type TestStore } from '../helpers/nix-store.js'
 import {
   BUILD_ONLY_ROLES,
   graphDrvPaths,
@@ -155,7 +155,29 @@ describe('test store and graph', () => {
     const c = await store.runOk('nix', ['show-config', '--json'], { extraConfig: 'require-sigs = false' })
     const cfg = JSON.parse(c.stdout) as Record<string, { value: unknown }>
     expect(cfg['require-sigs']?.value).toBe(false)
-    expect(cfg['store']?.value).toBe(store.storeRoot)
+    // From 2.34 `store` is a store reference, shown as `local:///<root>` (real 2.34.8 does).
+    expect(cfg['store']?.value).toBe(installedNixMinor() >= 34 ? `local://${store.storeRoot}` : store.storeRoot)
+  })
+})
+
+describe('path-info JSON of each real version', () => {
+  it('reads the keyed shape with nulls (as real 2.26.3 prints it) as 2.8 lists it: absent fields left out, an invalid path not valid', () => {
+    // `nix path-info --json P Q` on real 2.26.3, Q not in the store (2.34.8 adds storeDir and version).
+    const keyed =
+      '{"/nix/store/00000000000000000000000000000000-x":null,"/nix/store/ab3li50xq0nl4q5lxdyinb8w8y13my9s-f":{"ca":"fixed:r:sha256:1xmr8jicvzszfzpz46g37mlpvbzjl2wpwvl2b05psipssyp1sm8h","deriver":null,"narHash":"sha256-EFUdrtf6Rn0LWIJufrmg8q99aT3jGfLvd1//zaJEufY=","narSize":120,"references":[],"registrationTime":1796644534,"signatures":[],"ultimate":false}}'
+    expect(pathInfoList(keyed)).toEqual([
+      { path: '/nix/store/00000000000000000000000000000000-x', valid: false },
+      {
+        path: '/nix/store/ab3li50xq0nl4q5lxdyinb8w8y13my9s-f',
+        ca: 'fixed:r:sha256:1xmr8jicvzszfzpz46g37mlpvbzjl2wpwvl2b05psipssyp1sm8h',
+        narHash: 'sha256-EFUdrtf6Rn0LWIJufrmg8q99aT3jGfLvd1//zaJEufY=',
+        narSize: 120,
+        references: [],
+        registrationTime: 1796644534,
+        signatures: [],
+        ultimate: false
+      }
+    ])
   })
 })
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 // Throwaway Nix stores for end-to-end tests.
 // A test store is a chroot store: logical store dir /nix/store, physically under
 // <root>/store/nix/store. Builds in it are always sandboxed; the sandbox gets busybox
@@ -12,6 +13,19 @@ import { describeFailure, runProcess, type ProcResult } from './proc.js'
 export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 export type ConfigLines = string | readonly string[]
+
+let installedMinor: number | undefined
+/**
+ * The minor version (2.x) of the Nix the tests run: Debian's 2.8 on the host, real 2.26 or 2.34
+ * inside the roots of `npm run test:nix`. For the few answers that differ between real versions.
+ */
+export function installedNixMinor(): number {
+  installedMinor ??= Number(/\) 2\.(\d+)/.exec(execFileSync('nix', ['--version'], { encoding: 'utf8', env: { PATH: SYSTEM_PATH } }))?.[1])
+  return installedMinor
+}
+
+/** From 2.15 the daemon reports whether it trusts its client (`nix store ping --json`: `trusted`). */
+export const daemonReportsTrust = (): boolean => installedNixMinor() >= 15
 
 export interface RunOptions {
   /** Written to stdin. */
@@ -36,8 +50,13 @@ export interface BuildResult {
  * and later an object keyed by path (the harness runs on Debian's 2.8, 2.26 and 2.34).
  */
 export function pathInfoList<T extends { path: string }>(json: string): T[] {
-  const parsed = JSON.parse(json) as T[] | Record<string, Omit<T, 'path'>>
-  return Array.isArray(parsed) ? parsed : Object.entries(parsed).map(([path, info]) => ({ ...info, path }) as T)
+  const parsed = JSON.parse(json) as T[] | Record<string, Omit<T, 'path'> | null>
+  if (Array.isArray(parsed)) return parsed
+  // From 2.19 an invalid path is `null`, and from 2.23 absent fields (ca, deriver) are written as
+  // null (real 2.26 and 2.34): both read as 2.8 writes them, an invalid entry and absent fields.
+  return Object.entries(parsed).map(([path, info]) =>
+    info === null ? ({ path, valid: false } as unknown as T) : ({ ...Object.fromEntries(Object.entries(info).filter(([, v]) => v !== null)), path } as T)
+  )
 }
 
 /** One entry of `nix path-info --json` (Nix 2.8 format). */

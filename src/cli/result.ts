@@ -20,6 +20,8 @@ export interface CliResult {
   skipped: Record<SkipReason, string[]>
   failed: Array<{ path: string; reason: string }>
   vanished: string[]
+  /** Not pushed because current Nix could not substitute them (nested too deep), with why. */
+  unsubstitutable: Array<{ path: string; reason: string }>
   /** The action's outputs: pushed-count, pushed-bytes, nar-bytes, skipped-count, paths-file. */
   outputs: Record<string, string | number>
   seconds: number
@@ -48,6 +50,7 @@ export function cliResult(opts: {
     skipped,
     failed: outcome.failed,
     vanished: outcome.vanished,
+    unsubstitutable: outcome.unsubstitutable ?? [],
     outputs: opts.outputs,
     seconds: Math.round(opts.seconds * 10) / 10
   }

@@ -27,6 +27,24 @@ const S_IFDIR = 0o040000
 const S_IFLNK = 0o120000
 const S_IXUSR = 0o100
 
+/**
+ * Nix 2.34 refuses a NAR with a node this deep or deeper, the root being depth 0 and each
+ * directory entry one more (`narMaxDepth` in libutil's archive.hh; archive.cc checks
+ * `depth >= narMaxDepth` on every node, of any type, when it dumps a path and when it parses a
+ * NAR: "bad archive: NAR directory nesting exceeds maximum depth of 64"). So a root directory with
+ * 63 directories below it, and a file in the deepest, is the deepest NAR it takes. Older Nix has
+ * no limit, so such a path builds there, but consumers on current Nix cannot substitute it.
+ */
+export const NAR_MAX_DEPTH = 64
+
+/** A path whose NAR Nix 2.34 and later refuse (see NAR_MAX_DEPTH). */
+export class NarTooDeep extends Error {
+  constructor(readonly fsPath: string) {
+    super(`'${fsPath}' is nested deeper than ${NAR_MAX_DEPTH} levels, and Nix 2.34 and later refuse such a NAR`)
+    this.name = 'NarTooDeep'
+  }
+}
+
 const ZEROS = Buffer.alloc(8)
 const SLASH = Buffer.from('/')
 
@@ -202,12 +220,14 @@ class NarWriter {
 async function* serialise(path: Buffer, caseHack: boolean): AsyncGenerator<Buffer> {
   const out = new NarWriter()
   out.str('nix-archive-1')
-  yield* dumpNode(path, out, caseHack)
+  yield* dumpNode(path, out, caseHack, 0)
   out.flush()
   yield* out.take()
 }
 
-async function* dumpNode(path: Buffer, out: NarWriter, caseHack: boolean): AsyncGenerator<Buffer> {
+async function* dumpNode(path: Buffer, out: NarWriter, caseHack: boolean, depth: number): AsyncGenerator<Buffer> {
+  // Refused before anything of the node is written, as Nix's dump does: the NAR is never whole.
+  if (depth >= NAR_MAX_DEPTH) throw new NarTooDeep(path.toString())
   await out.breathe()
   const st = lstatSync(path)
   out.str('(')
@@ -238,7 +258,7 @@ async function* dumpNode(path: Buffer, out: NarWriter, caseHack: boolean): Async
         out.str('name')
         out.str(name)
         out.str('node')
-        yield* dumpNode(Buffer.concat([path, SLASH, onDisk]), out, caseHack)
+        yield* dumpNode(Buffer.concat([path, SLASH, onDisk]), out, caseHack, depth + 1)
         out.str(')')
         yield* out.take()
       }

@@ -161,6 +161,12 @@ async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
       const why = stopped ? `the cache was given up on: ${stopped}` : `first: ${first.path}: ${first.reason}`
       reportFailure(new Error(`${problems} path(s) could not be pushed; ${why}`), inputs.strict)
     }
+    const deep = result.outcome.unsubstitutable ?? []
+    if (deep.length > 0) {
+      // Not a failure of the cache (strict leaves it a warning): pushed, the NAR would fail every
+      // consumer on Nix 2.34+, which would then build the path anyway.
+      log.warning(`${deep.length} path(s) not pushed: nested deeper than 64 directory levels, or referencing such a path (first: ${deep[0]!.path}: ${deep[0]!.reason}); see the job summary.`)
+    }
     for (const p of result.outcome.vanished) log.warning(`${p} disappeared before it could be pushed (garbage-collected?).`)
     return { facts, result }
   } catch (e) {

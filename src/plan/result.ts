@@ -19,10 +19,16 @@ export interface UploadOutcome {
   failed: Array<{ path: string; reason: string }>
   /** Paths that disappeared (garbage-collected) before they could be read. */
   vanished: string[]
+  /**
+   * Not pushed on purpose, not a failure: a path whose NAR current Nix refuses (nested deeper than
+   * it allows), and the paths that reference it, since a narinfo whose references are missing
+   * would break every consumer of the cache. Absent from executors that never skip.
+   */
+  unsubstitutable?: Array<{ path: string; reason: string }>
 }
 
 export function emptyOutcome(): UploadOutcome {
-  return { pushed: [], failed: [], vanished: [] }
+  return { pushed: [], failed: [], vanished: [], unsubstitutable: [] }
 }
 
 /** `pull-only`: the job may not write to the cache (no secret key, or a GitHub Actions cache it cannot save to). */

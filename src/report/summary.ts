@@ -84,6 +84,15 @@ export function renderSummary(r: Report): string {
     out.push(details('Vanished (garbage-collected during the job)', r.outcome.vanished))
   }
 
+  const deep = r.outcome.unsubstitutable ?? []
+  if (deep.length > 0) {
+    out.push(
+      `**${deep.length} not pushed because Nix 2.34 and later could not substitute ${deep.length === 1 ? 'it' : 'them'}:** ` +
+        'a path nested deeper than 64 directory levels, and every path that references one. Consumers build these themselves.\n'
+    )
+    out.push(details('Not pushed: too deep for current Nix', deep.map((f) => `${f.path}: ${f.reason}`)))
+  }
+
   out.push('| Not pushed | Paths | NAR size | Why |\n|---|---:|---:|---|')
   for (const reason of SKIP_REASONS) {
     const paths = r.selection.skipped[reason]

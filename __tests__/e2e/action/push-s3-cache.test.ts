@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { CONTENT_TYPES } from '../../../src/executors/binary-cache/backend.js'
 import { probeStoreSupport } from '../../../src/nix/store-support.js'
-import { createTestStore, substitutedPaths } from '../../helpers/nix-store.js'
+import { createTestStore, installedNixMinor, substitutedPaths } from '../../helpers/nix-store.js'
 import { httpRequest } from '../../helpers/ports.js'
 import { allOutput, errorLines, startJob, warningLines, type StepResult } from '../../helpers/runner.js'
 import { S3_CREDENTIALS, startS3Server, type S3Server } from '../../helpers/s3-server.js'
@@ -35,9 +35,15 @@ describe('a job pushing to an S3 bucket', () => {
     expect(warningLines(run.post.stdout)).toEqual([])
     expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
 
-    const writes = s3.requests.filter((r) => r.method === 'PUT' || r.method === 'POST')
+    // Real Nix 2.34 (Debian's, with S3 support) substitutes from the bucket during the build, and,
+    // finding no nix-cache-info there, writes a bare one itself, unsigned (BinaryCacheStore::init);
+    // Debian's 2.8 and 2.26 write nothing there. Every other write is the action's.
+    const byNix = (r: { method: string; url: string; signed: boolean }): boolean => r.method === 'PUT' && r.url === '/nix-cache/nix-cache-info' && !r.signed
+    const writes = s3.requests.filter((r) => (r.method === 'PUT' || r.method === 'POST') && !byNix(r))
+    expect(s3.requests.filter(byNix)).toHaveLength(installedNixMinor() >= 34 ? 1 : 0)
     expect(writes.length).toBeGreaterThan(0)
-    expect(writes.every((r) => r.signed && r.status === 200)).toBe(true)
+    // Listed, not counted, so that a failure shows which write it was.
+    expect(writes.filter((r) => !(r.signed && r.status === 200))).toEqual([])
     for (const p of run.pushed) {
       const hash = hashPart(p)
       const narinfo = await httpRequest(`${s3.bucketUrl}/${hash}.narinfo`)

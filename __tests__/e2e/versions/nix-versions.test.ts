@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { graphNix } from '../../helpers/graph.js'
-import { createTestStore, SYSTEM_PATH, type TestStore } from '../../helpers/nix-store.js'
+import { createTestStore, daemonReportsTrust, installedNixMinor, SYSTEM_PATH, type TestStore } from '../../helpers/nix-store.js'
 import { warningLines } from '../../helpers/runner.js'
 import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topJob, useGraphWorld, type JobRun } from '../../helpers/scenario.js'
 import { runProcess } from '../../helpers/proc.js'
@@ -84,6 +84,61 @@ describe('the front ends answer as their versions do', () => {
     expect((await nix('nix-2.24', ['path-info', '--json', '--json-format', '1', '/nix/store/x'])).stderr).toContain("unrecognised flag '--json-format'")
     expect((await nix('lix', ['store', 'info', '--json'])).stderr).toContain("'info' is not a recognised command")
   })
+  it('print `trusted` as 1 up to 2.26 and as true from 2.34, as real 2.26.3 and 2.34.8 do', async () => {
+    const store = await createTestStore()
+    try {
+      const trustedOf = async (profile: string) =>
+        (JSON.parse((await runProcess('nix', ['store', 'info', '--json'], { env: { ...store.env, PATH: frontEndPath(profile) } })).stdout) as { trusted: unknown }).trusted
+      expect(await trustedOf('nix-2.24')).toBe(1)
+      expect(await trustedOf('nix-2.35')).toBe(true)
+      expect(await trustedOf('determinate')).toBe(true)
+    } finally {
+      await store.cleanup()
+    }
+  })
+})
+
+// Under `npm run test:nix`, the front end of the version nearest the real one must answer as the
+// real one does, byte for byte, for every command the action runs and parses (what differs
+// between 2.24 and 2.26, or 2.34 and 2.35, is none of these). On the host's 2.8 there is nothing
+// to compare with: skipped.
+const NEAREST: Record<number, string> = { 26: 'nix-2.24', 34: 'nix-2.35' }
+describe('the front ends answer as real Nix does', () => {
+  it('nix-2.24 as real 2.26, nix-2.35 as real 2.34: path-info JSON, store info/ping, config show, their warnings and refusals', async () => {
+    const real = installedNixMinor()
+    const profile = NEAREST[real]
+    if (!profile) {
+      console.log(`skipped: the Nix underneath is 2.${real}; run under npm run test:nix -- 2.26|2.34`)
+      return
+    }
+    const store = await createTestStore()
+    try {
+      const file = join(store.root, 'f')
+      await writeFile(file, 'hello\n')
+      const added = (await store.runOk('nix-store', ['--add', file])).stdout.trim()
+      const ask = async (path: string, args: string[]) => {
+        const r = await runProcess('nix', args, { env: { ...store.env, PATH: path } })
+        // The version is the one thing a front end answers differently on purpose.
+        return { code: r.code, stdout: r.stdout.replace(/"version":"2\.\d+\.\d+"/, '"version":"V"'), stderr: r.stderr }
+      }
+      const commands = [
+        ['path-info', '--json', added],
+        ['path-info', '--json', '--json-format', '1', added],
+        ['store', 'info', '--json'],
+        ['store', 'ping', '--json'],
+        ['config', 'show'],
+        ['show-config']
+      ]
+      for (const args of commands) {
+        const [mine, theirs] = [await ask(frontEndPath(profile), args), await ask(SYSTEM_PATH, args)]
+        // The configuration: only the store line (and the warnings); other settings differ between versions.
+        const pick = (r: Awaited<ReturnType<typeof ask>>) => (args[0] === 'show-config' || args[0] === 'config' ? { ...r, stdout: /^store = .*$/m.exec(r.stdout)?.[0] } : r)
+        expect({ args, ...pick(mine) }).toEqual({ args, ...pick(theirs) })
+      }
+    } finally {
+      await store.cleanup()
+    }
+  })
 })
 
 // The action asks `nix store info --json`, then `nix store ping --json`, for the daemon's verdict.
@@ -97,8 +152,10 @@ describe('the trust query under each version', () => {
         Object.assign(process.env, { PATH: profile === 'real' ? SYSTEM_PATH : frontEndPath(profile), NIX_CONFIG: store.nixConfig, HOME: store.home })
         verdicts[profile] = await daemonTrust()
       }
-      // A directly opened store trusts its user (LocalStore::isTrustedClient).
-      expect(verdicts).toEqual({ 'nix-2.3': undefined, 'nix-2.18': true, 'nix-2.24': true, 'nix-2.35': true, lix: true, determinate: true, real: undefined })
+      // A directly opened store trusts its user (LocalStore::isTrustedClient). The real Nix: 2.8
+      // reports nothing; 2.15 and later (real 2.26 and 2.34 under `npm run test:nix`) report it.
+      const real = daemonReportsTrust() ? true : undefined
+      expect(verdicts).toEqual({ 'nix-2.3': undefined, 'nix-2.18': true, 'nix-2.24': true, 'nix-2.35': true, lix: true, determinate: true, real })
     } finally {
       Object.assign(process.env, saved)
       await store.cleanup()

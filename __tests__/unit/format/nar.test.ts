@@ -5,10 +5,10 @@ import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { finished } from 'node:stream/promises'
-import { narHashOf, narStream } from '../../../src/format/nar.js'
+import { NAR_MAX_DEPTH, NarTooDeep, narHashOf, narStream } from '../../../src/format/nar.js'
 import { formatNix32Hash, parseHash, toNix32 } from '../../../src/format/nix32.js'
 import { SAMPLE_EXPRESSION, throwawayNix, type ThrowawayNix } from '../../helpers/throwaway-nix.js'
-import { pathInfoList } from '../../helpers/nix-store.js'
+import { installedNixMinor, pathInfoList } from '../../helpers/nix-store.js'
 
 // Orders differently as UTF-16 (JS default sort) and as UTF-8 bytes (Nix), so a wrong sort shows.
 const FULLWIDTH_A = '\uff21'
@@ -137,5 +137,60 @@ describe('narHashOf', () => {
 
   it('rejects with ENOENT for a missing path', async () => {
     await expect(narHashOf(join(tree, 'gone'))).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+})
+
+/** A chain of `levels` directories below `root`, a file in the last: its deepest node is `levels + 1` deep. */
+function chain(root: string, levels: number): string {
+  const deepest = join(root, ...Array.from({ length: levels }, () => 'd'))
+  mkdirSync(deepest, { recursive: true })
+  writeFileSync(join(deepest, 'f'), 'x')
+  return root
+}
+
+/** NAR bytes by hand, for a tree our serialiser refuses to write: `levels` directories named `d`, a file `f` in the last. */
+function handMadeNar(levels: number): Buffer {
+  const str = (s: string): Buffer => {
+    const b = Buffer.from(s)
+    const len = Buffer.alloc(8)
+    len.writeUInt32LE(b.length, 0)
+    return Buffer.concat([len, b, Buffer.alloc((8 - (b.length % 8)) % 8)])
+  }
+  const node = (level: number): Buffer[] =>
+    level === levels
+      ? ['(', 'type', 'directory', 'entry', '(', 'name', 'f', 'node', '(', 'type', 'regular', 'contents', 'x', ')', ')', ')'].map(str)
+      : [...['(', 'type', 'directory', 'entry', '(', 'name', 'd', 'node'].map(str), ...node(level + 1), str(')'), str(')')]
+  return Buffer.concat([str('nix-archive-1'), ...node(0)])
+}
+
+describe('NAR depth, counted as Nix 2.34 counts it (narMaxDepth = 64, every node, the root at 0)', () => {
+  it('serialises a path whose deepest node is 63 levels below its root like nix-store --dump', async () => {
+    const ok = chain(join(nix.dir, 'depth-ok'), 62)
+    expect(await collect(narStream(ok))).toEqual(dump(ok))
+  })
+
+  it('refuses a path with a node 64 levels below its root, naming that node, as Nix 2.34 does', async () => {
+    const deep = chain(join(nix.dir, 'depth-64'), 63)
+    const refused = collect(narStream(deep))
+    await expect(refused).rejects.toBeInstanceOf(NarTooDeep)
+    await expect(refused).rejects.toMatchObject({ fsPath: `${deep}/${Array.from({ length: 63 }, () => 'd').join('/')}/f` })
+    expect(NAR_MAX_DEPTH).toBe(64)
+  })
+
+  it('agrees with the Nix under test: 2.34 and later restore 63 levels and refuse 64, older Nix restores both', () => {
+    const restore = (levels: number): string => {
+      const target = join(nix.dir, `restored-${levels}`)
+      try {
+        execFileSync('nix-store', ['--restore', target], { input: handMadeNar(levels), stdio: ['pipe', 'pipe', 'pipe'] })
+        return 'restored'
+      } catch (e) {
+        return String((e as { stderr?: Buffer }).stderr)
+      }
+    }
+    // The hand-made NAR is right: for the depth our serialiser accepts, it is byte-for-byte ours.
+    expect(handMadeNar(62)).toEqual(dump(chain(join(nix.dir, 'depth-hand'), 62)))
+    expect(restore(62)).toBe('restored')
+    if (installedNixMinor() >= 34) expect(restore(63)).toMatch(/NAR directory nesting exceeds maximum depth of 64/)
+    else expect(restore(63)).toBe('restored')
   })
 })

@@ -55,6 +55,20 @@ describe('job summary', () => {
     expect(md).toContain(`${path(7)}: HTTP 500`)
   })
 
+  it('lists paths too deep for current Nix, and their referrers, with why, apart from failures', () => {
+    const r = bigReport(1)
+    r.outcome.unsubstitutable = [
+      { path: path(7), reason: 'nested deeper than 64 levels (/x/d/f), which Nix 2.34 and later refuse' },
+      { path: path(8), reason: `references ${path(7)}, which is not pushed` }
+    ]
+    const md = renderSummary(r)
+    expect(md).toContain('**2 not pushed because Nix 2.34 and later could not substitute them:**')
+    expect(md).toContain('Not pushed: too deep for current Nix (2)')
+    expect(md).toContain(`${path(7)}: nested deeper than 64 levels (/x/d/f), which Nix 2.34 and later refuse`)
+    expect(md).toContain(`${path(8)}: references ${path(7)}, which is not pushed`)
+    expect(md).not.toContain('failed,')
+  })
+
   it('formats sizes', () => {
     expect(formatBytes(512)).toBe('512 B')
     expect(formatBytes(1536)).toBe('1.5 KiB')

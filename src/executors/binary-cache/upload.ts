@@ -6,6 +6,7 @@ import { Readable } from 'node:stream'
 import type { BinaryCacheBackend } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
 import type { Compression } from '../../format/compression.js'
+import { NAR_MAX_DEPTH, NarTooDeep } from '../../format/nar.js'
 import { narInfoKey, renderNarInfo } from '../../format/narinfo.js'
 import type { PathInfo } from '../../format/path-info.js'
 import { host } from '../../runtime/host.js'
@@ -98,6 +99,13 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
   if (infos.length === 0) return outcome
   const limit = limiter(opts.parallelism)
   const committed = new Map<string, Promise<boolean>>()
+  /** Paths not pushed because current Nix could not substitute them, or something they reference. */
+  const unsubstitutable = new Set<string>()
+  const skip = (path: string, reason: string): false => {
+    unsubstitutable.add(path)
+    ;(outcome.unsubstitutable ??= []).push({ path, reason })
+    return false
+  }
   /** Per NAR name, the NAR this job has published (or found) under it: paths with equal contents share one. */
   const nars = new Map<string, Promise<NarFile | undefined>>()
   const ownSpool = opts.backend.spoolFile || opts.spoolDir ? undefined : await mkdtemp(join(host().tempDir, 'nix-buildtime-cache-spool-'))
@@ -140,6 +148,7 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
       settle(nar)
     } catch (e) {
       settle(known)
+      if (e instanceof NarTooDeep) return skip(info.path, `nested deeper than ${NAR_MAX_DEPTH} levels (${e.fsPath}), which Nix 2.34 and later refuse`)
       if (e instanceof Vanished || !exists(source)) outcome.vanished.push(info.path)
       else outcome.failed.push({ path: info.path, reason: message(e) })
       return false
@@ -149,6 +158,8 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
     const refs = info.references.filter((r) => r !== info.path && committed.has(r))
     const refsOk = (await Promise.all(refs.map((r) => committed.get(r)))).every(Boolean)
     if (!refsOk) {
+      const deep = refs.find((r) => unsubstitutable.has(r))
+      if (deep) return skip(info.path, `references ${deep}, which is not pushed`)
       outcome.failed.push({ path: info.path, reason: 'a path it references could not be uploaded' })
       return false
     }

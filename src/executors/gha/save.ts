@@ -179,7 +179,7 @@ export async function saveToGithubActionsCache(plan: PushPlan, restored: Restore
         ? 'the new layer was saved, but no manifest lists it, so the next job builds these paths again'
         : 'nothing was saved, and the next job builds these paths again'
       log.warning(`${what} (${e.message}); ${consequence}.`)
-      const o: UploadOutcome = { pushed: [], failed: written?.outcome.failed ?? [], vanished: written?.outcome.vanished ?? [] }
+      const o: UploadOutcome = { ...emptyOutcome(), failed: written?.outcome.failed ?? [], vanished: written?.outcome.vanished ?? [], unsubstitutable: written?.outcome.unsubstitutable ?? [] }
       return result(`${what}: ${e.message}`, o)
     }
     throw e

@@ -106,6 +106,37 @@ describe('the upload pipeline', () => {
   })
 })
 
+describe('a path nested deeper than Nix 2.34 allows (64 levels)', () => {
+  /** A store path whose file sits `levels + 1` below the path's root; its hash is never checked (the NAR is refused first). */
+  async function deepPath(path: string, levels: number, references: string[] = []): Promise<PathInfo> {
+    const fsPath = join(storeDir, path.slice('/nix/store/'.length), ...Array.from({ length: levels }, () => 'd'))
+    await mkdir(fsPath, { recursive: true })
+    await writeFile(join(fsPath, 'f'), 'x')
+    return { path, narHash: `sha256:${'0'.repeat(52)}`, narSize: 1, references, signatures: [], ultimate: true }
+  }
+
+  it('is skipped with its reason, with every path that references it, and is not a failure; the rest is pushed', async () => {
+    const deep = await deepPath(sp('h', 'deep'), 63)
+    const user = await makePath(sp('i', 'user'), 'user', [deep.path])
+    const app = await makePath(sp('j', 'app'), 'app', [user.path])
+    const atLimit = await makePath(sp('k', 'at-limit'), 'x')
+    await mkdir(join(storeDir, atLimit.path.slice('/nix/store/'.length), ...Array.from({ length: 62 }, () => 'd')), { recursive: true })
+    const limitInfo = { ...atLimit, ...(await narHashOf(join(storeDir, atLimit.path.slice('/nix/store/'.length))).then((r) => ({ narHash: formatNix32Hash(r.hash), narSize: r.size }))) }
+    const backend = new FileBackend(join(dir, 'cache-deep'))
+    await backend.prepare('/nix/store')
+    const out = await uploadPaths([app, user, deep, limitInfo], { backend, signer, compression: 'zstd', parallelism: 2, realStoreDir: storeDir })
+    expect(out.failed).toEqual([])
+    expect(out.pushed.map((p) => p.path)).toEqual([limitInfo.path])
+    const skipped = new Map((out.unsubstitutable ?? []).map((u) => [u.path, u.reason]))
+    expect([...skipped.keys()].sort()).toEqual([deep.path, user.path, app.path].sort())
+    expect(skipped.get(deep.path)).toMatch(/nested deeper than 64 levels .*\/d\/f\), which Nix 2\.34 and later refuse/)
+    expect(skipped.get(user.path)).toBe(`references ${deep.path}, which is not pushed`)
+    expect(skipped.get(app.path)).toBe(`references ${user.path}, which is not pushed`)
+    const files = await readdir(join(dir, 'cache-deep'))
+    expect(files.filter((f) => f.endsWith('.narinfo'))).toEqual([`${h('k')}.narinfo`])
+  })
+})
+
 /** The bytes of every file under `dir`, by relative name. */
 async function tree(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>()
