@@ -1,4 +1,5 @@
 import { host } from '../../runtime/host.js'
+import { timings } from '../../runtime/timings.js'
 import type { StoreLocation } from '../../nix/store-location.js'
 import { actionsCacheClient, cacheMode, unavailableReason } from './client.js'
 import { LazyLayers } from './lazy.js'
@@ -14,7 +15,7 @@ import { RESTORED_STATE_KEY } from './state.js'
 export async function serveGithubActionsCache(opts: { keyPrefix: string; port: number }, store: StoreLocation): Promise<LocalSubstituter | undefined> {
   if (unavailableReason() || !cacheMode().readable) return undefined
   const layout = ghaLayout(host().tempDir)
-  const layers = new LazyLayers({ client: actionsCacheClient(), layout, keys: keyScheme(opts.keyPrefix), storeDir: store.storeDir })
+  const layers = new LazyLayers({ client: actionsCacheClient({ stallMs: timings().layerStallMs }), layout, keys: keyScheme(opts.keyPrefix), storeDir: store.storeDir })
   const substituter = await serveLazyLayers(layers, layout.binaryCache, opts.port)
   return {
     url: substituter.url,
