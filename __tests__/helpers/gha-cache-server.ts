@@ -57,7 +57,9 @@ export interface Fault {
  * `stalled-body` sends the headers and half the archive, then nothing more.
  */
 export interface DownloadFault {
-  kind: 'no-headers' | 'stalled-body'
+  /** `slow-body`: not a fault, a slow link: the archive in ten pieces, `pauseMs` apart. */
+  kind: 'no-headers' | 'stalled-body' | 'slow-body'
+  pauseMs?: number
   /** Only downloads of this key. */
   key?: string
   /** How many matching downloads get it (default 1). */
@@ -232,6 +234,17 @@ export async function startGhaCacheServer(): Promise<GhaCacheServer> {
       if (stall) {
         stall.times = (stall.times ?? 1) - 1
         if (stall.times <= 0) downloadFaults.splice(downloadFaults.indexOf(stall), 1)
+        if (stall.kind === 'slow-body') {
+          requests.push({ at: Date.now(), method: 'DOWNLOAD', status: 200, key: entry.key })
+          res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': entry.data.length })
+          const piece = Math.ceil(entry.data.length / 10)
+          for (let at = 0; at < entry.data.length; at += piece) {
+            res.write(entry.data.subarray(at, at + piece))
+            await new Promise((resolve) => setTimeout(resolve, stall.pauseMs ?? 500))
+          }
+          res.end()
+          return
+        }
         requests.push({ at: Date.now(), method: 'DOWNLOAD', status: 0, key: entry.key })
         if (stall.kind === 'stalled-body') {
           res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': entry.data.length })

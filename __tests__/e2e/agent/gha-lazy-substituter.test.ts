@@ -197,4 +197,21 @@ describe('an on-demand layer download that goes wrong on the wire', () => {
       await s.stop()
     }
   })
+
+  it('that is slow but steady is never abandoned, though the library logs no progress for it', async () => {
+    const layer = await layerOf(v2.paths.top)
+    const s = await serve({ stallMs: STALL_MS })
+    // Ten pieces, 0.7 s apart: 7 s in all, more than three times the stall bound, with bytes always arriving.
+    gha.server.stallDownloads({ kind: 'slow-body', key: layer.key, pauseMs: 700 })
+    try {
+      const answer = await fetchStatus(`${s.substituter.url}/${hashPart(v2.paths.top)}.narinfo`)
+      expect(answer.status).toBe(200)
+      expect(answer.ms).toBeGreaterThan(STALL_MS)
+      expect(s.downloads()).toEqual([layer.key])
+      expect(s.layers.state.held).toEqual([layerId(layer)])
+    } finally {
+      gha.server.clearFaults()
+      await s.stop()
+    }
+  })
 })

@@ -4,6 +4,7 @@ import { RetryableHttpError, type RetryOptions } from '../../runtime/retry.js'
 import { CacheUnavailableError, jobBudget, type JobBudget } from '../../runtime/budget.js'
 import { RequestGuard, RequestTimeout } from '../../runtime/request.js'
 import { captureOutput, watchActivity } from './capture.js'
+import { watchArchiveGrowth } from './archive-growth.js'
 import { archiveBytes, classifyRestore, classifySave, type CallOutcome } from './classify.js'
 
 /**
@@ -147,7 +148,15 @@ export function withinBudget<T>(what: string, budget: JobBudget, run: () => Prom
       return e
     }
   })
-  return requests.run(what, (a) => watchActivity(a.progress, run))
+  return requests.run(what, async (a) => {
+    // Bounded by silence in seconds, a download must count the bytes it writes as life too.
+    const stop = stallMs !== undefined ? watchArchiveGrowth(a.progress) : () => undefined
+    try {
+      return await watchActivity(a.progress, run)
+    } finally {
+      stop()
+    }
+  })
 }
 
 function describe(outcome: CallOutcome): string {
