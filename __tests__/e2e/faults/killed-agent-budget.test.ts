@@ -72,7 +72,8 @@ describe('an agent killed mid-request against a cache that never answers', () =>
         const postMs = Date.now() - started
         expect(post.code).toBe(0)
         const warnings = warningLines(post.stdout)
-        expect(warnings).toEqual([expect.stringMatching(/the cache kept failing for 20 s in this job/)])
+        // One warning: the budget ran out, or the last retry no longer fitted in what was left of it.
+        expect(warnings).toEqual([expect.stringMatching(/could not be pushed; (the cache was given up on: the cache kept failing for 20 s in this job|first: .*gave up after \d+ attempts)/)])
         expect(postMs).toBeLessThan(LEFT_MS)
       } finally {
         await j.cleanup()
@@ -107,7 +108,7 @@ describe('an agent killed mid-request against a cache that never answers', () =>
       await killAgentAfterTrouble(s, pid!, SPENT_BY_THE_AGENT_MS)
       const push = await runCli(['push', '--state-dir', stateDir, '--json'], { env, cwd: store.root })
       expect(push.code).toBe(0)
-      expect(push.stderr).toMatch(/the cache kept failing for 20 s in this job/)
+      expect(push.stderr).toMatch(/warning: nix-buildtime-cache: 1 path\(s\) could not be pushed; (the cache was given up on: the cache kept failing for 20 s in this job|first: .*gave up after \d+ attempts)/)
       expect((jsonResult(push.stdout).seconds as number) * 1000).toBeLessThan(LEFT_MS)
     } finally {
       killTree(script, 'SIGKILL')
