@@ -52,6 +52,20 @@ export interface Fault {
   times?: number
 }
 
+/**
+ * A download that goes wrong on the wire: `no-headers` accepts the request and never answers;
+ * `stalled-body` sends the headers and half the archive, then nothing more.
+ */
+export interface DownloadFault {
+  /** `slow-body`: not a fault, a slow link: the archive in ten pieces, `pauseMs` apart. */
+  kind: 'no-headers' | 'stalled-body' | 'slow-body'
+  pauseMs?: number
+  /** Only downloads of this key. */
+  key?: string
+  /** How many matching downloads get it (default 1). */
+  times?: number
+}
+
 /** Which refs a job's token may write and read (in lookup order). */
 export interface TokenScope {
   ref: string
@@ -68,6 +82,8 @@ export interface GhaCacheServer {
   entries(): CacheEntry[]
   readonly requests: LoggedRequest[]
   inject(fault: Fault): void
+  /** Makes matching downloads hang (see DownloadFault); they are logged with status 0. */
+  stallDownloads(fault: DownloadFault): void
   clearFaults(): void
   /** Deletes every entry with this key (as eviction would). */
   remove(key: string): void
@@ -97,6 +113,7 @@ export async function startGhaCacheServer(): Promise<GhaCacheServer> {
   const entries: CacheEntry[] = []
   const requests: LoggedRequest[] = []
   const faults: Fault[] = []
+  const downloadFaults: DownloadFault[] = []
   const tokens = new Map<string, TokenScope>()
   const uploads = new Map<string, CacheEntry>()
   const downloads = new Map<string, CacheEntry>()
@@ -213,6 +230,29 @@ export async function startGhaCacheServer(): Promise<GhaCacheServer> {
         res.writeHead(404).end()
         return
       }
+      const stall = downloadFaults.find((f) => f.key === undefined || f.key === entry.key)
+      if (stall) {
+        stall.times = (stall.times ?? 1) - 1
+        if (stall.times <= 0) downloadFaults.splice(downloadFaults.indexOf(stall), 1)
+        if (stall.kind === 'slow-body') {
+          requests.push({ at: Date.now(), method: 'DOWNLOAD', status: 200, key: entry.key })
+          res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': entry.data.length })
+          const piece = Math.ceil(entry.data.length / 10)
+          for (let at = 0; at < entry.data.length; at += piece) {
+            res.write(entry.data.subarray(at, at + piece))
+            await new Promise((resolve) => setTimeout(resolve, stall.pauseMs ?? 500))
+          }
+          res.end()
+          return
+        }
+        requests.push({ at: Date.now(), method: 'DOWNLOAD', status: 0, key: entry.key })
+        if (stall.kind === 'stalled-body') {
+          res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': entry.data.length })
+          res.write(entry.data.subarray(0, Math.floor(entry.data.length / 2)))
+        }
+        // Nothing more, ever: the connection stays open until the client gives up or the server stops.
+        return
+      }
       requests.push({ at: Date.now(), method: 'DOWNLOAD', status: 200, key: entry.key })
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': entry.data.length })
       res.end(entry.data)
@@ -251,8 +291,12 @@ export async function startGhaCacheServer(): Promise<GhaCacheServer> {
     inject(fault) {
       faults.push({ ...fault })
     },
+    stallDownloads(fault) {
+      downloadFaults.push({ ...fault })
+    },
     clearFaults() {
       faults.length = 0
+      downloadFaults.length = 0
     },
     remove(key) {
       for (let i = entries.length - 1; i >= 0; i--) if (entries[i]?.key === key) entries.splice(i, 1)

@@ -7,6 +7,7 @@ import { agentFiles, jobDir } from '../runtime/job-dir.js'
 import type { Inputs } from '../config/inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import type { Pushed } from '../plan/result.js'
+import { scriptAncestors } from './owner.js'
 import { AGENT_NICE, encodeInputs, readPublished, WARNING_PREFIX, type AgentConfig, type AgentDestination, type AgentJob, type AgentReady } from './protocol.js'
 
 /** The agent as the step state records it. */
@@ -95,7 +96,8 @@ export async function launchAgent(opts: {
     store: opts.store,
     inputs: encodeInputs(opts.inputs),
     destination: opts.destination,
-    followsScript
+    followsScript,
+    scriptAncestors: followsScript ? scriptAncestors() : undefined
   }
   const logFd = openSync(files.log, 'a')
   let child

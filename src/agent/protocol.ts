@@ -2,6 +2,7 @@ import { appendFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { Inputs } from '../config/inputs.js'
 import type { Compression } from '../format/compression.js'
+import type { ProcessId } from './owner.js'
 import type { BinaryCacheTarget } from '../executors/index.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import type { Pushed } from '../plan/result.js'
@@ -35,6 +36,11 @@ export interface AgentConfig {
    * script's shell) has exited. See owner.ts.
    */
   followsScript?: boolean
+  /**
+   * With `followsScript`: the processes between `start` and its group's leader when it was
+   * started (`scriptAncestors`), among them the script's shell where that does not lead its group.
+   */
+  scriptAncestors?: ProcessId[]
 }
 
 export interface AgentReady {

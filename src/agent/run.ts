@@ -66,7 +66,7 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
     dest,
     recordFile: agentFiles(config.dir).published
   })
-  const scriptRunning = config.followsScript ? scriptWatcher() : () => true
+  const scriptRunning = config.followsScript ? scriptWatcher(config.scriptAncestors) : () => true
   /** Ends the agent on its own, saying why in the log and to the post step. */
   const end = (why: string): void => {
     log.info(`Stopping: ${why}.`)

@@ -1,5 +1,5 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { reportFailure } from '../runtime/failure.js'
 import { InputError, type Inputs } from '../config/inputs.js'
 import { openJob } from '../job/lifecycle.js'
@@ -40,6 +40,24 @@ function refuseGithubActionsCache(inputs: Inputs, env: NodeJS.ProcessEnv): void 
   )
 }
 
+/** The state directory, or one line saying why it cannot be (a file in the way, no permission). */
+async function makeStateDir(dir: string, given: boolean): Promise<void> {
+  const label = given ? '--state-dir' : `the state directory (default; choose another with --state-dir)`
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new UsageError(`${label}: ${dir} is not a directory (a file is in the way)`)
+    throw new UsageError(`${label}: cannot create ${dir}: ${code ?? String(e)}`)
+  }
+}
+
+async function checkDotenvDir(file: string): Promise<void> {
+  const dir = dirname(resolve(file))
+  const isDir = await stat(dir).then((s) => s.isDirectory(), () => false)
+  if (!isDir) throw new UsageError(`--dotenv: the directory of ${file} (${dir}) does not exist; create it first, or name a file in an existing directory`)
+}
+
 interface Session {
   host: CliHost
   inputs: Inputs
@@ -49,7 +67,9 @@ interface Session {
 async function openSession(cli: CliArgs, persistState: boolean): Promise<Session> {
   // Absolute, since the snapshot's path is recorded in the state.
   const stateDir = cli.stateDir ? resolve(cli.stateDir) : defaultStateDir()
-  await mkdir(stateDir, { recursive: true, mode: 0o700 })
+  await makeStateDir(stateDir, cli.stateDir !== undefined)
+  // Before anything starts (an agent): start could not hand its settings on.
+  if (cli.dotenvFile !== undefined) await checkDotenvDir(cli.dotenvFile)
   const host = new CliHost(stateDir, { stateFile: persistState ? join(stateDir, STATE_FILE) : undefined, summaryFile: cli.summaryFile })
   active = host
   let options: SavedOptions = cli
@@ -63,7 +83,9 @@ async function openSession(cli: CliArgs, persistState: boolean): Promise<Session
     }
   }
   // start and run each begin a job; push is the rest of start's, with what start and its agent spent of the budget.
-  const inputs = openJob(host, await rawInputs(options), { newJob: cli.command !== 'push' })
+  // A key file's permissions are pointed out where it is named, not again by every push.
+  const warnOnce = cli.command !== 'push' || cli.secretKeyFile !== undefined || cli.authHeaderFile !== undefined
+  const inputs = openJob(host, await rawInputs(options, process.env, (m) => warnOnce && host.warning(m)), { newJob: cli.command !== 'push' })
   refuseGithubActionsCache(inputs, process.env)
   if (cli.command === 'start') {
     // A start that was never pushed must not leave its snapshot for this one's push.

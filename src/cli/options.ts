@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import type { RawInputs } from '../config/inputs.js'
 
 /** A bad command line: one line on stderr, exit status 2. */
@@ -111,6 +111,9 @@ export function parseArgs(args: readonly string[]): CliArgs {
       if (inline !== undefined) return inline
       const v = rest[++i]
       if (v === undefined) throw new UsageError(`${option} needs a value`)
+      // `--cache --json`: the next word is an option, not the value the user forgot. A value that
+      // really starts with `--` can still be given inline (`--exclude=--x`).
+      if (v.startsWith('--')) throw new UsageError(`${option}: missing value (the next argument, ${v.split('=')[0]}, is an option; write ${option}=VALUE for a value starting with --)`)
       return v
     }
     const negated = name.startsWith('no-') && byName.get(name.slice(3))?.kind === 'flag'
@@ -144,10 +147,23 @@ export function optionLabel(input: string): string {
   return `--${input}`
 }
 
-async function secretFrom(option: string, file: string | undefined, envName: string, env: NodeJS.ProcessEnv): Promise<string> {
+/**
+ * As ssh says of a private key others can read, but a warning rather than a refusal: the key is
+ * already exposed, and refusing it would only cost the job its cache.
+ */
+export function exposedSecretWarning(option: string, file: string, mode: number): string | undefined {
+  if ((mode & 0o077) === 0) return undefined
+  const octal = (mode & 0o777).toString(8).padStart(4, '0')
+  return `${option}: ${file} is readable by ${mode & 0o007 ? 'other users' : 'its group'} (mode ${octal}); it is used, but it should be private to you: chmod 600 ${file}`
+}
+
+async function secretFrom(option: string, file: string | undefined, envName: string, env: NodeJS.ProcessEnv, warn: (m: string) => void): Promise<string> {
   if (file === undefined) return (env[envName] ?? '').trim()
   try {
-    return (await readFile(file, 'utf8')).trim()
+    const text = (await readFile(file, 'utf8')).trim()
+    const exposed = exposedSecretWarning(option, file, (await stat(file)).mode)
+    if (exposed) warn(exposed)
+    return text
   } catch (e) {
     throw new UsageError(`${option}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
   }
@@ -157,9 +173,9 @@ async function secretFrom(option: string, file: string | undefined, envName: str
  * The inputs as the engine's parser reads them: the options given, else the action's defaults;
  * the secrets from their files or variables.
  */
-export async function rawInputs(opts: SavedOptions, env: NodeJS.ProcessEnv = process.env): Promise<RawInputs> {
-  const secretKey = await secretFrom('--secret-key-file', opts.secretKeyFile, SECRET_KEY_ENV, env)
-  const authHeader = await secretFrom('--auth-header-file', opts.authHeaderFile, AUTH_HEADER_ENV, env)
+export async function rawInputs(opts: SavedOptions, env: NodeJS.ProcessEnv = process.env, warn: (m: string) => void = () => undefined): Promise<RawInputs> {
+  const secretKey = await secretFrom('--secret-key-file', opts.secretKeyFile, SECRET_KEY_ENV, env, warn)
+  const authHeader = await secretFrom('--auth-header-file', opts.authHeaderFile, AUTH_HEADER_ENV, env, warn)
   return (name) => {
     if (name === 'secret-key') return secretKey
     if (name === 'auth-header') return authHeader

@@ -11,6 +11,7 @@ import { pullNetrcEntries, writePullNetrc } from './credentials.js'
 import { credentialsFor, loadNetrc } from '../config/netrc.js'
 import { giveDaemonCredentials } from './daemon-credentials.js'
 import { withoutCredentials } from '../config/url-credentials.js'
+import { probeHttpCache, type ProbeVerdict } from './probe.js'
 
 /** The substituter URL Nix should pull from, or undefined where pulling makes no sense. */
 export function substituterUrl(inputs: Inputs): string | undefined {
@@ -114,6 +115,18 @@ export interface LocalCache {
 }
 
 /**
+ * A cache that accepts connections and never answers would stall every later Nix command for
+ * minutes (Nix waits 300 s per attempt, and retries), so it is asked first, for a few seconds;
+ * one that does not answer is left out, with one warning.
+ */
+export async function cacheAnswers(url: string, probe: (url: string) => Promise<ProbeVerdict> = probeHttpCache): Promise<boolean> {
+  const trouble = await probe(url)
+  if (trouble === undefined) return true
+  log.warning(`Later steps do not substitute from ${url}: it did not answer within seconds (${trouble}), and Nix would wait minutes on it. Pushing is still tried, within the job's time budget.`)
+  return false
+}
+
+/**
  * Makes the cache a substituter for the rest of the job, where the job's Nix will honour it. A
  * multi-user daemon ignores substituters an untrusted user adds, so that case is settled first:
  * already allowed by trusted-substituters, or allowed system-wide with passwordless sudo, or a
@@ -123,6 +136,7 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, local?
   const url = local?.url ?? substituterUrl(inputs)
   if (!inputs.pull || !url) return
   if (!local && inputs.cache.kind === 's3' && !(await nixCanReadS3(inputs.cache))) return
+  if (!local && inputs.cache.kind === 'http' && !(await cacheAnswers(url))) return
   const keys = [...new Set([...trustedKeys(inputs), ...(local?.keys ?? [])])]
   // Nix 2.3 would ignore what we export, and warns about every `extra-` line in nix.conf: say
   // so once and leave the machine's configuration alone (the post step may never run to undo it).

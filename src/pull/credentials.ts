@@ -1,4 +1,4 @@
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { host, log } from '../runtime/host.js'
 import { jobDir } from '../runtime/job-dir.js'
 import { credentialsFor, loadNetrc, netrcPath, type NetrcEntry } from '../config/netrc.js'
@@ -72,14 +72,23 @@ export async function pullNetrcEntries(src: PullNetrcSources): Promise<NetrcEntr
   return mergeNetrc(url, user, nix)
 }
 
-/** Writes `entries` to a fresh 0600 file in the job directory, remembered for the post step to remove. */
+/**
+ * Writes `entries` to the job's 0600 netrc file, remembered for the post step to remove. One
+ * name per job: a repeated `start` (whose state an earlier one's name would not survive) or a
+ * second use of the action replaces it rather than leaving another file of credentials behind.
+ * A second use read the first one's file as Nix's netrc-file, so what it writes still holds it.
+ */
 export async function writePullNetrc(entries: readonly NetrcEntry[]): Promise<string> {
   const dir = jobDir()
   await mkdir(dir.root, { recursive: true, mode: 0o700 })
-  const file = dir.newPullNetrc()
-  await writeFile(file, renderNetrc(entries), { mode: 0o600, flag: 'wx' })
+  const file = dir.pullNetrc
+  const tmp = `${file}.${process.pid}.tmp`
+  await rm(tmp, { force: true })
+  await writeFile(tmp, renderNetrc(entries), { mode: 0o600, flag: 'wx' })
   // The mode given to writeFile is subject to the umask; say it again to be sure.
-  await chmod(file, 0o600)
+  await chmod(tmp, 0o600)
+  // Renamed into place: a Nix reading it at the same time sees the old file or the new, whole.
+  await rename(tmp, file)
   host().saveState(STATE_KEY, file)
   return file
 }

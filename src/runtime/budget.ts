@@ -145,6 +145,7 @@ export class JobBudgetFile {
   private job: string | undefined
   /** What the budget this process read had spent by then (or by its last save): already on disk. */
   private handedOnMs = 0
+  private handedOnTripped = false
 
   constructor(readonly path: string) {}
 
@@ -170,6 +171,11 @@ export class JobBudgetFile {
     return budget
   }
 
+  /** Whether `budget` has spent time, or tripped, since it was loaded or last saved. */
+  behind(budget: JobBudget): boolean {
+    return budget.spent() > this.handedOnMs || (budget.tripped !== undefined && !this.handedOnTripped)
+  }
+
   /** Hands what `budget` spent since it was loaded to the job's other processes. Never throws: losing it only loosens the bound. */
   save(budget: JobBudget): void {
     try {
@@ -183,6 +189,7 @@ export class JobBudgetFile {
       if (tripped !== undefined) next.tripped = tripped
       this.write(next)
       this.handedOnMs = mine.spentMs
+      this.handedOnTripped = mine.tripped !== undefined
     } catch {
       // Read-only or full: the job's later processes start with a fresh budget.
     }
@@ -224,6 +231,22 @@ let jobFile: JobBudgetFile | undefined
 let current: JobBudget | undefined
 
 /**
+ * While a cache is failing, what it costs reaches the job's file this often, not only when the
+ * process ends: a process killed mid-request (the agent at the post step's stop wait, a CLI agent
+ * whose script was killed) then gives the job back at most this much of its budget.
+ */
+export const KEEP_SPENT_EVERY_MS = 1_000
+let keeper: NodeJS.Timeout | undefined
+
+function keepSpent(): void {
+  keeper ??= setInterval(() => {
+    if (jobFile && current && jobFile.behind(current)) jobFile.save(current)
+  }, KEEP_SPENT_EVERY_MS)
+  // Never what keeps a process up.
+  keeper.unref()
+}
+
+/**
  * Makes this process's budget its job's, kept in `file` (the job directory's, runtime/job-dir.ts);
  * `newJob` begins it afresh. It is read at the first `jobBudget()`, not here: a post step must
  * see what the agent saved as it stopped. Without it a process's budget is its own.
@@ -239,6 +262,7 @@ export function jobBudget(): JobBudget {
   if (!current) {
     const t = timings()
     current = jobFile ? jobFile.load(t) : new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold })
+    if (jobFile) keepSpent()
   }
   return current
 }

@@ -14,8 +14,8 @@ export interface JobDir {
   budget: string
   /** A new name for a store snapshot: unique per use, as the action may appear more than once in a job. */
   newSnapshot(): string
-  /** A new name for the 0600 netrc the job's Nix pulls with (pull/credentials.ts). */
-  newPullNetrc(): string
+  /** The 0600 netrc the job's Nix pulls with (pull/credentials.ts): one per job, however often the job is begun. */
+  pullNetrc: string
   /** The plain-named link through which every Nix reads a file:// cache in `cacheDir` (pull/file-alias.ts). */
   fileCacheAlias(cacheDir: string): string
   /** The background agent's directory (`agentFiles`): one agent per cache in a job. */
@@ -35,7 +35,7 @@ export function jobDir(tempDir: string = host().tempDir): JobDir {
     root,
     budget: join(root, 'budget.json'),
     newSnapshot: () => join(root, `snapshot-${unique()}`),
-    newPullNetrc: () => join(root, `netrc-${unique()}`),
+    pullNetrc: join(root, 'netrc'),
     fileCacheAlias: (cacheDir) => join(root, `file-cache-${hash(cacheDir, 16)}`),
     agent: (cacheUrl) => join(root, `agent-${hash(cacheUrl, 12)}`),
     gha: join(root, 'gha'),

@@ -21,6 +21,11 @@ export interface Timings {
   retryAttempts: number
   retryBaseDelayMs: number
   retryMaxDelayMs: number
+  /**
+   * A GitHub Actions cache layer downloaded on demand, while Nix waits for it: no response
+   * headers, or no progress, for this long, and the download is abandoned (then tried once more).
+   */
+  layerStallMs: number
 }
 
 export const TIMINGS: Readonly<Timings> = {
@@ -30,7 +35,8 @@ export const TIMINGS: Readonly<Timings> = {
   breakerThreshold: 5,
   retryAttempts: 5,
   retryBaseDelayMs: 500,
-  retryMaxDelayMs: 30_000
+  retryMaxDelayMs: 30_000,
+  layerStallMs: 15_000
 }
 
 /**

@@ -10,10 +10,10 @@ import { removeTree } from '../../helpers/nix-store.js'
 import { consumerBuild, useGraphWorld } from '../../helpers/scenario.js'
 import { capturingHost } from '../../helpers/fixtures.js'
 import { actionsCacheClient } from '../../../src/executors/gha/client.js'
-import { LazyLayers } from '../../../src/executors/gha/lazy.js'
+import { cachedHashes, LazyLayers, untouchedLayers } from '../../../src/executors/gha/lazy.js'
 import { serveLazyLayers, type LocalSubstituter } from '../../../src/executors/gha/lazy-server.js'
 import { ghaLayout, keyScheme } from '../../../src/executors/gha/layout.js'
-import { layerId } from '../../../src/executors/gha/manifest.js'
+import { layerId, type LayerRecord } from '../../../src/executors/gha/manifest.js'
 import { setHost } from '../../../src/runtime/host.js'
 import { hashPart } from '../../../src/format/store-path.js'
 import { generateSecretKey, parseSecretKey } from '../../../src/format/signing.js'
@@ -26,13 +26,14 @@ const said = capturingHost()
 const servingKey = parseSecretKey(generateSecretKey('test-serving-1'))
 let v1: GhaRun
 let v2: GhaRun
+let v3: GhaRun
 
 beforeAll(async () => {
   setHost(said.host)
   // Three layers: v1's whole closure, then v2's and v3's top-level paths.
   v1 = await gha.jobs.run({ variant: 'v1' })
   v2 = await gha.jobs.run({ variant: 'v2' })
-  await gha.jobs.run({ variant: 'v3' })
+  v3 = await gha.jobs.run({ variant: 'v3' })
 })
 
 interface Served {
@@ -44,7 +45,7 @@ interface Served {
 }
 
 /** A job's substituter, in this process, over the cache the jobs above filled. */
-async function serve(): Promise<Served> {
+async function serve(opts: { stallMs?: number } = {}): Promise<Served> {
   const since = gha.server.requests.length
   const runnerTemp = join(world.dir, 'runner-temp')
   await removeTree(runnerTemp)
@@ -55,7 +56,7 @@ async function serve(): Promise<Served> {
   await mkdir(workspace, { recursive: true })
   Object.assign(process.env, gha.server.env(), { RUNNER_TEMP: runnerTemp, GITHUB_WORKSPACE: workspace })
   const layout = ghaLayout(runnerTemp)
-  const layers = new LazyLayers({ client: actionsCacheClient(), layout, keys: keyScheme(PREFIX), storeDir: '/nix/store' })
+  const layers = new LazyLayers({ client: actionsCacheClient({ stallMs: opts.stallMs }), layout, keys: keyScheme(PREFIX), storeDir: '/nix/store' })
   const substituter = await serveLazyLayers(layers, layout.binaryCache, { port: 0, keys: [servingKey], storeDir: '/nix/store' })
   return {
     layers,
@@ -141,6 +142,78 @@ describe('cache: github-actions served on demand', () => {
       expect(s.layers.state.failed).toEqual([layerId(big)])
       expect(await s.layers.holds(hashPart(v1.paths.lib))).toBe(false)
     } finally {
+      await s.stop()
+    }
+  })
+})
+
+describe('an on-demand layer download that goes wrong on the wire', () => {
+  /** A stall is noticed after this long (seconds, not the job's budget of nearly two minutes). */
+  const STALL_MS = 2_000
+
+  async function layerOf(path: string): Promise<LayerRecord> {
+    // The test's view of the manifest, read back from the service: every field the code reads.
+    const manifest = await newestManifest(gha.server, PREFIX)
+    return manifest.layers.find((l) => Object.keys(l.paths).includes(hashPart(path)))! as LayerRecord
+  }
+
+  it('that gets no response headers is abandoned within seconds and tried once more: the path is served', async () => {
+    const layer = await layerOf(v2.paths.top)
+    const s = await serve({ stallMs: STALL_MS })
+    gha.server.stallDownloads({ kind: 'no-headers', key: layer.key, times: 1 })
+    try {
+      const answer = await fetchStatus(`${s.substituter.url}/${hashPart(v2.paths.top)}.narinfo`)
+      expect(answer.status).toBe(200)
+      expect(answer.ms).toBeLessThan(STALL_MS + 8_000)
+      expect(s.downloads()).toEqual([layer.key, layer.key])
+      expect(s.layers.state.held).toEqual([layerId(layer)])
+      expect(s.layers.state.failed).toEqual([])
+      expect(said.lines.some((l) => l.includes(`Cache layer ${layer.key}: `) && l.includes('trying once more'))).toBe(true)
+    } finally {
+      gha.server.clearFaults()
+      await s.stop()
+    }
+  })
+
+  it('whose body stalls, twice, costs Nix seconds (404, one warning), and the intact layer stays in the next manifest', async () => {
+    const layer = await layerOf(v2.paths.top)
+    const s = await serve({ stallMs: STALL_MS })
+    gha.server.stallDownloads({ kind: 'stalled-body', key: layer.key, times: 2 })
+    const warningsBefore = said.warnings.length
+    try {
+      const answer = await fetchStatus(`${s.substituter.url}/${hashPart(v2.paths.top)}.narinfo`)
+      expect(answer.status).toBe(404)
+      expect(answer.ms).toBeLessThan(2 * STALL_MS + 8_000)
+      expect(s.downloads()).toEqual([layer.key, layer.key])
+      const warnings = said.warnings.slice(warningsBefore).filter((w) => w.includes(layer.key))
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(/did not download .*twice.*kept in the cache/)
+      // Not known to be damaged or gone: not failed, so the save keeps it and counts its paths as cached.
+      expect(s.layers.state.failed).toEqual([])
+      expect(s.layers.state.unfetched).toEqual([layerId(layer)])
+      expect(untouchedLayers(s.layers.state).map(layerId)).toContain(layerId(layer))
+      expect(cachedHashes(s.layers.state).has(hashPart(v2.paths.top))).toBe(true)
+      // Nor is the service given up on: another layer still downloads.
+      expect((await fetchStatus(`${s.substituter.url}/${hashPart(v3.paths.top)}.narinfo`)).status).toBe(200)
+    } finally {
+      gha.server.clearFaults()
+      await s.stop()
+    }
+  })
+
+  it('that is slow but steady is never abandoned, though the library logs no progress for it', async () => {
+    const layer = await layerOf(v2.paths.top)
+    const s = await serve({ stallMs: STALL_MS })
+    // Ten pieces, 0.7 s apart: 7 s in all, more than three times the stall bound, with bytes always arriving.
+    gha.server.stallDownloads({ kind: 'slow-body', key: layer.key, pauseMs: 700 })
+    try {
+      const answer = await fetchStatus(`${s.substituter.url}/${hashPart(v2.paths.top)}.narinfo`)
+      expect(answer.status).toBe(200)
+      expect(answer.ms).toBeGreaterThan(STALL_MS)
+      expect(s.downloads()).toEqual([layer.key])
+      expect(s.layers.state.held).toEqual([layerId(layer)])
+    } finally {
+      gha.server.clearFaults()
       await s.stop()
     }
   })

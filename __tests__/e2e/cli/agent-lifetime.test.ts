@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestStore, type TestStore } from '../../helpers/nix-store.js'
-import { alive, runProcess, sleep, spawnTracked } from '../../helpers/proc.js'
+import { alive, killTree, runProcess, sleep, spawnTracked } from '../../helpers/proc.js'
 import { node24 } from '../../helpers/runner.js'
 import { useGraphWorld } from '../../helpers/scenario.js'
 import { narinfos } from '../../helpers/cache-check.js'
@@ -57,6 +58,37 @@ describe('the command-line tool’s background agent', () => {
     expect(push.code).toBe(0)
     expect(push.stderr).toContain('the script that started it has ended')
     expect(await narinfos(cacheDir)).toContain(hashPart(afterwards))
+  })
+
+  it('stops once the script that ran start has ended, also when that script’s shell does not lead its process group', async () => {
+    const cacheDir = join(world.dir, 'cache-not-leader')
+    const stateDir = join(world.dir, 'state-not-leader')
+    const done = join(world.dir, 'not-leader-done')
+    // The outer shell leads the group (as a CI system's runner process may) and lives on after
+    // the script, the inner shell, has ended; start is run through a wrapper, as with eval "$(npx …)".
+    const inner = 'eval "$(sh -c \'"$NODE" "$CLI" start --cache "file://$CACHE" --secret-key-file "$KEY" --state-dir "$STATE"\')" && nix-build "$A" --no-out-link && sleep 3; touch "$DONE"'
+    const outer = spawnTracked(
+      ...script('sh -c "$INNER"; sleep 60', {
+        CACHE: cacheDir,
+        STATE: stateDir,
+        A: await tinyNix(store.root, 'built-by-a-script-that-does-not-lead'),
+        DONE: done,
+        INNER: inner
+      })
+    )
+    try {
+      await until(() => existsSync(done), 60_000)
+      expect(existsSync(done)).toBe(true)
+      const pid = agentOf(stateDir)!
+      expect(pid).toBeDefined()
+      // It published while the script ran, then ended with it, though the group's leader runs on.
+      expect((await narinfos(cacheDir)).size).toBe(1)
+      await until(() => !alive(pid), 5_000)
+      expect(alive(pid)).toBe(false)
+      expect(outer.exitCode).toBeNull()
+    } finally {
+      killTree(outer, 'SIGKILL')
+    }
   })
 
   it('never shares an earlier job’s agent: a later start stops it, and push counts only its own job', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { generateKeyPairSync } from 'node:crypto'
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { removeTree, SYSTEM_PATH } from '../../helpers/nix-store.js'
@@ -59,7 +60,11 @@ const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
   ['an unreadable key file', ['push', '--cache', 'file:///tmp/c', '--secret-key-file', '/nonexistent/key'], {}, /--secret-key-file: cannot read \/nonexistent\/key: ENOENT/],
   ['a bad key in the variable', ['push', '--cache', 'file:///tmp/c'], { NIX_BUILDTIME_CACHE_SECRET_KEY: 'not-a-key' }, /--secret-key-file \(or NIX_BUILDTIME_CACHE_SECRET_KEY\): expected a Nix signing key/],
   ['run without a command', ['run', '--cache', 'file:///tmp/c'], {}, /run needs the command to run after --/],
-  ['an option of another command', ['run', '--dotenv', 'x', '--', 'true'], {}, /--dotenv is not an option of run/]
+  ['an option of another command', ['run', '--dotenv', 'x', '--', 'true'], {}, /--dotenv is not an option of run/],
+  ['an option where a value belongs', ['start', '--cache', '--json'], {}, /--cache: missing value \(the next argument, --json, is an option/],
+  ['a state directory that is a file', ['push', '--cache', 'file:///tmp/c', '--state-dir', '/etc/passwd'], {}, /--state-dir: \/etc\/passwd is not a directory/],
+  ['a state directory under a file', ['push', '--cache', 'file:///tmp/c', '--state-dir', '/etc/passwd/state'], {}, /--state-dir: \/etc\/passwd\/state is not a directory/],
+  ['a dotenv file in a missing directory', ['start', '--cache', 'file:///tmp/c', '--no-pull', '--dotenv', '/nonexistent/dir/env'], {}, /--dotenv: the directory of \/nonexistent\/dir\/env \(\/nonexistent\/dir\) does not exist/]
 ]
 
 describe('a bad command line', () => {
@@ -74,6 +79,28 @@ describe('a bad command line', () => {
     // A value typed in the wrong place may be a credential: it is never echoed.
     expect(r.stderr).not.toContain('c2VjcmV0')
     expect(r.stderr).not.toContain('Bearer')
+  })
+})
+
+describe('a secret key file others can read', () => {
+  it('is used, with one warning naming the file, its mode and the chmod that fixes it (as ssh points out)', async () => {
+    const { privateKey } = generateKeyPairSync('ed25519')
+    const jwk = privateKey.export({ format: 'jwk' })
+    const seed = Buffer.from(jwk.d!, 'base64url')
+    const pub = Buffer.from(jwk.x!, 'base64url')
+    const keyFile = join(home, 'open.key')
+    await writeFile(keyFile, `test-1:${Buffer.concat([seed, pub]).toString('base64')}`, { mode: 0o644 })
+    await chmod(keyFile, 0o644)
+    const r = await runCli(['push', '--cache', `file://${home}/cache`, '--secret-key-file', keyFile, '--state-dir', join(home, 'state-open-key')], { env: env() })
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('--secret-key-file'))
+    expect(warnings).toEqual([`warning: --secret-key-file: ${keyFile} is readable by other users (mode 0644); it is used, but it should be private to you: chmod 600 ${keyFile}`])
+    // Used, not refused: the command goes on to say that there is nothing to push yet.
+    expect(r.stderr).toMatch(/no snapshot in/)
+    expect(r.stderr).not.toContain(seed.toString('base64').slice(0, 12))
+
+    await chmod(keyFile, 0o600)
+    const quiet = await runCli(['push', '--cache', `file://${home}/cache`, '--secret-key-file', keyFile, '--state-dir', join(home, 'state-open-key')], { env: env() })
+    expect(quiet.stderr).not.toContain('chmod 600')
   })
 })
 

@@ -12,7 +12,7 @@ import { timings, TIMINGS } from '../../../src/runtime/timings.js'
 import { HttpBackend } from '../../../src/executors/binary-cache/http.js'
 import { CONTENT_TYPES } from '../../../src/executors/binary-cache/backend.js'
 import { host, setHost } from '../../../src/runtime/host.js'
-import { JobBudgetFile } from '../../../src/runtime/budget.js'
+import { jobBudget, JobBudgetFile, KEEP_SPENT_EVERY_MS, openJobBudget } from '../../../src/runtime/budget.js'
 import { capturingHost } from '../../helpers/fixtures.js'
 
 describe('JobBudget', () => {
@@ -250,5 +250,23 @@ describe('the job’s budget file', () => {
     spend(nextBudget, 1_000)
     next.save(nextBudget)
     expect(loadJobBudget(file, t).spent()).toBeGreaterThanOrEqual(1_000)
+  })
+
+  it('is kept as it is spent while a cache fails, so that a process killed mid-request gives no time back', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'budget-'))
+    const file = join(dir, 'budget.json')
+    openJobBudget(file, { newJob: true })
+    // A request began failing 3 s ago and is still running: nothing has saved the budget.
+    jobBudget().attemptFailed(Date.now() - 3_000, 'no answer from PUT x')
+    await new Promise((resolve) => setTimeout(resolve, KEEP_SPENT_EVERY_MS + 500))
+    // What a later process of the job would read if this one died now.
+    expect(loadJobBudget(file, t).spent()).toBeGreaterThanOrEqual(3_000)
+    // A healthy process writes nothing: its budget has nothing to hand on.
+    const { statSync } = await import('node:fs')
+    jobBudget().succeeded()
+    await new Promise((resolve) => setTimeout(resolve, KEEP_SPENT_EVERY_MS + 200))
+    const written = statSync(file).mtimeMs
+    await new Promise((resolve) => setTimeout(resolve, KEEP_SPENT_EVERY_MS + 200))
+    expect(statSync(file).mtimeMs).toBe(written)
   })
 })

@@ -1,5 +1,5 @@
 import { lstatSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -9,6 +9,7 @@ import type { Compression } from '../../format/compression.js'
 import { NAR_MAX_DEPTH, NarTooDeep } from '../../format/nar.js'
 import { narInfoKey, renderNarInfo } from '../../format/narinfo.js'
 import type { PathInfo } from '../../format/path-info.js'
+import { makeSpoolDir } from './spool-dir.js'
 import { host } from '../../runtime/host.js'
 import { fingerprint, type SigningKey } from '../../format/signing.js'
 import { limiter } from '../../runtime/limiter.js'
@@ -108,7 +109,7 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
   }
   /** Per NAR name, the NAR this job has published (or found) under it: paths with equal contents share one. */
   const nars = new Map<string, Promise<NarFile | undefined>>()
-  const ownSpool = opts.backend.spoolFile || opts.spoolDir ? undefined : await mkdtemp(join(host().tempDir, 'nix-buildtime-cache-spool-'))
+  const ownSpool = opts.backend.spoolFile || opts.spoolDir ? undefined : await makeSpoolDir(host().tempDir)
   const spoolDir = opts.spoolDir ?? ownSpool ?? tmpdir()
   const progress = new UploadProgress(
     infos.length,

@@ -4,6 +4,7 @@ import { RetryableHttpError, type RetryOptions } from '../../runtime/retry.js'
 import { CacheUnavailableError, jobBudget, type JobBudget } from '../../runtime/budget.js'
 import { RequestGuard, RequestTimeout } from '../../runtime/request.js'
 import { captureOutput, watchActivity } from './capture.js'
+import { watchArchiveGrowth } from './archive-growth.js'
 import { archiveBytes, classifyRestore, classifySave, type CallOutcome } from './classify.js'
 import { entryPath, inEntryDir } from './entry-paths.js'
 
@@ -28,6 +29,17 @@ export class CacheEntryError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'CacheEntryError'
+  }
+}
+
+/**
+ * A transfer showed no sign of life for the client's `stallMs`: the entry may well be intact, and
+ * the service well; worth one more try, and never a reason to forget the entry.
+ */
+export class CacheTransferStalled extends CacheEntryError {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CacheTransferStalled'
   }
 }
 
@@ -79,6 +91,11 @@ export const CLIENT_RETRY: Partial<RetryOptions> = {
 
 export interface ClientOptions {
   retry?: Partial<RetryOptions>
+  /**
+   * Abandon a call that shows no sign of life for this long (rather than for what is left of the
+   * job's budget), with CacheTransferStalled: for downloads something waits on (on-demand layers).
+   */
+  stallMs?: number
   /** The job's budget for a failing cache (default: `jobBudget()`). */
   budget?: JobBudget
 }
@@ -98,11 +115,11 @@ function failureText(e: unknown, what: string): string {
  * no sign of life. An abandoned call keeps running in the background; the entry points exit once
  * their work is done. Without `retry`, the call is made once.
  */
-export function withinBudget<T>(what: string, budget: JobBudget, run: () => Promise<T>, retry: Partial<RetryOptions> = { attempts: 1 }): Promise<T> {
+export function withinBudget<T>(what: string, budget: JobBudget, run: () => Promise<T>, retry: Partial<RetryOptions> = { attempts: 1 }, stallMs?: number): Promise<T> {
   const requests = new RequestGuard({
     budget,
     channel: 'actions cache',
-    idleMs: () => budget.remainingMs(),
+    idleMs: () => Math.min(budget.remainingMs(), stallMs ?? Infinity),
     // Only silence abandons a call: one that keeps reporting progress may outlast the budget.
     followDeadline: false,
     abortable: false,
@@ -124,12 +141,24 @@ export function withinBudget<T>(what: string, budget: JobBudget, run: () => Prom
     },
     final: (e) => {
       if (e instanceof CacheUnavailableError) return new CacheServiceRefused('unavailable', e.message)
+      // Stalled before the budget ran out: this transfer, not the service.
+      if (e instanceof RequestTimeout && stallMs !== undefined && e.idleMs <= stallMs && budget.remainingMs() > 0) {
+        return new CacheTransferStalled(`${what}: no progress for ${(e.idleMs / 1000).toFixed(1)} s; abandoned`)
+      }
       if (e instanceof RequestTimeout) return new CacheServiceRefused('unavailable', failureText(e, what))
       if (e instanceof RetryableHttpError) return new CacheServiceRefused(e.status === 429 ? 'rate-limited' : 'unavailable', `${e.message}; gave up`)
       return e
     }
   })
-  return requests.run(what, (a) => watchActivity(a.progress, run))
+  return requests.run(what, async (a) => {
+    // Bounded by silence in seconds, a download must count the bytes it writes as life too.
+    const stop = stallMs !== undefined ? watchArchiveGrowth(a.progress) : () => undefined
+    try {
+      return await watchActivity(a.progress, run)
+    } finally {
+      stop()
+    }
+  })
 }
 
 function describe(outcome: CallOutcome): string {
@@ -164,7 +193,8 @@ export function actionsCacheClient(opts: ClientOptions = {}): CacheClient {
           }
           return r
         },
-        retry
+        retry,
+        opts.stallMs
       )
     } catch (e) {
       if (e instanceof CacheServiceRefused) refused = e

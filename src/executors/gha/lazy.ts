@@ -1,6 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises'
 import { log } from '../../runtime/host.js'
-import { CacheServiceRefused, type CacheClient } from './client.js'
+import { CacheServiceRefused, CacheTransferStalled, type CacheClient } from './client.js'
 import { prepareBinaryCache } from './layer.js'
 import type { GhaLayout, KeyScheme } from './layout.js'
 import { fetchManifest } from './manifest-entry.js'
@@ -75,10 +75,11 @@ export class LazyLayers {
     log.warning(`The GitHub Actions cache refused this job (${e.message}): nothing more is restored, and nothing is saved.`)
   }
 
-  /** Whether the manifest lists `hash` in a layer that has not failed; never downloads. */
+  /** Whether the manifest lists `hash` in a layer that has not failed (nor stalled); never downloads. */
   async holds(hash: string): Promise<boolean> {
     await this.ready
-    return (this.byHash.get(hash) ?? []).some((l) => !this.state.failed.includes(layerId(l)))
+    const unusable = [...this.state.failed, ...(this.state.unfetched ?? [])]
+    return (this.byHash.get(hash) ?? []).some((l) => !unusable.includes(layerId(l)))
   }
 
   /**
@@ -117,18 +118,35 @@ export class LazyLayers {
     const startedAt = Date.now()
     let ok = false
     try {
-      const r = recordLayer(this.state, layer, await restoreLayer(client, layout, layer, storeDir))
+      const r = recordLayer(this.state, layer, await this.restoreTwiceIfStalled(layer, () => restoreLayer(client, layout, layer, storeDir)))
       if (r) {
         ok = true
         const seconds = ((Date.now() - startedAt) / 1000).toFixed(2)
         log.info(`Downloaded cache layer ${layer.key} on demand: ${r.paths.length} paths, ${r.archiveBytes} B, in ${seconds} s.`)
       }
     } catch (e) {
-      this.state.failed.push(layerId(layer))
-      this.refuse(e)
+      if (e instanceof CacheTransferStalled) {
+        // Nix builds or substitutes its paths elsewhere; the layer stays in the next manifest.
+        ;(this.state.unfetched ??= []).push(layerId(layer))
+        log.warning(`Cache layer ${layer.key} did not download (${e.message}, twice); its ${layer.pathCount} paths are substituted or built instead, and the layer is kept in the cache.`)
+      } else {
+        this.state.failed.push(layerId(layer))
+        this.refuse(e)
+      }
     }
     await this.persist()
     return ok
+  }
+
+  /** A download that stalled is tried once more: the layer is likely intact, and Nix is waiting. */
+  private async restoreTwiceIfStalled<T>(layer: LayerRecord, restore: () => Promise<T>): Promise<T> {
+    try {
+      return await restore()
+    } catch (e) {
+      if (!(e instanceof CacheTransferStalled)) throw e
+      log.info(`Cache layer ${layer.key}: ${e.message}; trying once more.`)
+      return await restore()
+    }
   }
 
   /**

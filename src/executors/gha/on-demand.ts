@@ -1,4 +1,5 @@
 import { host } from '../../runtime/host.js'
+import { timings } from '../../runtime/timings.js'
 import type { StoreLocation } from '../../nix/store-location.js'
 import { actionsCacheClient, cacheMode, unavailableReason } from './client.js'
 import { LazyLayers } from './lazy.js'
@@ -16,7 +17,7 @@ import { localPull, servingKeys, type LocalPull } from './serving-key.js'
 export async function serveGithubActionsCache(opts: { keyPrefix: string; port: number }, store: StoreLocation): Promise<LocalSubstituter | undefined> {
   if (unavailableReason() || !cacheMode().readable) return undefined
   const layout = ghaLayout(host().tempDir)
-  const layers = new LazyLayers({ client: actionsCacheClient(), layout, keys: keyScheme(opts.keyPrefix), storeDir: store.storeDir })
+  const layers = new LazyLayers({ client: actionsCacheClient({ stallMs: timings().layerStallMs }), layout, keys: keyScheme(opts.keyPrefix), storeDir: store.storeDir })
   const keys = await servingKeys(jobDir().substituterKey)
   const substituter = await serveLazyLayers(layers, layout.binaryCache, { port: opts.port, keys: keys.all, storeDir: store.storeDir })
   return {

@@ -4,7 +4,7 @@ import type { StoreLocation } from '../../nix/store-location.js'
 import { describeFsError } from '../../runtime/fs-errors.js'
 import { formatBytes } from '../../runtime/units.js'
 import { limiter } from '../../runtime/limiter.js'
-import { actionsCacheClient, cacheMode, CacheEntryError, CacheServiceRefused, unavailableReason, type CacheClient } from './client.js'
+import { actionsCacheClient, cacheMode, CacheEntryError, CacheServiceRefused, CacheTransferStalled, unavailableReason, type CacheClient } from './client.js'
 import { absorbLayer, prepareBinaryCache } from './layer.js'
 import { ghaLayout, keyScheme, type GhaLayout } from './layout.js'
 import { fetchManifest } from './manifest-entry.js'
@@ -46,7 +46,8 @@ export async function restoreLayer(client: CacheClient, layout: GhaLayout, layer
   try {
     hit = await client.restore(dir, layer.key)
   } catch (e) {
-    if (!(e instanceof CacheEntryError)) throw e
+    // A stalled download says nothing about the layer: its caller decides (lazy.ts tries again).
+    if (!(e instanceof CacheEntryError) || e instanceof CacheTransferStalled) throw e
     log.warning(`Cache layer ${layer.key} could not be restored (${e.message}); its ${layer.pathCount} paths are substituted or built as if it did not exist.`)
     return undefined
   }

@@ -11,6 +11,11 @@ export interface RestoredState {
   held: string[]
   /** Layers that could not be restored (layerId). */
   failed: string[]
+  /**
+   * Layers whose on-demand download stalled, twice (layerId): not known to be damaged or gone, so
+   * the next manifest keeps them, as it keeps the layers this job never needed.
+   */
+  unfetched?: string[]
   /** The verified paths the merged binary cache holds. */
   paths: PathFact[]
   /**
