@@ -4,6 +4,7 @@ import { urlSecrets, withoutCredentials } from './url-credentials.js'
 import { parseSecretKey, type SigningKey } from '../format/signing.js'
 import { parseS3Uri, S3_URI_SYNTAX, S3UriError, type S3Location } from './s3-uri.js'
 import { queryParams, StoreUriError, validateStoreUri } from './store-uri.js'
+import { ATTIC_URI_SYNTAX, AtticUriError, isAtticUri, parseAtticUri } from './attic-uri.js'
 
 /** A bad input value: reported as one `::error::` naming the input and what it accepts. */
 export class InputError extends Error {
@@ -23,6 +24,8 @@ export type CacheTarget =
   | { kind: 'nix-copy'; url: string }
   /** The repository's GitHub Actions cache; `url` only names it in logs and the summary. */
   | { kind: 'github-actions'; url: 'github-actions' }
+  /** An Attic server (`attic+https://HOST/CACHE`): `endpoint` is its API base, ending in '/'; see attic-uri.ts. */
+  | { kind: 'attic'; url: string; endpoint: string; cacheName: string }
 
 /**
  * The loopback port of the on-demand GitHub Actions cache (input `substituter-port`): fixed, so a
@@ -57,6 +60,11 @@ export interface Inputs {
   substituterPort: number
   /** Publish during the build from a background agent (where the cache kind allows it). */
   pushDuringBuild: boolean
+  /**
+   * The `auth-token` input: what lets a job push to a server that signs for itself (Attic), and
+   * read a private one. Without it such a cache is pull-only.
+   */
+  authToken?: string
 }
 
 /** The raw strings, as the runner passes them; kept separate so parsing is testable without env. */
@@ -76,7 +84,7 @@ function bool(raw: RawInputs, name: string): boolean {
 }
 
 const CACHE_ACCEPTS =
-  'expected github-actions, file:///path, http(s)://…, s3://bucket?…, or a Nix store URI such as ssh-ng://host or local?root=/path'
+  'expected github-actions, file:///path, http(s)://…, s3://bucket?…, attic+https://host/cache, or a Nix store URI such as ssh-ng://host or local?root=/path'
 
 /**
  * Characters a `file://` path may carry as they are, in every Nix version: Nix 2.3–2.2x take the
@@ -88,6 +96,14 @@ const PLAIN_PATH = /^[A-Za-z0-9/._+=,~@-]+$/
 export function parseCache(value: string): CacheTarget {
   if (value === '') throw new InputError('cache', `is required; ${CACHE_ACCEPTS}`)
   if (value === 'github-actions') return { kind: 'github-actions', url: 'github-actions' }
+  if (isAtticUri(value)) {
+    try {
+      return { kind: 'attic', ...parseAtticUri(value) }
+    } catch (e) {
+      if (e instanceof AtticUriError) throw new InputError('cache', `${e.message}; expected ${ATTIC_URI_SYNTAX}`)
+      throw e
+    }
+  }
   let kind
   try {
     kind = validateStoreUri(value)
@@ -226,6 +242,14 @@ function port(text: string): number {
   return n
 }
 
+function authToken(text: string): string | undefined {
+  const token = text.trim()
+  if (token === '') return undefined
+  // Never echo the value. A token is one line: anything else would split a header.
+  if (/\s/.test(token)) throw new InputError('auth-token', 'expected one token on one line (the server\'s access token, without a "Bearer " prefix)')
+  return token
+}
+
 export function parseInputs(raw: RawInputs): Inputs {
   const secretText = raw('secret-key')
   let secretKey: SigningKey | undefined
@@ -263,7 +287,8 @@ export function parseInputs(raw: RawInputs): Inputs {
     keyPrefix: keyPrefix(raw('key-prefix') || 'nix-buildtime-cache'),
     maxSize: parseSize('max-size', raw('max-size') || '4G'),
     substituterPort: port(raw('substituter-port') || String(DEFAULT_SUBSTITUTER_PORT)),
-    pushDuringBuild: raw('push-during-build') === '' ? true : bool(raw, 'push-during-build')
+    pushDuringBuild: raw('push-during-build') === '' ? true : bool(raw, 'push-during-build'),
+    authToken: authToken(raw('auth-token'))
   }
 }
 
@@ -276,9 +301,14 @@ export function parseInputs(raw: RawInputs): Inputs {
 export function secretsOf(inputs: RawInputs | Inputs): string[] {
   const given =
     typeof inputs === 'function'
-      ? { key: inputs('secret-key'), header: inputs('auth-header'), cache: inputs('cache') }
-      : { key: inputs.secretKeyText ?? '', header: inputs.authHeader ? `${inputs.authHeader.name}: ${inputs.authHeader.value}` : '', cache: inputs.cache.url }
-  const secrets = [given.key, given.header, ...urlSecrets(given.cache)]
+      ? { key: inputs('secret-key'), header: inputs('auth-header'), cache: inputs('cache'), token: inputs('auth-token') }
+      : {
+          key: inputs.secretKeyText ?? '',
+          header: inputs.authHeader ? `${inputs.authHeader.name}: ${inputs.authHeader.value}` : '',
+          cache: inputs.cache.url,
+          token: inputs.authToken ?? ''
+        }
+  const secrets = [given.key, given.header, given.token.trim(), ...urlSecrets(given.cache)]
   if (given.key.includes(':')) secrets.push(given.key.slice(given.key.indexOf(':') + 1))
   if (given.header.includes(':')) secrets.push(given.header.slice(given.header.indexOf(':') + 1).trim())
   return [...new Set(secrets.filter((s) => s !== ''))]

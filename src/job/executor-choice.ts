@@ -11,6 +11,7 @@ import type { PushMode } from '../plan/result.js'
  */
 
 type NixCopyTarget = Extract<CacheTarget, { kind: 'nix-copy' }>
+export type AtticTarget = Extract<CacheTarget, { kind: 'attic' }>
 
 export type ExecutorTarget =
   /** file://, http(s)://, s3://: our own binary-cache writer. */
@@ -19,10 +20,13 @@ export type ExecutorTarget =
   | { executor: 'nix-copy'; cache: NixCopyTarget }
   /** The repository's GitHub Actions cache: a layer and a manifest, saved by the post step. */
   | { executor: 'github-actions' }
+  /** An Attic server, through its own API: it compresses and signs (executors/attic/). */
+  | { executor: 'attic'; cache: AtticTarget }
 
 export function executorFor(cache: CacheTarget): ExecutorTarget {
   if (cache.kind === 'github-actions') return { executor: 'github-actions' }
   if (cache.kind === 'nix-copy') return { executor: 'nix-copy', cache }
+  if (cache.kind === 'attic') return { executor: 'attic', cache }
   return { executor: 'binary-cache', cache }
 }
 
@@ -51,7 +55,7 @@ export interface GhaConditions {
   unavailable?: string
 }
 
-export type PushInputs = Pick<Inputs, 'cache' | 'dryRun' | 'secretKey'>
+export type PushInputs = Pick<Inputs, 'cache' | 'dryRun' | 'secretKey' | 'authToken'>
 
 /** The executor and the mode of the post step. `gha` is required for the GitHub Actions cache. */
 export function choosePush(inputs: PushInputs, gha?: GhaConditions): PushChoice {
@@ -61,6 +65,11 @@ export function choosePush(inputs: PushInputs, gha?: GhaConditions): PushChoice 
     return { ...target, ...githubActionsMode(inputs, gha) }
   }
   if (inputs.dryRun) return { ...target, mode: 'dry-run' }
+  // The server signs: its token, not a signing key, is what lets a job push.
+  if (target.executor === 'attic' && !inputs.authToken) {
+    const note = 'No auth-token: this job only pulls from the Attic cache (as on pull requests from forks). Nothing was uploaded.'
+    return { ...target, mode: 'pull-only', note, announce: { level: 'notice', message: note } }
+  }
   // `nix copy` pushes unsigned too: the destination decides what it accepts.
   if (target.executor === 'binary-cache' && !inputs.secretKey) {
     const note = 'No secret-key: this job only pulls from the cache (as on pull requests from forks). Nothing was uploaded.'
@@ -114,6 +123,7 @@ export function agentRole(inputs: Pick<Inputs, 'cache' | 'pushDuringBuild' | 'dr
   if (inputs.dryRun) return skip('dry-run')
   const target = executorFor(inputs.cache)
   if (target.executor === 'nix-copy') return skip('`nix copy` stores are pushed in the post step')
+  if (target.executor === 'attic') return skip('Attic caches are pushed in the post step')
   // The post step packs the layer from the agent's files; nothing is visible to anyone before that.
   if (target.executor === 'github-actions') return { role: 'prepare' }
   if (!inputs.secretKey) return skip('no secret-key (pull only)')

@@ -83,7 +83,8 @@ export async function beginJob(inputs: Inputs): Promise<void> {
     warnMissingNetrc(inputs)
     // The GitHub Actions cache is pulled from where this job put it: restored, or served by the agent.
     const localUrl = executorFor(inputs.cache).executor === 'github-actions' ? await pullFromGithubActionsCache(inputs, store, agent) : undefined
-    await configurePull(inputs, store, localUrl)
+    const server = inputs.cache.kind === 'attic' && inputs.pull ? await (await import('./attic-pull.js')).atticSubstituter(inputs.cache, inputs.authToken) : undefined
+    await configurePull(inputs, store, localUrl, server)
   } finally {
     // Even when the step fails: the agent runs, so the post step must know to stop it.
     if (agent) await confirmAgent(agent, state)

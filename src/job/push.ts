@@ -23,6 +23,10 @@ export async function pushToCache(job: PushJob): Promise<PushResult> {
   const choice = choosePush(job.inputs)
   if (choice.executor === 'nix-copy') return pushWithNixCopyTo(choice, job)
   if (choice.executor === 'binary-cache') return pushToBinaryCache(choice, job)
+  if (choice.executor === 'attic') {
+    const { pushToAtticCache } = await import('./attic-push.js')
+    return pushToAtticCache(choice, job)
+  }
   throw new Error(`no executor for ${choice.executor}`)
 }
 

@@ -220,3 +220,39 @@ describe('secretsOf', () => {
     expect(secretsOf(parse({}))).toEqual([])
   })
 })
+
+describe('an Attic cache and the auth-token input', () => {
+  it('splits attic+https://HOST/PREFIX/CACHE into the API endpoint and the cache (the last segment)', () => {
+    expect(parseCache('attic+https://attic.example.org/ci')).toEqual({ kind: 'attic', url: 'attic+https://attic.example.org/ci', endpoint: 'https://attic.example.org/', cacheName: 'ci' })
+    expect(parseCache('attic+http://10.0.0.5:8080/attic/team-cache')).toMatchObject({ endpoint: 'http://10.0.0.5:8080/attic/', cacheName: 'team-cache' })
+  })
+
+  it.each([
+    ['attic+https://attic.example.org', /names no cache/],
+    ['attic+https://attic.example.org/-bad', /cache name Attic refuses/],
+    ['attic+https://user:pw@attic.example.org/ci', /auth-token input/],
+    ['attic+ftp://attic.example.org/ci', /attic\+https:\/\/ or attic\+http:\/\//],
+    ['attic+https://attic.example.org/ci?priority=1', /no \?parameters/]
+  ])('refuses %s naming the cache input', (value, why) => {
+    expect(() => parseCache(value)).toThrow(InputError)
+    expect(() => parseCache(value)).toThrow(why)
+    expect(() => parseCache(value)).not.toThrow(/pw/)
+  })
+
+  it('reads the token, trimmed, and names it as a secret in raw and parsed form', () => {
+    const raw = (n: string): string => ({ cache: 'attic+https://a.example.org/ci', 'auth-token': '  eyJhbGciOi.tok.sig\n' })[n] ?? defaults[n] ?? ''
+    expect(parseInputs(raw).authToken).toBe('eyJhbGciOi.tok.sig')
+    expect(secretsOf(raw)).toContain('eyJhbGciOi.tok.sig')
+    expect(secretsOf(parseInputs(raw))).toContain('eyJhbGciOi.tok.sig')
+  })
+
+  it('refuses a token with spaces inside without echoing it', () => {
+    const e = errorOf({ 'auth-token': 'Bearer secret-abc' })
+    expect(e.input).toBe('auth-token')
+    expect(e.message).not.toContain('secret-abc')
+  })
+
+  it('has no token when none is given', () => {
+    expect(parse({}).authToken).toBeUndefined()
+  })
+})
