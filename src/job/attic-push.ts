@@ -1,9 +1,10 @@
 import { log } from '../runtime/host.js'
 import { jobBudget } from '../runtime/budget.js'
-import { AtticApi } from '../executors/attic/api.js'
+import { AtticApi, AtticRefused, refusalMessage } from '../executors/attic/api.js'
 import { pushToAttic } from '../executors/attic/push.js'
 import { heldByHash, infosToPush, planAsSelected, planFinal, selectFinal, type FinalInput } from '../plan/planner.js'
 import type { PushResult } from '../plan/result.js'
+import type { Selection } from '../plan/selection.js'
 import { planIO, policyOf } from '../plan/io.js'
 import type { PushChoice } from './executor-choice.js'
 import { announce, reportCompletion, resultOf, type PushJob } from './planning.js'
@@ -13,14 +14,27 @@ import { announce, reportCompletion, resultOf, type PushJob } from './planning.j
  * answering which paths it lacks, and the server's upstream caches counting as upstream.
  */
 export async function pushToAtticCache(choice: Extract<PushChoice, { executor: 'attic' }>, job: PushJob): Promise<PushResult> {
-  const { inputs, store, facts } = job
-  const policy = policyOf(inputs)
-  const selected = selectFinal(facts, policy)
-  if (selected.push.length === 0 || choice.mode === 'pull-only') {
-    if (selected.push.length > 0) announce(choice.announce)
-    return resultOf(planAsSelected(selected, job.published, facts.infos), selected.push.length === 0 ? 'push' : 'pull-only', undefined, selected.push.length === 0 ? undefined : choice.note)
+  const { inputs, facts } = job
+  const selected = selectFinal(facts, policyOf(inputs))
+  // With nothing selected there is nothing a mode would change, nor anything to say about it.
+  if (selected.push.length === 0) return resultOf(planAsSelected(selected, job.published, facts.infos), choice.mode === 'dry-run' ? 'dry-run' : 'push')
+  if (choice.mode === 'pull-only') {
+    announce(choice.announce)
+    return resultOf(planAsSelected(selected, job.published, facts.infos), 'pull-only', undefined, choice.note)
   }
   const api = new AtticApi({ endpoint: choice.cache.endpoint, cacheName: choice.cache.cacheName, token: inputs.authToken, budget: jobBudget() })
+  try {
+    return await planAndPush(api, choice, job, selected)
+  } catch (e) {
+    // Said once, in the server's words and what they mean for the token.
+    if (e instanceof AtticRefused) throw new Error(refusalMessage(e, choice.cache.cacheName), { cause: e })
+    throw e
+  }
+}
+
+async function planAndPush(api: AtticApi, choice: Extract<PushChoice, { executor: 'attic' }>, job: PushJob, selected: Selection): Promise<PushResult> {
+  const { inputs, store, facts } = job
+  const policy = policyOf(inputs)
   // Read first, as `attic push` does: it names the API endpoint and the upstream keys, and an
   // unreachable server or a refused token costs one request, not one per path.
   const config = await api.cacheConfig()

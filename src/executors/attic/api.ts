@@ -60,6 +60,16 @@ export class AtticRefused extends Error {
   }
 }
 
+/**
+ * The one warning a refused token gets. A token that does not verify counts as none, so the server
+ * answers 401 for a private cache; a valid token without the permission gets 403.
+ */
+export function refusalMessage(e: AtticRefused, cacheName: string): string {
+  const cause = e.message.slice(e.message.indexOf(': ') + 2)
+  const why = e.status === 401 ? 'it is not valid for the cache, or has expired' : 'it lacks push permission (w) on the cache'
+  return `The Attic server refused the auth-token for cache ${cacheName} (${cause}): ${why}. Nothing was uploaded to it.`
+}
+
 /** Any other final answer: 400 (a bad NAR hash or size), 404 (no such cache), 413 from a proxy. */
 export class AtticError extends Error {
   constructor(

@@ -5,7 +5,7 @@ import { hashPart } from '../../format/store-path.js'
 import { limiter } from '../../runtime/limiter.js'
 import { CacheUnavailableError } from '../../runtime/budget.js'
 import { emptyOutcome, type UploadOutcome } from '../../plan/result.js'
-import { AtticRefused, type AtticApi, type AtticUploadInfo } from './api.js'
+import { AtticRefused, refusalMessage, type AtticApi, type AtticUploadInfo } from './api.js'
 
 export interface AtticPushOptions {
   api: AtticApi
@@ -69,7 +69,7 @@ export async function pushToAttic(infos: readonly PathInfo[], opts: AtticPushOpt
           const message = e instanceof Error ? e.message : String(e)
           if (e instanceof AtticRefused && refused === undefined) {
             refused = `the Attic server refused the auth-token (${message})`
-            opts.warn(`The Attic server refused the auth-token for cache ${opts.api.cacheName}: it needs push ('w') permission on it. Nothing more is uploaded. (${message})`)
+            opts.warn(refusalMessage(e, opts.api.cacheName))
           } else if (e instanceof CacheUnavailableError && refused === undefined) refused = e.message
           outcome.failed.push({ path: info.path, reason: message })
           return false

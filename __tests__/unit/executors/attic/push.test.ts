@@ -111,7 +111,7 @@ describe('the Attic executor against a stand-in written from the server', () => 
     expect(outcome.failed).toHaveLength(2)
     expect(server.requests.filter((r) => r.method === 'PUT')).toHaveLength(1)
     expect(quiet.warnings).toHaveLength(1)
-    expect(quiet.warnings[0]).toMatch(/refused the auth-token for cache main.*403/)
+    expect(quiet.warnings[0]).toMatch(/refused the auth-token for cache main \(HTTP 403 Forbidden: AccessError.*\): it lacks push permission/)
     expect(quiet.warnings.join('\n')).not.toContain(READ_ONLY)
   })
 

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { startAtticServer, type AtticServer } from '../../helpers/attic-server.js'
+import { UPSTREAM_ROLES } from '../../helpers/graph.js'
+import { allOutput, warningLines, workflowCommands } from '../../helpers/runner.js'
+import { consumerBuild, EXPECTED_PUSH, generateKeys, isApp, rolesOf, topJob, useGraphWorld } from '../../helpers/scenario.js'
+import { builtDerivations } from '../../helpers/nix-store.js'
+import { parseSecretKey, type SigningKey } from '../../../src/format/signing.js'
+
+const world = useGraphWorld('e2e-attic-')
+
+const TOKEN = 'attic-e2e-push-token-4f8e2a'
+const READ_TOKEN = 'attic-e2e-read-token-91c3d7'
+
+/** What a step printed, without the runner's own mask registrations (which carry the secrets by design). */
+const visible = (text: string): string =>
+  text
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n')
+
+describe('a job pushing to an Attic server (the stand-in written from its source)', () => {
+  let server: AtticServer
+  let key: SigningKey
+
+  beforeAll(async () => {
+    key = parseSecretKey((await generateKeys(world.dir, 'attic-e2e-1')).secret)
+    server = await startAtticServer({
+      caches: { ci: { key, isPublic: false }, other: { key, isPublic: false } },
+      tokens: { [TOKEN]: { ci: 'rw', other: 'rw' }, [READ_TOKEN]: { ci: 'r', other: 'r' } }
+    })
+  })
+  afterAll(async () => {
+    await server.stop()
+  })
+
+  it('uploads exactly the new build-time closure, never shows the token, and a fresh store rebuilds only the changed derivation', async () => {
+    const run = await topJob(world, server.uri('ci'), { inputs: { 'auth-token': TOKEN } })
+    expect(run.post.code).toBe(0)
+    expect(warningLines(run.main.stdout)).toEqual([])
+    expect(warningLines(run.post.stdout)).toEqual([])
+    expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
+    // The server holds what both jobs uploaded: the earlier job's `preexisting`, then this job's set.
+    const uploaded = server.uploads.get('ci')!
+    expect(rolesOf(uploaded, run.paths)).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
+    expect(uploaded.filter((p) => p.endsWith('.drv'))).toEqual([])
+    for (const role of UPSTREAM_ROLES) expect(uploaded).not.toContain(run.paths[role])
+    // Each path was uploaded once, references before referrers.
+    expect(new Set(uploaded).size).toBe(uploaded.length)
+
+    // The main step made the server's cache a substituter, trusting the key its config names.
+    expect(run.main.stdout).toMatch(new RegExp(`Later steps substitute from ${server.endpoint}ci \\(trusting .*attic-e2e-1\\)`))
+    expect(run.main.env.NIX_CONFIG).toContain(`extra-substituters = ${server.endpoint}ci`)
+    expect(run.main.env.NIX_CONFIG).toContain(`extra-trusted-public-keys = ${world.keys.public} ${key.publicKey}`)
+    expect(run.main.masks).toContain(TOKEN)
+    for (const step of [run.main, run.post]) expect(visible(allOutput(step))).not.toContain(TOKEN)
+
+    // A private cache reads with the token as the Basic password, as Nix's netrc sends it.
+    const netrc = join(world.dir, 'attic-netrc')
+    await writeFile(netrc, `machine 127.0.0.1 login token password ${TOKEN}\n`, { mode: 0o600 })
+    const consumer = await consumerBuild({
+      substituters: [`${server.endpoint}ci`, world.upstream.url],
+      trustedKeys: [key.publicKey, world.upstream.publicKey],
+      variant: 'v2',
+      extraConfig: [`netrc-file = ${netrc}`]
+    })
+    expect(consumer.built).toBe(1)
+    expect(builtDerivations(consumer.log).every(isApp)).toBe(true)
+    await consumer.store.cleanup()
+    await run.store.cleanup()
+  })
+
+  it('without an auth-token, only pulls: nothing uploaded, one notice', async () => {
+    const before = server.uploads.get('other')!.length
+    const run = await topJob(world, server.uri('other'), { preexisting: false })
+    expect(run.post.code).toBe(0)
+    expect(server.uploads.get('other')!.length).toBe(before)
+    expect(run.pushed).toEqual([])
+    const notices = workflowCommands(run.post.stdout, 'notice').map((c) => c.message)
+    expect(notices).toContain('No auth-token: this job only pulls from the Attic cache (as on pull requests from forks). Nothing was uploaded.')
+    await run.store.cleanup()
+  })
+
+  it('a token the server refuses for pushing costs one clear warning, and the job stays green', async () => {
+    const run = await topJob(world, server.uri('other'), { inputs: { 'auth-token': READ_TOKEN }, preexisting: false })
+    expect(run.post.code).toBe(0)
+    expect(run.pushed).toEqual([])
+    const warnings = warningLines(run.post.stdout)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/The Attic server refused the auth-token for cache other \(HTTP 403 Forbidden: AccessError.*\): it lacks push permission/)
+    expect(visible(allOutput(run.post))).not.toContain(READ_TOKEN)
+    await run.store.cleanup()
+  })
+})
