@@ -246,7 +246,7 @@ function authToken(text: string): string | undefined {
   const token = text.trim()
   if (token === '') return undefined
   // Never echo the value. A token is one line: anything else would split a header.
-  if (/\s/.test(token)) throw new InputError('auth-token', 'expected one token on one line (the server\'s access token, without a "Bearer " prefix)')
+  if (/\s/.test(token)) throw new InputError('auth-token', 'expected one token on one line: the token alone, with no scheme or name before it')
   return token
 }
 
