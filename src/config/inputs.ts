@@ -4,6 +4,7 @@ import { urlSecrets, withoutCredentials } from './url-credentials.js'
 import { parseSecretKey, type SigningKey } from '../format/signing.js'
 import { parseS3Uri, S3_URI_SYNTAX, S3UriError, type S3Location } from './s3-uri.js'
 import { queryParams, StoreUriError, validateStoreUri } from './store-uri.js'
+import { CACHIX_URI_SYNTAX, CachixUriError, isCachixUri, parseCachixUri } from './cachix-uri.js'
 import { ATTIC_URI_SYNTAX, AtticUriError, isAtticUri, parseAtticUri } from './attic-uri.js'
 
 /** A bad input value: reported as one `::error::` naming the input and what it accepts. */
@@ -26,6 +27,8 @@ export type CacheTarget =
   | { kind: 'github-actions'; url: 'github-actions' }
   /** An Attic server (`attic+https://HOST/CACHE`): `endpoint` is its API base, ending in '/'; see attic-uri.ts. */
   | { kind: 'attic'; url: string; endpoint: string; cacheName: string }
+  /** A Cachix cache (`cachix://NAME`, `cachix+https://HOST/NAME`); see cachix-uri.ts. */
+  | { kind: 'cachix'; url: string; apiBase: string; cacheName: string }
 
 /**
  * The loopback port of the on-demand GitHub Actions cache (input `substituter-port`): fixed, so a
@@ -61,7 +64,7 @@ export interface Inputs {
   /** Publish during the build from a background agent (where the cache kind allows it). */
   pushDuringBuild: boolean
   /**
-   * The `auth-token` input: what lets a job push to a server that signs for itself (Attic), and
+   * The `auth-token` input: what lets a job push to a server that signs for itself (Attic, Cachix), and
    * read a private one. Without it such a cache is pull-only.
    */
   authToken?: string
@@ -84,7 +87,7 @@ function bool(raw: RawInputs, name: string): boolean {
 }
 
 const CACHE_ACCEPTS =
-  'expected github-actions, file:///path, http(s)://…, s3://bucket?…, attic+https://host/cache, or a Nix store URI such as ssh-ng://host or local?root=/path'
+  'expected github-actions, file:///path, http(s)://…, s3://bucket?…, attic+https://host/cache, cachix://name, or a Nix store URI such as ssh-ng://host or local?root=/path'
 
 /**
  * Characters a `file://` path may carry as they are, in every Nix version: Nix 2.3–2.2x take the
@@ -101,6 +104,14 @@ export function parseCache(value: string): CacheTarget {
       return { kind: 'attic', ...parseAtticUri(value) }
     } catch (e) {
       if (e instanceof AtticUriError) throw new InputError('cache', `${e.message}; expected ${ATTIC_URI_SYNTAX}`)
+      throw e
+    }
+  }
+  if (isCachixUri(value)) {
+    try {
+      return { kind: 'cachix', ...parseCachixUri(value) }
+    } catch (e) {
+      if (e instanceof CachixUriError) throw new InputError('cache', `${e.message}; expected ${CACHIX_URI_SYNTAX}`)
       throw e
     }
   }

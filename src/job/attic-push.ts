@@ -1,4 +1,3 @@
-import { log } from '../runtime/host.js'
 import { jobBudget } from '../runtime/budget.js'
 import { AtticApi, AtticRefused, refusalMessage } from '../executors/attic/api.js'
 import { pushToAttic } from '../executors/attic/push.js'
@@ -58,8 +57,7 @@ async function planAndPush(api: AtticApi, choice: Extract<PushChoice, { executor
   const outcome = await pushToAttic(infosToPush(plan), {
     api,
     parallelism: inputs.parallelism,
-    realStoreDir: store.realStoreDir,
-    warn: (m) => log.warning(m)
+    realStoreDir: store.realStoreDir
   })
   return resultOf(plan, 'push', outcome)
 }

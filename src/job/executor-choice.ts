@@ -12,6 +12,7 @@ import type { PushMode } from '../plan/result.js'
 
 type NixCopyTarget = Extract<CacheTarget, { kind: 'nix-copy' }>
 export type AtticTarget = Extract<CacheTarget, { kind: 'attic' }>
+export type CachixTarget = Extract<CacheTarget, { kind: 'cachix' }>
 
 export type ExecutorTarget =
   /** file://, http(s)://, s3://: our own binary-cache writer. */
@@ -22,11 +23,14 @@ export type ExecutorTarget =
   | { executor: 'github-actions' }
   /** An Attic server, through its own API: it compresses and signs (executors/attic/). */
   | { executor: 'attic'; cache: AtticTarget }
+  /** A Cachix cache, through its API: the multipart NAR upload (executors/cachix/). */
+  | { executor: 'cachix'; cache: CachixTarget }
 
 export function executorFor(cache: CacheTarget): ExecutorTarget {
   if (cache.kind === 'github-actions') return { executor: 'github-actions' }
   if (cache.kind === 'nix-copy') return { executor: 'nix-copy', cache }
   if (cache.kind === 'attic') return { executor: 'attic', cache }
+  if (cache.kind === 'cachix') return { executor: 'cachix', cache }
   return { executor: 'binary-cache', cache }
 }
 
@@ -66,8 +70,8 @@ export function choosePush(inputs: PushInputs, gha?: GhaConditions): PushChoice 
   }
   if (inputs.dryRun) return { ...target, mode: 'dry-run' }
   // The server signs: its token, not a signing key, is what lets a job push.
-  if (target.executor === 'attic' && !inputs.authToken) {
-    const note = 'No auth-token: this job only pulls from the Attic cache (as on pull requests from forks). Nothing was uploaded.'
+  if ((target.executor === 'attic' || target.executor === 'cachix') && !inputs.authToken) {
+    const note = `No auth-token: this job only pulls from the ${target.executor === 'attic' ? 'Attic' : 'Cachix'} cache (as on pull requests from forks). Nothing was uploaded.`
     return { ...target, mode: 'pull-only', note, announce: { level: 'notice', message: note } }
   }
   // `nix copy` pushes unsigned too: the destination decides what it accepts.
@@ -124,6 +128,7 @@ export function agentRole(inputs: Pick<Inputs, 'cache' | 'pushDuringBuild' | 'dr
   const target = executorFor(inputs.cache)
   if (target.executor === 'nix-copy') return skip('`nix copy` stores are pushed in the post step')
   if (target.executor === 'attic') return skip('Attic caches are pushed in the post step')
+  if (target.executor === 'cachix') return skip('Cachix caches are pushed in the post step')
   // The post step packs the layer from the agent's files; nothing is visible to anyone before that.
   if (target.executor === 'github-actions') return { role: 'prepare' }
   if (!inputs.secretKey) return skip('no secret-key (pull only)')

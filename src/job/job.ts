@@ -10,7 +10,7 @@ import { reportFailure } from '../runtime/failure.js'
 import { log } from '../runtime/host.js'
 import type { Inputs } from '../config/inputs.js'
 import { locateStore, type StoreLocation } from '../nix/store-location.js'
-import { configurePull } from '../pull/configure.js'
+import { configurePull, type ServerSubstituter } from '../pull/configure.js'
 import { pushToCache } from './push.js'
 import type { PushResult } from '../plan/result.js'
 import { report } from '../report/report.js'
@@ -65,6 +65,13 @@ async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, 
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store)
 }
 
+/** Where Nix pulls from a cache server that says so itself (Attic, Cachix). */
+async function serverSubstituter(inputs: Inputs): Promise<ServerSubstituter | undefined> {
+  if (inputs.cache.kind === 'attic') return (await import('./attic-pull.js')).atticSubstituter(inputs.cache, inputs.authToken)
+  if (inputs.cache.kind === 'cachix') return (await import('./cachix-pull.js')).cachixSubstituter(inputs.cache, inputs.authToken)
+  return undefined
+}
+
 /** Snapshots the store and sets the job's Nix up to pull from the cache. Failures are the caller's. */
 export async function beginJob(inputs: Inputs): Promise<void> {
   const store = await locateStore()
@@ -83,7 +90,7 @@ export async function beginJob(inputs: Inputs): Promise<void> {
     warnMissingNetrc(inputs)
     // The GitHub Actions cache is pulled from where this job put it: restored, or served by the agent.
     const localUrl = executorFor(inputs.cache).executor === 'github-actions' ? await pullFromGithubActionsCache(inputs, store, agent) : undefined
-    const server = inputs.cache.kind === 'attic' && inputs.pull ? await (await import('./attic-pull.js')).atticSubstituter(inputs.cache, inputs.authToken) : undefined
+    const server = inputs.pull ? await serverSubstituter(inputs) : undefined
     await configurePull(inputs, store, localUrl, server)
   } finally {
     // Even when the step fails: the agent runs, so the post step must know to stop it.
@@ -141,7 +148,7 @@ async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
       const first = result.outcome.failed[0]
       const stopped = jobBudget().tripped
       // With the breaker open, most of the failures are paths that were never tried: say why once.
-      const why = stopped ? `the cache was given up on: ${stopped}` : `first: ${first.path}: ${first.reason}`
+      const why = result.outcome.stoppedBy ?? (stopped ? `the cache was given up on: ${stopped}` : `first: ${first.path}: ${first.reason}`)
       reportFailure(new Error(`${problems} path(s) could not be pushed; ${why}`), inputs.strict)
     }
     for (const p of result.outcome.vanished) log.warning(`${p} disappeared before it could be pushed (garbage-collected?).`)

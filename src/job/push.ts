@@ -27,6 +27,10 @@ export async function pushToCache(job: PushJob): Promise<PushResult> {
     const { pushToAtticCache } = await import('./attic-push.js')
     return pushToAtticCache(choice, job)
   }
+  if (choice.executor === 'cachix') {
+    const { pushToCachixCache } = await import('./cachix-push.js')
+    return pushToCachixCache(choice, job)
+  }
   throw new Error(`no executor for ${choice.executor}`)
 }
 

@@ -19,6 +19,11 @@ export interface UploadOutcome {
   failed: Array<{ path: string; reason: string }>
   /** Paths that disappeared (garbage-collected) before they could be read. */
   vanished: string[]
+  /**
+   * Why the executor stopped uploading (a server that refused the job's token): the job says
+   * this once, instead of the first of the failures it caused.
+   */
+  stoppedBy?: string
 }
 
 export function emptyOutcome(): UploadOutcome {

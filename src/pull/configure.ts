@@ -102,7 +102,8 @@ export function nix23PullMessage(
 export interface ServerSubstituter {
   url: string
   keys: string[]
-  credentials?: { machine: string; password: string }
+  /** `login` as the server's own client writes it (Cachix: empty); `token` when not given. */
+  credentials?: { machine: string; login?: string; password: string }
 }
 
 /**
@@ -204,7 +205,7 @@ async function pullCredentials(cacheUrl: string, inputs: Inputs, untrusted: bool
  * takes Basic auth with the token as password, token/src/util.rs), merged with the user's and
  * Nix's own entries so that no other host loses its credentials.
  */
-async function serverCredentials(cred: { machine: string; password: string }, inputs: Inputs, untrusted: boolean): Promise<string | undefined> {
+async function serverCredentials(cred: { machine: string; login?: string; password: string }, inputs: Inputs, untrusted: boolean): Promise<string | undefined> {
   if (untrusted) {
     log.warning(
       `The Nix daemon pulls from ${cred.machine} with its own netrc-file, and takes none from an untrusted user: unless that file has the cache's token, ` +
@@ -215,7 +216,7 @@ async function serverCredentials(cred: { machine: string; password: string }, in
   const nixNetrcFile = (await nixConfig()).get('netrc-file') || undefined
   const user = await loadNetrc(inputs.netrcFile).catch(() => [])
   const nix = nixNetrcFile ? await loadNetrc(nixNetrcFile).catch(() => []) : []
-  const file = await writePullNetrc(mergeNetrc([{ machine: cred.machine, login: 'token', password: cred.password }], user, nix))
+  const file = await writePullNetrc(mergeNetrc([{ machine: cred.machine, login: cred.login ?? 'token', password: cred.password }], user, nix))
   log.info(`Nix pulls with the cache's token in ${file} (0600, removed by the post step).`)
   return file
 }

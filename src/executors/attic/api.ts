@@ -67,7 +67,7 @@ export class AtticRefused extends Error {
 export function refusalMessage(e: AtticRefused, cacheName: string): string {
   const cause = e.message.slice(e.message.indexOf(': ') + 2)
   const why = e.status === 401 ? 'it is not valid for the cache, or has expired' : 'it lacks push permission (w) on the cache'
-  return `The Attic server refused the auth-token for cache ${cacheName} (${cause}): ${why}. Nothing was uploaded to it.`
+  return `The Attic server refused the auth-token for cache ${cacheName} (${cause}): ${why}. Nothing more was uploaded to it.`
 }
 
 /** Any other final answer: 400 (a bad NAR hash or size), 404 (no such cache), 413 from a proxy. */

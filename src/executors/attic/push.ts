@@ -12,8 +12,6 @@ export interface AtticPushOptions {
   parallelism: number
   /** Where the store's files are on disk (a chroot store's real directory). */
   realStoreDir: string
-  /** Said once when the server refuses the token: every later upload would be refused too. */
-  warn: (message: string) => void
 }
 
 /** The upload info `attic push` sends for a path (client/src/push.rs, upload_path). */
@@ -69,7 +67,8 @@ export async function pushToAttic(infos: readonly PathInfo[], opts: AtticPushOpt
           const message = e instanceof Error ? e.message : String(e)
           if (e instanceof AtticRefused && refused === undefined) {
             refused = `the Attic server refused the auth-token (${message})`
-            opts.warn(refusalMessage(e, opts.api.cacheName))
+            // Every later upload would be refused too: the job says this once.
+            outcome.stoppedBy = refusalMessage(e, opts.api.cacheName)
           } else if (e instanceof CacheUnavailableError && refused === undefined) refused = e.message
           outcome.failed.push({ path: info.path, reason: message })
           return false
