@@ -256,3 +256,21 @@ describe('an Attic cache and the auth-token input', () => {
     expect(parse({}).authToken).toBeUndefined()
   })
 })
+
+describe('a Cachix cache', () => {
+  it('is cachix://NAME on the hosted service, or cachix+https://HOST/NAME', () => {
+    expect(parseCache('cachix://my-team')).toEqual({ kind: 'cachix', url: 'cachix://my-team', apiBase: 'https://cachix.org/api/v1/', cacheName: 'my-team' })
+    expect(parseCache('cachix+http://10.0.0.5:8080/team')).toMatchObject({ kind: 'cachix', apiBase: 'http://10.0.0.5:8080/api/v1/', cacheName: 'team' })
+  })
+
+  it.each([
+    ['cachix://', /no valid cache name/],
+    ['cachix+https://host/a/b', /one path segment/],
+    ['cachix+https://u:secretpw@host/a', /auth-token input/],
+    ['cachix+ftp://host/a', /cachix:\/\/name/]
+  ])('refuses %s naming the cache input', (value, why) => {
+    expect(() => parseCache(value)).toThrow(InputError)
+    expect(() => parseCache(value)).toThrow(why)
+    expect(() => parseCache(value)).not.toThrow(/secretpw/)
+  })
+})

@@ -65,6 +65,14 @@ describe('the mode of an Attic cache', () => {
   })
 })
 
+describe('the mode of a Cachix cache', () => {
+  it('is its own executor, pushing with an auth-token and pull-only without one', () => {
+    expect(choosePush(inputs('cachix://team', { authToken: 'tok' }))).toMatchObject({ executor: 'cachix', mode: 'push' })
+    const note = 'No auth-token: this job only pulls from the Cachix cache (as on pull requests from forks). Nothing was uploaded.'
+    expect(choosePush(inputs('cachix://team', { authToken: undefined }))).toMatchObject({ executor: 'cachix', mode: 'pull-only', note })
+  })
+})
+
 describe('the mode of a store written with nix copy', () => {
   it('pushes even without a secret key: the store decides what it accepts', () => {
     expect(choosePush(inputs('ssh-ng://builder', { secretKey: undefined }))).toMatchObject({ executor: 'nix-copy', mode: 'push' })
@@ -144,6 +152,7 @@ describe('the background agent', () => {
     ['github-actions', 'dry-run', { dryRun: true }, false],
     ['ssh-ng://builder', '`nix copy` stores are pushed in the post step', {}, true],
     ['attic+https://attic.example.org/ci', 'Attic caches are pushed in the post step', { authToken: 'tok' }, true],
+    ['cachix://team', 'Cachix caches are pushed in the post step', { authToken: 'tok' }, true],
     ['file:///tmp/cache', 'no secret-key (pull only)', { secretKey: undefined }, true],
     ['https://cache.example.org', 'installables are set: their closure is known only in the post step', { installables: ['.#app'] }, true]
   ])('does not run for %s: %s', (cache, reason, over, tell) => {
