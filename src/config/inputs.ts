@@ -4,6 +4,7 @@ import { urlSecrets, withoutCredentials } from './url-credentials.js'
 import { parseSecretKey, type SigningKey } from '../format/signing.js'
 import { parseS3Uri, S3_URI_SYNTAX, S3UriError, type S3Location } from './s3-uri.js'
 import { queryParams, StoreUriError, validateStoreUri } from './store-uri.js'
+import { isNiks3Uri, NIKS3_URI_SYNTAX, Niks3UriError, parseNiks3Uri } from './niks3-uri.js'
 import { CACHIX_URI_SYNTAX, CachixUriError, isCachixUri, parseCachixUri } from './cachix-uri.js'
 import { ATTIC_URI_SYNTAX, AtticUriError, isAtticUri, parseAtticUri } from './attic-uri.js'
 
@@ -29,6 +30,8 @@ export type CacheTarget =
   | { kind: 'attic'; url: string; endpoint: string; cacheName: string }
   /** A Cachix cache (`cachix://NAME`, `cachix+https://HOST/NAME`); see cachix-uri.ts. */
   | { kind: 'cachix'; url: string; apiBase: string; cacheName: string }
+  /** A niks3 server (`niks3+https://HOST`); `endpoint` ends in '/'. */
+  | { kind: 'niks3'; url: string; endpoint: string }
 
 /**
  * The loopback port of the on-demand GitHub Actions cache (input `substituter-port`): fixed, so a
@@ -64,7 +67,7 @@ export interface Inputs {
   /** Publish during the build from a background agent (where the cache kind allows it). */
   pushDuringBuild: boolean
   /**
-   * The `auth-token` input: what lets a job push to a server that signs for itself (Attic, Cachix), and
+   * The `auth-token` input: what lets a job push to a server that signs for itself (Attic, Cachix, niks3), and
    * read a private one. Without it such a cache is pull-only.
    */
   authToken?: string
@@ -87,7 +90,7 @@ function bool(raw: RawInputs, name: string): boolean {
 }
 
 const CACHE_ACCEPTS =
-  'expected github-actions, file:///path, http(s)://…, s3://bucket?…, attic+https://host/cache, cachix://name, or a Nix store URI such as ssh-ng://host or local?root=/path'
+  'expected github-actions, file:///path, http(s)://…, s3://bucket?…, attic+https://host/cache, cachix://name, niks3+https://host, or a Nix store URI such as ssh-ng://host or local?root=/path'
 
 /**
  * Characters a `file://` path may carry as they are, in every Nix version: Nix 2.3–2.2x take the
@@ -104,6 +107,14 @@ export function parseCache(value: string): CacheTarget {
       return { kind: 'attic', ...parseAtticUri(value) }
     } catch (e) {
       if (e instanceof AtticUriError) throw new InputError('cache', `${e.message}; expected ${ATTIC_URI_SYNTAX}`)
+      throw e
+    }
+  }
+  if (isNiks3Uri(value)) {
+    try {
+      return { kind: 'niks3', ...parseNiks3Uri(value) }
+    } catch (e) {
+      if (e instanceof Niks3UriError) throw new InputError('cache', `${e.message}; expected ${NIKS3_URI_SYNTAX}`)
       throw e
     }
   }

@@ -13,6 +13,7 @@ import type { PushMode } from '../plan/result.js'
 type NixCopyTarget = Extract<CacheTarget, { kind: 'nix-copy' }>
 export type AtticTarget = Extract<CacheTarget, { kind: 'attic' }>
 export type CachixTarget = Extract<CacheTarget, { kind: 'cachix' }>
+export type Niks3Target = Extract<CacheTarget, { kind: 'niks3' }>
 
 export type ExecutorTarget =
   /** file://, http(s)://, s3://: our own binary-cache writer. */
@@ -25,12 +26,15 @@ export type ExecutorTarget =
   | { executor: 'attic'; cache: AtticTarget }
   /** A Cachix cache, through its API: the multipart NAR upload (executors/cachix/). */
   | { executor: 'cachix'; cache: CachixTarget }
+  /** A niks3 server: pending closures, presigned uploads, server-side signatures (executors/niks3/). */
+  | { executor: 'niks3'; cache: Niks3Target }
 
 export function executorFor(cache: CacheTarget): ExecutorTarget {
   if (cache.kind === 'github-actions') return { executor: 'github-actions' }
   if (cache.kind === 'nix-copy') return { executor: 'nix-copy', cache }
   if (cache.kind === 'attic') return { executor: 'attic', cache }
   if (cache.kind === 'cachix') return { executor: 'cachix', cache }
+  if (cache.kind === 'niks3') return { executor: 'niks3', cache }
   return { executor: 'binary-cache', cache }
 }
 
@@ -59,6 +63,9 @@ export interface GhaConditions {
   unavailable?: string
 }
 
+/** The cache servers that sign for themselves: their token is what lets a job push. */
+const SERVER_NAMES: Partial<Record<ExecutorTarget['executor'], string>> = { attic: 'Attic', cachix: 'Cachix', niks3: 'niks3' }
+
 export type PushInputs = Pick<Inputs, 'cache' | 'dryRun' | 'secretKey' | 'authToken'>
 
 /** The executor and the mode of the post step. `gha` is required for the GitHub Actions cache. */
@@ -70,8 +77,8 @@ export function choosePush(inputs: PushInputs, gha?: GhaConditions): PushChoice 
   }
   if (inputs.dryRun) return { ...target, mode: 'dry-run' }
   // The server signs: its token, not a signing key, is what lets a job push.
-  if ((target.executor === 'attic' || target.executor === 'cachix') && !inputs.authToken) {
-    const note = `No auth-token: this job only pulls from the ${target.executor === 'attic' ? 'Attic' : 'Cachix'} cache (as on pull requests from forks). Nothing was uploaded.`
+  if (target.executor in SERVER_NAMES && !inputs.authToken) {
+    const note = `No auth-token: this job only pulls from the ${SERVER_NAMES[target.executor]} cache (as on pull requests from forks). Nothing was uploaded.`
     return { ...target, mode: 'pull-only', note, announce: { level: 'notice', message: note } }
   }
   // `nix copy` pushes unsigned too: the destination decides what it accepts.
@@ -127,8 +134,7 @@ export function agentRole(inputs: Pick<Inputs, 'cache' | 'pushDuringBuild' | 'dr
   if (inputs.dryRun) return skip('dry-run')
   const target = executorFor(inputs.cache)
   if (target.executor === 'nix-copy') return skip('`nix copy` stores are pushed in the post step')
-  if (target.executor === 'attic') return skip('Attic caches are pushed in the post step')
-  if (target.executor === 'cachix') return skip('Cachix caches are pushed in the post step')
+  if (target.executor === 'attic' || target.executor === 'cachix' || target.executor === 'niks3') return skip(`${SERVER_NAMES[target.executor]} caches are pushed in the post step`)
   // The post step packs the layer from the agent's files; nothing is visible to anyone before that.
   if (target.executor === 'github-actions') return { role: 'prepare' }
   if (!inputs.secretKey) return skip('no secret-key (pull only)')

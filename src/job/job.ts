@@ -65,10 +65,11 @@ async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, 
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store)
 }
 
-/** Where Nix pulls from a cache server that says so itself (Attic, Cachix). */
+/** Where Nix pulls from a cache server that says so itself (Attic, Cachix, niks3). */
 async function serverSubstituter(inputs: Inputs): Promise<ServerSubstituter | undefined> {
   if (inputs.cache.kind === 'attic') return (await import('./attic-pull.js')).atticSubstituter(inputs.cache, inputs.authToken)
   if (inputs.cache.kind === 'cachix') return (await import('./cachix-pull.js')).cachixSubstituter(inputs.cache, inputs.authToken)
+  if (inputs.cache.kind === 'niks3') return (await import('./niks3-pull.js')).niks3Substituter(inputs.cache, inputs.authToken)
   return undefined
 }
 

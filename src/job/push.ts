@@ -31,6 +31,10 @@ export async function pushToCache(job: PushJob): Promise<PushResult> {
     const { pushToCachixCache } = await import('./cachix-push.js')
     return pushToCachixCache(choice, job)
   }
+  if (choice.executor === 'niks3') {
+    const { pushToNiks3Cache } = await import('./niks3-push.js')
+    return pushToNiks3Cache(choice, job)
+  }
   throw new Error(`no executor for ${choice.executor}`)
 }
 
