@@ -274,3 +274,20 @@ describe('a Cachix cache', () => {
     expect(() => parseCache(value)).not.toThrow(/secretpw/)
   })
 })
+
+describe('a niks3 server', () => {
+  it('is niks3+https://HOST, its API endpoint, with a path prefix if it has one', () => {
+    expect(parseCache('niks3+https://niks3.example.org')).toEqual({ kind: 'niks3', url: 'niks3+https://niks3.example.org', endpoint: 'https://niks3.example.org/' })
+    expect(parseCache('niks3+http://10.0.0.5:5751/niks3/')).toMatchObject({ kind: 'niks3', endpoint: 'http://10.0.0.5:5751/niks3/' })
+  })
+
+  it.each([
+    ['niks3+ftp://host', /niks3\+https:\/\/ or niks3\+http:\/\//],
+    ['niks3+https://u:secretpw@host', /auth-token input/],
+    ['niks3+https://host?x=1', /no \?parameters/]
+  ])('refuses %s naming the cache input', (value, why) => {
+    expect(() => parseCache(value)).toThrow(InputError)
+    expect(() => parseCache(value)).toThrow(why)
+    expect(() => parseCache(value)).not.toThrow(/secretpw/)
+  })
+})

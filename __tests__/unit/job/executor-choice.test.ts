@@ -73,6 +73,14 @@ describe('the mode of a Cachix cache', () => {
   })
 })
 
+describe('the mode of a niks3 server', () => {
+  it('is its own executor, pushing with an auth-token and pull-only without one', () => {
+    expect(choosePush(inputs('niks3+https://niks3.example.org', { authToken: 'tok' }))).toMatchObject({ executor: 'niks3', mode: 'push' })
+    const note = 'No auth-token: this job only pulls from the niks3 cache (as on pull requests from forks). Nothing was uploaded.'
+    expect(choosePush(inputs('niks3+https://niks3.example.org', { authToken: undefined }))).toMatchObject({ executor: 'niks3', mode: 'pull-only', note })
+  })
+})
+
 describe('the mode of a store written with nix copy', () => {
   it('pushes even without a secret key: the store decides what it accepts', () => {
     expect(choosePush(inputs('ssh-ng://builder', { secretKey: undefined }))).toMatchObject({ executor: 'nix-copy', mode: 'push' })
@@ -153,6 +161,7 @@ describe('the background agent', () => {
     ['ssh-ng://builder', '`nix copy` stores are pushed in the post step', {}, true],
     ['attic+https://attic.example.org/ci', 'Attic caches are pushed in the post step', { authToken: 'tok' }, true],
     ['cachix://team', 'Cachix caches are pushed in the post step', { authToken: 'tok' }, true],
+    ['niks3+https://niks3.example.org', 'niks3 caches are pushed in the post step', { authToken: 'tok' }, true],
     ['file:///tmp/cache', 'no secret-key (pull only)', { secretKey: undefined }, true],
     ['https://cache.example.org', 'installables are set: their closure is known only in the post step', { installables: ['.#app'] }, true]
   ])('does not run for %s: %s', (cache, reason, over, tell) => {
