@@ -43,7 +43,7 @@ ${inputs.join('\n')}
 Secrets (never command-line arguments, which every user of the machine can see):
 ${column('--secret-key-file FILE', `Nix signing key (name:base64, from \`nix-store --generate-binary-cache-key\`); default: the ${SECRET_KEY_ENV} variable. Without a key: pull-only.`)}
 ${column('--auth-header-file FILE', `'Name: value' header for every request to an http(s) cache; default: the ${AUTH_HEADER_ENV} variable.`)}
-${column('--auth-token-file FILE', `Access token of an Attic server (push, and pulls from a private cache); default: the ${AUTH_TOKEN_ENV} variable. Without one: pull-only.`)}
+${column('--auth-token-file FILE', `Access token of an Attic, Cachix or niks3 server (push, and pulls from a private cache); default: the ${AUTH_TOKEN_ENV} variable. Without one: pull-only.`)}
   The command run gets none of these variables.
 
 Other options:

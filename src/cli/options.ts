@@ -28,7 +28,7 @@ export interface InputOption {
 
 /** The action's inputs that are command-line options, in the order `--help` lists them. */
 export const INPUT_OPTIONS: readonly InputOption[] = [
-  { input: 'cache', kind: 'value', default: '', meta: 'URI', help: 'file:///dir, http(s)://host/path, s3://bucket?region=…, or a Nix store URI (ssh-ng://host, pushed with nix copy). Required.' },
+  { input: 'cache', kind: 'value', default: '', meta: 'URI', help: 'file:///dir, http(s)://host/path, s3://bucket?region=…, attic+https://host/cache, cachix://name, niks3+https://host, or a Nix store URI (ssh-ng://host, pushed with nix copy). Required.' },
   { input: 'installables', kind: 'list', default: '', meta: 'INSTALLABLE', help: 'Flake ref, .drv or output path whose build-time closure may be pushed (repeatable). Default: the derivations instantiated meanwhile.' },
   { input: 'public-keys', kind: 'list', default: '', meta: 'NAME:KEY', help: "A public key trusted for the cache, for pull-only runs (repeatable). The secret key's public half is always trusted." },
   { input: 'skip-signed-by', kind: 'list', default: 'cache.nixos.org-1', meta: 'NAME', help: 'Never push paths signed by this key name (repeatable; default cache.nixos.org-1; giving any replaces it).' },
