@@ -128,13 +128,18 @@ export type AgentRole =
   | { role: 'skip'; reason: string; tell: boolean }
 
 /** What the background agent does for these inputs: publish, prepare the GitHub Actions layer, or not run. */
-export function agentRole(inputs: Pick<Inputs, 'cache' | 'pushDuringBuild' | 'dryRun' | 'secretKey' | 'installables' | 'compression'>): AgentRole {
+export function agentRole(inputs: Pick<Inputs, 'cache' | 'pushDuringBuild' | 'dryRun' | 'secretKey' | 'installables' | 'compression' | 'authToken'>): AgentRole {
   const skip = (reason: string): AgentRole => ({ role: 'skip', reason, tell: inputs.pushDuringBuild && !inputs.dryRun })
   if (!inputs.pushDuringBuild) return skip('push-during-build is false')
   if (inputs.dryRun) return skip('dry-run')
   const target = executorFor(inputs.cache)
   if (target.executor === 'nix-copy') return skip('`nix copy` stores are pushed in the post step')
-  if (target.executor === 'attic' || target.executor === 'cachix' || target.executor === 'niks3') return skip(`${SERVER_NAMES[target.executor]} caches are pushed in the post step`)
+  if (target.executor === 'attic' || target.executor === 'cachix' || target.executor === 'niks3') {
+    if (!inputs.authToken) return skip('no auth-token (pull only)')
+    // As for a binary cache: an upload publishes at once, and the closure is not known yet.
+    if (inputs.installables.length > 0) return skip('installables are set: their closure is known only in the post step')
+    return { role: 'publish-server', cache: target.cache }
+  }
   // The post step packs the layer from the agent's files; nothing is visible to anyone before that.
   if (target.executor === 'github-actions') return { role: 'prepare' }
   if (!inputs.secretKey) return skip('no secret-key (pull only)')

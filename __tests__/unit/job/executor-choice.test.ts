@@ -73,6 +73,12 @@ describe('the mode of a Cachix cache', () => {
   })
 })
 
+describe('the agent for a cache server with its own API', () => {
+  it.each(['attic+https://attic.example.org/ci', 'cachix://team', 'niks3+https://niks3.example.org'])('publishes during the build to %s with an auth-token', (uri) => {
+    expect(agentRole(inputs(uri, { authToken: 'tok', secretKey: undefined }))).toEqual({ role: 'publish-server', cache: parseCache(uri) })
+  })
+})
+
 describe('the mode of a niks3 server', () => {
   it('is its own executor, pushing with an auth-token and pull-only without one', () => {
     expect(choosePush(inputs('niks3+https://niks3.example.org', { authToken: 'tok' }))).toMatchObject({ executor: 'niks3', mode: 'push' })
@@ -159,9 +165,8 @@ describe('the background agent', () => {
     ['file:///tmp/cache', 'dry-run', { dryRun: true }, false],
     ['github-actions', 'dry-run', { dryRun: true }, false],
     ['ssh-ng://builder', '`nix copy` stores are pushed in the post step', {}, true],
-    ['attic+https://attic.example.org/ci', 'Attic caches are pushed in the post step', { authToken: 'tok' }, true],
-    ['cachix://team', 'Cachix caches are pushed in the post step', { authToken: 'tok' }, true],
-    ['niks3+https://niks3.example.org', 'niks3 caches are pushed in the post step', { authToken: 'tok' }, true],
+    ['attic+https://attic.example.org/ci', 'no auth-token (pull only)', {}, true],
+    ['cachix://team', 'installables are set: their closure is known only in the post step', { authToken: 'tok', installables: ['.#app'] }, true],
     ['file:///tmp/cache', 'no secret-key (pull only)', { secretKey: undefined }, true],
     ['https://cache.example.org', 'installables are set: their closure is known only in the post step', { installables: ['.#app'] }, true]
   ])('does not run for %s: %s', (cache, reason, over, tell) => {

@@ -4,10 +4,12 @@ import type { PathInfo } from '../../format/path-info.js'
 import { hashPart } from '../../format/store-path.js'
 import { limiter } from '../../runtime/limiter.js'
 import { CacheUnavailableError } from '../../runtime/budget.js'
-import { emptyOutcome, type UploadOutcome } from '../../plan/result.js'
+import { emptyOutcome, type Pushed, type UploadOutcome } from '../../plan/result.js'
 import { AtticRefused, refusalMessage, type AtticApi, type AtticUploadInfo } from './api.js'
 
 export interface AtticPushOptions {
+  /** Told of each path as soon as it is published (the agent records it at once: it may be killed). */
+  onPushed?: (pushed: Pushed) => void
   api: AtticApi
   parallelism: number
   /** Where the store's files are on disk (a chroot store's real directory). */
@@ -61,7 +63,9 @@ export async function pushToAttic(infos: readonly PathInfo[], opts: AtticPushOpt
         }
         try {
           await opts.api.uploadPath(uploadInfo(info, opts.api.cacheName), () => narStream(join(opts.realStoreDir, basename(info.path))))
-          outcome.pushed.push({ path: info.path, narSize: info.narSize, fileSize: info.narSize })
+          const pushed = { path: info.path, narSize: info.narSize, fileSize: info.narSize }
+          outcome.pushed.push(pushed)
+          opts.onPushed?.(pushed)
           return true
         } catch (e) {
           const message = e instanceof Error ? e.message : String(e)

@@ -11,7 +11,7 @@ import { fingerprint, type SigningKey } from '../../format/signing.js'
 import { hashPart } from '../../format/store-path.js'
 import { limiter } from '../../runtime/limiter.js'
 import { CacheUnavailableError } from '../../runtime/budget.js'
-import { emptyOutcome, type UploadOutcome } from '../../plan/result.js'
+import { emptyOutcome, type Pushed, type UploadOutcome } from '../../plan/result.js'
 import { Meter } from '../binary-cache/meter.js'
 import { cachixRefusalMessage, CachixRefused, type CachixApi, type CachixNarInfoCreate } from './api.js'
 
@@ -19,6 +19,8 @@ import { cachixRefusalMessage, CachixRefused, type CachixApi, type CachixNarInfo
 export const DEFAULT_PART_SIZE = 32 << 20
 
 export interface CachixPushOptions {
+  /** Told of each path as soon as it is published (the agent records it at once: it may be killed). */
+  onPushed?: (pushed: Pushed) => void
   api: CachixApi
   /** The cache prefers xz (`preferredCompressionMethod`); zstd otherwise, as the client chooses (Command/Push.hs:137-145). */
   compression: 'zstd' | 'xz'
@@ -84,7 +86,9 @@ export async function pushToCachix(infos: readonly PathInfo[], opts: CachixPushO
         }
         try {
           const fileSize = await uploadOne(info, opts)
-          outcome.pushed.push({ path: info.path, narSize: info.narSize, fileSize })
+          const pushed = { path: info.path, narSize: info.narSize, fileSize }
+          outcome.pushed.push(pushed)
+          opts.onPushed?.(pushed)
           return true
         } catch (e) {
           const message = e instanceof Error ? e.message : String(e)

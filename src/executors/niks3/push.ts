@@ -11,7 +11,7 @@ import type { PathInfo } from '../../format/path-info.js'
 import { hashPart } from '../../format/store-path.js'
 import { limiter } from '../../runtime/limiter.js'
 import { CacheUnavailableError } from '../../runtime/budget.js'
-import { emptyOutcome, type UploadOutcome } from '../../plan/result.js'
+import { emptyOutcome, type Pushed, type UploadOutcome } from '../../plan/result.js'
 import { Meter } from '../binary-cache/meter.js'
 import { Niks3Error, Niks3Refused, niks3RefusalMessage, type Niks3Api, type Niks3NarinfoMetadata } from './api.js'
 
@@ -19,6 +19,8 @@ import { Niks3Error, Niks3Refused, niks3RefusalMessage, type Niks3Api, type Niks
 export const PART_SIZE = 10 << 20
 
 export interface Niks3PushOptions {
+  /** Told of each path as soon as it is published (the agent records it at once: it may be killed). */
+  onPushed?: (pushed: Pushed) => void
   api: Niks3Api
   /** For messages: the server as the user named it. */
   endpoint: string
@@ -84,7 +86,9 @@ export async function pushToNiks3(infos: readonly PathInfo[], opts: Niks3PushOpt
             if (!(e instanceof Niks3Error && (e.status === 404 || e.status === 403))) throw e
             fileSize = await uploadOne(info, opts)
           }
-          outcome.pushed.push({ path: info.path, narSize: info.narSize, fileSize })
+          const pushed = { path: info.path, narSize: info.narSize, fileSize }
+          outcome.pushed.push(pushed)
+          opts.onPushed?.(pushed)
           return true
         } catch (e) {
           const message = e instanceof Error ? e.message : String(e)
