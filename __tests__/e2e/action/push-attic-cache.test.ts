@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import { startAtticServer, type AtticServer } from '../../helpers/attic-server.js'
 import { UPSTREAM_ROLES } from '../../helpers/graph.js'
 import { allOutput, warningLines, workflowCommands } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, generateKeys, isApp, rolesOf, topJob, useGraphWorld } from '../../helpers/scenario.js'
-import { builtDerivations } from '../../helpers/nix-store.js'
+import { consumerBuild, EXPECTED_PUSH, generateKeys, isApp, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
+import { builtDerivations, substitutedPaths } from '../../helpers/nix-store.js'
+import { existsSync } from 'node:fs'
 import { parseSecretKey, type SigningKey } from '../../../src/format/signing.js'
 
 const world = useGraphWorld('e2e-attic-')
@@ -68,6 +69,22 @@ describe('a job pushing to an Attic server (the stand-in written from its source
     expect(consumer.built).toBe(1)
     expect(builtDerivations(consumer.log).every(isApp)).toBe(true)
     await consumer.store.cleanup()
+    await run.store.cleanup()
+  })
+
+  it("makes a private cache a substituter for the job's own Nix, with the token in a 0600 netrc that the post step removes", async () => {
+    // The cache holds v1 from the test before; this job builds v2, so it substitutes the rest.
+    const run = await runGraphJob({ cache: server.uri('ci'), keys: world.keys, upstream: world.upstream, variant: 'v2', preexisting: false, inputs: { 'auth-token': TOKEN } })
+    expect(run.post.code).toBe(0)
+    const fromAttic = substitutedPaths(run.buildLog).filter((s) => s.from === `${server.endpoint}ci`)
+    expect(rolesOf(fromAttic.map((s) => s.path), run.paths)).toEqual(expect.arrayContaining(['lib', 'tool']))
+    // Every substitution read the private cache with the token (Basic, the token as password).
+    const reads = server.requests.filter((r) => r.method === 'GET' && r.url.startsWith('/ci/') && r.url.endsWith('.narinfo'))
+    expect(reads.length).toBeGreaterThan(0)
+    expect(reads.every((r) => r.status !== 401)).toBe(true)
+    const netrc = /Nix pulls with the cache's token in (\S+) \(0600/.exec(run.main.stdout)?.[1]
+    expect(netrc).toBeDefined()
+    expect(existsSync(netrc!)).toBe(false)
     await run.store.cleanup()
   })
 

@@ -134,4 +134,16 @@ describe('the Attic executor against a stand-in written from the server', () => 
     expect(outcome.failed.find((f) => f.path === top.path)?.reason).toMatch(/its reference .*damaged was not/)
     expect(server.uploads.get('main')).toEqual([])
   })
+
+  it('fails only the path a proxy refuses for its body size (413), without retrying it, and uploads the others', async () => {
+    const big = await makePath(sp('m', 'too-big'), 'too big for the proxy')
+    const small = await makePath(sp('n', 'small'), 'small')
+    server.faults.push({ method: 'PUT', path: '/_api/v1/upload-path', status: 413, times: 1 })
+    const outcome = await pushToAttic([big, small], { ...opts(api()), parallelism: 1 })
+    expect(outcome.failed.map((f) => f.path)).toEqual([big.path])
+    expect(outcome.failed[0]!.reason).toMatch(/413 Payload Too Large/)
+    expect(outcome.pushed.map((p) => p.path)).toEqual([small.path])
+    expect(server.requests.filter((r) => r.method === 'PUT').map((r) => r.status)).toEqual([413, 200])
+    expect(outcome.stoppedBy).toBeUndefined()
+  })
 })
