@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startAtticServer, type AtticServer } from '../../helpers/attic-server.js'
-import { UPSTREAM_ROLES } from '../../helpers/graph.js'
+import { UPSTREAM_KEY_NAME, UPSTREAM_ROLES } from '../../helpers/graph.js'
 import { allOutput, warningLines, workflowCommands } from '../../helpers/runner.js'
 import { consumerBuild, EXPECTED_PUSH, generateKeys, isApp, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
 import { builtDerivations, substitutedPaths } from '../../helpers/nix-store.js'
@@ -28,8 +28,8 @@ describe('a job pushing to an Attic server (the stand-in written from its source
   beforeAll(async () => {
     key = parseSecretKey((await generateKeys(world.dir, 'attic-e2e-1')).secret)
     server = await startAtticServer({
-      caches: { ci: { key, isPublic: false }, other: { key, isPublic: false } },
-      tokens: { [TOKEN]: { ci: 'rw', other: 'rw' }, [READ_TOKEN]: { ci: 'r', other: 'r' } }
+      caches: { ci: { key, isPublic: false }, other: { key, isPublic: false }, upstreamed: { key, isPublic: true, upstreamKeyNames: [UPSTREAM_KEY_NAME] } },
+      tokens: { [TOKEN]: { ci: 'rw', other: 'rw', upstreamed: 'rw' }, [READ_TOKEN]: { ci: 'r', other: 'r' } }
     })
   })
   afterAll(async () => {
@@ -85,6 +85,15 @@ describe('a job pushing to an Attic server (the stand-in written from its source
     const netrc = /Nix pulls with the cache's token in (\S+) \(0600/.exec(run.main.stdout)?.[1]
     expect(netrc).toBeDefined()
     expect(existsSync(netrc!)).toBe(false)
+    await run.store.cleanup()
+  })
+
+  it("counts paths signed by one of the cache's upstream_cache_key_names as served upstream, as attic push does", async () => {
+    // skip-signed-by names another key: only the server's config keeps the upstream's paths out.
+    const run = await topJob(world, server.uri('upstreamed'), { inputs: { 'auth-token': TOKEN, 'skip-signed-by': 'cache.nixos.org-1' } })
+    expect(run.post.code).toBe(0)
+    expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
+    for (const role of UPSTREAM_ROLES) expect(server.uploads.get('upstreamed')).not.toContain(run.paths[role])
     await run.store.cleanup()
   })
 
