@@ -38,11 +38,12 @@ async function planAndPush(api: AtticApi, choice: Extract<PushChoice, { executor
   // unreachable server or a refused token costs one request, not one per path.
   const config = await api.cacheConfig()
   const upstream = (config.upstream_cache_key_names ?? []).filter((k) => !policy.skipSignedBy.includes(k))
-  // Paths the server's upstream caches sign are served there; `attic push` leaves them out too.
-  const withUpstream = upstream.length > 0 ? selectFinal(facts, { ...policy, skipSignedBy: [...policy.skipSignedBy, ...upstream] }) : selected
-  const input: FinalInput = { facts, policy: { ...policy, skipSignedBy: [...policy.skipSignedBy, ...upstream] }, published: job.published }
+  // Paths the server's upstream caches sign are served there (client/src/push.rs:449-466):
+  // `attic push` leaves them out too, and they serve their referrers as skip-signed-by's do.
+  const withUpstream = { ...policy, skipSignedBy: [...policy.skipSignedBy, ...upstream] }
+  const input: FinalInput = { facts, policy: withUpstream, published: job.published }
   const plan = await planFinal(
-    withUpstream,
+    upstream.length > 0 ? selectFinal(facts, withUpstream) : selected,
     input,
     planIO(
       store.storeDir,
