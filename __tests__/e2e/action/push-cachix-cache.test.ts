@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { startCachixServer, type CachixServer } from '../../helpers/cachix-server.js'
 import { UPSTREAM_ROLES } from '../../helpers/graph.js'
 import { allOutput, warningLines } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, generateKeys, isApp, rolesOf, topJob, useGraphWorld } from '../../helpers/scenario.js'
-import { builtDerivations } from '../../helpers/nix-store.js'
+import { consumerBuild, EXPECTED_PUSH, generateKeys, isApp, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
+import { builtDerivations, substitutedPaths } from '../../helpers/nix-store.js'
 import { parseSecretKey, type SigningKey } from '../../../src/format/signing.js'
 
 const world = useGraphWorld('e2e-cachix-')
@@ -73,6 +73,14 @@ describe('a job pushing to Cachix (the stand-in written from its client)', () =>
     expect(consumer.built).toBe(1)
     expect(builtDerivations(consumer.log).every(isApp)).toBe(true)
     await consumer.store.cleanup()
+    await run.store.cleanup()
+  })
+
+  it("makes a private cache a substituter for the job's own Nix, reading it as `cachix use` would (netrc, empty login, the token)", async () => {
+    const run = await runGraphJob({ cache: server.uri('managed'), keys: world.keys, upstream: world.upstream, variant: 'v2', preexisting: false, inputs: { 'auth-token': TOKEN } })
+    expect(run.post.code).toBe(0)
+    const fromCachix = substitutedPaths(run.buildLog).filter((s) => s.from === server.substituter('managed'))
+    expect(rolesOf(fromCachix.map((s) => s.path), run.paths)).toEqual(expect.arrayContaining(['lib', 'tool']))
     await run.store.cleanup()
   })
 
