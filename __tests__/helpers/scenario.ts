@@ -105,6 +105,8 @@ export interface JobSpec {
   /** Extra paths the job adds that no derivation uses (a stray `nix-store --add`). */
   strayAdd?: boolean
   env?: NodeJS.ProcessEnv
+  /** Runs after the job's commands, before the post step (to wait for the background agent). */
+  beforePost?: () => Promise<void>
 }
 
 export async function runGraphJob(spec: JobSpec): Promise<JobRun> {
@@ -131,6 +133,7 @@ export async function runGraphJob(spec: JobSpec): Promise<JobRun> {
     if (added.code !== 0) throw new Error(`nix-store --add failed:\n${added.stderr}`)
     stray = added.stdout.trim()
   }
+  await spec.beforePost?.()
   const post = await job.post()
   const pathsFile = post.outputs['paths-file']
   const pushed = pathsFile ? (await readFile(pathsFile, 'utf8')).split('\n').filter((l) => l !== '') : []

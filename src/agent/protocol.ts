@@ -4,6 +4,7 @@ import type { Inputs } from '../config/inputs.js'
 import type { Compression } from '../format/compression.js'
 import type { ProcessId } from './owner.js'
 import type { BinaryCacheTarget } from '../executors/index.js'
+import type { ServerTarget } from '../executors/server-sink.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import type { Pushed } from '../plan/result.js'
 import { parseSecretKey } from '../format/signing.js'
@@ -54,6 +55,8 @@ export type AgentDestination =
   | { role: 'publish'; cache: BinaryCacheTarget; compression: Compression }
   /** The GitHub Actions cache: files private to the job, which the post step packs into its layer. */
   | { role: 'prepare' }
+  /** A cache server with its own API (Attic, Cachix, niks3): an upload publishes at once. */
+  | { role: 'publish-server'; cache: ServerTarget }
 
 /**
  * `published.jsonl`, one `Pushed` per line: a path whose narinfo the agent wrote (or, for the

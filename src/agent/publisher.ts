@@ -1,5 +1,6 @@
 import type { BinaryCacheBackend } from '../executors/binary-cache/backend.js'
 import { uploadPaths } from '../executors/binary-cache/upload.js'
+import type { ServerSink } from '../executors/server-sink.js'
 import type { Compression } from '../format/compression.js'
 import type { SigningKey } from '../format/signing.js'
 import type { StoreFollower } from '../nix/follow.js'
@@ -8,6 +9,7 @@ import { planIO } from '../plan/io.js'
 import { CertainSession, heldByHash } from '../plan/planner.js'
 import type { SelectionPolicy } from '../plan/selection.js'
 import { log } from '../runtime/host.js'
+import type { Pushed } from '../plan/result.js'
 import { recordPublished } from './protocol.js'
 
 /** Where the agent publishes: a binary-cache writer, and what else already serves paths. */
@@ -18,11 +20,18 @@ export interface Destination {
   compression: Compression
 }
 
+/** A cache server with its own API (Attic, Cachix, niks3): its upload publishes, as a narinfo does. */
+export interface ServerDestination {
+  server: ServerSink
+  /** Where NARs are compressed before they go up (Cachix, niks3). */
+  spoolDir: string
+}
+
 export interface PublisherOptions {
   policy: SelectionPolicy
   signer?: SigningKey
   store: StoreLocation
-  dest: Destination
+  dest: Destination | ServerDestination
   /** `published.jsonl` (protocol.ts). */
   recordFile: string
 }
@@ -50,6 +59,7 @@ export class Publisher {
       planIO(
         store.storeDir,
         heldByHash(async (hashes) => {
+          if ('server' in dest) return dest.server.existing(hashes)
           const found = await dest.backend.existing(hashes)
           if (dest.alsoServing) for (const h of await dest.alsoServing.existing(hashes)) found.add(h)
           return found
@@ -67,14 +77,20 @@ export class Publisher {
     if (publish.length === 0) return 0
 
     const { dest, store, recordFile } = this.opts
-    const outcome = await uploadPaths(publish, {
-      backend: dest.backend,
-      signer: this.opts.signer,
-      compression: dest.compression,
-      parallelism: AGENT_PARALLELISM,
-      realStoreDir: store.realStoreDir,
-      onPushed: (p) => recordPublished(recordFile, p)
-    })
+    const onPushed = (p: Pushed): void => recordPublished(recordFile, p)
+    const outcome =
+      'server' in dest
+        ? await dest.server.upload(publish, { parallelism: AGENT_PARALLELISM, realStoreDir: store.realStoreDir, spoolDir: dest.spoolDir, onPushed })
+        : await uploadPaths(publish, {
+            backend: dest.backend,
+            signer: this.opts.signer,
+            compression: dest.compression,
+            parallelism: AGENT_PARALLELISM,
+            realStoreDir: store.realStoreDir,
+            onPushed
+          })
+    // A refused token refuses every later upload too: the agent stops, and the post step says why.
+    if (outcome.stoppedBy !== undefined) throw new Error(outcome.stoppedBy)
     this.session.settle(outcome)
     // Left to the post step, which tries again and reports; referrers wait for it too.
     for (const f of outcome.failed) log.warning(`${f.path} could not be published during the build (${f.reason}); the post step tries again.`)

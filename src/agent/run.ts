@@ -13,7 +13,8 @@ import { followStore } from '../nix/follow.js'
 import { scriptWatcher } from './owner.js'
 import { agentFiles } from '../runtime/job-dir.js'
 import type { AgentConfig } from './protocol.js'
-import { Publisher, type Destination } from './publisher.js'
+import { Publisher, type Destination, type ServerDestination } from './publisher.js'
+import { serverSink } from '../executors/server-sink.js'
 
 /** How often the agent looks at the store: well inside the 10 s publication target, and idle-cheap. */
 const POLL_MS = 1000
@@ -26,8 +27,9 @@ export interface AgentControl {
 }
 
 /** The writers for the destination the job chose (job/executor-choice.ts). */
-async function destination(inputs: Inputs, config: AgentConfig): Promise<Destination> {
+async function destination(inputs: Inputs, config: AgentConfig): Promise<Destination | ServerDestination> {
   const chosen = config.destination
+  if (chosen.role === 'publish-server') return { server: serverSink(chosen.cache, inputs.authToken, inputs.secretKey), spoolDir: config.tempDir }
   if (chosen.role === 'prepare') {
     // The post step packs the layer from these files; layers hold NARs uncompressed.
     const layout = ghaLayout(config.tempDir)
@@ -57,10 +59,16 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
   const snapshot = await loadSnapshot(config.snapshotFile)
   const follower = await followStore(config.store, snapshot)
   const dest = await destination(inputs, config)
-  await dest.backend.prepare(config.store.storeDir)
-  log.info(`Following the store (${follower.method === 'db' ? 'Nix database' : 'store directory'}); publishing to ${dest.backend.displayUrl}.`)
+  const policy = policyOf(inputs)
+  if ('server' in dest) {
+    // Paths the server counts as upstream (Attic's upstream_cache_key_names) serve their referrers, as skip-signed-by's do.
+    const upstream = await dest.server.prepare()
+    policy.skipSignedBy = [...new Set([...policy.skipSignedBy, ...upstream])]
+  } else await dest.backend.prepare(config.store.storeDir)
+  const displayUrl = 'server' in dest ? dest.server.displayUrl : dest.backend.displayUrl
+  log.info(`Following the store (${follower.method === 'db' ? 'Nix database' : 'store directory'}); publishing to ${displayUrl}.`)
   const publisher = new Publisher(follower, {
-    policy: policyOf(inputs),
+    policy,
     signer: inputs.secretKey,
     store: config.store,
     dest,

@@ -1,4 +1,4 @@
-import { AUTH_HEADER_ENV, INPUT_OPTIONS, SECRET_KEY_ENV } from './options.js'
+import { AUTH_HEADER_ENV, AUTH_TOKEN_ENV, INPUT_OPTIONS, SECRET_KEY_ENV } from './options.js'
 
 const WIDTH = 100
 const LEFT = 28
@@ -43,7 +43,8 @@ ${inputs.join('\n')}
 Secrets (never command-line arguments, which every user of the machine can see):
 ${column('--secret-key-file FILE', `Nix signing key (name:base64, from \`nix-store --generate-binary-cache-key\`); default: the ${SECRET_KEY_ENV} variable. Without a key: pull-only.`)}
 ${column('--auth-header-file FILE', `'Name: value' header for every request to an http(s) cache; default: the ${AUTH_HEADER_ENV} variable.`)}
-  The command run gets neither variable.
+${column('--auth-token-file FILE', `Access token of an Attic, Cachix or niks3 server (push, and pulls from a private cache); default: the ${AUTH_TOKEN_ENV} variable. Without one: pull-only.`)}
+  The command run gets none of these variables.
 
 Other options:
 ${column('--state-dir DIR', 'Where start leaves the snapshot for push, and the pushed-paths list. Default: $XDG_STATE_HOME (else ~/.local/state)/nix-buildtime-cache/<hash of the working directory>.')}

@@ -9,7 +9,7 @@ import { loadMainState } from '../job/state.js'
 import { runChild } from './child.js'
 import { helpText } from './help.js'
 import { CliHost } from './host.js'
-import { AUTH_HEADER_ENV, optionLabel, parseArgs, rawInputs, SECRET_KEY_ENV, UsageError, type CliArgs, type SavedOptions } from './options.js'
+import { AUTH_HEADER_ENV, AUTH_TOKEN_ENV, optionLabel, parseArgs, rawInputs, SECRET_KEY_ENV, UsageError, type CliArgs, type SavedOptions } from './options.js'
 import { cliResult, reportLines } from './result.js'
 import { dotenv, shellExports } from './shell.js'
 import { defaultStateDir } from './state-dir.js'
@@ -79,7 +79,8 @@ async function openSession(cli: CliArgs, persistState: boolean): Promise<Session
     options = {
       given: { ...saved.given, ...cli.given },
       secretKeyFile: cli.secretKeyFile ?? saved.secretKeyFile,
-      authHeaderFile: cli.authHeaderFile ?? saved.authHeaderFile
+      authHeaderFile: cli.authHeaderFile ?? saved.authHeaderFile,
+      authTokenFile: cli.authTokenFile ?? saved.authTokenFile
     }
   }
   // start and run each begin a job; push is the rest of start's, with what start and its agent spent of the budget.
@@ -93,7 +94,7 @@ async function openSession(cli: CliArgs, persistState: boolean): Promise<Session
     if (stale) await rm(stale.snapshotFile, { force: true })
     host.clearState()
     const absolute = (file: string | undefined): string | undefined => (file === undefined ? undefined : resolve(file))
-    const saved: SavedOptions = { given: cli.given, secretKeyFile: absolute(cli.secretKeyFile), authHeaderFile: absolute(cli.authHeaderFile) }
+    const saved: SavedOptions = { given: cli.given, secretKeyFile: absolute(cli.secretKeyFile), authHeaderFile: absolute(cli.authHeaderFile), authTokenFile: absolute(cli.authTokenFile) }
     host.saveState(OPTIONS_KEY, JSON.stringify(saved))
   }
   return { host, inputs, stateDir }
@@ -160,6 +161,7 @@ async function run(cli: CliArgs): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...s.host.exported }
   delete env[SECRET_KEY_ENV]
   delete env[AUTH_HEADER_ENV]
+  delete env[AUTH_TOKEN_ENV]
   const commandStatus = await runChild(cli.argv, env)
   const startedAt = Date.now()
   const finished = begun ? await finishJob(s.inputs) : undefined

@@ -9,6 +9,7 @@ export type Command = 'run' | 'start' | 'push' | 'help'
 /** Where the secrets come from when no file is named: never the command line, which `ps` shows. */
 export const SECRET_KEY_ENV = 'NIX_BUILDTIME_CACHE_SECRET_KEY'
 export const AUTH_HEADER_ENV = 'NIX_BUILDTIME_CACHE_AUTH_HEADER'
+export const AUTH_TOKEN_ENV = 'NIX_BUILDTIME_CACHE_AUTH_TOKEN'
 
 /**
  * `value`: `--name VALUE`; `list`: the same, repeatable, values joined by newlines (which every
@@ -27,7 +28,7 @@ export interface InputOption {
 
 /** The action's inputs that are command-line options, in the order `--help` lists them. */
 export const INPUT_OPTIONS: readonly InputOption[] = [
-  { input: 'cache', kind: 'value', default: '', meta: 'URI', help: 'file:///dir, http(s)://host/path, s3://bucket?region=…, or a Nix store URI (ssh-ng://host, pushed with nix copy). Required.' },
+  { input: 'cache', kind: 'value', default: '', meta: 'URI', help: 'file:///dir, http(s)://host/path, s3://bucket?region=…, attic+https://host/cache, cachix://name, niks3+https://host, or a Nix store URI (ssh-ng://host, pushed with nix copy). Required.' },
   { input: 'installables', kind: 'list', default: '', meta: 'INSTALLABLE', help: 'Flake ref, .drv or output path whose build-time closure may be pushed (repeatable). Default: the derivations instantiated meanwhile.' },
   { input: 'public-keys', kind: 'list', default: '', meta: 'NAME:KEY', help: "A public key trusted for the cache, for pull-only runs (repeatable). The secret key's public half is always trusted." },
   { input: 'skip-signed-by', kind: 'list', default: 'cache.nixos.org-1', meta: 'NAME', help: 'Never push paths signed by this key name (repeatable; default cache.nixos.org-1; giving any replaces it).' },
@@ -47,6 +48,7 @@ export const INPUT_OPTIONS: readonly InputOption[] = [
 export const NOT_OPTIONS: Readonly<Record<string, string>> = {
   'secret-key': `a key on the command line is visible to every user of the machine; use --secret-key-file FILE or ${SECRET_KEY_ENV}`,
   'auth-header': `a credential on the command line is visible to every user of the machine; use --auth-header-file FILE or ${AUTH_HEADER_ENV}`,
+  'auth-token': `a token on the command line is visible to every user of the machine; use --auth-token-file FILE or ${AUTH_TOKEN_ENV}`,
   'key-prefix': 'it only applies to the GitHub Actions cache, which only the GitHub Action writes',
   'max-size': 'it only applies to the GitHub Actions cache, which only the GitHub Action writes',
   'substituter-port': 'it only applies to the GitHub Actions cache, which only the GitHub Action reads'
@@ -58,6 +60,7 @@ export interface SavedOptions {
   given: Record<string, string>
   secretKeyFile?: string
   authHeaderFile?: string
+  authTokenFile?: string
 }
 
 export interface CliArgs extends SavedOptions {
@@ -124,6 +127,7 @@ export function parseArgs(args: readonly string[]): CliArgs {
     else if (name in NOT_OPTIONS) throw new UsageError(`${option} is not an option: ${NOT_OPTIONS[name]}`)
     else if (name === 'secret-key-file') result.secretKeyFile = value()
     else if (name === 'auth-header-file') result.authHeaderFile = value()
+    else if (name === 'auth-token-file') result.authTokenFile = value()
     else if (name === 'state-dir') result.stateDir = value()
     else if (name === 'summary' && command !== 'start') result.summaryFile = value()
     // Not --env-file: Node takes that one for itself wherever it appears on the command line.
@@ -144,6 +148,7 @@ export function parseArgs(args: readonly string[]): CliArgs {
 export function optionLabel(input: string): string {
   if (input === 'secret-key') return `--secret-key-file (or ${SECRET_KEY_ENV})`
   if (input === 'auth-header') return `--auth-header-file (or ${AUTH_HEADER_ENV})`
+  if (input === 'auth-token') return `--auth-token-file (or ${AUTH_TOKEN_ENV})`
   return `--${input}`
 }
 
@@ -176,9 +181,11 @@ async function secretFrom(option: string, file: string | undefined, envName: str
 export async function rawInputs(opts: SavedOptions, env: NodeJS.ProcessEnv = process.env, warn: (m: string) => void = () => undefined): Promise<RawInputs> {
   const secretKey = await secretFrom('--secret-key-file', opts.secretKeyFile, SECRET_KEY_ENV, env, warn)
   const authHeader = await secretFrom('--auth-header-file', opts.authHeaderFile, AUTH_HEADER_ENV, env, warn)
+  const authToken = await secretFrom('--auth-token-file', opts.authTokenFile, AUTH_TOKEN_ENV, env, warn)
   return (name) => {
     if (name === 'secret-key') return secretKey
     if (name === 'auth-header') return authHeader
+    if (name === 'auth-token') return authToken
     return opts.given[name] ?? byName.get(name)?.default ?? ''
   }
 }

@@ -2,6 +2,9 @@ import type { FinishedJob } from '../job/job.js'
 import { SKIP_REASONS, type SkipReason } from '../plan/selection.js'
 import { formatBytes } from '../runtime/units.js'
 import { emptyOutcome, pushedByJob, selectedByJob, type Pushed, type PushMode } from '../plan/result.js'
+import { isAtticUri } from '../config/attic-uri.js'
+import { isCachixUri } from '../config/cachix-uri.js'
+import { isNiks3Uri } from '../config/niks3-uri.js'
 
 /** What `--json` prints: one line, the last on stdout. */
 export interface CliResult {
@@ -56,6 +59,9 @@ export function cliResult(opts: {
   }
 }
 
+/** A cache server that signs for itself, whose token (not a signing key) lets a job push. */
+const signsItself = (cache: string): boolean => isAtticUri(cache) || isCachixUri(cache) || isNiks3Uri(cache)
+
 /** The short report on stderr: what was pushed, what not and why, bytes, time. */
 export function reportLines(r: CliResult): string[] {
   const nar = r.pushed.reduce((a, p) => a + p.narSize, 0)
@@ -67,7 +73,7 @@ export function reportLines(r: CliResult): string[] {
       : r.mode === 'dry-run'
         ? `dry run: would push ${plural(r.selected.length)}`
         : r.mode === 'pull-only'
-          ? `pushed nothing (no secret key: pull-only); ${plural(r.selected.length)} selected`
+          ? `pushed nothing (${signsItself(r.cache) ? 'no auth token' : 'no secret key'}: pull-only); ${plural(r.selected.length)} selected`
           : 'pushed nothing'
   const lines = [`nix-buildtime-cache: ${head} to ${r.cache} in ${r.seconds.toFixed(1)} s.`]
   const skipped = SKIP_REASONS.filter((reason) => r.skipped[reason].length > 0).map((reason) => `${reason} ${r.skipped[reason].length}`)

@@ -4,6 +4,9 @@ import { urlSecrets, withoutCredentials } from './url-credentials.js'
 import { parseSecretKey, type SigningKey } from '../format/signing.js'
 import { parseS3Uri, S3_URI_SYNTAX, S3UriError, type S3Location } from './s3-uri.js'
 import { queryParams, StoreUriError, validateStoreUri } from './store-uri.js'
+import { isNiks3Uri, NIKS3_URI_SYNTAX, Niks3UriError, parseNiks3Uri } from './niks3-uri.js'
+import { CACHIX_URI_SYNTAX, CachixUriError, isCachixUri, parseCachixUri } from './cachix-uri.js'
+import { ATTIC_URI_SYNTAX, AtticUriError, isAtticUri, parseAtticUri } from './attic-uri.js'
 
 /** A bad input value: reported as one `::error::` naming the input and what it accepts. */
 export class InputError extends Error {
@@ -23,6 +26,12 @@ export type CacheTarget =
   | { kind: 'nix-copy'; url: string }
   /** The repository's GitHub Actions cache; `url` only names it in logs and the summary. */
   | { kind: 'github-actions'; url: 'github-actions' }
+  /** An Attic server (`attic+https://HOST/CACHE`): `endpoint` is its API base, ending in '/'; see attic-uri.ts. */
+  | { kind: 'attic'; url: string; endpoint: string; cacheName: string }
+  /** A Cachix cache (`cachix://NAME`, `cachix+https://HOST/NAME`); see cachix-uri.ts. */
+  | { kind: 'cachix'; url: string; apiBase: string; cacheName: string }
+  /** A niks3 server (`niks3+https://HOST`); `endpoint` ends in '/'. */
+  | { kind: 'niks3'; url: string; endpoint: string }
 
 /**
  * The loopback port of the on-demand GitHub Actions cache (input `substituter-port`): fixed, so a
@@ -59,6 +68,11 @@ export interface Inputs {
   substituterPort: number
   /** Publish during the build from a background agent (where the cache kind allows it). */
   pushDuringBuild: boolean
+  /**
+   * The `auth-token` input: what lets a job push to a server that signs for itself (Attic, Cachix, niks3), and
+   * read a private one. Without it such a cache is pull-only.
+   */
+  authToken?: string
 }
 
 /** The raw strings, as the runner passes them; kept separate so parsing is testable without env. */
@@ -78,7 +92,7 @@ function bool(raw: RawInputs, name: string): boolean {
 }
 
 const CACHE_ACCEPTS =
-  'expected github-actions, file:///path, http(s)://…, s3://bucket?…, or a Nix store URI such as ssh-ng://host or local?root=/path'
+  'expected github-actions, file:///path, http(s)://…, s3://bucket?…, attic+https://host/cache, cachix://name, niks3+https://host, or a Nix store URI such as ssh-ng://host or local?root=/path'
 
 /**
  * Characters a `file://` path may carry as they are, in every Nix version: Nix 2.3–2.2x take the
@@ -90,6 +104,30 @@ const PLAIN_PATH = /^[A-Za-z0-9/._+=,~@-]+$/
 export function parseCache(value: string): CacheTarget {
   if (value === '') throw new InputError('cache', `is required; ${CACHE_ACCEPTS}`)
   if (value === 'github-actions') return { kind: 'github-actions', url: 'github-actions' }
+  if (isAtticUri(value)) {
+    try {
+      return { kind: 'attic', ...parseAtticUri(value) }
+    } catch (e) {
+      if (e instanceof AtticUriError) throw new InputError('cache', `${e.message}; expected ${ATTIC_URI_SYNTAX}`)
+      throw e
+    }
+  }
+  if (isNiks3Uri(value)) {
+    try {
+      return { kind: 'niks3', ...parseNiks3Uri(value) }
+    } catch (e) {
+      if (e instanceof Niks3UriError) throw new InputError('cache', `${e.message}; expected ${NIKS3_URI_SYNTAX}`)
+      throw e
+    }
+  }
+  if (isCachixUri(value)) {
+    try {
+      return { kind: 'cachix', ...parseCachixUri(value) }
+    } catch (e) {
+      if (e instanceof CachixUriError) throw new InputError('cache', `${e.message}; expected ${CACHIX_URI_SYNTAX}`)
+      throw e
+    }
+  }
   let kind
   try {
     kind = validateStoreUri(value)
@@ -228,6 +266,14 @@ function port(text: string): number {
   return n
 }
 
+function authToken(text: string): string | undefined {
+  const token = text.trim()
+  if (token === '') return undefined
+  // Never echo the value. A token is one line: anything else would split a header.
+  if (/\s/.test(token)) throw new InputError('auth-token', 'expected one token on one line: the token alone, with no scheme or name before it')
+  return token
+}
+
 export function parseInputs(raw: RawInputs): Inputs {
   const secretText = raw('secret-key')
   let secretKey: SigningKey | undefined
@@ -265,7 +311,8 @@ export function parseInputs(raw: RawInputs): Inputs {
     keyPrefix: keyPrefix(raw('key-prefix') || 'nix-buildtime-cache'),
     maxSize: parseSize('max-size', raw('max-size') || '4G'),
     substituterPort: port(raw('substituter-port') || String(DEFAULT_SUBSTITUTER_PORT)),
-    pushDuringBuild: raw('push-during-build') === '' ? true : bool(raw, 'push-during-build')
+    pushDuringBuild: raw('push-during-build') === '' ? true : bool(raw, 'push-during-build'),
+    authToken: authToken(raw('auth-token'))
   }
 }
 
@@ -278,9 +325,14 @@ export function parseInputs(raw: RawInputs): Inputs {
 export function secretsOf(inputs: RawInputs | Inputs): string[] {
   const given =
     typeof inputs === 'function'
-      ? { key: inputs('secret-key'), header: inputs('auth-header'), cache: inputs('cache') }
-      : { key: inputs.secretKeyText ?? '', header: inputs.authHeader ? `${inputs.authHeader.name}: ${inputs.authHeader.value}` : '', cache: inputs.cache.url }
-  const secrets = [given.key, given.header, ...urlSecrets(given.cache)]
+      ? { key: inputs('secret-key'), header: inputs('auth-header'), cache: inputs('cache'), token: inputs('auth-token') }
+      : {
+          key: inputs.secretKeyText ?? '',
+          header: inputs.authHeader ? `${inputs.authHeader.name}: ${inputs.authHeader.value}` : '',
+          cache: inputs.cache.url,
+          token: inputs.authToken ?? ''
+        }
+  const secrets = [given.key, given.header, given.token.trim(), ...urlSecrets(given.cache)]
   if (given.key.includes(':')) secrets.push(given.key.slice(given.key.indexOf(':') + 1))
   if (given.header.includes(':')) secrets.push(given.header.slice(given.header.indexOf(':') + 1).trim())
   return [...new Set(secrets.filter((s) => s !== ''))]

@@ -11,6 +11,9 @@ import type { PushMode } from '../plan/result.js'
  */
 
 type NixCopyTarget = Extract<CacheTarget, { kind: 'nix-copy' }>
+export type AtticTarget = Extract<CacheTarget, { kind: 'attic' }>
+export type CachixTarget = Extract<CacheTarget, { kind: 'cachix' }>
+export type Niks3Target = Extract<CacheTarget, { kind: 'niks3' }>
 
 export type ExecutorTarget =
   /** file://, http(s)://, s3://: our own binary-cache writer. */
@@ -19,10 +22,19 @@ export type ExecutorTarget =
   | { executor: 'nix-copy'; cache: NixCopyTarget }
   /** The repository's GitHub Actions cache: a layer and a manifest, saved by the post step. */
   | { executor: 'github-actions' }
+  /** An Attic server, through its own API: it compresses and signs (executors/attic/). */
+  | { executor: 'attic'; cache: AtticTarget }
+  /** A Cachix cache, through its API: the multipart NAR upload (executors/cachix/). */
+  | { executor: 'cachix'; cache: CachixTarget }
+  /** A niks3 server: pending closures, presigned uploads, server-side signatures (executors/niks3/). */
+  | { executor: 'niks3'; cache: Niks3Target }
 
 export function executorFor(cache: CacheTarget): ExecutorTarget {
   if (cache.kind === 'github-actions') return { executor: 'github-actions' }
   if (cache.kind === 'nix-copy') return { executor: 'nix-copy', cache }
+  if (cache.kind === 'attic') return { executor: 'attic', cache }
+  if (cache.kind === 'cachix') return { executor: 'cachix', cache }
+  if (cache.kind === 'niks3') return { executor: 'niks3', cache }
   return { executor: 'binary-cache', cache }
 }
 
@@ -51,7 +63,10 @@ export interface GhaConditions {
   unavailable?: string
 }
 
-export type PushInputs = Pick<Inputs, 'cache' | 'dryRun' | 'secretKey'>
+/** The cache servers that sign for themselves: their token is what lets a job push. */
+const SERVER_NAMES: Partial<Record<ExecutorTarget['executor'], string>> = { attic: 'Attic', cachix: 'Cachix', niks3: 'niks3' }
+
+export type PushInputs = Pick<Inputs, 'cache' | 'dryRun' | 'secretKey' | 'authToken'>
 
 /** The executor and the mode of the post step. `gha` is required for the GitHub Actions cache. */
 export function choosePush(inputs: PushInputs, gha?: GhaConditions): PushChoice {
@@ -61,6 +76,11 @@ export function choosePush(inputs: PushInputs, gha?: GhaConditions): PushChoice 
     return { ...target, ...githubActionsMode(inputs, gha) }
   }
   if (inputs.dryRun) return { ...target, mode: 'dry-run' }
+  // The server signs: its token, not a signing key, is what lets a job push.
+  if (target.executor in SERVER_NAMES && !inputs.authToken) {
+    const note = `No auth-token: this job only pulls from the ${SERVER_NAMES[target.executor]} cache (as on pull requests from forks). Nothing was uploaded.`
+    return { ...target, mode: 'pull-only', note, announce: { level: 'notice', message: note } }
+  }
   // `nix copy` pushes unsigned too: the destination decides what it accepts.
   if (target.executor === 'binary-cache' && !inputs.secretKey) {
     const note = 'No secret-key: this job only pulls from the cache (as on pull requests from forks). Nothing was uploaded.'
@@ -108,12 +128,18 @@ export type AgentRole =
   | { role: 'skip'; reason: string; tell: boolean }
 
 /** What the background agent does for these inputs: publish, prepare the GitHub Actions layer, or not run. */
-export function agentRole(inputs: Pick<Inputs, 'cache' | 'pushDuringBuild' | 'dryRun' | 'secretKey' | 'installables' | 'compression'>): AgentRole {
+export function agentRole(inputs: Pick<Inputs, 'cache' | 'pushDuringBuild' | 'dryRun' | 'secretKey' | 'installables' | 'compression' | 'authToken'>): AgentRole {
   const skip = (reason: string): AgentRole => ({ role: 'skip', reason, tell: inputs.pushDuringBuild && !inputs.dryRun })
   if (!inputs.pushDuringBuild) return skip('push-during-build is false')
   if (inputs.dryRun) return skip('dry-run')
   const target = executorFor(inputs.cache)
   if (target.executor === 'nix-copy') return skip('`nix copy` stores are pushed in the post step')
+  if (target.executor === 'attic' || target.executor === 'cachix' || target.executor === 'niks3') {
+    if (!inputs.authToken) return skip('no auth-token (pull only)')
+    // As for a binary cache: an upload publishes at once, and the closure is not known yet.
+    if (inputs.installables.length > 0) return skip('installables are set: their closure is known only in the post step')
+    return { role: 'publish-server', cache: target.cache }
+  }
   // The post step packs the layer from the agent's files; nothing is visible to anyone before that.
   if (target.executor === 'github-actions') return { role: 'prepare' }
   if (!inputs.secretKey) return skip('no secret-key (pull only)')

@@ -10,7 +10,7 @@ import { reportFailure } from '../runtime/failure.js'
 import { log } from '../runtime/host.js'
 import type { Inputs } from '../config/inputs.js'
 import { locateStore, type StoreLocation } from '../nix/store-location.js'
-import { configurePull, type LocalCache } from '../pull/configure.js'
+import { configurePull, type LocalCache, type ServerSubstituter } from '../pull/configure.js'
 import { pushToCache } from './push.js'
 import type { PushResult } from '../plan/result.js'
 import { report } from '../report/report.js'
@@ -67,6 +67,14 @@ async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, 
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store)
 }
 
+/** Where Nix pulls from a cache server that says so itself (Attic, Cachix, niks3). */
+async function serverSubstituter(inputs: Inputs): Promise<ServerSubstituter | undefined> {
+  if (inputs.cache.kind === 'attic') return (await import('./attic-pull.js')).atticSubstituter(inputs.cache, inputs.authToken)
+  if (inputs.cache.kind === 'cachix') return (await import('./cachix-pull.js')).cachixSubstituter(inputs.cache, inputs.authToken)
+  if (inputs.cache.kind === 'niks3') return (await import('./niks3-pull.js')).niks3Substituter(inputs.cache, inputs.authToken)
+  return undefined
+}
+
 /** Snapshots the store and sets the job's Nix up to pull from the cache. Failures are the caller's. */
 export async function beginJob(inputs: Inputs): Promise<void> {
   const store = await locateStore()
@@ -86,7 +94,8 @@ export async function beginJob(inputs: Inputs): Promise<void> {
     warnMissingNetrc(inputs)
     // The GitHub Actions cache is pulled from where this job put it: restored, or served by the agent.
     const local = executorFor(inputs.cache).executor === 'github-actions' ? await pullFromGithubActionsCache(inputs, store, agent) : undefined
-    await configurePull(inputs, store, local)
+    const server = inputs.pull ? await serverSubstituter(inputs) : undefined
+    await configurePull(inputs, store, local, server)
   } finally {
     // Even when the step fails: the agent runs, so the post step must know to stop it.
     if (agent) await confirmAgent(agent, state)
@@ -158,7 +167,7 @@ async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
       const first = result.outcome.failed[0]
       const stopped = jobBudget().tripped
       // With the breaker open, most of the failures are paths that were never tried: say why once.
-      const why = stopped ? `the cache was given up on: ${stopped}` : `first: ${first.path}: ${first.reason}`
+      const why = result.outcome.stoppedBy ?? (stopped ? `the cache was given up on: ${stopped}` : `first: ${first.path}: ${first.reason}`)
       reportFailure(new Error(`${problems} path(s) could not be pushed; ${why}`), inputs.strict)
     }
     const deep = result.outcome.unsubstitutable ?? []

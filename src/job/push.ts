@@ -23,6 +23,18 @@ export async function pushToCache(job: PushJob): Promise<PushResult> {
   const choice = choosePush(job.inputs)
   if (choice.executor === 'nix-copy') return pushWithNixCopyTo(choice, job)
   if (choice.executor === 'binary-cache') return pushToBinaryCache(choice, job)
+  if (choice.executor === 'attic') {
+    const { pushToAtticCache } = await import('./attic-push.js')
+    return pushToAtticCache(choice, job)
+  }
+  if (choice.executor === 'cachix') {
+    const { pushToCachixCache } = await import('./cachix-push.js')
+    return pushToCachixCache(choice, job)
+  }
+  if (choice.executor === 'niks3') {
+    const { pushToNiks3Cache } = await import('./niks3-push.js')
+    return pushToNiks3Cache(choice, job)
+  }
   throw new Error(`no executor for ${choice.executor}`)
 }
 

@@ -25,6 +25,11 @@ export interface UploadOutcome {
    * would break every consumer of the cache. Absent from executors that never skip.
    */
   unsubstitutable?: Array<{ path: string; reason: string }>
+  /**
+   * Why the executor stopped uploading (a server that refused the job's token): the job says
+   * this once, instead of the first of the failures it caused.
+   */
+  stoppedBy?: string
 }
 
 export function emptyOutcome(): UploadOutcome {

@@ -7,7 +7,7 @@ import { daemonConfig, nixConfig, type StoreLocation } from '../nix/store-locati
 import { isNix23, nixVersion } from '../nix/version.js'
 import { daemonAcceptsSubstituter, detectTrust, isDeterminateNix, type TrustFacts } from './trust.js'
 import { hasPasswordlessSudo, trustSystemWide } from './system-config.js'
-import { pullNetrcEntries, writePullNetrc } from './credentials.js'
+import { mergeNetrc, pullNetrcEntries, writePullNetrc } from './credentials.js'
 import { credentialsFor, loadNetrc } from '../config/netrc.js'
 import { giveDaemonCredentials } from './daemon-credentials.js'
 import { withoutCredentials } from '../config/url-credentials.js'
@@ -127,17 +127,28 @@ export async function cacheAnswers(url: string, probe: (url: string) => Promise<
 }
 
 /**
+ * A cache whose server says where Nix pulls from and with which key (Attic's cache config), and
+ * the token a private one reads with, which Nix gets through the 0600 netrc.
+ */
+export interface ServerSubstituter {
+  url: string
+  keys: string[]
+  /** `login` as the server's own client writes it (Cachix: empty); `token` when not given. */
+  credentials?: { machine: string; login?: string; password: string }
+}
+
+/**
  * Makes the cache a substituter for the rest of the job, where the job's Nix will honour it. A
  * multi-user daemon ignores substituters an untrusted user adds, so that case is settled first:
  * already allowed by trusted-substituters, or allowed system-wide with passwordless sudo, or a
  * one-line warning and pushing only.
  */
-export async function configurePull(inputs: Inputs, store: StoreLocation, local?: LocalCache): Promise<void> {
-  const url = local?.url ?? substituterUrl(inputs)
+export async function configurePull(inputs: Inputs, store: StoreLocation, local?: LocalCache, server?: ServerSubstituter): Promise<void> {
+  const url = local?.url ?? server?.url ?? substituterUrl(inputs)
   if (!inputs.pull || !url) return
   if (!local && inputs.cache.kind === 's3' && !(await nixCanReadS3(inputs.cache))) return
   if (!local && inputs.cache.kind === 'http' && !(await cacheAnswers(url))) return
-  const keys = [...new Set([...trustedKeys(inputs), ...(local?.keys ?? [])])]
+  const keys = [...new Set([...trustedKeys(inputs), ...(local?.keys ?? []), ...(server?.keys ?? [])])]
   // Nix 2.3 would ignore what we export, and warns about every `extra-` line in nix.conf: say
   // so once and leave the machine's configuration alone (the post step may never run to undo it).
   if (isNix23(await nixVersion())) {
@@ -151,7 +162,12 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, local?
   const trust = await detectTrust(store)
   log.info(`Nix trust: ${trust.level} (${trust.reason}).`)
   if (trust.level === 'untrusted' && !(await untrustedMayPull(url, keys, trust, local))) return
-  const netrcFile = !local && inputs.cache.kind === 'http' ? await pullCredentials(inputs.cache.url, inputs, trust.level === 'untrusted') : undefined
+  const netrcFile =
+    !local && inputs.cache.kind === 'http'
+      ? await pullCredentials(inputs.cache.url, inputs, trust.level === 'untrusted')
+      : server?.credentials
+        ? await serverCredentials(server.credentials, inputs, trust.level === 'untrusted')
+        : undefined
   const value = appendNixConfig(process.env.NIX_CONFIG, pullSettings(url, keys, netrcFile))
   host().exportVariable('NIX_CONFIG', value)
   log.info(`Later steps substitute from ${url}${keys.length ? ` (trusting ${keys.map((k) => k.split(':')[0]).join(', ')})` : ''}.`)
@@ -236,5 +252,26 @@ async function pullCredentials(cacheUrl: string, inputs: Inputs, untrusted: bool
   }
   const file = await writePullNetrc(entries)
   log.info(`Nix pulls with the credentials in ${file} (0600, removed by the post step).`)
+  return file
+}
+
+/**
+ * The netrc a private server's cache is read with: its token as the password for its host (Attic
+ * takes Basic auth with the token as password, token/src/util.rs), merged with the user's and
+ * Nix's own entries so that no other host loses its credentials.
+ */
+async function serverCredentials(cred: { machine: string; login?: string; password: string }, inputs: Inputs, untrusted: boolean): Promise<string | undefined> {
+  if (untrusted) {
+    log.warning(
+      `The Nix daemon pulls from ${cred.machine} with its own netrc-file, and takes none from an untrusted user: unless that file has the cache's token, ` +
+        'pulls from a private cache will be refused. Add it there, or add the user to trusted-users. Pushing still works.'
+    )
+    return undefined
+  }
+  const nixNetrcFile = (await nixConfig()).get('netrc-file') || undefined
+  const user = await loadNetrc(inputs.netrcFile).catch(() => [])
+  const nix = nixNetrcFile ? await loadNetrc(nixNetrcFile).catch(() => []) : []
+  const file = await writePullNetrc(mergeNetrc([{ machine: cred.machine, login: cred.login ?? 'token', password: cred.password }], user, nix))
+  log.info(`Nix pulls with the cache's token in ${file} (0600, removed by the post step).`)
   return file
 }

@@ -39,7 +39,7 @@ describe('the options of nix-buildtime-cache', () => {
     const r = await runCli(['--help'], { env: env() })
     expect(r.code).toBe(0)
     for (const o of INPUT_OPTIONS) expect(r.stdout).toContain(o.kind === 'flag' && o.default === 'true' ? `--no-${o.input}` : `--${o.input}`)
-    for (const o of ['--secret-key-file', '--auth-header-file', '--state-dir', '--summary', '--json', '--dotenv']) expect(r.stdout).toContain(o)
+    for (const o of ['--secret-key-file', '--auth-header-file', '--auth-token-file', '--state-dir', '--summary', '--json', '--dotenv']) expect(r.stdout).toContain(o)
   })
 })
 
@@ -49,6 +49,9 @@ const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
   ['a missing value', ['push', '--cache'], {}, /--cache needs a value/],
   ['a secret key given as an argument', ['run', '--secret-key=test-1:c2VjcmV0', '--', 'true'], {}, /--secret-key is not an option: .*--secret-key-file FILE or NIX_BUILDTIME_CACHE_SECRET_KEY/],
   ['an auth header given as an argument', ['push', '--auth-header', 'Authorization: Bearer x'], {}, /--auth-header is not an option/],
+  ['an auth token given as an argument', ['push', '--auth-token', 'c2VjcmV0'], {}, /--auth-token is not an option: .*--auth-token-file FILE or NIX_BUILDTIME_CACHE_AUTH_TOKEN/],
+  ['an unreadable token file', ['push', '--cache', 'attic+http://127.0.0.1:1/ci', '--auth-token-file', '/nonexistent/token'], {}, /--auth-token-file: cannot read \/nonexistent\/token: ENOENT/],
+  ['a token with a space in the variable', ['push', '--cache', 'attic+http://127.0.0.1:1/ci'], { NIX_BUILDTIME_CACHE_AUTH_TOKEN: 'Bearer c2VjcmV0' }, /--auth-token-file \(or NIX_BUILDTIME_CACHE_AUTH_TOKEN\): expected one token on one line/],
   ['a GitHub Actions cache setting', ['push', '--cache', 'file:///tmp/c', '--max-size', '4G'], {}, /--max-size is not an option: it only applies to the GitHub Actions cache/],
   ['no cache', ['run', '--', 'true'], {}, /--cache: is required/],
   ['a bad cache', ['run', '--cache', 'ftp:/x', '--', 'true'], {}, /--cache: is not a store URI/],

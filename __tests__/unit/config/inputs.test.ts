@@ -221,3 +221,74 @@ describe('secretsOf', () => {
     expect(secretsOf(parse({}))).toEqual([])
   })
 })
+
+describe('an Attic cache and the auth-token input', () => {
+  it('splits attic+https://HOST/PREFIX/CACHE into the API endpoint and the cache (the last segment)', () => {
+    expect(parseCache('attic+https://attic.example.org/ci')).toEqual({ kind: 'attic', url: 'attic+https://attic.example.org/ci', endpoint: 'https://attic.example.org/', cacheName: 'ci' })
+    expect(parseCache('attic+http://10.0.0.5:8080/attic/team-cache')).toMatchObject({ endpoint: 'http://10.0.0.5:8080/attic/', cacheName: 'team-cache' })
+  })
+
+  it.each([
+    ['attic+https://attic.example.org', /names no cache/],
+    ['attic+https://attic.example.org/-bad', /cache name Attic refuses/],
+    ['attic+https://user:pw@attic.example.org/ci', /auth-token input/],
+    ['attic+ftp://attic.example.org/ci', /attic\+https:\/\/ or attic\+http:\/\//],
+    ['attic+https://attic.example.org/ci?priority=1', /no \?parameters/]
+  ])('refuses %s naming the cache input', (value, why) => {
+    expect(() => parseCache(value)).toThrow(InputError)
+    expect(() => parseCache(value)).toThrow(why)
+    expect(() => parseCache(value)).not.toThrow(/pw/)
+  })
+
+  it('reads the token, trimmed, and names it as a secret in raw and parsed form', () => {
+    const raw = (n: string): string => ({ cache: 'attic+https://a.example.org/ci', 'auth-token': '  eyJhbGciOi.tok.sig\n' })[n] ?? defaults[n] ?? ''
+    expect(parseInputs(raw).authToken).toBe('eyJhbGciOi.tok.sig')
+    expect(secretsOf(raw)).toContain('eyJhbGciOi.tok.sig')
+    expect(secretsOf(parseInputs(raw))).toContain('eyJhbGciOi.tok.sig')
+  })
+
+  it('refuses a token with spaces inside without echoing it', () => {
+    const e = errorOf({ 'auth-token': 'Bearer secret-abc' })
+    expect(e.input).toBe('auth-token')
+    expect(e.message).not.toContain('secret-abc')
+  })
+
+  it('has no token when none is given', () => {
+    expect(parse({}).authToken).toBeUndefined()
+  })
+})
+
+describe('a Cachix cache', () => {
+  it('is cachix://NAME on the hosted service, or cachix+https://HOST/NAME', () => {
+    expect(parseCache('cachix://my-team')).toEqual({ kind: 'cachix', url: 'cachix://my-team', apiBase: 'https://cachix.org/api/v1/', cacheName: 'my-team' })
+    expect(parseCache('cachix+http://10.0.0.5:8080/team')).toMatchObject({ kind: 'cachix', apiBase: 'http://10.0.0.5:8080/api/v1/', cacheName: 'team' })
+  })
+
+  it.each([
+    ['cachix://', /no valid cache name/],
+    ['cachix+https://host/a/b', /one path segment/],
+    ['cachix+https://u:secretpw@host/a', /auth-token input/],
+    ['cachix+ftp://host/a', /cachix:\/\/name/]
+  ])('refuses %s naming the cache input', (value, why) => {
+    expect(() => parseCache(value)).toThrow(InputError)
+    expect(() => parseCache(value)).toThrow(why)
+    expect(() => parseCache(value)).not.toThrow(/secretpw/)
+  })
+})
+
+describe('a niks3 server', () => {
+  it('is niks3+https://HOST, its API endpoint, with a path prefix if it has one', () => {
+    expect(parseCache('niks3+https://niks3.example.org')).toEqual({ kind: 'niks3', url: 'niks3+https://niks3.example.org', endpoint: 'https://niks3.example.org/' })
+    expect(parseCache('niks3+http://10.0.0.5:5751/niks3/')).toMatchObject({ kind: 'niks3', endpoint: 'http://10.0.0.5:5751/niks3/' })
+  })
+
+  it.each([
+    ['niks3+ftp://host', /niks3\+https:\/\/ or niks3\+http:\/\//],
+    ['niks3+https://u:secretpw@host', /auth-token input/],
+    ['niks3+https://host?x=1', /no \?parameters/]
+  ])('refuses %s naming the cache input', (value, why) => {
+    expect(() => parseCache(value)).toThrow(InputError)
+    expect(() => parseCache(value)).toThrow(why)
+    expect(() => parseCache(value)).not.toThrow(/secretpw/)
+  })
+})

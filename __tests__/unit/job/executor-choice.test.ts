@@ -5,7 +5,7 @@ import { agentRole, choosePush, executorFor, githubActionsConditions, type GhaCo
 
 const key: SigningKey = { name: 'test-1', publicKey: 'test-1:public', sign: () => 'test-1:signature' }
 
-type ChoiceInputs = Pick<Inputs, 'cache' | 'dryRun' | 'secretKey' | 'pushDuringBuild' | 'installables' | 'compression'>
+type ChoiceInputs = Pick<Inputs, 'cache' | 'dryRun' | 'secretKey' | 'pushDuringBuild' | 'installables' | 'compression' | 'authToken'>
 
 function inputs(cache: string, over: Partial<ChoiceInputs> = {}): ChoiceInputs {
   return { cache: parseCache(cache), dryRun: false, secretKey: key, pushDuringBuild: true, installables: [], compression: 'zstd', ...over }
@@ -46,6 +46,44 @@ describe('the mode of a binary cache', () => {
     const choice = choosePush(inputs('https://cache.example.org', { secretKey: undefined }))
     const note = 'No secret-key: this job only pulls from the cache (as on pull requests from forks). Nothing was uploaded.'
     expect(choice).toMatchObject({ mode: 'pull-only', note, announce: { level: 'notice', message: note } })
+  })
+})
+
+describe('the mode of an Attic cache', () => {
+  it('is its own executor, and pushes with an auth-token whether or not there is a secret key (the server signs)', () => {
+    expect(choosePush(inputs('attic+https://attic.example.org/ci', { secretKey: undefined, authToken: 'tok' }))).toMatchObject({
+      executor: 'attic',
+      cache: { kind: 'attic', endpoint: 'https://attic.example.org/', cacheName: 'ci' },
+      mode: 'push'
+    })
+  })
+
+  it('only pulls without an auth-token, even with a secret key, and says so as a notice', () => {
+    const choice = choosePush(inputs('attic+https://attic.example.org/ci', { authToken: undefined }))
+    const note = 'No auth-token: this job only pulls from the Attic cache (as on pull requests from forks). Nothing was uploaded.'
+    expect(choice).toMatchObject({ executor: 'attic', mode: 'pull-only', note, announce: { level: 'notice', message: note } })
+  })
+})
+
+describe('the mode of a Cachix cache', () => {
+  it('is its own executor, pushing with an auth-token and pull-only without one', () => {
+    expect(choosePush(inputs('cachix://team', { authToken: 'tok' }))).toMatchObject({ executor: 'cachix', mode: 'push' })
+    const note = 'No auth-token: this job only pulls from the Cachix cache (as on pull requests from forks). Nothing was uploaded.'
+    expect(choosePush(inputs('cachix://team', { authToken: undefined }))).toMatchObject({ executor: 'cachix', mode: 'pull-only', note })
+  })
+})
+
+describe('the agent for a cache server with its own API', () => {
+  it.each(['attic+https://attic.example.org/ci', 'cachix://team', 'niks3+https://niks3.example.org'])('publishes during the build to %s with an auth-token', (uri) => {
+    expect(agentRole(inputs(uri, { authToken: 'tok', secretKey: undefined }))).toEqual({ role: 'publish-server', cache: parseCache(uri) })
+  })
+})
+
+describe('the mode of a niks3 server', () => {
+  it('is its own executor, pushing with an auth-token and pull-only without one', () => {
+    expect(choosePush(inputs('niks3+https://niks3.example.org', { authToken: 'tok' }))).toMatchObject({ executor: 'niks3', mode: 'push' })
+    const note = 'No auth-token: this job only pulls from the niks3 cache (as on pull requests from forks). Nothing was uploaded.'
+    expect(choosePush(inputs('niks3+https://niks3.example.org', { authToken: undefined }))).toMatchObject({ executor: 'niks3', mode: 'pull-only', note })
   })
 })
 
@@ -127,6 +165,8 @@ describe('the background agent', () => {
     ['file:///tmp/cache', 'dry-run', { dryRun: true }, false],
     ['github-actions', 'dry-run', { dryRun: true }, false],
     ['ssh-ng://builder', '`nix copy` stores are pushed in the post step', {}, true],
+    ['attic+https://attic.example.org/ci', 'no auth-token (pull only)', {}, true],
+    ['cachix://team', 'installables are set: their closure is known only in the post step', { authToken: 'tok', installables: ['.#app'] }, true],
     ['file:///tmp/cache', 'no secret-key (pull only)', { secretKey: undefined }, true],
     ['https://cache.example.org', 'installables are set: their closure is known only in the post step', { installables: ['.#app'] }, true]
   ])('does not run for %s: %s', (cache, reason, over, tell) => {

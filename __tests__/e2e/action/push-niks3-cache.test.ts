@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { startNiks3Server, type Niks3Server } from '../../helpers/niks3-server.js'
+import { UPSTREAM_ROLES } from '../../helpers/graph.js'
+import { allOutput, warningLines } from '../../helpers/runner.js'
+import { consumerBuild, EXPECTED_PUSH, generateKeys, isApp, rolesOf, topJob, useGraphWorld } from '../../helpers/scenario.js'
+import { builtDerivations } from '../../helpers/nix-store.js'
+import { hashPart } from '../../../src/format/store-path.js'
+import { parseSecretKey, type SigningKey } from '../../../src/format/signing.js'
+
+const world = useGraphWorld('e2e-niks3-')
+
+const TOKEN = 'niks3-e2e-static-token-8c1f4b'
+
+const visible = (text: string): string =>
+  text
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n')
+
+describe('a job pushing to a niks3 server (the stand-in written from its source)', () => {
+  let server: Niks3Server
+  let key: SigningKey
+
+  beforeAll(async () => {
+    key = parseSecretKey((await generateKeys(world.dir, 'niks3-e2e-1')).secret)
+    server = await startNiks3Server({ key, token: TOKEN })
+  })
+  afterAll(async () => {
+    await server.stop()
+  })
+
+  it('uploads exactly the new build-time closure, never shows the token, and a fresh store rebuilds only the changed derivation', async () => {
+    const run = await topJob(world, server.uri, { inputs: { 'auth-token': TOKEN } })
+    expect(run.post.code).toBe(0)
+    expect(warningLines(run.main.stdout)).toEqual([])
+    expect(warningLines(run.post.stdout)).toEqual([])
+    expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
+    // Each path went up as a pending closure of its own: the server committed exactly these.
+    const byHash = new Map(Object.values(run.paths).map((p) => [`${hashPart(p)}.narinfo`, p]))
+    const committed = server.committed.map((k) => byHash.get(k) ?? k)
+    expect(rolesOf(committed, run.paths)).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
+    expect(committed.filter((p) => p.endsWith('.drv'))).toEqual([])
+    for (const role of UPSTREAM_ROLES) expect(committed).not.toContain(run.paths[role])
+    // The narinfos went up zstd-encoded, as the niks3 client sends them.
+    const narinfoPuts = server.requests.filter((r) => r.method === 'PUT' && /\.narinfo\?/.test(r.url))
+    expect(narinfoPuts.every((r) => r.contentEncoding === 'zstd')).toBe(true)
+
+    expect(run.main.env.NIX_CONFIG).toContain(`extra-substituters = ${server.substituter}`)
+    expect(run.main.env.NIX_CONFIG).toContain(key.publicKey)
+    expect(run.main.masks).toContain(TOKEN)
+    for (const step of [run.main, run.post]) expect(visible(allOutput(step))).not.toContain(TOKEN)
+
+    const consumer = await consumerBuild({
+      substituters: [server.substituter, world.upstream.url],
+      trustedKeys: [key.publicKey, world.upstream.publicKey],
+      variant: 'v2'
+    })
+    expect(consumer.built).toBe(1)
+    expect(builtDerivations(consumer.log).every(isApp)).toBe(true)
+    await consumer.store.cleanup()
+    await run.store.cleanup()
+  })
+
+  it('a token the server refuses costs one clear warning, and the job stays green', async () => {
+    const before = server.committed.length
+    const run = await topJob(world, server.uri, { inputs: { 'auth-token': 'not-the-token' }, preexisting: false })
+    expect(run.post.code).toBe(0)
+    expect(run.pushed).toEqual([])
+    expect(server.committed.length).toBe(before)
+    const warnings = warningLines(run.post.stdout)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/The niks3 server .* refused the auth-token \(HTTP 401 Unauthorized\b/)
+    expect(visible(allOutput(run.post))).not.toContain('not-the-token')
+    await run.store.cleanup()
+  })
+})
