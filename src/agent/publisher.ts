@@ -9,6 +9,7 @@ import { CertainSession, heldByHash } from '../plan/planner.js'
 import type { SelectionPolicy } from '../plan/selection.js'
 import { log } from '../runtime/host.js'
 import { recordPublished } from './protocol.js'
+import type { InstallableRoots } from './roots.js'
 
 /** Where the agent publishes: a binary-cache writer, and what else already serves paths. */
 export interface Destination {
@@ -25,6 +26,8 @@ export interface PublisherOptions {
   dest: Destination
   /** `published.jsonl` (protocol.ts). */
   recordFile: string
+  /** With `installables`: only their build closure is published (else the new derivations'). */
+  roots?: InstallableRoots
 }
 
 /**
@@ -62,11 +65,19 @@ export class Publisher {
   /** One round; returns how many paths were published. Throws only on trouble with the store or the cache. */
   async round(): Promise<number> {
     this.session.add(await this.follower.poll())
+    const { dest, store, recordFile, roots } = this.opts
+    const current = roots ? await roots.current() : undefined
+    if (current?.changed) this.session.reconsider()
     if (!this.session.due) return 0
-    const publish = await this.session.next(await this.follower.closure())
+    const closure = current ? await this.follower.closureOf(current.roots) : await this.follower.closure()
+    const publish = await this.session.next(closure)
     if (publish.length === 0) return 0
+    // An installable whose flake changed since it was evaluated may now mean other derivations.
+    if (roots && !(await roots.confirm())) {
+      this.session.reconsider()
+      return 0
+    }
 
-    const { dest, store, recordFile } = this.opts
     const outcome = await uploadPaths(publish, {
       backend: dest.backend,
       signer: this.opts.signer,

@@ -14,6 +14,8 @@ import { scriptWatcher } from './owner.js'
 import { agentFiles } from '../runtime/job-dir.js'
 import type { AgentConfig } from './protocol.js'
 import { Publisher, type Destination } from './publisher.js'
+import { InstallableRoots } from './roots.js'
+import { isNix23, nixVersion } from '../nix/version.js'
 
 /** How often the agent looks at the store: well inside the 10 s publication target, and idle-cheap. */
 const POLL_MS = 1000
@@ -59,7 +61,14 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
   const dest = await destination(inputs, config)
   await dest.backend.prepare(config.store.storeDir)
   log.info(`Following the store (${follower.method === 'db' ? 'Nix database' : 'store directory'}); publishing to ${dest.backend.displayUrl}.`)
+  // The GitHub Actions layer is private to the job until the post step selects from it: the agent
+  // prepares every new derivation's closure there, whatever the installables.
+  const roots =
+    inputs.installables.length > 0 && config.destination.role === 'publish'
+      ? new InstallableRoots(inputs.installables, config.store.storeDir, { flakes: !isNix23(await nixVersion()) })
+      : undefined
   const publisher = new Publisher(follower, {
+    roots,
     policy: policyOf(inputs),
     signer: inputs.secretKey,
     store: config.store,

@@ -108,7 +108,7 @@ export type AgentRole =
   | { role: 'skip'; reason: string; tell: boolean }
 
 /** What the background agent does for these inputs: publish, prepare the GitHub Actions layer, or not run. */
-export function agentRole(inputs: Pick<Inputs, 'cache' | 'pushDuringBuild' | 'dryRun' | 'secretKey' | 'installables' | 'compression'>): AgentRole {
+export function agentRole(inputs: Pick<Inputs, 'cache' | 'pushDuringBuild' | 'dryRun' | 'secretKey' | 'compression'>): AgentRole {
   const skip = (reason: string): AgentRole => ({ role: 'skip', reason, tell: inputs.pushDuringBuild && !inputs.dryRun })
   if (!inputs.pushDuringBuild) return skip('push-during-build is false')
   if (inputs.dryRun) return skip('dry-run')
@@ -117,10 +117,7 @@ export function agentRole(inputs: Pick<Inputs, 'cache' | 'pushDuringBuild' | 'dr
   // The post step packs the layer from the agent's files; nothing is visible to anyone before that.
   if (target.executor === 'github-actions') return { role: 'prepare' }
   if (!inputs.secretKey) return skip('no secret-key (pull only)')
-  // The installables' closure is known only once they are evaluated after the build; uploading
-  // NARs ahead of it would need a staging name and a move that plain HTTP PUT does not have. The
-  // GitHub Actions cache has one: the agent's files stay private to the job until the post step
-  // takes the selected ones into the layer.
-  if (inputs.installables.length > 0) return skip('installables are set: their closure is known only in the post step')
+  // With `installables`, the agent publishes only their build closure, as it comes to know their
+  // roots (agent/roots.ts).
   return { role: 'publish', cache: target.cache, compression: inputs.compression }
 }

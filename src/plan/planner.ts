@@ -172,6 +172,11 @@ export class CertainSession {
     this.dirty = true
   }
 
+  /** The closure changed without new paths (roots added or dropped): plan again next round. */
+  reconsider(): void {
+    this.dirty = true
+  }
+
   /** Whether anything happened since the last round that may let a path go. */
   get due(): boolean {
     return this.dirty

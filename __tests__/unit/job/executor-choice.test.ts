@@ -118,6 +118,12 @@ describe('the background agent', () => {
     })
   })
 
+  it('publishes to a binary cache with installables too (their closure only, agent/roots.ts)', () => {
+    expect(agentRole(inputs('https://cache.example.org', { installables: ['.#app', '/nix/store/00000000000000000000000000000000-x.drv'] }))).toMatchObject({
+      role: 'publish'
+    })
+  })
+
   it('prepares the GitHub Actions layer, without a key and with installables too', () => {
     expect(agentRole(inputs('github-actions', { secretKey: undefined, installables: ['.#app'] }))).toEqual({ role: 'prepare' })
   })
@@ -127,8 +133,7 @@ describe('the background agent', () => {
     ['file:///tmp/cache', 'dry-run', { dryRun: true }, false],
     ['github-actions', 'dry-run', { dryRun: true }, false],
     ['ssh-ng://builder', '`nix copy` stores are pushed in the post step', {}, true],
-    ['file:///tmp/cache', 'no secret-key (pull only)', { secretKey: undefined }, true],
-    ['https://cache.example.org', 'installables are set: their closure is known only in the post step', { installables: ['.#app'] }, true]
+    ['file:///tmp/cache', 'no secret-key (pull only)', { secretKey: undefined }, true]
   ])('does not run for %s: %s', (cache, reason, over, tell) => {
     expect(agentRole(inputs(cache, over))).toEqual({ role: 'skip', reason, tell })
   })
