@@ -29,6 +29,8 @@ export interface CurrentRoots {
   roots: string[]
   /** Whether roots were added or dropped since the last call. */
   changed: boolean
+  /** Whether every installable is resolved: otherwise the agent stages NARs ahead (publisher.ts). */
+  complete: boolean
 }
 
 export class InstallableRoots {
@@ -79,13 +81,15 @@ export class InstallableRoots {
       }
     }
     const roots: string[] = []
+    let complete = true
     for (const e of this.entries) {
+      if ((e.kind === 'path' && e.root === undefined) || (e.kind === 'flake' && e.state !== 'ready')) complete = false
       if (e.kind === 'path' && e.root !== undefined) roots.push(e.root)
       if (e.kind === 'flake' && e.state === 'ready') roots.push(...e.roots)
     }
     const changed = this.changed
     this.changed = false
-    return { roots, changed }
+    return { roots, changed, complete }
   }
 
   /**

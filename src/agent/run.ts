@@ -73,7 +73,8 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
     signer: inputs.secretKey,
     store: config.store,
     dest,
-    recordFile: agentFiles(config.dir).published
+    recordFile: agentFiles(config.dir).published,
+    stagedFile: agentFiles(config.dir).staged
   })
   const scriptRunning = config.followsScript ? scriptWatcher() : () => true
   /** Ends the agent on its own, saying why in the log and to the post step. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { UPSTREAM_KEY_NAME, writeGraph } from '../../helpers/graph.js'
 import type { TestStore } from '../../helpers/nix-store.js'
@@ -147,6 +147,43 @@ describe('the background agent with installables', () => {
     const during = Number(/(\d+) paths? \([\d.]+ [KM]iB NAR\) went up during the build/.exec(post.summary)?.[1])
     expect(during).toBeGreaterThanOrEqual(3)
     expect([...(await narinfos(cacheDir))].sort()).toEqual(hashes(want))
+    await expectVerified(cacheDir, world.keys.public)
+    await job.cleanup()
+    await store.cleanup()
+  })
+
+  it('uploads NARs ahead without narinfos while an installable cannot be evaluated; the post step writes the selected narinfos and uploads none of them again', async () => {
+    const { store, nixFile, paths } = await slowStore(world.upstream)
+    const cacheDir = join(world.dir, 'cache-staged')
+    await store.build(nixFile, 'pre')
+    const flakeRef = `path:${join(store.root, 'flake')}`
+    // The flake does not exist yet when the job starts (the job writes it, as a checkout step
+    // would): the agent's evaluation fails, and it falls back to NARs only.
+    const job = await startJob({
+      env: store.env,
+      inputs: { cache: `file://${cacheDir}`, 'secret-key': world.keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME, installables: `${flakeRef}#final` }
+    })
+    expect(job.main?.code).toBe(0)
+    await sleep(2_000)
+    await writeSlowFlake(store)
+    const want = [paths.s1, paths.s2, paths.s3, paths.final, paths.script]
+    const w = await buildWatching(job, '', cacheDir, want, store, ['nix', ['build', '--no-link', `${flakeRef}#final`]])
+    expect(w.build.code).toBe(0)
+    await sleep(3_000)
+    // What a job killed here would leave: NARs that no narinfo names (invisible to Nix).
+    expect(w.firstSeen.size).toBe(0)
+    expect((await narinfos(cacheDir)).size).toBe(0)
+    const staged = (await readdir(join(cacheDir, 'nar'))).filter((n) => n.endsWith('.nar.zst'))
+    expect(staged.length).toBeGreaterThanOrEqual(4)
+    const post = await job.post()
+    expect(post.code).toBe(0)
+    expect([...(await narinfos(cacheDir))].sort()).toEqual(hashes(want))
+    expect(post.outputs['pushed-count']).toBe('5')
+    // The narinfos name the staged NARs: none was uploaded twice, and at most the last one by the post step.
+    const nars = (await readdir(join(cacheDir, 'nar'))).filter((n) => n.endsWith('.nar.zst'))
+    expect(nars.length).toBe(5)
+    const sizes = await Promise.all(staged.map(async (n) => (await stat(join(cacheDir, 'nar', n))).size))
+    expect(Number(post.outputs['pushed-bytes'])).toBeLessThan(sizes.reduce((a, b) => a + b, 0))
     await expectVerified(cacheDir, world.keys.public)
     await job.cleanup()
     await store.cleanup()
