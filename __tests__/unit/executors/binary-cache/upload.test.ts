@@ -12,6 +12,7 @@ import type { PathInfo } from '../../../../src/format/path-info.js'
 import { formatNix32Hash } from '../../../../src/format/nix32.js'
 import { parseSecretKey, type SigningKey } from '../../../../src/format/signing.js'
 import { uploadPaths } from '../../../../src/executors/binary-cache/upload.js'
+import type { NarFile } from '../../../../src/executors/binary-cache/nar-writer.js'
 import { setHost, host } from '../../../../src/runtime/host.js'
 import { capturingHost } from '../../../helpers/fixtures.js'
 
@@ -103,6 +104,55 @@ describe('the upload pipeline', () => {
     expect(out.failed.find((f) => f.path === bad.path)?.reason).toMatch(/do not match/)
     const files = await readdir(join(dir, 'cache-bad'))
     expect(files.filter((f) => f.endsWith('.narinfo'))).toEqual([])
+  })
+})
+
+describe('NARs ahead of their narinfos (the agent with unresolved installables)', () => {
+  it('uploads verified NARs only, telling of each; a later upload names them in the narinfo without asking or writing them again', async () => {
+    const lib = await makePath(sp('m', 'staged-lib'), 'staged lib')
+    const app = await makePath(sp('n', 'staged-app'), 'staged app', [lib.path])
+    const cache = join(dir, 'cache-staged')
+    const backend = new RecordingBackend(cache)
+    await backend.prepare('/nix/store')
+    const staged: NarFile[] = []
+    const ahead = await uploadPaths([app, lib], { backend, compression: 'zstd', parallelism: 2, realStoreDir: storeDir, narsOnly: true, onNarWritten: (n) => staged.push(n) })
+    expect(ahead.pushed.map((p) => p.path).sort()).toEqual([lib.path, app.path].sort())
+    expect(backend.order.filter((k) => k.endsWith('.narinfo'))).toEqual([])
+    expect(staged.map((n) => n.url).sort()).toEqual(backend.order.filter((k) => k.startsWith('nar/')).sort())
+
+    // The post step, in another process, with the agent's records: nothing asked, nothing uploaded.
+    class Asked extends RecordingBackend {
+      asked = 0
+      override async has(key: string): Promise<boolean> {
+        this.asked++
+        return super.has(key)
+      }
+    }
+    const post = new Asked(cache)
+    const out = await uploadPaths([app, lib], { backend: post, signer, compression: 'zstd', parallelism: 2, realStoreDir: storeDir, written: staged })
+    expect(out.failed).toEqual([])
+    expect(post.asked).toBe(0)
+    expect(post.order.sort()).toEqual([`${h('m')}.narinfo`, `${h('n')}.narinfo`])
+    const info = parseNarInfo(await readFile(join(cache, `${h('n')}.narinfo`), 'utf8'))
+    const mine = staged.find((n) => n.url === info.url)!
+    expect(info.fileHash).toBe(mine.fileHash)
+    expect(info.fileSize).toBe(mine.fileSize)
+    expect((await readFile(join(cache, info.url))).length).toBe(mine.fileSize)
+  })
+
+  it('still hashes a path whose NAR was staged, and publishes nothing for one that no longer matches', async () => {
+    const path = await makePath(sp('o', 'staged-then-tampered'), 'as staged')
+    const cache = join(dir, 'cache-staged-bad')
+    const backend = new FileBackend(cache)
+    await backend.prepare('/nix/store')
+    const staged: NarFile[] = []
+    await uploadPaths([path], { backend, compression: 'zstd', parallelism: 1, realStoreDir: storeDir, narsOnly: true, onNarWritten: (n) => staged.push(n) })
+    expect(staged).toHaveLength(1)
+    await writeFile(join(storeDir, path.path.slice('/nix/store/'.length), 'file'), 'tampered after staging')
+    const out = await uploadPaths([path], { backend, signer, compression: 'zstd', parallelism: 1, realStoreDir: storeDir, written: staged })
+    expect(out.pushed).toEqual([])
+    expect(out.failed[0]?.reason).toMatch(/do not match/)
+    expect((await readdir(cache)).filter((f) => f.endsWith('.narinfo'))).toEqual([])
   })
 })
 
