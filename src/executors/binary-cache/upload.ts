@@ -172,7 +172,9 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
     }
     try {
       const text = narInfoText(info, nar, opts)
-      await opts.backend.put(narInfoKey(info.path), () => Readable.from([text]), CONTENT_TYPES.narinfo)
+      const key = narInfoKey(info.path)
+      if (opts.backend.putBytes) await opts.backend.putBytes(key, Buffer.from(text), CONTENT_TYPES.narinfo)
+      else await opts.backend.put(key, () => Readable.from([text]), CONTENT_TYPES.narinfo)
     } catch (e) {
       outcome.failed.push({ path: info.path, reason: message(e) })
       return false

@@ -43,6 +43,15 @@ class RecordingBackend extends FileBackend {
     this.order.push(key)
     return r
   }
+  override async putBytes(key: string, bytes: Buffer): Promise<void> {
+    await super.putBytes(key, bytes)
+    this.order.push(key)
+  }
+  override async publishBytes(key: string, bytes: Buffer): Promise<Published> {
+    const r = await super.publishBytes(key, bytes)
+    this.order.push(key)
+    return r
+  }
 }
 
 async function narBytes(info: PathInfo): Promise<Buffer> {
@@ -219,6 +228,31 @@ describe('a path whose contents do not match its NarHash', () => {
     expect([...(await tree(cache)).keys()].filter((k) => k.includes('spool'))).toEqual([])
   })
 
+  it('checks a small NAR in memory before it reaches the backend: a tampered one never does, a good one goes in one call', async () => {
+    const good = await makePath(sp('r', 'small-good'), 'small and good')
+    const bad = await makePath(sp('s', 'small-bad'), 'small, as recorded')
+    await writeFile(join(storeDir, bad.path.slice('/nix/store/'.length), 'file'), 'small, but tampered')
+    class Recording extends FileBackend {
+      readonly handed: string[] = []
+      override async publishBytes(key: string, bytes: Buffer): Promise<Published> {
+        this.handed.push(key)
+        return super.publishBytes(key, bytes)
+      }
+      override async publish(): Promise<Published> {
+        throw new Error('a small NAR is not spooled where the backend takes bytes')
+      }
+    }
+    const cache = join(dir, 'cache-small-memory')
+    const backend = new Recording(cache)
+    await backend.prepare('/nix/store')
+    const out = await uploadPaths([good, bad], { backend, signer, compression: 'zstd', parallelism: 2, realStoreDir: storeDir })
+    expect(out.pushed.map((p) => p.path)).toEqual([good.path])
+    expect(out.failed.map((f) => f.path)).toEqual([bad.path])
+    expect(backend.handed).toEqual([`nar/${good.narHash.slice('sha256:'.length)}.nar.zst`])
+    const info = parseNarInfo(await readFile(join(cache, `${h('r')}.narinfo`), 'utf8'))
+    expect(zstdDecompressSync(await readFile(join(cache, info.url))).equals(await narBytes(good))).toBe(true)
+  })
+
   it('leaves a file already under a NAR name alone, and still hashes the path before its narinfo', async () => {
     const path = await makePath(sp('q', 'present'), 'present')
     const cache = join(dir, 'cache-present')
@@ -245,6 +279,10 @@ describe('progress of a long upload', () => {
       override async publish(key: string, file: string): Promise<Published> {
         await new Promise((r) => setTimeout(r, 150))
         return super.publish(key, file)
+      }
+      override async publishBytes(key: string, bytes: Buffer): Promise<Published> {
+        await new Promise((r) => setTimeout(r, 150))
+        return super.publishBytes(key, bytes)
       }
     }
     const paths = await Promise.all(['0', '1', '2', '3'].map((c) => makePath(sp(c, `slow-${c}`), `slow ${c}`)))
