@@ -78,7 +78,7 @@ export class Publisher {
     this.session.add(fresh)
     this.newPaths.push(...fresh)
     const { roots } = this.opts
-    const current = roots ? await roots.current() : undefined
+    const current = roots ? await roots.current(fresh) : undefined
     if (current?.changed) this.session.reconsider()
     const closure = current ? await this.follower.closureOf(current.roots) : undefined
     const published = this.session.due ? await this.publish(closure ?? (await this.follower.closure())) : 0

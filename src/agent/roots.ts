@@ -36,6 +36,8 @@ export interface CurrentRoots {
 export class InstallableRoots {
   private readonly entries: Entry[]
   private changed = false
+  /** Whether the path installables were asked of Nix once already. */
+  private asked = false
   /** The background evaluation of the flake installables, one after the other; never rejects. */
   private readonly evaluation: Promise<void>
 
@@ -69,11 +71,16 @@ export class InstallableRoots {
     }
   }
 
-  /** Resolves the path installables that became valid; the roots known now. */
-  async current(): Promise<CurrentRoots> {
+  /**
+   * Resolves the path installables that became valid; the roots known now. `fresh`: the paths
+   * that became valid since the last call. A path installable is asked of Nix once; after that
+   * it can only become valid by appearing among them.
+   */
+  async current(fresh: readonly string[]): Promise<CurrentRoots> {
     const pending = this.entries.filter((e): e is Extract<Entry, { kind: 'path' }> => e.kind === 'path' && e.root === undefined)
     if (pending.length > 0) {
-      const valid = new Set(await validPaths(pending.map((e) => e.item)))
+      const valid = new Set(this.asked ? fresh : await validPaths(pending.map((e) => e.item)))
+      this.asked = true
       for (const e of pending) {
         if (!valid.has(e.item)) continue
         e.root = e.item.endsWith('.drv') ? e.item : ((await validDeriver(e.item)) ?? e.item)

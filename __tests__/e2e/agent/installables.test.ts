@@ -127,25 +127,26 @@ describe('the background agent with installables', () => {
     await store.cleanup()
   })
 
-  it('in a job that completes, the post step finds only the tail left to publish', async () => {
+  it('in a job that completes, the post step finds only the tail left to publish (a .drv the job itself instantiates)', async () => {
     const { store, nixFile, paths } = await slowStore(world.upstream)
     const cacheDir = join(world.dir, 'cache-drv-post')
     await store.build(nixFile, 'pre')
-    const finalDrv = (await store.runOk('nix-instantiate', [nixFile, '-A', 'final'])).stdout.trim()
+    // Its path, without writing it: the job's build instantiates it, after the agent has started.
+    const finalDrv = (await store.runOk('nix', ['eval', '--read-only', '--impure', '--raw', '--expr', `(import ${nixFile}).final.drvPath`])).stdout.trim()
     const job = await startJob({
       env: store.env,
       inputs: { cache: `file://${cacheDir}`, 'secret-key': world.keys.secret, 'skip-signed-by': UPSTREAM_KEY_NAME, installables: finalDrv }
     })
-    const want = [paths.s1, paths.s2, paths.s3, paths.final]
+    const want = [paths.s1, paths.s2, paths.s3, paths.final, paths.script]
     const w = await buildWatching(job, nixFile, cacheDir, want, store)
     expect(w.build.code).toBe(0)
     publishedDuringBuild(w, paths.s3)
     const post = await job.post()
     expect(post.code).toBe(0)
-    expect(post.outputs['pushed-count']).toBe('4')
+    expect(post.outputs['pushed-count']).toBe('5')
     // All but at most the last path went up during the build.
     const during = Number(/(\d+) paths? \([\d.]+ [KM]iB NAR\) went up during the build/.exec(post.summary)?.[1])
-    expect(during).toBeGreaterThanOrEqual(3)
+    expect(during).toBeGreaterThanOrEqual(4)
     expect([...(await narinfos(cacheDir))].sort()).toEqual(hashes(want))
     await expectVerified(cacheDir, world.keys.public)
     await job.cleanup()
