@@ -80,10 +80,12 @@ export class Publisher {
     const { roots } = this.opts
     const current = roots ? await roots.current(fresh) : undefined
     if (current?.changed) this.session.reconsider()
-    const closure = current ? await this.follower.closureOf(current.roots) : undefined
-    const published = this.session.due ? await this.publish(closure ?? (await this.follower.closure())) : 0
+    // Idle rounds (nothing new, every installable resolved) cost one poll of the store.
+    if (!this.session.due && (!current || current.complete)) return 0
+    const closure = current ? await this.follower.closureOf(current.roots) : await this.follower.closure()
+    const published = this.session.due ? await this.publish(closure) : 0
     // Installables not resolved (yet, or at all): their NARs go up ahead, without narinfos.
-    if (current && closure && !current.complete) await this.stage(closure)
+    if (current && !current.complete) await this.stage(closure)
     return published
   }
 
