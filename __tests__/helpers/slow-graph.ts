@@ -90,11 +90,19 @@ export interface Watched {
  * Runs the slow build as a `run:` step while watching the cache every 100 ms, adds a stray path
  * during the build, then waits (up to 15 s) for the expected paths to be published.
  */
-export async function buildWatching(job: Job, nixFile: string, cacheDir: string, want: readonly string[], store: TestStore): Promise<Watched> {
+export async function buildWatching(
+  job: Job,
+  nixFile: string,
+  cacheDir: string,
+  want: readonly string[],
+  store: TestStore,
+  /** The build command, when not `nix-build nixFile -A final` (a flake's `nix build`). */
+  command: readonly [string, readonly string[]] = ['nix-build', [nixFile, '-A', 'final', '--no-out-link']]
+): Promise<Watched> {
   const firstSeen = new Map<string, number>()
   const start = Date.now()
   let done = false
-  const buildP = job.exec('nix-build', [nixFile, '-A', 'final', '--no-out-link']).finally(() => (done = true))
+  const buildP = job.exec(command[0], command[1]).finally(() => (done = true))
   const strayFile = join(store.root, 'stray.txt')
   await writeFile(strayFile, `a stray add ${Math.random()}\n`)
   await sleep(500)

@@ -82,7 +82,9 @@ export async function measureSelection(opts: { graph: GraphWorkload; ctx: JobCon
     cache: `file://${caches.ours}`,
     'secret-key': graph.ourSecretKey,
     'skip-signed-by': UPSTREAM_KEY,
-    installables: graph.topDrv
+    installables: graph.topDrv,
+    // The post step pushing the exact set is what is measured (issue 22: `push-during-build: false`).
+    'push-during-build': 'false'
   }, store.env)
   await job.main()
   const before = await validPaths(store)

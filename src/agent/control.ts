@@ -8,7 +8,8 @@ import type { Inputs } from '../config/inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import type { Pushed } from '../plan/result.js'
 import { scriptAncestors } from './owner.js'
-import { AGENT_NICE, encodeInputs, readPublished, WARNING_PREFIX, type AgentConfig, type AgentDestination, type AgentJob, type AgentReady } from './protocol.js'
+import type { NarFile } from '../executors/binary-cache/nar-writer.js'
+import { AGENT_NICE, encodeInputs, readPublished, readStaged, WARNING_PREFIX, type AgentConfig, type AgentDestination, type AgentJob, type AgentReady } from './protocol.js'
 
 /** The agent as the step state records it. */
 export interface AgentState {
@@ -188,6 +189,8 @@ async function endProcess(pid: number): Promise<'stopped' | 'killed'> {
 export interface StoppedAgent {
   /** What the agent published (for the GitHub Actions cache: prepared) during the build. */
   published: Pushed[]
+  /** NARs it uploaded without a narinfo (installables not resolved yet): the post step names them. */
+  staged: NarFile[]
   /** The agent's warnings, to repeat in the job's log. */
   warnings: string[]
   /** Set when the agent had already died (it did not survive to the post step). */
@@ -202,7 +205,7 @@ export async function stopAgent(agent: AgentState): Promise<StoppedAgent> {
     // It never finished starting (the main step did not wait for it): whatever it is doing, stop
     // it, if that PID is still the agent's.
     if (isAgent(agent.pid)) kill(agent.pid, 'SIGKILL')
-    return { published: [], warnings: [], lost: 'the background agent never became ready' }
+    return { published: [], staged: [], warnings: [], lost: 'the background agent never became ready' }
   }
   if (isAgent(agent.pid)) {
     if ((await endProcess(agent.pid)) === 'killed') {
@@ -219,5 +222,5 @@ export async function stopAgent(agent: AgentState): Promise<StoppedAgent> {
     .split('\n')
     .filter((l) => l.startsWith(WARNING_PREFIX))
     .map((l) => l.slice(WARNING_PREFIX.length))
-  return { published: await readPublished(files.published), warnings, lost }
+  return { published: await readPublished(files.published), staged: await readStaged(files.staged), warnings, lost }
 }

@@ -8,6 +8,7 @@ import type { ServerTarget } from '../executors/server-sink.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import type { Pushed } from '../plan/result.js'
 import { parseSecretKey } from '../format/signing.js'
+import type { NarFile } from '../executors/binary-cache/nar-writer.js'
 
 /**
  * What the main step, the background agent and the post step exchange. Everything lives in one
@@ -83,6 +84,34 @@ export async function readPublished(file: string): Promise<Pushed[]> {
     }
   }
   return published
+}
+
+/**
+ * `staged.jsonl`, one NAR per line: a NAR the agent uploaded and verified during the build
+ * without writing any narinfo for it (its path's selection was not certain yet). Only NARs it
+ * wrote itself, whole (the write returned): the post step names them in the narinfos it writes for
+ * the selected paths instead of uploading them again. A staged NAR no narinfo names is garbage
+ * for the cache's GC; Nix never reads it.
+ */
+export function recordStaged(file: string, nar: NarFile): void {
+  appendFileSync(file, `${JSON.stringify({ url: nar.url, fileHash: nar.fileHash, fileSize: nar.fileSize })}\n`)
+}
+
+/** The agent's staged NARs, each once; lines cut short by a kill are skipped. */
+export async function readStaged(file: string): Promise<NarFile[]> {
+  const byUrl = new Map<string, NarFile>()
+  for (const line of (await readFile(file, 'utf8').catch(() => '')).split('\n')) {
+    if (line === '') continue
+    try {
+      const r = JSON.parse(line) as Partial<NarFile>
+      if (typeof r.url === 'string' && typeof r.fileHash === 'string' && r.fileHash !== '' && typeof r.fileSize === 'number') {
+        byUrl.set(r.url, { url: r.url, fileHash: r.fileHash, fileSize: r.fileSize })
+      }
+    } catch {
+      // Cut short by a kill: that NAR is uploaded again if it is selected.
+    }
+  }
+  return [...byUrl.values()]
 }
 
 /**

@@ -6,11 +6,14 @@ import type { SigningKey } from '../format/signing.js'
 import type { StoreFollower } from '../nix/follow.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import { planIO } from '../plan/io.js'
-import { CertainSession, heldByHash } from '../plan/planner.js'
+import { CertainSession, heldByHash, planStage } from '../plan/planner.js'
 import type { SelectionPolicy } from '../plan/selection.js'
 import { log } from '../runtime/host.js'
 import type { Pushed } from '../plan/result.js'
-import { recordPublished } from './protocol.js'
+import { recordPublished, recordStaged } from './protocol.js'
+import type { NarFile } from '../executors/binary-cache/nar-writer.js'
+import { queryPathInfos } from '../nix/query-path-info.js'
+import type { InstallableRoots } from './roots.js'
 
 /** Where the agent publishes: a binary-cache writer, and what else already serves paths. */
 export interface Destination {
@@ -34,6 +37,10 @@ export interface PublisherOptions {
   dest: Destination | ServerDestination
   /** `published.jsonl` (protocol.ts). */
   recordFile: string
+  /** `staged.jsonl` (protocol.ts). */
+  stagedFile: string
+  /** With `installables`: only their build closure is published (else the new derivations'). */
+  roots?: InstallableRoots
 }
 
 /**
@@ -49,6 +56,12 @@ const AGENT_PARALLELISM = 1
 export class Publisher {
   private readonly session: CertainSession
   published = 0
+  /** Every new path seen, in order. */
+  private readonly newPaths: string[] = []
+  /** Paths considered for staging (each once: what fails is left to the post step). */
+  private readonly tried = new Set<string>()
+  /** NARs this agent wrote itself. */
+  private readonly staged: NarFile[] = []
 
   constructor(
     private readonly follower: StoreFollower,
@@ -71,12 +84,31 @@ export class Publisher {
 
   /** One round; returns how many paths were published. Throws only on trouble with the store or the cache. */
   async round(): Promise<number> {
-    this.session.add(await this.follower.poll())
-    if (!this.session.due) return 0
-    const publish = await this.session.next(await this.follower.closure())
-    if (publish.length === 0) return 0
+    const fresh = await this.follower.poll()
+    this.session.add(fresh)
+    this.newPaths.push(...fresh)
+    const { roots } = this.opts
+    const current = roots ? await roots.current(fresh) : undefined
+    if (current?.changed) this.session.reconsider()
+    // Idle rounds (nothing new, every installable resolved) cost one poll of the store.
+    if (!this.session.due && (!current || current.complete)) return 0
+    const closure = current ? await this.follower.closureOf(current.roots) : await this.follower.closure()
+    const published = this.session.due ? await this.publish(closure) : 0
+    // Installables not resolved (yet, or at all): their NARs go up ahead, without narinfos.
+    if (current && !current.complete) await this.stage(closure)
+    return published
+  }
 
-    const { dest, store, recordFile } = this.opts
+  private async publish(closure: ReadonlySet<string>): Promise<number> {
+    const { dest, store, recordFile, roots } = this.opts
+    const publish = await this.session.next(closure)
+    if (publish.length === 0) return 0
+    // An installable whose flake changed since it was evaluated may now mean other derivations.
+    if (roots && !(await roots.confirm())) {
+      this.session.reconsider()
+      return 0
+    }
+
     const onPushed = (p: Pushed): void => recordPublished(recordFile, p)
     const outcome =
       'server' in dest
@@ -87,6 +119,7 @@ export class Publisher {
             compression: dest.compression,
             parallelism: AGENT_PARALLELISM,
             realStoreDir: store.realStoreDir,
+            written: this.staged,
             onPushed
           })
     // A refused token refuses every later upload too: the agent stops, and the post step says why.
@@ -97,4 +130,44 @@ export class Publisher {
     this.published += outcome.pushed.length
     return outcome.pushed.length
   }
+
+  /**
+   * Uploads the NARs of new paths in the build closure of the derivations instantiated so far
+   * (never a stray `nix-store --add`: whoever reads the cache can read its NARs) that the policy
+   * would push, without narinfos: invisible to Nix, verified before they get their name. The post
+   * step writes narinfos for the selected ones only, naming these NARs (`staged.jsonl`).
+   * `certain`: the resolved installables' closure, published with narinfos instead.
+   */
+  private async stage(certain: ReadonlySet<string>): Promise<void> {
+    const { dest, store, policy } = this.opts
+    // A server's upload publishes: there is no NAR-only stage there; its paths wait for their
+    // installables to resolve, or for the post step.
+    if ('server' in dest) return
+    const everything = await this.follower.closure()
+    const candidates = this.newPaths
+      .filter((p) => everything.has(p) && !certain.has(p) && !this.tried.has(p))
+      .filter((p) => policy.includeDerivations || !p.endsWith('.drv'))
+      .slice(0, STAGE_PER_ROUND)
+    if (candidates.length === 0) return
+    const infos = await queryPathInfos(candidates, store.storeDir)
+    for (const p of candidates) if (infos.has(p)) this.tried.add(p)
+    const stage = planStage(candidates, everything, infos, policy)
+    if (stage.length === 0) return
+    const outcome = await uploadPaths(stage, {
+      backend: dest.backend,
+      compression: dest.compression,
+      parallelism: AGENT_PARALLELISM,
+      realStoreDir: store.realStoreDir,
+      narsOnly: true,
+      written: this.staged,
+      onNarWritten: (nar) => {
+        this.staged.push(nar)
+        recordStaged(this.opts.stagedFile, nar)
+      }
+    })
+    if (outcome.pushed.length > 0) log.info(`Uploaded ${outcome.pushed.length} NAR(s) ahead, without narinfos (installables not resolved yet).`)
+  }
 }
+
+/** Paths staged per round at most, so that a round stays short and publishing is not held up. */
+const STAGE_PER_ROUND = 256

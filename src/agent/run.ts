@@ -15,6 +15,8 @@ import { agentFiles } from '../runtime/job-dir.js'
 import type { AgentConfig } from './protocol.js'
 import { Publisher, type Destination, type ServerDestination } from './publisher.js'
 import { serverSink } from '../executors/server-sink.js'
+import { InstallableRoots } from './roots.js'
+import { isNix23, nixVersion } from '../nix/version.js'
 
 /** How often the agent looks at the store: well inside the 10 s publication target, and idle-cheap. */
 const POLL_MS = 1000
@@ -67,12 +69,20 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
   } else await dest.backend.prepare(config.store.storeDir)
   const displayUrl = 'server' in dest ? dest.server.displayUrl : dest.backend.displayUrl
   log.info(`Following the store (${follower.method === 'db' ? 'Nix database' : 'store directory'}); publishing to ${displayUrl}.`)
+  // The GitHub Actions layer is private to the job until the post step selects from it: the agent
+  // prepares every new derivation's closure there, whatever the installables.
+  const roots =
+    inputs.installables.length > 0 && (config.destination.role === 'publish' || config.destination.role === 'publish-server')
+      ? new InstallableRoots(inputs.installables, config.store.storeDir, { flakes: !isNix23(await nixVersion()) })
+      : undefined
   const publisher = new Publisher(follower, {
+    roots,
     policy,
     signer: inputs.secretKey,
     store: config.store,
     dest,
-    recordFile: agentFiles(config.dir).published
+    recordFile: agentFiles(config.dir).published,
+    stagedFile: agentFiles(config.dir).staged
   })
   const scriptRunning = config.followsScript ? scriptWatcher(config.scriptAncestors) : () => true
   /** Ends the agent on its own, saying why in the log and to the post step. */

@@ -12,7 +12,20 @@ export const NAR_EXTENSION: Record<Compression, string> = { zstd: '.nar.zst', xz
 
 const CHUNK = 1 << 20
 /** NARs up to this size are compressed in one synchronous call (about a millisecond at most). */
-const SMALL_NAR = 256 * 1024
+export const SMALL_NAR = 256 * 1024
+
+const zstdOneShot = (input: Buffer): Buffer =>
+  zlib.zstdCompressSync(input, { pledgedSrcSize: input.length, params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } })
+
+/**
+ * A whole small NAR compressed in one call, on the main thread; undefined for a kind that has no
+ * such call (xz runs as a tool), which then goes through `compressor`.
+ */
+export function compressSmall(kind: Compression, nar: Buffer): Buffer | undefined {
+  if (kind === 'none') return nar
+  if (kind === 'zstd') return zstdOneShot(nar)
+  return undefined
+}
 
 /**
  * zstd for a small NAR: gathered, then compressed in one call on the main thread. A streaming
@@ -38,7 +51,8 @@ class SmallZstd extends Transform {
   override _flush(done: TransformCallback): void {
     try {
       const input = Buffer.concat(this.chunks)
-      done(null, zlib.zstdCompressSync(input, { pledgedSrcSize: this.narSize, params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } }))
+      if (input.length !== this.narSize) return done(new Error(`the NAR is ${input.length} bytes, not the ${this.narSize} Nix recorded`))
+      done(null, zstdOneShot(input))
     } catch (e) {
       done(e as Error)
     }

@@ -90,6 +90,23 @@ function narEntries(onDisk: readonly Buffer[], caseHack: boolean): Array<{ name:
   return entries
 }
 
+/**
+ * The whole NAR of a small path in one buffer, or undefined as soon as it grows past `max` bytes
+ * (the caller streams it instead). Small paths are read synchronously anyway (SMALL_FILE), so
+ * this skips only the stream machinery, which costs more than the work for thousands of them.
+ */
+export async function narBytes(fsPath: string, max: number, opts: NarOptions = {}): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of serialise(Buffer.from(fsPath), caseHackOf(opts))) {
+    size += chunk.length
+    // Past LEND_AFTER chunks are lent frames: never kept, and never reached below that size.
+    if (size > max || size > LEND_AFTER) return undefined
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks, size)
+}
+
 /** SHA-256 and length of the NAR serialisation, i.e. a store path's narHash and narSize. */
 export async function narHashOf(fsPath: string, opts: NarOptions = {}): Promise<{ hash: Buffer; size: number }> {
   const hash = createHash('sha256')

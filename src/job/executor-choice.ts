@@ -136,17 +136,14 @@ export function agentRole(inputs: Pick<Inputs, 'cache' | 'pushDuringBuild' | 'dr
   if (target.executor === 'nix-copy') return skip('`nix copy` stores are pushed in the post step')
   if (target.executor === 'attic' || target.executor === 'cachix' || target.executor === 'niks3') {
     if (!inputs.authToken) return skip('no auth-token (pull only)')
-    // As for a binary cache: an upload publishes at once, and the closure is not known yet.
-    if (inputs.installables.length > 0) return skip('installables are set: their closure is known only in the post step')
+    // With `installables`, only their build closure goes up, as the agent comes to know their
+    // roots; a server's upload publishes, so nothing goes up before that (agent/publisher.ts).
     return { role: 'publish-server', cache: target.cache }
   }
   // The post step packs the layer from the agent's files; nothing is visible to anyone before that.
   if (target.executor === 'github-actions') return { role: 'prepare' }
   if (!inputs.secretKey) return skip('no secret-key (pull only)')
-  // The installables' closure is known only once they are evaluated after the build; uploading
-  // NARs ahead of it would need a staging name and a move that plain HTTP PUT does not have. The
-  // GitHub Actions cache has one: the agent's files stay private to the job until the post step
-  // takes the selected ones into the layer.
-  if (inputs.installables.length > 0) return skip('installables are set: their closure is known only in the post step')
+  // With `installables`, the agent publishes only their build closure, as it comes to know their
+  // roots (agent/roots.ts).
   return { role: 'publish', cache: target.cache, compression: inputs.compression }
 }

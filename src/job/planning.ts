@@ -1,4 +1,5 @@
 import { log } from '../runtime/host.js'
+import type { NarFile } from '../executors/binary-cache/nar-writer.js'
 import type { Inputs } from '../config/inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import type { JobFacts } from '../plan/facts.js'
@@ -17,6 +18,8 @@ export interface PushJob {
   facts: JobFacts
   /** What the background agent published during the build (its records). */
   published: readonly Pushed[]
+  /** NARs the agent uploaded without narinfos (agent/protocol.ts `readStaged`); none without it. */
+  staged?: readonly NarFile[]
 }
 
 export function resultOf(plan: PushPlan, mode: PushMode, outcome: UploadOutcome = emptyOutcome(), note?: string): PushResult {

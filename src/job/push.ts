@@ -77,7 +77,8 @@ async function pushToBinaryCache(choice: Extract<PushChoice, { executor: 'binary
     signer: inputs.secretKey,
     compression: inputs.compression,
     parallelism: inputs.parallelism,
-    realStoreDir: store.realStoreDir
+    realStoreDir: store.realStoreDir,
+    written: job.staged
   })
   const swept = await sweeping
   if (swept) log.info(`Removed ${swept} temporary file(s) that interrupted uploads had left in the cache.`)

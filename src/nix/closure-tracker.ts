@@ -21,12 +21,29 @@ export class BuildClosureTracker {
   /** Outputs of member derivations that were not valid yet; they join when they appear. */
   private readonly awaited = new Set<string>()
 
-  constructor(private readonly describe: DescribeNodes) {}
+  /**
+   * `automatic`: every new derivation is a root (the job's automatic roots). Otherwise only the
+   * roots given to `addRoots` are (the `installables`), and a new path joins only as one of their
+   * awaited outputs.
+   */
+  constructor(
+    private readonly describe: DescribeNodes,
+    private readonly automatic = true
+  ) {}
 
   /** Takes one batch of newly valid paths; returns how many paths joined the closure. */
   async add(newValid: readonly string[]): Promise<number> {
+    return this.walk(newValid.filter((p) => (this.automatic && isDerivation(p)) || this.awaited.has(p)))
+  }
+
+  /** Valid roots (derivations or other paths, new or not) whose build closure joins. */
+  async addRoots(roots: readonly string[]): Promise<number> {
+    return this.walk(roots)
+  }
+
+  private async walk(start: readonly string[]): Promise<number> {
     const before = this.members.size
-    let queue = newValid.filter((p) => isDerivation(p) || this.awaited.has(p))
+    let queue = [...start]
     while (queue.length > 0) {
       const todo = [...new Set(queue.filter((p) => !this.members.has(p)))]
       queue = []

@@ -1,5 +1,6 @@
 import { batches, lines, runNix } from './cli.js'
 import { isNix23, nixVersion } from './version.js'
+import { FLAKES } from './flake.js'
 
 export const isDerivation = (p: string): boolean => p.endsWith('.drv')
 
@@ -42,14 +43,14 @@ export async function resolveRoots(installables: readonly string[], storeDir: st
     } else {
       // Flake references need the `flakes` feature on upstream Nix and Lix (Determinate has
       // stabilised it); asking for it here costs nothing where it is already on.
-      const r = await runNix('nix', ['path-info', '--derivation', item], { extraConfig: 'extra-experimental-features = flakes' })
+      const r = await runNix('nix', ['path-info', '--derivation', item], { extraConfig: FLAKES })
       roots.push(...lines(r.stdout))
     }
   }
   return roots
 }
 
-async function validDeriver(outPath: string): Promise<string | undefined> {
+export async function validDeriver(outPath: string): Promise<string | undefined> {
   const r = await runNix('nix-store', ['--query', '--deriver', outPath], { allowFailure: true })
   const drv = r.stdout.trim()
   if (r.exitCode !== 0 || !isDerivation(drv)) return undefined

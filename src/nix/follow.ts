@@ -17,6 +17,11 @@ export interface StoreFollower {
   poll(): Promise<string[]>
   /** The build closure of the new derivations seen so far; only ever grows. */
   closure(): Promise<ReadonlySet<string>>
+  /**
+   * The build closure of `roots` (valid paths: the resolved `installables`), as
+   * `nix-store --query --requisites --include-outputs` gives it; grows as their outputs appear.
+   */
+  closureOf(roots: readonly string[]): Promise<ReadonlySet<string>>
   close(): void
 }
 
@@ -62,6 +67,8 @@ class DbFollower implements StoreFollower {
   private readonly refs: StatementSync
   private readonly outs: StatementSync
   private readonly tracker: BuildClosureTracker
+  /** One tracker per given root, so that a root dropped later takes only its own closure away. */
+  private readonly rooted = new Map<string, BuildClosureTracker>()
 
   constructor(
     private readonly db: DatabaseSync,
@@ -104,6 +111,7 @@ class DbFollower implements StoreFollower {
       fresh = rows.map((r) => r.path)
     }
     await this.tracker.add(fresh)
+    for (const t of this.rooted.values()) await t.add(fresh)
     return fresh
   }
 
@@ -134,6 +142,20 @@ class DbFollower implements StoreFollower {
     return this.tracker.members
   }
 
+  async closureOf(roots: readonly string[]): Promise<ReadonlySet<string>> {
+    const union = new Set<string>()
+    for (const root of roots) {
+      let t = this.rooted.get(root)
+      if (!t) {
+        t = new BuildClosureTracker(async (paths) => this.describe(paths), false)
+        await t.addRoots([root])
+        this.rooted.set(root, t)
+      }
+      for (const p of t.members) union.add(p)
+    }
+    return union
+  }
+
   close(): void {
     this.db.close()
   }
@@ -152,6 +174,9 @@ class DirFollower implements StoreFollower {
   private mtime = -1
   private current = new Set<string>()
   private stale = false
+  private rootedKey = ''
+  private rootedCurrent: ReadonlySet<string> = new Set()
+  private rootedStale = false
 
   constructor(
     private readonly store: StoreLocation,
@@ -176,7 +201,10 @@ class DirFollower implements StoreFollower {
       this.unconfirmed.delete(p)
       if (isDerivation(p)) this.drvs.push(p)
     }
-    if (valid.length > 0) this.stale = true
+    if (valid.length > 0) {
+      this.stale = true
+      this.rootedStale = true
+    }
     return valid
   }
 
@@ -184,6 +212,17 @@ class DirFollower implements StoreFollower {
     if (this.stale && this.drvs.length > 0) this.current = await buildClosure(this.drvs)
     this.stale = false
     return this.current
+  }
+
+  /** Asked of Nix again whenever something new appeared or the roots changed. */
+  async closureOf(roots: readonly string[]): Promise<ReadonlySet<string>> {
+    const key = [...roots].sort().join('\n')
+    if (this.rootedStale || key !== this.rootedKey) {
+      this.rootedCurrent = roots.length > 0 ? await buildClosure(roots) : new Set()
+      this.rootedKey = key
+      this.rootedStale = false
+    }
+    return this.rootedCurrent
   }
 
   close(): void {}

@@ -147,6 +147,23 @@ export function infosToPush(plan: Pick<PushPlan, 'selection' | 'infos'>): PathIn
  * what the agent learns as the build goes on, and each round says what may be published now
  * (`certainToPublish`). The agent feeds it new paths and what became of each publication.
  */
+/**
+ * What the agent may upload ahead of its narinfos while installables are unresolved: the
+ * candidates the policy would push as new paths of the build closure known so far. Only their
+ * NARs go up; the final plan decides which get narinfos.
+ */
+export function planStage(candidates: readonly string[], closure: ReadonlySet<string>, infos: ReadonlyMap<string, PathInfo>, policy: SelectionPolicy): PathInfo[] {
+  const selected = new Set(
+    selectPaths({
+      newPaths: [...candidates],
+      closure,
+      signatures: new Map([...infos].map(([p, i]) => [p, i.signatures])),
+      policy: { ...policy, includePreExisting: false }
+    }).push
+  )
+  return [...infos.values()].filter((i) => selected.has(i.path))
+}
+
 export class CertainSession {
   private readonly newPaths: string[] = []
   private readonly lookups: Lookups
@@ -169,6 +186,11 @@ export class CertainSession {
   add(fresh: readonly string[]): void {
     if (fresh.length === 0) return
     this.newPaths.push(...fresh)
+    this.dirty = true
+  }
+
+  /** The closure changed without new paths (roots added or dropped): plan again next round. */
+  reconsider(): void {
     this.dirty = true
   }
 

@@ -48,6 +48,8 @@ export interface AgentFiles {
   log: string
   ready: string
   published: string
+  /** `staged.jsonl`: NARs the agent uploaded without a narinfo (agent/protocol.ts `recordStaged`). */
+  staged: string
   /** The job the files belong to (`AgentJob`): records of an earlier job never count for a later one. */
   job: string
   /** Why the agent ended on its own, in one line, for the post step to say. */
@@ -59,6 +61,7 @@ export function agentFiles(dir: string): AgentFiles {
     log: join(dir, 'agent.log'),
     ready: join(dir, 'ready.json'),
     published: join(dir, 'published.jsonl'),
+    staged: join(dir, 'staged.jsonl'),
     job: join(dir, 'job.json'),
     ended: join(dir, 'ended.txt')
   }

@@ -40,6 +40,8 @@ async function job(server: FaultServer, inputs: Record<string, string> = {}, ext
       'secret-key': world.keys.secret,
       'skip-signed-by': UPSTREAM_KEY_NAME,
       installables: await topInstallable(store),
+      // The post step's faults: with the agent (which runs with installables too) it would meet them first.
+      'push-during-build': 'false',
       ...inputs
     }
   })

@@ -156,6 +156,16 @@ describe('the background agent', () => {
     })
   })
 
+  it('publishes to a binary cache with installables too (their closure only, agent/roots.ts)', () => {
+    expect(agentRole(inputs('https://cache.example.org', { installables: ['.#app', '/nix/store/00000000000000000000000000000000-x.drv'] }))).toMatchObject({
+      role: 'publish'
+    })
+  })
+
+  it('publishes to a cache server with installables too (their closure only, never a NAR ahead)', () => {
+    expect(agentRole(inputs('cachix://team', { authToken: 'tok', installables: ['.#app'] }))).toMatchObject({ role: 'publish-server' })
+  })
+
   it('prepares the GitHub Actions layer, without a key and with installables too', () => {
     expect(agentRole(inputs('github-actions', { secretKey: undefined, installables: ['.#app'] }))).toEqual({ role: 'prepare' })
   })
@@ -166,9 +176,7 @@ describe('the background agent', () => {
     ['github-actions', 'dry-run', { dryRun: true }, false],
     ['ssh-ng://builder', '`nix copy` stores are pushed in the post step', {}, true],
     ['attic+https://attic.example.org/ci', 'no auth-token (pull only)', {}, true],
-    ['cachix://team', 'installables are set: their closure is known only in the post step', { authToken: 'tok', installables: ['.#app'] }, true],
-    ['file:///tmp/cache', 'no secret-key (pull only)', { secretKey: undefined }, true],
-    ['https://cache.example.org', 'installables are set: their closure is known only in the post step', { installables: ['.#app'] }, true]
+    ['file:///tmp/cache', 'no secret-key (pull only)', { secretKey: undefined }, true]
   ])('does not run for %s: %s', (cache, reason, over, tell) => {
     expect(agentRole(inputs(cache, over))).toEqual({ role: 'skip', reason, tell })
   })

@@ -25,6 +25,13 @@ export interface BinaryCacheBackend {
    */
   publish(key: string, file: string, contentType: string): Promise<Published>
   /**
+   * `publish` for bytes already in memory and verified (a small NAR), where the backend can send
+   * them without a spool file (HTTP, S3). Same rule: never overwrites what is there.
+   */
+  publishBytes?(key: string, bytes: Buffer, contentType: string): Promise<Published>
+  /** `put` for a small body already in memory (a narinfo), where the backend has a cheaper way. */
+  putBytes?(key: string, bytes: Buffer, contentType: string): Promise<void>
+  /**
    * Where the shared writer should spool the file for `key` before it is verified, when the
    * backend wants it somewhere particular (file:// spools inside the cache, so that publishing
    * is a hard link, not a copy). Undefined: a temporary directory of the job's.

@@ -1,5 +1,5 @@
-import { link, lstat, mkdir, readFile, readdir, rename, rm, access, writeFile } from 'node:fs/promises'
-import { createWriteStream } from 'node:fs'
+import { link, lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { createWriteStream, existsSync, lstatSync, linkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { randomBytes } from 'node:crypto'
@@ -49,18 +49,9 @@ export class FileBackend implements BinaryCacheBackend {
     )
   }
 
+  /** Synchronous, as `putBytes`: thousands of lookups, each one stat. */
   async existing(hashParts: readonly string[]): Promise<Set<string>> {
-    const found = await Promise.all(
-      hashParts.map(async (h) => {
-        try {
-          await access(join(this.dir, `${h}.narinfo`))
-          return h
-        } catch {
-          return undefined
-        }
-      })
-    )
-    return new Set(found.filter((h): h is string => h !== undefined))
+    return new Set(hashParts.filter((h) => existsSync(join(this.dir, `${h}.narinfo`))))
   }
 
   private async ensureDir(dir: string): Promise<void> {
@@ -83,9 +74,47 @@ export class FileBackend implements BinaryCacheBackend {
     }
   }
 
+  /**
+   * `put` for a small body, synchronously: thousands of small paths pay a thread-pool round trip
+   * per file operation otherwise, which costs more than the operation (docs/BENCHMARKS.md).
+   */
+  async putBytes(key: string, bytes: Buffer): Promise<void> {
+    const target = join(this.dir, key)
+    await this.ensureDir(dirname(target))
+    const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`
+    try {
+      writeFileSync(tmp, bytes, { flag: 'wx' })
+      renameSync(tmp, target)
+    } catch (e) {
+      removeQuietly(tmp)
+      throw e
+    }
+  }
+
+  /** `publish` for a small verified NAR in memory: spooled, linked and unlinked synchronously (see putBytes). */
+  async publishBytes(key: string, bytes: Buffer): Promise<Published> {
+    const spool = await this.spoolFile(key)
+    const target = join(this.dir, key)
+    try {
+      writeFileSync(spool, bytes, { flag: 'wx' })
+      try {
+        linkSync(spool, target)
+        return 'written'
+      } catch (e) {
+        const code = fsErrorCode(e)
+        if (code === 'EEXIST') return 'existed'
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw e
+      }
+      return await this.publish(key, spool)
+    } finally {
+      removeQuietly(spool)
+    }
+  }
+
+  /** Synchronous, as `putBytes`: asked once per path. */
   async has(key: string): Promise<boolean> {
     try {
-      await lstat(join(this.dir, key))
+      lstatSync(join(this.dir, key))
       return true
     } catch {
       return false
@@ -141,5 +170,14 @@ export class FileBackend implements BinaryCacheBackend {
     if (await this.has(key)) return 'existed'
     await rename(file, target)
     return 'written'
+  }
+}
+
+/** Removes a temporary file that may be gone already (renamed into place, or never written). */
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file)
+  } catch {
+    // Gone already, or never created: nothing to remove.
   }
 }

@@ -294,6 +294,13 @@ export class HttpBackend implements BinaryCacheBackend {
     return status === 412 ? 'existed' : 'written'
   }
 
+  /** `publish` for a small verified NAR in memory: no spool file to write and read back. */
+  async publishBytes(key: string, bytes: Buffer, contentType: string): Promise<Published> {
+    const condition: Record<string, string> = this.damaged.has(key) ? {} : { 'If-None-Match': '*' }
+    const status = await this.send(key, contentType, { ...condition, 'Content-Length': String(bytes.length) }, () => Readable.from([bytes]))
+    return status === 412 ? 'existed' : 'written'
+  }
+
   /** One PUT, retried; answers the final status (2xx, or 412 for a conditional write that found the key). */
   private async send(key: string, contentType: string, extra: Record<string, string>, body: BodyFactory): Promise<number> {
     const headers = { ...(await this.auth()), 'Content-Type': contentType, ...extra }

@@ -1,13 +1,13 @@
 import { createWriteStream } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { pipeline } from 'node:stream/promises'
-import type { BinaryCacheBackend } from './backend.js'
+import type { BinaryCacheBackend, Published } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
-import { compressor, NAR_EXTENSION } from '../../format/compression.js'
+import { compressor, compressSmall, NAR_EXTENSION, SMALL_NAR } from '../../format/compression.js'
 import type { Compression } from '../../format/compression.js'
-import { narHashOf, narStream } from '../../format/nar.js'
+import { narBytes, narHashOf, narStream } from '../../format/nar.js'
 import type { PathInfo } from '../../format/path-info.js'
 import { formatNix32Hash, parseHash } from '../../format/nix32.js'
 import { Meter } from './meter.js'
@@ -60,6 +60,10 @@ export interface WriteNarOptions {
 
 /** Writes the NAR of `source` under its NarHash name, verified; throws NarMismatch (nothing published) when it does not match. */
 export async function writeVerifiedNar(info: PathInfo, source: string, opts: WriteNarOptions): Promise<NarFile> {
+  if (info.narSize <= SMALL_NAR) {
+    const small = await writeSmallNar(info, source, opts)
+    if (small) return small
+  }
   const url = narUrl(info, opts.compression)
   const spool = (await opts.backend.spoolFile?.(url)) ?? join(opts.spoolDir, `${randomBytes(8).toString('hex')}.spool`)
   const nar = new Meter()
@@ -75,4 +79,35 @@ export async function writeVerifiedNar(info: PathInfo, source: string, opts: Wri
     opts.progress?.inflight.delete(nar)
     await rm(spool, { force: true })
   }
+}
+
+/**
+ * A small NAR (most store paths) in memory: serialised, checked and compressed in one go, with
+ * no stream stages, then written under its name in one call, or spooled in one write where the
+ * backend names only files. Checked before any byte leaves the process, as the streamed path is.
+ * Undefined when the path is not small after all, or the compression has no one-shot call.
+ */
+async function writeSmallNar(info: PathInfo, source: string, opts: WriteNarOptions): Promise<NarFile | undefined> {
+  const nar = await narBytes(source, info.narSize)
+  // Longer than Nix recorded: it cannot match, and the streamed path says so with its hash.
+  if (!nar) return undefined
+  check(info, nar.length, createHash('sha256').update(nar).digest())
+  const compressed = compressSmall(opts.compression, nar)
+  if (!compressed) return undefined
+  const url = narUrl(info, opts.compression)
+  const { backend } = opts
+  let published: Published
+  if (backend.publishBytes) {
+    published = await backend.publishBytes(url, compressed, CONTENT_TYPES.nar)
+  } else {
+    const spool = (await backend.spoolFile?.(url)) ?? join(opts.spoolDir, `${randomBytes(8).toString('hex')}.spool`)
+    try {
+      await writeFile(spool, compressed, { flag: 'wx' })
+      published = await backend.publish(url, spool, CONTENT_TYPES.nar)
+    } finally {
+      await rm(spool, { force: true })
+    }
+  }
+  if (published === 'existed') return { url, fileHash: '', fileSize: 0 }
+  return { url, fileHash: formatNix32Hash(createHash('sha256').update(compressed).digest()), fileSize: compressed.length }
 }

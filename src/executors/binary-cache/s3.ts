@@ -347,6 +347,17 @@ export class S3Backend implements BinaryCacheBackend {
     }
   }
 
+  /** `publish` for a small verified NAR in memory: no spool file to write and read back. */
+  async publishBytes(key: string, bytes: Buffer, contentType: string): Promise<Published> {
+    try {
+      await this.upload(key, Readable.from([bytes]), contentType, { IfNoneMatch: '*', ContentLength: bytes.length })
+      return 'written'
+    } catch (e) {
+      if (isPreconditionFailed((e as Error).cause)) return 'existed'
+      throw e
+    }
+  }
+
   private async upload(key: string, stream: Readable, contentType: string, extra: { IfNoneMatch?: string; ContentLength?: number } = {}): Promise<void> {
     const upload = new Upload({
       client: this.client,

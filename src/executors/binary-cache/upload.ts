@@ -33,6 +33,18 @@ export interface UploadOptions {
   progressIntervalMs?: number
   /** Told of each path as soon as its narinfo is written (the agent records it at once: it may be killed). */
   onPushed?: (pushed: Pushed) => void
+  /**
+   * Upload and verify the NARs only, writing no narinfo (the agent, for paths whose selection is
+   * not certain yet): each path counts as pushed once its NAR is there.
+   */
+  narsOnly?: boolean
+  /** Told of each NAR this run wrote itself, whole and verified (the agent records it for the post step). */
+  onNarWritten?: (nar: NarFile) => void
+  /**
+   * NARs already in the cache that this job wrote itself (the agent's staged NARs): a path with
+   * one is hashed again, but its NAR is not asked about nor uploaded, and its narinfo names it.
+   */
+  written?: readonly NarFile[]
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
@@ -109,6 +121,7 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
   }
   /** Per NAR name, the NAR this job has published (or found) under it: paths with equal contents share one. */
   const nars = new Map<string, Promise<NarFile | undefined>>()
+  for (const nar of opts.written ?? []) nars.set(nar.url, Promise.resolve(nar))
   const ownSpool = opts.backend.spoolFile || opts.spoolDir ? undefined : await makeSpoolDir(host().tempDir)
   const spoolDir = opts.spoolDir ?? ownSpool ?? tmpdir()
   const progress = new UploadProgress(
@@ -130,6 +143,7 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
       return { nar: { url, fileHash: '', fileSize: 0 }, uploaded: 0 }
     }
     const nar = await writeVerifiedNar(info, source, { backend: opts.backend, compression: opts.compression, spoolDir, progress })
+    if (nar.fileHash !== '') opts.onNarWritten?.(nar)
     return { nar, uploaded: nar.fileSize }
   }
 
@@ -156,6 +170,10 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
     } finally {
       progress.finished(info.narSize)
     }
+    if (opts.narsOnly) {
+      outcome.pushed.push({ path: info.path, narSize: info.narSize, fileSize: uploaded })
+      return true
+    }
     const refs = info.references.filter((r) => r !== info.path && committed.has(r))
     const refsOk = (await Promise.all(refs.map((r) => committed.get(r)))).every(Boolean)
     if (!refsOk) {
@@ -166,7 +184,9 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
     }
     try {
       const text = narInfoText(info, nar, opts)
-      await opts.backend.put(narInfoKey(info.path), () => Readable.from([text]), CONTENT_TYPES.narinfo)
+      const key = narInfoKey(info.path)
+      if (opts.backend.putBytes) await opts.backend.putBytes(key, Buffer.from(text), CONTENT_TYPES.narinfo)
+      else await opts.backend.put(key, () => Readable.from([text]), CONTENT_TYPES.narinfo)
     } catch (e) {
       outcome.failed.push({ path: info.path, reason: message(e) })
       return false

@@ -33,6 +33,20 @@ describe('FileBackend', () => {
     expect(await b.has('nar/y.nar.zst')).toBe(false)
   })
 
+  it('publishes bytes in memory the same way (a link, never over a file already there) and leaves no spool or temporary file', async () => {
+    const cache = join(dir, 'cache-bytes')
+    const b = new FileBackend(cache)
+    await b.prepare('/nix/store')
+    expect(await b.publishBytes('nar/z.nar.zst', Buffer.from('first'))).toBe('written')
+    expect(await b.publishBytes('nar/z.nar.zst', Buffer.from('second'))).toBe('existed')
+    expect(await readFile(join(cache, 'nar/z.nar.zst'), 'utf8')).toBe('first')
+    await b.putBytes('h.narinfo', Buffer.from('one'))
+    await b.putBytes('h.narinfo', Buffer.from('two'))
+    expect(await readFile(join(cache, 'h.narinfo'), 'utf8')).toBe('two')
+    const names = [...(await readdir(cache)), ...(await readdir(join(cache, 'nar')))]
+    expect(names.filter((n) => /spool|tmp/.test(n))).toEqual([])
+  })
+
   itAsRoot('sets the immutable attribute with chattr')('names the real cause when the cache cannot be written, even for root (EPERM of an immutable directory)', async () => {
     const cache = join(dir, 'immutable')
     await new FileBackend(cache).prepare('/nix/store')

@@ -12,6 +12,7 @@ import type { PathInfo } from '../../../../src/format/path-info.js'
 import { formatNix32Hash } from '../../../../src/format/nix32.js'
 import { parseSecretKey, type SigningKey } from '../../../../src/format/signing.js'
 import { uploadPaths } from '../../../../src/executors/binary-cache/upload.js'
+import type { NarFile } from '../../../../src/executors/binary-cache/nar-writer.js'
 import { setHost, host } from '../../../../src/runtime/host.js'
 import { capturingHost } from '../../../helpers/fixtures.js'
 
@@ -39,6 +40,15 @@ class RecordingBackend extends FileBackend {
   }
   override async publish(key: string, file: string): Promise<Published> {
     const r = await super.publish(key, file)
+    this.order.push(key)
+    return r
+  }
+  override async putBytes(key: string, bytes: Buffer): Promise<void> {
+    await super.putBytes(key, bytes)
+    this.order.push(key)
+  }
+  override async publishBytes(key: string, bytes: Buffer): Promise<Published> {
+    const r = await super.publishBytes(key, bytes)
     this.order.push(key)
     return r
   }
@@ -137,6 +147,55 @@ describe('a path nested deeper than Nix 2.34 allows (64 levels)', () => {
   })
 })
 
+describe('NARs ahead of their narinfos (the agent with unresolved installables)', () => {
+  it('uploads verified NARs only, telling of each; a later upload names them in the narinfo without asking or writing them again', async () => {
+    const lib = await makePath(sp('m', 'staged-lib'), 'staged lib')
+    const app = await makePath(sp('n', 'staged-app'), 'staged app', [lib.path])
+    const cache = join(dir, 'cache-staged')
+    const backend = new RecordingBackend(cache)
+    await backend.prepare('/nix/store')
+    const staged: NarFile[] = []
+    const ahead = await uploadPaths([app, lib], { backend, compression: 'zstd', parallelism: 2, realStoreDir: storeDir, narsOnly: true, onNarWritten: (n) => staged.push(n) })
+    expect(ahead.pushed.map((p) => p.path).sort()).toEqual([lib.path, app.path].sort())
+    expect(backend.order.filter((k) => k.endsWith('.narinfo'))).toEqual([])
+    expect(staged.map((n) => n.url).sort()).toEqual(backend.order.filter((k) => k.startsWith('nar/')).sort())
+
+    // The post step, in another process, with the agent's records: nothing asked, nothing uploaded.
+    class Asked extends RecordingBackend {
+      asked = 0
+      override async has(key: string): Promise<boolean> {
+        this.asked++
+        return super.has(key)
+      }
+    }
+    const post = new Asked(cache)
+    const out = await uploadPaths([app, lib], { backend: post, signer, compression: 'zstd', parallelism: 2, realStoreDir: storeDir, written: staged })
+    expect(out.failed).toEqual([])
+    expect(post.asked).toBe(0)
+    expect(post.order.sort()).toEqual([`${h('m')}.narinfo`, `${h('n')}.narinfo`])
+    const info = parseNarInfo(await readFile(join(cache, `${h('n')}.narinfo`), 'utf8'))
+    const mine = staged.find((n) => n.url === info.url)!
+    expect(info.fileHash).toBe(mine.fileHash)
+    expect(info.fileSize).toBe(mine.fileSize)
+    expect((await readFile(join(cache, info.url))).length).toBe(mine.fileSize)
+  })
+
+  it('still hashes a path whose NAR was staged, and publishes nothing for one that no longer matches', async () => {
+    const path = await makePath(sp('o', 'staged-then-tampered'), 'as staged')
+    const cache = join(dir, 'cache-staged-bad')
+    const backend = new FileBackend(cache)
+    await backend.prepare('/nix/store')
+    const staged: NarFile[] = []
+    await uploadPaths([path], { backend, compression: 'zstd', parallelism: 1, realStoreDir: storeDir, narsOnly: true, onNarWritten: (n) => staged.push(n) })
+    expect(staged).toHaveLength(1)
+    await writeFile(join(storeDir, path.path.slice('/nix/store/'.length), 'file'), 'tampered after staging')
+    const out = await uploadPaths([path], { backend, signer, compression: 'zstd', parallelism: 1, realStoreDir: storeDir, written: staged })
+    expect(out.pushed).toEqual([])
+    expect(out.failed[0]?.reason).toMatch(/do not match/)
+    expect((await readdir(cache)).filter((f) => f.endsWith('.narinfo'))).toEqual([])
+  })
+})
+
 /** The bytes of every file under `dir`, by relative name. */
 async function tree(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>()
@@ -200,6 +259,31 @@ describe('a path whose contents do not match its NarHash', () => {
     expect([...(await tree(cache)).keys()].filter((k) => k.includes('spool'))).toEqual([])
   })
 
+  it('checks a small NAR in memory before it reaches the backend: a tampered one never does, a good one goes in one call', async () => {
+    const good = await makePath(sp('r', 'small-good'), 'small and good')
+    const bad = await makePath(sp('s', 'small-bad'), 'small, as recorded')
+    await writeFile(join(storeDir, bad.path.slice('/nix/store/'.length), 'file'), 'small, but tampered')
+    class Recording extends FileBackend {
+      readonly handed: string[] = []
+      override async publishBytes(key: string, bytes: Buffer): Promise<Published> {
+        this.handed.push(key)
+        return super.publishBytes(key, bytes)
+      }
+      override async publish(): Promise<Published> {
+        throw new Error('a small NAR is not spooled where the backend takes bytes')
+      }
+    }
+    const cache = join(dir, 'cache-small-memory')
+    const backend = new Recording(cache)
+    await backend.prepare('/nix/store')
+    const out = await uploadPaths([good, bad], { backend, signer, compression: 'zstd', parallelism: 2, realStoreDir: storeDir })
+    expect(out.pushed.map((p) => p.path)).toEqual([good.path])
+    expect(out.failed.map((f) => f.path)).toEqual([bad.path])
+    expect(backend.handed).toEqual([`nar/${good.narHash.slice('sha256:'.length)}.nar.zst`])
+    const info = parseNarInfo(await readFile(join(cache, `${h('r')}.narinfo`), 'utf8'))
+    expect(zstdDecompressSync(await readFile(join(cache, info.url))).equals(await narBytes(good))).toBe(true)
+  })
+
   it('leaves a file already under a NAR name alone, and still hashes the path before its narinfo', async () => {
     const path = await makePath(sp('q', 'present'), 'present')
     const cache = join(dir, 'cache-present')
@@ -226,6 +310,10 @@ describe('progress of a long upload', () => {
       override async publish(key: string, file: string): Promise<Published> {
         await new Promise((r) => setTimeout(r, 150))
         return super.publish(key, file)
+      }
+      override async publishBytes(key: string, bytes: Buffer): Promise<Published> {
+        await new Promise((r) => setTimeout(r, 150))
+        return super.publishBytes(key, bytes)
       }
     }
     const paths = await Promise.all(['0', '1', '2', '3'].map((c) => makePath(sp(c, `slow-${c}`), `slow ${c}`)))
