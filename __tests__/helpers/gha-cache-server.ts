@@ -114,6 +114,8 @@ export async function startGhaCacheServer(): Promise<GhaCacheServer> {
   const requests: LoggedRequest[] = []
   const faults: Fault[] = []
   const downloadFaults: DownloadFault[] = []
+  /** Downloads held by a fault, let go (their connections cut) by clearFaults. */
+  const held: ServerResponse[] = []
   const tokens = new Map<string, TokenScope>()
   const uploads = new Map<string, CacheEntry>()
   const downloads = new Map<string, CacheEntry>()
@@ -250,7 +252,8 @@ export async function startGhaCacheServer(): Promise<GhaCacheServer> {
           res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': entry.data.length })
           res.write(entry.data.subarray(0, Math.floor(entry.data.length / 2)))
         }
-        // Nothing more, ever: the connection stays open until the client gives up or the server stops.
+        // Nothing more: the connection stays open until the client gives up, clearFaults cuts it, or the server stops.
+        held.push(res)
         return
       }
       requests.push({ at: Date.now(), method: 'DOWNLOAD', status: 200, key: entry.key })
@@ -297,6 +300,7 @@ export async function startGhaCacheServer(): Promise<GhaCacheServer> {
     clearFaults() {
       faults.length = 0
       downloadFaults.length = 0
+      for (const res of held.splice(0)) res.destroy()
     },
     remove(key) {
       for (let i = entries.length - 1; i >= 0; i--) if (entries[i]?.key === key) entries.splice(i, 1)

@@ -6,13 +6,13 @@ import { beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { newestManifest, PREFIX, useGhaCache, type GhaRun } from '../../helpers/gha-jobs.js'
-import { removeTree } from '../../helpers/nix-store.js'
 import { consumerBuild, useGraphWorld } from '../../helpers/scenario.js'
 import { capturingHost } from '../../helpers/fixtures.js'
 import { actionsCacheClient } from '../../../src/executors/gha/client.js'
 import { cachedHashes, LazyLayers, untouchedLayers } from '../../../src/executors/gha/lazy.js'
 import { serveLazyLayers, type LocalSubstituter } from '../../../src/executors/gha/lazy-server.js'
 import { ghaLayout, keyScheme } from '../../../src/executors/gha/layout.js'
+import { entryCallsSettled } from '../../../src/executors/gha/entry-paths.js'
 import { layerId, type LayerRecord } from '../../../src/executors/gha/manifest.js'
 import { setHost } from '../../../src/runtime/host.js'
 import { hashPart } from '../../../src/format/store-path.js'
@@ -45,10 +45,12 @@ interface Served {
 }
 
 /** A job's substituter, in this process, over the cache the jobs above filled. */
+let served = 0
 async function serve(opts: { stallMs?: number } = {}): Promise<Served> {
   const since = gha.server.requests.length
-  const runnerTemp = join(world.dir, 'runner-temp')
-  await removeTree(runnerTemp)
+  // Each served job has its own RUNNER_TEMP, as on a runner: a download an earlier job abandoned
+  // (after a stall) may still be writing into its own.
+  const runnerTemp = join(world.dir, `runner-temp-${++served}`)
   await mkdir(runnerTemp, { recursive: true })
   // As on a runner: the cache client keeps its archives under RUNNER_TEMP. (Where the workspace
   // is does not matter: entries are named and unpacked relative to their own directory.)
@@ -172,6 +174,7 @@ describe('an on-demand layer download that goes wrong on the wire', () => {
     } finally {
       gha.server.clearFaults()
       await s.stop()
+      await entryCallsSettled()
     }
   })
 
@@ -198,6 +201,7 @@ describe('an on-demand layer download that goes wrong on the wire', () => {
     } finally {
       gha.server.clearFaults()
       await s.stop()
+      await entryCallsSettled()
     }
   })
 
@@ -215,6 +219,7 @@ describe('an on-demand layer download that goes wrong on the wire', () => {
     } finally {
       gha.server.clearFaults()
       await s.stop()
+      await entryCallsSettled()
     }
   })
 })

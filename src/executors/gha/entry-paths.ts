@@ -44,6 +44,12 @@ export async function inEntryDir<T>(dir: string, call: () => Promise<T>): Promis
     process.chdir(dir)
     process.env.GITHUB_WORKSPACE = dir
   }
+  else {
+    // Joining calls still running there (one abandoned after a stall may never end): the directory
+    // may have been removed and made again since, and a process whose cwd is gone cannot resolve
+    // the relative names the library is given.
+    process.chdir(dir)
+  }
   const scope = current
   scope.calls++
   try {
@@ -62,4 +68,13 @@ export async function inEntryDir<T>(dir: string, call: () => Promise<T>): Promis
       scope.end()
     }
   }
+}
+
+/**
+ * Resolves once no call is running in any entry directory: a call abandoned after a stall keeps
+ * its directory until the library gives up on it, and a process that serves several jobs' caches
+ * (the tests) must not start the next job's calls in another directory before that.
+ */
+export async function entryCallsSettled(): Promise<void> {
+  while (current) await current.done
 }
