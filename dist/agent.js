@@ -4,19 +4,21 @@ import {
   AGENT_NICE,
   WARNING_PREFIX,
   decodeInputs
-} from "./chunks/chunk-6ZS75J6E.js";
+} from "./chunks/chunk-5QZJIT2Z.js";
 import {
   openJob,
   runProcess
-} from "./chunks/chunk-2EI5SSKI.js";
-import "./chunks/chunk-GW53ONQB.js";
+} from "./chunks/chunk-DCKXWRIJ.js";
+import "./chunks/chunk-Q3BSRRBX.js";
 import {
   agentFiles
-} from "./chunks/chunk-LYRV4XWB.js";
+} from "./chunks/chunk-3KWS2PPE.js";
+import "./chunks/chunk-WODUGNK7.js";
+import "./chunks/chunk-Z3KDMJWA.js";
 import {
   StderrHost,
   log
-} from "./chunks/chunk-XPTRIRNR.js";
+} from "./chunks/chunk-24U267C3.js";
 import "./chunks/chunk-WSR6M3NS.js";
 
 // src/agent/main.ts
@@ -63,7 +65,7 @@ var AgentHost = class extends StderrHost {
 // src/agent/substituter.ts
 async function serveSubstituter(inputs, store) {
   try {
-    const { serveGithubActionsCache } = await import("./chunks/on-demand-2K2WRYYN.js");
+    const { serveGithubActionsCache } = await import("./chunks/on-demand-ZBEVNGUK.js");
     return await serveGithubActionsCache({ keyPrefix: inputs.keyPrefix, port: inputs.substituterPort }, store);
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`);
@@ -88,7 +90,7 @@ async function agentProcess(openJob2) {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-LXACNZUU.js");
+    const { runAgent } = await import("./chunks/run-DQ76Z2ZP.js");
     await runAgent(config, inputs, control);
   } catch (e) {
     if (!substituter) throw e;

@@ -4,25 +4,32 @@ import {
   actionInput,
   githubHost
 } from "./chunks/chunk-CW3PDJGU.js";
-import "./chunks/chunk-Q5DT6Z5U.js";
 import {
   finishJob
-} from "./chunks/chunk-4OLRHSTR.js";
-import "./chunks/chunk-NJZJKJN4.js";
-import "./chunks/chunk-VYI5KU3X.js";
-import "./chunks/chunk-IVYRIK5Y.js";
-import "./chunks/chunk-UZNHWSQD.js";
-import "./chunks/chunk-6ZS75J6E.js";
+} from "./chunks/chunk-CG57F63K.js";
+import "./chunks/chunk-SSK6N5DH.js";
+import "./chunks/chunk-OYOJZ7RY.js";
+import "./chunks/chunk-VBOFLXGS.js";
+import "./chunks/chunk-5ILJGSWS.js";
+import "./chunks/chunk-X7FR3O4X.js";
+import "./chunks/chunk-3RHMKCPP.js";
+import "./chunks/chunk-Q5DT6Z5U.js";
+import "./chunks/chunk-JR4ZI3K7.js";
+import "./chunks/chunk-SGWZFH3B.js";
+import "./chunks/chunk-5QZJIT2Z.js";
 import {
   openJob,
   runProcess
-} from "./chunks/chunk-2EI5SSKI.js";
-import "./chunks/chunk-GW53ONQB.js";
-import "./chunks/chunk-LYRV4XWB.js";
-import "./chunks/chunk-WUQCDREW.js";
-import "./chunks/chunk-MP4OTUHC.js";
-import "./chunks/chunk-GJFF52N4.js";
-import "./chunks/chunk-XPTRIRNR.js";
+} from "./chunks/chunk-DCKXWRIJ.js";
+import "./chunks/chunk-Q3BSRRBX.js";
+import "./chunks/chunk-3KWS2PPE.js";
+import "./chunks/chunk-WODUGNK7.js";
+import "./chunks/chunk-Z3KDMJWA.js";
+import "./chunks/chunk-M7ISI6RW.js";
+import "./chunks/chunk-AKU3OAVM.js";
+import "./chunks/chunk-SUVJ4ZAQ.js";
+import "./chunks/chunk-R2G23YRC.js";
+import "./chunks/chunk-24U267C3.js";
 import "./chunks/chunk-WSR6M3NS.js";
 
 // src/entry/action-post.ts
