@@ -1,5 +1,6 @@
 import type { BinaryCacheBackend } from '../executors/binary-cache/backend.js'
 import { uploadPaths } from '../executors/binary-cache/upload.js'
+import { writeRecordPart, type RecordContext } from '../executors/binary-cache/job-record.js'
 import type { Compression } from '../format/compression.js'
 import type { SigningKey } from '../format/signing.js'
 import type { StoreFollower } from '../nix/follow.js'
@@ -25,6 +26,8 @@ export interface PublisherOptions {
   dest: Destination
   /** `published.jsonl` (protocol.ts). */
   recordFile: string
+  /** The job's record in the cache (format/job-record.ts), kept current round by round; none for caches the GC does not collect. */
+  jobRecord?: RecordContext
 }
 
 /**
@@ -40,6 +43,8 @@ const AGENT_PARALLELISM = 1
 export class Publisher {
   private readonly session: CertainSession
   published = 0
+  private parts = 0
+  private recordWarned = false
 
   constructor(
     private readonly follower: StoreFollower,
@@ -79,6 +84,23 @@ export class Publisher {
     // Left to the post step, which tries again and reports; referrers wait for it too.
     for (const f of outcome.failed) log.warning(`${f.path} could not be published during the build (${f.reason}); the post step tries again.`)
     this.published += outcome.pushed.length
+    if (outcome.pushed.length > 0) await this.record(outcome.pushed.map((p) => p.path))
     return outcome.pushed.length
+  }
+
+  /**
+   * One record part per round that published, after its narinfos: a job cancelled before its post
+   * step still counts for what it pushed. Trouble costs only the record (one warning): the post
+   * step writes the whole record again.
+   */
+  private async record(pushed: string[]): Promise<void> {
+    const ctx = this.opts.jobRecord
+    if (!ctx) return
+    try {
+      await writeRecordPart(this.opts.dest.backend, ctx, `agent-${process.pid}-${++this.parts}`, { pushed, used: [] })
+    } catch (e) {
+      if (!this.recordWarned) log.warning(`Could not write the job record to ${this.opts.dest.backend.displayUrl}: ${e instanceof Error ? e.message : String(e)}; the post step tries again.`)
+      this.recordWarned = true
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { FileBackend } from '../executors/binary-cache/file.js'
-import { binaryCacheBackend } from '../executors/index.js'
+import { binaryCacheBackend, recordIdFor } from '../executors/index.js'
+import { recordContext } from '../executors/binary-cache/job-record.js'
 import { ghaLayout } from '../executors/gha/layout.js'
 import { jobBudget, saveJobBudget } from '../runtime/budget.js'
 import { policyOf } from '../plan/io.js'
@@ -37,6 +38,14 @@ async function destination(inputs: Inputs, config: AgentConfig): Promise<Destina
   return { backend, compression: chosen.compression }
 }
 
+/** The job record the agent keeps current, for the caches the GC collects. */
+function jobRecordOf(config: AgentConfig): ReturnType<typeof recordContext> | undefined {
+  const chosen = config.destination
+  if (chosen.role !== 'publish') return undefined
+  const id = recordIdFor(chosen.cache, config.snapshotFile)
+  return id === undefined ? undefined : recordContext(id)
+}
+
 /**
  * The agent publishes one NAR at a time at low priority, and must stay within 150 MB: one
  * compressor with one frame queued behind it, three spare frames, and a collection every 16 MiB
@@ -64,7 +73,8 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
     signer: inputs.secretKey,
     store: config.store,
     dest,
-    recordFile: agentFiles(config.dir).published
+    recordFile: agentFiles(config.dir).published,
+    jobRecord: jobRecordOf(config)
   })
   const scriptRunning = config.followsScript ? scriptWatcher() : () => true
   /** Ends the agent on its own, saying why in the log and to the post step. */

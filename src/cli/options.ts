@@ -84,9 +84,9 @@ export function parseArgs(args: readonly string[]): CliArgs {
   const [command, ...rest] = args
   const result: CliArgs = { command: 'help', given: {}, json: false, argv: [] }
   if (command === '-h' || command === '--help' || command === 'help') return result
-  if (command === undefined) throw new UsageError('give a command: run, start or push (see --help)')
+  if (command === undefined) throw new UsageError('give a command: run, start, push or gc (see --help)')
   if (!(COMMANDS as readonly string[]).includes(command)) {
-    throw new UsageError(`unknown command '${command}'; expected run, start or push (see --help)`)
+    throw new UsageError(`unknown command '${command}'; expected run, start, push or gc (see --help)`)
   }
   result.command = command as Command
   const lists = new Map<string, string[]>()

@@ -129,7 +129,7 @@ async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
     const published = agent?.published ?? []
     const store = await locateStore()
     const facts = await collectJobFacts(state, store, inputs)
-    const result = await pushToCache({ inputs, store, facts, published })
+    const result = await pushToCache({ inputs, store, facts, published, snapshotFile: state.snapshotFile })
     // For the GitHub Actions cache the agent publishes nothing: it prepares files for the layer.
     const duringBuild = agent
       ? { kind: agentRole(inputs).role === 'prepare' ? ('prepared' as const) : ('published' as const), paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) }

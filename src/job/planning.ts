@@ -17,6 +17,8 @@ export interface PushJob {
   facts: JobFacts
   /** What the background agent published during the build (its records). */
   published: readonly Pushed[]
+  /** The main step's snapshot: names the job in its record in the cache (executors/binary-cache/job-record.ts). */
+  snapshotFile?: string
 }
 
 export function resultOf(plan: PushPlan, mode: PushMode, outcome: UploadOutcome = emptyOutcome(), note?: string): PushResult {
