@@ -64,6 +64,20 @@ export class S3Collectable implements CollectableCache {
     if (location.profile !== undefined) config.profile = location.profile
     if (opts.credentials !== undefined) config.credentials = opts.credentials
     this.client = new S3Client(config)
+    if (location.forcePathStyle) {
+      // Bucket-level requests (list, delete) go to `/<bucket>/`; servers that sign the path as
+      // they route it (s3rver, older Ceph) then compute `/<bucket>` and refuse the signature.
+      // Both name the same bucket on AWS.
+      const bucketPath = `/${location.bucket}/`
+      this.client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { path?: string }
+          if (request.path === bucketPath) request.path = bucketPath.slice(0, -1)
+          return next(args)
+        },
+        { step: 'build', name: 'bucketPathWithoutSlash' }
+      )
+    }
   }
 
   private send<T>(what: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
