@@ -1,60 +1,13 @@
 import { writeFile } from 'node:fs/promises'
 import { InputError, parseCache } from '../config/inputs.js'
 import { collectableCache, NotCollectable } from '../executors/index.js'
-import { parseGcOptions, type GcOptionText } from '../gc/options.js'
+import { parseGcOptions } from '../gc/options.js'
 import { collectGarbage, GcStopped } from '../gc/run.js'
 import { gcLines, gcMarkdown } from '../gc/summary.js'
 import { UsageError } from './options.js'
+import { GcUsageError, parseGcArgs, type GcArgs } from '../gc/args.js'
 
 /** `nix-buildtime-cache gc --cache URI [options]`: the retention GC (docs/gc.md). */
-
-export interface GcArgs {
-  cache: string
-  options: GcOptionText
-  json: boolean
-  summaryFile?: string
-}
-
-const VALUE_OPTIONS = new Set(['keep-days', 'keep-jobs', 'max-size', 'grace'])
-
-export function parseGcArgs(args: readonly string[]): GcArgs | 'help' {
-  let cache: string | undefined
-  const options: GcOptionText = {}
-  const pins: string[] = []
-  let json = false
-  let summaryFile: string | undefined
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string
-    if (arg === '-h' || arg === '--help') return 'help'
-    const eq = arg.indexOf('=')
-    const option = eq > 0 ? arg.slice(0, eq) : arg
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined
-    const value = (): string => {
-      if (inline !== undefined) return inline
-      const v = args[++i]
-      if (v === undefined) throw new UsageError(`${option} needs a value`)
-      return v
-    }
-    const flag = (): boolean => {
-      if (inline === undefined || inline === 'true') return true
-      if (inline === 'false') return false
-      throw new UsageError(`${option} takes no value (or =true / =false)`)
-    }
-    const name = option.slice(2)
-    if (!option.startsWith('--')) throw new UsageError(`unexpected argument '${arg}' (see gc --help)`)
-    if (name === 'cache') cache = value()
-    else if (VALUE_OPTIONS.has(name)) (options as Record<string, string>)[name] = value()
-    else if (name === 'pin') pins.push(value())
-    else if (name === 'dry-run') options['dry-run'] = flag()
-    else if (name === 'force') options.force = flag()
-    else if (name === 'json') json = flag()
-    else if (name === 'summary') summaryFile = value()
-    else throw new UsageError(`unknown option '${option}' of gc (see gc --help)`)
-  }
-  if (cache === undefined) throw new UsageError('gc needs --cache URI (a file:///dir or s3://bucket?… cache)')
-  if (pins.length > 0) options.pin = pins
-  return { cache, options, json, summaryFile }
-}
 
 export function gcHelp(): string {
   return `Usage: nix-buildtime-cache gc --cache URI [options]
@@ -86,7 +39,7 @@ export async function gcCommand(args: readonly string[], say: (line: string) => 
     cache = parseCache(parsed.cache)
     options = parseGcOptions(parsed.options)
   } catch (e) {
-    if (e instanceof UsageError) say(e.message)
+    if (e instanceof UsageError || e instanceof GcUsageError) say(e.message)
     else if (e instanceof InputError) say(`--${e.input}: ${e.message.replace(/^Input '[^']*': /, '')}`)
     else throw e
     return 2
