@@ -119,8 +119,10 @@ async function readJobs(cache: CollectableCache, records: readonly ListedObject[
 /** The GC cannot go on safely; nothing has been deleted. */
 export class GcStopped extends Error {}
 
-async function readNarinfos(cache: CollectableCache, listed: readonly ListedObject[]): Promise<Map<string, NarinfoNode>> {
+/** The narinfos as nodes; `unknownNar` when one names no NAR we can read, so no NAR may be judged unreferenced. */
+async function readNarinfos(cache: CollectableCache, listed: readonly ListedObject[]): Promise<{ nodes: Map<string, NarinfoNode>; unknownNar: boolean }> {
   const nodes = new Map<string, NarinfoNode>()
+  let unknownNar = false
   const tell = progress()
   let done = 0
   let unreadable = 0
@@ -135,12 +137,17 @@ async function readNarinfos(cache: CollectableCache, listed: readonly ListedObje
       const references = info.references.map(hashOfPath).filter((h): h is string => h !== undefined && h !== hash)
       nodes.set(hash, { hash, obj: o, storePath: info.storePath, narKey: info.url, references })
     } catch {
+      // Kept, never judged (plan.ts); what it names is read leniently, so its NAR and references stay too.
       unreadable++
-      nodes.set(hash, { hash, obj: o, references: [] })
+      const url = /^URL:\s*(\S+)\s*$/m.exec(text)?.[1]
+      const refs = /^References:(.*)$/m.exec(text)?.[1] ?? ''
+      const references = refs.split(' ').map((r) => /^([0-9a-df-np-sv-z]{32})-/.exec(r.trim())?.[1]).filter((h): h is string => h !== undefined && h !== hash)
+      nodes.set(hash, { hash, obj: o, narKey: url, references })
+      if (url === undefined) unknownNar = true
     }
   })
-  if (unreadable > 0) log.warning(`${unreadable} narinfo(s) could not be parsed; they are kept, with their NARs unknown.`)
-  return nodes
+  if (unreadable > 0) log.warning(`${unreadable} narinfo(s) could not be parsed; they are kept, with what they name.`)
+  return { nodes, unknownNar }
 }
 
 function batches<T>(items: readonly T[], size: number): T[][] {
@@ -159,9 +166,13 @@ export async function collectGarbage(cache: CollectableCache, opts: GcOptions, n
   log.info(`Collecting ${cache.displayUrl}${opts.dryRun ? ' (dry run: nothing is deleted)' : ''}…`)
   const listed = await listCache(cache)
   const jobs = await readJobs(cache, listed.records, opts)
-  const narinfos = await readNarinfos(cache, listed.narinfos)
+  const { nodes: narinfos, unknownNar } = await readNarinfos(cache, listed.narinfos)
   const input: GcInput = { now: started, narinfos, listings: listed.listings, nars: listed.nars, jobs }
   const plan = planGc(input, opts)
+  if (unknownNar && plan.nars.length > 0) {
+    log.warning(`A narinfo without a readable URL line could name any NAR: no NAR is deleted in this run.`)
+    plan.nars = []
+  }
   const doomed = plan.narinfoLevels.flat()
   log.info(
     `${jobs.size} job(s) on record, ${plan.keptJobs.length} kept; ${narinfos.size} narinfos: ${plan.survivors.size} kept, ${doomed.length} to delete; ` +

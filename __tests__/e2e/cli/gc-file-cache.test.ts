@@ -134,6 +134,20 @@ describe('gc on a file:// cache', () => {
     expect(await readFile(part, 'utf8')).toContain('"version":99')
   })
 
+  it('keeps a narinfo it cannot parse, and the NAR and references it names', async () => {
+    const dir = join(world.dir, 'unparsable')
+    await cp(cacheDir, dir, { recursive: true })
+    const lib = v3.lib.split('/').pop() as string
+    const odd = `${'0'.repeat(31)}1`
+    await writeFile(join(dir, `${odd}.narinfo`), `StorePath: /nix/store/${odd}-odd\nURL: nar/odd.nar.zst\nCompression: zstd\nNarHash: sha512:not-a-hash\nNarSize: 1\nReferences: ${lib}\n`)
+    await writeFile(join(dir, 'nar', 'odd.nar.zst'), 'x')
+    const r = await gc(dir, ['--grace', '0s', '--keep-jobs', '1', '--pin', 'no-such-path-anywhere'])
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/1 narinfo\(s\) could not be parsed; they are kept/)
+    expect(await readdir(join(dir, 'nar'))).toContain('odd.nar.zst')
+    expect(await readdir(dir)).toContain(`${odd}.narinfo`)
+  })
+
   it('refuses an HTTP cache and a nix copy store with one clear error', async () => {
     const http = await runCli(['gc', '--cache', 'https://cache.example.org'], { env: { PATH: process.env.PATH } })
     expect(http.code).toBe(2)
