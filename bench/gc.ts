@@ -19,7 +19,7 @@ interface Generated {
   files: Map<string, string>
 }
 
-/** N narinfos, each with a small NAR and up to 4 references to recent earlier paths; 100 jobs pushed them in order. */
+/** N narinfos, each with a small NAR and up to 4 references to earlier paths; 100 jobs pushed them in order. */
 function generate(n: number): Generated {
   const files = new Map<string, string>()
   const hashes = Array.from({ length: n }, () => nix32(32))
@@ -27,7 +27,13 @@ function generate(n: number): Generated {
   const started = Date.now() - MONTH
   for (let i = 0; i < n; i++) {
     const refs = new Set<string>()
-    for (let r = 0; r < 4 && i > 0; r++) if (Math.random() < 0.7) refs.add(`${hashes[Math.max(0, i - 1 - Math.floor(Math.random() * 2000))]}-p`)
+    // Mostly paths of the same job, sometimes one of the first 1,000 (shared libraries).
+    for (let r = 0; r < 4 && i > 0; r++) {
+      const jobStart = Math.floor(i / perJob) * perJob
+      const local = i > jobStart ? jobStart + Math.floor(Math.random() * (i - jobStart)) : undefined
+      const target = local !== undefined && Math.random() < 0.8 ? local : Math.floor(Math.random() * Math.min(i, 1000))
+      if (Math.random() < 0.7) refs.add(`${hashes[target]}-p`)
+    }
     const nar = `nar/${nix32(52)}.nar.zst`
     files.set(
       `${hashes[i]}.narinfo`,

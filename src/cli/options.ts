@@ -49,7 +49,8 @@ export const NOT_OPTIONS: Readonly<Record<string, string>> = {
   'auth-header': `a credential on the command line is visible to every user of the machine; use --auth-header-file FILE or ${AUTH_HEADER_ENV}`,
   'key-prefix': 'it only applies to the GitHub Actions cache, which only the GitHub Action writes',
   'max-size': 'it only applies to the GitHub Actions cache, which only the GitHub Action writes',
-  'substituter-port': 'it only applies to the GitHub Actions cache, which only the GitHub Action reads'
+  'substituter-port': 'it only applies to the GitHub Actions cache, which only the GitHub Action reads',
+  gc: 'the GC is a command of its own: nix-buildtime-cache gc --cache URI [options] (see gc --help)'
 }
 
 /** What start hands to push, so that push needs no options again. Never holds a secret itself. */
