@@ -1,5 +1,6 @@
 // An S3 server (s3rver) in a process of its own for the GC bench (bench/gc.ts): prints its port.
-// Usage: node bench/gc-s3-server.mjs DIR BUCKET ACCESS_KEY SECRET
+// Usage: node --openssl-legacy-provider bench/gc-s3-server.mjs DIR BUCKET ACCESS_KEY SECRET
+// (s3rver's ListObjectsV2 continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider.)
 import { createRequire } from 'node:module'
 
 const load = createRequire(import.meta.url)

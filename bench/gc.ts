@@ -58,7 +58,7 @@ async function parallel<T>(items: readonly T[], width: number, work: (t: T) => P
 
 async function timedGc(cache: string, env: NodeJS.ProcessEnv, grace: string): Promise<Record<string, unknown>> {
   const started = Date.now()
-  const r = spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, join(REPO, 'dist', 'cli.js'), 'gc', '--cache', cache, '--keep-jobs', '20', '--grace', grace, '--json'], {
+  const r = spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M cpu=%U+%S', process.execPath, join(REPO, 'dist', 'cli.js'), 'gc', '--cache', cache, '--keep-jobs', '20', '--grace', grace, '--json'], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     maxBuffer: 1 << 30
@@ -68,7 +68,8 @@ async function timedGc(cache: string, env: NodeJS.ProcessEnv, grace: string): Pr
   const lines = r.stdout.trim().split('\n')
   const result = JSON.parse(lines[lines.length - 1] as string) as Record<string, unknown>
   const rss = Number(/maxrss_kb=(\d+)/.exec(r.stderr)?.[1] ?? NaN)
-  return { wallSeconds: wall, peakRssMiB: Math.round(rss / 1024), requests: result.requests, narinfos: result.narinfos, nars: result.nars, bytesFreed: result.bytesFreed }
+  const cpu = /cpu=([\d.]+)\+([\d.]+)/.exec(r.stderr)
+  return { wallSeconds: wall, cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : undefined, peakRssMiB: Math.round(rss / 1024), requests: result.requests, narinfos: result.narinfos, nars: result.nars, bytesFreed: result.bytesFreed }
 }
 
 const load = async (): Promise<string> => (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')
@@ -96,7 +97,7 @@ async function benchS3(n: number): Promise<void> {
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
   const creds = { accessKeyId: 'AKIABENCHGC', secretAccessKey: 'bench-gc-secret-0123456789' }
-  const server = spawn(process.execPath, [join(REPO, 'bench', 'gc-s3-server.mjs'), dir, 'cache', creds.accessKeyId, creds.secretAccessKey], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const server = spawn(process.execPath, ['--openssl-legacy-provider', join(REPO, 'bench', 'gc-s3-server.mjs'), dir, 'cache', creds.accessKeyId, creds.secretAccessKey], { stdio: ['ignore', 'pipe', 'inherit'] })
   const port = await new Promise<number>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))))
   try {
     const endpoint = `http://127.0.0.1:${port}`

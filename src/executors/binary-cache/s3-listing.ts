@@ -90,7 +90,9 @@ export class S3Collectable implements CollectableCache {
     do {
       const res = await this.send('LIST', (abortSignal) =>
         this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, ContinuationToken: token, MaxKeys: 1000 }), { abortSignal })
-      )
+      ).catch((e: unknown) => {
+        throw new Error(`LIST ${this.displayUrl}: ${describeS3Error(e)}`, { cause: e })
+      })
       const page: ListedObject[] = []
       for (const o of res.Contents ?? []) {
         if (o.Key === undefined) continue
