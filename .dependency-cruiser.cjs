@@ -5,7 +5,7 @@ const LAYERS = [
   ['entry'],
   ['cli', 'action'],
   ['job'],
-  ['report', 'agent'],
+  ['report', 'agent', 'gc'],
   ['executors', 'pull'],
   ['plan'],
   ['nix', 'config'],

@@ -1,6 +1,7 @@
 import type { BinaryCacheBackend } from '../executors/binary-cache/backend.js'
 import { uploadPaths } from '../executors/binary-cache/upload.js'
 import type { ServerSink } from '../executors/server-sink.js'
+import { writeRecordPart, type RecordContext } from '../executors/binary-cache/job-record.js'
 import type { Compression } from '../format/compression.js'
 import type { SigningKey } from '../format/signing.js'
 import type { StoreFollower } from '../nix/follow.js'
@@ -41,6 +42,8 @@ export interface PublisherOptions {
   stagedFile: string
   /** With `installables`: only their build closure is published (else the new derivations'). */
   roots?: InstallableRoots
+  /** The job's record in the cache (format/job-record.ts), kept current round by round; none for caches the GC does not collect. */
+  jobRecord?: RecordContext
 }
 
 /**
@@ -62,6 +65,8 @@ export class Publisher {
   private readonly tried = new Set<string>()
   /** NARs this agent wrote itself. */
   private readonly staged: NarFile[] = []
+  private parts = 0
+  private recordWarned = false
 
   constructor(
     private readonly follower: StoreFollower,
@@ -128,6 +133,7 @@ export class Publisher {
     // Left to the post step, which tries again and reports; referrers wait for it too.
     for (const f of outcome.failed) log.warning(`${f.path} could not be published during the build (${f.reason}); the post step tries again.`)
     this.published += outcome.pushed.length
+    if (outcome.pushed.length > 0) await this.record(outcome.pushed.map((p) => p.path))
     return outcome.pushed.length
   }
 
@@ -166,6 +172,23 @@ export class Publisher {
       }
     })
     if (outcome.pushed.length > 0) log.info(`Uploaded ${outcome.pushed.length} NAR(s) ahead, without narinfos (installables not resolved yet).`)
+  }
+
+  /**
+   * One record part per round that published, after its narinfos: a job cancelled before its post
+   * step still counts for what it pushed. Trouble costs only the record (one warning): the post
+   * step writes the whole record again.
+   */
+  private async record(pushed: string[]): Promise<void> {
+    const ctx = this.opts.jobRecord
+    const { dest } = this.opts
+    if (!ctx || 'server' in dest) return
+    try {
+      await writeRecordPart(dest.backend, ctx, `agent-${process.pid}-${++this.parts}`, { pushed, used: [] })
+    } catch (e) {
+      if (!this.recordWarned) log.warning(`Could not write the job record to ${dest.backend.displayUrl}: ${e instanceof Error ? e.message : String(e)}; the post step tries again.`)
+      this.recordWarned = true
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { FileBackend } from '../executors/binary-cache/file.js'
-import { binaryCacheBackend } from '../executors/index.js'
+import { binaryCacheBackend, recordIdFor } from '../executors/index.js'
+import { recordContext } from '../executors/binary-cache/job-record.js'
 import { ghaLayout } from '../executors/gha/layout.js'
 import { jobBudget, saveJobBudget } from '../runtime/budget.js'
 import { policyOf } from '../plan/io.js'
@@ -39,6 +40,14 @@ async function destination(inputs: Inputs, config: AgentConfig): Promise<Destina
   }
   const backend = await binaryCacheBackend(chosen.cache, { authHeader: inputs.authHeader, netrcFile: inputs.netrcFile })
   return { backend, compression: chosen.compression }
+}
+
+/** The job record the agent keeps current, for the caches the GC collects. */
+function jobRecordOf(config: AgentConfig): ReturnType<typeof recordContext> | undefined {
+  const chosen = config.destination
+  if (chosen.role !== 'publish') return undefined
+  const id = recordIdFor(chosen.cache, config.snapshotFile)
+  return id === undefined ? undefined : recordContext(id)
 }
 
 /**
@@ -82,7 +91,8 @@ export async function runAgent(config: AgentConfig, inputs: Inputs, control: Age
     store: config.store,
     dest,
     recordFile: agentFiles(config.dir).published,
-    stagedFile: agentFiles(config.dir).staged
+    stagedFile: agentFiles(config.dir).staged,
+    jobRecord: jobRecordOf(config)
   })
   const scriptRunning = config.followsScript ? scriptWatcher(config.scriptAncestors) : () => true
   /** Ends the agent on its own, saying why in the log and to the post step. */

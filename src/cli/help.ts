@@ -36,6 +36,10 @@ Usage:
       cache (export NIX_CONFIG='...'), for eval; or write them to FILE as a dotenv file.
   nix-buildtime-cache push [options]
       Push what was realised since start. Uses start's options; options given here win.
+  nix-buildtime-cache gc --cache URI [--keep-days N] [--keep-jobs N] [--max-size SIZE] [--pin REGEX]
+                         [--grace DURATION] [--dry-run] [--force] [--json] [--summary FILE]
+      Delete from a file:// or s3:// cache what no recent job pushed or used, keeping whole
+      closures (see \`gc --help\` and docs/gc.md).
 
 Options (the GitHub Action's inputs):
 ${inputs.join('\n')}

@@ -8,6 +8,7 @@ import { displayUrl } from '../config/url-credentials.js'
 import { loadMainState } from '../job/state.js'
 import { runChild } from './child.js'
 import { helpText } from './help.js'
+import { gcCommand } from './gc.js'
 import { CliHost } from './host.js'
 import { AUTH_HEADER_ENV, AUTH_TOKEN_ENV, optionLabel, parseArgs, rawInputs, SECRET_KEY_ENV, UsageError, type CliArgs, type SavedOptions } from './options.js'
 import { cliResult, reportLines } from './result.js'
@@ -170,6 +171,15 @@ async function run(cli: CliArgs): Promise<number> {
 
 /** Runs the command line; resolves to the exit status. */
 export async function main(args: readonly string[]): Promise<number> {
+  // gc takes options of its own, and concerns a cache, not a job.
+  if (args[0] === 'gc') {
+    try {
+      return await gcCommand(args.slice(1), say)
+    } catch (e) {
+      say(e instanceof Error ? e.message : String(e))
+      return 1
+    }
+  }
   let cli: CliArgs
   try {
     cli = parseArgs(args)

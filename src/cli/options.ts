@@ -51,7 +51,8 @@ export const NOT_OPTIONS: Readonly<Record<string, string>> = {
   'auth-token': `a token on the command line is visible to every user of the machine; use --auth-token-file FILE or ${AUTH_TOKEN_ENV}`,
   'key-prefix': 'it only applies to the GitHub Actions cache, which only the GitHub Action writes',
   'max-size': 'it only applies to the GitHub Actions cache, which only the GitHub Action writes',
-  'substituter-port': 'it only applies to the GitHub Actions cache, which only the GitHub Action reads'
+  'substituter-port': 'it only applies to the GitHub Actions cache, which only the GitHub Action reads',
+  gc: 'the GC is a command of its own: nix-buildtime-cache gc --cache URI [options] (see gc --help)'
 }
 
 /** What start hands to push, so that push needs no options again. Never holds a secret itself. */
@@ -87,9 +88,9 @@ export function parseArgs(args: readonly string[]): CliArgs {
   const [command, ...rest] = args
   const result: CliArgs = { command: 'help', given: {}, json: false, argv: [] }
   if (command === '-h' || command === '--help' || command === 'help') return result
-  if (command === undefined) throw new UsageError('give a command: run, start or push (see --help)')
+  if (command === undefined) throw new UsageError('give a command: run, start, push or gc (see --help)')
   if (!(COMMANDS as readonly string[]).includes(command)) {
-    throw new UsageError(`unknown command '${command}'; expected run, start or push (see --help)`)
+    throw new UsageError(`unknown command '${command}'; expected run, start, push or gc (see --help)`)
   }
   result.command = command as Command
   const lists = new Map<string, string[]>()

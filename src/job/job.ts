@@ -155,7 +155,7 @@ async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
     const published = agent?.published ?? []
     const store = await locateStore()
     const facts = await collectJobFacts(state, store, inputs)
-    const result = await pushToCache({ inputs, store, facts, published, staged: agent?.staged })
+    const result = await pushToCache({ inputs, store, facts, published, staged: agent?.staged, snapshotFile: state.snapshotFile })
     await noteNeighbours(inputs, store, result)
     // For the GitHub Actions cache the agent publishes nothing: it prepares files for the layer.
     const duringBuild = agent

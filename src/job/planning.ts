@@ -20,6 +20,8 @@ export interface PushJob {
   published: readonly Pushed[]
   /** NARs the agent uploaded without narinfos (agent/protocol.ts `readStaged`); none without it. */
   staged?: readonly NarFile[]
+  /** The main step's snapshot: names the job in its record in the cache (executors/binary-cache/job-record.ts). */
+  snapshotFile?: string
 }
 
 export function resultOf(plan: PushPlan, mode: PushMode, outcome: UploadOutcome = emptyOutcome(), note?: string): PushResult {

@@ -1,6 +1,9 @@
 import { log } from '../runtime/host.js'
 import { uploadPaths } from '../executors/binary-cache/upload.js'
-import { binaryCacheBackend } from '../executors/index.js'
+import { binaryCacheBackend, recordIdFor } from '../executors/index.js'
+import type { BinaryCacheBackend } from '../executors/binary-cache/backend.js'
+import { recordContext, writeRecordPart } from '../executors/binary-cache/job-record.js'
+import { pushedByJob } from '../plan/result.js'
 import { pushWithNixCopy } from '../executors/nix-copy.js'
 import { heldByHash, infosToPush, planAsSelected, planFinal, selectFinal, type FinalInput } from '../plan/planner.js'
 import type { PushResult } from '../plan/result.js'
@@ -54,10 +57,43 @@ async function pushWithNixCopyTo(choice: Extract<PushChoice, { executor: 'nix-co
 }
 
 async function pushToBinaryCache(choice: Extract<PushChoice, { executor: 'binary-cache' }>, job: PushJob): Promise<PushResult> {
+  const backend = await binaryCacheBackend(choice.cache, { authHeader: job.inputs.authHeader, netrcFile: job.inputs.netrcFile })
+  const result = await planAndUpload(choice, job, backend)
+  if (choice.mode === 'push' && result.mode === 'push') await completeJobRecord(choice, job, backend, result)
+  return result
+}
+
+/**
+ * The job record's last part (format/job-record.ts), written after every narinfo this step
+ * wrote: everything the job pushed (the agent's parts may be missing if it was killed) and what
+ * it used of this cache. Trouble costs the record only, with one warning: the job's push stands.
+ */
+async function completeJobRecord(
+  choice: Extract<PushChoice, { executor: 'binary-cache' }>,
+  job: PushJob,
+  backend: BinaryCacheBackend,
+  result: PushResult
+): Promise<void> {
+  const id = job.snapshotFile === undefined ? undefined : recordIdFor(choice.cache, job.snapshotFile)
+  if (id === undefined || job.inputs.secretKey === undefined) return
+  const pushed = new Set(pushedByJob(result).map((p) => p.path))
+  const used = new Set(result.selection.skipped['already-cached'])
+  // Substituted from this cache: signed with the key this job signs with.
+  const ours = `${job.inputs.secretKey.name}:`
+  for (const info of job.facts.infos.values()) if (!info.ultimate && info.signatures.some((s) => s.startsWith(ours))) used.add(info.path)
+  for (const p of pushed) used.delete(p)
+  if (pushed.size === 0 && used.size === 0) return
+  try {
+    await writeRecordPart(backend, recordContext(id), 'post', { pushed: [...pushed], used: [...used] })
+  } catch (e) {
+    log.warning(`Could not write the job record to ${backend.displayUrl} (the retention GC then does not count this job): ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+async function planAndUpload(choice: Extract<PushChoice, { executor: 'binary-cache' }>, job: PushJob, backend: BinaryCacheBackend): Promise<PushResult> {
   const { inputs, store, facts } = job
   const input: FinalInput = { facts, policy: policyOf(inputs), published: job.published }
   const selected = selectFinal(facts, input.policy)
-  const backend = await binaryCacheBackend(choice.cache, { authHeader: inputs.authHeader, netrcFile: inputs.netrcFile })
   // With nothing selected there is nothing a mode would change, nor anything to say about it.
   if (selected.push.length === 0) return resultOf(planAsSelected(selected, job.published, facts.infos), choice.mode === 'dry-run' ? 'dry-run' : 'push')
   if (choice.mode === 'pull-only') {

@@ -9,12 +9,13 @@ import { agentPid, startJob, trackedProcesses } from '../../helpers/runner.js'
 import { buildWatching, expected, publicationLatencies, slowNix, slowStore } from '../../helpers/slow-graph.js'
 import { useGraphWorld } from '../../helpers/scenario.js'
 import { hashPart } from '../../../src/format/store-path.js'
+import { parseRecordPart, RECORD_PREFIX } from '../../../src/format/job-record.js'
 import { expectVerified, narinfos } from '../../helpers/cache-check.js'
 
 const world = useGraphWorld('e2e-agent-')
 
 describe('the background agent with a file:// cache', () => {
-  it('publishes during the build exactly what the post step would push, and a job killed without a post step keeps it', async () => {
+  it('publishes during the build exactly what the post step would push, and a job killed without a post step keeps it, on its job record too', async () => {
     const { store, nixFile, paths } = await slowStore(world.upstream)
     const cacheDir = join(world.dir, 'cache-killed')
     await store.build(nixFile, 'pre')
@@ -41,6 +42,14 @@ describe('the background agent with a file:// cache', () => {
     expect(job.endJob()).toContain(pid)
     await sleep(200)
     expect(alive(pid!)).toBe(false)
+    // Its job record counts what it published, though no post step completed it (docs/gc.md).
+    const jobs = await readdir(join(cacheDir, RECORD_PREFIX))
+    expect(jobs).toHaveLength(1)
+    const parts = await readdir(join(cacheDir, RECORD_PREFIX, jobs[0]!))
+    expect(parts.every((p) => /^agent-\d+-\d+\.json$/.test(p))).toBe(true)
+    const recorded = new Set<string>()
+    for (const p of parts) for (const path of parseRecordPart(p, await readFile(join(cacheDir, RECORD_PREFIX, jobs[0]!, p), 'utf8')).pushed) recorded.add(hashPart(path))
+    expect([...recorded].sort()).toEqual(expected(paths).map(hashPart).sort())
 
     // A fresh consumer substitutes everything it needs, building nothing.
     const consumer = await createTestStore({

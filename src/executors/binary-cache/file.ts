@@ -1,5 +1,5 @@
-import { link, lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
-import { createWriteStream, existsSync, lstatSync, linkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { access, link, lstat, mkdir, readFile, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises'
+import { createWriteStream, lstatSync, linkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { randomBytes } from 'node:crypto'
@@ -14,6 +14,24 @@ const TEMPORARY = /(\.tmp-|\.spool-)[0-9a-f]{12}$/
  * written to without pause until it is published or removed.
  */
 const LEFTOVER_AGE_MS = 60 * 60 * 1000
+
+/**
+ * Sets a file's modification time to now; false when it does not exist. A file this user may
+ * not touch (a read-only cache, a dry run's) is still found.
+ */
+async function touch(file: string): Promise<boolean> {
+  const now = new Date()
+  try {
+    await utimes(file, now, now)
+    return true
+  } catch (e) {
+    if (fsErrorCode(e) === 'ENOENT') return false
+    return access(file).then(
+      () => true,
+      () => false
+    )
+  }
+}
 
 /** A `file://` binary cache: a directory laid out exactly as Nix writes one. */
 export class FileBackend implements BinaryCacheBackend {
@@ -49,9 +67,14 @@ export class FileBackend implements BinaryCacheBackend {
     )
   }
 
-  /** Synchronous, as `putBytes`: thousands of lookups, each one stat. */
+  /**
+   * Each narinfo found is also touched: a writer relies on what it finds (it skips the path, and
+   * its own narinfos will reference it), and the retention GC never deletes what was modified
+   * within its grace period (docs/gc.md, "Pushes and a GC at the same time").
+   */
   async existing(hashParts: readonly string[]): Promise<Set<string>> {
-    return new Set(hashParts.filter((h) => existsSync(join(this.dir, `${h}.narinfo`))))
+    const found = await Promise.all(hashParts.map(async (h) => ((await touch(join(this.dir, `${h}.narinfo`))) ? h : undefined)))
+    return new Set(found.filter((h): h is string => h !== undefined))
   }
 
   private async ensureDir(dir: string): Promise<void> {
@@ -102,8 +125,9 @@ export class FileBackend implements BinaryCacheBackend {
         return 'written'
       } catch (e) {
         const code = fsErrorCode(e)
-        if (code === 'EEXIST') return 'existed'
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw e
+        // Touched, as in publish(); taken by a GC meanwhile, publish() links it again.
+        if (code === 'EEXIST' && (await touch(target))) return 'existed'
+        if (code !== 'EEXIST' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw e
       }
       return await this.publish(key, spool)
     } finally {
@@ -159,13 +183,19 @@ export class FileBackend implements BinaryCacheBackend {
   async publish(key: string, file: string): Promise<Published> {
     const target = join(this.dir, key)
     await this.ensureDir(dirname(target))
-    try {
-      await link(file, target)
-      return 'written'
-    } catch (e) {
-      const code = fsErrorCode(e)
-      if (code === 'EEXIST') return 'existed'
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw e
+    // Twice at most: a NAR found and then taken by the GC before the touch is linked again.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await link(file, target)
+        return 'written'
+      } catch (e) {
+        const code = fsErrorCode(e)
+        // Touched, as the narinfos found are (see existing()): this job's narinfo will name it.
+        if (code === 'EEXIST' && (await touch(target))) return 'existed'
+        if (code === 'EEXIST') continue
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw e
+        break
+      }
     }
     if (await this.has(key)) return 'existed'
     await rename(file, target)

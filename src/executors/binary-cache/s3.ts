@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types'
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
@@ -299,7 +299,8 @@ export class S3Backend implements BinaryCacheBackend {
           await this.guarded(`HEAD ${this.where(`${hash}.narinfo`)}`, (abortSignal) =>
             this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }), { abortSignal })
           )
-          return true
+          // Found means relied on: touched, so the retention GC keeps it (docs/gc.md); gone meanwhile means absent.
+          return await this.touch(`${hash}.narinfo`, CONTENT_TYPES.narinfo)
         } catch (e) {
           if (isAbsent(e)) return false
           throw e
@@ -342,7 +343,11 @@ export class S3Backend implements BinaryCacheBackend {
       await this.upload(key, createReadStream(file), contentType, { IfNoneMatch: '*', ContentLength: size })
       return 'written'
     } catch (e) {
-      if (isPreconditionFailed((e as Error).cause)) return 'existed'
+      if (isPreconditionFailed((e as Error).cause)) {
+        // This job's narinfo will name it: touched, as the narinfos found are; taken by a GC meanwhile, it is written again.
+        if (await this.touch(key, contentType)) return 'existed'
+        return this.publish(key, file, contentType)
+      }
       throw e
     }
   }
@@ -353,8 +358,41 @@ export class S3Backend implements BinaryCacheBackend {
       await this.upload(key, Readable.from([bytes]), contentType, { IfNoneMatch: '*', ContentLength: bytes.length })
       return 'written'
     } catch (e) {
-      if (isPreconditionFailed((e as Error).cause)) return 'existed'
+      if (isPreconditionFailed((e as Error).cause)) {
+        // As in publish(): touched, or written again when a GC took it meanwhile.
+        if (await this.touch(key, contentType)) return 'existed'
+        return this.publishBytes(key, bytes, contentType)
+      }
       throw e
+    }
+  }
+
+  /**
+   * Renews an object's LastModified by copying it onto itself (S3 has no other way); false when
+   * it is gone. A touch that fails otherwise counts as done: the object is there, and only a
+   * retention GC running at this moment could miss that it is in use.
+   */
+  private async touch(key: string, contentType: string): Promise<boolean> {
+    try {
+      await this.guarded(`COPY ${this.where(key)}`, (abortSignal) =>
+        this.client.send(
+          new CopyObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            CopySource: `${this.bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`,
+            MetadataDirective: 'REPLACE',
+            ContentType: contentType,
+            Metadata: { touched: new Date().toISOString() }
+          }),
+          { abortSignal }
+        )
+      )
+      return true
+    } catch (e) {
+      if (e instanceof CacheUnavailableError) throw e
+      if (statusOf(e) === 404 || nameOf(e) === 'NoSuchKey') return false
+      this.warn(`COPY ${this.where(key)} (marking it in use): ${describeS3Error(e)}`)
+      return true
     }
   }
 

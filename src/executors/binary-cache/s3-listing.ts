@@ -1,0 +1,164 @@
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import type { S3Location } from '../../config/s3-uri.js'
+import { JobBudget, type FailureKind } from '../../runtime/budget.js'
+import { RequestGuard } from '../../runtime/request.js'
+import { timings } from '../../runtime/timings.js'
+import type { CollectableCache, ListedObject, Removal } from './listing.js'
+import { DELETE_BATCH } from './listing.js'
+import { describeS3Error } from './s3.js'
+
+/**
+ * An S3 cache as the GC sees it: ListObjectsV2 in pages of 1,000, GetObject for narinfos and
+ * records, DeleteObjects in batches of up to 1,000 (the GC needs s3:ListBucket, s3:GetObject and
+ * s3:DeleteObject; docs/s3.md). Every request runs through the request guard; the SDK itself does
+ * not retry, so each retry is one of ours, logged and paid from the budget.
+ */
+
+interface SdkError {
+  name?: unknown
+  $metadata?: { httpStatusCode?: number }
+}
+const statusOf = (e: unknown): number | undefined => (e as SdkError | undefined)?.$metadata?.httpStatusCode
+const isAbsent = (e: unknown): boolean => statusOf(e) === 404 || (e as SdkError | undefined)?.name === 'NoSuchKey' || (e as SdkError | undefined)?.name === 'NotFound'
+
+function kindOf(e: unknown): FailureKind | 'answer' {
+  if (isAbsent(e)) return 'answer'
+  const status = statusOf(e)
+  if (status === undefined) return 'connection'
+  return status >= 500 || status === 429 ? 'server-error' : 'refused'
+}
+
+const HEAD_PARALLEL = 32
+
+export class S3Collectable implements CollectableCache {
+  readonly displayUrl: string
+  requests = 0
+  private readonly client: S3Client
+  private readonly bucket: string
+  private readonly guard: RequestGuard
+
+  constructor(opts: { location: S3Location; budget?: JobBudget; credentials?: S3ClientConfig['credentials'] }) {
+    const { location } = opts
+    this.bucket = location.bucket
+    this.displayUrl = `s3://${location.bucket}`
+    const t = timings()
+    this.guard = new RequestGuard({
+      budget: opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold }),
+      idleMs: t.idleMs,
+      followDeadline: true,
+      verdict: kindOf,
+      isTrouble: (e) => kindOf(e) !== 'answer' && kindOf(e) !== 'refused',
+      cause: describeS3Error
+    })
+    const config: S3ClientConfig = {
+      region: location.region,
+      forcePathStyle: location.forcePathStyle,
+      maxAttempts: 1,
+      requestHandler: { connectionTimeout: t.connectMs, socketTimeout: t.idleMs }
+    }
+    if (location.endpoint !== undefined) {
+      config.endpoint = location.endpoint
+      config.requestChecksumCalculation = 'WHEN_REQUIRED'
+      config.responseChecksumValidation = 'WHEN_REQUIRED'
+    } else config.followRegionRedirects = true
+    if (location.profile !== undefined) config.profile = location.profile
+    if (opts.credentials !== undefined) config.credentials = opts.credentials
+    this.client = new S3Client(config)
+    if (location.forcePathStyle) {
+      // Bucket-level requests (list, delete) go to `/<bucket>/`; servers that sign the path as
+      // they route it (s3rver, older Ceph) then compute `/<bucket>` and refuse the signature.
+      // Both name the same bucket on AWS.
+      const bucketPath = `/${location.bucket}/`
+      this.client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { path?: string }
+          if (request.path === bucketPath) request.path = bucketPath.slice(0, -1)
+          return next(args)
+        },
+        { step: 'build', name: 'bucketPathWithoutSlash' }
+      )
+    }
+  }
+
+  private send<T>(what: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.requests++
+    return this.guard.run(`${what} ${this.displayUrl}`, (a) => call(a.signal))
+  }
+
+  async *pages(): AsyncIterable<ListedObject[]> {
+    let token: string | undefined
+    do {
+      const res = await this.send('LIST', (abortSignal) =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, ContinuationToken: token, MaxKeys: 1000 }), { abortSignal })
+      ).catch((e: unknown) => {
+        throw new Error(`LIST ${this.displayUrl}: ${describeS3Error(e)}`, { cause: e })
+      })
+      const page: ListedObject[] = []
+      for (const o of res.Contents ?? []) {
+        if (o.Key === undefined) continue
+        page.push({ key: o.Key, size: o.Size ?? 0, mtimeMs: o.LastModified?.getTime() ?? 0 })
+      }
+      if (page.length > 0) yield page
+      token = res.IsTruncated ? res.NextContinuationToken : undefined
+    } while (token !== undefined)
+  }
+
+  async read(key: string): Promise<string | undefined> {
+    try {
+      return await this.send(`GET ${key}`, async (abortSignal) => {
+        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal })
+        return (await res.Body?.transformToString()) ?? ''
+      })
+    } catch (e) {
+      if (isAbsent(e)) return undefined
+      throw new Error(`GET ${this.displayUrl}/${key}: ${describeS3Error(e)}`, { cause: e })
+    }
+  }
+
+  /** The modification time now, or undefined when the object is gone. */
+  private async lastModified(key: string): Promise<number | undefined> {
+    try {
+      const res = await this.send(`HEAD ${key}`, (abortSignal) => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal }))
+      return res.LastModified?.getTime() ?? 0
+    } catch (e) {
+      if (isAbsent(e)) return undefined
+      throw new Error(`HEAD ${this.displayUrl}/${key}: ${describeS3Error(e)}`, { cause: e })
+    }
+  }
+
+  /**
+   * S3 cannot rename, so each key's modification time is read again (HEAD) just before the batch
+   * is deleted: what a push touched since the listing stays (docs/gc.md names the window left).
+   */
+  async remove(keys: readonly string[], cutoffMs: number): Promise<Removal> {
+    if (keys.length > DELETE_BATCH) throw new Error(`at most ${DELETE_BATCH} keys per delete`)
+    const out: Removal = { deleted: [], fresh: [], missing: [] }
+    const doomed: string[] = []
+    let next = 0
+    const lane = async (): Promise<void> => {
+      while (next < keys.length) {
+        const key = keys[next++] as string
+        const m = await this.lastModified(key)
+        if (m === undefined) out.missing.push(key)
+        else if (m >= cutoffMs) out.fresh.push(key)
+        else doomed.push(key)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(HEAD_PARALLEL, keys.length) }, lane))
+    if (doomed.length === 0) return out
+    const res = await this.send(`DELETE ${doomed.length} objects`, (abortSignal) =>
+      this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: doomed.map((Key) => ({ Key })), Quiet: true } }), { abortSignal })
+    )
+    const failed = new Set((res.Errors ?? []).map((e) => e.Key))
+    if (failed.size > 0) {
+      const first = res.Errors?.[0]
+      throw new Error(`DeleteObjects on ${this.displayUrl}: ${failed.size} of ${doomed.length} not deleted, first ${first?.Key}: ${first?.Code} ${first?.Message}`)
+    }
+    out.deleted.push(...doomed)
+    return out
+  }
+
+  close(): void {
+    this.client.destroy()
+  }
+}
