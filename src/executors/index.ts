@@ -15,11 +15,16 @@ export type BinaryCacheTarget = Extract<CacheTarget, { kind: 'file' | 'http' | '
 export interface CacheAccess {
   authHeader?: { name: string; value: string }
   netrcFile?: string
+  /**
+   * A job that will not write (dry-run, pull-only): what it finds is not touched for the
+   * retention GC either, since it will not rely on it (docs/gc.md).
+   */
+  readOnly?: boolean
 }
 
 /** The binary-cache writer for `cache`. */
 export async function binaryCacheBackend(cache: BinaryCacheTarget, access: CacheAccess): Promise<BinaryCacheBackend> {
-  if (cache.kind === 'file') return new FileBackend(cache.dir)
+  if (cache.kind === 'file') return new FileBackend(cache.dir, { touchFound: !access.readOnly })
   if (cache.kind === 'http') {
     return new HttpBackend({
       url: cache.url,
@@ -31,7 +36,7 @@ export async function binaryCacheBackend(cache: BinaryCacheTarget, access: Cache
   }
   // The AWS SDK is loaded only for S3 caches; it would double every other post step's start-up.
   const { S3Backend } = await import('./binary-cache/s3.js')
-  return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m) })
+  return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m), touchFound: !access.readOnly })
 }
 
 /**

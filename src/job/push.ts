@@ -57,7 +57,7 @@ async function pushWithNixCopyTo(choice: Extract<PushChoice, { executor: 'nix-co
 }
 
 async function pushToBinaryCache(choice: Extract<PushChoice, { executor: 'binary-cache' }>, job: PushJob): Promise<PushResult> {
-  const backend = await binaryCacheBackend(choice.cache, { authHeader: job.inputs.authHeader, netrcFile: job.inputs.netrcFile })
+  const backend = await binaryCacheBackend(choice.cache, { authHeader: job.inputs.authHeader, netrcFile: job.inputs.netrcFile, readOnly: choice.mode !== 'push' })
   const result = await planAndUpload(choice, job, backend)
   if (choice.mode === 'push' && result.mode === 'push') await completeJobRecord(choice, job, backend, result)
   return result

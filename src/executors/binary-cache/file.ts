@@ -33,12 +33,23 @@ async function touch(file: string): Promise<boolean> {
   }
 }
 
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false
+  )
+}
+
 /** A `file://` binary cache: a directory laid out exactly as Nix writes one. */
 export class FileBackend implements BinaryCacheBackend {
   /** Directories this backend has created: one mkdir each, not one per file (thousands per job). */
   private readonly made = new Set<string>()
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    /** Whether narinfos found are touched for the retention GC (not by a job that only reads). */
+    private readonly opts: { touchFound?: boolean } = {}
+  ) {}
 
   get displayUrl(): string {
     return `file://${this.dir}`
@@ -73,7 +84,8 @@ export class FileBackend implements BinaryCacheBackend {
    * within its grace period (docs/gc.md, "Pushes and a GC at the same time").
    */
   async existing(hashParts: readonly string[]): Promise<Set<string>> {
-    const found = await Promise.all(hashParts.map(async (h) => ((await touch(join(this.dir, `${h}.narinfo`))) ? h : undefined)))
+    const look = this.opts.touchFound === false ? exists : touch
+    const found = await Promise.all(hashParts.map(async (h) => ((await look(join(this.dir, `${h}.narinfo`))) ? h : undefined)))
     return new Set(found.filter((h): h is string => h !== undefined))
   }
 

@@ -20,6 +20,8 @@ export interface S3BackendOptions {
   location: S3Location
   /** Parallel HEAD requests in existing(). */
   concurrency?: number
+  /** Whether narinfos found are touched for the retention GC (not by a job that only reads); default true. */
+  touchFound?: boolean
   /** Multipart part size; S3 refuses parts under 5 MiB (except the last) and allows 10,000 parts. */
   partSize?: number
   /** Parts of one object in flight at once; each is buffered, so memory is partSize × queueSize per upload. */
@@ -193,6 +195,7 @@ export class S3Backend implements BinaryCacheBackend {
   private readonly queueSize: number
   private readonly warn: (message: string) => void
   private readonly requests: RequestGuard
+  private readonly touchFound: boolean
 
   constructor(opts: S3BackendOptions) {
     const { location } = opts
@@ -202,6 +205,7 @@ export class S3Backend implements BinaryCacheBackend {
     this.partSize = Math.max(opts.partSize ?? 8 * MiB, 5 * MiB)
     this.queueSize = opts.queueSize ?? 4
     this.warn = opts.warn ?? (() => {})
+    this.touchFound = opts.touchFound ?? true
     const t = timings()
     const budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold })
     this.requests = new RequestGuard({
@@ -300,6 +304,7 @@ export class S3Backend implements BinaryCacheBackend {
             this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }), { abortSignal })
           )
           // Found means relied on: touched, so the retention GC keeps it (docs/gc.md); gone meanwhile means absent.
+          if (this.touchFound === false) return true
           return await this.touch(`${hash}.narinfo`, CONTENT_TYPES.narinfo)
         } catch (e) {
           if (isAbsent(e)) return false

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FileBackend } from '../../../../src/executors/binary-cache/file.js'
@@ -17,6 +17,21 @@ afterAll(async () => {
 })
 
 describe('FileBackend', () => {
+  it('touches the narinfos it finds for the retention GC, unless the job only reads (dry-run, pull-only)', async () => {
+    const cache = join(dir, 'touch-found')
+    await mkdir(cache, { recursive: true })
+    const old = new Date(Date.now() - 10 * 24 * 3600 * 1000)
+    for (const h of ['a', 'b']) {
+      await writeFile(join(cache, `${h}.narinfo`), 'StorePath: x\n')
+      await utimes(join(cache, `${h}.narinfo`), old, old)
+    }
+    const mtime = async (h: string): Promise<number> => (await stat(join(cache, `${h}.narinfo`))).mtimeMs
+    expect([...(await new FileBackend(cache, { touchFound: false }).existing(['a', 'c']))]).toEqual(['a'])
+    expect(await mtime('a')).toBe(old.getTime())
+    expect([...(await new FileBackend(cache).existing(['b', 'c']))]).toEqual(['b'])
+    expect(await mtime('b')).toBeGreaterThan(Date.now() - 60_000)
+  })
+
   it('publishes a spool file with a link, and never over a file already under the name', async () => {
     const b = new FileBackend(join(dir, 'cache'))
     await b.prepare('/nix/store')
