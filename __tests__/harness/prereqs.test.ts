@@ -2,19 +2,34 @@
 // private mount namespace an empty /usr/sbin hides nginx and sshd (the machine is not changed);
 // then scripts/prereqs.mjs runs as a user who cannot install, and as root with an apt-get that fails.
 import { expect } from '@jest/globals'
+import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { runProcess } from '../helpers/proc.js'
 import { REPO_ROOT } from '../helpers/runner.js'
 import { describeAsRoot, itAsRoot } from '../helpers/requires.js'
 
-/** Runs prereqs.mjs (`demo` or not) with /usr/sbin emptied; `asRoot` with apt-get replaced by /bin/false. */
-function prereqsWithoutServers(args: string[], asRoot: boolean) {
+/**
+ * Runs prereqs.mjs (`demo` or not) with /usr/sbin emptied; `asRoot` with apt-get replaced by
+ * /bin/false. The user runs a copy in a directory anyone can read: the clone may sit in a private
+ * (0700) directory, as CI's does.
+ */
+async function prereqsWithoutServers(args: string[], asRoot: boolean) {
   const node = process.execPath
-  const script = [
-    'mount -t tmpfs tmpfs /usr/sbin',
-    asRoot ? 'mount --bind /bin/false /usr/bin/apt-get' : ':',
-    asRoot ? `exec "$0" scripts/prereqs.mjs "$@"` : `exec /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups "$0" scripts/prereqs.mjs "$@"`
-  ].join(' && ')
-  return runProcess('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, node, ...args], { env: { PATH: '/usr/bin:/bin' }, cwd: REPO_ROOT })
+  const dir = await mkdtemp(join(tmpdir(), 'prereqs-'))
+  try {
+    await chmod(dir, 0o755)
+    await copyFile(join(REPO_ROOT, 'scripts/prereqs.mjs'), join(dir, 'prereqs.mjs'))
+    await chmod(join(dir, 'prereqs.mjs'), 0o644)
+    const script = [
+      'mount -t tmpfs tmpfs /usr/sbin',
+      asRoot ? 'mount --bind /bin/false /usr/bin/apt-get' : ':',
+      asRoot ? `exec "$0" prereqs.mjs "$@"` : `exec /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups "$0" prereqs.mjs "$@"`
+    ].join(' && ')
+    return await runProcess('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, node, ...args], { env: { PATH: '/usr/bin:/bin' }, cwd: dir })
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
 }
 
 const oneLineWithTheCommand = (stderr: string, again: string): void => {
