@@ -8,8 +8,8 @@ import {
 import {
   openJob,
   runProcess
-} from "./chunks/chunk-DCKXWRIJ.js";
-import "./chunks/chunk-Q3BSRRBX.js";
+} from "./chunks/chunk-SQTPPINL.js";
+import "./chunks/chunk-Q5ALDPOL.js";
 import {
   agentFiles
 } from "./chunks/chunk-3KWS2PPE.js";
@@ -65,7 +65,7 @@ var AgentHost = class extends StderrHost {
 // src/agent/substituter.ts
 async function serveSubstituter(inputs, store) {
   try {
-    const { serveGithubActionsCache } = await import("./chunks/on-demand-ZBEVNGUK.js");
+    const { serveGithubActionsCache } = await import("./chunks/on-demand-YBGMADIO.js");
     return await serveGithubActionsCache({ keyPrefix: inputs.keyPrefix, port: inputs.substituterPort }, store);
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`);
@@ -90,7 +90,7 @@ async function agentProcess(openJob2) {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-DQ76Z2ZP.js");
+    const { runAgent } = await import("./chunks/run-T2T2JNTN.js");
     await runAgent(config, inputs, control);
   } catch (e) {
     if (!substituter) throw e;

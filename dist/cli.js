@@ -18,6 +18,6 @@ if (!supported(process.versions.node)) {
 }
 
 // src/entry/cli.ts
-var { runProcess } = await import("./chunks/lifecycle-BS4TITNA.js");
-var { main } = await import("./chunks/main-IAXCBOKY.js");
+var { runProcess } = await import("./chunks/lifecycle-KQTKHP3W.js");
+var { main } = await import("./chunks/main-KVPARATE.js");
 await runProcess("cli", () => main(process.argv.slice(2)));

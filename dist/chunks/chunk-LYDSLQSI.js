@@ -58,18 +58,39 @@ function describeFsError(e) {
 }
 
 // src/executors/binary-cache/file.ts
-import { link, lstat, mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
-import { createWriteStream, existsSync, lstatSync, linkSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { access, link, lstat, mkdir, readFile, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
+import { createWriteStream, lstatSync, linkSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { randomBytes } from "node:crypto";
 var TEMPORARY = /(\.tmp-|\.spool-)[0-9a-f]{12}$/;
 var LEFTOVER_AGE_MS = 60 * 60 * 1e3;
+async function touch(file) {
+  const now = /* @__PURE__ */ new Date();
+  try {
+    await utimes(file, now, now);
+    return true;
+  } catch (e) {
+    if (fsErrorCode(e) === "ENOENT") return false;
+    return access(file).then(
+      () => true,
+      () => false
+    );
+  }
+}
+async function exists(file) {
+  return access(file).then(
+    () => true,
+    () => false
+  );
+}
 var FileBackend = class {
-  constructor(dir) {
+  constructor(dir, opts = {}) {
     this.dir = dir;
+    this.opts = opts;
   }
   dir;
+  opts;
   /** Directories this backend has created: one mkdir each, not one per file (thousands per job). */
   made = /* @__PURE__ */ new Set();
   get displayUrl() {
@@ -97,9 +118,15 @@ var FileBackend = class {
       (theirs) => `${this.displayUrl} is a cache for ${theirs}, not ${storeDir}`
     );
   }
-  /** Synchronous, as `putBytes`: thousands of lookups, each one stat. */
+  /**
+   * Each narinfo found is also touched: a writer relies on what it finds (it skips the path, and
+   * its own narinfos will reference it), and the retention GC never deletes what was modified
+   * within its grace period (docs/gc.md, "Pushes and a GC at the same time").
+   */
   async existing(hashParts) {
-    return new Set(hashParts.filter((h) => existsSync(join(this.dir, `${h}.narinfo`))));
+    const look = this.opts.touchFound === false ? exists : touch;
+    const found = await Promise.all(hashParts.map(async (h) => await look(join(this.dir, `${h}.narinfo`)) ? h : void 0));
+    return new Set(found.filter((h) => h !== void 0));
   }
   async ensureDir(dir) {
     if (this.made.has(dir)) return;
@@ -146,8 +173,8 @@ var FileBackend = class {
         return "written";
       } catch (e) {
         const code = fsErrorCode(e);
-        if (code === "EEXIST") return "existed";
-        if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EMLINK") throw e;
+        if (code === "EEXIST" && await touch(target)) return "existed";
+        if (code !== "EEXIST" && code !== "EPERM" && code !== "ENOTSUP" && code !== "EMLINK") throw e;
       }
       return await this.publish(key, spool);
     } finally {
@@ -198,13 +225,17 @@ var FileBackend = class {
   async publish(key, file) {
     const target = join(this.dir, key);
     await this.ensureDir(dirname(target));
-    try {
-      await link(file, target);
-      return "written";
-    } catch (e) {
-      const code = fsErrorCode(e);
-      if (code === "EEXIST") return "existed";
-      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EMLINK") throw e;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await link(file, target);
+        return "written";
+      } catch (e) {
+        const code = fsErrorCode(e);
+        if (code === "EEXIST" && await touch(target)) return "existed";
+        if (code === "EEXIST") continue;
+        if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EMLINK") throw e;
+        break;
+      }
     }
     if (await this.has(key)) return "existed";
     await rename(file, target);
@@ -475,7 +506,7 @@ function topologicalOrder(infos) {
   for (const info of infos) visit(info);
   return out;
 }
-function exists(p) {
+function exists2(p) {
   try {
     lstatSync2(p);
     return true;
@@ -526,7 +557,7 @@ async function uploadPaths(infos, opts) {
     opts.progressIntervalMs
   );
   const publishNar = async (info, source, known) => {
-    if (!exists(source)) throw new Vanished();
+    if (!exists2(source)) throw new Vanished();
     if (known) {
       await verifyPath(info, source);
       return { nar: known, uploaded: 0 };
@@ -556,7 +587,7 @@ async function uploadPaths(infos, opts) {
     } catch (e) {
       settle(known);
       if (e instanceof NarTooDeep) return skip(info.path, `nested deeper than ${NAR_MAX_DEPTH} levels (${e.fsPath}), which Nix 2.34 and later refuse`);
-      if (e instanceof Vanished || !exists(source)) outcome.vanished.push(info.path);
+      if (e instanceof Vanished || !exists2(source)) outcome.vanished.push(info.path);
       else outcome.failed.push({ path: info.path, reason: message(e) });
       return false;
     } finally {
@@ -602,6 +633,7 @@ var Vanished = class extends Error {
 };
 
 export {
+  fsErrorCode,
   describeFsError,
   FileBackend,
   renderNarInfo,

@@ -2,11 +2,11 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-ITRYPDAX.js";
+} from "./chunk-CEPYZ5QB.js";
 import {
   RESTORED_STATE_KEY,
   withSignatures
-} from "./chunk-TYM5PKX2.js";
+} from "./chunk-GI4ABRNW.js";
 import {
   ghaLayout,
   keyScheme
@@ -20,13 +20,13 @@ import {
   localPull,
   servingKeys
 } from "./chunk-X7FR3O4X.js";
-import "./chunk-3RHMKCPP.js";
+import "./chunk-LYDSLQSI.js";
 import "./chunk-Q5DT6Z5U.js";
 import "./chunk-JR4ZI3K7.js";
 import "./chunk-SGWZFH3B.js";
 import {
   DEFAULT_SUBSTITUTER_PORT
-} from "./chunk-Q3BSRRBX.js";
+} from "./chunk-Q5ALDPOL.js";
 import {
   jobDir
 } from "./chunk-3KWS2PPE.js";

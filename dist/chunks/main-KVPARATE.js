@@ -1,18 +1,28 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
+  GcStopped,
+  GcUsageError,
   beginJob,
+  collectGarbage,
   finishJob,
-  loadMainState
-} from "./chunk-CG57F63K.js";
-import "./chunk-SSK6N5DH.js";
+  gcLines,
+  gcMarkdown,
+  loadMainState,
+  parseGcArgs,
+  parseGcOptions
+} from "./chunk-NDHMAULK.js";
+import {
+  NotCollectable,
+  collectableCache
+} from "./chunk-3ARRIUSE.js";
 import "./chunk-OYOJZ7RY.js";
 import "./chunk-VBOFLXGS.js";
 import {
   SKIP_REASONS
 } from "./chunk-5ILJGSWS.js";
 import "./chunk-X7FR3O4X.js";
-import "./chunk-3RHMKCPP.js";
+import "./chunk-LYDSLQSI.js";
 import "./chunk-JR4ZI3K7.js";
 import {
   emptyOutcome,
@@ -23,17 +33,19 @@ import "./chunk-5QZJIT2Z.js";
 import {
   openJob,
   reportFailure
-} from "./chunk-DCKXWRIJ.js";
+} from "./chunk-SQTPPINL.js";
 import {
   InputError,
   displayUrl,
   isAtticUri,
   isCachixUri,
-  isNiks3Uri
-} from "./chunk-Q3BSRRBX.js";
+  isNiks3Uri,
+  parseCache
+} from "./chunk-Q5ALDPOL.js";
 import "./chunk-3KWS2PPE.js";
 import "./chunk-WODUGNK7.js";
 import "./chunk-Z3KDMJWA.js";
+import "./chunk-4ERHW5T6.js";
 import "./chunk-M7ISI6RW.js";
 import "./chunk-AKU3OAVM.js";
 import "./chunk-SUVJ4ZAQ.js";
@@ -46,7 +58,7 @@ import {
 import "./chunk-WSR6M3NS.js";
 
 // src/cli/main.ts
-import { mkdir, rm, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir, rm, stat as stat2, writeFile as writeFile3 } from "node:fs/promises";
 import { dirname, join as join2, resolve as resolve2 } from "node:path";
 
 // src/cli/child.ts
@@ -105,7 +117,8 @@ var NOT_OPTIONS = {
   "auth-token": `a token on the command line is visible to every user of the machine; use --auth-token-file FILE or ${AUTH_TOKEN_ENV}`,
   "key-prefix": "it only applies to the GitHub Actions cache, which only the GitHub Action writes",
   "max-size": "it only applies to the GitHub Actions cache, which only the GitHub Action writes",
-  "substituter-port": "it only applies to the GitHub Actions cache, which only the GitHub Action reads"
+  "substituter-port": "it only applies to the GitHub Actions cache, which only the GitHub Action reads",
+  gc: "the GC is a command of its own: nix-buildtime-cache gc --cache URI [options] (see gc --help)"
 };
 var COMMANDS = ["run", "start", "push"];
 var byName = new Map(INPUT_OPTIONS.map((o) => [o.input, o]));
@@ -118,9 +131,9 @@ function parseArgs(args) {
   const [command, ...rest] = args;
   const result = { command: "help", given: {}, json: false, argv: [] };
   if (command === "-h" || command === "--help" || command === "help") return result;
-  if (command === void 0) throw new UsageError("give a command: run, start or push (see --help)");
+  if (command === void 0) throw new UsageError("give a command: run, start, push or gc (see --help)");
   if (!COMMANDS.includes(command)) {
-    throw new UsageError(`unknown command '${command}'; expected run, start or push (see --help)`);
+    throw new UsageError(`unknown command '${command}'; expected run, start, push or gc (see --help)`);
   }
   result.command = command;
   const lists = /* @__PURE__ */ new Map();
@@ -239,6 +252,10 @@ Usage:
       cache (export NIX_CONFIG='...'), for eval; or write them to FILE as a dotenv file.
   nix-buildtime-cache push [options]
       Push what was realised since start. Uses start's options; options given here win.
+  nix-buildtime-cache gc --cache URI [--keep-days N] [--keep-jobs N] [--max-size SIZE] [--pin REGEX]
+                         [--grace DURATION] [--dry-run] [--force] [--json] [--summary FILE]
+      Delete from a file:// or s3:// cache what no recent job pushed or used, keeping whole
+      closures (see \`gc --help\` and docs/gc.md).
 
 Options (the GitHub Action's inputs):
 ${inputs.join("\n")}
@@ -276,9 +293,71 @@ Examples:
 `;
 }
 
+// src/cli/gc.ts
+import { writeFile } from "node:fs/promises";
+function gcHelp() {
+  return `Usage: nix-buildtime-cache gc --cache URI [options]
+  Deletes from a file:// or s3:// cache what no recent job pushed or used, keeping whole closures.
+  --keep-days N          keep what a job within the last N days pushed or used (30 when neither this nor --keep-jobs is given)
+  --keep-jobs N          keep what the last N job records pushed or used
+  --max-size SIZE        evict least-recently-used closures further, until the cache is at most SIZE (e.g. 50G)
+  --pin REGEX            always keep store paths matching this JavaScript regular expression (repeatable)
+  --grace DURATION       delete nothing modified more recently than this (default 7d; 0s collects everything at once)
+  --dry-run              write nothing to the cache; report what would go
+  --force                skip damaged job records instead of stopping
+  --json                 print the result as one line of JSON, the last on stdout
+  --summary FILE         write the Markdown summary to FILE
+  See docs/gc.md.
+`;
+}
+async function gcCommand(args, say2) {
+  let parsed;
+  let cache;
+  let options;
+  try {
+    parsed = parseGcArgs(args);
+    if (parsed === "help") {
+      process.stdout.write(gcHelp());
+      return 0;
+    }
+    cache = parseCache(parsed.cache);
+    options = parseGcOptions(parsed.options);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof GcUsageError) say2(e.message);
+    else if (e instanceof InputError) say2(`--${e.input}: ${e.message.replace(/^Input '[^']*': /, "")}`);
+    else throw e;
+    return 2;
+  }
+  let target;
+  try {
+    target = await collectableCache(cache);
+  } catch (e) {
+    if (!(e instanceof NotCollectable)) throw e;
+    say2(`--cache: ${e.message}`);
+    return 2;
+  }
+  try {
+    const result = await collectGarbage(target, options);
+    for (const line of gcLines(result)) process.stderr.write(`${line}
+`);
+    if (parsed.summaryFile) await writeFile(parsed.summaryFile, gcMarkdown(result));
+    if (parsed.json) process.stdout.write(`${JSON.stringify({ status: 0, ...result })}
+`);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof GcStopped)) throw e;
+    say2(`gc stopped: ${e.message}`);
+    if (parsed.json) process.stdout.write(`${JSON.stringify({ status: 1, error: e.message })}
+`);
+    return 1;
+  } finally {
+    target.close?.();
+  }
+}
+
 // src/cli/host.ts
 import { readFileSync, writeFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { writeFile as writeFile2 } from "node:fs/promises";
 var CliHost = class extends StderrHost {
   constructor(tempDir, opts = {}) {
     super(tempDir);
@@ -311,7 +390,7 @@ var CliHost = class extends StderrHost {
     return this.stateValues[name] ?? "";
   }
   async writeSummary(markdown) {
-    if (this.opts.summaryFile) await writeFile(this.opts.summaryFile, this.redact(markdown));
+    if (this.opts.summaryFile) await writeFile2(this.opts.summaryFile, this.redact(markdown));
   }
   fail(m) {
     this.say("error: ", m);
@@ -483,7 +562,7 @@ async function start(cli) {
     reportFailure(e, s.inputs.strict);
   }
   const vars = s.host.exported;
-  if (cli.dotenvFile) await writeFile2(cli.dotenvFile, dotenv(vars), { mode: 384 });
+  if (cli.dotenvFile) await writeFile3(cli.dotenvFile, dotenv(vars), { mode: 384 });
   if (cli.json) process.stdout.write(`${s.host.redact(JSON.stringify({ status: s.host.failure ? 1 : 0, env: vars, stateDir: s.stateDir }))}
 `);
   else if (!cli.dotenvFile) process.stdout.write(shellExports(vars));
@@ -521,6 +600,14 @@ async function run(cli) {
   return finish(s, cli, finished, startedAt, commandStatus);
 }
 async function main(args) {
+  if (args[0] === "gc") {
+    try {
+      return await gcCommand(args.slice(1), say);
+    } catch (e) {
+      say(e instanceof Error ? e.message : String(e));
+      return 1;
+    }
+  }
   let cli;
   try {
     cli = parseArgs(args);

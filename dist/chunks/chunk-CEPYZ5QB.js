@@ -5,7 +5,7 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-TYM5PKX2.js";
+} from "./chunk-GI4ABRNW.js";
 import {
   layerId
 } from "./chunk-HYNQULQH.js";

@@ -3,14 +3,14 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-ITRYPDAX.js";
+} from "./chunk-CEPYZ5QB.js";
 import {
   fetchManifest,
   loadRestoredState,
   pathFact,
   storeManifest,
   writeLayer
-} from "./chunk-TYM5PKX2.js";
+} from "./chunk-GI4ABRNW.js";
 import {
   LAYER_FORMAT,
   emptyManifest,
@@ -45,7 +45,7 @@ import {
   selectFinal
 } from "./chunk-5ILJGSWS.js";
 import "./chunk-X7FR3O4X.js";
-import "./chunk-3RHMKCPP.js";
+import "./chunk-LYDSLQSI.js";
 import "./chunk-Q5DT6Z5U.js";
 import "./chunk-JR4ZI3K7.js";
 import {

@@ -30,7 +30,7 @@ import {
   parseNarInfo,
   renderNarInfo,
   uploadPaths
-} from "./chunk-3RHMKCPP.js";
+} from "./chunk-LYDSLQSI.js";
 import {
   hashPart
 } from "./chunk-SGWZFH3B.js";

@@ -4,7 +4,7 @@ import {
   InputError,
   readInputs,
   secretsOf
-} from "./chunk-Q3BSRRBX.js";
+} from "./chunk-Q5ALDPOL.js";
 import {
   jobDir
 } from "./chunk-3KWS2PPE.js";

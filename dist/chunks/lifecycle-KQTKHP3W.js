@@ -3,8 +3,8 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   openJob,
   runProcess
-} from "./chunk-DCKXWRIJ.js";
-import "./chunk-Q3BSRRBX.js";
+} from "./chunk-SQTPPINL.js";
+import "./chunk-Q5ALDPOL.js";
 import "./chunk-3KWS2PPE.js";
 import "./chunk-WODUGNK7.js";
 import "./chunk-Z3KDMJWA.js";

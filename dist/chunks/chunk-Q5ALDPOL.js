@@ -541,6 +541,8 @@ export {
   isAtticUri,
   InputError,
   DEFAULT_SUBSTITUTER_PORT,
+  parseCache,
+  parseSize,
   secretsOf,
   readInputs
 };

@@ -1,18 +1,25 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
+  RECORD_PREFIX,
+  RecordError,
   binaryCacheBackend,
   credentialsFor,
+  jobOfKey,
   loadNetrc,
   loadSnapshot,
   netrcPath,
   parseNetrc,
+  parseRecordPart,
+  recordContext,
+  recordIdFor,
   saveSnapshot,
   scriptAncestors,
   storeChanges,
   takeSnapshot,
-  validPaths
-} from "./chunk-SSK6N5DH.js";
+  validPaths,
+  writeRecordPart
+} from "./chunk-3ARRIUSE.js";
 import {
   agentRole,
   choosePush,
@@ -50,8 +57,9 @@ import {
 } from "./chunk-X7FR3O4X.js";
 import {
   FileBackend,
+  parseNarInfo,
   uploadPaths
-} from "./chunk-3RHMKCPP.js";
+} from "./chunk-LYDSLQSI.js";
 import {
   emptyOutcome,
   pushedByJob,
@@ -66,17 +74,22 @@ import {
 } from "./chunk-5QZJIT2Z.js";
 import {
   reportFailure
-} from "./chunk-DCKXWRIJ.js";
+} from "./chunk-SQTPPINL.js";
 import {
+  InputError,
   bucketHttpUrl,
   displayUrl,
+  parseSize,
   urlCredentials,
   withoutCredentials
-} from "./chunk-Q3BSRRBX.js";
+} from "./chunk-Q5ALDPOL.js";
 import {
   agentFiles,
   jobDir
 } from "./chunk-3KWS2PPE.js";
+import {
+  DELETE_BATCH
+} from "./chunk-4ERHW5T6.js";
 import {
   RequestGuard,
   RequestTimeout,
@@ -839,7 +852,7 @@ async function signLocally(paths, keyText, flags) {
 // src/job/push.ts
 async function pushToCache(job) {
   if (executorFor(job.inputs.cache).executor === "github-actions") {
-    const { saveToGithubActions } = await import("./gha-save-R7F3STFO.js");
+    const { saveToGithubActions } = await import("./gha-save-FTGXMEP4.js");
     return saveToGithubActions(job);
   }
   const choice = choosePush(job.inputs);
@@ -873,10 +886,30 @@ async function pushWithNixCopyTo(choice, job) {
   return resultOf(plan, "push", copied);
 }
 async function pushToBinaryCache(choice, job) {
+  const backend = await binaryCacheBackend(choice.cache, { authHeader: job.inputs.authHeader, netrcFile: job.inputs.netrcFile, readOnly: choice.mode !== "push" });
+  const result = await planAndUpload(choice, job, backend);
+  if (choice.mode === "push" && result.mode === "push") await completeJobRecord(choice, job, backend, result);
+  return result;
+}
+async function completeJobRecord(choice, job, backend, result) {
+  const id = job.snapshotFile === void 0 ? void 0 : recordIdFor(choice.cache, job.snapshotFile);
+  if (id === void 0 || job.inputs.secretKey === void 0) return;
+  const pushed = new Set(pushedByJob(result).map((p) => p.path));
+  const used = new Set(result.selection.skipped["already-cached"]);
+  const ours = `${job.inputs.secretKey.name}:`;
+  for (const info of job.facts.infos.values()) if (!info.ultimate && info.signatures.some((s) => s.startsWith(ours))) used.add(info.path);
+  for (const p of pushed) used.delete(p);
+  if (pushed.size === 0 && used.size === 0) return;
+  try {
+    await writeRecordPart(backend, recordContext(id), "post", { pushed: [...pushed], used: [...used] });
+  } catch (e) {
+    log.warning(`Could not write the job record to ${backend.displayUrl} (the retention GC then does not count this job): ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+async function planAndUpload(choice, job, backend) {
   const { inputs, store, facts } = job;
   const input = { facts, policy: policyOf(inputs), published: job.published };
   const selected = selectFinal(facts, input.policy);
-  const backend = await binaryCacheBackend(choice.cache, { authHeader: inputs.authHeader, netrcFile: inputs.netrcFile });
   if (selected.push.length === 0) return resultOf(planAsSelected(selected, job.published, facts.infos), choice.mode === "dry-run" ? "dry-run" : "push");
   if (choice.mode === "pull-only") {
     announce(choice.announce);
@@ -951,10 +984,10 @@ function renderSummary(r) {
   const narBytes = pushed.reduce((a, p) => a + p.narSize, 0);
   const out = ["## Nix build-time cache\n"];
   const verb = r.mode === "push" ? "Pushed" : "Would push";
-  const count = r.mode === "push" ? pushed.length : selected.length;
+  const count2 = r.mode === "push" ? pushed.length : selected.length;
   const selectedNar = selected.reduce((a, p) => a + (r.narSizes.get(p) ?? 0), 0);
   const bytes = r.mode === "push" ? `${formatBytes(fileBytes)} compressed, ${formatBytes(narBytes)} NAR` : `${formatBytes(selectedNar)} NAR`;
-  out.push(`**${verb} ${count} path${count === 1 ? "" : "s"}** (${bytes}) to ${code(r.cache)} in ${r.seconds.toFixed(1)} s.
+  out.push(`**${verb} ${count2} path${count2 === 1 ? "" : "s"}** (${bytes}) to ${code(r.cache)} in ${r.seconds.toFixed(1)} s.
 `);
   if (r.note) out.push(`> ${r.note}
 `);
@@ -1044,8 +1077,8 @@ async function report(cache, facts, result, startedAt, duringBuild) {
   });
   await host().writeSummary(markdown);
   const verb = result.mode === "push" ? "Pushed" : "Selected";
-  const count = result.mode === "push" ? pushed.length : selectedByJob(result).length;
-  log.info(`${verb} ${count} paths to ${cache}; ${skippedCount} new paths not pushed.`);
+  const count2 = result.mode === "push" ? pushed.length : selectedByJob(result).length;
+  log.info(`${verb} ${count2} paths to ${cache}; ${skippedCount} new paths not pushed.`);
 }
 
 // src/agent/control.ts
@@ -1308,10 +1341,10 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-ZBEVNGUK.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-YBGMADIO.js");
     return pullFromLocalSubstituter(url, inputs.substituterPort);
   }
-  const { restoreGithubActionsCache } = await import("./restore-IBSPIYL6.js");
+  const { restoreGithubActionsCache } = await import("./restore-OAKX5I2X.js");
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store);
 }
 async function serverSubstituter(inputs) {
@@ -1369,7 +1402,7 @@ async function pushAndReport(inputs) {
     const published = agent?.published ?? [];
     const store = await locateStore();
     const facts = await collectJobFacts(state, store, inputs);
-    const result = await pushToCache({ inputs, store, facts, published, staged: agent?.staged });
+    const result = await pushToCache({ inputs, store, facts, published, staged: agent?.staged, snapshotFile: state.snapshotFile });
     await noteNeighbours(inputs, store, result);
     const duringBuild = agent ? { kind: agentRole(inputs).role === "prepare" ? "prepared" : "published", paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) } : void 0;
     await report(displayUrl(inputs.cache.url), facts, result, startedAt, duringBuild);
@@ -1394,7 +1427,451 @@ async function pushAndReport(inputs) {
   }
 }
 
+// src/gc/args.ts
+var GcUsageError = class extends Error {
+};
+var VALUE_OPTIONS = /* @__PURE__ */ new Set(["keep-days", "keep-jobs", "max-size", "grace"]);
+function parseGcArgs(args, opts = {}) {
+  let cache;
+  const options = {};
+  const pins = [];
+  let json = false;
+  let summaryFile;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "-h" || arg === "--help") return "help";
+    const eq = arg.indexOf("=");
+    const option = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : void 0;
+    const value = () => {
+      if (inline !== void 0) return inline;
+      const v = args[++i];
+      if (v === void 0) throw new GcUsageError(`${option} needs a value`);
+      return v;
+    };
+    const flag = () => {
+      if (inline === void 0 || inline === "true") return true;
+      if (inline === "false") return false;
+      throw new GcUsageError(`${option} takes no value (or =true / =false)`);
+    };
+    const name = option.slice(2);
+    if (!option.startsWith("--")) throw new GcUsageError(`unexpected argument '${arg}' (see nix-buildtime-cache gc --help)`);
+    if (name === "cache" && opts.cacheOption !== false) cache = value();
+    else if (VALUE_OPTIONS.has(name)) options[name] = value();
+    else if (name === "pin") pins.push(value());
+    else if (name === "dry-run") options["dry-run"] = flag();
+    else if (name === "force") options.force = flag();
+    else if (name === "json") json = flag();
+    else if (name === "summary") summaryFile = value();
+    else throw new GcUsageError(`unknown option '${option}' of gc (see nix-buildtime-cache gc --help)`);
+  }
+  if (cache === void 0 && opts.cacheOption !== false) throw new GcUsageError("gc needs --cache URI (a file:///dir or s3://bucket?\u2026 cache)");
+  if (pins.length > 0) options.pin = pins;
+  return { cache: cache ?? "", options, json, summaryFile };
+}
+
+// src/gc/options.ts
+var DEFAULT_KEEP_DAYS = 30;
+var DEFAULT_GRACE = "7d";
+var DURATION_UNITS = { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 7 * 864e5 };
+function parseDuration(name, text) {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/.exec(text.trim());
+  if (!m) throw new InputError(name, `expected a duration such as 0s, 90m, 6h, 7d or 2w, got '${text}'`);
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]]);
+}
+function count(name, text) {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < 1) throw new InputError(name, `expected a whole number of at least 1, got '${text}'`);
+  return n;
+}
+function pattern(text) {
+  try {
+    return new RegExp(text);
+  } catch {
+    throw new InputError("pin", `expected a JavaScript regular expression matched against store paths, got '${text}'`);
+  }
+}
+function parseGcOptions(t) {
+  const opts = {
+    pins: (t.pin ?? []).map(pattern),
+    graceMs: parseDuration("grace", t.grace ?? DEFAULT_GRACE),
+    dryRun: t["dry-run"] ?? false,
+    force: t.force ?? false
+  };
+  if (t["keep-days"] !== void 0) opts.keepDays = count("keep-days", t["keep-days"]);
+  if (t["keep-jobs"] !== void 0) opts.keepJobs = count("keep-jobs", t["keep-jobs"]);
+  if (opts.keepDays === void 0 && opts.keepJobs === void 0) opts.keepDays = DEFAULT_KEEP_DAYS;
+  if (t["max-size"] !== void 0) opts.maxSize = parseSize("max-size", t["max-size"]);
+  return opts;
+}
+
+// src/gc/plan.ts
+var DAY_MS = 864e5;
+function closureOf(roots, narinfos) {
+  const seen = /* @__PURE__ */ new Set();
+  const stack = [...roots].filter((h) => narinfos.has(h));
+  for (const h of stack) seen.add(h);
+  while (stack.length > 0) {
+    const node = narinfos.get(stack.pop());
+    for (const r of node?.references ?? []) {
+      if (!seen.has(r) && narinfos.has(r)) {
+        seen.add(r);
+        stack.push(r);
+      }
+    }
+  }
+  return seen;
+}
+function keptJobsOf(input, opts) {
+  const byTime = [...input.jobs.values()].sort((a, b) => b.time - a.time || a.job.localeCompare(b.job));
+  const kept = /* @__PURE__ */ new Set();
+  if (opts.keepDays !== void 0) {
+    for (const j of byTime) if (j.time >= input.now - opts.keepDays * DAY_MS) kept.add(j.job);
+  }
+  if (opts.keepJobs !== void 0) for (const j of byTime.slice(0, opts.keepJobs)) kept.add(j.job);
+  return byTime.filter((j) => kept.has(j.job)).map((j) => j.job);
+}
+function sizeOf(survivors, input) {
+  let bytes = 0;
+  const nars = /* @__PURE__ */ new Set();
+  for (const h of survivors) {
+    const n = input.narinfos.get(h);
+    if (!n) continue;
+    bytes += n.obj.size + (input.listings.get(h)?.size ?? 0);
+    if (n.narKey !== void 0 && !nars.has(n.narKey)) {
+      nars.add(n.narKey);
+      bytes += input.nars.get(n.narKey)?.size ?? 0;
+    }
+  }
+  return bytes;
+}
+function levels(doomed, narinfos) {
+  const referrers = /* @__PURE__ */ new Map();
+  for (const h of doomed) referrers.set(h, 0);
+  for (const h of doomed) for (const r of narinfos.get(h)?.references ?? []) if (r !== h && doomed.has(r)) referrers.set(r, (referrers.get(r) ?? 0) + 1);
+  const out = [];
+  let level = [...doomed].filter((h) => referrers.get(h) === 0);
+  const placed = /* @__PURE__ */ new Set();
+  while (level.length > 0) {
+    out.push(level.sort());
+    for (const h of level) placed.add(h);
+    const next = [];
+    for (const h of level) {
+      for (const r of narinfos.get(h)?.references ?? []) {
+        if (r === h || !doomed.has(r)) continue;
+        const left = referrers.get(r) - 1;
+        referrers.set(r, left);
+        if (left === 0) next.push(r);
+      }
+    }
+    level = next;
+  }
+  const rest = [...doomed].filter((h) => !placed.has(h));
+  if (rest.length > 0) out.push(rest.sort());
+  return out;
+}
+function planGc(input, opts) {
+  const cutoffMs = input.now - opts.graceMs;
+  const young = [...input.narinfos.values()].filter((n) => n.obj.mtimeMs >= cutoffMs || n.storePath === void 0).map((n) => n.hash);
+  const pinned = [...input.narinfos.values()].filter((n) => n.storePath !== void 0 && opts.pins.some((p) => p.test(n.storePath))).map((n) => n.hash);
+  const keptJobs = keptJobsOf(input, opts);
+  const fixed = [...young, ...pinned];
+  const rootsOf = (jobs2) => [...fixed, ...jobs2.flatMap((j) => [...input.jobs.get(j)?.hashes ?? []])];
+  if (input.jobs.size === 0) {
+    const all = new Set(input.narinfos.keys());
+    return {
+      cutoffMs,
+      keptJobs,
+      survivors: all,
+      narinfoLevels: [],
+      listings: [],
+      nars: [],
+      records: [],
+      keptBytes: sizeOf(all, input),
+      nothingBecause: "the cache holds no job records yet (it was filled before this version, or by other tools), so nothing shows what jobs still use: nothing is deleted"
+    };
+  }
+  let jobs = keptJobs;
+  let survivors = closureOf(rootsOf(jobs), input.narinfos);
+  let keptBytes = sizeOf(survivors, input);
+  if (opts.maxSize !== void 0) {
+    while (keptBytes > opts.maxSize && jobs.length > 0) {
+      jobs = jobs.slice(0, -1);
+      survivors = closureOf(rootsOf(jobs), input.narinfos);
+      keptBytes = sizeOf(survivors, input);
+    }
+  }
+  const doomed = new Set([...input.narinfos.keys()].filter((h) => !survivors.has(h)));
+  const survivingNars = /* @__PURE__ */ new Set();
+  for (const h of survivors) {
+    const k = input.narinfos.get(h)?.narKey;
+    if (k !== void 0) survivingNars.add(k);
+  }
+  const nars = [...input.nars.values()].filter((o) => !survivingNars.has(o.key) && o.mtimeMs < cutoffMs).map((o) => o.key);
+  const listings = [...input.listings.entries()].filter(([h, o]) => doomed.has(h) || !input.narinfos.has(h) && o.mtimeMs < cutoffMs).map(([, o]) => o.key);
+  const keptSet = new Set(jobs);
+  const records = [];
+  for (const j of input.jobs.values()) {
+    const keepsSomething = keptSet.has(j.job) && [...j.hashes].some((h) => survivors.has(h));
+    if (keepsSomething || j.parts.some((p) => p.mtimeMs >= cutoffMs)) continue;
+    records.push(...j.parts.map((p) => p.key));
+  }
+  return { cutoffMs, keptJobs: jobs, survivors, narinfoLevels: levels(doomed, input.narinfos), listings, nars: nars.sort(), records: records.sort(), keptBytes };
+}
+
+// src/gc/run.ts
+var NARINFO = /^([0-9a-df-np-sv-z]{32})\.narinfo$/;
+var LISTING = /^([0-9a-df-np-sv-z]{32})\.ls$/;
+var READ_PARALLEL = 32;
+var PROGRESS_MS = 5e3;
+function progress() {
+  let last = Date.now();
+  return (line) => {
+    if (Date.now() - last < PROGRESS_MS) return;
+    last = Date.now();
+    log.info(line());
+  };
+}
+async function eachParallel(items, parallel, work) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, lane));
+}
+var detached = (s) => Buffer.from(s, "utf8").toString("utf8");
+function hashOfPath(path) {
+  return /\/([0-9a-df-np-sv-z]{32})-[^/]+$/.exec(path)?.[1];
+}
+async function listCache(cache) {
+  const out = { narinfos: [], listings: /* @__PURE__ */ new Map(), nars: /* @__PURE__ */ new Map(), records: [] };
+  const tell = progress();
+  let n = 0;
+  for await (const page of cache.pages()) {
+    for (const o of page) {
+      const ls = LISTING.exec(o.key);
+      if (NARINFO.test(o.key)) out.narinfos.push(o);
+      else if (ls) out.listings.set(ls[1], o);
+      else if (o.key.startsWith("nar/")) out.nars.set(o.key, o);
+      else if (o.key.startsWith(RECORD_PREFIX) && jobOfKey(o.key) !== void 0) out.records.push(o);
+    }
+    n += page.length;
+    tell(() => `Listed ${n} objects of ${cache.displayUrl}\u2026`);
+  }
+  return out;
+}
+async function readJobs(cache, records, opts) {
+  const jobs = /* @__PURE__ */ new Map();
+  const problems = [];
+  await eachParallel(records, READ_PARALLEL, async (o) => {
+    const text = await cache.read(o.key);
+    if (text === void 0) return;
+    try {
+      const part = parseRecordPart(o.key, text);
+      const job = jobs.get(part.job) ?? { job: part.job, time: 0, hashes: /* @__PURE__ */ new Set(), parts: [] };
+      job.time = Math.max(job.time, part.time);
+      for (const p of [...part.pushed, ...part.used]) {
+        const h = hashOfPath(p);
+        if (h !== void 0) job.hashes.add(h);
+      }
+      job.parts.push(o);
+      jobs.set(part.job, job);
+    } catch (e) {
+      if (!(e instanceof RecordError)) throw e;
+      problems.push(e);
+    }
+  });
+  const newer = problems.find((p) => p.kind === "newer");
+  if (newer) throw new GcStopped(newer.message);
+  if (problems.length > 0) {
+    const first = problems[0];
+    if (!opts.force) {
+      throw new GcStopped(`${problems.length} damaged job record(s), first: ${first.message}; nothing was deleted (--force skips them, and may then delete what they keep)`);
+    }
+    log.warning(`Skipping ${problems.length} damaged job record(s) (--force), first: ${first.message}; they are left in place.`);
+  }
+  return jobs;
+}
+var GcStopped = class extends Error {
+};
+async function readNarinfos(cache, listed) {
+  const nodes = /* @__PURE__ */ new Map();
+  let unknownNar = false;
+  const canonical = /* @__PURE__ */ new Map();
+  for (const o of listed) canonical.set(o.key.slice(0, 32), o.key.slice(0, 32));
+  const within = (hashes, self) => {
+    const out = [];
+    for (const h of hashes) {
+      const c = h === void 0 || h === self ? void 0 : canonical.get(h);
+      if (c !== void 0) out.push(c);
+    }
+    return out;
+  };
+  const tell = progress();
+  let done = 0;
+  let unreadable = 0;
+  await eachParallel(listed, READ_PARALLEL, async (o) => {
+    const hash2 = NARINFO.exec(o.key)[1];
+    const text = await cache.read(o.key);
+    done++;
+    tell(() => `Read ${done} of ${listed.length} narinfos\u2026`);
+    if (text === void 0) return;
+    try {
+      const info = parseNarInfo(text);
+      const self = canonical.get(hash2) ?? hash2;
+      nodes.set(self, { hash: self, obj: o, storePath: detached(info.storePath), narKey: detached(info.url), references: within(info.references.map(hashOfPath), self) });
+    } catch {
+      unreadable++;
+      const url = /^URL:\s*(\S+)\s*$/m.exec(text)?.[1];
+      const refs = /^References:(.*)$/m.exec(text)?.[1] ?? "";
+      const references = within(refs.split(" ").map((r) => /^([0-9a-df-np-sv-z]{32})-/.exec(r.trim())?.[1]), hash2);
+      nodes.set(hash2, { hash: hash2, obj: o, narKey: url === void 0 ? void 0 : detached(url), references });
+      if (url === void 0) unknownNar = true;
+    }
+  });
+  if (unreadable > 0) log.warning(`${unreadable} narinfo(s) could not be parsed; they are kept, with what they name.`);
+  return { nodes, unknownNar };
+}
+function batches2(items, size) {
+  const out = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+async function collectGarbage(cache, opts, now = Date.now) {
+  const started = now();
+  log.info(`Collecting ${cache.displayUrl}${opts.dryRun ? " (dry run: nothing is deleted)" : ""}\u2026`);
+  const listed = await listCache(cache);
+  const jobs = await readJobs(cache, listed.records, opts);
+  const { nodes: narinfos, unknownNar } = await readNarinfos(cache, listed.narinfos);
+  const input = { now: started, narinfos, listings: listed.listings, nars: listed.nars, jobs };
+  const plan = planGc(input, opts);
+  if (unknownNar && plan.nars.length > 0) {
+    log.warning(`A narinfo without a readable URL line could name any NAR: no NAR is deleted in this run.`);
+    plan.nars = [];
+  }
+  const doomed = plan.narinfoLevels.flat();
+  log.info(
+    `${jobs.size} job(s) on record, ${plan.keptJobs.length} kept; ${narinfos.size} narinfos: ${plan.survivors.size} kept, ${doomed.length} to delete; ${plan.nars.length} NAR(s) to delete.`
+  );
+  const sizeOf2 = (keys, from) => keys.reduce((a, k) => a + (from.get(k)?.size ?? 0), 0);
+  const byKey = new Map([...listed.listings.values(), ...listed.records, ...listed.narinfos].map((o) => [o.key, o]));
+  const result = {
+    cache: cache.displayUrl,
+    dryRun: opts.dryRun,
+    jobs: { read: jobs.size, kept: plan.keptJobs.length },
+    narinfos: { listed: narinfos.size, kept: plan.survivors.size, deleted: doomed.length },
+    nars: { listed: listed.nars.size, deleted: plan.nars.length },
+    records: { deleted: new Set(plan.records.map(jobOfKey)).size },
+    listings: { deleted: plan.listings.length },
+    refreshed: 0,
+    bytesFreed: 0,
+    keptBytes: plan.keptBytes,
+    note: plan.nothingBecause,
+    requests: 0,
+    seconds: 0,
+    deletedPaths: doomed.map((h) => narinfos.get(h)?.storePath ?? h).sort()
+  };
+  if (opts.dryRun) {
+    result.bytesFreed = doomed.reduce((a, h) => a + (narinfos.get(h)?.obj.size ?? 0), 0) + sizeOf2(plan.nars, listed.nars) + sizeOf2([...plan.listings, ...plan.records], byKey);
+  } else {
+    await execute(cache, plan, input, result, byKey);
+  }
+  result.requests = cache.requests;
+  result.seconds = (now() - started) / 1e3;
+  return result;
+}
+async function execute(cache, plan, input, result, byKey) {
+  const { narinfos } = input;
+  const tell = progress();
+  const saved = new Set(plan.survivors);
+  const deleted = /* @__PURE__ */ new Set();
+  let freed = 0;
+  for (const level of plan.narinfoLevels) {
+    for (const batch of batches2(level.filter((h) => !saved.has(h)), DELETE_BATCH)) {
+      const r = await cache.remove(batch.map((h) => `${h}.narinfo`), plan.cutoffMs);
+      for (const k of r.deleted) {
+        const h = k.slice(0, 32);
+        deleted.add(h);
+        freed += narinfos.get(h)?.obj.size ?? 0;
+      }
+      for (const h of closureOf(r.fresh.map((k) => k.slice(0, 32)), narinfos)) saved.add(h);
+      result.refreshed += r.fresh.length;
+      tell(() => `Deleted ${deleted.size} of ${plan.narinfoLevels.flat().length} narinfos\u2026`);
+    }
+  }
+  const savedNars = new Set([...saved].map((h) => narinfos.get(h)?.narKey).filter((k) => k !== void 0));
+  let nars = 0;
+  for (const batch of batches2(plan.nars.filter((k) => !savedNars.has(k)), DELETE_BATCH)) {
+    const r = await cache.remove(batch, plan.cutoffMs);
+    nars += r.deleted.length;
+    freed += r.deleted.reduce((a, k) => a + (input.nars.get(k)?.size ?? 0), 0);
+    result.refreshed += r.fresh.length;
+    tell(() => `Deleted ${nars} of ${plan.nars.length} NARs\u2026`);
+  }
+  const listings = plan.listings.filter((k) => !saved.has(k.slice(0, 32)));
+  const rest = [...listings, ...plan.records];
+  let removedRest = 0;
+  for (const batch of batches2(rest, DELETE_BATCH)) {
+    const r = await cache.remove(batch, plan.cutoffMs);
+    removedRest += r.deleted.length;
+    freed += r.deleted.reduce((a, k) => a + (byKey.get(k)?.size ?? 0), 0);
+  }
+  result.narinfos.deleted = deleted.size;
+  result.narinfos.kept = narinfos.size - deleted.size;
+  result.nars.deleted = nars;
+  result.bytesFreed = freed;
+  result.deletedPaths = [...deleted].map((h) => narinfos.get(h)?.storePath ?? h).sort();
+  if (removedRest < rest.length) log.info(`${rest.length - removedRest} listing or record file(s) were modified meanwhile and stay.`);
+  if (result.refreshed > 0) log.info(`${result.refreshed} object(s) were touched by a push since the listing and stay, with their closures.`);
+  log.info(`Deleted ${deleted.size} narinfo(s) and ${nars} NAR(s), ${formatBytes(freed)}.`);
+}
+
+// src/gc/summary.ts
+function gcLines(r) {
+  const verb = r.dryRun ? "would delete" : "deleted";
+  const lines = [
+    `gc of ${r.cache}${r.dryRun ? " (dry run)" : ""}: ${r.jobs.read} job record(s) read, ${r.jobs.kept} kept; narinfos: ${r.narinfos.kept} kept, ${r.narinfos.deleted} ${verb}; NARs: ${r.nars.deleted} of ${r.nars.listed} ${verb}; ${formatBytes(r.bytesFreed)} ${r.dryRun ? "would be freed" : "freed"}, ${formatBytes(r.keptBytes)} kept; ${r.requests} requests in ${r.seconds.toFixed(1)} s.`
+  ];
+  if (r.note) lines.push(`Nothing deleted: ${r.note}.`);
+  if (r.refreshed > 0) lines.push(`${r.refreshed} object(s) were in use by a push meanwhile and stay.`);
+  return lines;
+}
+function gcMarkdown(r) {
+  const verb = r.dryRun ? "Would delete" : "Deleted";
+  const rows = [
+    ["Job records read", `${r.jobs.read} (${r.jobs.kept} kept, ${r.records.deleted} removed)`],
+    ["Narinfos kept", String(r.narinfos.kept)],
+    [`Narinfos ${verb.toLowerCase()}`, String(r.narinfos.deleted)],
+    [`NARs ${verb.toLowerCase()}`, `${r.nars.deleted} of ${r.nars.listed}`],
+    [r.dryRun ? "Bytes that would be freed" : "Bytes freed", formatBytes(r.bytesFreed)],
+    ["Bytes kept", formatBytes(r.keptBytes)],
+    ["Requests", String(r.requests)],
+    ["Time", `${r.seconds.toFixed(1)} s`]
+  ];
+  let md = `## Nix build-time cache: GC of ${r.cache}${r.dryRun ? " (dry run)" : ""}
+
+| | |
+|---|---|
+`;
+  md += rows.map(([k, v]) => `| ${k} | ${v} |`).join("\n");
+  md += "\n";
+  if (r.note) md += `
+Nothing was deleted: ${r.note}.
+`;
+  if (r.refreshed > 0) md += `
+${r.refreshed} object(s) were in use by a push meanwhile and stay.
+`;
+  return md;
+}
+
 export {
+  GcUsageError,
+  parseGcArgs,
+  parseGcOptions,
+  GcStopped,
+  collectGarbage,
+  gcLines,
+  gcMarkdown,
   loadMainState,
   beginJob,
   finishJob

@@ -7,7 +7,6 @@ import {
   CONTENT_TYPES,
   ensureCacheInfo
 } from "./chunk-AKU3OAVM.js";
-import "./chunk-SUVJ4ZAQ.js";
 import {
   BudgetedRequest,
   RequestGuard,
@@ -26654,7 +26653,7 @@ var require_dist_cjs16 = __commonJS({
     };
     var CompleteMultipartUploadCommand = class extends command5(_ep05, _mw1, "CompleteMultipartUpload", CompleteMultipartUpload$) {
     };
-    var CopyObjectCommand = class extends command5(_ep12, _mw1, "CopyObject", CopyObject$) {
+    var CopyObjectCommand2 = class extends command5(_ep12, _mw1, "CopyObject", CopyObject$) {
     };
     var CreateBucketCommand = class extends command5(_ep2, _mw2, "CreateBucket", CreateBucket$) {
     };
@@ -26970,7 +26969,7 @@ var require_dist_cjs16 = __commonJS({
     var commands5 = {
       AbortMultipartUploadCommand,
       CompleteMultipartUploadCommand,
-      CopyObjectCommand,
+      CopyObjectCommand: CopyObjectCommand2,
       CreateBucketCommand,
       CreateBucketMetadataConfigurationCommand,
       CreateBucketMetadataTableConfigurationCommand,
@@ -27598,7 +27597,7 @@ var require_dist_cjs16 = __commonJS({
     exports.Condition$ = Condition$;
     exports.ContinuationEvent$ = ContinuationEvent$;
     exports.CopyObject$ = CopyObject$;
-    exports.CopyObjectCommand = CopyObjectCommand;
+    exports.CopyObjectCommand = CopyObjectCommand2;
     exports.CopyObjectOutput$ = CopyObjectOutput$;
     exports.CopyObjectRequest$ = CopyObjectRequest$;
     exports.CopyObjectResult$ = CopyObjectResult$;
@@ -28870,6 +28869,7 @@ var S3Backend = class {
   queueSize;
   warn;
   requests;
+  touchFound;
   constructor(opts) {
     const { location } = opts;
     this.bucket = location.bucket;
@@ -28879,6 +28879,7 @@ var S3Backend = class {
     this.queueSize = opts.queueSize ?? 4;
     this.warn = opts.warn ?? (() => {
     });
+    this.touchFound = opts.touchFound ?? true;
     const t = timings();
     const budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold });
     this.requests = new RequestGuard({
@@ -28971,7 +28972,8 @@ var S3Backend = class {
             `HEAD ${this.where(`${hash}.narinfo`)}`,
             (abortSignal) => this.client.send(new import_client_s3.HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }), { abortSignal })
           );
-          return true;
+          if (this.touchFound === false) return true;
+          return await this.touch(`${hash}.narinfo`, CONTENT_TYPES.narinfo);
         } catch (e5) {
           if (isAbsent(e5)) return false;
           throw e5;
@@ -29010,7 +29012,10 @@ var S3Backend = class {
       await this.upload(key, createReadStream(file), contentType, { IfNoneMatch: "*", ContentLength: size });
       return "written";
     } catch (e5) {
-      if (isPreconditionFailed(e5.cause)) return "existed";
+      if (isPreconditionFailed(e5.cause)) {
+        if (await this.touch(key, contentType)) return "existed";
+        return this.publish(key, file, contentType);
+      }
       throw e5;
     }
   }
@@ -29020,8 +29025,40 @@ var S3Backend = class {
       await this.upload(key, Readable3.from([bytes]), contentType, { IfNoneMatch: "*", ContentLength: bytes.length });
       return "written";
     } catch (e5) {
-      if (isPreconditionFailed(e5.cause)) return "existed";
+      if (isPreconditionFailed(e5.cause)) {
+        if (await this.touch(key, contentType)) return "existed";
+        return this.publishBytes(key, bytes, contentType);
+      }
       throw e5;
+    }
+  }
+  /**
+   * Renews an object's LastModified by copying it onto itself (S3 has no other way); false when
+   * it is gone. A touch that fails otherwise counts as done: the object is there, and only a
+   * retention GC running at this moment could miss that it is in use.
+   */
+  async touch(key, contentType) {
+    try {
+      await this.guarded(
+        `COPY ${this.where(key)}`,
+        (abortSignal) => this.client.send(
+          new import_client_s3.CopyObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            CopySource: `${this.bucket}/${encodeURIComponent(key).replace(/%2F/g, "/")}`,
+            MetadataDirective: "REPLACE",
+            ContentType: contentType,
+            Metadata: { touched: (/* @__PURE__ */ new Date()).toISOString() }
+          }),
+          { abortSignal }
+        )
+      );
+      return true;
+    } catch (e5) {
+      if (e5 instanceof CacheUnavailableError) throw e5;
+      if (statusOf(e5) === 404 || nameOf(e5) === "NoSuchKey") return false;
+      this.warn(`COPY ${this.where(key)} (marking it in use): ${describeS3Error(e5)}`);
+      return true;
     }
   }
   async upload(key, stream, contentType, extra = {}) {
@@ -29050,7 +29087,9 @@ var S3Backend = class {
     this.client.destroy();
   }
 };
+
 export {
-  S3Backend,
-  describeS3Error
+  require_dist_cjs16 as require_dist_cjs,
+  describeS3Error,
+  S3Backend
 };

@@ -4,11 +4,11 @@ import {
   recordLayer,
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-TYM5PKX2.js";
+} from "./chunk-GI4ABRNW.js";
 import "./chunk-HYNQULQH.js";
 import "./chunk-3HGLEHRV.js";
 import "./chunk-X7FR3O4X.js";
-import "./chunk-3RHMKCPP.js";
+import "./chunk-LYDSLQSI.js";
 import "./chunk-Q5DT6Z5U.js";
 import "./chunk-JR4ZI3K7.js";
 import "./chunk-SGWZFH3B.js";

@@ -6,8 +6,9 @@ import {
   runNix
 } from "./chunk-5ILJGSWS.js";
 import {
-  FileBackend
-} from "./chunk-3RHMKCPP.js";
+  FileBackend,
+  fsErrorCode
+} from "./chunk-LYDSLQSI.js";
 import {
   compressionOfNarFile,
   decompressor
@@ -36,122 +37,93 @@ import {
   timings
 } from "./chunk-24U267C3.js";
 
-// src/nix/snapshot.ts
-import { readdir, readFile, writeFile, access, constants } from "node:fs/promises";
-var STORE_NAME = /^[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+$/;
-var NOT_A_PATH = /\.(lock|chroot|check)$/;
-async function readDb(dbPath, storeDir) {
+// src/executors/binary-cache/job-record.ts
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+
+// src/format/job-record.ts
+var RECORD_PREFIX = "nix-buildtime-cache/jobs/";
+var RECORD_FORMAT = "nix-buildtime-cache/job-record";
+var RECORD_VERSION = 1;
+function recordKey(job, part) {
+  return `${RECORD_PREFIX}${job}/${part}.json`;
+}
+function jobOfKey(key) {
+  const m = /^nix-buildtime-cache\/jobs\/([A-Za-z0-9._-]+)\/[A-Za-z0-9._-]+\.json$/.exec(key);
+  return m?.[1];
+}
+function renderRecordPart(part) {
+  const full = { format: RECORD_FORMAT, version: RECORD_VERSION, ...part };
+  return `${JSON.stringify(full)}
+`;
+}
+var RecordError = class extends Error {
+  constructor(kind, key, message) {
+    super(message);
+    this.kind = kind;
+    this.key = key;
+  }
+  kind;
+  key;
+};
+var isPathList = (v) => Array.isArray(v) && v.every((p) => typeof p === "string" && p.startsWith("/"));
+function parseRecordPart(key, text) {
+  let raw;
   try {
-    await access(dbPath, constants.R_OK);
-    const { DatabaseSync } = await loadSqlite();
-    const db = new DatabaseSync(dbPath, { readOnly: true });
-    try {
-      const row = db.prepare("SELECT group_concat(substr(path, ?), char(10)) AS names FROM (SELECT path FROM ValidPaths ORDER BY path)").get(storeDir.length + 2);
-      const names = row?.names ? row.names.split("\n") : [];
-      if (names.length > 0 && !STORE_NAME.test(names[0])) {
-        const rows = db.prepare("SELECT path FROM ValidPaths ORDER BY path").all();
-        return rows.map((r) => r.path.slice(r.path.lastIndexOf("/") + 1));
-      }
-      return names;
-    } finally {
-      db.close();
-    }
+    raw = JSON.parse(text);
   } catch {
-    return void 0;
+    throw new RecordError("corrupt", key, `${key} is not JSON`);
   }
-}
-var sqlite;
-function loadSqlite() {
-  sqlite ??= (async () => {
-    const emit = process.emitWarning;
-    process.emitWarning = (() => void 0);
-    try {
-      return await import("node:sqlite");
-    } finally {
-      process.emitWarning = emit;
-    }
-  })();
-  return sqlite;
-}
-async function readStoreDir(realStoreDir) {
-  let entries;
-  try {
-    entries = await readdir(realStoreDir);
-  } catch (e) {
-    if (e.code === "ENOENT") return [];
-    throw e;
+  const r = raw;
+  if (r === null || typeof r !== "object" || r.format !== RECORD_FORMAT || typeof r.version !== "number") {
+    throw new RecordError("corrupt", key, `${key} is not a job record`);
   }
-  return entries.filter((n) => STORE_NAME.test(n) && !NOT_A_PATH.test(n));
-}
-async function takeSnapshot(store, method) {
-  if (method !== "dir") {
-    const names = await readDb(store.dbPath, store.storeDir);
-    if (names) return { method: "db", names };
-    if (method === "db") throw new Error(`cannot read the Nix database at ${store.dbPath} any more`);
+  if (r.version > RECORD_VERSION) {
+    throw new RecordError(
+      "newer",
+      key,
+      `${key} is a job record of format version ${r.version}, newer than this version reads (${RECORD_VERSION}); run the GC with a newer nix-buildtime-cache (nothing was deleted)`
+    );
   }
-  return { method: "dir", names: await readStoreDir(store.realStoreDir) };
-}
-var END = "end ";
-async function saveSnapshot(file, snap) {
-  const body = snap.names.length > 0 ? `${snap.names.join("\n")}
-` : "";
-  await writeFile(file, `${snap.method}
-${body}${END}${snap.names.length}
-`);
-}
-async function loadSnapshot(file) {
-  const [method, ...names] = lines(await readFile(file, "utf8"));
-  if (method !== "db" && method !== "dir") throw new Error(`${file} is not a snapshot`);
-  const end = names.pop();
-  if (end === void 0 || end !== `${END}${names.length}`) {
-    throw new Error(`the store snapshot ${file} is truncated (was the disk full when the main step ran?), so the job's new paths cannot be told apart`);
+  if (typeof r.job !== "string" || typeof r.time !== "number" || !Number.isFinite(r.time) || !isPathList(r.pushed) || !isPathList(r.used)) {
+    throw new RecordError("corrupt", key, `${key} is a damaged job record (missing or wrong fields)`);
   }
-  return { method, names };
+  return {
+    format: RECORD_FORMAT,
+    version: r.version,
+    job: r.job,
+    time: r.time,
+    repository: typeof r.repository === "string" ? r.repository : void 0,
+    ref: typeof r.ref === "string" ? r.ref : void 0,
+    pushed: r.pushed,
+    used: r.used
+  };
 }
-function diffSnapshots(before, after) {
-  if (!isSorted(before) || !isSorted(after)) {
-    const seen = new Set(before);
-    return after.filter((n) => !seen.has(n));
-  }
-  const added = [];
-  let i = 0;
-  for (const name of after) {
-    while (i < before.length && before[i] < name) i++;
-    if (i < before.length && before[i] === name) i++;
-    else added.push(name);
-  }
-  return added;
+
+// src/executors/binary-cache/job-record.ts
+function jobRecordId(snapshotFile, cacheUrl) {
+  return createHash("sha256").update(`${snapshotFile}
+${cacheUrl}`).digest("hex").slice(0, 20);
 }
-function isSorted(names) {
-  for (let i = 1; i < names.length; i++) if (!(names[i - 1] < names[i])) return false;
-  return true;
+function recordContext(job, env = process.env) {
+  return { job, repository: env.GITHUB_REPOSITORY || void 0, ref: env.GITHUB_REF || void 0 };
 }
-async function validPaths(paths) {
-  const invalid = /* @__PURE__ */ new Set();
-  for (const batch of batches(paths)) {
-    const r = await runNix("nix-store", ["--check-validity", "--print-invalid", ...batch]);
-    for (const p of lines(r.stdout)) invalid.add(p);
-  }
-  return paths.filter((p) => !invalid.has(p));
-}
-async function storeChanges(before, store) {
-  const after = await takeSnapshot(store);
-  let newPaths = diffSnapshots(before.names, after.names).map((n) => `${store.storeDir}/${n}`);
-  if (after.method === "dir") newPaths = await validPaths(newPaths);
-  return { newPaths, methods: `${before.method} \u2192 ${after.method}`, total: after.names.length };
+async function writeRecordPart(backend, ctx, part, paths, now = Date.now()) {
+  const text = renderRecordPart({ job: ctx.job, time: now, repository: ctx.repository, ref: ctx.ref, pushed: [...paths.pushed].sort(), used: [...paths.used].sort() });
+  await backend.put(recordKey(ctx.job, part), () => Readable.from([text]), "application/json");
 }
 
 // src/executors/binary-cache/http.ts
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { STATUS_CODES } from "node:http";
-import { createHash } from "node:crypto";
-import { Readable, Transform, pipeline } from "node:stream";
+import { createHash as createHash2 } from "node:crypto";
+import { Readable as Readable2, Transform, pipeline } from "node:stream";
 import { pipeline as pipelineAsync } from "node:stream/promises";
 import { types } from "node:util";
 
 // src/config/netrc.ts
-import { readFile as readFile2 } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 var Tokenizer = class {
@@ -243,7 +215,7 @@ function netrcPath(file) {
 async function loadNetrc(file) {
   let text;
   try {
-    text = await readFile2(netrcPath(file), "utf8");
+    text = await readFile(netrcPath(file), "utf8");
   } catch (e) {
     const code = e.code;
     if (code === "ENOENT" || code === "ENOTDIR") return [];
@@ -432,9 +404,9 @@ var HttpBackend = class {
           await discard(res);
           return true;
         }
-        const source = Readable.fromWeb(res.body);
+        const source = Readable2.fromWeb(res.body);
         const decoder = decompressor(compression);
-        const hash = createHash("sha256");
+        const hash = createHash2("sha256");
         let failedFirst;
         source.once("error", () => failedFirst ??= "read");
         decoder.once("error", () => failedFirst ??= "decode");
@@ -466,7 +438,7 @@ var HttpBackend = class {
   /** `publish` for a small verified NAR in memory: no spool file to write and read back. */
   async publishBytes(key, bytes, contentType) {
     const condition = this.damaged.has(key) ? {} : { "If-None-Match": "*" };
-    const status = await this.send(key, contentType, { ...condition, "Content-Length": String(bytes.length) }, () => Readable.from([bytes]));
+    const status = await this.send(key, contentType, { ...condition, "Content-Length": String(bytes.length) }, () => Readable2.from([bytes]));
     return status === 412 ? "existed" : "written";
   }
   /** One PUT, retried; answers the final status (2xx, or 412 for a conditional write that found the key). */
@@ -482,7 +454,7 @@ var HttpBackend = class {
         const res = await fetch(url, {
           method: "PUT",
           headers,
-          body: Readable.toWeb(piped),
+          body: Readable2.toWeb(piped),
           duplex: "half",
           // A streamed body cannot be replayed to a redirect target, so redirects are refused.
           // 'error' rather than 'manual': for any other mode fetch clones the request, which
@@ -520,14 +492,108 @@ var HttpBackend = class {
         if (isRetryableStatus(res.status)) throw this.retryable(what, res);
         throw new HttpStatusError(`${what}: ${statusLine(res)}`, res.status);
       }),
-      write: (text) => this.put("nix-cache-info", () => Readable.from([Buffer.from(text)]), CONTENT_TYPES.cacheInfo)
+      write: (text) => this.put("nix-cache-info", () => Readable2.from([Buffer.from(text)]), CONTENT_TYPES.cacheInfo)
     });
+  }
+};
+
+// src/executors/binary-cache/file-listing.ts
+import { link, lstat, opendir, readFile as readFile2, rename, rm, rmdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { basename, dirname, join as join2 } from "node:path";
+var PAGE = 1e3;
+var FileCollectable = class {
+  constructor(dir) {
+    this.dir = dir;
+  }
+  dir;
+  requests = 0;
+  get displayUrl() {
+    return `file://${this.dir}`;
+  }
+  async *pages() {
+    yield* this.listDir("");
+    yield* this.listDir("nar/");
+    const jobs = join2(this.dir, RECORD_PREFIX);
+    const jobDirs = [];
+    try {
+      for await (const e of await opendir(jobs)) if (e.isDirectory()) jobDirs.push(e.name);
+    } catch (e) {
+      if (fsErrorCode(e) !== "ENOENT") throw e;
+    }
+    for (const job of jobDirs) yield* this.listDir(`${RECORD_PREFIX}${job}/`);
+  }
+  /** The regular files of one directory, in pages; hidden files (writers' spool and temporary files) excluded. */
+  async *listDir(prefix) {
+    let handle;
+    try {
+      handle = await opendir(join2(this.dir, prefix), { bufferSize: 256 });
+    } catch (e) {
+      if (fsErrorCode(e) === "ENOENT") return;
+      throw e;
+    }
+    this.requests++;
+    let page = [];
+    for await (const entry of handle) {
+      if (!entry.isFile() || entry.name.startsWith(".") || /\.tmp-[0-9a-f]{12}$/.test(entry.name)) continue;
+      const key = prefix + entry.name;
+      try {
+        this.requests++;
+        const st = await lstat(join2(this.dir, key));
+        page.push({ key, size: st.size, mtimeMs: st.mtimeMs });
+      } catch (e) {
+        if (fsErrorCode(e) !== "ENOENT") throw e;
+      }
+      if (page.length >= PAGE) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
+  }
+  async read(key) {
+    this.requests++;
+    try {
+      return await readFile2(join2(this.dir, key), "utf8");
+    } catch (e) {
+      if (fsErrorCode(e) === "ENOENT") return void 0;
+      throw e;
+    }
+  }
+  /**
+   * Each file is first renamed to a hidden name (atomic: a writer's touch after it finds nothing
+   * and writes anew), then its modification time is read there: touched since the cutoff, it is
+   * linked back (unless a writer has put a new one in its place meanwhile); otherwise removed.
+   */
+  async remove(keys, cutoffMs) {
+    const out = { deleted: [], fresh: [], missing: [] };
+    for (const key of keys) {
+      const target = join2(this.dir, key);
+      const aside = join2(dirname(target), `.${basename(target)}.gc-${randomBytes(6).toString("hex")}`);
+      this.requests += 2;
+      try {
+        await rename(target, aside);
+      } catch (e) {
+        if (fsErrorCode(e) !== "ENOENT") throw e;
+        out.missing.push(key);
+        continue;
+      }
+      if ((await lstat(aside)).mtimeMs >= cutoffMs) {
+        await link(aside, target).catch((e) => {
+          if (fsErrorCode(e) !== "EEXIST") throw e;
+        });
+        out.fresh.push(key);
+      } else out.deleted.push(key);
+      await rm(aside, { force: true });
+      if (key.startsWith(RECORD_PREFIX)) await rmdir(dirname(target)).catch(() => void 0);
+    }
+    return out;
   }
 };
 
 // src/executors/index.ts
 async function binaryCacheBackend(cache, access2) {
-  if (cache.kind === "file") return new FileBackend(cache.dir);
+  if (cache.kind === "file") return new FileBackend(cache.dir, { touchFound: !access2.readOnly });
   if (cache.kind === "http") {
     return new HttpBackend({
       url: cache.url,
@@ -537,8 +603,133 @@ async function binaryCacheBackend(cache, access2) {
       warn: (m) => log.warning(m)
     });
   }
-  const { S3Backend } = await import("./s3-KO4TJRCI.js");
-  return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m) });
+  const { S3Backend } = await import("./s3-QKWPEUJV.js");
+  return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m), touchFound: !access2.readOnly });
+}
+function recordIdFor(cache, snapshotFile) {
+  if (cache.kind === "http") return void 0;
+  return jobRecordId(snapshotFile, cache.kind === "file" ? `file://${cache.dir}` : cache.url);
+}
+async function collectableCache(cache) {
+  if (cache.kind === "file") return new FileCollectable(cache.dir);
+  if (cache.kind === "s3") {
+    const { S3Collectable } = await import("./s3-listing-SDQSMRWA.js");
+    return new S3Collectable({ location: cache.s3, budget: jobBudget() });
+  }
+  if (cache.kind === "http") {
+    throw new NotCollectable(`${cache.url}: an HTTP cache cannot be listed, so gc cannot collect it; run the GC where the files are (a file:// path or the s3:// bucket behind it)`);
+  }
+  if (cache.kind === "github-actions") {
+    throw new NotCollectable("the GitHub Actions cache compacts itself (max-size, and GitHub evicts entries unused for 7 days); gc collects file:// and s3:// caches");
+  }
+  throw new NotCollectable(`${cache.url}: a Nix store written with \`nix copy\` is not ours to collect (use its own \`nix store gc\` or its server's retention); gc collects file:// and s3:// caches`);
+}
+var NotCollectable = class extends Error {
+};
+
+// src/nix/snapshot.ts
+import { readdir, readFile as readFile3, writeFile, access, constants } from "node:fs/promises";
+var STORE_NAME = /^[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+$/;
+var NOT_A_PATH = /\.(lock|chroot|check)$/;
+async function readDb(dbPath, storeDir) {
+  try {
+    await access(dbPath, constants.R_OK);
+    const { DatabaseSync } = await loadSqlite();
+    const db = new DatabaseSync(dbPath, { readOnly: true });
+    try {
+      const row = db.prepare("SELECT group_concat(substr(path, ?), char(10)) AS names FROM (SELECT path FROM ValidPaths ORDER BY path)").get(storeDir.length + 2);
+      const names = row?.names ? row.names.split("\n") : [];
+      if (names.length > 0 && !STORE_NAME.test(names[0])) {
+        const rows = db.prepare("SELECT path FROM ValidPaths ORDER BY path").all();
+        return rows.map((r) => r.path.slice(r.path.lastIndexOf("/") + 1));
+      }
+      return names;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return void 0;
+  }
+}
+var sqlite;
+function loadSqlite() {
+  sqlite ??= (async () => {
+    const emit = process.emitWarning;
+    process.emitWarning = (() => void 0);
+    try {
+      return await import("node:sqlite");
+    } finally {
+      process.emitWarning = emit;
+    }
+  })();
+  return sqlite;
+}
+async function readStoreDir(realStoreDir) {
+  let entries;
+  try {
+    entries = await readdir(realStoreDir);
+  } catch (e) {
+    if (e.code === "ENOENT") return [];
+    throw e;
+  }
+  return entries.filter((n) => STORE_NAME.test(n) && !NOT_A_PATH.test(n));
+}
+async function takeSnapshot(store, method) {
+  if (method !== "dir") {
+    const names = await readDb(store.dbPath, store.storeDir);
+    if (names) return { method: "db", names };
+    if (method === "db") throw new Error(`cannot read the Nix database at ${store.dbPath} any more`);
+  }
+  return { method: "dir", names: await readStoreDir(store.realStoreDir) };
+}
+var END = "end ";
+async function saveSnapshot(file, snap) {
+  const body = snap.names.length > 0 ? `${snap.names.join("\n")}
+` : "";
+  await writeFile(file, `${snap.method}
+${body}${END}${snap.names.length}
+`);
+}
+async function loadSnapshot(file) {
+  const [method, ...names] = lines(await readFile3(file, "utf8"));
+  if (method !== "db" && method !== "dir") throw new Error(`${file} is not a snapshot`);
+  const end = names.pop();
+  if (end === void 0 || end !== `${END}${names.length}`) {
+    throw new Error(`the store snapshot ${file} is truncated (was the disk full when the main step ran?), so the job's new paths cannot be told apart`);
+  }
+  return { method, names };
+}
+function diffSnapshots(before, after) {
+  if (!isSorted(before) || !isSorted(after)) {
+    const seen = new Set(before);
+    return after.filter((n) => !seen.has(n));
+  }
+  const added = [];
+  let i = 0;
+  for (const name of after) {
+    while (i < before.length && before[i] < name) i++;
+    if (i < before.length && before[i] === name) i++;
+    else added.push(name);
+  }
+  return added;
+}
+function isSorted(names) {
+  for (let i = 1; i < names.length; i++) if (!(names[i - 1] < names[i])) return false;
+  return true;
+}
+async function validPaths(paths) {
+  const invalid = /* @__PURE__ */ new Set();
+  for (const batch of batches(paths)) {
+    const r = await runNix("nix-store", ["--check-validity", "--print-invalid", ...batch]);
+    for (const p of lines(r.stdout)) invalid.add(p);
+  }
+  return paths.filter((p) => !invalid.has(p));
+}
+async function storeChanges(before, store) {
+  const after = await takeSnapshot(store);
+  let newPaths = diffSnapshots(before.names, after.names).map((n) => `${store.storeDir}/${n}`);
+  if (after.method === "dir") newPaths = await validPaths(newPaths);
+  return { newPaths, methods: `${before.method} \u2192 ${after.method}`, total: after.names.length };
 }
 
 // src/agent/owner.ts
@@ -608,17 +799,26 @@ function alive(pid) {
 }
 
 export {
+  parseNetrc,
+  credentialsFor,
+  netrcPath,
+  loadNetrc,
+  RECORD_PREFIX,
+  jobOfKey,
+  RecordError,
+  parseRecordPart,
+  recordContext,
+  writeRecordPart,
+  binaryCacheBackend,
+  recordIdFor,
+  collectableCache,
+  NotCollectable,
   loadSqlite,
   takeSnapshot,
   saveSnapshot,
   loadSnapshot,
   validPaths,
   storeChanges,
-  parseNetrc,
-  credentialsFor,
-  netrcPath,
-  loadNetrc,
-  binaryCacheBackend,
   scriptWatcher,
   scriptAncestors
 };

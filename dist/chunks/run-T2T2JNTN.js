@@ -4,6 +4,9 @@ import {
   pushToAttic
 } from "./chunk-PONDHACS.js";
 import {
+  AtticApi
+} from "./chunk-IRIMODWJ.js";
+import {
   pushToCachix
 } from "./chunk-KF5AQNZQ.js";
 import {
@@ -19,16 +22,16 @@ import {
   ghaLayout
 } from "./chunk-HYNQULQH.js";
 import {
-  AtticApi
-} from "./chunk-IRIMODWJ.js";
-import {
   binaryCacheBackend,
   loadSnapshot,
   loadSqlite,
+  recordContext,
+  recordIdFor,
   scriptWatcher,
   takeSnapshot,
-  validPaths
-} from "./chunk-SSK6N5DH.js";
+  validPaths,
+  writeRecordPart
+} from "./chunk-3ARRIUSE.js";
 import {
   CertainSession,
   buildClosure,
@@ -48,7 +51,7 @@ import {
 import {
   FileBackend,
   uploadPaths
-} from "./chunk-3RHMKCPP.js";
+} from "./chunk-LYDSLQSI.js";
 import {
   limitFraming
 } from "./chunk-JR4ZI3K7.js";
@@ -339,6 +342,8 @@ var Publisher = class {
   tried = /* @__PURE__ */ new Set();
   /** NARs this agent wrote itself. */
   staged = [];
+  parts = 0;
+  recordWarned = false;
   /** One round; returns how many paths were published. Throws only on trouble with the store or the cache. */
   async round() {
     const fresh = await this.follower.poll();
@@ -375,6 +380,7 @@ var Publisher = class {
     this.session.settle(outcome);
     for (const f of outcome.failed) log.warning(`${f.path} could not be published during the build (${f.reason}); the post step tries again.`);
     this.published += outcome.pushed.length;
+    if (outcome.pushed.length > 0) await this.record(outcome.pushed.map((p) => p.path));
     return outcome.pushed.length;
   }
   /**
@@ -407,6 +413,22 @@ var Publisher = class {
       }
     });
     if (outcome.pushed.length > 0) log.info(`Uploaded ${outcome.pushed.length} NAR(s) ahead, without narinfos (installables not resolved yet).`);
+  }
+  /**
+   * One record part per round that published, after its narinfos: a job cancelled before its post
+   * step still counts for what it pushed. Trouble costs only the record (one warning): the post
+   * step writes the whole record again.
+   */
+  async record(pushed) {
+    const ctx = this.opts.jobRecord;
+    const { dest } = this.opts;
+    if (!ctx || "server" in dest) return;
+    try {
+      await writeRecordPart(dest.backend, ctx, `agent-${process.pid}-${++this.parts}`, { pushed, used: [] });
+    } catch (e) {
+      if (!this.recordWarned) log.warning(`Could not write the job record to ${dest.backend.displayUrl}: ${e instanceof Error ? e.message : String(e)}; the post step tries again.`);
+      this.recordWarned = true;
+    }
   }
 };
 var STAGE_PER_ROUND = 256;
@@ -558,6 +580,12 @@ async function destination(inputs, config) {
   const backend = await binaryCacheBackend(chosen.cache, { authHeader: inputs.authHeader, netrcFile: inputs.netrcFile });
   return { backend, compression: chosen.compression };
 }
+function jobRecordOf(config) {
+  const chosen = config.destination;
+  if (chosen.role !== "publish") return void 0;
+  const id = recordIdFor(chosen.cache, config.snapshotFile);
+  return id === void 0 ? void 0 : recordContext(id);
+}
 function keepSmall() {
   limitFraming({ compressors: 1, queuedFrames: 2 });
   const gc = globalThis.gc;
@@ -583,7 +611,8 @@ async function runAgent(config, inputs, control) {
     store: config.store,
     dest,
     recordFile: agentFiles(config.dir).published,
-    stagedFile: agentFiles(config.dir).staged
+    stagedFile: agentFiles(config.dir).staged,
+    jobRecord: jobRecordOf(config)
   });
   const scriptRunning = config.followsScript ? scriptWatcher(config.scriptAncestors) : () => true;
   const end = (why) => {

@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+
+// src/executors/binary-cache/listing.ts
+var DELETE_BATCH = 1e3;
+
+export {
+  DELETE_BATCH
+};
