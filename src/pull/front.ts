@@ -130,8 +130,16 @@ export async function serveCacheFront(opts: FrontOptions): Promise<CacheFront> {
             a.touch()
             if (isCacheInfo && status === 200 && (keptBytes += chunk.length) <= MAX_CACHE_INFO) kept.push(chunk)
             if (!res.write(chunk)) {
+              // Nix reading slowly is no fault of the cache's: the wait for it is not idleness.
               upRes.pause()
-              res.once('drain', () => upRes.resume())
+              const waiting = setInterval(() => a.touch(), 250)
+              const resume = (): void => {
+                clearInterval(waiting)
+                a.touch()
+                upRes.resume()
+              }
+              res.once('drain', resume)
+              res.once('close', () => clearInterval(waiting))
             }
           })
           upRes.once('end', () => {

@@ -14,6 +14,8 @@ const seen: Array<{ method: string; url: string; headers: IncomingHttpHeaders }>
 /** Paths below this prefix are accepted and never answered. */
 let hangAll = false
 const NAR = Buffer.alloc(3 * 1024 * 1024, 7)
+/** More than the sockets' buffers hold, so that a client that stops reading holds the front up. */
+const HUGE = Buffer.alloc(64 * 1024 * 1024, 9)
 const NARINFO_GZ = gzipSync('StorePath: /nix/store/aaaa-x\n')
 
 beforeAll(async () => {
@@ -23,7 +25,14 @@ beforeAll(async () => {
     if (req.url === '/c/nix-cache-info') return void res.writeHead(200, { 'Content-Type': 'text/x-nix-cache-info' }).end('StoreDir: /nix/store\nPriority: 30\n')
     if (req.url === '/c/aaaa.narinfo') return void res.writeHead(200, { 'Content-Type': 'text/x-nix-narinfo', 'Content-Encoding': 'gzip' }).end(NARINFO_GZ)
     if (req.url === '/c/nar/big.nar') return void res.writeHead(200, { 'Content-Length': NAR.length }).end(req.method === 'HEAD' ? undefined : NAR)
+    if (req.url === '/c/nar/huge.nar') return void res.writeHead(200, { 'Content-Length': HUGE.length }).end(HUGE)
     if (req.url === '/c/503.narinfo') return void res.writeHead(503).end()
+    if (req.url === '/c/nar/stalls.nar') {
+      // Headers and a first part, then nothing more: a cache dying mid-NAR.
+      res.writeHead(200, { 'Content-Length': NAR.length })
+      res.write(NAR.subarray(0, 1000))
+      return
+    }
     res.writeHead(404).end()
   })
   server.on('connection', (s) => {
@@ -144,6 +153,42 @@ describe('the agent’s front for an HTTP cache', () => {
       expect(f.down).toMatch(/^HTTP 503 from /)
       const info = await get(`${f.url}/nix-cache-info`)
       expect([info.status, info.body.toString()]).toEqual([200, 'StoreDir: /custom/store\n'])
+    } finally {
+      await f.close()
+    }
+  })
+
+  it('cuts a NAR off when the cache stops sending it mid-body, and asks the cache nothing more', async () => {
+    const f = await front()
+    try {
+      const started = Date.now()
+      await expect(get(`${f.url}/nar/stalls.nar`)).rejects.toThrow()
+      expect(Date.now() - started).toBeLessThan(3_000)
+      expect(f.down).toMatch(/^no answer for 0\.5 s from http:\/\/127\.0\.0\.1:\d+\/c\/nar\/stalls\.nar$/)
+      expect((await get(`${f.url}/aaaa.narinfo`)).status).toBe(404)
+    } finally {
+      await f.close()
+    }
+  })
+
+  it('waits for a client that reads slowly without counting it against the cache', async () => {
+    const f = await front({ idleMs: 300 })
+    try {
+      const body = await new Promise<Buffer>((resolve, reject) => {
+        request(`${f.url}/nar/huge.nar`, (res) => {
+          const chunks: Buffer[] = []
+          // Reads nothing for a second (three idle timeouts), then everything.
+          res.pause()
+          setTimeout(() => res.resume(), 1_000)
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve(Buffer.concat(chunks)))
+          res.on('error', reject)
+        })
+          .on('error', reject)
+          .end()
+      })
+      expect(body.equals(HUGE)).toBe(true)
+      expect(f.down).toBeUndefined()
     } finally {
       await f.close()
     }
