@@ -20,15 +20,16 @@ export async function startAgent(inputs: Inputs, store: StoreLocation, state: Ma
     const destination = role.role === 'skip' ? undefined : role
     const launched = await launchAgent({ tempDir: host().tempDir, snapshotFile: state.snapshotFile, store, inputs, destination, front })
     if (typeof launched !== 'string') return launched
-    fallBack(launched)
+    fallBack(launched, destination !== undefined)
   } catch (e) {
-    fallBack(e instanceof Error ? e.message : String(e))
+    fallBack(e instanceof Error ? e.message : String(e), role.role !== 'skip')
   }
   return undefined
 }
 
-function fallBack(why: string): void {
-  log.warning(`The background agent could not start (${why}); everything is pushed in the post step.`)
+function fallBack(why: string, publishes = true): void {
+  const instead = publishes ? 'everything is pushed in the post step' : 'Nix pulls from the cache directly'
+  log.warning(`The background agent could not start (${why}); ${instead}.`)
 }
 
 /**
@@ -54,7 +55,7 @@ export async function frontOf(launched: LaunchedAgent): Promise<string | undefin
 export async function confirmAgent(launched: LaunchedAgent, state: MainState, publishes = true): Promise<void> {
   const ready = await launched.ready(READY_WAIT_MS)
   if (typeof ready === 'string' && ready !== 'starting') {
-    fallBack(ready)
+    fallBack(ready, publishes)
     return
   }
   saveMainState({ ...state, agent: { pid: launched.pid, dir: launched.dir } })
