@@ -48,7 +48,8 @@ export async function serveFront(config: AgentStart, inputs: Inputs): Promise<Ca
       auth: () => authHeaders(inputs),
       storeDir: config.store.storeDir,
       idleMs: Math.min(FRONT_IDLE_MS, timings().idleMs),
-      jobGaveUp: () => jobBudget().tripped
+      jobGaveUp: () => jobBudget().tripped,
+      charge: (ms, why) => jobBudget().charge(ms, why)
     })
   } catch (e) {
     log.warning(`The cache could not be fronted for the job's Nix (${e instanceof Error ? e.message : String(e)}); Nix pulls from it directly.`)

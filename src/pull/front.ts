@@ -31,6 +31,8 @@ export interface FrontOptions {
   idleMs: number
   /** Why the job has given up on the cache (the shared breaker), if it has. */
   jobGaveUp: () => string | undefined
+  /** The time the front waited on the cache when it gave it up, for the job's budget: the post step then has that much less to spend on the same dead cache. */
+  charge?: (ms: number, why: string) => void
   port?: number
 }
 
@@ -178,12 +180,14 @@ export async function serveCacheFront(opts: FrontOptions): Promise<CacheFront> {
       else res.writeHead(404).end()
       return
     }
+    const startedAt = Date.now()
     try {
       await forward(rest, req, res)
     } catch (e) {
       if (e instanceof ClientGone) return
       if (down === undefined) {
         down = `${causeOf(e)} from ${remote.origin}${remote.pathname}${rest}`
+        opts.charge?.(Date.now() - startedAt, down)
         log.warning(`The cache stopped answering the job's Nix (${down}): for the rest of the job, Nix builds what it would have pulled from it.`)
       }
       if (res.headersSent) res.destroy()

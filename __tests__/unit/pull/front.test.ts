@@ -120,7 +120,8 @@ describe('the agent’s front for an HTTP cache', () => {
   })
 
   it('gives a cache that stops answering up after one idle timeout, then answers "not here" at once, and nix-cache-info in its place', async () => {
-    const f = await front()
+    const charged: Array<[number, string]> = []
+    const f = await front({ charge: (ms, why) => charged.push([ms, why]) })
     try {
       // Known before the cache died: said again in its place, as it was.
       expect((await get(`${f.url}/nix-cache-info`)).status).toBe(200)
@@ -140,6 +141,11 @@ describe('the agent’s front for an HTTP cache', () => {
       expect(Date.now() - again).toBeLessThan(400)
       // The cache was not asked again.
       expect(seen.length).toBe(asked)
+      // The wait counts in the job's budget, once.
+      expect(charged).toHaveLength(1)
+      expect(charged[0]![0]).toBeGreaterThanOrEqual(450)
+      expect(charged[0]![0]).toBeLessThan(3_000)
+      expect(charged[0]![1]).toBe(f.down)
     } finally {
       hangAll = false
       await f.close()
