@@ -9,7 +9,7 @@ import type { StoreLocation } from '../nix/store-location.js'
 import type { Pushed } from '../plan/result.js'
 import { scriptAncestors } from './owner.js'
 import type { NarFile } from '../executors/binary-cache/nar-writer.js'
-import { AGENT_NICE, encodeInputs, readPublished, readStaged, WARNING_PREFIX, type AgentConfig, type AgentDestination, type AgentJob, type AgentReady } from './protocol.js'
+import { AGENT_NICE, encodeInputs, readPublished, readStaged, WARNING_PREFIX, type AgentDestination, type AgentJob, type AgentReady, type AgentStart } from './protocol.js'
 
 /** The agent as the step state records it. */
 export interface AgentState {
@@ -59,7 +59,10 @@ export async function launchAgent(opts: {
   snapshotFile: string
   store: StoreLocation
   inputs: Inputs
-  destination: AgentDestination
+  /** None: the agent only fronts the cache for pulls. */
+  destination?: AgentDestination
+  /** The cache the job's Nix pulls through the agent (front.ts). */
+  front?: { url: string }
 }): Promise<LaunchedAgent | string> {
   const script = agentScript()
   if (!script) return 'dist/agent.js was not found next to the entry point'
@@ -90,13 +93,14 @@ export async function launchAgent(opts: {
     await writeFile(files.job, JSON.stringify(job))
   }
   const followsScript = runnerJob === undefined
-  const config: AgentConfig = {
+  const config: AgentStart = {
     dir,
     tempDir: opts.tempDir,
     snapshotFile: opts.snapshotFile,
     store: opts.store,
     inputs: encodeInputs(opts.inputs),
     destination: opts.destination,
+    front: opts.front,
     followsScript,
     scriptAncestors: followsScript ? scriptAncestors() : undefined
   }

@@ -4,9 +4,10 @@ import { log, type Host } from '../runtime/host.js'
 import type { Inputs } from '../config/inputs.js'
 import { agentFiles } from '../runtime/job-dir.js'
 import { AgentHost } from './host.js'
-import { AGENT_NICE, decodeInputs, type AgentConfig, type AgentReady } from './protocol.js'
+import { AGENT_NICE, decodeInputs, type AgentReady, type AgentStart } from './protocol.js'
 import { serveSubstituter } from './substituter.js'
 import type { AgentControl } from './run.js'
+import { serveFront, serveUntilJobEnds } from './front.js'
 
 /**
  * The background agent's process, started detached by the main step (or `start`) with its output
@@ -28,26 +29,30 @@ export async function agentProcess(openJob: (host: Host, inputs: Inputs) => Inpu
   } catch {
     // Not permitted on this system: run at normal priority.
   }
-  const config = JSON.parse(await readStdin()) as AgentConfig
+  const config = JSON.parse(await readStdin()) as AgentStart
   const inputs = openJob(new AgentHost(config.tempDir), decodeInputs(config.inputs))
   const files = agentFiles(config.dir)
-  const substituter = config.destination.role === 'prepare' ? await serveSubstituter(inputs, config.store) : undefined
+  const substituter = config.destination?.role === 'prepare' ? await serveSubstituter(inputs, config.store) : undefined
+  const front = await serveFront(config, inputs)
   const ready: AgentReady = { pid: process.pid }
   if (substituter) ready.substituterUrl = substituter.url
+  if (front) ready.frontUrl = front.url
   await writeFile(`${files.ready}.tmp`, JSON.stringify(ready))
   await rename(`${files.ready}.tmp`, files.ready)
   log.info(`agent ${process.pid} ready`)
   try {
     const { runAgent } = await import('./run.js')
-    await runAgent(config, inputs, control)
+    if (config.destination) await runAgent({ ...config, destination: config.destination }, inputs, control)
   } catch (e) {
-    if (!substituter) throw e
+    if (!substituter && !front) throw e
     log.warning(`Publishing during the build stopped: ${e instanceof Error ? e.message : String(e)}; the post step pushes the rest.`)
   }
   // Nix pulls through the substituter for the rest of the job, whether or not publishing goes on:
   // it closes only when the post step (or the runner's clean-up) ends the agent.
   while (substituter && !control.stopRequested()) await control.pause(60_000)
+  if (front) await serveUntilJobEnds(config, control)
   await substituter?.close()
+  await front?.close()
   log.info('agent stopped')
 }
 

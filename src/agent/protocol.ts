@@ -43,12 +43,25 @@ export interface AgentConfig {
    * started (`scriptAncestors`), among them the script's shell where that does not lead its group.
    */
   scriptAncestors?: ProcessId[]
+  /**
+   * The HTTP(S) cache the job's Nix pulls from through the agent (front.ts), with the cache's URL
+   * as the user wrote it (credentials included: this goes through the pipe only).
+   */
+  front?: { url: string }
 }
+
+/**
+ * What the agent is started with: an agent that only fronts the cache for pulls (pushing is left
+ * to the post step) has no destination.
+ */
+export type AgentStart = Omit<AgentConfig, 'destination'> & { destination?: AgentDestination }
 
 export interface AgentReady {
   pid: number
   /** A substituter the agent serves for the rest of the job (issue 14: `cache: github-actions`). */
   substituterUrl?: string
+  /** The loopback URL the job's Nix pulls the cache through (front.ts), when it does. */
+  frontUrl?: string
 }
 
 export type AgentDestination =

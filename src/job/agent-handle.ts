@@ -2,7 +2,7 @@ import { host, log } from '../runtime/host.js'
 import type { Inputs } from '../config/inputs.js'
 import type { StoreLocation } from '../nix/store-location.js'
 import { launchAgent, READY_WAIT_MS, stopAgent, type LaunchedAgent, type StoppedAgent } from '../agent/control.js'
-import { agentRole } from './executor-choice.js'
+import { agentRole, pullFront } from './executor-choice.js'
 import { saveMainState, type MainState } from './state.js'
 
 /**
@@ -13,22 +13,23 @@ import { saveMainState, type MainState } from './state.js'
 
 export async function startAgent(inputs: Inputs, store: StoreLocation, state: MainState): Promise<LaunchedAgent | undefined> {
   const role = agentRole(inputs)
-  if (role.role === 'skip') {
-    if (role.tell) log.info(`Everything is pushed in the post step (${role.reason}).`)
-    return undefined
-  }
+  if (role.role === 'skip' && role.tell) log.info(`Everything is pushed in the post step (${role.reason}).`)
+  const front = pullFront(inputs)
+  if (role.role === 'skip' && !front) return undefined
   try {
-    const launched = await launchAgent({ tempDir: host().tempDir, snapshotFile: state.snapshotFile, store, inputs, destination: role })
+    const destination = role.role === 'skip' ? undefined : role
+    const launched = await launchAgent({ tempDir: host().tempDir, snapshotFile: state.snapshotFile, store, inputs, destination, front })
     if (typeof launched !== 'string') return launched
-    fallBack(launched)
+    fallBack(launched, destination !== undefined)
   } catch (e) {
-    fallBack(e instanceof Error ? e.message : String(e))
+    fallBack(e instanceof Error ? e.message : String(e), role.role !== 'skip')
   }
   return undefined
 }
 
-function fallBack(why: string): void {
-  log.warning(`The background agent could not start (${why}); everything is pushed in the post step.`)
+function fallBack(why: string, publishes = true): void {
+  const instead = publishes ? 'everything is pushed in the post step' : 'Nix pulls from the cache directly'
+  log.warning(`The background agent could not start (${why}); ${instead}.`)
 }
 
 /**
@@ -44,15 +45,22 @@ export async function substituterOf(launched: LaunchedAgent): Promise<string | u
   return typeof ready === 'object' ? ready.substituterUrl : undefined
 }
 
+/** The loopback URL the agent fronts the cache at for the job's Nix, once it is ready; undefined when it does not. */
+export async function frontOf(launched: LaunchedAgent): Promise<string | undefined> {
+  const ready = await launched.ready(SUBSTITUTER_WAIT_MS)
+  return typeof ready === 'object' ? ready.frontUrl : undefined
+}
+
 /** Waits (briefly) for the agent's handshake and records it in the state for the post step. */
-export async function confirmAgent(launched: LaunchedAgent, state: MainState): Promise<void> {
+export async function confirmAgent(launched: LaunchedAgent, state: MainState, publishes = true): Promise<void> {
   const ready = await launched.ready(READY_WAIT_MS)
   if (typeof ready === 'string' && ready !== 'starting') {
-    fallBack(ready)
+    fallBack(ready, publishes)
     return
   }
   saveMainState({ ...state, agent: { pid: launched.pid, dir: launched.dir } })
-  log.info(`Background agent ${launched.pid} publishes paths as the build makes them (log: ${launched.dir}/agent.log).`)
+  const does = publishes ? 'publishes paths as the build makes them' : "fronts the cache for the job's Nix"
+  log.info(`Background agent ${launched.pid} ${does} (log: ${launched.dir}/agent.log).`)
 }
 
 /** Stops the agent and repeats its warnings in the job's log, where users read them. */

@@ -21,9 +21,9 @@ import { removeJobServingKey } from '../executors/gha/serving-key.js'
 import { takeBackDaemonCredentials } from '../pull/daemon-credentials.js'
 import { isDeterminateNix } from '../pull/trust.js'
 import { displayUrl } from '../config/url-credentials.js'
-import { confirmAgent, finishAgent, startAgent, substituterOf } from './agent-handle.js'
+import { confirmAgent, finishAgent, frontOf, startAgent, substituterOf } from './agent-handle.js'
 import type { LaunchedAgent } from '../agent/control.js'
-import { agentRole, executorFor } from './executor-choice.js'
+import { agentRole, executorFor, pullFront } from './executor-choice.js'
 import { announceJob, jobsAlongside, neighboursNote } from './store-neighbours.js'
 
 /**
@@ -95,10 +95,11 @@ export async function beginJob(inputs: Inputs): Promise<void> {
     // The GitHub Actions cache is pulled from where this job put it: restored, or served by the agent.
     const local = executorFor(inputs.cache).executor === 'github-actions' ? await pullFromGithubActionsCache(inputs, store, agent) : undefined
     const server = inputs.pull ? await serverSubstituter(inputs) : undefined
-    await configurePull(inputs, store, local, server)
+    const front = agent && pullFront(inputs) ? await frontOf(agent) : undefined
+    await configurePull(inputs, store, local, server, front)
   } finally {
     // Even when the step fails: the agent runs, so the post step must know to stop it.
-    if (agent) await confirmAgent(agent, state)
+    if (agent) await confirmAgent(agent, state, agentRole(inputs).role !== 'skip')
   }
 }
 
@@ -158,9 +159,12 @@ async function pushAndReport(inputs: Inputs): Promise<FinishedJob | undefined> {
     const result = await pushToCache({ inputs, store, facts, published, staged: agent?.staged, snapshotFile: state.snapshotFile })
     await noteNeighbours(inputs, store, result)
     // For the GitHub Actions cache the agent publishes nothing: it prepares files for the layer.
-    const duringBuild = agent
-      ? { kind: agentRole(inputs).role === 'prepare' ? ('prepared' as const) : ('published' as const), paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) }
-      : undefined
+    // An agent that only fronted the cache for pulls published nothing.
+    const role = agentRole(inputs).role
+    const duringBuild =
+      agent && role !== 'skip'
+        ? { kind: role === 'prepare' ? ('prepared' as const) : ('published' as const), paths: published.length, narBytes: published.reduce((a, p) => a + p.narSize, 0) }
+        : undefined
     await report(displayUrl(inputs.cache.url), facts, result, startedAt, duringBuild)
     const problems = result.outcome.failed.length
     if (problems > 0) {

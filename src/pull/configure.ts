@@ -143,7 +143,7 @@ export interface ServerSubstituter {
  * already allowed by trusted-substituters, or allowed system-wide with passwordless sudo, or a
  * one-line warning and pushing only.
  */
-export async function configurePull(inputs: Inputs, store: StoreLocation, local?: LocalCache, server?: ServerSubstituter): Promise<void> {
+export async function configurePull(inputs: Inputs, store: StoreLocation, local?: LocalCache, server?: ServerSubstituter, front?: string): Promise<void> {
   const url = local?.url ?? server?.url ?? substituterUrl(inputs)
   if (!inputs.pull || !url) return
   if (!local && inputs.cache.kind === 's3' && !(await nixCanReadS3(inputs.cache))) return
@@ -162,6 +162,15 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, local?
   const trust = await detectTrust(store)
   log.info(`Nix trust: ${trust.level} (${trust.reason}).`)
   if (trust.level === 'untrusted' && !(await untrustedMayPull(url, keys, trust, local))) return
+  // The agent's front (pull/front.ts) bounds Nix's waits on the cache and holds its credentials.
+  // A daemon that does not trust the user ignores a loopback URL it does not list: there, Nix
+  // pulls from the cache directly, as configured above.
+  if (front !== undefined && !local && trust.level !== 'untrusted') {
+    host().exportVariable('NIX_CONFIG', appendNixConfig(process.env.NIX_CONFIG, pullSettings(front, keys)))
+    log.info(`Later steps substitute from ${url} through the background agent at 127.0.0.1, which gives the cache up within seconds if it stops answering${keys.length ? ` (trusting ${keys.map((k) => k.split(':')[0]).join(', ')})` : ''}.`)
+    if (keys.length === 0) log.warning('No public-keys or secret-key given: Nix will refuse unsigned paths from the cache unless require-sigs is off.')
+    return
+  }
   const netrcFile =
     !local && inputs.cache.kind === 'http'
       ? await pullCredentials(inputs.cache.url, inputs, trust.level === 'untrusted')

@@ -104,6 +104,16 @@ export class JobBudget {
     this.troubleSince = Math.min(this.troubleSince ?? since, since)
   }
 
+  /**
+   * Trouble time spent by a wait that ended without ending in a success, counted at once: the
+   * agent's front (pull/front.ts) giving a dead cache up after its idle timeout. A spell kept open
+   * until the next success would instead charge the whole build to a cache that recovered.
+   */
+  charge(ms: number, message?: string): void {
+    if (this.troubleSince === undefined && this.firstTrouble === undefined) this.firstTrouble = message
+    this.spentMs += Math.max(0, ms)
+  }
+
   /** A request failed for good (after its retries). `channel` groups requests of one sort, e.g. `PUT narinfo`. */
   requestFailed(kind: FailureKind, message: string, channel = ''): void {
     let streak = this.streaks.get(channel)

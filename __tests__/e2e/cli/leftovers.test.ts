@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { cp, mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { createTestStore, type TestStore } from '../../helpers/nix-store.js'
 import { startFaultServer, type FaultServer } from '../../helpers/fault-server.js'
 import { useGraphWorld } from '../../helpers/scenario.js'
-import { jsonResult, runCli, tinyNix } from '../../helpers/cli.js'
+import { CLI, jsonResult, runCli, tinyNix } from '../../helpers/cli.js'
 
 // Outside GitHub no runner wipes a temp directory at the end of the job: the state directory
 // outlives every job that uses it, so what a job leaves there stays (issue 20).
@@ -29,17 +29,48 @@ async function netrcFiles(stateDir: string): Promise<string[]> {
   return names.filter((n) => n.startsWith('netrc'))
 }
 
+/**
+ * The CLI's bundle without `agent.js` next to it: no agent can start, so the job's Nix pulls from
+ * the cache directly, with the credentials in a netrc file (issue 20: otherwise the agent's front
+ * holds them).
+ */
+async function cliWithoutAgent(): Promise<string> {
+  const dir = join(world.dir, 'cli-without-agent')
+  await mkdir(dir, { recursive: true })
+  await cp(join(dirname(CLI), 'cli.js'), join(dir, 'cli.js'))
+  await cp(join(dirname(CLI), 'chunks'), join(dir, 'chunks'), { recursive: true })
+  return join(dir, 'cli.js')
+}
+
 describe('the pull credentials of a command-line job', () => {
-  it('are one 0600 netrc file however often start runs, and gone after push', async () => {
-    const stateDir = join(world.dir, 'state-netrc')
+  it('stay with the agent that fronts the cache for Nix: no netrc file however often start runs', async () => {
+    const stateDir = join(world.dir, 'state-fronted')
     await mkdir(stateDir)
-    // Credentials in the URL: the job's Nix pulls with them through a netrc file.
     const url = cache.url.replace('http://', 'http://reader:s3cret@')
     const start = ['start', '--cache', url, '--no-push-during-build', '--state-dir', stateDir, '--json']
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 2; i++) {
       const r = await runCli(start, { env: store.env, cwd: store.root })
       expect(r.code).toBe(0)
       expect(r.stderr).not.toContain('s3cret')
+      expect(r.stderr).toMatch(/Background agent \d+ fronts the cache for the job's Nix/)
+    }
+    expect(await netrcFiles(stateDir)).toEqual([])
+    const push = await runCli(['push', '--state-dir', stateDir, '--json'], { env: store.env, cwd: store.root })
+    expect(push.code).toBe(0)
+  })
+
+  it('are one 0600 netrc file however often start runs, and gone after push, where Nix pulls directly', async () => {
+    const stateDir = join(world.dir, 'state-netrc')
+    await mkdir(stateDir)
+    // Credentials in the URL: without an agent, the job's Nix pulls with them through a netrc file.
+    const url = cache.url.replace('http://', 'http://reader:s3cret@')
+    const start = ['start', '--cache', url, '--no-push-during-build', '--state-dir', stateDir, '--json']
+    const script = await cliWithoutAgent()
+    for (let i = 0; i < 3; i++) {
+      const r = await runCli(start, { env: store.env, cwd: store.root, script })
+      expect(r.code).toBe(0)
+      expect(r.stderr).not.toContain('s3cret')
+      expect(r.stderr).toMatch(/^warning: .*The background agent could not start \(dist\/agent\.js was not found next to the entry point\); Nix pulls from the cache directly\.$/m)
     }
     const files = await netrcFiles(stateDir)
     expect(files).toEqual(['netrc'])
@@ -47,7 +78,7 @@ describe('the pull credentials of a command-line job', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     expect(await readFile(file, 'utf8')).toContain('machine 127.0.0.1 login reader password s3cret')
 
-    const push = await runCli(['push', '--state-dir', stateDir, '--json'], { env: store.env, cwd: store.root })
+    const push = await runCli(['push', '--state-dir', stateDir, '--json'], { env: store.env, cwd: store.root, script })
     expect(push.code).toBe(0)
     expect(await netrcFiles(stateDir)).toEqual([])
   })

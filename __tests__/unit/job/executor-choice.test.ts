@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { parseCache, type Inputs } from '../../../src/config/inputs.js'
 import type { SigningKey } from '../../../src/format/signing.js'
-import { agentRole, choosePush, executorFor, githubActionsConditions, type GhaConditions } from '../../../src/job/executor-choice.js'
+import { agentRole, choosePush, executorFor, githubActionsConditions, pullFront, type GhaConditions } from '../../../src/job/executor-choice.js'
 
 const key: SigningKey = { name: 'test-1', publicKey: 'test-1:public', sign: () => 'test-1:signature' }
 
@@ -179,5 +179,23 @@ describe('the background agent', () => {
     ['file:///tmp/cache', 'no secret-key (pull only)', { secretKey: undefined }, true]
   ])('does not run for %s: %s', (cache, reason, over, tell) => {
     expect(agentRole(inputs(cache, over))).toEqual({ role: 'skip', reason, tell })
+  })
+})
+
+describe('the agent’s front for pulls (issue 20)', () => {
+  it('fronts an http(s) cache whenever the job pulls from it, even where the agent publishes nothing', () => {
+    const url = 'https://user:pw@cache.example.org/sub'
+    expect(pullFront({ cache: parseCache(url), pull: true })).toEqual({ url })
+    expect(agentRole(inputs(url, { secretKey: undefined })).role).toBe('skip')
+  })
+
+  it.each([
+    ['https://cache.example.org', false],
+    ['file:///tmp/cache', true],
+    ['s3://bucket?region=eu-west-1', true],
+    ['github-actions', true],
+    ['ssh-ng://builder', true]
+  ])('does not front %s (pull: %s)', (cache, pull) => {
+    expect(pullFront({ cache: parseCache(cache), pull })).toBeUndefined()
   })
 })

@@ -37,6 +37,17 @@ describe('JobBudget', () => {
     expect(b.tripped).toMatch(/kept failing for 10 s/)
   })
 
+  it('counts a wait charged to it at once, without a trouble spell that only a later success would end', () => {
+    let now = 0
+    const b = new JobBudget({ budgetMs: 10_000, breakerThreshold: 100, now: () => now })
+    b.charge(4_000, 'no answer for 4.0 s from GET http://cache/x.narinfo')
+    now = 60_000 // a long build later: nothing more was spent
+    expect(b.spent()).toBe(4_000)
+    expect(b.deadline()).toBeUndefined()
+    b.charge(7_000)
+    expect(b.tripped).toBe('the cache kept failing for 10 s in this job (first: no answer for 4.0 s from GET http://cache/x.narinfo)')
+  })
+
   it('opens after a few failures of one kind in a row; another kind or a success starts the count again', () => {
     const b = new JobBudget({ budgetMs: 1e9, breakerThreshold: 3 })
     b.requestFailed('timeout', 'a')
