@@ -1,39 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startAtticServer, type AtticServer } from '../../helpers/attic-server.js'
 import { UPSTREAM_KEY_NAME, UPSTREAM_ROLES } from '../../helpers/graph.js'
 import { allOutput, warningLines, workflowCommands } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, generateKeys, isApp, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
+import { consumerBuild, EXPECTED_PUSH, isApp, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
 import { builtDerivations, substitutedPaths } from '../../helpers/nix-store.js'
 import { existsSync } from 'node:fs'
-import { parseSecretKey, type SigningKey } from '../../../src/format/signing.js'
+import type { SigningKey } from '../../../src/format/signing.js'
+import { useStandIn, visible } from '../../helpers/server-caches.js'
 
 const world = useGraphWorld('e2e-attic-')
 
 const TOKEN = 'attic-e2e-push-token-4f8e2a'
 const READ_TOKEN = 'attic-e2e-read-token-91c3d7'
 
-/** What a step printed, without the runner's own mask registrations (which carry the secrets by design). */
-const visible = (text: string): string =>
-  text
-    .split('\n')
-    .filter((l) => !l.startsWith('::add-mask::'))
-    .join('\n')
-
 describe('a job pushing to an Attic server (the stand-in written from its source)', () => {
   let server: AtticServer
   let key: SigningKey
 
-  beforeAll(async () => {
-    key = parseSecretKey((await generateKeys(world.dir, 'attic-e2e-1')).secret)
-    server = await startAtticServer({
+  useStandIn(world, 'attic-e2e-1', async (k) => {
+    key = k
+    return (server = await startAtticServer({
       caches: { ci: { key, isPublic: false }, other: { key, isPublic: false }, upstreamed: { key, isPublic: true, upstreamKeyNames: [UPSTREAM_KEY_NAME] } },
       tokens: { [TOKEN]: { ci: 'rw', other: 'rw', upstreamed: 'rw' }, [READ_TOKEN]: { ci: 'r', other: 'r' } }
-    })
-  })
-  afterAll(async () => {
-    await server.stop()
+    }))
   })
 
   it('uploads exactly the new build-time closure, never shows the token, and a fresh store rebuilds only the changed derivation', async () => {

@@ -1,31 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startCachixServer, type CachixServer } from '../../helpers/cachix-server.js'
 import { UPSTREAM_ROLES } from '../../helpers/graph.js'
 import { allOutput, warningLines } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, generateKeys, isApp, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
+import { consumerBuild, EXPECTED_PUSH, isApp, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
 import { builtDerivations, substitutedPaths } from '../../helpers/nix-store.js'
-import { parseSecretKey, type SigningKey } from '../../../src/format/signing.js'
+import type { SigningKey } from '../../../src/format/signing.js'
+import { useStandIn, visible } from '../../helpers/server-caches.js'
 
 const world = useGraphWorld('e2e-cachix-')
 
 const TOKEN = 'cachix-e2e-write-token-0b7d3e'
 const READ_TOKEN = 'cachix-e2e-read-token-6a2c9f'
 
-const visible = (text: string): string =>
-  text
-    .split('\n')
-    .filter((l) => !l.startsWith('::add-mask::'))
-    .join('\n')
-
 describe('a job pushing to Cachix (the stand-in written from its client)', () => {
   let server: CachixServer
   let managedKey: SigningKey
 
-  beforeAll(async () => {
-    managedKey = parseSecretKey((await generateKeys(world.dir, 'managed-cachix-1')).secret)
-    server = await startCachixServer({
+  useStandIn(world, 'managed-cachix-1', async (k) => {
+    managedKey = k
+    return (server = await startCachixServer({
       caches: {
         managed: { key: managedKey, isPublic: false },
         // Signed by its users' key: the world's secret-key, given to every job of the scenario.
@@ -33,10 +28,7 @@ describe('a job pushing to Cachix (the stand-in written from its client)', () =>
         other: { key: managedKey, isPublic: true }
       },
       tokens: { [TOKEN]: { managed: 'rw', selfsigned: 'rw', other: 'rw' }, [READ_TOKEN]: { managed: 'r', other: 'r' } }
-    })
-  })
-  afterAll(async () => {
-    await server.stop()
+    }))
   })
 
   it('uploads exactly the new build-time closure to a managed cache, never shows the token, and a fresh store rebuilds only the changed derivation', async () => {

@@ -1,32 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { startNiks3Server, type Niks3Server } from '../../helpers/niks3-server.js'
 import { UPSTREAM_ROLES } from '../../helpers/graph.js'
 import { allOutput, warningLines } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, generateKeys, isApp, rolesOf, topJob, useGraphWorld } from '../../helpers/scenario.js'
+import { consumerBuild, EXPECTED_PUSH, isApp, rolesOf, topJob, useGraphWorld } from '../../helpers/scenario.js'
 import { builtDerivations } from '../../helpers/nix-store.js'
 import { hashPart } from '../../../src/format/store-path.js'
-import { parseSecretKey, type SigningKey } from '../../../src/format/signing.js'
+import type { SigningKey } from '../../../src/format/signing.js'
+import { useStandIn, visible } from '../../helpers/server-caches.js'
 
 const world = useGraphWorld('e2e-niks3-')
 
 const TOKEN = 'niks3-e2e-static-token-8c1f4b'
 
-const visible = (text: string): string =>
-  text
-    .split('\n')
-    .filter((l) => !l.startsWith('::add-mask::'))
-    .join('\n')
-
 describe('a job pushing to a niks3 server (the stand-in written from its source)', () => {
   let server: Niks3Server
   let key: SigningKey
 
-  beforeAll(async () => {
-    key = parseSecretKey((await generateKeys(world.dir, 'niks3-e2e-1')).secret)
-    server = await startNiks3Server({ key, token: TOKEN })
-  })
-  afterAll(async () => {
-    await server.stop()
+  useStandIn(world, 'niks3-e2e-1', async (k) => {
+    key = k
+    return (server = await startNiks3Server({ key, token: TOKEN }))
   })
 
   it('uploads exactly the new build-time closure, never shows the token, and a fresh store rebuilds only the changed derivation', async () => {
