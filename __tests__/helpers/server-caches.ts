@@ -1,6 +1,8 @@
-import { afterAll, beforeAll } from '@jest/globals'
+import { afterAll, beforeAll, expect } from '@jest/globals'
 import { parseSecretKey, type SigningKey } from '../../src/format/signing.js'
-import { generateKeys, type GraphWorld } from './scenario.js'
+import { UPSTREAM_ROLES } from './graph.js'
+import { warningLines } from './runner.js'
+import { EXPECTED_PUSH, generateKeys, rolesOf, type GraphWorld, type JobRun } from './scenario.js'
 
 /** What a step printed, without the runner's own mask registrations (which carry the secrets by design). */
 export const visible = (text: string): string =>
@@ -23,4 +25,19 @@ export function useStandIn<S extends { stop(): Promise<void> }>(world: GraphWorl
   afterAll(async () => {
     await server?.stop()
   })
+}
+
+/**
+ * What every server's first job must show: a clean run, exactly the new build-time closure pushed,
+ * and `held` (what the server now holds, as store paths) being that set plus the earlier job's
+ * `preexisting`: no derivation, nothing the upstream cache serves.
+ */
+export function expectExactPush(run: JobRun, held: readonly string[]): void {
+  expect(run.post.code).toBe(0)
+  expect(warningLines(run.main.stdout)).toEqual([])
+  expect(warningLines(run.post.stdout)).toEqual([])
+  expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
+  expect(rolesOf(held, run.paths)).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
+  expect(held.filter((p) => p.endsWith('.drv'))).toEqual([])
+  for (const role of UPSTREAM_ROLES) expect(held).not.toContain(run.paths[role])
 }

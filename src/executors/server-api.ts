@@ -54,11 +54,17 @@ export async function plainErrorText(res: Response): Promise<string> {
 
 export const statusLine = (res: Response): string => `HTTP ${res.status} ${res.statusText || STATUS_CODES[res.status] || ''}`.trim()
 
+/** What a caller gives every server's API: the token, the job's budget, and (in tests) faster retries. */
+export interface ServerApiOptions {
+  token?: string
+  budget?: JobBudget
+  retry?: Partial<RetryOptions>
+}
+
 /** How one server speaks, beyond what they share. */
-export interface ServerDialect {
+export interface ServerDialect extends ServerApiOptions {
   /** Where routes resolve, ending in '/'. */
   base: string
-  token?: string
   /** The word before the token in Authorization, as the server's own client writes it. */
   authScheme: string
   /** The statuses that mean the token was refused (the rest of the 4xx are final errors). */
@@ -67,8 +73,6 @@ export interface ServerDialect {
   error: (message: string, status: number) => ServerError
   /** The server's words for a failed answer; plainErrorText unless the server has a format. */
   errorText?: (res: Response) => Promise<string>
-  budget?: JobBudget
-  retry?: Partial<RetryOptions>
 }
 
 /** One server's requests: URLs, the token, the guard, and what a non-2xx answer means. */

@@ -1,7 +1,5 @@
 import { Readable } from 'node:stream'
-import type { JobBudget } from '../../runtime/budget.js'
-import type { RetryOptions } from '../../runtime/retry.js'
-import { ServerError, ServerRefused, ServerRequests, refusalCause, statusLine } from '../server-api.js'
+import { ServerError, ServerRefused, ServerRequests, type ServerApiOptions, refusalCause, statusLine } from '../server-api.js'
 
 /**
  * The Attic server's API, as its own client speaks it (zhaofengli/attic @
@@ -79,12 +77,9 @@ async function errorText(res: Response): Promise<string> {
   return status
 }
 
-export interface AtticApiOptions {
+export interface AtticApiOptions extends ServerApiOptions {
   endpoint: string
   cacheName: string
-  token?: string
-  budget?: JobBudget
-  retry?: Partial<RetryOptions>
 }
 
 export class AtticApi {
@@ -92,16 +87,14 @@ export class AtticApi {
 
   constructor(private readonly opts: AtticApiOptions) {
     this.requests = new ServerRequests({
+      ...opts,
       base: opts.endpoint,
-      token: opts.token,
       // `bearer`, as the Attic client sends it (client/src/api/mod.rs, build_http_client).
       authScheme: 'bearer',
       refusedStatuses: [401, 403],
       refused: (m, s) => new AtticRefused(m, s),
       error: (m, s) => new AtticError(m, s),
-      errorText,
-      budget: opts.budget,
-      retry: opts.retry
+      errorText
     })
   }
 

@@ -1,6 +1,4 @@
-import type { JobBudget } from '../../runtime/budget.js'
-import type { RetryOptions } from '../../runtime/retry.js'
-import { ServerError, ServerRefused, ServerRequests, refusalCause } from '../server-api.js'
+import { ServerError, ServerRefused, ServerRequests, type ServerApiOptions, refusalCause } from '../server-api.js'
 
 /**
  * The Cachix API (v1) as its own client speaks it (cachix/cachix @
@@ -54,13 +52,10 @@ export class CachixError extends ServerError {
 /** The most hashes one missing-paths request carries: the client's batch for the server's 1 MB limit (Push.hs:532-533). */
 export const MISSING_BATCH = 32768
 
-export interface CachixApiOptions {
+export interface CachixApiOptions extends ServerApiOptions {
   /** `https://cachix.org/api/v1/` or `<scheme>://HOST/api/v1/`. */
   apiBase: string
   cacheName: string
-  token?: string
-  budget?: JobBudget
-  retry?: Partial<RetryOptions>
 }
 
 export class CachixApi {
@@ -68,14 +63,12 @@ export class CachixApi {
 
   constructor(private readonly opts: CachixApiOptions) {
     this.requests = new ServerRequests({
+      ...opts,
       base: opts.apiBase,
-      token: opts.token,
       authScheme: 'Bearer',
       refusedStatuses: [401, 403],
       refused: (m, s) => new CachixRefused(m, s),
-      error: (m, s) => new CachixError(m, s),
-      budget: opts.budget,
-      retry: opts.retry
+      error: (m, s) => new CachixError(m, s)
     })
   }
 

@@ -1,6 +1,4 @@
-import type { JobBudget } from '../../runtime/budget.js'
-import type { RetryOptions } from '../../runtime/retry.js'
-import { ServerError, ServerRefused, ServerRequests, refusalCause } from '../server-api.js'
+import { ServerError, ServerRefused, ServerRequests, type ServerApiOptions, refusalCause } from '../server-api.js'
 import { limiter } from '../../runtime/limiter.js'
 
 /**
@@ -55,12 +53,9 @@ export class Niks3Error extends ServerError {
   override name = 'Niks3Error'
 }
 
-export interface Niks3ApiOptions {
+export interface Niks3ApiOptions extends ServerApiOptions {
   /** `https://host/`, ending in '/'. */
   endpoint: string
-  token?: string
-  budget?: JobBudget
-  retry?: Partial<RetryOptions>
   /** Parallel existence checks. */
   concurrency?: number
 }
@@ -70,8 +65,8 @@ export class Niks3Api {
 
   constructor(private readonly opts: Niks3ApiOptions) {
     this.requests = new ServerRequests({
+      ...opts,
       base: opts.endpoint,
-      token: opts.token,
       // `Bearer ` exactly: the server compares the prefix case-sensitively (server/server.go).
       authScheme: 'Bearer',
       // Only 401 is about the token (AuthMiddleware); the server's 403 says a narinfo key is not part
@@ -81,8 +76,6 @@ export class Niks3Api {
       error: (m, s) => new Niks3Error(m, s),
       // The niks3 client retries 429 and 503 after Retry-After (client/retry.go:21-49); ServerRequests
       // also retries other 5xx. Errors come in plain text (http.Error, server/uploads.go:34-45).
-      budget: opts.budget,
-      retry: opts.retry
     })
   }
 
