@@ -38,7 +38,8 @@ async function planAndPush(sink: ServerSink, choice: ServerChoice, job: PushJob,
   const { inputs, store, facts } = job
   const policy = policyOf(inputs)
   // Read first, as `attic push` does: an unreachable server or a refused token costs one request,
-  // not one per path, and Attic's config names the API endpoint and the upstream keys.
+  // not one per path, and Attic's config names the API endpoint and the upstream keys. (niks3's
+  // config has nothing for the push and needs no token: the sink skips it, the first check tells.)
   const upstream = (await sink.prepare()).filter((k) => !policy.skipSignedBy.includes(k))
   // Paths the server's upstream caches sign are served there (attic client/src/push.rs:449-466):
   // `attic push` leaves them out too, and they serve their referrers as skip-signed-by's do.
