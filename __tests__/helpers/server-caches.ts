@@ -2,7 +2,8 @@ import { afterAll, beforeAll, expect } from '@jest/globals'
 import { parseSecretKey, type SigningKey } from '../../src/format/signing.js'
 import { UPSTREAM_ROLES } from './graph.js'
 import { warningLines } from './runner.js'
-import { EXPECTED_PUSH, generateKeys, rolesOf, type GraphWorld, type JobRun } from './scenario.js'
+import { builtDerivations } from './nix-store.js'
+import { consumerBuild, EXPECTED_PUSH, generateKeys, isApp, rolesOf, type GraphWorld, type JobRun } from './scenario.js'
 
 /** What a step printed, without the runner's own mask registrations (which carry the secrets by design). */
 export const visible = (text: string): string =>
@@ -40,4 +41,22 @@ export function expectExactPush(run: JobRun, held: readonly string[]): void {
   expect(rolesOf(held, run.paths)).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
   expect(held.filter((p) => p.endsWith('.drv'))).toEqual([])
   for (const role of UPSTREAM_ROLES) expect(held).not.toContain(run.paths[role])
+}
+
+/**
+ * The other half of a server's first job: a fresh store pulling from the server (with `netrc` for a
+ * private cache) and the upstream cache builds only the changed derivation, the app. Cleans up the
+ * job's store too.
+ */
+export async function expectFreshStoreRebuildsOnlyTheApp(world: GraphWorld, run: JobRun, from: { substituter: string; publicKey: string; netrc?: string }): Promise<void> {
+  const consumer = await consumerBuild({
+    substituters: [from.substituter, world.upstream.url],
+    trustedKeys: [from.publicKey, world.upstream.publicKey],
+    variant: 'v2',
+    ...(from.netrc ? { extraConfig: [`netrc-file = ${from.netrc}`] } : {})
+  })
+  expect(consumer.built).toBe(1)
+  expect(builtDerivations(consumer.log).every(isApp)).toBe(true)
+  await consumer.store.cleanup()
+  await run.store.cleanup()
 }

@@ -4,11 +4,11 @@ import { join } from 'node:path'
 import { startAtticServer, type AtticServer } from '../../helpers/attic-server.js'
 import { UPSTREAM_KEY_NAME, UPSTREAM_ROLES } from '../../helpers/graph.js'
 import { allOutput, warningLines, workflowCommands } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, isApp, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
-import { builtDerivations, substitutedPaths } from '../../helpers/nix-store.js'
+import { EXPECTED_PUSH, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
+import { substitutedPaths } from '../../helpers/nix-store.js'
 import { existsSync } from 'node:fs'
 import type { SigningKey } from '../../../src/format/signing.js'
-import { expectExactPush, useStandIn, visible } from '../../helpers/server-caches.js'
+import { expectExactPush, expectFreshStoreRebuildsOnlyTheApp, useStandIn, visible } from '../../helpers/server-caches.js'
 
 const world = useGraphWorld('e2e-attic-')
 
@@ -45,16 +45,7 @@ describe('a job pushing to an Attic server (the stand-in written from its source
     // A private cache reads with the token as the Basic password, as Nix's netrc sends it.
     const netrc = join(world.dir, 'attic-netrc')
     await writeFile(netrc, `machine 127.0.0.1 login token password ${TOKEN}\n`, { mode: 0o600 })
-    const consumer = await consumerBuild({
-      substituters: [`${server.endpoint}ci`, world.upstream.url],
-      trustedKeys: [key.publicKey, world.upstream.publicKey],
-      variant: 'v2',
-      extraConfig: [`netrc-file = ${netrc}`]
-    })
-    expect(consumer.built).toBe(1)
-    expect(builtDerivations(consumer.log).every(isApp)).toBe(true)
-    await consumer.store.cleanup()
-    await run.store.cleanup()
+    await expectFreshStoreRebuildsOnlyTheApp(world, run, { substituter: `${server.endpoint}ci`, publicKey: key.publicKey, netrc })
   })
 
   it("makes a private cache a substituter for the job's own Nix, with the token in a 0600 netrc that the post step removes", async () => {

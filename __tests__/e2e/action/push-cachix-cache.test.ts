@@ -3,10 +3,10 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startCachixServer, type CachixServer } from '../../helpers/cachix-server.js'
 import { allOutput, warningLines } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, isApp, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
-import { builtDerivations, substitutedPaths } from '../../helpers/nix-store.js'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
+import { substitutedPaths } from '../../helpers/nix-store.js'
 import type { SigningKey } from '../../../src/format/signing.js'
-import { expectExactPush, useStandIn, visible } from '../../helpers/server-caches.js'
+import { expectExactPush, expectFreshStoreRebuildsOnlyTheApp, useStandIn, visible } from '../../helpers/server-caches.js'
 
 const world = useGraphWorld('e2e-cachix-')
 
@@ -49,16 +49,7 @@ describe('a job pushing to Cachix (the stand-in written from its client)', () =>
     // A private cache is read as `cachix use` sets it up: netrc, empty login, the token as password.
     const netrc = join(world.dir, 'cachix-netrc')
     await writeFile(netrc, `machine 127.0.0.1 login "" password ${TOKEN}\n`, { mode: 0o600 })
-    const consumer = await consumerBuild({
-      substituters: [server.substituter('managed'), world.upstream.url],
-      trustedKeys: [managedKey.publicKey, world.upstream.publicKey],
-      variant: 'v2',
-      extraConfig: [`netrc-file = ${netrc}`]
-    })
-    expect(consumer.built).toBe(1)
-    expect(builtDerivations(consumer.log).every(isApp)).toBe(true)
-    await consumer.store.cleanup()
-    await run.store.cleanup()
+    await expectFreshStoreRebuildsOnlyTheApp(world, run, { substituter: server.substituter('managed'), publicKey: managedKey.publicKey, netrc })
   })
 
   it("makes a private cache a substituter for the job's own Nix, reading it as `cachix use` would (netrc, empty login, the token)", async () => {

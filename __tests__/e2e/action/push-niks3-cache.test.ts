@@ -1,11 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
 import { startNiks3Server, type Niks3Server } from '../../helpers/niks3-server.js'
 import { allOutput, warningLines } from '../../helpers/runner.js'
-import { consumerBuild, isApp, topJob, useGraphWorld } from '../../helpers/scenario.js'
-import { builtDerivations } from '../../helpers/nix-store.js'
+import { topJob, useGraphWorld } from '../../helpers/scenario.js'
 import { hashPart } from '../../../src/format/store-path.js'
 import type { SigningKey } from '../../../src/format/signing.js'
-import { expectExactPush, useStandIn, visible } from '../../helpers/server-caches.js'
+import { expectExactPush, expectFreshStoreRebuildsOnlyTheApp, useStandIn, visible } from '../../helpers/server-caches.js'
 
 const world = useGraphWorld('e2e-niks3-')
 
@@ -34,15 +33,7 @@ describe('a job pushing to a niks3 server (the stand-in written from its source)
     expect(run.main.masks).toContain(TOKEN)
     for (const step of [run.main, run.post]) expect(visible(allOutput(step))).not.toContain(TOKEN)
 
-    const consumer = await consumerBuild({
-      substituters: [server.substituter, world.upstream.url],
-      trustedKeys: [key.publicKey, world.upstream.publicKey],
-      variant: 'v2'
-    })
-    expect(consumer.built).toBe(1)
-    expect(builtDerivations(consumer.log).every(isApp)).toBe(true)
-    await consumer.store.cleanup()
-    await run.store.cleanup()
+    await expectFreshStoreRebuildsOnlyTheApp(world, run, { substituter: server.substituter, publicKey: key.publicKey })
   })
 
   it('a token the server refuses costs one clear warning, and the job stays green', async () => {
