@@ -3,11 +3,11 @@ import type { CacheTarget } from '../config/inputs.js'
 import type { PathInfo } from '../format/path-info.js'
 import type { SigningKey } from '../format/signing.js'
 import type { Pushed, UploadOutcome } from '../plan/result.js'
-import { AtticApi } from './attic/api.js'
+import { AtticApi, AtticRefused, refusalMessage } from './attic/api.js'
 import { pushToAttic } from './attic/push.js'
-import { CachixApi } from './cachix/api.js'
+import { CachixApi, CachixRefused, cachixRefusalMessage } from './cachix/api.js'
 import { pushToCachix } from './cachix/push.js'
-import { Niks3Api } from './niks3/api.js'
+import { Niks3Api, Niks3Refused, niks3RefusalMessage } from './niks3/api.js'
 import { pushToNiks3 } from './niks3/push.js'
 
 /** The cache servers with an API of their own, which sign for themselves. */
@@ -21,8 +21,8 @@ export interface SinkUpload {
 }
 
 /**
- * One of those servers as the background agent publishes to it: what it holds, and an upload
- * that publishes. The post step uses the executors directly (job/*-push.ts).
+ * One of those servers as a push sees it: what it holds, and an upload that publishes. The
+ * background agent publishes through it, and so does the post step (job/server-push.ts).
  */
 export interface ServerSink {
   displayUrl: string
@@ -30,9 +30,20 @@ export interface ServerSink {
   prepare(): Promise<string[]>
   existing(hashes: readonly string[]): Promise<Set<string>>
   upload(infos: readonly PathInfo[], opts: SinkUpload): Promise<UploadOutcome>
+  /** The one message a refused token gets, in the server's words and what they mean for the token; undefined for any other error. */
+  refusal(e: unknown): string | undefined
 }
 
-export function serverSink(cache: ServerTarget, token: string | undefined, signer?: SigningKey): ServerSink {
+export interface SinkOptions {
+  /**
+   * Whether prepare() asks a server that has nothing for the push to read (niks3's config names no
+   * upstream keys) anyway, to find it unreachable before anything else: the agent does, before it
+   * follows the store; the post step lets its first existence check tell (default true).
+   */
+  probe?: boolean
+}
+
+export function serverSink(cache: ServerTarget, token: string | undefined, signer?: SigningKey, opts: SinkOptions = {}): ServerSink {
   const budget = jobBudget()
   if (cache.kind === 'attic') {
     const api = new AtticApi({ endpoint: cache.endpoint, cacheName: cache.cacheName, token, budget })
@@ -43,7 +54,8 @@ export function serverSink(cache: ServerTarget, token: string | undefined, signe
         const missing = await api.missingPaths(hashes)
         return new Set(hashes.filter((h) => !missing.has(h)))
       },
-      upload: (infos, o) => pushToAttic(infos, { api, parallelism: o.parallelism, realStoreDir: o.realStoreDir, onPushed: o.onPushed })
+      upload: (infos, o) => pushToAttic(infos, { api, parallelism: o.parallelism, realStoreDir: o.realStoreDir, onPushed: o.onPushed }),
+      refusal: (e) => (e instanceof AtticRefused ? refusalMessage(e, cache.cacheName) : undefined)
     }
   }
   if (cache.kind === 'cachix') {
@@ -62,20 +74,24 @@ export function serverSink(cache: ServerTarget, token: string | undefined, signe
         const missing = await api.missing(hashes)
         return new Set(hashes.filter((h) => !missing.has(h)))
       },
-      upload: (infos, o) => pushToCachix(infos, { api, compression, signer: selfSigned ? signer : undefined, ...o })
+      // A self-signed cache takes the client's signature; signing a managed one's paths would only add a
+      // signature nobody trusts, so the key is used only when the cache lists its public half.
+      upload: (infos, o) => pushToCachix(infos, { api, compression, signer: selfSigned ? signer : undefined, ...o }),
+      refusal: (e) => (e instanceof CachixRefused ? cachixRefusalMessage(e, cache.cacheName) : undefined)
     }
   }
   const api = new Niks3Api({ endpoint: cache.endpoint, token, budget })
   return {
     displayUrl: cache.url,
     prepare: async () => {
-      await api.cacheConfig()
+      if (opts.probe !== false) await api.cacheConfig()
       return []
     },
     existing: async (hashes) => {
       const present = await api.present(hashes.map((h) => `${h}.narinfo`))
       return new Set(hashes.filter((h) => present.has(`${h}.narinfo`)))
     },
-    upload: (infos, o) => pushToNiks3(infos, { api, endpoint: cache.endpoint, ...o })
+    upload: (infos, o) => pushToNiks3(infos, { api, endpoint: cache.endpoint, ...o }),
+    refusal: (e) => (e instanceof Niks3Refused ? niks3RefusalMessage(e, cache.endpoint) : undefined)
   }
 }

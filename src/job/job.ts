@@ -69,10 +69,9 @@ async function pullFromGithubActionsCache(inputs: Inputs, store: StoreLocation, 
 
 /** Where Nix pulls from a cache server that says so itself (Attic, Cachix, niks3). */
 async function serverSubstituter(inputs: Inputs): Promise<ServerSubstituter | undefined> {
-  if (inputs.cache.kind === 'attic') return (await import('./attic-pull.js')).atticSubstituter(inputs.cache, inputs.authToken)
-  if (inputs.cache.kind === 'cachix') return (await import('./cachix-pull.js')).cachixSubstituter(inputs.cache, inputs.authToken)
-  if (inputs.cache.kind === 'niks3') return (await import('./niks3-pull.js')).niks3Substituter(inputs.cache, inputs.authToken)
-  return undefined
+  const cache = inputs.cache
+  if (cache.kind !== 'attic' && cache.kind !== 'cachix' && cache.kind !== 'niks3') return undefined
+  return (await import('./server-pull.js')).serverSubstituter(cache, inputs.authToken)
 }
 
 /** Snapshots the store and sets the job's Nix up to pull from the cache. Failures are the caller's. */

@@ -26,19 +26,10 @@ export async function pushToCache(job: PushJob): Promise<PushResult> {
   const choice = choosePush(job.inputs)
   if (choice.executor === 'nix-copy') return pushWithNixCopyTo(choice, job)
   if (choice.executor === 'binary-cache') return pushToBinaryCache(choice, job)
-  if (choice.executor === 'attic') {
-    const { pushToAtticCache } = await import('./attic-push.js')
-    return pushToAtticCache(choice, job)
-  }
-  if (choice.executor === 'cachix') {
-    const { pushToCachixCache } = await import('./cachix-push.js')
-    return pushToCachixCache(choice, job)
-  }
-  if (choice.executor === 'niks3') {
-    const { pushToNiks3Cache } = await import('./niks3-push.js')
-    return pushToNiks3Cache(choice, job)
-  }
-  throw new Error(`no executor for ${choice.executor}`)
+  if (choice.executor === 'github-actions') throw new Error(`no executor for ${choice.executor}`)
+  // Loaded only for a cache server: their clients are not needed by any other job.
+  const { pushToServerCache } = await import('./server-push.js')
+  return pushToServerCache(choice, job)
 }
 
 /** `nix copy` copies each path's runtime closure itself, so the plan asks nobody anything. */

@@ -1,52 +1,37 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startAtticServer, type AtticServer } from '../../helpers/attic-server.js'
 import { UPSTREAM_KEY_NAME, UPSTREAM_ROLES } from '../../helpers/graph.js'
 import { allOutput, warningLines, workflowCommands } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, generateKeys, isApp, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
-import { builtDerivations, substitutedPaths } from '../../helpers/nix-store.js'
+import { EXPECTED_PUSH, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
+import { substitutedPaths } from '../../helpers/nix-store.js'
 import { existsSync } from 'node:fs'
-import { parseSecretKey, type SigningKey } from '../../../src/format/signing.js'
+import type { SigningKey } from '../../../src/format/signing.js'
+import { expectExactPush, expectFreshStoreRebuildsOnlyTheApp, useStandIn, visible } from '../../helpers/server-caches.js'
 
 const world = useGraphWorld('e2e-attic-')
 
 const TOKEN = 'attic-e2e-push-token-4f8e2a'
 const READ_TOKEN = 'attic-e2e-read-token-91c3d7'
 
-/** What a step printed, without the runner's own mask registrations (which carry the secrets by design). */
-const visible = (text: string): string =>
-  text
-    .split('\n')
-    .filter((l) => !l.startsWith('::add-mask::'))
-    .join('\n')
-
 describe('a job pushing to an Attic server (the stand-in written from its source)', () => {
   let server: AtticServer
   let key: SigningKey
 
-  beforeAll(async () => {
-    key = parseSecretKey((await generateKeys(world.dir, 'attic-e2e-1')).secret)
-    server = await startAtticServer({
+  useStandIn(world, 'attic-e2e-1', async (k) => {
+    key = k
+    return (server = await startAtticServer({
       caches: { ci: { key, isPublic: false }, other: { key, isPublic: false }, upstreamed: { key, isPublic: true, upstreamKeyNames: [UPSTREAM_KEY_NAME] } },
       tokens: { [TOKEN]: { ci: 'rw', other: 'rw', upstreamed: 'rw' }, [READ_TOKEN]: { ci: 'r', other: 'r' } }
-    })
-  })
-  afterAll(async () => {
-    await server.stop()
+    }))
   })
 
   it('uploads exactly the new build-time closure, never shows the token, and a fresh store rebuilds only the changed derivation', async () => {
     const run = await topJob(world, server.uri('ci'), { inputs: { 'auth-token': TOKEN } })
-    expect(run.post.code).toBe(0)
-    expect(warningLines(run.main.stdout)).toEqual([])
-    expect(warningLines(run.post.stdout)).toEqual([])
-    expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
     // The server holds what both jobs uploaded: the earlier job's `preexisting`, then this job's set.
     const uploaded = server.uploads.get('ci')!
-    expect(rolesOf(uploaded, run.paths)).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
-    expect(uploaded.filter((p) => p.endsWith('.drv'))).toEqual([])
-    for (const role of UPSTREAM_ROLES) expect(uploaded).not.toContain(run.paths[role])
+    expectExactPush(run, uploaded)
     // Each path was uploaded once, references before referrers.
     expect(new Set(uploaded).size).toBe(uploaded.length)
 
@@ -60,16 +45,7 @@ describe('a job pushing to an Attic server (the stand-in written from its source
     // A private cache reads with the token as the Basic password, as Nix's netrc sends it.
     const netrc = join(world.dir, 'attic-netrc')
     await writeFile(netrc, `machine 127.0.0.1 login token password ${TOKEN}\n`, { mode: 0o600 })
-    const consumer = await consumerBuild({
-      substituters: [`${server.endpoint}ci`, world.upstream.url],
-      trustedKeys: [key.publicKey, world.upstream.publicKey],
-      variant: 'v2',
-      extraConfig: [`netrc-file = ${netrc}`]
-    })
-    expect(consumer.built).toBe(1)
-    expect(builtDerivations(consumer.log).every(isApp)).toBe(true)
-    await consumer.store.cleanup()
-    await run.store.cleanup()
+    await expectFreshStoreRebuildsOnlyTheApp(world, run, { substituter: `${server.endpoint}ci`, publicKey: key.publicKey, netrc })
   })
 
   it("makes a private cache a substituter for the job's own Nix, with the token in a 0600 netrc that the post step removes", async () => {

@@ -1,31 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startCachixServer, type CachixServer } from '../../helpers/cachix-server.js'
-import { UPSTREAM_ROLES } from '../../helpers/graph.js'
 import { allOutput, warningLines } from '../../helpers/runner.js'
-import { consumerBuild, EXPECTED_PUSH, generateKeys, isApp, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
-import { builtDerivations, substitutedPaths } from '../../helpers/nix-store.js'
-import { parseSecretKey, type SigningKey } from '../../../src/format/signing.js'
+import { consumerBuild, EXPECTED_PUSH, rolesOf, runGraphJob, topJob, useGraphWorld } from '../../helpers/scenario.js'
+import { substitutedPaths } from '../../helpers/nix-store.js'
+import type { SigningKey } from '../../../src/format/signing.js'
+import { expectExactPush, expectFreshStoreRebuildsOnlyTheApp, useStandIn, visible } from '../../helpers/server-caches.js'
 
 const world = useGraphWorld('e2e-cachix-')
 
 const TOKEN = 'cachix-e2e-write-token-0b7d3e'
 const READ_TOKEN = 'cachix-e2e-read-token-6a2c9f'
 
-const visible = (text: string): string =>
-  text
-    .split('\n')
-    .filter((l) => !l.startsWith('::add-mask::'))
-    .join('\n')
-
 describe('a job pushing to Cachix (the stand-in written from its client)', () => {
   let server: CachixServer
   let managedKey: SigningKey
 
-  beforeAll(async () => {
-    managedKey = parseSecretKey((await generateKeys(world.dir, 'managed-cachix-1')).secret)
-    server = await startCachixServer({
+  useStandIn(world, 'managed-cachix-1', async (k) => {
+    managedKey = k
+    return (server = await startCachixServer({
       caches: {
         managed: { key: managedKey, isPublic: false },
         // Signed by its users' key: the world's secret-key, given to every job of the scenario.
@@ -33,22 +27,13 @@ describe('a job pushing to Cachix (the stand-in written from its client)', () =>
         other: { key: managedKey, isPublic: true }
       },
       tokens: { [TOKEN]: { managed: 'rw', selfsigned: 'rw', other: 'rw' }, [READ_TOKEN]: { managed: 'r', other: 'r' } }
-    })
-  })
-  afterAll(async () => {
-    await server.stop()
+    }))
   })
 
   it('uploads exactly the new build-time closure to a managed cache, never shows the token, and a fresh store rebuilds only the changed derivation', async () => {
     const run = await topJob(world, server.uri('managed'), { inputs: { 'auth-token': TOKEN } })
-    expect(run.post.code).toBe(0)
-    expect(warningLines(run.main.stdout)).toEqual([])
-    expect(warningLines(run.post.stdout)).toEqual([])
-    expect(rolesOf(run.pushed, run.paths)).toEqual([...EXPECTED_PUSH].sort())
     const uploaded = server.completed.get('managed')!
-    expect(rolesOf(uploaded, run.paths)).toEqual([...EXPECTED_PUSH, 'preexisting'].sort())
-    expect(uploaded.filter((p) => p.endsWith('.drv'))).toEqual([])
-    for (const role of UPSTREAM_ROLES) expect(uploaded).not.toContain(run.paths[role])
+    expectExactPush(run, uploaded)
     expect(server.openUploads()).toBe(0)
     // Every part carried its Content-MD5, and the managed cache signed with its own key.
     const parts = server.requests.filter((r) => r.method === 'PUT')
@@ -64,16 +49,7 @@ describe('a job pushing to Cachix (the stand-in written from its client)', () =>
     // A private cache is read as `cachix use` sets it up: netrc, empty login, the token as password.
     const netrc = join(world.dir, 'cachix-netrc')
     await writeFile(netrc, `machine 127.0.0.1 login "" password ${TOKEN}\n`, { mode: 0o600 })
-    const consumer = await consumerBuild({
-      substituters: [server.substituter('managed'), world.upstream.url],
-      trustedKeys: [managedKey.publicKey, world.upstream.publicKey],
-      variant: 'v2',
-      extraConfig: [`netrc-file = ${netrc}`]
-    })
-    expect(consumer.built).toBe(1)
-    expect(builtDerivations(consumer.log).every(isApp)).toBe(true)
-    await consumer.store.cleanup()
-    await run.store.cleanup()
+    await expectFreshStoreRebuildsOnlyTheApp(world, run, { substituter: server.substituter('managed'), publicKey: managedKey.publicKey, netrc })
   })
 
   it("makes a private cache a substituter for the job's own Nix, reading it as `cachix use` would (netrc, empty login, the token)", async () => {

@@ -1,15 +1,11 @@
 import { Readable } from 'node:stream'
-import { STATUS_CODES } from 'node:http'
-import { CacheUnavailableError, JobBudget, type FailureKind } from '../../runtime/budget.js'
-import { RequestGuard, RequestTimeout } from '../../runtime/request.js'
-import { RetryableHttpError, parseRetryAfter, type RetryOptions } from '../../runtime/retry.js'
-import { timings } from '../../runtime/timings.js'
+import { ServerError, ServerRefused, ServerRequests, type ServerApiOptions, refusalCause, statusLine } from '../server-api.js'
 
 /**
  * The Attic server's API, as its own client speaks it (zhaofengli/attic @
  * b7c905657cb81b8ec9c26b0d9f53aa2e4f231810): `client/src/api/mod.rs` for the routes and headers,
  * `attic/src/api/v1/*.rs` for the bodies, `server/src/error.rs` for the errors. Every request goes
- * through the job's request guard (runtime/request.ts).
+ * through the job's request guard (runtime/request.ts), as ../server-api.ts sends it.
  */
 
 /** `GET /_api/v1/cache-config/{cache}` (attic/src/api/v1/cache_config.rs). */
@@ -50,14 +46,8 @@ export interface AtticUploadInfo {
 export const NAR_INFO_PREAMBLE_THRESHOLD = 4 * 1024
 
 /** 401: the server knows no permission for this token on this cache (or no token was sent). */
-export class AtticRefused extends Error {
-  constructor(
-    message: string,
-    readonly status: number
-  ) {
-    super(message)
-    this.name = 'AtticRefused'
-  }
+export class AtticRefused extends ServerRefused {
+  override name = 'AtticRefused'
 }
 
 /**
@@ -65,34 +55,18 @@ export class AtticRefused extends Error {
  * answers 401 for a private cache; a valid token without the permission gets 403.
  */
 export function refusalMessage(e: AtticRefused, cacheName: string): string {
-  const cause = e.message.slice(e.message.indexOf(': ') + 2)
   const why = e.status === 401 ? 'it is not valid for the cache, or has expired' : 'it lacks push permission (w) on the cache'
-  return `The Attic server refused the auth-token for cache ${cacheName} (${cause}): ${why}. Nothing more was uploaded to it.`
+  return `The Attic server refused the auth-token for cache ${cacheName} (${refusalCause(e)}): ${why}. Nothing more was uploaded to it.`
 }
 
 /** Any other final answer: 400 (a bad NAR hash or size), 404 (no such cache), 413 from a proxy. */
-export class AtticError extends Error {
-  constructor(
-    message: string,
-    readonly status: number
-  ) {
-    super(message)
-    this.name = 'AtticError'
-  }
+export class AtticError extends ServerError {
+  override name = 'AtticError'
 }
-
-function failureKind(e: unknown): FailureKind | 'answer' {
-  if (e instanceof RequestTimeout) return 'timeout'
-  if (e instanceof RetryableHttpError) return 'server-error'
-  if (e instanceof AtticRefused || e instanceof AtticError) return 'refused'
-  return 'connection'
-}
-
-const isRetryableStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500
 
 /** The server's own words (`{code, error, message}`, server/src/error.rs), else the status line. */
 async function errorText(res: Response): Promise<string> {
-  const status = `HTTP ${res.status} ${res.statusText || STATUS_CODES[res.status] || ''}`.trim()
+  const status = statusLine(res)
   const body = await res.text().catch(() => '')
   try {
     const parsed = JSON.parse(body) as { error?: unknown; message?: unknown }
@@ -103,33 +77,24 @@ async function errorText(res: Response): Promise<string> {
   return status
 }
 
-export interface AtticApiOptions {
+export interface AtticApiOptions extends ServerApiOptions {
   endpoint: string
   cacheName: string
-  token?: string
-  budget?: JobBudget
-  retry?: Partial<RetryOptions>
 }
 
 export class AtticApi {
-  private readonly requests: RequestGuard
-  private endpoint: string
+  private readonly requests: ServerRequests
 
   constructor(private readonly opts: AtticApiOptions) {
-    this.endpoint = opts.endpoint
-    const t = timings()
-    this.requests = new RequestGuard({
-      budget: opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold }),
-      idleMs: t.idleMs,
-      followDeadline: true,
-      retry: { ...opts.retry, isRetryable: (e) => !(e instanceof AtticRefused || e instanceof AtticError) && !(e instanceof CacheUnavailableError) },
-      verdict: failureKind,
-      // Our errors begin with the request's name, which the guard's lines give already.
-      cause: (e, what) => {
-        const text = e instanceof Error ? e.message : String(e)
-        return text.startsWith(`${what}: `) ? text.slice(what.length + 2) : text
-      },
-      final: (e, what, attempts) => (attempts > 1 && e instanceof Error && !(e instanceof AtticRefused || e instanceof AtticError) ? new Error(`${what}: ${e.message} (gave up after ${attempts} attempts)`, { cause: e }) : e)
+    this.requests = new ServerRequests({
+      ...opts,
+      base: opts.endpoint,
+      // `bearer`, as the Attic client sends it (client/src/api/mod.rs, build_http_client).
+      authScheme: 'bearer',
+      refusedStatuses: [401, 403],
+      refused: (m, s) => new AtticRefused(m, s),
+      error: (m, s) => new AtticError(m, s),
+      errorText
     })
   }
 
@@ -137,34 +102,10 @@ export class AtticApi {
     return this.opts.cacheName
   }
 
-  /** `bearer`, as the Attic client sends it (client/src/api/mod.rs, build_http_client). */
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { ...extra, ...(this.opts.token ? { Authorization: `bearer ${this.opts.token}` } : {}) }
-  }
-
-  private url(route: string): string {
-    return new URL(route, this.endpoint).toString()
-  }
-
-  /** Throws what a non-2xx answer means: retried (5xx, 429), refused (401, 403), or final. */
-  private async check(what: string, res: Response): Promise<void> {
-    if (res.ok) return
-    const text = await errorText(res)
-    if (isRetryableStatus(res.status)) throw new RetryableHttpError(`${what}: ${text}`, res.status, parseRetryAfter(res.headers.get('retry-after')))
-    if (res.status === 401 || res.status === 403) throw new AtticRefused(`${what}: ${text}`, res.status)
-    throw new AtticError(`${what}: ${text}`, res.status)
-  }
-
   /** The cache's config; later calls go to its `api_endpoint`, as `attic push` does. */
   async cacheConfig(): Promise<AtticCacheConfig> {
-    const route = `_api/v1/cache-config/${this.opts.cacheName}`
-    const what = `GET ${this.url(route)}`
-    const config = await this.requests.run(what, async (a) => {
-      const res = await fetch(this.url(route), { headers: this.headers(), signal: a.signal })
-      await this.check(what, res)
-      return (await res.json()) as AtticCacheConfig
-    })
-    if (config.api_endpoint) this.endpoint = config.api_endpoint.endsWith('/') ? config.api_endpoint : `${config.api_endpoint}/`
+    const config = await this.requests.call<AtticCacheConfig>('GET', `_api/v1/cache-config/${this.opts.cacheName}`)
+    if (config.api_endpoint) this.requests.base = config.api_endpoint.endsWith('/') ? config.api_endpoint : `${config.api_endpoint}/`
     return config
   }
 
@@ -174,17 +115,7 @@ export class AtticApi {
     // Well under axum's 2 MB default body limit (~55k hashes).
     for (let i = 0; i < hashes.length; i += 10_000) {
       const batch = hashes.slice(i, i + 10_000)
-      const what = `POST ${this.url('_api/v1/get-missing-paths')}`
-      const answer = await this.requests.run(what, async (a) => {
-        const res = await fetch(this.url('_api/v1/get-missing-paths'), {
-          method: 'POST',
-          headers: this.headers({ 'Content-Type': 'application/json' }),
-          body: JSON.stringify({ cache: this.opts.cacheName, store_path_hashes: batch }),
-          signal: a.signal
-        })
-        await this.check(what, res)
-        return (await res.json()) as { missing_paths?: string[] }
-      })
+      const answer = await this.requests.call<{ missing_paths?: string[] }>('POST', '_api/v1/get-missing-paths', { cache: this.opts.cacheName, store_path_hashes: batch })
       for (const h of answer.missing_paths ?? []) missing.add(h)
     }
     return missing
@@ -196,7 +127,7 @@ export class AtticApi {
    */
   async uploadPath(info: AtticUploadInfo, nar: () => Readable): Promise<{ kind?: string }> {
     const route = '_api/v1/upload-path'
-    const what = `PUT ${this.url(route)} (${info.store_path_hash})`
+    const what = `PUT ${this.requests.url(route)} (${info.store_path_hash})`
     const json = JSON.stringify(info)
     const preamble = Buffer.byteLength(json) >= NAR_INFO_PREAMBLE_THRESHOLD
     return this.requests.run(what, async (a) => {
@@ -209,19 +140,19 @@ export class AtticApi {
           yield chunk as Buffer
         }
       }
-      const headers = this.headers({
+      const headers = this.requests.headers({
         'Content-Type': 'application/octet-stream',
         ...(preamble ? { 'X-Attic-Nar-Info-Preamble-Size': String(Buffer.byteLength(json)) } : { 'X-Attic-Nar-Info': json })
       })
       try {
-        const res = await fetch(this.url(route), {
+        const res = await fetch(this.requests.url(route), {
           method: 'PUT',
           headers,
           body: Readable.toWeb(Readable.from(withPreamble())) as ReadableStream<Uint8Array>,
           duplex: 'half',
           signal: a.signal
         } as RequestInit)
-        await this.check(what, res)
+        await this.requests.check(what, res)
         return (await res.json().catch(() => ({}))) as { kind?: string }
       } finally {
         source.destroy()

@@ -2,9 +2,9 @@ import { basename, join } from 'node:path'
 import { narStream } from '../../format/nar.js'
 import type { PathInfo } from '../../format/path-info.js'
 import { hashPart } from '../../format/store-path.js'
-import { limiter } from '../../runtime/limiter.js'
 import { CacheUnavailableError } from '../../runtime/budget.js'
-import { emptyOutcome, type Pushed, type UploadOutcome } from '../../plan/result.js'
+import type { Pushed, UploadOutcome } from '../../plan/result.js'
+import { pushInReferenceOrder } from '../server-push.js'
 import { AtticRefused, refusalMessage, type AtticApi, type AtticUploadInfo } from './api.js'
 
 export interface AtticPushOptions {
@@ -34,54 +34,23 @@ export function uploadInfo(info: PathInfo, cacheName: string): AtticUploadInfo {
 }
 
 /**
- * Pushes exactly `infos` to the Attic cache: one upload per path, references before referrers.
- * An upload publishes (the server serves a path as soon as it has it), so a path whose reference
- * in the list failed is not uploaded: the cache never holds a path whose references it lacks.
+ * Pushes exactly `infos` to the Attic cache: one upload per path, references before referrers
+ * (an upload publishes: the server serves a path as soon as it has it). The server compresses, so
+ * the NAR streams straight from the store and the file size counted is the NAR's.
  */
-export async function pushToAttic(infos: readonly PathInfo[], opts: AtticPushOptions): Promise<UploadOutcome> {
-  const outcome = emptyOutcome()
-  const byPath = new Map(infos.map((i) => [i.path, i]))
-  const limit = limiter(opts.parallelism)
-  const done = new Map<string, Promise<boolean>>()
-  let refused: string | undefined
-
-  const push = (info: PathInfo): Promise<boolean> => {
-    const existing = done.get(info.path)
-    if (existing) return existing
-    const task = (async (): Promise<boolean> => {
-      const deps = info.references.filter((r) => r !== info.path && byPath.has(r))
-      const results = await Promise.all(deps.map((d) => push(byPath.get(d)!)))
-      const failedDep = deps.find((_, i) => !results[i])
-      if (failedDep !== undefined) {
-        outcome.failed.push({ path: info.path, reason: `not uploaded: its reference ${failedDep} was not` })
-        return false
-      }
-      return limit(async () => {
-        if (refused !== undefined) {
-          outcome.failed.push({ path: info.path, reason: `not tried: ${refused}` })
-          return false
-        }
-        try {
-          await opts.api.uploadPath(uploadInfo(info, opts.api.cacheName), () => narStream(join(opts.realStoreDir, basename(info.path))))
-          const pushed = { path: info.path, narSize: info.narSize, fileSize: info.narSize }
-          outcome.pushed.push(pushed)
-          opts.onPushed?.(pushed)
-          return true
-        } catch (e) {
-          const message = e instanceof Error ? e.message : String(e)
-          if (e instanceof AtticRefused && refused === undefined) {
-            refused = `the Attic server refused the auth-token (${message})`
-            // Every later upload would be refused too: the job says this once.
-            outcome.stoppedBy = refusalMessage(e, opts.api.cacheName)
-          } else if (e instanceof CacheUnavailableError && refused === undefined) refused = e.message
-          outcome.failed.push({ path: info.path, reason: message })
-          return false
-        }
-      })
-    })()
-    done.set(info.path, task)
-    return task
-  }
-  await Promise.all(infos.map(push))
-  return outcome
+export function pushToAttic(infos: readonly PathInfo[], opts: AtticPushOptions): Promise<UploadOutcome> {
+  return pushInReferenceOrder(infos, {
+    parallelism: opts.parallelism,
+    onPushed: opts.onPushed,
+    upload: async (info) => {
+      await opts.api.uploadPath(uploadInfo(info, opts.api.cacheName), () => narStream(join(opts.realStoreDir, basename(info.path))))
+      return info.narSize
+    },
+    stopsOn: (e, message) => {
+      // Every later upload would be refused too: the job says this once.
+      if (e instanceof AtticRefused) return { notTried: `the Attic server refused the auth-token (${message})`, stoppedBy: refusalMessage(e, opts.api.cacheName) }
+      if (e instanceof CacheUnavailableError) return { notTried: message }
+      return undefined
+    }
+  })
 }

@@ -1,8 +1,4 @@
-import { STATUS_CODES } from 'node:http'
-import { CacheUnavailableError, JobBudget, type FailureKind } from '../../runtime/budget.js'
-import { RequestGuard, RequestTimeout } from '../../runtime/request.js'
-import { RetryableHttpError, parseRetryAfter, type RetryOptions } from '../../runtime/retry.js'
-import { timings } from '../../runtime/timings.js'
+import { ServerError, ServerRefused, ServerRequests, type ServerApiOptions, refusalCause } from '../server-api.js'
 
 /**
  * The Cachix API (v1) as its own client speaks it (cachix/cachix @
@@ -41,73 +37,38 @@ export interface CachixNarInfoCreate {
 }
 
 /** 401 or 403: the token is not valid for this cache, or may not write to it. */
-export class CachixRefused extends Error {
-  constructor(
-    message: string,
-    readonly status: number
-  ) {
-    super(message)
-    this.name = 'CachixRefused'
-  }
+export class CachixRefused extends ServerRefused {
+  override name = 'CachixRefused'
 }
 
 /** Any other final answer (400, 404, 413). */
-export class CachixError extends Error {
-  constructor(
-    message: string,
-    readonly status: number
-  ) {
-    super(message)
-    this.name = 'CachixError'
-  }
+export class CachixError extends ServerError {
+  override name = 'CachixError'
 }
 
-function failureKind(e: unknown): FailureKind | 'answer' {
-  if (e instanceof RequestTimeout) return 'timeout'
-  if (e instanceof RetryableHttpError) return 'server-error'
-  if (e instanceof CachixRefused || e instanceof CachixError) return 'refused'
-  return 'connection'
-}
-
-/** The Cachix client retries 429 and 5xx after Retry-After (cachix/src/Cachix/Client/Retry.hs:48-52). */
-const isRetryableStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500
-
-async function errorText(res: Response): Promise<string> {
-  const status = `HTTP ${res.status} ${res.statusText || STATUS_CODES[res.status] || ''}`.trim()
-  const body = (await res.text().catch(() => '')).trim()
-  // Servant answers with a short text or JSON body; a proxy's page would only be noise.
-  return body !== '' && body.length <= 300 && !body.startsWith('<') ? `${status}: ${body}` : status
-}
+// The Cachix client retries 429 and 5xx after Retry-After (cachix/src/Cachix/Client/Retry.hs:48-52),
+// as ServerRequests does; Servant answers errors with a short text or JSON body (plainErrorText).
 
 /** The most hashes one missing-paths request carries: the client's batch for the server's 1 MB limit (Push.hs:532-533). */
 export const MISSING_BATCH = 32768
 
-export interface CachixApiOptions {
+export interface CachixApiOptions extends ServerApiOptions {
   /** `https://cachix.org/api/v1/` or `<scheme>://HOST/api/v1/`. */
   apiBase: string
   cacheName: string
-  token?: string
-  budget?: JobBudget
-  retry?: Partial<RetryOptions>
 }
 
 export class CachixApi {
-  private readonly requests: RequestGuard
+  private readonly requests: ServerRequests
 
   constructor(private readonly opts: CachixApiOptions) {
-    const t = timings()
-    this.requests = new RequestGuard({
-      budget: opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold }),
-      idleMs: t.idleMs,
-      followDeadline: true,
-      retry: { ...opts.retry, isRetryable: (e) => !(e instanceof CachixRefused || e instanceof CachixError || e instanceof CacheUnavailableError) },
-      verdict: failureKind,
-      cause: (e, what) => {
-        const text = e instanceof Error ? e.message : String(e)
-        return text.startsWith(`${what}: `) ? text.slice(what.length + 2) : text
-      },
-      final: (e, what, attempts) =>
-        attempts > 1 && e instanceof Error && !(e instanceof CachixRefused || e instanceof CachixError) ? new Error(`${what}: ${e.message} (gave up after ${attempts} attempts)`, { cause: e }) : e
+    this.requests = new ServerRequests({
+      ...opts,
+      base: opts.apiBase,
+      authScheme: 'Bearer',
+      refusedStatuses: [401, 403],
+      refused: (m, s) => new CachixRefused(m, s),
+      error: (m, s) => new CachixError(m, s)
     })
   }
 
@@ -115,36 +76,8 @@ export class CachixApi {
     return this.opts.cacheName
   }
 
-  private url(route: string): string {
-    return new URL(route, this.opts.apiBase).toString()
-  }
-
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { ...extra, ...(this.opts.token ? { Authorization: `Bearer ${this.opts.token}` } : {}) }
-  }
-
-  private async check(what: string, res: Response): Promise<void> {
-    if (res.ok) return
-    const text = await errorText(res)
-    if (isRetryableStatus(res.status)) throw new RetryableHttpError(`${what}: ${text}`, res.status, parseRetryAfter(res.headers.get('retry-after')))
-    if (res.status === 401 || res.status === 403) throw new CachixRefused(`${what}: ${text}`, res.status)
-    throw new CachixError(`${what}: ${text}`, res.status)
-  }
-
-  /** One JSON call to the API, guarded. `display` names it in logs without the query string. */
   private call<T>(method: string, route: string, body?: unknown): Promise<T> {
-    const what = `${method} ${this.url(route).split('?')[0]}`
-    return this.requests.run(what, async (a) => {
-      const res = await fetch(this.url(route), {
-        method,
-        headers: this.headers(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: a.signal
-      })
-      await this.check(what, res)
-      const text = await res.text()
-      return (text === '' ? undefined : JSON.parse(text)) as T
-    })
+    return this.requests.call(method, route, body)
   }
 
   /** `GET /cache/{name}` (API.hs:69-74). */
@@ -180,17 +113,8 @@ export class CachixApi {
   /** `PUT` of one part to its presigned URL, with Content-MD5; returns the ETag (Push/S3.hs:98-122). */
   putPart(uploadUrl: string, part: Buffer, contentMD5: string, partNumber: number): Promise<string> {
     const what = `PUT part ${partNumber} (presigned)`
-    return this.requests.run(what, async (a) => {
-      const res = await fetch(uploadUrl, {
-        method: 'PUT',
-        headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': contentMD5 },
-        body: part,
-        signal: a.signal
-      })
-      await this.check(what, res)
-      await res.body?.cancel()
-      const etag = res.headers.get('etag')
-      if (!etag) throw new CachixError(`${what}: the storage answered without an ETag`, res.status)
+    return this.requests.put(what, uploadUrl, part, { 'Content-Type': 'application/octet-stream', 'Content-MD5': contentMD5 }, (etag, status) => {
+      if (!etag) throw new CachixError(`${what}: the storage answered without an ETag`, status)
       return etag
     })
   }
@@ -208,7 +132,7 @@ export class CachixApi {
 
 /** The one warning a refused token gets. */
 export function cachixRefusalMessage(e: CachixRefused, cacheName: string): string {
-  const cause = e.message.slice(e.message.indexOf(': ') + 2)
+  const cause = refusalCause(e)
   const why = e.status === 401 ? 'it is not valid, or has expired' : 'it may not write to the cache (a read-only or another cache\'s token)'
   return `Cachix refused the auth-token for cache ${cacheName} (${cause}): ${why}. Nothing more was uploaded to it.`
 }

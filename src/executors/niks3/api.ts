@@ -1,8 +1,4 @@
-import { STATUS_CODES } from 'node:http'
-import { CacheUnavailableError, JobBudget, type FailureKind } from '../../runtime/budget.js'
-import { RequestGuard, RequestTimeout } from '../../runtime/request.js'
-import { RetryableHttpError, parseRetryAfter, type RetryOptions } from '../../runtime/retry.js'
-import { timings } from '../../runtime/timings.js'
+import { ServerError, ServerRefused, ServerRequests, type ServerApiOptions, refusalCause } from '../server-api.js'
 import { limiter } from '../../runtime/limiter.js'
 
 /**
@@ -45,109 +41,46 @@ export interface Niks3NarinfoMetadata {
 }
 
 /** 401 (plain text "Unauthorized", server/server.go:127-185). */
-export class Niks3Refused extends Error {
-  constructor(
-    message: string,
-    readonly status: number
-  ) {
-    super(message)
-    this.name = 'Niks3Refused'
-  }
+export class Niks3Refused extends ServerRefused {
+  override name = 'Niks3Refused'
 }
 
 /**
  * Any other final answer: 400, 413, and what a pending closure the server cleaned up gets: 403
  * from sign ("not part of this pending closure"), 404 from complete ("pending closure not found").
  */
-export class Niks3Error extends Error {
-  constructor(
-    message: string,
-    readonly status: number
-  ) {
-    super(message)
-    this.name = 'Niks3Error'
-  }
+export class Niks3Error extends ServerError {
+  override name = 'Niks3Error'
 }
 
-function failureKind(e: unknown): FailureKind | 'answer' {
-  if (e instanceof RequestTimeout) return 'timeout'
-  if (e instanceof RetryableHttpError) return 'server-error'
-  if (e instanceof Niks3Refused || e instanceof Niks3Error) return 'refused'
-  return 'connection'
-}
-
-/** The niks3 client retries 429 and 503 after Retry-After (client/retry.go:21-49); we also retry other 5xx. */
-const isRetryableStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500
-
-async function errorText(res: Response): Promise<string> {
-  const status = `HTTP ${res.status} ${res.statusText || STATUS_CODES[res.status] || ''}`.trim()
-  // The server answers errors in plain text (http.Error, server/uploads.go:34-45).
-  const body = (await res.text().catch(() => '')).trim()
-  return body !== '' && body.length <= 300 && !body.startsWith('<') ? `${status}: ${body}` : status
-}
-
-export interface Niks3ApiOptions {
+export interface Niks3ApiOptions extends ServerApiOptions {
   /** `https://host/`, ending in '/'. */
   endpoint: string
-  token?: string
-  budget?: JobBudget
-  retry?: Partial<RetryOptions>
   /** Parallel existence checks. */
   concurrency?: number
 }
 
 export class Niks3Api {
-  private readonly requests: RequestGuard
+  private readonly requests: ServerRequests
 
   constructor(private readonly opts: Niks3ApiOptions) {
-    const t = timings()
-    this.requests = new RequestGuard({
-      budget: opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold }),
-      idleMs: t.idleMs,
-      followDeadline: true,
-      retry: { ...opts.retry, isRetryable: (e) => !(e instanceof Niks3Refused || e instanceof Niks3Error || e instanceof CacheUnavailableError) },
-      verdict: failureKind,
-      cause: (e, what) => {
-        const text = e instanceof Error ? e.message : String(e)
-        return text.startsWith(`${what}: `) ? text.slice(what.length + 2) : text
-      },
-      final: (e, what, attempts) =>
-        attempts > 1 && e instanceof Error && !(e instanceof Niks3Refused || e instanceof Niks3Error) ? new Error(`${what}: ${e.message} (gave up after ${attempts} attempts)`, { cause: e }) : e
+    this.requests = new ServerRequests({
+      ...opts,
+      base: opts.endpoint,
+      // `Bearer ` exactly: the server compares the prefix case-sensitively (server/server.go).
+      authScheme: 'Bearer',
+      // Only 401 is about the token (AuthMiddleware); the server's 403 says a narinfo key is not part
+      // of the pending closure, which is what signing a closure the server cleaned up gets.
+      refusedStatuses: [401],
+      refused: (m, s) => new Niks3Refused(m, s),
+      error: (m, s) => new Niks3Error(m, s),
+      // The niks3 client retries 429 and 503 after Retry-After (client/retry.go:21-49); ServerRequests
+      // also retries other 5xx. Errors come in plain text (http.Error, server/uploads.go:34-45).
     })
-  }
-
-  private url(route: string): string {
-    return new URL(route, this.opts.endpoint).toString()
-  }
-
-  /** `Bearer ` exactly: the server compares the prefix case-sensitively (server/server.go). */
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { ...extra, ...(this.opts.token ? { Authorization: `Bearer ${this.opts.token}` } : {}) }
-  }
-
-  private async check(what: string, res: Response): Promise<void> {
-    if (res.ok) return
-    const text = await errorText(res)
-    if (isRetryableStatus(res.status)) throw new RetryableHttpError(`${what}: ${text}`, res.status, parseRetryAfter(res.headers.get('retry-after')))
-    // Only 401 is about the token (AuthMiddleware); the server's 403 says a narinfo key is not part
-    // of the pending closure, which is what signing a closure the server cleaned up gets.
-    if (res.status === 401) throw new Niks3Refused(`${what}: ${text}`, res.status)
-    throw new Niks3Error(`${what}: ${text}`, res.status)
   }
 
   private call<T>(method: string, route: string, body?: unknown): Promise<T> {
-    const what = `${method} ${this.url(route)}`
-    return this.requests.run(what, async (a) => {
-      const res = await fetch(this.url(route), {
-        method,
-        headers: this.headers(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: a.signal
-      })
-      await this.check(what, res)
-      const text = await res.text()
-      return (text === '' ? undefined : JSON.parse(text)) as T
-    })
+    return this.requests.call(method, route, body)
   }
 
   cacheConfig(): Promise<Niks3CacheConfig> {
@@ -161,12 +94,12 @@ export class Niks3Api {
     await Promise.all(
       keys.map((key) =>
         limit(async () => {
-          const what = `HEAD ${this.url(`api/objects/${key}`)}`
+          const what = `HEAD ${this.requests.url(`api/objects/${key}`)}`
           const held = await this.requests.run(what, async (a) => {
-            const res = await fetch(this.url(`api/objects/${key}`), { method: 'HEAD', headers: this.headers(), signal: a.signal })
+            const res = await fetch(this.requests.url(`api/objects/${key}`), { method: 'HEAD', headers: this.requests.headers(), signal: a.signal })
             await res.body?.cancel()
             if (res.status === 404) return false
-            await this.check(what, res)
+            await this.requests.check(what, res)
             return true
           })
           if (held) found.add(key)
@@ -200,16 +133,11 @@ export class Niks3Api {
 
   /** A PUT to a presigned URL (the bucket, not the server: no token). Returns the ETag. */
   put(url: string, body: Buffer, headers: Record<string, string>, what: string): Promise<string> {
-    return this.requests.run(what, async (a) => {
-      const res = await fetch(url, { method: 'PUT', headers, body, signal: a.signal })
-      await this.check(what, res)
-      await res.body?.cancel()
-      return res.headers.get('etag') ?? ''
-    })
+    return this.requests.put(what, url, body, headers, (etag) => etag ?? '')
   }
 }
 
 export function niks3RefusalMessage(e: Niks3Refused, endpoint: string): string {
-  const cause = e.message.slice(e.message.indexOf(': ') + 2)
+  const cause = refusalCause(e)
   return `The niks3 server ${endpoint} refused the auth-token (${cause}): it is not a token the server accepts (static token, or an OIDC token for its audience). Nothing more was uploaded to it.`
 }

@@ -1,18 +1,11 @@
-import { randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { open, rm, stat } from 'node:fs/promises'
-import { basename, join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
+import { basename } from 'node:path'
 import { zstdCompressSync } from 'node:zlib'
-import { compressor } from '../../format/compression.js'
-import { narStream } from '../../format/nar.js'
 import { formatNix32Hash, parseHash } from '../../format/nix32.js'
 import type { PathInfo } from '../../format/path-info.js'
 import { hashPart } from '../../format/store-path.js'
-import { limiter } from '../../runtime/limiter.js'
 import { CacheUnavailableError } from '../../runtime/budget.js'
-import { emptyOutcome, type Pushed, type UploadOutcome } from '../../plan/result.js'
-import { Meter } from '../binary-cache/meter.js'
+import type { Pushed, UploadOutcome } from '../../plan/result.js'
+import { pushInReferenceOrder, withSpooledNar } from '../server-push.js'
 import { Niks3Error, Niks3Refused, niks3RefusalMessage, type Niks3Api, type Niks3NarinfoMetadata } from './api.js'
 
 /** Parts of at least 10 MiB, as the server plans them (server/pending_multipart.go:14,21-23). */
@@ -30,12 +23,6 @@ export interface Niks3PushOptions {
   partSize?: number
 }
 
-class NarMismatch extends Error {
-  constructor() {
-    super('its contents do not match the hash Nix recorded (store corruption?)')
-  }
-}
-
 export const narKeyOf = (info: Pick<PathInfo, 'narHash'>): string => `nar/${formatNix32Hash(parseHash(info.narHash)).slice('sha256:'.length)}.nar.zst`
 
 /** The narinfo the client writes with the server's signatures (client/narinfo.go:15-66): no FileHash, sorted references. */
@@ -51,59 +38,29 @@ export function narinfoText(meta: Niks3NarinfoMetadata, signatures: readonly str
 /**
  * Pushes exactly `infos`, each path as a pending closure of its own (its narinfo and its NAR; the
  * narinfo refers to its references' narinfos, so the server's GC keeps them), references before
- * referrers: the narinfo upload publishes, so a path whose reference failed is not uploaded.
+ * referrers (the narinfo upload publishes).
  */
-export async function pushToNiks3(infos: readonly PathInfo[], opts: Niks3PushOptions): Promise<UploadOutcome> {
-  const outcome = emptyOutcome()
-  const byPath = new Map(infos.map((i) => [i.path, i]))
-  const limit = limiter(opts.parallelism)
-  const done = new Map<string, Promise<boolean>>()
-
-  const push = (info: PathInfo): Promise<boolean> => {
-    const existing = done.get(info.path)
-    if (existing) return existing
-    const task = (async (): Promise<boolean> => {
-      const deps = info.references.filter((r) => r !== info.path && byPath.has(r))
-      const results = await Promise.all(deps.map((d) => push(byPath.get(d)!)))
-      const failedDep = deps.find((_, i) => !results[i])
-      if (failedDep !== undefined) {
-        outcome.failed.push({ path: info.path, reason: `not uploaded: its reference ${failedDep} was not` })
-        return false
+export function pushToNiks3(infos: readonly PathInfo[], opts: Niks3PushOptions): Promise<UploadOutcome> {
+  return pushInReferenceOrder(infos, {
+    parallelism: opts.parallelism,
+    onPushed: opts.onPushed,
+    upload: async (info) => {
+      try {
+        return await uploadOne(info, opts)
+      } catch (e) {
+        // A pending closure the server cleaned up meanwhile (older than its cleanup age, 1 h by
+        // default: server/uploads.go CleanupPendingClosuresHandler) is refused by sign (403) or
+        // complete (404): start over once, with a new one.
+        if (!(e instanceof Niks3Error && (e.status === 404 || e.status === 403))) throw e
+        return uploadOne(info, opts)
       }
-      return limit(async () => {
-        if (outcome.stoppedBy !== undefined) {
-          outcome.failed.push({ path: info.path, reason: 'not tried: the server refused the token' })
-          return false
-        }
-        try {
-          let fileSize: number
-          try {
-            fileSize = await uploadOne(info, opts)
-          } catch (e) {
-            // A pending closure the server cleaned up meanwhile (older than its cleanup age, 1 h by
-            // default: server/uploads.go CleanupPendingClosuresHandler) is refused by sign (403) or
-            // complete (404): start over once, with a new one.
-            if (!(e instanceof Niks3Error && (e.status === 404 || e.status === 403))) throw e
-            fileSize = await uploadOne(info, opts)
-          }
-          const pushed = { path: info.path, narSize: info.narSize, fileSize }
-          outcome.pushed.push(pushed)
-          opts.onPushed?.(pushed)
-          return true
-        } catch (e) {
-          const message = e instanceof Error ? e.message : String(e)
-          if (e instanceof Niks3Refused && outcome.stoppedBy === undefined) outcome.stoppedBy = niks3RefusalMessage(e, opts.endpoint)
-          else if (e instanceof CacheUnavailableError && outcome.stoppedBy === undefined) outcome.stoppedBy = `the cache was given up on: ${message}`
-          outcome.failed.push({ path: info.path, reason: message })
-          return false
-        }
-      })
-    })()
-    done.set(info.path, task)
-    return task
-  }
-  await Promise.all(infos.map(push))
-  return outcome
+    },
+    stopsOn: (e, message) => {
+      if (e instanceof Niks3Refused) return { notTried: 'the server refused the token', stoppedBy: niks3RefusalMessage(e, opts.endpoint) }
+      if (e instanceof CacheUnavailableError) return { notTried: 'the server refused the token', stoppedBy: `the cache was given up on: ${message}` }
+      return undefined
+    }
+  })
 }
 
 async function uploadOne(info: PathInfo, opts: Niks3PushOptions): Promise<number> {
@@ -140,43 +97,26 @@ async function uploadOne(info: PathInfo, opts: Niks3PushOptions): Promise<number
   return fileSize
 }
 
-async function uploadNar(info: PathInfo, key: string, target: { presigned_url?: string; multipart_info?: { upload_id: string; part_urls: string[] } }, opts: Niks3PushOptions): Promise<number> {
-  const spool = join(opts.spoolDir, `niks3-${randomBytes(8).toString('hex')}.spool`)
-  try {
-    const nar = new Meter()
-    await pipeline(narStream(join(opts.realStoreDir, basename(info.path))), nar, compressor('zstd', info.narSize), createWriteStream(spool))
-    if (nar.bytes !== info.narSize || !nar.digest().equals(parseHash(info.narHash))) throw new NarMismatch()
-    const size = (await stat(spool)).size
-    const handle = await open(spool, 'r')
-    try {
-      const read = async (offset: number, length: number): Promise<Buffer> => {
-        const buf = Buffer.alloc(length)
-        await handle.read(buf, 0, length, offset)
-        return buf
-      }
-      // The compressed NAR is opaque bytes, with no Content-Encoding (client/nar_upload.go:32).
-      if (target.presigned_url) {
-        await opts.api.put(target.presigned_url, await read(0, size), { 'Content-Type': 'application/octet-stream' }, `PUT ${key} (presigned)`)
-        return size
-      }
-      const multipart = target.multipart_info
-      if (!multipart) throw new Niks3Error(`the server gave no upload URL for ${key}`, 0)
-      const partSize = opts.partSize ?? PART_SIZE
-      const count = Math.max(1, Math.ceil(size / partSize))
-      const urls = [...multipart.part_urls]
-      if (urls.length < count) urls.push(...(await opts.api.requestParts(key, multipart.upload_id, urls.length + 1, count - urls.length)))
-      const parts: Array<{ part_number: number; etag: string }> = []
-      for (let i = 0; i < count; i++) {
-        const offset = i * partSize
-        const body = await read(offset, Math.min(partSize, size - offset))
-        parts.push({ part_number: i + 1, etag: await opts.api.put(urls[i]!, body, { 'Content-Type': 'application/octet-stream' }, `PUT ${key} part ${i + 1} (presigned)`) })
-      }
-      await opts.api.completeMultipart(key, multipart.upload_id, parts)
-      return size
-    } finally {
-      await handle.close()
+function uploadNar(info: PathInfo, key: string, target: { presigned_url?: string; multipart_info?: { upload_id: string; part_urls: string[] } }, opts: Niks3PushOptions): Promise<number> {
+  return withSpooledNar(info, { ...opts, prefix: 'niks3', compression: 'zstd' }, async (file) => {
+    // The compressed NAR is opaque bytes, with no Content-Encoding (client/nar_upload.go:32).
+    if (target.presigned_url) {
+      await opts.api.put(target.presigned_url, await file.read(0, file.size), { 'Content-Type': 'application/octet-stream' }, `PUT ${key} (presigned)`)
+      return file.size
     }
-  } finally {
-    await rm(spool, { force: true })
-  }
+    const multipart = target.multipart_info
+    if (!multipart) throw new Niks3Error(`the server gave no upload URL for ${key}`, 0)
+    const partSize = opts.partSize ?? PART_SIZE
+    const count = Math.max(1, Math.ceil(file.size / partSize))
+    const urls = [...multipart.part_urls]
+    if (urls.length < count) urls.push(...(await opts.api.requestParts(key, multipart.upload_id, urls.length + 1, count - urls.length)))
+    const parts: Array<{ part_number: number; etag: string }> = []
+    for (let i = 0; i < count; i++) {
+      const offset = i * partSize
+      const body = await file.read(offset, Math.min(partSize, file.size - offset))
+      parts.push({ part_number: i + 1, etag: await opts.api.put(urls[i]!, body, { 'Content-Type': 'application/octet-stream' }, `PUT ${key} part ${i + 1} (presigned)`) })
+    }
+    await opts.api.completeMultipart(key, multipart.upload_id, parts)
+    return file.size
+  })
 }

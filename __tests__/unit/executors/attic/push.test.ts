@@ -1,60 +1,27 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { mkdir as mkdirP, mkdtemp as mkdtempP, rm as rmP, writeFile as writeFileP } from 'node:fs/promises'
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tmpdir } from 'node:os'
-import { narHashOf } from '../../../../src/format/nar.js'
-import type { PathInfo } from '../../../../src/format/path-info.js'
-import { formatNix32Hash } from '../../../../src/format/nix32.js'
-import { parseSecretKey, verifySignature, fingerprint } from '../../../../src/format/signing.js'
+import { verifySignature, fingerprint } from '../../../../src/format/signing.js'
 import { parseNarInfo } from '../../../../src/format/narinfo.js'
 import { AtticApi, AtticRefused } from '../../../../src/executors/attic/api.js'
 import { pushToAttic } from '../../../../src/executors/attic/push.js'
 import { startAtticServer, type AtticServer } from '../../../helpers/attic-server.js'
-
+import { fastRetry, h, sp, useServerUnit } from '../../../helpers/server-unit.js'
 
 const TOKEN = 'attic-unit-token-5d1c9b'
 const READ_ONLY = 'attic-unit-readonly-77aa'
-let dir: string
-let storeDir: string
 let server: AtticServer
-let publicKey: string
-
-const h = (c: string): string => c.repeat(32)
-const sp = (c: string, name: string): string => `/nix/store/${h(c)}-${name}`
-
-async function makePath(path: string, content: string, references: string[] = []): Promise<PathInfo> {
-  const fsPath = join(storeDir, path.slice('/nix/store/'.length))
-  await mkdirP(fsPath, { recursive: true })
-  await writeFileP(join(fsPath, 'file'), content)
-  const { hash, size } = await narHashOf(fsPath)
-  return { path, narHash: formatNix32Hash(hash), narSize: size, references, signatures: [], ultimate: true }
-}
-
-function key(name: string): string {
-  const d = join(dir, `key-${name}`)
-  execFileSync('nix-store', ['--generate-binary-cache-key', name, `${d}.sk`, `${d}.pk`])
-  return readFileSync(`${d}.sk`, 'utf8')
-}
-
-const fastRetry = { baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 50 }
-const api = (token: string | undefined = TOKEN, cacheName = 'main'): AtticApi => new AtticApi({ endpoint: server.endpoint, cacheName, token, retry: fastRetry })
-
-beforeAll(async () => {
-  dir = await mkdtempP(join(tmpdir(), 'attic-unit-'))
-  storeDir = join(dir, 'store')
-  const signing = parseSecretKey(key('attic-unit-1'))
-  publicKey = signing.publicKey
+const unit = useServerUnit('attic', async (key) => {
   server = await startAtticServer({
-    caches: { main: { key: signing, isPublic: false } },
+    caches: { main: { key, isPublic: false } },
     tokens: { [TOKEN]: { main: 'rw' }, [READ_ONLY]: { main: 'r' } }
   })
+  return server
 })
-afterAll(async () => {
-  await server.stop()
-  await rmP(dir, { recursive: true, force: true })
-})
+const makePath = unit.makePath
+
+const api = (token: string | undefined = TOKEN, cacheName = 'main'): AtticApi => new AtticApi({ endpoint: server.endpoint, cacheName, token, retry: fastRetry })
+
 afterEach(() => {
   server.objects.get('main')!.clear()
   server.uploads.get('main')!.length = 0
@@ -62,7 +29,7 @@ afterEach(() => {
   server.faults.length = 0
 })
 
-const opts = (a: AtticApi) => ({ api: a, parallelism: 4, realStoreDir: storeDir })
+const opts = (a: AtticApi) => ({ api: a, parallelism: 4, realStoreDir: unit.storeDir })
 
 describe('the Attic executor against a stand-in written from the server', () => {
   it('uploads exactly the given paths, references first, and the server serves them signed with its key', async () => {
@@ -80,7 +47,7 @@ describe('the Attic executor against a stand-in written from the server', () => 
 
     const res = await fetch(`${server.endpoint}main/${h('b')}.narinfo`, { headers: { Authorization: `bearer ${TOKEN}` } })
     const narinfo = parseNarInfo(await res.text())
-    expect(verifySignature(publicKey, fingerprint(app.path, app.narHash, app.narSize, app.references), narinfo.sigs[0]!)).toBe(true)
+    expect(verifySignature(unit.publicKey, fingerprint(app.path, app.narHash, app.narSize, app.references), narinfo.sigs[0]!)).toBe(true)
     expect(outcome.stoppedBy).toBeUndefined()
   })
 
@@ -126,7 +93,7 @@ describe('the Attic executor against a stand-in written from the server', () => 
 
   it('never uploads a path whose reference the server refused (a NAR that does not match its hash)', async () => {
     const dep = await makePath(sp('k', 'damaged'), 'original')
-    await writeFileP(join(storeDir, `${h('k')}-damaged`, 'file'), 'tampered')
+    await writeFile(join(unit.storeDir, `${h('k')}-damaged`, 'file'), 'tampered')
     const top = await makePath(sp('l', 'top'), 'top', [dep.path])
     const outcome = await pushToAttic([top, dep], opts(api()))
     expect(outcome.pushed).toEqual([])

@@ -1,52 +1,25 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
+import { afterEach, describe, expect, it } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { tmpdir } from 'node:os'
-import { narHashOf } from '../../../../src/format/nar.js'
-import type { PathInfo } from '../../../../src/format/path-info.js'
-import { formatNix32Hash } from '../../../../src/format/nix32.js'
-import { parseSecretKey } from '../../../../src/format/signing.js'
 import { CachixApi, CachixRefused } from '../../../../src/executors/cachix/api.js'
 import { pushToCachix } from '../../../../src/executors/cachix/push.js'
 import { startCachixServer, type CachixServer } from '../../../helpers/cachix-server.js'
+import { fastRetry, h, sp, useServerUnit } from '../../../helpers/server-unit.js'
 
 const TOKEN = 'cachix-unit-token-3e9a'
 const READ_ONLY = 'cachix-unit-read-51fd'
-let dir: string
-let storeDir: string
 let server: CachixServer
-
-const h = (c: string): string => c.repeat(32)
-const sp = (c: string, name: string): string => `/nix/store/${h(c)}-${name}`
-
-async function makePath(path: string, content: string | Buffer, references: string[] = []): Promise<PathInfo> {
-  const fsPath = join(storeDir, path.slice('/nix/store/'.length))
-  await mkdir(fsPath, { recursive: true })
-  await writeFile(join(fsPath, 'file'), content)
-  const { hash, size } = await narHashOf(fsPath)
-  return { path, narHash: formatNix32Hash(hash), narSize: size, references, signatures: [], ultimate: true }
-}
-
-const fastRetry = { baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 50 }
-const api = (token = TOKEN): CachixApi => new CachixApi({ apiBase: `${server.substituter('x').replace(/serve\/x$/, '')}api/v1/`, cacheName: 'main', token, retry: fastRetry })
-const opts = (a: CachixApi, partSize?: number) => ({ api: a, compression: 'zstd' as const, parallelism: 4, realStoreDir: storeDir, spoolDir: dir, partSize })
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cachix-unit-'))
-  storeDir = join(dir, 'store')
-  execFileSync('nix-store', ['--generate-binary-cache-key', 'cachix-unit-1', join(dir, 'sk'), join(dir, 'pk')])
+const unit = useServerUnit('cachix', async (key) => {
   server = await startCachixServer({
-    caches: { main: { key: parseSecretKey(readFileSync(join(dir, 'sk'), 'utf8')), isPublic: false } },
+    caches: { main: { key, isPublic: false } },
     tokens: { [TOKEN]: { main: 'rw' }, [READ_ONLY]: { main: 'r' } }
   })
+  return server
 })
-afterAll(async () => {
-  await server.stop()
-  await rm(dir, { recursive: true, force: true })
-})
+const makePath = unit.makePath
+
+const api = (token = TOKEN): CachixApi => new CachixApi({ apiBase: `${server.substituter('x').replace(/serve\/x$/, '')}api/v1/`, cacheName: 'main', token, retry: fastRetry })
+const opts = (a: CachixApi, partSize?: number) => ({ api: a, compression: 'zstd' as const, parallelism: 4, realStoreDir: unit.storeDir, spoolDir: unit.dir, partSize })
+
 afterEach(() => {
   server.narinfos.get('main')!.clear()
   server.completed.get('main')!.length = 0

@@ -1,53 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
+import { afterEach, describe, expect, it } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { tmpdir } from 'node:os'
 import { zstdDecompressSync } from 'node:zlib'
-import { narHashOf } from '../../../../src/format/nar.js'
-import type { PathInfo } from '../../../../src/format/path-info.js'
-import { formatNix32Hash } from '../../../../src/format/nix32.js'
 import { parseNarInfo } from '../../../../src/format/narinfo.js'
-import { fingerprint, parseSecretKey, verifySignature } from '../../../../src/format/signing.js'
+import { fingerprint, verifySignature } from '../../../../src/format/signing.js'
 import { Niks3Api } from '../../../../src/executors/niks3/api.js'
 import { narKeyOf, pushToNiks3 } from '../../../../src/executors/niks3/push.js'
 import { startNiks3Server, type Niks3Server } from '../../../helpers/niks3-server.js'
+import { fastRetry, h, sp, useServerUnit } from '../../../helpers/server-unit.js'
 
 const TOKEN = 'niks3-unit-token-2b6e'
-let dir: string
-let storeDir: string
 let server: Niks3Server
-let publicKey: string
+const unit = useServerUnit('niks3', async (key) => (server = await startNiks3Server({ key, token: TOKEN })))
+const makePath = unit.makePath
 
-const h = (c: string): string => c.repeat(32)
-const sp = (c: string, name: string): string => `/nix/store/${h(c)}-${name}`
-
-async function makePath(path: string, content: string | Buffer, references: string[] = []): Promise<PathInfo> {
-  const fsPath = join(storeDir, path.slice('/nix/store/'.length))
-  await mkdir(fsPath, { recursive: true })
-  await writeFile(join(fsPath, 'file'), content)
-  const { hash, size } = await narHashOf(fsPath)
-  return { path, narHash: formatNix32Hash(hash), narSize: size, references, signatures: [], ultimate: true }
-}
-
-const fastRetry = { baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 50 }
 const api = (token = TOKEN): Niks3Api => new Niks3Api({ endpoint: server.endpoint, token, retry: fastRetry })
-const opts = (a: Niks3Api) => ({ api: a, endpoint: server.endpoint, parallelism: 4, realStoreDir: storeDir, spoolDir: dir })
+const opts = (a: Niks3Api) => ({ api: a, endpoint: server.endpoint, parallelism: 4, realStoreDir: unit.storeDir, spoolDir: unit.dir })
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'niks3-unit-'))
-  storeDir = join(dir, 'store')
-  execFileSync('nix-store', ['--generate-binary-cache-key', 'niks3-unit-1', join(dir, 'sk'), join(dir, 'pk')])
-  const key = parseSecretKey(readFileSync(join(dir, 'sk'), 'utf8'))
-  publicKey = key.publicKey
-  server = await startNiks3Server({ key, token: TOKEN })
-})
-afterAll(async () => {
-  await server.stop()
-  await rm(dir, { recursive: true, force: true })
-})
 afterEach(() => {
   server.requests.length = 0
   server.faults.length = 0
@@ -65,7 +33,7 @@ describe('the niks3 executor against a stand-in written from the server', () => 
     expect(stored.encoding).toBe('zstd')
     const narinfo = parseNarInfo(zstdDecompressSync(stored.body).toString('utf8'))
     expect(narinfo.url).toBe(narKeyOf(app))
-    expect(verifySignature(publicKey, fingerprint(app.path, app.narHash, app.narSize, app.references), narinfo.sigs[0]!)).toBe(true)
+    expect(verifySignature(unit.publicKey, fingerprint(app.path, app.narHash, app.narSize, app.references), narinfo.sigs[0]!)).toBe(true)
     expect(server.requests.filter((r) => r.url.startsWith('/api/')).every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true)
   })
 
