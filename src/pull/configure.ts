@@ -119,10 +119,10 @@ export interface LocalCache {
  * minutes (Nix waits 300 s per attempt, and retries), so it is asked first, for a few seconds;
  * one that does not answer is left out, with one warning.
  */
-export async function cacheAnswers(url: string, probe: (url: string) => Promise<ProbeVerdict> = probeHttpCache): Promise<boolean> {
+export async function cacheAnswers(url: string, probe: (url: string) => Promise<ProbeVerdict> = probeHttpCache, name = url): Promise<boolean> {
   const trouble = await probe(url)
   if (trouble === undefined) return true
-  log.warning(`Later steps do not substitute from ${url}: it did not answer within seconds (${trouble}), and Nix would wait minutes on it. Pushing is still tried, within the job's time budget.`)
+  log.warning(`Later steps do not substitute from ${name}: it did not answer within seconds (${trouble}), and Nix would wait minutes on it. Pushing is still tried, within the job's time budget.`)
   return false
 }
 
@@ -147,6 +147,9 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, local?
   const url = local?.url ?? server?.url ?? substituterUrl(inputs)
   if (!inputs.pull || !url) return
   if (!local && inputs.cache.kind === 's3' && !(await nixCanReadS3(inputs.cache))) return
+  // An S3 endpoint answers an unsigned GET of the bucket's HTTP URL too (403 is an answer): one
+  // that does not would hold Nix's S3 client as long as a silent HTTP cache holds curl.
+  if (!local && inputs.cache.kind === 's3' && !(await cacheAnswers(bucketHttpUrl(inputs.cache.s3), probeHttpCache, inputs.cache.url))) return
   if (!local && inputs.cache.kind === 'http' && !(await cacheAnswers(url))) return
   const keys = [...new Set([...trustedKeys(inputs), ...(local?.keys ?? []), ...(server?.keys ?? [])])]
   // Nix 2.3 would ignore what we export, and warns about every `extra-` line in nix.conf: say
