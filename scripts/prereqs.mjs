@@ -51,7 +51,9 @@ if (missing.length > 0) {
   const [what, again] = process.argv[2] === 'demo' ? ['The demo needs', 'npm run demo'] : ['The tests need', 'npm test']
   // One line, the exact command in it, and never a stack trace: what a newcomer reads first.
   const tellCommand = (why) => {
-    console.error(`${what} ${missing.join(', ')} (${why}); run: sudo apt-get update && sudo ${cmd} && ${again}`)
+    // A bare Debian has no sudo (it is among what is missing): then the command goes through su.
+    const install = !missing.includes('sudo') ? `sudo apt-get update && sudo ${cmd}` : `su -c 'apt-get update && ${cmd}'`
+    console.error(`${what} ${missing.join(', ')} (${why}); run: ${install} && ${again}`)
     process.exit(1)
   }
   if (process.getuid?.() !== 0) tellCommand('only root can install them')
