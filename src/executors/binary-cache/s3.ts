@@ -1,14 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types'
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
-import { Upload } from '@aws-sdk/lib-storage'
 import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
 import { ensureCacheInfo } from './cache-info.js'
 import { probeEach } from './probe.js'
+import { NarMismatch } from './nar-writer.js'
+import { PartSlots, writeObject, type ObjectWriterContext } from './s3-object-writer.js'
 import type { S3Location } from '../../config/s3-uri.js'
 import { CacheUnavailableError, JobBudget, type FailureKind } from '../../runtime/budget.js'
 import { timings } from '../../runtime/timings.js'
@@ -22,8 +22,13 @@ export interface S3BackendOptions {
   concurrency?: number
   /** Multipart part size; S3 refuses parts under 5 MiB (except the last) and allows 10,000 parts. */
   partSize?: number
-  /** Parts of one object in flight at once; each is buffered, so memory is partSize × queueSize per upload. */
+  /** Parts of one object in flight at once. */
   queueSize?: number
+  /**
+   * Part buffers, being filled or in flight, across all the objects written at once: what bounds
+   * the memory of a push (partSize × partBuffers, 96 MiB by default), however many run in parallel.
+   */
+  partBuffers?: number
   /** Attempts per request, counting the first; the SDK backs off between them. */
   maxAttempts?: number
   /** Non-fatal problems (checks given up on). Never receives credentials. */
@@ -190,7 +195,7 @@ export class S3Backend implements BinaryCacheBackend {
   private readonly bucket: string
   private readonly concurrency: number
   private readonly partSize: number
-  private readonly queueSize: number
+  private readonly writer: ObjectWriterContext
   private readonly warn: (message: string) => void
   private readonly requests: RequestGuard
 
@@ -200,7 +205,6 @@ export class S3Backend implements BinaryCacheBackend {
     this.displayUrl = `s3://${location.bucket}`
     this.concurrency = opts.concurrency ?? 32
     this.partSize = Math.max(opts.partSize ?? 8 * MiB, 5 * MiB)
-    this.queueSize = opts.queueSize ?? 4
     this.warn = opts.warn ?? (() => {})
     const t = timings()
     const budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold })
@@ -246,6 +250,15 @@ export class S3Backend implements BinaryCacheBackend {
     if (location.profile !== undefined) config.profile = location.profile
     if (opts.credentials !== undefined) config.credentials = opts.credentials
     this.client = new S3Client(config)
+    this.writer = {
+      client: this.client,
+      bucket: this.bucket,
+      partSize: this.partSize,
+      partsInFlight: opts.queueSize ?? 4,
+      slots: new PartSlots(Math.max(opts.partBuffers ?? 12, 1)),
+      guarded: (what, run) => this.guarded(what, run),
+      where: (key) => this.where(key)
+    }
   }
 
   private where(key: string): string {
@@ -313,7 +326,7 @@ export class S3Backend implements BinaryCacheBackend {
    * buffered parts, so each part can be retried by the SDK without reading the source again.
    */
   async put(key: string, body: BodyFactory, contentType: string): Promise<void> {
-    await this.upload(key, body(), contentType)
+    await this.write(key, body(), contentType, false)
   }
 
   async has(key: string): Promise<boolean> {
@@ -337,43 +350,31 @@ export class S3Backend implements BinaryCacheBackend {
    * it with the same verified contents, a window only as wide as the upload.
    */
   async publish(key: string, file: string, contentType: string): Promise<Published> {
-    const { size } = await stat(file)
-    try {
-      await this.upload(key, createReadStream(file), contentType, { IfNoneMatch: '*', ContentLength: size })
-      return 'written'
-    } catch (e) {
-      if (isPreconditionFailed((e as Error).cause)) return 'existed'
-      throw e
-    }
+    return await this.write(key, createReadStream(file), contentType, true)
   }
 
   /** `publish` for a small verified NAR in memory: no spool file to write and read back. */
   async publishBytes(key: string, bytes: Buffer, contentType: string): Promise<Published> {
-    try {
-      await this.upload(key, Readable.from([bytes]), contentType, { IfNoneMatch: '*', ContentLength: bytes.length })
-      return 'written'
-    } catch (e) {
-      if (isPreconditionFailed((e as Error).cause)) return 'existed'
-      throw e
-    }
+    return await this.write(key, Readable.from([bytes]), contentType, true)
   }
 
-  private async upload(key: string, stream: Readable, contentType: string, extra: { IfNoneMatch?: string; ContentLength?: number } = {}): Promise<void> {
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: stream, ContentType: contentType, ...extra },
-      partSize: this.partSize,
-      queueSize: this.queueSize,
-      // A failed multipart upload is aborted, so its parts do not linger (and cost money).
-      leavePartsOnError: false
-    })
+  /**
+   * `publish` straight from the store: parts are sent while the path is still being compressed,
+   * and the object is created only once the body has ended, checked (s3-object-writer.ts). A body
+   * that fails aborts the multipart upload. Not retried as a whole: the SDK retries each part
+   * from its buffer, and a mismatch is final.
+   */
+  async publishStream(key: string, body: BodyFactory, contentType: string): Promise<Published> {
+    return await this.write(key, body(), contentType, true)
+  }
+
+  private async write(key: string, stream: Readable, contentType: string, ifNoneMatch: boolean): Promise<Published> {
     try {
-      await this.guarded(`PUT ${this.where(key)}`, async (signal) => {
-        signal.addEventListener('abort', () => void upload.abort().catch(() => undefined), { once: true })
-        await upload.done()
-      })
+      await writeObject(this.writer, stream, { key, contentType, ifNoneMatch })
+      return 'written'
     } catch (e) {
-      if (e instanceof CacheUnavailableError) throw e
+      if (e instanceof CacheUnavailableError || e instanceof NarMismatch) throw e
+      if (ifNoneMatch && isPreconditionFailed(e)) return 'existed'
       throw new Error(`PUT ${this.where(key)}: ${describeS3Error(e)}`, { cause: e })
     } finally {
       stream.destroy()
