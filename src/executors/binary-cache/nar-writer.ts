@@ -63,6 +63,12 @@ export interface WriteNarOptions {
   spoolDir: string
   /** Counts the NAR bytes read while the write is under way. */
   progress?: { readonly inflight: Set<{ readonly bytes: number }> }
+  /**
+   * Bounds the NARs streamed at once (`publishStream`): each holds frames and compressed output
+   * that its request has not taken yet, so eight at once took over 100 MB more than four, and the
+   * shared compressors (zstd-frames.ts) are kept busy by fewer. All at once when not given.
+   */
+  streams?: <T>(task: () => Promise<T>) => Promise<T>
 }
 
 /** Writes the NAR of `source` under its NarHash name, verified; throws NarMismatch (nothing published) when it does not match. */
@@ -170,8 +176,9 @@ async function streamVerifiedNar(info: PathInfo, source: string, opts: WriteNarO
     // The last stage is what the backend reads; any stage's error (NarMismatch) destroys it.
     return pipelineCb(narStream(source), gate, compressor(opts.compression, info.narSize), file, () => undefined)
   }
+  const send = (): Promise<Published> => publishStream.call(opts.backend, url, body, CONTENT_TYPES.nar)
   try {
-    const published = await publishStream.call(opts.backend, url, body, CONTENT_TYPES.nar)
+    const published = await (opts.streams ? opts.streams(send) : send())
     if (published === 'existed' || !file) return { url, fileHash: '', fileSize: 0 }
     return { url, fileHash: formatNix32Hash(file.digest()), fileSize: file.bytes }
   } finally {

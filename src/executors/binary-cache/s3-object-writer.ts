@@ -21,34 +21,42 @@ import {
  * is left under its name, and neither are its parts (AbortMultipartUpload frees them).
  */
 
-/** A counting semaphore of part buffers, shared by every upload of one backend. */
+/**
+ * The part buffers of one backend, shared by all its uploads: at most `total`, each `size` bytes,
+ * allocated when first needed and then reused, so parts leave no garbage behind (V8 collects
+ * external memory only once 64 MiB of it piles up, which with fresh 8 MiB parts it soon did).
+ */
 export class PartSlots {
-  private free: number
-  private readonly waiting: Array<() => void> = []
+  private made = 0
+  private readonly spare: Buffer[] = []
+  private readonly waiting: Array<(b: Buffer) => void> = []
 
-  constructor(readonly total: number) {
-    this.free = total
-  }
+  constructor(
+    readonly total: number,
+    readonly size: number
+  ) {}
 
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--
-      return
+  async acquire(): Promise<Buffer> {
+    const spare = this.spare.pop()
+    if (spare) return spare
+    if (this.made < this.total) {
+      this.made++
+      return Buffer.allocUnsafe(this.size)
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve))
+    return await new Promise<Buffer>((resolve) => this.waiting.push(resolve))
   }
 
-  release(): void {
+  /** Gives a buffer back once nothing reads it any more (its part was sent, or will not be). */
+  release(buffer: Buffer): void {
     const next = this.waiting.shift()
-    if (next) next()
-    else this.free++
+    if (next) next(buffer)
+    else this.spare.push(buffer)
   }
 }
 
 export interface ObjectWriterContext {
   client: S3Client
   bucket: string
-  partSize: number
   /** Parts of one object uploading at once. */
   partsInFlight: number
   slots: PartSlots
@@ -65,41 +73,40 @@ export interface ObjectParams {
 }
 
 interface Part {
+  /** The part's bytes: a view of `buffer`. */
   bytes: Buffer
+  /** The slot's buffer, to be given back once the part is sent. */
+  buffer: Buffer
   last: boolean
 }
 
-/** Cuts the stream into parts of `partSize`; each yielded part holds a slot the consumer releases. */
-async function* partsOf(body: Readable, partSize: number, slots: PartSlots): AsyncGenerator<Part> {
-  let chunks: Buffer[] = []
+/** Cuts the stream into parts of the slots' size, copied into slot buffers the consumer releases. */
+async function* partsOf(body: Readable, slots: PartSlots): AsyncGenerator<Part> {
+  let buffer: Buffer | undefined = await slots.acquire()
   let size = 0
-  await slots.acquire()
-  let held = true
   try {
     for await (const c of body) {
       // Readable.from(['text']) yields strings.
       let chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer)
-      while (size + chunk.length >= partSize) {
-        const take = partSize - size
-        chunks.push(chunk.subarray(0, take))
+      while (chunk.length > 0) {
+        const take = Math.min(chunk.length, slots.size - size)
+        chunk.copy(buffer, size, 0, take)
+        size += take
         chunk = chunk.subarray(take)
-        const bytes = Buffer.concat(chunks, partSize)
-        chunks = []
-        size = 0
-        held = false
-        yield { bytes, last: false }
-        await slots.acquire()
-        held = true
-      }
-      if (chunk.length > 0) {
-        chunks.push(chunk)
-        size += chunk.length
+        if (size === slots.size) {
+          const full: Buffer = buffer
+          buffer = undefined
+          size = 0
+          yield { bytes: full, buffer: full, last: false }
+          buffer = await slots.acquire()
+        }
       }
     }
-    held = false
-    yield { bytes: Buffer.concat(chunks, size), last: true }
+    const rest: Buffer = buffer
+    buffer = undefined
+    yield { bytes: rest.subarray(0, size), buffer: rest, last: true }
   } finally {
-    if (held) slots.release()
+    if (buffer) slots.release(buffer)
   }
 }
 
@@ -107,7 +114,7 @@ async function* partsOf(body: Readable, partSize: number, slots: PartSlots): Asy
 export async function writeObject(ctx: ObjectWriterContext, body: Readable, params: ObjectParams): Promise<void> {
   const { key } = params
   const condition = params.ifNoneMatch ? { IfNoneMatch: '*' } : {}
-  const parts = partsOf(body, ctx.partSize, ctx.slots)
+  const parts = partsOf(body, ctx.slots)
   try {
     const first = await parts.next()
     if (first.done) throw new Error('no body')
@@ -121,7 +128,7 @@ export async function writeObject(ctx: ObjectWriterContext, body: Readable, para
           )
         )
       } finally {
-        ctx.slots.release()
+        ctx.slots.release(first.value.buffer)
       }
       return
     }
@@ -157,7 +164,7 @@ async function writeMultipart(ctx: ObjectWriterContext, first: Part, rest: Async
           )
           return { PartNumber: n, ETag: res.ETag }
         } finally {
-          ctx.slots.release()
+          ctx.slots.release(part.buffer)
         }
       })()
       const settled: Promise<void> = p.then(
@@ -184,7 +191,7 @@ async function writeMultipart(ctx: ObjectWriterContext, first: Part, rest: Async
         const part = next.value
         // A body that ends on a part boundary leaves an empty last part; S3 needs none.
         if (part.last && part.bytes.length === 0) {
-          ctx.slots.release()
+          ctx.slots.release(part.buffer)
           break
         }
         send(part, ++n)
