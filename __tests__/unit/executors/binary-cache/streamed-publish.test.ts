@@ -208,7 +208,7 @@ describe('a NAR streamed to S3 (s3rver)', () => {
       )
       expect(out.failed).toEqual([])
       expect(out.pushed).toHaveLength(4)
-      // Four uploads of four parts each, up to four in flight each (16 at once, unbounded): two
+      // Four uploads of four parts each, three streamed at once with up to four parts in flight each: two
       // buffers at most. The server counts a request as served when its response is flushed,
       // which the client may see, and reuse the buffer for, a moment earlier: one more, at most.
       expect(s3b.maxInFlight('PUT')).toBeLessThanOrEqual(3)
