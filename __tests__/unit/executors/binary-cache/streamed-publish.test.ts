@@ -24,6 +24,7 @@ import { httpRequest } from '../../../helpers/ports.js'
 import { startNginx, type Nginx } from '../../../helpers/nginx.js'
 import { S3_CREDENTIALS, startS3Server, type S3Server } from '../../../helpers/s3-server.js'
 import { sleep } from '../../../helpers/proc.js'
+import { FaultServer } from '../../../helpers/fault-server.js'
 
 const MiB = 1024 * 1024
 const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 20, attempts: 3 }
@@ -145,6 +146,41 @@ describe('a NAR streamed to nginx (WebDAV PUT)', () => {
     expect(existsSync(join(nginx.root, 'cache', `${'b'.repeat(32)}.narinfo`))).toBe(false)
     expect(await filesUnder(join(nginx.dir, 'tmp', 'body'))).toEqual([])
     expect((await httpRequest(`${nginx.url}/cache/${url}`, { method: 'HEAD' })).status).toBe(404)
+  })
+})
+
+describe('a streamed NAR whose upload is cut mid-body', () => {
+  it('is retried from the store, read and checked again, and the server ends up with the whole NAR', async () => {
+    const p = await bigPath('j', 'retried', 12)
+    // A server that writes in place: the cut leaves half a NAR under the name, which the retry replaces.
+    const server = new FaultServer(join(storeDir, 'fault-cache'), { writes: 'in-place' })
+    await server.start()
+    try {
+      server.script({ method: 'PUT', path: /^\/nar\//, fault: { kind: 'cut' }, times: 1 })
+      // Counts how often the body is made: each attempt must read the path again.
+      let bodies = 0
+      const backend = new ChangingHttp({ url: server.url, retry: FAST_RETRY }, async () => undefined)
+      const publish = backend.publishStream.bind(backend)
+      backend.publishStream = (key, body, contentType) =>
+        publish(
+          key,
+          () => {
+            bodies++
+            return body()
+          },
+          contentType
+        )
+      const out = await upload(backend, p)
+      expect(out.failed).toEqual([])
+      expect(server.log.filter((r) => r.method === 'PUT' && r.path.startsWith('/nar/')).map((r) => r.outcome)).toEqual(['cut', 201])
+      expect(bodies).toBe(2)
+      const narinfo = parseNarInfo(await readFile(join(server.root, `${'j'.repeat(32)}.narinfo`), 'utf8'))
+      const stored = await readFile(join(server.root, narinfo.url))
+      expect(narinfo.fileSize).toBe(stored.length)
+      expect(formatNix32Hash(createHash('sha256').update(zstdDecompressSync(stored)).digest())).toBe(p.info.narHash)
+    } finally {
+      await server.stop()
+    }
   })
 })
 
