@@ -144,11 +144,17 @@ async function writeMultipart(ctx: ObjectWriterContext, first: Part, rest: Async
   const { key } = params
   let uploadId: string | undefined
   try {
-    const created = await ctx.guarded(`POST ${ctx.where(key)}?uploads`, (abortSignal) =>
-      ctx.client.send(new CreateMultipartUploadCommand({ Bucket: ctx.bucket, Key: key, ContentType: params.contentType }), { abortSignal })
-    )
-    uploadId = created.UploadId
-    if (!uploadId) throw new Error(`POST ${ctx.where(key)}?uploads: the server named no upload`)
+    try {
+      const created = await ctx.guarded(`POST ${ctx.where(key)}?uploads`, (abortSignal) =>
+        ctx.client.send(new CreateMultipartUploadCommand({ Bucket: ctx.bucket, Key: key, ContentType: params.contentType }), { abortSignal })
+      )
+      uploadId = created.UploadId
+      if (!uploadId) throw new Error(`POST ${ctx.where(key)}?uploads: the server named no upload`)
+    } catch (e) {
+      // The first part never goes up: its buffer is free again (a lost slot would stall every upload).
+      ctx.slots.release(first.buffer)
+      throw e
+    }
     const id = uploadId
     const inFlight = new Set<Promise<void>>()
     let partFailed = false

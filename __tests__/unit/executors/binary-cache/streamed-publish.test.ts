@@ -232,6 +232,32 @@ describe('a NAR streamed to S3 (s3rver)', () => {
     expect((await httpRequest(`${s3.bucketUrl}/${'d'.repeat(32)}.narinfo`, { timeoutMs: 30_000 })).status).toBe(404)
   })
 
+  it('gives its part buffer back when the multipart upload cannot be created, so later uploads still run', async () => {
+    const srv = await startS3Server({ bucket: 'refuses' })
+    try {
+      const b = new S3Backend({ location: parseS3Uri(srv.s3Uri()), credentials: S3_CREDENTIALS, partSize: 5 * MiB, partBuffers: 1, maxAttempts: 1 })
+      s3Backends.push(b)
+      // A file where s3rver keeps its unfinished uploads: it answers CreateMultipartUpload with 500.
+      const blocker = join(srv.dir, 'refuses', '._S3rver_uploads')
+      await writeFile(blocker, '')
+      const refused = await bigPath('k', 'refused', 12)
+      const first = await uploadPaths([refused.info], { backend: b, compression: 'zstd', parallelism: 1, realStoreDir: storeDir, spoolDir: storeDir })
+      expect(first.pushed).toEqual([])
+      expect(first.failed).toHaveLength(1)
+      await rm(blocker)
+      // With its only buffer lost, this one would wait for it for ever.
+      const after = await bigPath('l', 'after', 12)
+      const second = await Promise.race([
+        uploadPaths([after.info], { backend: b, compression: 'zstd', parallelism: 1, realStoreDir: storeDir, spoolDir: storeDir }),
+        sleep(30_000).then(() => 'stalled' as const)
+      ])
+      expect(second).not.toBe('stalled')
+      if (second !== 'stalled') expect(second.pushed.map((x) => x.path)).toEqual([after.info.path])
+    } finally {
+      await srv.stop()
+    }
+  }, 60_000)
+
   it('holds no more part buffers than partBuffers across parallel uploads', async () => {
     const paths = await Promise.all(['f', 'g', 'h', 'i'].map((c) => bigPath(c, 'parallel', 16)))
     const s3b = await startS3Server({ bucket: 'bounded' })
