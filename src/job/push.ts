@@ -1,6 +1,6 @@
 import { log } from '../runtime/host.js'
 import { fullCollector } from '../runtime/collector.js'
-import { reuseFrames, THROUGHPUT_REUSE } from '../format/frame-buffers.js'
+import { reuseFrames } from '../format/frame-buffers.js'
 import { uploadPaths } from '../executors/binary-cache/upload.js'
 import { binaryCacheBackend } from '../executors/index.js'
 import { pushWithNixCopy } from '../executors/nix-copy.js'
@@ -90,11 +90,12 @@ async function pushToBinaryCache(choice: Extract<PushChoice, { executor: 'binary
 
 /**
  * A push stays within 256 MB whatever it sends: a full collection of the step's small heap every
- * 32 MiB of NAR read (a few milliseconds each) frees the compressors' spent output buffers, which
- * V8 would otherwise let pile up (runtime/collector.ts). Without it, the S3 push of
- * __tests__/e2e/action/push-memory.test.ts peaked at 266 MB rather than 235 MB.
+ * 8 MiB of NAR read (a few milliseconds each) frees the compressors' spent output buffers, which
+ * V8 would otherwise let pile up (runtime/collector.ts), and 6 spare frames rather than 12. The
+ * S3 push of __tests__/e2e/action/push-memory.test.ts peaked at 266 MB with no collections, 234
+ * to 254 MB with one every 16 MiB, 222 to 230 MB with this (load 10 to 12).
  */
 function keepWithinMemory(): void {
   const gc = fullCollector()
-  if (gc) reuseFrames({ ...THROUGHPUT_REUSE, collect: { everyFrames: 8, run: gc } })
+  if (gc) reuseFrames({ spares: 6, collect: { everyFrames: 2, run: gc } })
 }
