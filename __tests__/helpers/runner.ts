@@ -429,6 +429,8 @@ export interface JobOptions {
   scripts?: { main?: string; post?: string }
   actionYml?: string
   timeoutMs?: number
+  /** Node binary for the action's steps (default: node24()), e.g. one that measures peak memory. */
+  node?: string
   /** Run the action's steps and `exec` as another user. */
   user?: RunAs
 }
@@ -488,6 +490,7 @@ export class Job {
       script: this.opts.scripts?.[step],
       actionYml: this.opts.actionYml,
       timeoutMs: this.opts.timeoutMs,
+      node: this.opts.node,
       user: this.opts.user
     })
     this.absorb(r)

@@ -46,6 +46,8 @@ export interface S3Server {
   url: string
   port: number
   bucket: string
+  /** Where s3rver keeps objects and unfinished multipart uploads. */
+  dir: string
   /** The same bucket over plain HTTP, path-style, as a Nix binary cache URL. */
   bucketUrl: string
   /** `s3://bucket?endpoint=…&region=us-east-1` plus `extra` query parameters. */
@@ -104,6 +106,7 @@ export async function startS3Server(opts: { bucket?: string } = {}): Promise<S3S
     url,
     port,
     bucket,
+    dir,
     bucketUrl: `${url}/${bucket}`,
     s3Uri: (extra = '') => `s3://${bucket}?endpoint=${url}&region=us-east-1${extra ? `&${extra}` : ''}`,
     requests,

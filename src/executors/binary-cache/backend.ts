@@ -29,6 +29,14 @@ export interface BinaryCacheBackend {
    * them without a spool file (HTTP, S3). Same rule: never overwrites what is there.
    */
   publishBytes?(key: string, bytes: Buffer, contentType: string): Promise<Published>
+  /**
+   * `publish` straight from the store, with no spool file (HTTP, S3): `body` makes the compressed
+   * NAR afresh for each attempt, re-reading the path, and fails (NarMismatch) before its last byte
+   * when what it read differs from the NarHash. The backend then abandons the write so that the
+   * server never completes it: the request is cut before its body ends, a multipart upload is
+   * aborted, never completed. A body that failed so is not retried. Same rule: never overwrites.
+   */
+  publishStream?(key: string, body: BodyFactory, contentType: string): Promise<Published>
   /** `put` for a small body already in memory (a narinfo), where the backend has a cheaper way. */
   putBytes?(key: string, bytes: Buffer, contentType: string): Promise<void>
   /**

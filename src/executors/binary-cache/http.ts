@@ -16,6 +16,7 @@ import { CONTENT_TYPES } from './backend.js'
 import { ensureCacheInfo } from './cache-info.js'
 import { probeEach } from './probe.js'
 import { credentialsFor, loadNetrc } from '../../config/netrc.js'
+import { NarMismatch } from './nar-writer.js'
 import { RetryableHttpError, parseRetryAfter, type RetryOptions } from '../../runtime/retry.js'
 
 export interface HttpBackendOptions {
@@ -166,8 +167,10 @@ export class HttpBackend implements BinaryCacheBackend {
       idleMs: opts.timings?.idleMs ?? t.idleMs,
       followDeadline: true,
       retry: opts.retry ?? {},
-      // Every failure is trouble: answers such as 404 and 412 are returned, not thrown.
-      verdict: failureKind,
+      // Every failure is trouble: answers such as 404 and 412 are returned, not thrown. But a body
+      // that refused to end (its path changed under it) says nothing about the server.
+      verdict: (e) => (e instanceof NarMismatch ? undefined : failureKind(e)),
+      isTrouble: (e) => !(e instanceof NarMismatch),
       cause: (e, what) => causeOf(what, e),
       final: (e, what, attempts) => finalError(what, e, attempts)
     })
@@ -301,6 +304,18 @@ export class HttpBackend implements BinaryCacheBackend {
     return status === 412 ? 'existed' : 'written'
   }
 
+  /**
+   * `publish` straight from the store: a chunked PUT whose body fails before its end when the
+   * path does not match (see nar-writer.ts). Cut so, the request never ends its body (no final
+   * chunk), and a server that stores a PUT only once its body is complete (nginx writes it to a
+   * temporary file and renames it then) keeps nothing. Retries re-read the path; a mismatch is final.
+   */
+  async publishStream(key: string, body: BodyFactory, contentType: string): Promise<Published> {
+    const condition: Record<string, string> = this.damaged.has(key) ? {} : { 'If-None-Match': '*' }
+    const status = await this.send(key, contentType, condition, body)
+    return status === 412 ? 'existed' : 'written'
+  }
+
   /** One PUT, retried; answers the final status (2xx, or 412 for a conditional write that found the key). */
   private async send(key: string, contentType: string, extra: Record<string, string>, body: BodyFactory): Promise<number> {
     const headers = { ...(await this.auth()), 'Content-Type': contentType, ...extra }
@@ -308,6 +323,11 @@ export class HttpBackend implements BinaryCacheBackend {
     const what = `PUT ${this.displayUrl}/${key}`
     return this.request(what, async (signal, touch) => {
       const stream = body()
+      // The body's own failure, which fetch reports as a network error: a mismatch is not retried.
+      let refused: NarMismatch | undefined
+      stream.once('error', (e) => {
+        if (e instanceof NarMismatch) refused = e
+      })
       // Every chunk the request pulls is progress: a server that stops reading the body stalls it.
       const tap = progressTap(touch)
       const piped = pipeline(stream, tap, () => undefined)
@@ -324,6 +344,7 @@ export class HttpBackend implements BinaryCacheBackend {
           redirect: 'error',
           signal
         }).catch((e: unknown) => {
+          if (refused) throw refused
           if (types.isNativeError(e) && types.isNativeError(e.cause) && e.cause.message === 'unexpected redirect') {
             throw new HttpStatusError(`${what}: the server answered with a redirect, which an upload does not follow`, 300)
           }

@@ -1,14 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types'
 import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
-import { Upload } from '@aws-sdk/lib-storage'
 import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
 import { ensureCacheInfo } from './cache-info.js'
 import { probeEach } from './probe.js'
+import { NarMismatch } from './nar-writer.js'
+import { PartSlots, writeObject, type ObjectWriterContext } from './s3-object-writer.js'
 import type { S3Location } from '../../config/s3-uri.js'
 import { CacheUnavailableError, JobBudget, type FailureKind } from '../../runtime/budget.js'
 import { timings } from '../../runtime/timings.js'
@@ -24,8 +24,13 @@ export interface S3BackendOptions {
   touchFound?: boolean
   /** Multipart part size; S3 refuses parts under 5 MiB (except the last) and allows 10,000 parts. */
   partSize?: number
-  /** Parts of one object in flight at once; each is buffered, so memory is partSize × queueSize per upload. */
+  /** Parts of one object in flight at once. */
   queueSize?: number
+  /**
+   * Part buffers, being filled or in flight, across all the objects written at once: what bounds
+   * the memory of a push (partSize × partBuffers, 40 MiB by default), however many run in parallel.
+   */
+  partBuffers?: number
   /** Attempts per request, counting the first; the SDK backs off between them. */
   maxAttempts?: number
   /** Non-fatal problems (checks given up on). Never receives credentials. */
@@ -192,7 +197,7 @@ export class S3Backend implements BinaryCacheBackend {
   private readonly bucket: string
   private readonly concurrency: number
   private readonly partSize: number
-  private readonly queueSize: number
+  private readonly writer: ObjectWriterContext
   private readonly warn: (message: string) => void
   private readonly requests: RequestGuard
   private readonly touchFound: boolean
@@ -203,7 +208,6 @@ export class S3Backend implements BinaryCacheBackend {
     this.displayUrl = `s3://${location.bucket}`
     this.concurrency = opts.concurrency ?? 32
     this.partSize = Math.max(opts.partSize ?? 8 * MiB, 5 * MiB)
-    this.queueSize = opts.queueSize ?? 4
     this.warn = opts.warn ?? (() => {})
     this.touchFound = opts.touchFound ?? true
     const t = timings()
@@ -250,6 +254,14 @@ export class S3Backend implements BinaryCacheBackend {
     if (location.profile !== undefined) config.profile = location.profile
     if (opts.credentials !== undefined) config.credentials = opts.credentials
     this.client = new S3Client(config)
+    this.writer = {
+      client: this.client,
+      bucket: this.bucket,
+      partsInFlight: opts.queueSize ?? 4,
+      slots: new PartSlots(Math.max(opts.partBuffers ?? 5, 1), this.partSize),
+      guarded: (what, run) => this.guarded(what, run),
+      where: (key) => this.where(key)
+    }
   }
 
   private where(key: string): string {
@@ -319,7 +331,7 @@ export class S3Backend implements BinaryCacheBackend {
    * buffered parts, so each part can be retried by the SDK without reading the source again.
    */
   async put(key: string, body: BodyFactory, contentType: string): Promise<void> {
-    await this.upload(key, body(), contentType)
+    await this.write(key, body, contentType, false)
   }
 
   async has(key: string): Promise<boolean> {
@@ -343,33 +355,22 @@ export class S3Backend implements BinaryCacheBackend {
    * it with the same verified contents, a window only as wide as the upload.
    */
   async publish(key: string, file: string, contentType: string): Promise<Published> {
-    const { size } = await stat(file)
-    try {
-      await this.upload(key, createReadStream(file), contentType, { IfNoneMatch: '*', ContentLength: size })
-      return 'written'
-    } catch (e) {
-      if (isPreconditionFailed((e as Error).cause)) {
-        // This job's narinfo will name it: touched, as the narinfos found are; taken by a GC meanwhile, it is written again.
-        if (await this.touch(key, contentType)) return 'existed'
-        return this.publish(key, file, contentType)
-      }
-      throw e
-    }
+    return await this.write(key, () => createReadStream(file), contentType, true)
   }
 
   /** `publish` for a small verified NAR in memory: no spool file to write and read back. */
   async publishBytes(key: string, bytes: Buffer, contentType: string): Promise<Published> {
-    try {
-      await this.upload(key, Readable.from([bytes]), contentType, { IfNoneMatch: '*', ContentLength: bytes.length })
-      return 'written'
-    } catch (e) {
-      if (isPreconditionFailed((e as Error).cause)) {
-        // As in publish(): touched, or written again when a GC took it meanwhile.
-        if (await this.touch(key, contentType)) return 'existed'
-        return this.publishBytes(key, bytes, contentType)
-      }
-      throw e
-    }
+    return await this.write(key, () => Readable.from([bytes]), contentType, true)
+  }
+
+  /**
+   * `publish` straight from the store: parts are sent while the path is still being compressed,
+   * and the object is created only once the body has ended, checked (s3-object-writer.ts). A body
+   * that fails aborts the multipart upload. Not retried as a whole: the SDK retries each part
+   * from its buffer, and a mismatch is final.
+   */
+  async publishStream(key: string, body: BodyFactory, contentType: string): Promise<Published> {
+    return await this.write(key, body, contentType, true)
   }
 
   /**
@@ -401,26 +402,25 @@ export class S3Backend implements BinaryCacheBackend {
     }
   }
 
-  private async upload(key: string, stream: Readable, contentType: string, extra: { IfNoneMatch?: string; ContentLength?: number } = {}): Promise<void> {
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: stream, ContentType: contentType, ...extra },
-      partSize: this.partSize,
-      queueSize: this.queueSize,
-      // A failed multipart upload is aborted, so its parts do not linger (and cost money).
-      leavePartsOnError: false
-    })
+  /**
+   * With `ifNoneMatch` (NARs): the 412 of a NAR already there means this job's narinfo will name
+   * it, so it is touched for the retention GC, as the narinfos found are; one taken by a GC
+   * meanwhile is written again, once.
+   */
+  private async write(key: string, body: () => Readable, contentType: string, ifNoneMatch: boolean, again = true): Promise<Published> {
+    const stream = body()
     try {
-      await this.guarded(`PUT ${this.where(key)}`, async (signal) => {
-        signal.addEventListener('abort', () => void upload.abort().catch(() => undefined), { once: true })
-        await upload.done()
-      })
+      await writeObject(this.writer, stream, { key, contentType, ifNoneMatch })
+      return 'written'
     } catch (e) {
-      if (e instanceof CacheUnavailableError) throw e
-      throw new Error(`PUT ${this.where(key)}: ${describeS3Error(e)}`, { cause: e })
+      if (e instanceof CacheUnavailableError || e instanceof NarMismatch) throw e
+      if (!ifNoneMatch || !isPreconditionFailed(e)) throw new Error(`PUT ${this.where(key)}: ${describeS3Error(e)}`, { cause: e })
     } finally {
       stream.destroy()
     }
+    if (await this.touch(key, contentType)) return 'existed'
+    if (again) return await this.write(key, body, contentType, true, false)
+    throw new Error(`PUT ${this.where(key)}: the object was there, and gone before it could be marked in use`)
   }
 
   /** Closes pooled connections, so a short-lived process is not kept alive by idle keep-alive sockets. */

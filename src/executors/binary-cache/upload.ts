@@ -47,6 +47,9 @@ export interface UploadOptions {
   written?: readonly NarFile[]
 }
 
+/** Enough NARs in flight to keep the shared compressors (3, zstd-frames.ts) and the network busy. */
+const STREAMS = 3
+
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 /** References before referrers, so a referrer's narinfo is never written before theirs. */
@@ -111,6 +114,8 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
   const outcome = emptyOutcome()
   if (infos.length === 0) return outcome
   const limit = limiter(opts.parallelism)
+  /** NARs compressed straight into their requests at once (nar-writer.ts): what bounds a push's memory. */
+  const streams = limiter(Math.min(opts.parallelism, STREAMS))
   const committed = new Map<string, Promise<boolean>>()
   /** Paths not pushed because current Nix could not substitute them, or something they reference. */
   const unsubstitutable = new Set<string>()
@@ -142,7 +147,7 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
       await verifyPath(info, source)
       return { nar: { url, fileHash: '', fileSize: 0 }, uploaded: 0 }
     }
-    const nar = await writeVerifiedNar(info, source, { backend: opts.backend, compression: opts.compression, spoolDir, progress })
+    const nar = await writeVerifiedNar(info, source, { backend: opts.backend, compression: opts.compression, spoolDir, progress, streams })
     if (nar.fileHash !== '') opts.onNarWritten?.(nar)
     return { nar, uploaded: nar.fileSize }
   }
