@@ -1,8 +1,9 @@
 // The post step's peak memory when it pushes large NARs to the caches that stream them (S3,
-// HTTP): measured as the runner runs it (`node dist/post.js`), under GNU time's ru_maxrss.
+// HTTP): measured as the runner runs it (`node dist/post.js`), as the kernel's ru_maxrss.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { NIX_PRELUDE } from '../../helpers/graph.js'
 import { createTestStore, type TestStore } from '../../helpers/nix-store.js'
 import { node24, startJob, warningLines } from '../../helpers/runner.js'
@@ -41,11 +42,17 @@ afterAll(async () => {
   await store?.cleanup()
 })
 
-/** Node 24 under /usr/bin/time, writing the step's peak RSS (KiB) to `file`. */
+/**
+ * Node 24 writing the step's peak RSS (KiB, the kernel's ru_maxrss) to `file` as it exits: a
+ * preloaded module, since a fresh Debian has no GNU time.
+ */
 async function measuredNode(file: string): Promise<string> {
-  const wrapper = join(world.dir, `node-maxrss-${Date.now()}`)
+  const stamp = Date.now()
+  const preload = join(world.dir, `maxrss-${stamp}.mjs`)
+  await writeFile(preload, `import { writeFileSync } from 'node:fs'\nprocess.on('exit', () => writeFileSync(${JSON.stringify(file)}, String(process.resourceUsage().maxRSS)))\n`)
+  const wrapper = join(world.dir, `node-maxrss-${stamp}`)
   // bash, not sh: dash drops variables whose names are not identifiers, such as INPUT_SECRET-KEY.
-  await writeFile(wrapper, `#!/bin/bash\nexec /usr/bin/time -f %M -o ${file} ${node24()} "$@"\n`)
+  await writeFile(wrapper, `#!/bin/bash\nexec ${node24()} --import ${JSON.stringify(pathToFileURL(preload).href)} "$@"\n`)
   await chmod(wrapper, 0o755)
   return wrapper
 }
@@ -69,8 +76,7 @@ async function pushPeak(cache: string, env: NodeJS.ProcessEnv, tag: string): Pro
   expect(warningLines(post.stdout)).toEqual([])
   expect(post.outputs['pushed-count']).toBe('8')
   await job.cleanup()
-  // GNU time prefixes "Command exited with non-zero status N" when the step fails.
-  return Number((await readFile(rssFile, 'utf8')).trim().split('\n').pop()) * 1024
+  return Number((await readFile(rssFile, 'utf8')).trim()) * 1024
 }
 
 describe('the post step pushing 384 MiB of large NARs', () => {
