@@ -48,6 +48,8 @@ export interface S3Server {
   bucket: string
   /** The same bucket over plain HTTP, path-style, as a Nix binary cache URL. */
   bucketUrl: string
+  /** s3rver's storage directory: an object's LastModified is its file's modification time there. */
+  dir: string
   /** `s3://bucket?endpoint=…&region=us-east-1` plus `extra` query parameters. */
   s3Uri(extra?: string): string
   /** Finished requests, in the order their responses completed. */
@@ -105,6 +107,7 @@ export async function startS3Server(opts: { bucket?: string } = {}): Promise<S3S
     port,
     bucket,
     bucketUrl: `${url}/${bucket}`,
+    dir,
     s3Uri: (extra = '') => `s3://${bucket}?endpoint=${url}&region=us-east-1${extra ? `&${extra}` : ''}`,
     requests,
     maxInFlight: (method) => peak.get(method) ?? 0,

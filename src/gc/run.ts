@@ -5,6 +5,7 @@ import { log } from '../runtime/host.js'
 import { formatBytes } from '../runtime/units.js'
 import type { GcOptions } from './options.js'
 import { closureOf, planGc, type GcInput, type JobEntry, type NarinfoNode } from './plan.js'
+import { boundYoungGeneration } from './young-generation.js'
 
 /** What a GC did (or, with --dry-run, would do): what `--json` prints and the summary shows. */
 export interface GcResult {
@@ -123,12 +124,17 @@ async function readJobs(cache: CollectableCache, records: readonly ListedObject[
 export class GcStopped extends Error {}
 
 /** The narinfos as nodes; `unknownNar` when one names no NAR we can read, so no NAR may be judged unreferenced. */
-async function readNarinfos(cache: CollectableCache, listed: readonly ListedObject[]): Promise<{ nodes: Map<string, NarinfoNode>; unknownNar: boolean }> {
+async function readNarinfos(
+  cache: CollectableCache,
+  listed: readonly ListedObject[],
+  nars: ReadonlyMap<string, ListedObject>
+): Promise<{ nodes: Map<string, NarinfoNode>; unknownNar: boolean }> {
   const nodes = new Map<string, NarinfoNode>()
   let unknownNar = false
   // Every hash as one string, cut from its listing key: a hash cut out of a narinfo's text would
   // keep that whole text alive (V8 slices strings), about 1 KB per narinfo on a 100,000-path cache.
   // References outside the cache are dropped: they take no part in its closures.
+  // A NAR key is likewise the listing's own string (one per NAR, not one more per narinfo).
   const canonical = new Map<string, string>()
   for (const o of listed) canonical.set(o.key.slice(0, 32), o.key.slice(0, 32))
   const within = (hashes: Array<string | undefined>, self: string): string[] => {
@@ -151,7 +157,7 @@ async function readNarinfos(cache: CollectableCache, listed: readonly ListedObje
     try {
       const info = parseNarInfo(text)
       const self = canonical.get(hash) ?? hash
-      nodes.set(self, { hash: self, obj: o, storePath: detached(info.storePath), narKey: detached(info.url), references: within(info.references.map(hashOfPath), self) })
+      nodes.set(self, { hash: self, obj: o, storePath: detached(info.storePath), narKey: nars.get(info.url)?.key ?? detached(info.url), references: within(info.references.map(hashOfPath), self) })
     } catch {
       // Kept, never judged (plan.ts); what it names is read leniently, so its NAR and references stay too.
       unreadable++
@@ -179,10 +185,11 @@ function batches<T>(items: readonly T[], size: number): T[][] {
  */
 export async function collectGarbage(cache: CollectableCache, opts: GcOptions, now: () => number = Date.now): Promise<GcResult> {
   const started = now()
+  boundYoungGeneration()
   log.info(`Collecting ${cache.displayUrl}${opts.dryRun ? ' (dry run: nothing is deleted)' : ''}…`)
   const listed = await listCache(cache)
   const jobs = await readJobs(cache, listed.records, opts)
-  const { nodes: narinfos, unknownNar } = await readNarinfos(cache, listed.narinfos)
+  const { nodes: narinfos, unknownNar } = await readNarinfos(cache, listed.narinfos, listed.nars)
   const input: GcInput = { now: started, narinfos, listings: listed.listings, nars: listed.nars, jobs }
   const plan = planGc(input, opts)
   if (unknownNar && plan.nars.length > 0) {
