@@ -4,7 +4,7 @@
 // a Nix without S3 support substitutes from it over plain HTTP.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, utimes } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { removeAtExit } from './proc.js'
@@ -13,6 +13,11 @@ interface S3rverApp {
   callback(): (req: IncomingMessage, res: ServerResponse) => void
   configureBuckets(): Promise<void>
   logger: { exceptions: { unhandle(): void }; close(): void }
+  store: S3rverStore
+}
+interface S3rverStore {
+  getResourcePath(bucket: string, key: string, resource: string): string
+  copyObject(srcBucket: string, srcKey: string, destBucket: string, destKey: string, replacementMetadata?: unknown): Promise<unknown>
 }
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverApp
 interface S3rverAccount {
@@ -50,6 +55,8 @@ export interface S3Server {
   dir: string
   /** The same bucket over plain HTTP, path-style, as a Nix binary cache URL. */
   bucketUrl: string
+  /** s3rver's storage directory: an object's LastModified is its file's modification time there. */
+  dir: string
   /** `s3://bucket?endpoint=…&region=us-east-1` plus `extra` query parameters. */
   s3Uri(extra?: string): string
   /** Finished requests, in the order their responses completed. */
@@ -64,6 +71,22 @@ function registerCredentials(): void {
   account.createKeyPair(S3_CREDENTIALS.accessKeyId, S3_CREDENTIALS.secretAccessKey)
 }
 
+/**
+ * S3 gives an object copied onto itself a new LastModified (that is how a push marks an object in
+ * use for the retention GC, docs/gc.md); s3rver rewrites only the metadata file and keeps the
+ * object file, whose modification time is its LastModified. This makes it answer as S3 does.
+ */
+function renewLastModifiedOnSelfCopy(store: S3rverStore): void {
+  const copy = store.copyObject.bind(store)
+  store.copyObject = async (srcBucket, srcKey, destBucket, destKey, replacementMetadata) => {
+    if (srcBucket === destBucket && srcKey === destKey) {
+      const now = new Date()
+      await utimes(store.getResourcePath(srcBucket, srcKey, 'object'), now, now)
+    }
+    return copy(srcBucket, srcKey, destBucket, destKey, replacementMetadata)
+  }
+}
+
 export async function startS3Server(opts: { bucket?: string } = {}): Promise<S3Server> {
   const bucket = opts.bucket ?? 'nix-cache'
   const dir = await mkdtemp(join(tmpdir(), 's3rver-'))
@@ -72,6 +95,7 @@ export async function startS3Server(opts: { bucket?: string } = {}): Promise<S3S
   registerCredentials()
   const app = new S3rver({ directory: dir, silent: true, configureBuckets: [{ name: bucket, configs: [] }] })
   await app.configureBuckets()
+  renewLastModifiedOnSelfCopy(app.store)
   const handler = app.callback()
 
   const requests: S3Request[] = []
@@ -108,6 +132,7 @@ export async function startS3Server(opts: { bucket?: string } = {}): Promise<S3S
     bucket,
     dir,
     bucketUrl: `${url}/${bucket}`,
+    dir,
     s3Uri: (extra = '') => `s3://${bucket}?endpoint=${url}&region=us-east-1${extra ? `&${extra}` : ''}`,
     requests,
     maxInFlight: (method) => peak.get(method) ?? 0,

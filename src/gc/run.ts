@@ -5,6 +5,7 @@ import { log } from '../runtime/host.js'
 import { formatBytes } from '../runtime/units.js'
 import type { GcOptions } from './options.js'
 import { closureOf, planGc, type GcInput, type JobEntry, type NarinfoNode } from './plan.js'
+import { boundYoungGeneration } from './young-generation.js'
 
 /** What a GC did (or, with --dry-run, would do): what `--json` prints and the summary shows. */
 export interface GcResult {
@@ -123,12 +124,17 @@ async function readJobs(cache: CollectableCache, records: readonly ListedObject[
 export class GcStopped extends Error {}
 
 /** The narinfos as nodes; `unknownNar` when one names no NAR we can read, so no NAR may be judged unreferenced. */
-async function readNarinfos(cache: CollectableCache, listed: readonly ListedObject[]): Promise<{ nodes: Map<string, NarinfoNode>; unknownNar: boolean }> {
+async function readNarinfos(
+  cache: CollectableCache,
+  listed: readonly ListedObject[],
+  nars: ReadonlyMap<string, ListedObject>
+): Promise<{ nodes: Map<string, NarinfoNode>; unknownNar: boolean }> {
   const nodes = new Map<string, NarinfoNode>()
   let unknownNar = false
   // Every hash as one string, cut from its listing key: a hash cut out of a narinfo's text would
   // keep that whole text alive (V8 slices strings), about 1 KB per narinfo on a 100,000-path cache.
   // References outside the cache are dropped: they take no part in its closures.
+  // A NAR key is likewise the listing's own string (one per NAR, not one more per narinfo).
   const canonical = new Map<string, string>()
   for (const o of listed) canonical.set(o.key.slice(0, 32), o.key.slice(0, 32))
   const within = (hashes: Array<string | undefined>, self: string): string[] => {
@@ -151,7 +157,7 @@ async function readNarinfos(cache: CollectableCache, listed: readonly ListedObje
     try {
       const info = parseNarInfo(text)
       const self = canonical.get(hash) ?? hash
-      nodes.set(self, { hash: self, obj: o, storePath: detached(info.storePath), narKey: detached(info.url), references: within(info.references.map(hashOfPath), self) })
+      nodes.set(self, { hash: self, obj: o, storePath: detached(info.storePath), narKey: nars.get(info.url)?.key ?? detached(info.url), references: within(info.references.map(hashOfPath), self) })
     } catch {
       // Kept, never judged (plan.ts); what it names is read leniently, so its NAR and references stay too.
       unreadable++
@@ -179,10 +185,11 @@ function batches<T>(items: readonly T[], size: number): T[][] {
  */
 export async function collectGarbage(cache: CollectableCache, opts: GcOptions, now: () => number = Date.now): Promise<GcResult> {
   const started = now()
+  boundYoungGeneration()
   log.info(`Collecting ${cache.displayUrl}${opts.dryRun ? ' (dry run: nothing is deleted)' : ''}…`)
   const listed = await listCache(cache)
   const jobs = await readJobs(cache, listed.records, opts)
-  const { nodes: narinfos, unknownNar } = await readNarinfos(cache, listed.narinfos)
+  const { nodes: narinfos, unknownNar } = await readNarinfos(cache, listed.narinfos, listed.nars)
   const input: GcInput = { now: started, narinfos, listings: listed.listings, nars: listed.nars, jobs }
   const plan = planGc(input, opts)
   if (unknownNar && plan.nars.length > 0) {
@@ -250,8 +257,20 @@ async function execute(
     }
   }
   const savedNars = new Set([...saved].map((h) => narinfos.get(h)?.narKey).filter((k): k is string => k !== undefined))
+  // Where a check and a delete are two requests (S3), a push that finds one of the narinfos just
+  // deleted gone re-uploads its NAR, finds it present and touches it, at the very moment this run
+  // checks that NAR: the window between the check and the delete. Those NARs wait for the next
+  // run, which deletes them if no narinfo names them by then and they are still older than the
+  // grace. With `--grace 0s` (safe only while no job pushes) one run still collects everything.
+  const later = new Set<string>()
+  if (!cache.removesAtomically && plan.cutoffMs < input.now) {
+    for (const h of deleted) {
+      const k = narinfos.get(h)?.narKey
+      if (k !== undefined) later.add(k)
+    }
+  }
   let nars = 0
-  for (const batch of batches(plan.nars.filter((k) => !savedNars.has(k)), DELETE_BATCH)) {
+  for (const batch of batches(plan.nars.filter((k) => !savedNars.has(k) && !later.has(k)), DELETE_BATCH)) {
     const r = await cache.remove(batch, plan.cutoffMs)
     nars += r.deleted.length
     freed += r.deleted.reduce((a, k) => a + (input.nars.get(k)?.size ?? 0), 0)
@@ -272,6 +291,7 @@ async function execute(
   result.bytesFreed = freed
   result.deletedPaths = [...deleted].map((h) => narinfos.get(h)?.storePath ?? h).sort()
   if (removedRest < rest.length) log.info(`${rest.length - removedRest} listing or record file(s) were modified meanwhile and stay.`)
+  if (later.size > 0) log.info(`${later.size} NAR(s) of the narinfos deleted now are left for the next run (docs/gc.md, "Pushes and a GC at the same time").`)
   if (result.refreshed > 0) log.info(`${result.refreshed} object(s) were touched by a push since the listing and stay, with their closures.`)
   log.info(`Deleted ${deleted.size} narinfo(s) and ${nars} NAR(s), ${formatBytes(freed)}.`)
 }

@@ -10,6 +10,7 @@ const PAGE = 1000
 /** A file:// cache as the GC sees it: the root's files, `nar/`, and the job records. */
 export class FileCollectable implements CollectableCache {
   requests = 0
+  readonly removesAtomically = true
 
   constructor(readonly dir: string) {}
 

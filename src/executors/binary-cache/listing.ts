@@ -36,5 +36,10 @@ export interface CollectableCache {
    * checked as late as the cache allows (docs/gc.md, "Pushes and a GC at the same time").
    */
   remove(keys: readonly string[], cutoffMs: number): Promise<Removal>
+  /**
+   * True when `remove` checks and deletes in one atomic step (file://: rename, then check).
+   * Otherwise (S3: HeadObject, then DeleteObjects) a push's touch can fall between the two.
+   */
+  readonly removesAtomically?: boolean
   close?(): void
 }
