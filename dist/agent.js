@@ -1,24 +1,43 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
-  AGENT_NICE,
-  WARNING_PREFIX,
-  decodeInputs
-} from "./chunks/chunk-5QZJIT2Z.js";
+  nixConfig
+} from "./chunks/chunk-UTKKREKS.js";
 import {
   openJob,
   runProcess
-} from "./chunks/chunk-SQTPPINL.js";
-import "./chunks/chunk-Q5ALDPOL.js";
+} from "./chunks/chunk-RFSXYZAW.js";
+import {
+  urlCredentials,
+  withoutCredentials
+} from "./chunks/chunk-NG6KIHJA.js";
+import {
+  AGENT_NICE,
+  WARNING_PREFIX,
+  credentialsFor,
+  decodeInputs,
+  loadNetrc,
+  scriptWatcher
+} from "./chunks/chunk-AOV4FCBB.js";
+import "./chunks/chunk-IDEMXRFO.js";
 import {
   agentFiles
-} from "./chunks/chunk-3KWS2PPE.js";
+} from "./chunks/chunk-JWQLIVU5.js";
 import "./chunks/chunk-WODUGNK7.js";
 import "./chunks/chunk-Z3KDMJWA.js";
 import {
+  RequestGuard,
+  RequestTimeout,
+  RetryableHttpError
+} from "./chunks/chunk-GFJLQYLA.js";
+import {
+  JobBudget,
   StderrHost,
-  log
-} from "./chunks/chunk-24U267C3.js";
+  jobBudget,
+  log,
+  seconds,
+  timings
+} from "./chunks/chunk-RBL4TPKM.js";
 import "./chunks/chunk-WSR6M3NS.js";
 
 // src/agent/main.ts
@@ -65,12 +84,216 @@ var AgentHost = class extends StderrHost {
 // src/agent/substituter.ts
 async function serveSubstituter(inputs, store) {
   try {
-    const { serveGithubActionsCache } = await import("./chunks/on-demand-YBGMADIO.js");
+    const { serveGithubActionsCache } = await import("./chunks/on-demand-Q2DERART.js");
     return await serveGithubActionsCache({ keyPrefix: inputs.keyPrefix, port: inputs.substituterPort }, store);
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`);
     return void 0;
   }
+}
+
+// src/agent/front.ts
+import { existsSync } from "node:fs";
+
+// src/pull/front.ts
+import { randomBytes } from "node:crypto";
+import { Agent as HttpAgent, createServer, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+var ServerTrouble = class extends RetryableHttpError {
+};
+var ClientGone = class extends Error {
+};
+var HOP_BY_HOP = /* @__PURE__ */ new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "proxy-authenticate", "proxy-authorization"]);
+function passOn(headers) {
+  const out = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== void 0 && !HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
+}
+function kindOf(e) {
+  if (e instanceof ClientGone) return void 0;
+  if (e instanceof RequestTimeout) return "timeout";
+  if (e instanceof ServerTrouble) return "server-error";
+  return "connection";
+}
+function causeOf(e) {
+  if (e instanceof RequestTimeout) return `no answer for ${seconds(e.idleMs)}`;
+  return e instanceof Error ? e.message : String(e);
+}
+var MAX_CACHE_INFO = 64 * 1024;
+async function serveCacheFront(opts) {
+  const remote = new URL(opts.remote.replace(/\/+$/, "") + "/");
+  const secret = randomBytes(16).toString("hex");
+  const prefix = `/${secret}/`;
+  const request = remote.protocol === "https:" ? httpsRequest : httpRequest;
+  const agent = remote.protocol === "https:" ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const budget = new JobBudget({ budgetMs: Number.MAX_SAFE_INTEGER, breakerThreshold: 1 });
+  const guard = new RequestGuard({
+    budget,
+    idleMs: opts.idleMs,
+    followDeadline: false,
+    retry: { attempts: 1 },
+    verdict: kindOf,
+    isTrouble: (e) => kindOf(e) !== void 0,
+    cause: causeOf
+  });
+  let down;
+  let cacheInfo;
+  let authHeaders2;
+  const unavailable = () => down ?? (opts.jobGaveUp() ? `the job gave up on the cache (${opts.jobGaveUp()})` : void 0);
+  const sayCacheInfo = (req, res) => {
+    const body = cacheInfo ?? Buffer.from(`StoreDir: ${opts.storeDir}
+`);
+    res.writeHead(200, { "Content-Type": "text/x-nix-cache-info", "Content-Length": body.length });
+    res.end(req.method === "HEAD" ? void 0 : body);
+  };
+  const forward = async (rest, req, res) => {
+    const target = new URL(rest, remote);
+    const what = `${req.method} ${target.origin}${target.pathname}`;
+    authHeaders2 ??= opts.auth().catch(() => ({}));
+    const headers = { ...await authHeaders2, "User-Agent": "nix-buildtime-cache" };
+    for (const h of ["accept", "accept-encoding", "range", "if-none-match", "if-modified-since"]) {
+      const v = req.headers[h];
+      if (typeof v === "string") headers[h] = v;
+    }
+    const isCacheInfo = rest === "nix-cache-info";
+    await guard.run(
+      what,
+      (a) => new Promise((resolve, reject) => {
+        const up = request(target, { method: req.method, headers, agent, signal: a.signal }, (upRes) => {
+          a.touch();
+          const status = upRes.statusCode ?? 502;
+          if (status >= 500) {
+            upRes.resume();
+            reject(new ServerTrouble(`HTTP ${status}`, status));
+            return;
+          }
+          res.writeHead(status, passOn(upRes.headers));
+          const kept = [];
+          let keptBytes = 0;
+          upRes.on("data", (chunk) => {
+            a.touch();
+            if (isCacheInfo && status === 200 && (keptBytes += chunk.length) <= MAX_CACHE_INFO) kept.push(chunk);
+            if (!res.write(chunk)) {
+              upRes.pause();
+              const waiting = setInterval(() => a.touch(), 250);
+              const resume = () => {
+                clearInterval(waiting);
+                a.touch();
+                upRes.resume();
+              };
+              res.once("drain", resume);
+              res.once("close", () => clearInterval(waiting));
+            }
+          });
+          upRes.once("end", () => {
+            if (kept.length > 0 && keptBytes <= MAX_CACHE_INFO) cacheInfo = Buffer.concat(kept);
+            res.end();
+            resolve();
+          });
+          upRes.once("error", reject);
+        });
+        up.once("error", reject);
+        res.once("close", () => {
+          if (!res.writableFinished) {
+            up.destroy();
+            reject(new ClientGone("the client went away"));
+          }
+        });
+        up.end();
+      })
+    );
+  };
+  const handle = async (req, res) => {
+    const path = (req.url ?? "/").replace(/[?#].*$/, "");
+    if (!path.startsWith(prefix)) {
+      res.writeHead(404).end();
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { Allow: "GET, HEAD" }).end();
+      return;
+    }
+    const rest = path.slice(prefix.length);
+    const gone = unavailable();
+    if (gone !== void 0) {
+      if (rest === "nix-cache-info") sayCacheInfo(req, res);
+      else res.writeHead(404).end();
+      return;
+    }
+    const startedAt = Date.now();
+    try {
+      await forward(rest, req, res);
+    } catch (e) {
+      if (e instanceof ClientGone) return;
+      if (down === void 0) {
+        down = `${causeOf(e)} from ${remote.origin}${remote.pathname}${rest}`;
+        opts.charge?.(Date.now() - startedAt, down);
+        log.warning(`The cache stopped answering the job's Nix (${down}): for the rest of the job, Nix builds what it would have pulled from it.`);
+      }
+      if (res.headersSent) res.destroy();
+      else if (rest === "nix-cache-info") sayCacheInfo(req, res);
+      else res.writeHead(404).end();
+    }
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}/${secret}`,
+    get down() {
+      return down;
+    },
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+      agent.destroy();
+    })
+  };
+}
+
+// src/agent/front.ts
+var FRONT_IDLE_MS = 1e4;
+async function authHeaders(inputs) {
+  if (inputs.authHeader) return { [inputs.authHeader.name]: inputs.authHeader.value };
+  const basic = (login, password) => ({ Authorization: `Basic ${Buffer.from(`${login}:${password}`).toString("base64")}` });
+  const fromUrl = urlCredentials(inputs.cache.url);
+  if (fromUrl) return basic(fromUrl.login, fromUrl.password);
+  const host = new URL(withoutCredentials(inputs.cache.url)).hostname;
+  const nixNetrc = (await nixConfig().catch(() => /* @__PURE__ */ new Map())).get("netrc-file") || void 0;
+  const entries = [...await loadNetrc(inputs.netrcFile).catch(() => []), ...nixNetrc ? await loadNetrc(nixNetrc).catch(() => []) : []];
+  const entry = credentialsFor(host, entries);
+  return entry ? basic(entry.login ?? "", entry.password ?? "") : {};
+}
+async function serveFront(config, inputs) {
+  if (!config.front) return void 0;
+  try {
+    return await serveCacheFront({
+      remote: withoutCredentials(config.front.url),
+      auth: () => authHeaders(inputs),
+      storeDir: config.store.storeDir,
+      idleMs: Math.min(FRONT_IDLE_MS, timings().idleMs),
+      jobGaveUp: () => jobBudget().tripped,
+      charge: (ms, why) => jobBudget().charge(ms, why)
+    });
+  } catch (e) {
+    log.warning(`The cache could not be fronted for the job's Nix (${e instanceof Error ? e.message : String(e)}); Nix pulls from it directly.`);
+    return void 0;
+  }
+}
+async function serveUntilJobEnds(config, control) {
+  const scriptRunning = config.followsScript ? scriptWatcher(config.scriptAncestors) : () => true;
+  while (!control.stopRequested() && existsSync(config.dir) && scriptRunning()) await control.pause(1e3);
 }
 
 // src/agent/main.ts
@@ -83,21 +306,25 @@ async function agentProcess(openJob2) {
   const config = JSON.parse(await readStdin());
   const inputs = openJob2(new AgentHost(config.tempDir), decodeInputs(config.inputs));
   const files = agentFiles(config.dir);
-  const substituter = config.destination.role === "prepare" ? await serveSubstituter(inputs, config.store) : void 0;
+  const substituter = config.destination?.role === "prepare" ? await serveSubstituter(inputs, config.store) : void 0;
+  const front = await serveFront(config, inputs);
   const ready = { pid: process.pid };
   if (substituter) ready.substituterUrl = substituter.url;
+  if (front) ready.frontUrl = front.url;
   await writeFile(`${files.ready}.tmp`, JSON.stringify(ready));
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-T2T2JNTN.js");
-    await runAgent(config, inputs, control);
+    const { runAgent } = await import("./chunks/run-2VOBNE7H.js");
+    if (config.destination) await runAgent({ ...config, destination: config.destination }, inputs, control);
   } catch (e) {
-    if (!substituter) throw e;
+    if (!substituter && !front) throw e;
     log.warning(`Publishing during the build stopped: ${e instanceof Error ? e.message : String(e)}; the post step pushes the rest.`);
   }
   while (substituter && !control.stopRequested()) await control.pause(6e4);
+  if (front) await serveUntilJobEnds(config, control);
   await substituter?.close();
+  await front?.close();
   log.info("agent stopped");
 }
 async function readStdin() {

@@ -18,6 +18,6 @@ if (!supported(process.versions.node)) {
 }
 
 // src/entry/cli.ts
-var { runProcess } = await import("./chunks/lifecycle-KQTKHP3W.js");
-var { main } = await import("./chunks/main-KVPARATE.js");
+var { runProcess } = await import("./chunks/lifecycle-WJQXACH2.js");
+var { main } = await import("./chunks/main-RVL5POBU.js");
 await runProcess("cli", () => main(process.argv.slice(2)));

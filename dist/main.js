@@ -4,34 +4,36 @@ import {
   actionInput,
   collectIfAsked,
   githubHost
-} from "./chunks/chunk-H2OD3ESM.js";
+} from "./chunks/chunk-UUPIUHCN.js";
 import {
   beginJob
-} from "./chunks/chunk-NDHMAULK.js";
-import "./chunks/chunk-3ARRIUSE.js";
-import "./chunks/chunk-OYOJZ7RY.js";
-import "./chunks/chunk-VBOFLXGS.js";
-import "./chunks/chunk-5ILJGSWS.js";
-import "./chunks/chunk-X7FR3O4X.js";
-import "./chunks/chunk-LYDSLQSI.js";
+} from "./chunks/chunk-NYLJXAWT.js";
+import "./chunks/chunk-5LQELFI4.js";
+import "./chunks/chunk-IVZWKGW4.js";
+import "./chunks/chunk-HT6RKKWU.js";
 import "./chunks/chunk-Q5DT6Z5U.js";
-import "./chunks/chunk-JR4ZI3K7.js";
-import "./chunks/chunk-SGWZFH3B.js";
-import "./chunks/chunk-5QZJIT2Z.js";
+import "./chunks/chunk-HNARDGP6.js";
+import "./chunks/chunk-SWKWKHL2.js";
+import "./chunks/chunk-2JPUDJY3.js";
+import "./chunks/chunk-XK72OWUU.js";
+import "./chunks/chunk-UTKKREKS.js";
 import {
   openJob,
   runProcess
-} from "./chunks/chunk-SQTPPINL.js";
-import "./chunks/chunk-Q5ALDPOL.js";
-import "./chunks/chunk-3KWS2PPE.js";
+} from "./chunks/chunk-RFSXYZAW.js";
+import "./chunks/chunk-NG6KIHJA.js";
+import "./chunks/chunk-AOV4FCBB.js";
+import "./chunks/chunk-IDEMXRFO.js";
+import "./chunks/chunk-JWQLIVU5.js";
 import "./chunks/chunk-WODUGNK7.js";
-import "./chunks/chunk-Z3KDMJWA.js";
 import "./chunks/chunk-4ERHW5T6.js";
-import "./chunks/chunk-M7ISI6RW.js";
-import "./chunks/chunk-AKU3OAVM.js";
+import "./chunks/chunk-WWDDLBZ6.js";
+import "./chunks/chunk-ZAVCIQH3.js";
+import "./chunks/chunk-EQDK6AR5.js";
 import "./chunks/chunk-SUVJ4ZAQ.js";
-import "./chunks/chunk-R2G23YRC.js";
-import "./chunks/chunk-24U267C3.js";
+import "./chunks/chunk-Z3KDMJWA.js";
+import "./chunks/chunk-GFJLQYLA.js";
+import "./chunks/chunk-RBL4TPKM.js";
 import "./chunks/chunk-WSR6M3NS.js";
 
 // src/entry/action-main.ts

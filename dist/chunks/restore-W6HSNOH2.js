@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import {
+  recordLayer,
+  restoreGithubActionsCache,
+  restoreLayer
+} from "./chunk-V7IHLTJ7.js";
+import "./chunk-XO2G26O6.js";
+import "./chunk-4XKVQJST.js";
+import "./chunk-HT6RKKWU.js";
+import "./chunk-Q5DT6Z5U.js";
+import "./chunk-2JPUDJY3.js";
+import "./chunk-XK72OWUU.js";
+import "./chunk-JWQLIVU5.js";
+import "./chunk-WODUGNK7.js";
+import "./chunk-ZAVCIQH3.js";
+import "./chunk-EQDK6AR5.js";
+import "./chunk-SUVJ4ZAQ.js";
+import "./chunk-Z3KDMJWA.js";
+import "./chunk-GFJLQYLA.js";
+import "./chunk-RBL4TPKM.js";
+import "./chunk-WSR6M3NS.js";
+export {
+  recordLayer,
+  restoreGithubActionsCache,
+  restoreLayer
+};

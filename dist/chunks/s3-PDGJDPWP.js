@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import {
+  S3Backend,
+  describeS3Error
+} from "./chunk-NX22EPIO.js";
+import "./chunk-WWDDLBZ6.js";
+import "./chunk-ZAVCIQH3.js";
+import "./chunk-EQDK6AR5.js";
+import "./chunk-SUVJ4ZAQ.js";
+import "./chunk-Z3KDMJWA.js";
+import "./chunk-GFJLQYLA.js";
+import "./chunk-RBL4TPKM.js";
+import "./chunk-6KE3EQZP.js";
+import "./chunk-WSR6M3NS.js";
+export {
+  S3Backend,
+  describeS3Error
+};

@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import {
+  DELETE_BATCH
+} from "./chunk-4ERHW5T6.js";
+import {
+  describeS3Error,
+  require_dist_cjs
+} from "./chunk-NX22EPIO.js";
+import "./chunk-WWDDLBZ6.js";
+import "./chunk-ZAVCIQH3.js";
+import "./chunk-EQDK6AR5.js";
+import "./chunk-SUVJ4ZAQ.js";
+import "./chunk-Z3KDMJWA.js";
+import {
+  RequestGuard
+} from "./chunk-GFJLQYLA.js";
+import {
+  JobBudget,
+  timings
+} from "./chunk-RBL4TPKM.js";
+import "./chunk-6KE3EQZP.js";
+import {
+  __toESM
+} from "./chunk-WSR6M3NS.js";
+
+// src/executors/binary-cache/s3-listing.ts
+var import_client_s3 = __toESM(require_dist_cjs(), 1);
+var statusOf = (e) => e?.$metadata?.httpStatusCode;
+var isAbsent = (e) => statusOf(e) === 404 || e?.name === "NoSuchKey" || e?.name === "NotFound";
+function kindOf(e) {
+  if (isAbsent(e)) return "answer";
+  const status = statusOf(e);
+  if (status === void 0) return "connection";
+  return status >= 500 || status === 429 ? "server-error" : "refused";
+}
+var HEAD_PARALLEL = 32;
+var S3Collectable = class {
+  displayUrl;
+  requests = 0;
+  client;
+  bucket;
+  guard;
+  constructor(opts) {
+    const { location } = opts;
+    this.bucket = location.bucket;
+    this.displayUrl = `s3://${location.bucket}`;
+    const t = timings();
+    this.guard = new RequestGuard({
+      budget: opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold }),
+      idleMs: t.idleMs,
+      followDeadline: true,
+      verdict: kindOf,
+      isTrouble: (e) => kindOf(e) !== "answer" && kindOf(e) !== "refused",
+      cause: describeS3Error
+    });
+    const config = {
+      region: location.region,
+      forcePathStyle: location.forcePathStyle,
+      maxAttempts: 1,
+      requestHandler: { connectionTimeout: t.connectMs, socketTimeout: t.idleMs }
+    };
+    if (location.endpoint !== void 0) {
+      config.endpoint = location.endpoint;
+      config.requestChecksumCalculation = "WHEN_REQUIRED";
+      config.responseChecksumValidation = "WHEN_REQUIRED";
+    } else config.followRegionRedirects = true;
+    if (location.profile !== void 0) config.profile = location.profile;
+    if (opts.credentials !== void 0) config.credentials = opts.credentials;
+    this.client = new import_client_s3.S3Client(config);
+    if (location.forcePathStyle) {
+      const bucketPath = `/${location.bucket}/`;
+      this.client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request;
+          if (request.path === bucketPath) request.path = bucketPath.slice(0, -1);
+          return next(args);
+        },
+        { step: "build", name: "bucketPathWithoutSlash" }
+      );
+    }
+  }
+  send(what, call) {
+    this.requests++;
+    return this.guard.run(`${what} ${this.displayUrl}`, (a) => call(a.signal));
+  }
+  async *pages() {
+    let token;
+    do {
+      const res = await this.send(
+        "LIST",
+        (abortSignal) => this.client.send(new import_client_s3.ListObjectsV2Command({ Bucket: this.bucket, ContinuationToken: token, MaxKeys: 1e3 }), { abortSignal })
+      ).catch((e) => {
+        throw new Error(`LIST ${this.displayUrl}: ${describeS3Error(e)}`, { cause: e });
+      });
+      const page = [];
+      for (const o of res.Contents ?? []) {
+        if (o.Key === void 0) continue;
+        page.push({ key: o.Key, size: o.Size ?? 0, mtimeMs: o.LastModified?.getTime() ?? 0 });
+      }
+      if (page.length > 0) yield page;
+      token = res.IsTruncated ? res.NextContinuationToken : void 0;
+    } while (token !== void 0);
+  }
+  async read(key) {
+    try {
+      return await this.send(`GET ${key}`, async (abortSignal) => {
+        const res = await this.client.send(new import_client_s3.GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal });
+        return await res.Body?.transformToString() ?? "";
+      });
+    } catch (e) {
+      if (isAbsent(e)) return void 0;
+      throw new Error(`GET ${this.displayUrl}/${key}: ${describeS3Error(e)}`, { cause: e });
+    }
+  }
+  /** The modification time now, or undefined when the object is gone. */
+  async lastModified(key) {
+    try {
+      const res = await this.send(`HEAD ${key}`, (abortSignal) => this.client.send(new import_client_s3.HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal }));
+      return res.LastModified?.getTime() ?? 0;
+    } catch (e) {
+      if (isAbsent(e)) return void 0;
+      throw new Error(`HEAD ${this.displayUrl}/${key}: ${describeS3Error(e)}`, { cause: e });
+    }
+  }
+  /**
+   * S3 cannot rename, so each key's modification time is read again (HEAD) just before the batch
+   * is deleted: what a push touched since the listing stays (docs/gc.md names the window left).
+   */
+  async remove(keys, cutoffMs) {
+    if (keys.length > DELETE_BATCH) throw new Error(`at most ${DELETE_BATCH} keys per delete`);
+    const out = { deleted: [], fresh: [], missing: [] };
+    const doomed = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < keys.length) {
+        const key = keys[next++];
+        const m = await this.lastModified(key);
+        if (m === void 0) out.missing.push(key);
+        else if (m >= cutoffMs) out.fresh.push(key);
+        else doomed.push(key);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(HEAD_PARALLEL, keys.length) }, lane));
+    if (doomed.length === 0) return out;
+    const res = await this.send(
+      `DELETE ${doomed.length} objects`,
+      (abortSignal) => this.client.send(new import_client_s3.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: doomed.map((Key) => ({ Key })), Quiet: true } }), { abortSignal })
+    );
+    const failed = new Set((res.Errors ?? []).map((e) => e.Key));
+    if (failed.size > 0) {
+      const first = res.Errors?.[0];
+      throw new Error(`DeleteObjects on ${this.displayUrl}: ${failed.size} of ${doomed.length} not deleted, first ${first?.Key}: ${first?.Code} ${first?.Message}`);
+    }
+    out.deleted.push(...doomed);
+    return out;
+  }
+  close() {
+    this.client.destroy();
+  }
+};
+export {
+  S3Collectable
+};
