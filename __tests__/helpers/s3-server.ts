@@ -51,12 +51,13 @@ export interface S3Server {
   url: string
   port: number
   bucket: string
-  /** Where s3rver keeps objects and unfinished multipart uploads. */
+  /**
+   * s3rver's storage directory: objects and unfinished multipart uploads; an object's
+   * LastModified is its file's modification time there.
+   */
   dir: string
   /** The same bucket over plain HTTP, path-style, as a Nix binary cache URL. */
   bucketUrl: string
-  /** s3rver's storage directory: an object's LastModified is its file's modification time there. */
-  dir: string
   /** `s3://bucket?endpoint=…&region=us-east-1` plus `extra` query parameters. */
   s3Uri(extra?: string): string
   /** Finished requests, in the order their responses completed. */
@@ -132,7 +133,6 @@ export async function startS3Server(opts: { bucket?: string } = {}): Promise<S3S
     bucket,
     dir,
     bucketUrl: `${url}/${bucket}`,
-    dir,
     s3Uri: (extra = '') => `s3://${bucket}?endpoint=${url}&region=us-east-1${extra ? `&${extra}` : ''}`,
     requests,
     maxInFlight: (method) => peak.get(method) ?? 0,
