@@ -1,5 +1,5 @@
 // The post step's peak memory when it pushes large NARs to the caches that stream them (S3,
-// HTTP): measured as the runner runs it (`node dist/post.js`), as the kernel's ru_maxrss.
+// HTTP): measured as the runner runs it (`node dist/post.js`), as the kernel's VmHWM.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -43,13 +43,16 @@ afterAll(async () => {
 })
 
 /**
- * Node 24 writing the step's peak RSS (KiB, the kernel's ru_maxrss) to `file` as it exits: a
- * preloaded module, since a fresh Debian has no GNU time.
+ * Node 24 writing the step's peak RSS (KiB) to `file` as it exits: VmHWM of its own memory, read
+ * by a preloaded module, since a fresh Debian has no GNU time. Not ru_maxrss: Linux carries a
+ * process's high-water mark across exec, so that would report the test worker's, which forked it.
  */
 async function measuredNode(file: string): Promise<string> {
   const stamp = Date.now()
   const preload = join(world.dir, `maxrss-${stamp}.mjs`)
-  await writeFile(preload, `import { writeFileSync } from 'node:fs'\nprocess.on('exit', () => writeFileSync(${JSON.stringify(file)}, String(process.resourceUsage().maxRSS)))\n`)
+  // Only the post step writes it (the agent, a child of the main step, runs this Node too).
+  const record = `if (process.argv[1]?.endsWith('post.js')) process.on('exit', () => writeFileSync(${JSON.stringify(file)}, /VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]))`
+  await writeFile(preload, `import { readFileSync, writeFileSync } from 'node:fs'\n${record}\n`)
   const wrapper = join(world.dir, `node-maxrss-${stamp}`)
   // bash, not sh: dash drops variables whose names are not identifiers, such as INPUT_SECRET-KEY.
   await writeFile(wrapper, `#!/bin/bash\nexec ${node24()} --import ${JSON.stringify(pathToFileURL(preload).href)} "$@"\n`)
