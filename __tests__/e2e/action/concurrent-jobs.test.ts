@@ -44,7 +44,15 @@ async function atOnce(sides: readonly [Side, Side]): Promise<[Outcome, Outcome]>
   const jobs: Job[] = []
   for (const s of sides) jobs.push(await startJob({ env: s.env, inputs: s.inputs }))
   for (const j of jobs) if (j.main?.code !== 0) throw new Error(`main failed:\n${j.main?.stdout}`)
-  const builds = await Promise.all(jobs.map((j, i) => j.exec('nix-build', [files[i]!, '-A', 'job', '--no-out-link'])))
+  // Under load, Debian's 2.8 daemon has reset a client's connection before any build started
+  // ("cannot open connection to remote store … Connection reset by peer", once in a full CI run).
+  // That is between Nix's client and its daemon, before either job's build: it is run again once.
+  const build = async (j: Job, file: string) => {
+    const first = await j.exec('nix-build', [file, '-A', 'job', '--no-out-link'])
+    if (first.code === 0 || !/cannot open connection to remote store/.test(first.stderr)) return first
+    return await j.exec('nix-build', [file, '-A', 'job', '--no-out-link'])
+  }
+  const builds = await Promise.all(jobs.map((j, i) => build(j, files[i]!)))
   for (const b of builds) if (b.code !== 0) throw new Error(`build failed:\n${b.stderr}`)
   const outcomes: Outcome[] = []
   for (const [i, j] of jobs.entries()) {
