@@ -315,7 +315,7 @@ async function agentProcess(openJob2) {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-2VOBNE7H.js");
+    const { runAgent } = await import("./chunks/run-ONSBZO77.js");
     if (config.destination) await runAgent({ ...config, destination: config.destination }, inputs, control);
   } catch (e) {
     if (!substituter && !front) throw e;

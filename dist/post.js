@@ -4,15 +4,15 @@ import {
   actionInput,
   gcAsked,
   githubHost
-} from "./chunks/chunk-UUPIUHCN.js";
+} from "./chunks/chunk-6HR3MQJB.js";
 import {
   finishJob
-} from "./chunks/chunk-NYLJXAWT.js";
+} from "./chunks/chunk-QPY2L3UI.js";
 import "./chunks/chunk-5LQELFI4.js";
 import "./chunks/chunk-IVZWKGW4.js";
 import "./chunks/chunk-HT6RKKWU.js";
 import "./chunks/chunk-Q5DT6Z5U.js";
-import "./chunks/chunk-HNARDGP6.js";
+import "./chunks/chunk-F7QTDCK6.js";
 import "./chunks/chunk-SWKWKHL2.js";
 import "./chunks/chunk-2JPUDJY3.js";
 import "./chunks/chunk-XK72OWUU.js";

@@ -117,12 +117,12 @@ async function planAndUpload(choice: Extract<PushChoice, { executor: 'binary-cac
 
 /**
  * A push stays within 256 MB whatever it sends: a full collection of the step's small heap every
- * 8 MiB of NAR read (a few milliseconds each) frees the compressors' spent output buffers, which
- * V8 would otherwise let pile up (runtime/collector.ts), and 6 spare frames rather than 12. The
- * S3 push of __tests__/e2e/action/push-memory.test.ts peaked at 266 MB with no collections, 234
- * to 254 MB with one every 16 MiB, 222 to 230 MB with this (load 10 to 12).
+ * 4 MiB of NAR read (a few milliseconds each) frees the compressors' spent output buffers, which
+ * V8 would otherwise let pile up (runtime/collector.ts), and 4 spare frames rather than 12. The
+ * S3 push of __tests__/e2e/action/push-memory.test.ts peaked at 266 MB with no collections, 222
+ * to 256 MB with one every 8 MiB and 6 spares (load 1 to 12), 214 to 227 MB with this (load 1).
  */
 function keepWithinMemory(): void {
   const gc = fullCollector()
-  if (gc) reuseFrames({ spares: 6, collect: { everyFrames: 2, run: gc } })
+  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: 1, run: gc } })
 }

@@ -28,7 +28,7 @@ export interface S3BackendOptions {
   queueSize?: number
   /**
    * Part buffers, being filled or in flight, across all the objects written at once: what bounds
-   * the memory of a push (partSize × partBuffers, 40 MiB by default), however many run in parallel.
+   * the memory of a push (partSize × partBuffers, 32 MiB by default), however many run in parallel.
    */
   partBuffers?: number
   /** Attempts per request, counting the first; the SDK backs off between them. */
@@ -258,7 +258,7 @@ export class S3Backend implements BinaryCacheBackend {
       client: this.client,
       bucket: this.bucket,
       partsInFlight: opts.queueSize ?? 4,
-      slots: new PartSlots(Math.max(opts.partBuffers ?? 5, 1), this.partSize),
+      slots: new PartSlots(Math.max(opts.partBuffers ?? 4, 1), this.partSize),
       guarded: (what, run) => this.guarded(what, run),
       where: (key) => this.where(key)
     }

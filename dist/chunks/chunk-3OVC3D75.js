@@ -28588,7 +28588,7 @@ var S3Backend = class {
       client: this.client,
       bucket: this.bucket,
       partsInFlight: opts.queueSize ?? 4,
-      slots: new PartSlots(Math.max(opts.partBuffers ?? 5, 1), this.partSize),
+      slots: new PartSlots(Math.max(opts.partBuffers ?? 4, 1), this.partSize),
       guarded: (what, run) => this.guarded(what, run),
       where: (key) => this.where(key)
     };

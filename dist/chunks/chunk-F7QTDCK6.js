@@ -523,7 +523,7 @@ async function binaryCacheBackend(cache, access2) {
       warn: (m) => log.warning(m)
     });
   }
-  const { S3Backend } = await import("./s3-PDGJDPWP.js");
+  const { S3Backend } = await import("./s3-C57G6BVG.js");
   return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m), touchFound: !access2.readOnly });
 }
 function recordIdFor(cache, snapshotFile) {
@@ -533,7 +533,7 @@ function recordIdFor(cache, snapshotFile) {
 async function collectableCache(cache) {
   if (cache.kind === "file") return new FileCollectable(cache.dir);
   if (cache.kind === "s3") {
-    const { S3Collectable } = await import("./s3-listing-ZOAPRBOQ.js");
+    const { S3Collectable } = await import("./s3-listing-MLFEKQHU.js");
     return new S3Collectable({ location: cache.s3, budget: jobBudget() });
   }
   if (cache.kind === "http") {

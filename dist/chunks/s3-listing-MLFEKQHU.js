@@ -6,7 +6,7 @@ import {
 import {
   describeS3Error,
   require_dist_cjs
-} from "./chunk-NX22EPIO.js";
+} from "./chunk-3OVC3D75.js";
 import "./chunk-WWDDLBZ6.js";
 import "./chunk-ZAVCIQH3.js";
 import "./chunk-EQDK6AR5.js";

@@ -16,7 +16,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-HNARDGP6.js";
+} from "./chunk-F7QTDCK6.js";
 import {
   CertainSession,
   buildClosure,

@@ -11,14 +11,14 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-NYLJXAWT.js";
+} from "./chunk-QPY2L3UI.js";
 import "./chunk-5LQELFI4.js";
 import "./chunk-IVZWKGW4.js";
 import "./chunk-HT6RKKWU.js";
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-HNARDGP6.js";
+} from "./chunk-F7QTDCK6.js";
 import {
   SKIP_REASONS
 } from "./chunk-SWKWKHL2.js";

@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-NYLJXAWT.js";
+} from "./chunk-QPY2L3UI.js";
 import {
   debug,
   endGroup,
@@ -29,7 +29,7 @@ import {
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-HNARDGP6.js";
+} from "./chunk-F7QTDCK6.js";
 import {
   InputError,
   parseCache

@@ -28,7 +28,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-HNARDGP6.js";
+} from "./chunk-F7QTDCK6.js";
 import {
   SKIP_REASONS,
   buildClosure,
@@ -849,7 +849,7 @@ async function planAndUpload(choice, job, backend) {
 }
 function keepWithinMemory() {
   const gc = fullCollector();
-  if (gc) reuseFrames({ spares: 6, collect: { everyFrames: 2, run: gc } });
+  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: 1, run: gc } });
 }
 
 // src/report/report.ts
