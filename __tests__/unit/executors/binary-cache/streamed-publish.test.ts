@@ -136,11 +136,13 @@ describe('a NAR streamed to nginx (WebDAV PUT)', () => {
       await sleep(100)
       puts = (await nginx.requests()).filter((r) => r.method === 'PUT' && r.uri === `/cache/${url}`)
     }
-    // One attempt: a retry would read the same changed bytes. It had sent most of the NAR (the
-    // compressor holds back only its last block), so the cut came at the end of the body.
+    // One attempt: a retry would read the same changed bytes. The body was under way when it was
+    // cut (a check before sending would have sent none). How much of it nginx had read by then
+    // depends on socket buffers and load (4.3 MiB of 16 in one loaded CI run), so only "well
+    // past the headers" is asserted.
     expect(puts).toHaveLength(1)
     expect(puts[0]!.status).not.toBeLessThan(400)
-    expect(puts[0]!.requestLength).toBeGreaterThan(8 * MiB)
+    expect(puts[0]!.requestLength).toBeGreaterThan(1 * MiB)
     // nginx wrote the body to a temporary file, which it removed, and never renamed it.
     expect(existsSync(join(nginx.root, 'cache', url))).toBe(false)
     expect(existsSync(join(nginx.root, 'cache', `${'b'.repeat(32)}.narinfo`))).toBe(false)
