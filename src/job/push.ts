@@ -1,5 +1,5 @@
 import { log } from '../runtime/host.js'
-import { fullCollector } from '../runtime/collector.js'
+import { exposedCollector, spentBufferCollector } from '../runtime/collector.js'
 import { reuseFrames } from '../format/frame-buffers.js'
 import { uploadPaths } from '../executors/binary-cache/upload.js'
 import { binaryCacheBackend, recordIdFor } from '../executors/index.js'
@@ -116,13 +116,15 @@ async function planAndUpload(choice: Extract<PushChoice, { executor: 'binary-cac
 }
 
 /**
- * A push stays within 256 MB whatever it sends: a full collection of the step's small heap every
- * 4 MiB of NAR read (a few milliseconds each) frees the compressors' spent output buffers, which
- * V8 would otherwise let pile up (runtime/collector.ts), and 4 spare frames rather than 12. The
- * S3 push of __tests__/e2e/action/push-memory.test.ts peaked at 266 MB with no collections, 222
- * to 256 MB with one every 8 MiB and 6 spares (load 1 to 12), 214 to 227 MB with this (load 1).
+ * A push stays within 256 MB whatever it sends: after every 4 MiB of NAR read, the compressors'
+ * spent output buffers are collected (runtime/collector.ts: a scavenge, and a full collection
+ * once Buffers hold 16 MiB more than after the last one), and 4 spare frames are kept rather than
+ * 12. With no collections the S3 push of __tests__/e2e/action/push-memory.test.ts peaked at 266 MB.
+ * A full collection every frame held it to 214-227 MB at load 1 (239-251 MB at load 6) but
+ * doubled the push's CPU time; this gives 240-256 MB at load 6, at 4.2-4.4 s of CPU instead of
+ * 10 s for the upload driver's 586 MB S3 push.
  */
 function keepWithinMemory(): void {
-  const gc = fullCollector()
-  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: 1, run: gc } })
+  const gc = exposedCollector()
+  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: 1, run: spentBufferCollector(gc, 16 * 2 ** 20) } })
 }
