@@ -6,6 +6,7 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from 'no
 import type { AddressInfo, Socket } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { serveCacheFront, type CacheFront, type FrontOptions } from '../../../src/pull/front.js'
+import { httpUpstream } from '../../../src/pull/front-http.js'
 
 let server: Server
 let base = ''
@@ -50,8 +51,7 @@ afterAll(async () => {
 
 async function front(over: Partial<FrontOptions> = {}): Promise<CacheFront> {
   return serveCacheFront({
-    remote: `${base}/c`,
-    auth: async () => ({ Authorization: 'Bearer front-test-token' }),
+    upstream: httpUpstream(`${base}/c`, async () => ({ Authorization: 'Bearer front-test-token' })),
     storeDir: '/nix/store',
     idleMs: 500,
     jobGaveUp: () => undefined,
