@@ -190,6 +190,13 @@ export async function serveCacheFront(opts: FrontOptions): Promise<CacheFront> {
       try {
         const answer = await upstream.get(key, { method, headers }, call.signal)
         a.touch()
+        if (key === 'nix-cache-info' && (answer.status === 404 || answer.status === 403)) {
+          // A new, empty cache: Nix would write one itself (a PUT, which the front refuses) and,
+          // failing, warn that the URL "does not appear to be a binary cache" and skip it.
+          answer.body?.destroy()
+          sayCacheInfo(req, res)
+          return
+        }
         res.writeHead(answer.status, passOn(answer.headers))
         if (answer.body === undefined || method === 'HEAD') {
           answer.body?.destroy()

@@ -105,6 +105,18 @@ describe('the agent’s front for an HTTP cache', () => {
     }
   })
 
+  it('says a nix-cache-info of its own where the cache has none yet (Nix would try to write one, and skip the cache)', async () => {
+    const f = await front({ upstream: httpUpstream(`${base}/empty`, async () => ({})), storeDir: '/custom/store' })
+    try {
+      const info = await get(`${f.url}/nix-cache-info`)
+      expect([info.status, info.body.toString()]).toEqual([200, 'StoreDir: /custom/store\n'])
+      expect(seen.some((r) => r.url === '/empty/nix-cache-info')).toBe(true)
+      expect(f.down).toBeUndefined()
+    } finally {
+      await f.close()
+    }
+  })
+
   it('serves nothing outside its secret path, and takes only GET and HEAD', async () => {
     const f = await front()
     try {
