@@ -1,12 +1,19 @@
 import { Readable } from 'node:stream'
 import { GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { s3ClientConfig } from '../config/s3-client-config.js'
-import type { S3Location } from '../config/s3-uri.js'
+import { bucketHttpUrl, type S3Location } from '../config/s3-uri.js'
+import { log } from '../runtime/host.js'
 import { ServerTrouble, type CacheUpstream, type UpstreamAnswer, type UpstreamRequest } from './front.js'
+import { httpUpstream } from './front-http.js'
 
 /** The HTTP status of an SDK error that is an answer, read structurally (errors may come from another realm). */
 function statusOf(e: unknown): number | undefined {
   return (e as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode
+}
+
+/** The SDK found no credentials in its chain (no variables, profile, role): nothing was sent. */
+function noCredentials(e: unknown): boolean {
+  return (e as { name?: unknown } | undefined)?.name === 'CredentialsProviderError'
 }
 
 /** An object's headers, as an HTTP binary cache would send them: Nix reads Content-Encoding (narinfos compressed on upload) and Content-Length. */
@@ -36,6 +43,8 @@ function objectHeaders(o: {
  * profile, web identity), which never reach Nix. So the job's Nix reads the bucket as a plain
  * HTTP cache, also a Nix built without S3 support. No retries and no timeouts of the SDK's: the
  * front's idle bound (abort signal) is the only one, and it gives the cache up after one failure.
+ * A job without AWS credentials (a pull-only job from a fork has no secrets) reads a public bucket
+ * unsigned, over its HTTP URL, as Nix itself would.
  */
 export function s3Upstream(location: S3Location, credentials?: S3ClientConfig['credentials']): CacheUpstream {
   const client = new S3Client({
@@ -44,9 +53,11 @@ export function s3Upstream(location: S3Location, credentials?: S3ClientConfig['c
     requestHandler: { httpAgent: { keepAlive: true }, httpsAgent: { keepAlive: true } }
   })
   const Bucket = location.bucket
+  let unsigned: CacheUpstream | undefined
   return {
     where: (key) => `s3://${Bucket}/${key}`,
     async get(Key: string, req: UpstreamRequest, signal: AbortSignal): Promise<UpstreamAnswer> {
+      if (unsigned !== undefined) return unsigned.get(Key, req, signal)
       const Range = req.headers.range
       try {
         if (req.method === 'HEAD') {
@@ -57,6 +68,12 @@ export function s3Upstream(location: S3Location, credentials?: S3ClientConfig['c
         const body = got.Body instanceof Readable ? got.Body : undefined
         return { status: Range !== undefined && got.ContentRange !== undefined ? 206 : 200, headers: objectHeaders(got), body }
       } catch (e) {
+        if (noCredentials(e)) {
+          // Asked once: the chain (instance metadata included) is not asked again for every path.
+          unsigned = httpUpstream(bucketHttpUrl(location), async () => ({}))
+          log.info(`The background agent has no AWS credentials; it reads s3://${Bucket} for the job's Nix unsigned, at ${bucketHttpUrl(location)} (a public bucket).`)
+          return unsigned.get(Key, req, signal)
+        }
         const status = statusOf(e)
         if (status === undefined) throw e
         if (status >= 500) throw new ServerTrouble(`HTTP ${status}`, status)
@@ -64,6 +81,9 @@ export function s3Upstream(location: S3Location, credentials?: S3ClientConfig['c
         return { status, headers: {} }
       }
     },
-    close: () => client.destroy()
+    close: () => {
+      client.destroy()
+      unsigned?.close()
+    }
   }
 }

@@ -95,6 +95,29 @@ describe('the agent’s front for an S3 bucket', () => {
     }
   })
 
+  it('reads a public bucket unsigned where the agent has no AWS credentials (a pull-only job without secrets)', async () => {
+    const missing = async (): Promise<never> => {
+      const e = new Error('Could not load credentials from any providers')
+      e.name = 'CredentialsProviderError'
+      throw e
+    }
+    const f = await serveCacheFront({ upstream: s3Upstream(parseS3Uri(s3.s3Uri()), missing), storeDir: '/nix/store', idleMs: 500, jobGaveUp: () => undefined })
+    try {
+      const before = s3.requests.length
+      const narinfo = await get(`${f.url}/aaaa.narinfo`)
+      expect([narinfo.status, narinfo.headers['content-encoding']]).toEqual([200, 'gzip'])
+      expect(narinfo.body.equals(NARINFO_GZ)).toBe(true)
+      expect((await get(`${f.url}/nar/big.nar`)).body.equals(NAR)).toBe(true)
+      expect((await get(`${f.url}/bbbb.narinfo`)).status).toBe(404)
+      expect(f.down).toBeUndefined()
+      const asked = s3.requests.slice(before)
+      expect(asked.map((r) => r.url)).toEqual(['/front-cache/aaaa.narinfo', '/front-cache/nar/big.nar', '/front-cache/bbbb.narinfo'])
+      expect(asked.filter((r) => r.signed)).toEqual([])
+    } finally {
+      await f.close()
+    }
+  })
+
   it('gives an endpoint that accepts connections and never answers up after one idle timeout, then answers "not here" at once', async () => {
     const sockets = new Set<Socket>()
     const silent: TcpServer = createTcpServer((s) => {
