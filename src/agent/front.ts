@@ -6,7 +6,9 @@ import type { Inputs } from '../config/inputs.js'
 import { credentialsFor, loadNetrc } from '../config/netrc.js'
 import { urlCredentials, withoutCredentials } from '../config/url-credentials.js'
 import { nixConfig } from '../nix/store-location.js'
-import { serveCacheFront, type CacheFront } from '../pull/front.js'
+import { serveCacheFront, type CacheFront, type CacheUpstream } from '../pull/front.js'
+import { httpUpstream } from '../pull/front-http.js'
+import { s3Upstream } from '../pull/front-s3.js'
 import { scriptWatcher } from './owner.js'
 import type { AgentStart } from './protocol.js'
 import type { AgentControl } from './run.js'
@@ -36,6 +38,15 @@ async function authHeaders(inputs: Inputs): Promise<Record<string, string>> {
 }
 
 /**
+ * How the front asks the cache: an S3 bucket through the AWS SDK with the agent's credentials
+ * (its default chain), an HTTP(S) cache with the headers above.
+ */
+function upstreamFor(inputs: Inputs, url: string): CacheUpstream {
+  if (inputs.cache.kind === 's3') return s3Upstream(inputs.cache.s3)
+  return httpUpstream(withoutCredentials(url), () => authHeaders(inputs))
+}
+
+/**
  * The front for the cache the job pulls from (pull/front.ts), when the job asked for one
  * (job/executor-choice.ts, `pullFront`). A failure here costs only the bounds: the main step then
  * makes the cache itself the substituter, as before.
@@ -44,8 +55,7 @@ export async function serveFront(config: AgentStart, inputs: Inputs): Promise<Ca
   if (!config.front) return undefined
   try {
     return await serveCacheFront({
-      remote: withoutCredentials(config.front.url),
-      auth: () => authHeaders(inputs),
+      upstream: upstreamFor(inputs, config.front.url),
       storeDir: config.store.storeDir,
       idleMs: Math.min(FRONT_IDLE_MS, timings().idleMs),
       jobGaveUp: () => jobBudget().tripped,

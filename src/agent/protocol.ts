@@ -44,7 +44,7 @@ export interface AgentConfig {
    */
   scriptAncestors?: ProcessId[]
   /**
-   * The HTTP(S) cache the job's Nix pulls from through the agent (front.ts), with the cache's URL
+   * The HTTP(S) cache or S3 bucket the job's Nix pulls from through the agent (front.ts), with the cache's URL
    * as the user wrote it (credentials included: this goes through the pipe only).
    */
   front?: { url: string }

@@ -150,11 +150,12 @@ export function agentRole(inputs: Pick<Inputs, 'cache' | 'pushDuringBuild' | 'dr
 
 /**
  * Whether the job's Nix pulls the cache through the agent's front (agent/front.ts), with bounded
- * waits (issue 20): an HTTP(S) binary cache, with pulling on. The agent then runs for the front
+ * waits (issue 20): an HTTP(S) binary cache or an S3 bucket (which Nix then reads as plain HTTP,
+ * also where it has no S3 support), with pulling on. The agent then runs for the front
  * even where it publishes nothing. Whether the daemon lets Nix use the loopback URL is settled
  * later (pull/configure.ts): where it does not, Nix pulls from the cache directly, as before.
  */
 export function pullFront(inputs: Pick<Inputs, 'cache' | 'pull'>): { url: string } | undefined {
-  if (!inputs.pull || inputs.cache.kind !== 'http') return undefined
+  if (!inputs.pull || (inputs.cache.kind !== 'http' && inputs.cache.kind !== 's3')) return undefined
   return { url: inputs.cache.url }
 }

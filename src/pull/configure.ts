@@ -146,7 +146,10 @@ export interface ServerSubstituter {
 export async function configurePull(inputs: Inputs, store: StoreLocation, local?: LocalCache, server?: ServerSubstituter, front?: string): Promise<void> {
   const url = local?.url ?? server?.url ?? substituterUrl(inputs)
   if (!inputs.pull || !url) return
-  if (!local && inputs.cache.kind === 's3' && !(await nixCanReadS3(inputs.cache))) return
+  // Through the agent's front, Nix reads the bucket as a plain HTTP cache: whether it can open
+  // s3:// stores matters only where it pulls from the bucket itself (an untrusted user's daemon).
+  const s3Direct = async (): Promise<boolean> => local !== undefined || inputs.cache.kind !== 's3' || (await nixCanReadS3(inputs.cache))
+  if (front === undefined && !(await s3Direct())) return
   // An S3 endpoint answers an unsigned GET of the bucket's HTTP URL too (403 is an answer): one
   // that does not would hold Nix's S3 client as long as a silent HTTP cache holds curl.
   if (!local && inputs.cache.kind === 's3' && !(await cacheAnswers(bucketHttpUrl(inputs.cache.s3), probeHttpCache, inputs.cache.url))) return
@@ -164,6 +167,7 @@ export async function configurePull(inputs: Inputs, store: StoreLocation, local?
   }
   const trust = await detectTrust(store)
   log.info(`Nix trust: ${trust.level} (${trust.reason}).`)
+  if (trust.level === 'untrusted' && front !== undefined && !(await s3Direct())) return
   if (trust.level === 'untrusted' && !(await untrustedMayPull(url, keys, trust, local))) return
   // The agent's front (pull/front.ts) bounds Nix's waits on the cache and holds its credentials.
   // A daemon that does not trust the user ignores a loopback URL it does not list: there, Nix

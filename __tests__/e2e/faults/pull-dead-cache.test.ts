@@ -91,11 +91,7 @@ describe('a cache that accepts connections and never answers, with pulling on', 
         expect(j.main?.code).toBe(0)
         const mainWarnings = warningLines(j.main!.stdout)
         expect(mainWarnings).toHaveLength(1)
-        if (mainWarnings[0]!.includes('was built without S3 support')) {
-          // Debian's 2.8 cannot read s3:// at all; real 2.26 and 2.34 can (npm run test:nix).
-          console.log('skipped: this Nix has no S3 support; run under npm run test:nix -- 2.26|2.34')
-          return
-        }
+        // Also on Debian's 2.8, which cannot open s3:// stores: the bucket would be pulled through the agent's front.
         expect(mainWarnings[0]).toContain('Later steps do not substitute from s3://nbc-silent?')
         expect(j.env.NIX_CONFIG ?? '').not.toContain('nbc-silent')
         const buildStarted = Date.now()

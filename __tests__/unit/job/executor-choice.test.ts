@@ -189,10 +189,15 @@ describe('the agent’s front for pulls (issue 20)', () => {
     expect(agentRole(inputs(url, { secretKey: undefined })).role).toBe('skip')
   })
 
+  it('fronts an S3 bucket too, whenever the job pulls from it: the agent reads it with its own AWS credentials', () => {
+    const url = 's3://bucket?region=eu-west-1&endpoint=minio.example.org'
+    expect(pullFront({ cache: parseCache(url), pull: true })).toEqual({ url })
+    expect(pullFront({ cache: parseCache(url), pull: false })).toBeUndefined()
+  })
+
   it.each([
     ['https://cache.example.org', false],
     ['file:///tmp/cache', true],
-    ['s3://bucket?region=eu-west-1', true],
     ['github-actions', true],
     ['ssh-ng://builder', true]
   ])('does not front %s (pull: %s)', (cache, pull) => {

@@ -6,6 +6,7 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from 'no
 import type { AddressInfo, Socket } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { serveCacheFront, type CacheFront, type FrontOptions } from '../../../src/pull/front.js'
+import { httpUpstream } from '../../../src/pull/front-http.js'
 
 let server: Server
 let base = ''
@@ -50,8 +51,7 @@ afterAll(async () => {
 
 async function front(over: Partial<FrontOptions> = {}): Promise<CacheFront> {
   return serveCacheFront({
-    remote: `${base}/c`,
-    auth: async () => ({ Authorization: 'Bearer front-test-token' }),
+    upstream: httpUpstream(`${base}/c`, async () => ({ Authorization: 'Bearer front-test-token' })),
     storeDir: '/nix/store',
     idleMs: 500,
     jobGaveUp: () => undefined,
@@ -100,6 +100,18 @@ describe('the agent’s front for an HTTP cache', () => {
       const asked = seen.filter((r) => r.url === '/c/aaaa.narinfo')
       expect(asked.length).toBeGreaterThan(0)
       for (const r of asked) expect(r.headers.authorization).toBe('Bearer front-test-token')
+    } finally {
+      await f.close()
+    }
+  })
+
+  it('says a nix-cache-info of its own where the cache has none yet (Nix would try to write one, and skip the cache)', async () => {
+    const f = await front({ upstream: httpUpstream(`${base}/empty`, async () => ({})), storeDir: '/custom/store' })
+    try {
+      const info = await get(`${f.url}/nix-cache-info`)
+      expect([info.status, info.body.toString()]).toEqual([200, 'StoreDir: /custom/store\n'])
+      expect(seen.some((r) => r.url === '/empty/nix-cache-info')).toBe(true)
+      expect(f.down).toBeUndefined()
     } finally {
       await f.close()
     }

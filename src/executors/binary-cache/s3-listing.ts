@@ -1,5 +1,6 @@
 import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import type { S3Location } from '../../config/s3-uri.js'
+import { s3ClientConfig } from '../../config/s3-client-config.js'
 import { JobBudget, type FailureKind } from '../../runtime/budget.js'
 import { RequestGuard } from '../../runtime/request.js'
 import { timings } from '../../runtime/timings.js'
@@ -51,18 +52,10 @@ export class S3Collectable implements CollectableCache {
       cause: describeS3Error
     })
     const config: S3ClientConfig = {
-      region: location.region,
-      forcePathStyle: location.forcePathStyle,
+      ...s3ClientConfig(location, opts.credentials),
       maxAttempts: 1,
       requestHandler: { connectionTimeout: t.connectMs, socketTimeout: t.idleMs }
     }
-    if (location.endpoint !== undefined) {
-      config.endpoint = location.endpoint
-      config.requestChecksumCalculation = 'WHEN_REQUIRED'
-      config.responseChecksumValidation = 'WHEN_REQUIRED'
-    } else config.followRegionRedirects = true
-    if (location.profile !== undefined) config.profile = location.profile
-    if (opts.credentials !== undefined) config.credentials = opts.credentials
     this.client = new S3Client(config)
     if (location.forcePathStyle) {
       // Bucket-level requests (list, delete) go to `/<bucket>/`; servers that sign the path as

@@ -10,6 +10,7 @@ import { probeEach } from './probe.js'
 import { NarMismatch } from './nar-writer.js'
 import { PartSlots, writeObject, type ObjectWriterContext } from './s3-object-writer.js'
 import type { S3Location } from '../../config/s3-uri.js'
+import { s3ClientConfig } from '../../config/s3-client-config.js'
 import { CacheUnavailableError, JobBudget, type FailureKind } from '../../runtime/budget.js'
 import { timings } from '../../runtime/timings.js'
 import { log } from '../../runtime/host.js'
@@ -223,8 +224,7 @@ export class S3Backend implements BinaryCacheBackend {
       cause: describeS3Error
     })
     const config: S3ClientConfig = {
-      region: location.region,
-      forcePathStyle: location.forcePathStyle,
+      ...s3ClientConfig(location, opts.credentials),
       retryStrategy: new BudgetedRetryStrategy(
         budget,
         opts.maxAttempts ?? t.retryAttempts,
@@ -241,18 +241,6 @@ export class S3Backend implements BinaryCacheBackend {
         httpsAgent: { keepAlive: true, maxSockets: 64 }
       }
     }
-    if (location.endpoint !== undefined) {
-      config.endpoint = location.endpoint
-      // Third-party S3 servers reject or mangle the SDK's default CRC trailers (aws-chunked bodies);
-      // Nix's own hashes in the narinfo protect the content either way.
-      config.requestChecksumCalculation = 'WHEN_REQUIRED'
-      config.responseChecksumValidation = 'WHEN_REQUIRED'
-    } else {
-      // A bucket in another region than the URI says (Nix's default is us-east-1) still works.
-      config.followRegionRedirects = true
-    }
-    if (location.profile !== undefined) config.profile = location.profile
-    if (opts.credentials !== undefined) config.credentials = opts.credentials
     this.client = new S3Client(config)
     this.writer = {
       client: this.client,
