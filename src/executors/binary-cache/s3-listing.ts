@@ -2,6 +2,7 @@ import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV
 import type { S3Location } from '../../config/s3-uri.js'
 import { JobBudget, type FailureKind } from '../../runtime/budget.js'
 import { RequestGuard } from '../../runtime/request.js'
+import { isTransientError } from '../../runtime/retry.js'
 import { timings } from '../../runtime/timings.js'
 import type { CollectableCache, ListedObject, Removal } from './listing.js'
 import { DELETE_BATCH } from './listing.js'
@@ -28,6 +29,13 @@ function kindOf(e: unknown): FailureKind | 'answer' {
   return status >= 500 || status === 429 ? 'server-error' : 'refused'
 }
 
+/**
+ * A 5xx or 429 answer is worth another attempt, as is a dropped connection. The SDK's errors are
+ * not the guard's HTTP errors, so without this a single 500 stopped the whole GC: S3 asks clients
+ * to retry its 500 and 503 answers, and s3rver gives them while it rewrites an object.
+ */
+const isRetryable = (e: unknown): boolean => kindOf(e) === 'server-error' || isTransientError(e)
+
 const HEAD_PARALLEL = 32
 
 export class S3Collectable implements CollectableCache {
@@ -47,6 +55,7 @@ export class S3Collectable implements CollectableCache {
       idleMs: t.idleMs,
       followDeadline: true,
       verdict: kindOf,
+      retry: { isRetryable },
       isTrouble: (e) => kindOf(e) !== 'answer' && kindOf(e) !== 'refused',
       cause: describeS3Error
     })
