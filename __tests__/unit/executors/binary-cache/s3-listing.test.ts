@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { utimesSync } from 'node:fs'
+import { join } from 'node:path'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { parseS3Uri } from '../../../../src/config/s3-uri.js'
 import { S3Collectable } from '../../../../src/executors/binary-cache/s3-listing.js'
@@ -9,7 +11,7 @@ import { S3_CREDENTIALS, startS3Server, type S3Server } from '../../../helpers/s
 const BUCKET = 'gc-listing'
 let server: S3Server
 /** Requests (method and path) still to fail, each once, with their status. */
-const failures: Array<{ method: string; path: RegExp; status: number }> = []
+const failures: Array<{ method: string; path: RegExp; status: number; meanwhile?: () => void }> = []
 
 beforeAll(async () => {
   process.env.NIX_BUILDTIME_CACHE_TEST_TIMEOUTS = JSON.stringify({ retryBaseDelayMs: 10, retryMaxDelayMs: 50 })
@@ -17,11 +19,13 @@ beforeAll(async () => {
     bucket: BUCKET,
     fault: (method, url) => {
       const i = failures.findIndex((f) => f.method === method && f.path.test(url))
-      return i < 0 ? undefined : failures.splice(i, 1)[0]?.status
+      const f = i < 0 ? undefined : failures.splice(i, 1)[0]
+      f?.meanwhile?.()
+      return f?.status
     }
   })
   const c = new S3Client({ endpoint: server.url, region: 'us-east-1', forcePathStyle: true, credentials: S3_CREDENTIALS })
-  for (const key of ['a.narinfo', 'nar/a.nar.zst']) await c.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: `text of ${key}` }))
+  for (const key of ['a.narinfo', 'nar/a.nar.zst', 'nar/b.nar.zst']) await c.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: `text of ${key}` }))
   c.destroy()
 })
 
@@ -39,7 +43,7 @@ describe('S3Collectable', () => {
       failures.push({ method: 'GET', path: /^\/gc-listing\?.*list-type=2/, status: 500 })
       const keys: string[] = []
       for await (const page of cache.pages()) keys.push(...page.map((o) => o.key))
-      expect(keys.sort()).toEqual(['a.narinfo', 'nar/a.nar.zst'])
+      expect(keys.sort()).toEqual(['a.narinfo', 'nar/a.nar.zst', 'nar/b.nar.zst'])
 
       failures.push({ method: 'GET', path: /^\/gc-listing\/a\.narinfo/, status: 500 })
       expect(await cache.read('a.narinfo')).toBe('text of a.narinfo')
@@ -53,7 +57,24 @@ describe('S3Collectable', () => {
       expect(server.requests.filter((r) => r.status >= 500)).toHaveLength(4)
       const after: string[] = []
       for await (const page of cache.pages()) after.push(...page.map((o) => o.key))
-      expect(after).toEqual(['a.narinfo'])
+      expect(after).toEqual(['a.narinfo', 'nar/b.nar.zst'])
+    } finally {
+      cache.close()
+    }
+  })
+
+  it('checks a batch again before it retries a failed DeleteObjects, and keeps what a push touched meanwhile', async () => {
+    const cache = collectable()
+    const object = join(server.dir, BUCKET, 'nar', 'b.nar.zst._S3rver_object')
+    const old = new Date(Date.now() - 3_600_000)
+    utimesSync(object, old, old)
+    const before = server.requests.length
+    try {
+      // The delete fails, and a push touches the NAR (a CopyObject onto itself) before the retry.
+      failures.push({ method: 'POST', path: /^\/gc-listing\?delete/, status: 500, meanwhile: () => utimesSync(object, new Date(), new Date()) })
+      const removed = await cache.remove(['nar/b.nar.zst'], Date.now() - 60_000)
+      expect(removed).toEqual({ deleted: [], fresh: ['nar/b.nar.zst'], missing: [] })
+      expect(server.requests.slice(before).map((r) => `${r.method} ${r.status}`)).toEqual(['HEAD 200', 'POST 500', 'HEAD 200'])
     } finally {
       cache.close()
     }
