@@ -27,7 +27,8 @@ import { recordKey, renderRecordPart } from '../../../src/format/job-record.js'
 // answers HTTP 500 to a GET or LIST that meets its own non-atomic rewrite of an object, which the
 // GC did not retry (it does now, as S3 asks), and Nix 2.8 fails a build ("requires non-existent
 // output") when the GC deletes one output of a multi-output path between its query and its fetch,
-// which `fallback = true` turns into a build of that path (see ciJob).
+// which `fallback = true` turns into a build of that path in most runs (see ciJob; a job that
+// still fails so is run again once, see below).
 const ROUNDS = 5
 const HOUR = 3_600_000
 const BUCKET = 'nix-cache'
@@ -138,6 +139,7 @@ describe('pushes and GCs at the same time on S3', () => {
 
   it(`never leave a narinfo without its NAR or references, over ${ROUNDS} rounds`, async () => {
     let deletedAny = 0
+    let jobsRerun = 0
     for (let round = 1; round <= ROUNDS; round++) {
       await expireRecords()
       await ageBucket(HOUR)
@@ -153,7 +155,16 @@ describe('pushes and GCs at the same time on S3', () => {
         expect({ round, code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ round, code: 0, stderr: '' })
         if (/narinfos: \d+ kept, [1-9]\d* deleted/.test(r.stderr)) deletedAny++
       }
-      const ran = await job
+      let ran = await job
+      // Nix 2.8 fails a build, `fallback` or not, when the GC deletes one output of a multi-output
+      // input between Nix's query and its fetch ("requires non-existent output"; 1 run in 10 with
+      // `fallback`). The protocol guards what a push relies on, not what a job's Nix has queried;
+      // a user re-runs such a job, and so does the test, once, with no GC running. Any other
+      // failure, or that one twice, fails the test.
+      if (ran.code !== 0 && /requires non-existent output/.test(ran.stderr)) {
+        jobsRerun++
+        ran = await ciJob(`r${round}`)
+      }
       expect({ round, code: ran.code, stderr: ran.code === 0 ? '' : ran.stderr.slice(-4000) }).toEqual({ round, code: 0, stderr: '' })
       const local = join(world.dir, `bucket-${round}`)
       await download(local)
@@ -170,5 +181,7 @@ describe('pushes and GCs at the same time on S3', () => {
     }
     // The GCs did collect while the jobs ran (the old apps), so the rounds tested something.
     expect(deletedAny).toBeGreaterThan(0)
+    // A job re-run in most rounds would mean the failure is no longer the rare race described above.
+    expect(jobsRerun).toBeLessThanOrEqual(1)
   })
 })
