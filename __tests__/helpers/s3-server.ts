@@ -88,7 +88,18 @@ function renewLastModifiedOnSelfCopy(store: S3rverStore): void {
   }
 }
 
-export async function startS3Server(opts: { bucket?: string } = {}): Promise<S3Server> {
+export interface S3ServerOptions {
+  bucket?: string
+  /**
+   * Asked for every request: a status answers it with that S3 error instead of s3rver (as S3
+   * answers a 500 InternalError or 503 SlowDown now and then); undefined lets s3rver answer.
+   */
+  fault?: (method: string, url: string) => number | undefined
+}
+
+const S3_ERROR_CODES: Record<number, string> = { 500: 'InternalError', 503: 'SlowDown' }
+
+export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Server> {
   const bucket = opts.bucket ?? 'nix-cache'
   const dir = await mkdtemp(join(tmpdir(), 's3rver-'))
   removeAtExit(dir)
@@ -117,6 +128,14 @@ export async function startS3Server(opts: { bucket?: string } = {}): Promise<S3S
     }
     res.on('finish', finish)
     res.on('close', finish)
+    const status = opts.fault?.(method, req.url ?? '')
+    if (status !== undefined) {
+      req.resume()
+      const code = S3_ERROR_CODES[status] ?? 'InjectedFault'
+      res.writeHead(status, { 'content-type': 'application/xml' })
+      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected by the test</Message></Error>`)
+      return
+    }
     handler(req, res)
   })
   await new Promise<void>((resolve, reject) => {

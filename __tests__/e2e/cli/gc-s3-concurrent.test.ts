@@ -23,10 +23,12 @@ import { recordKey, renderRecordPart } from '../../../src/format/job-record.js'
 // One window is documented as open on S3: a touch between the GC's HeadObject and its
 // DeleteObjects. A failure here that names a missing NAR or reference of a path the job found
 // present would be that window.
-// It runs only with GC_S3_CONCURRENT=1: it still fails in about 2 of 5 runs for reasons outside
-// the protocol (docs/gc.md): s3rver answers HTTP 500 to a GET or LIST that meets its own
-// non-atomic rewrite of an object, and Nix 2.8 fails a build ("requires non-existent output")
-// when the GC deletes one output of a multi-output path between its query and its fetch.
+// It used to fail in about 2 of 5 runs for reasons outside the protocol (docs/gc.md): s3rver
+// answers HTTP 500 to a GET or LIST that meets its own non-atomic rewrite of an object, which the
+// GC did not retry (it does now, as S3 asks), and Nix 2.8 fails a build ("requires non-existent
+// output") when the GC deletes one output of a multi-output path between its query and its fetch,
+// which `fallback = true` turns into a build of that path in most runs (see ciJob; a job that
+// still fails so is run again once, see below).
 const ROUNDS = 5
 const HOUR = 3_600_000
 const BUCKET = 'nix-cache'
@@ -103,16 +105,27 @@ async function ciJob(variant: string): Promise<ProcResult> {
   const top = await topInstallable(store, variant)
   return runCli(
     ['run', '--cache', s3.s3Uri(), '--skip-signed-by', UPSTREAM_KEY_NAME, '--installables', top, '--', 'nix-build', nixFile, '-A', 'top', '--no-out-link'],
-    // The job's Nix reads the bucket over path-style HTTP, as a Nix without S3 support must.
-    { env: { ...store.env, ...awsEnv, [SECRET_KEY_ENV]: world.keys.secret, NIX_CONFIG: `${store.env.NIX_CONFIG}\nextra-substituters = ${s3.bucketUrl}\nextra-trusted-public-keys = ${world.keys.public}` }, cwd: store.root }
+    // The job's Nix reads the bucket over path-style HTTP, as a Nix without S3 support must. With
+    // `fallback`, a path whose NAR a GC deleted between Nix's query and its fetch is built instead,
+    // which is what a job meets after a GC (Nix 2.8 otherwise fails the build when one output of a
+    // multi-output path vanishes that way: "requires non-existent output"). The end of each round
+    // still proves what the protocol promises: a closed, verified bucket that a fresh store
+    // substitutes from without building.
+    {
+      env: {
+        ...store.env,
+        ...awsEnv,
+        [SECRET_KEY_ENV]: world.keys.secret,
+        NIX_CONFIG: `${store.env.NIX_CONFIG}\nextra-substituters = ${s3.bucketUrl}\nextra-trusted-public-keys = ${world.keys.public}\nfallback = true`
+      },
+      cwd: store.root
+    }
   )
 }
 
 const gc = (): Promise<ProcResult> => runCli(['gc', '--cache', s3.s3Uri(), '--keep-days', '1', '--grace', '10m'], { env: { PATH: process.env.PATH, ...awsEnv } })
 
-const onRequest = process.env.GC_S3_CONCURRENT === '1' ? describe : describe.skip
-
-onRequest('pushes and GCs at the same time on S3', () => {
+describe('pushes and GCs at the same time on S3', () => {
   beforeAll(async () => {
     s3 = await startS3Server({ bucket: BUCKET })
     const first = await ciJob('v0')
@@ -126,6 +139,7 @@ onRequest('pushes and GCs at the same time on S3', () => {
 
   it(`never leave a narinfo without its NAR or references, over ${ROUNDS} rounds`, async () => {
     let deletedAny = 0
+    let jobsRerun = 0
     for (let round = 1; round <= ROUNDS; round++) {
       await expireRecords()
       await ageBucket(HOUR)
@@ -141,7 +155,16 @@ onRequest('pushes and GCs at the same time on S3', () => {
         expect({ round, code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ round, code: 0, stderr: '' })
         if (/narinfos: \d+ kept, [1-9]\d* deleted/.test(r.stderr)) deletedAny++
       }
-      const ran = await job
+      let ran = await job
+      // Nix 2.8 fails a build, `fallback` or not, when the GC deletes one output of a multi-output
+      // input between Nix's query and its fetch ("requires non-existent output"; 1 run in 10 with
+      // `fallback`). The protocol guards what a push relies on, not what a job's Nix has queried;
+      // a user re-runs such a job, and so does the test, once, with no GC running. Any other
+      // failure, or that one twice, fails the test.
+      if (ran.code !== 0 && /requires non-existent output/.test(ran.stderr)) {
+        jobsRerun++
+        ran = await ciJob(`r${round}`)
+      }
       expect({ round, code: ran.code, stderr: ran.code === 0 ? '' : ran.stderr.slice(-4000) }).toEqual({ round, code: 0, stderr: '' })
       const local = join(world.dir, `bucket-${round}`)
       await download(local)
@@ -158,5 +181,7 @@ onRequest('pushes and GCs at the same time on S3', () => {
     }
     // The GCs did collect while the jobs ran (the old apps), so the rounds tested something.
     expect(deletedAny).toBeGreaterThan(0)
+    // A job re-run in most rounds would mean the failure is no longer the rare race described above.
+    expect(jobsRerun).toBeLessThanOrEqual(1)
   })
 })

@@ -2,7 +2,9 @@ import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV
 import type { S3Location } from '../../config/s3-uri.js'
 import { s3ClientConfig } from '../../config/s3-client-config.js'
 import { JobBudget, type FailureKind } from '../../runtime/budget.js'
-import { RequestGuard } from '../../runtime/request.js'
+import { RequestGuard, type RequestPolicy } from '../../runtime/request.js'
+import { isTransientError, retryLine, retryOptions, withRetry } from '../../runtime/retry.js'
+import { log } from '../../runtime/host.js'
 import { timings } from '../../runtime/timings.js'
 import type { CollectableCache, ListedObject, Removal } from './listing.js'
 import { DELETE_BATCH } from './listing.js'
@@ -29,6 +31,13 @@ function kindOf(e: unknown): FailureKind | 'answer' {
   return status >= 500 || status === 429 ? 'server-error' : 'refused'
 }
 
+/**
+ * A 5xx or 429 answer is worth another attempt, as is a dropped connection. The SDK's errors are
+ * not the guard's HTTP errors, so without this a single 500 stopped the whole GC: S3 asks clients
+ * to retry its 500 and 503 answers, and s3rver gives them while it rewrites an object.
+ */
+const isRetryable = (e: unknown): boolean => kindOf(e) === 'server-error' || isTransientError(e)
+
 const HEAD_PARALLEL = 32
 
 export class S3Collectable implements CollectableCache {
@@ -37,20 +46,27 @@ export class S3Collectable implements CollectableCache {
   private readonly client: S3Client
   private readonly bucket: string
   private readonly guard: RequestGuard
+  private readonly deleteGuard: RequestGuard
+  private readonly budget: JobBudget
 
   constructor(opts: { location: S3Location; budget?: JobBudget; credentials?: S3ClientConfig['credentials'] }) {
     const { location } = opts
     this.bucket = location.bucket
     this.displayUrl = `s3://${location.bucket}`
     const t = timings()
-    this.guard = new RequestGuard({
-      budget: opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold }),
+    this.budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold })
+    const policy: RequestPolicy = {
+      budget: this.budget,
       idleMs: t.idleMs,
       followDeadline: true,
       verdict: kindOf,
+      retry: { isRetryable },
       isTrouble: (e) => kindOf(e) !== 'answer' && kindOf(e) !== 'refused',
       cause: describeS3Error
-    })
+    }
+    this.guard = new RequestGuard(policy)
+    // DeleteObjects is retried by remove(), with its checks (see there), not on its own.
+    this.deleteGuard = new RequestGuard({ ...policy, retry: { attempts: 1 } })
     const config: S3ClientConfig = {
       ...s3ClientConfig(location, opts.credentials),
       maxAttempts: 1,
@@ -73,9 +89,9 @@ export class S3Collectable implements CollectableCache {
     }
   }
 
-  private send<T>(what: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private send<T>(what: string, call: (signal: AbortSignal) => Promise<T>, guard: RequestGuard = this.guard): Promise<T> {
     this.requests++
-    return this.guard.run(`${what} ${this.displayUrl}`, (a) => call(a.signal))
+    return guard.run(`${what} ${this.displayUrl}`, (a) => call(a.signal))
   }
 
   async *pages(): AsyncIterable<ListedObject[]> {
@@ -122,9 +138,22 @@ export class S3Collectable implements CollectableCache {
   /**
    * S3 cannot rename, so each key's modification time is read again (HEAD) just before the batch
    * is deleted: what a push touched since the listing stays (docs/gc.md names the window left).
+   * A DeleteObjects that fails (a 500) is tried again with its checks: retried on its own after a
+   * backoff of up to 30 s, it would widen that window by the backoff.
    */
   async remove(keys: readonly string[], cutoffMs: number): Promise<Removal> {
     if (keys.length > DELETE_BATCH) throw new Error(`at most ${DELETE_BATCH} keys per delete`)
+    // Keys a failed attempt may have deleted before it failed: gone on the next, they count as deleted.
+    const tried = new Set<string>()
+    const attempts = retryOptions().attempts
+    return withRetry(() => this.checkAndDelete(keys, cutoffMs, tried), {
+      isRetryable,
+      remainingMs: () => this.budget.remainingMs(),
+      onRetry: (e, n, delayMs) => log.info(retryLine(describeS3Error(e), `DELETE ${keys.length} objects ${this.displayUrl} (checked again first)`, n, attempts, delayMs))
+    })
+  }
+
+  private async checkAndDelete(keys: readonly string[], cutoffMs: number, tried: Set<string>): Promise<Removal> {
     const out: Removal = { deleted: [], fresh: [], missing: [] }
     const doomed: string[] = []
     let next = 0
@@ -132,15 +161,18 @@ export class S3Collectable implements CollectableCache {
       while (next < keys.length) {
         const key = keys[next++] as string
         const m = await this.lastModified(key)
-        if (m === undefined) out.missing.push(key)
+        if (m === undefined) (tried.has(key) ? out.deleted : out.missing).push(key)
         else if (m >= cutoffMs) out.fresh.push(key)
         else doomed.push(key)
       }
     }
     await Promise.all(Array.from({ length: Math.min(HEAD_PARALLEL, keys.length) }, lane))
     if (doomed.length === 0) return out
-    const res = await this.send(`DELETE ${doomed.length} objects`, (abortSignal) =>
-      this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: doomed.map((Key) => ({ Key })), Quiet: true } }), { abortSignal })
+    for (const k of doomed) tried.add(k)
+    const res = await this.send(
+      `DELETE ${doomed.length} objects`,
+      (abortSignal) => this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: doomed.map((Key) => ({ Key })), Quiet: true } }), { abortSignal }),
+      this.deleteGuard
     )
     const failed = new Set((res.Errors ?? []).map((e) => e.Key))
     if (failed.size > 0) {

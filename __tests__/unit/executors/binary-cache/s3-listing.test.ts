@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { utimesSync } from 'node:fs'
+import { join } from 'node:path'
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { parseS3Uri } from '../../../../src/config/s3-uri.js'
+import { S3Collectable } from '../../../../src/executors/binary-cache/s3-listing.js'
+import { S3_CREDENTIALS, startS3Server, type S3Server } from '../../../helpers/s3-server.js'
+
+// The GC's S3 requests against a server that answers 500 now and then (S3 asks clients to retry
+// its 500 InternalError and 503 SlowDown; s3rver gives 500 while it rewrites an object).
+const BUCKET = 'gc-listing'
+let server: S3Server
+/** Requests (method and path) still to fail, each once, with their status. */
+const failures: Array<{ method: string; path: RegExp; status: number; meanwhile?: () => void }> = []
+
+beforeAll(async () => {
+  process.env.NIX_BUILDTIME_CACHE_TEST_TIMEOUTS = JSON.stringify({ retryBaseDelayMs: 10, retryMaxDelayMs: 50 })
+  server = await startS3Server({
+    bucket: BUCKET,
+    fault: (method, url) => {
+      const i = failures.findIndex((f) => f.method === method && f.path.test(url))
+      const f = i < 0 ? undefined : failures.splice(i, 1)[0]
+      f?.meanwhile?.()
+      return f?.status
+    }
+  })
+  const c = new S3Client({ endpoint: server.url, region: 'us-east-1', forcePathStyle: true, credentials: S3_CREDENTIALS })
+  for (const key of ['a.narinfo', 'nar/a.nar.zst', 'nar/b.nar.zst']) await c.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: `text of ${key}` }))
+  c.destroy()
+})
+
+afterAll(async () => {
+  delete process.env.NIX_BUILDTIME_CACHE_TEST_TIMEOUTS
+  await server.stop()
+})
+
+const collectable = (): S3Collectable => new S3Collectable({ location: parseS3Uri(server.s3Uri()), credentials: S3_CREDENTIALS })
+
+describe('S3Collectable', () => {
+  it('retries a LIST, GET, HEAD and DeleteObjects that the server answers with 500 or 503', async () => {
+    const cache = collectable()
+    try {
+      failures.push({ method: 'GET', path: /^\/gc-listing\?.*list-type=2/, status: 500 })
+      const keys: string[] = []
+      for await (const page of cache.pages()) keys.push(...page.map((o) => o.key))
+      expect(keys.sort()).toEqual(['a.narinfo', 'nar/a.nar.zst', 'nar/b.nar.zst'])
+
+      failures.push({ method: 'GET', path: /^\/gc-listing\/a\.narinfo/, status: 500 })
+      expect(await cache.read('a.narinfo')).toBe('text of a.narinfo')
+
+      failures.push({ method: 'HEAD', path: /^\/gc-listing\/nar\/a\.nar\.zst/, status: 503 })
+      failures.push({ method: 'POST', path: /^\/gc-listing\?delete/, status: 500 })
+      const removed = await cache.remove(['nar/a.nar.zst'], Date.now() + 60_000)
+      expect(removed).toEqual({ deleted: ['nar/a.nar.zst'], fresh: [], missing: [] })
+      // Every fault was met (and so retried), and the object is really gone.
+      expect(failures).toEqual([])
+      expect(server.requests.filter((r) => r.status >= 500)).toHaveLength(4)
+      const after: string[] = []
+      for await (const page of cache.pages()) after.push(...page.map((o) => o.key))
+      expect(after).toEqual(['a.narinfo', 'nar/b.nar.zst'])
+    } finally {
+      cache.close()
+    }
+  })
+
+  it('checks a batch again before it retries a failed DeleteObjects, and keeps what a push touched meanwhile', async () => {
+    const cache = collectable()
+    const object = join(server.dir, BUCKET, 'nar', 'b.nar.zst._S3rver_object')
+    const old = new Date(Date.now() - 3_600_000)
+    utimesSync(object, old, old)
+    const before = server.requests.length
+    try {
+      // The delete fails, and a push touches the NAR (a CopyObject onto itself) before the retry.
+      failures.push({ method: 'POST', path: /^\/gc-listing\?delete/, status: 500, meanwhile: () => utimesSync(object, new Date(), new Date()) })
+      const removed = await cache.remove(['nar/b.nar.zst'], Date.now() - 60_000)
+      expect(removed).toEqual({ deleted: [], fresh: ['nar/b.nar.zst'], missing: [] })
+      expect(server.requests.slice(before).map((r) => `${r.method} ${r.status}`)).toEqual(['HEAD 200', 'POST 500', 'HEAD 200'])
+    } finally {
+      cache.close()
+    }
+  })
+})
