@@ -8,6 +8,7 @@ import {
   runProcess
 } from "./chunks/chunk-RFSXYZAW.js";
 import {
+  bucketHttpUrl,
   urlCredentials,
   withoutCredentials
 } from "./chunks/chunk-NG6KIHJA.js";
@@ -24,12 +25,16 @@ import {
   agentFiles
 } from "./chunks/chunk-JWQLIVU5.js";
 import "./chunks/chunk-WODUGNK7.js";
+import {
+  require_dist_cjs,
+  s3ClientConfig
+} from "./chunks/chunk-AJY2XOBS.js";
 import "./chunks/chunk-Z3KDMJWA.js";
 import {
   RequestGuard,
   RequestTimeout,
   RetryableHttpError
-} from "./chunks/chunk-GFJLQYLA.js";
+} from "./chunks/chunk-EXJRYZJU.js";
 import {
   JobBudget,
   StderrHost,
@@ -38,7 +43,10 @@ import {
   seconds,
   timings
 } from "./chunks/chunk-RBL4TPKM.js";
-import "./chunks/chunk-WSR6M3NS.js";
+import "./chunks/chunk-6KE3EQZP.js";
+import {
+  __toESM
+} from "./chunks/chunk-WSR6M3NS.js";
 
 // src/agent/main.ts
 import { rename, writeFile } from "node:fs/promises";
@@ -84,7 +92,7 @@ var AgentHost = class extends StderrHost {
 // src/agent/substituter.ts
 async function serveSubstituter(inputs, store) {
   try {
-    const { serveGithubActionsCache } = await import("./chunks/on-demand-Q2DERART.js");
+    const { serveGithubActionsCache } = await import("./chunks/on-demand-GCLUIY4A.js");
     return await serveGithubActionsCache({ keyPrefix: inputs.keyPrefix, port: inputs.substituterPort }, store);
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`);
@@ -97,8 +105,7 @@ import { existsSync } from "node:fs";
 
 // src/pull/front.ts
 import { randomBytes } from "node:crypto";
-import { Agent as HttpAgent, createServer, request as httpRequest } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { createServer } from "node:http";
 var ServerTrouble = class extends RetryableHttpError {
 };
 var ClientGone = class extends Error {
@@ -120,12 +127,41 @@ function causeOf(e) {
   return e instanceof Error ? e.message : String(e);
 }
 var MAX_CACHE_INFO = 64 * 1024;
+var PASSED_REQUEST_HEADERS = ["accept", "accept-encoding", "range", "if-none-match", "if-modified-since"];
+function relayBody(body, res, a, keep) {
+  return new Promise((resolve, reject) => {
+    body.on("data", (chunk) => {
+      a.touch();
+      keep?.(chunk);
+      if (!res.write(chunk)) {
+        body.pause();
+        const waiting = setInterval(() => a.touch(), 250);
+        const resume = () => {
+          clearInterval(waiting);
+          a.touch();
+          body.resume();
+        };
+        res.once("drain", resume);
+        res.once("close", () => clearInterval(waiting));
+      }
+    });
+    body.once("end", () => {
+      res.end();
+      resolve();
+    });
+    body.once("error", reject);
+    const abort = () => {
+      body.destroy();
+      reject(a.signal.reason);
+    };
+    if (a.signal.aborted) abort();
+    else a.signal.addEventListener("abort", abort, { once: true });
+  });
+}
 async function serveCacheFront(opts) {
-  const remote = new URL(opts.remote.replace(/\/+$/, "") + "/");
+  const { upstream } = opts;
   const secret = randomBytes(16).toString("hex");
   const prefix = `/${secret}/`;
-  const request = remote.protocol === "https:" ? httpsRequest : httpRequest;
-  const agent = remote.protocol === "https:" ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   const budget = new JobBudget({ budgetMs: Number.MAX_SAFE_INTEGER, breakerThreshold: 1 });
   const guard = new RequestGuard({
     budget,
@@ -138,7 +174,6 @@ async function serveCacheFront(opts) {
   });
   let down;
   let cacheInfo;
-  let authHeaders2;
   const unavailable = () => down ?? (opts.jobGaveUp() ? `the job gave up on the cache (${opts.jobGaveUp()})` : void 0);
   const sayCacheInfo = (req, res) => {
     const body = cacheInfo ?? Buffer.from(`StoreDir: ${opts.storeDir}
@@ -146,62 +181,52 @@ async function serveCacheFront(opts) {
     res.writeHead(200, { "Content-Type": "text/x-nix-cache-info", "Content-Length": body.length });
     res.end(req.method === "HEAD" ? void 0 : body);
   };
-  const forward = async (rest, req, res) => {
-    const target = new URL(rest, remote);
-    const what = `${req.method} ${target.origin}${target.pathname}`;
-    authHeaders2 ??= opts.auth().catch(() => ({}));
-    const headers = { ...await authHeaders2, "User-Agent": "nix-buildtime-cache" };
-    for (const h of ["accept", "accept-encoding", "range", "if-none-match", "if-modified-since"]) {
+  const forward = async (key, method, req, res) => {
+    const headers = {};
+    for (const h of PASSED_REQUEST_HEADERS) {
       const v = req.headers[h];
       if (typeof v === "string") headers[h] = v;
     }
-    const isCacheInfo = rest === "nix-cache-info";
-    await guard.run(
-      what,
-      (a) => new Promise((resolve, reject) => {
-        const up = request(target, { method: req.method, headers, agent, signal: a.signal }, (upRes) => {
-          a.touch();
-          const status = upRes.statusCode ?? 502;
-          if (status >= 500) {
-            upRes.resume();
-            reject(new ServerTrouble(`HTTP ${status}`, status));
-            return;
-          }
-          res.writeHead(status, passOn(upRes.headers));
-          const kept = [];
-          let keptBytes = 0;
-          upRes.on("data", (chunk) => {
-            a.touch();
-            if (isCacheInfo && status === 200 && (keptBytes += chunk.length) <= MAX_CACHE_INFO) kept.push(chunk);
-            if (!res.write(chunk)) {
-              upRes.pause();
-              const waiting = setInterval(() => a.touch(), 250);
-              const resume = () => {
-                clearInterval(waiting);
-                a.touch();
-                upRes.resume();
-              };
-              res.once("drain", resume);
-              res.once("close", () => clearInterval(waiting));
-            }
-          });
-          upRes.once("end", () => {
-            if (kept.length > 0 && keptBytes <= MAX_CACHE_INFO) cacheInfo = Buffer.concat(kept);
-            res.end();
-            resolve();
-          });
-          upRes.once("error", reject);
-        });
-        up.once("error", reject);
-        res.once("close", () => {
-          if (!res.writableFinished) {
-            up.destroy();
-            reject(new ClientGone("the client went away"));
-          }
-        });
-        up.end();
-      })
-    );
+    await guard.run(`${method} ${upstream.where(key)}`, async (a) => {
+      const call = new AbortController();
+      let clientGone = false;
+      const onAbort = () => call.abort(a.signal.reason);
+      a.signal.addEventListener("abort", onAbort, { once: true });
+      const onClose = () => {
+        if (res.writableFinished) return;
+        clientGone = true;
+        call.abort(new ClientGone("the client went away"));
+      };
+      res.once("close", onClose);
+      try {
+        const answer = await upstream.get(key, { method, headers }, call.signal);
+        a.touch();
+        if (key === "nix-cache-info" && (answer.status === 404 || answer.status === 403)) {
+          answer.body?.destroy();
+          sayCacheInfo(req, res);
+          return;
+        }
+        res.writeHead(answer.status, passOn(answer.headers));
+        if (answer.body === void 0 || method === "HEAD") {
+          answer.body?.destroy();
+          res.end();
+          return;
+        }
+        const kept = [];
+        let keptBytes = 0;
+        const keep = key === "nix-cache-info" && answer.status === 200 ? (chunk) => {
+          if ((keptBytes += chunk.length) <= MAX_CACHE_INFO) kept.push(chunk);
+        } : void 0;
+        await relayBody(answer.body, res, { ...a, signal: call.signal }, keep);
+        if (kept.length > 0 && keptBytes <= MAX_CACHE_INFO) cacheInfo = Buffer.concat(kept);
+      } catch (e) {
+        if (clientGone) throw new ClientGone("the client went away");
+        throw e;
+      } finally {
+        a.signal.removeEventListener("abort", onAbort);
+        res.off("close", onClose);
+      }
+    });
   };
   const handle = async (req, res) => {
     const path = (req.url ?? "/").replace(/[?#].*$/, "");
@@ -222,11 +247,11 @@ async function serveCacheFront(opts) {
     }
     const startedAt = Date.now();
     try {
-      await forward(rest, req, res);
+      await forward(rest, req.method, req, res);
     } catch (e) {
       if (e instanceof ClientGone) return;
       if (down === void 0) {
-        down = `${causeOf(e)} from ${remote.origin}${remote.pathname}${rest}`;
+        down = `${causeOf(e)} from ${upstream.where(rest)}`;
         opts.charge?.(Date.now() - startedAt, down);
         log.warning(`The cache stopped answering the job's Nix (${down}): for the rest of the job, Nix builds what it would have pulled from it.`);
       }
@@ -257,8 +282,103 @@ async function serveCacheFront(opts) {
     close: () => new Promise((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
-      agent.destroy();
+      upstream.close();
     })
+  };
+}
+
+// src/pull/front-http.ts
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+function httpUpstream(remoteUrl, auth) {
+  const remote = new URL(remoteUrl.replace(/\/+$/, "") + "/");
+  const request = remote.protocol === "https:" ? httpsRequest : httpRequest;
+  const agent = remote.protocol === "https:" ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  let authHeaders2;
+  const target = (key) => new URL(key, remote);
+  return {
+    where: (key) => {
+      const t = target(key);
+      return `${t.origin}${t.pathname}`;
+    },
+    async get(key, req, signal) {
+      authHeaders2 ??= auth().catch(() => ({}));
+      const headers = { ...req.headers, ...await authHeaders2, "User-Agent": "nix-buildtime-cache" };
+      return new Promise((resolve, reject) => {
+        const up = request(target(key), { method: req.method, headers, agent, signal }, (res) => {
+          const status = res.statusCode ?? 502;
+          if (status >= 500) {
+            res.resume();
+            reject(new ServerTrouble(`HTTP ${status}`, status));
+            return;
+          }
+          resolve({ status, headers: res.headers, body: res });
+        });
+        up.once("error", reject);
+        up.end();
+      });
+    },
+    close: () => agent.destroy()
+  };
+}
+
+// src/pull/front-s3.ts
+var import_client_s3 = __toESM(require_dist_cjs(), 1);
+import { Readable } from "node:stream";
+function statusOf(e) {
+  return e?.$metadata?.httpStatusCode;
+}
+function noCredentials(e) {
+  return e?.name === "CredentialsProviderError";
+}
+function objectHeaders(o) {
+  const h = {};
+  if (o.ContentType !== void 0) h["content-type"] = o.ContentType;
+  if (o.ContentLength !== void 0) h["content-length"] = String(o.ContentLength);
+  if (o.ContentEncoding !== void 0) h["content-encoding"] = o.ContentEncoding;
+  if (o.ContentRange !== void 0) h["content-range"] = o.ContentRange;
+  if (o.ETag !== void 0) h.etag = o.ETag;
+  if (o.LastModified !== void 0) h["last-modified"] = o.LastModified.toUTCString();
+  if (o.CacheControl !== void 0) h["cache-control"] = o.CacheControl;
+  return h;
+}
+function s3Upstream(location, credentials) {
+  const client = new import_client_s3.S3Client({
+    ...s3ClientConfig(location, credentials),
+    maxAttempts: 1,
+    requestHandler: { httpAgent: { keepAlive: true }, httpsAgent: { keepAlive: true } }
+  });
+  const Bucket = location.bucket;
+  let unsigned;
+  return {
+    where: (key) => `s3://${Bucket}/${key}`,
+    async get(Key, req, signal) {
+      if (unsigned !== void 0) return unsigned.get(Key, req, signal);
+      const Range = req.headers.range;
+      try {
+        if (req.method === "HEAD") {
+          const head = await client.send(new import_client_s3.HeadObjectCommand({ Bucket, Key }), { abortSignal: signal });
+          return { status: 200, headers: objectHeaders(head) };
+        }
+        const got = await client.send(new import_client_s3.GetObjectCommand({ Bucket, Key, Range }), { abortSignal: signal });
+        const body = got.Body instanceof Readable ? got.Body : void 0;
+        return { status: Range !== void 0 && got.ContentRange !== void 0 ? 206 : 200, headers: objectHeaders(got), body };
+      } catch (e) {
+        if (noCredentials(e)) {
+          unsigned = httpUpstream(bucketHttpUrl(location), async () => ({}));
+          log.info(`The background agent has no AWS credentials; it reads s3://${Bucket} for the job's Nix unsigned, at ${bucketHttpUrl(location)} (a public bucket).`);
+          return unsigned.get(Key, req, signal);
+        }
+        const status = statusOf(e);
+        if (status === void 0) throw e;
+        if (status >= 500) throw new ServerTrouble(`HTTP ${status}`, status);
+        return { status, headers: {} };
+      }
+    },
+    close: () => {
+      client.destroy();
+      unsigned?.close();
+    }
   };
 }
 
@@ -275,12 +395,15 @@ async function authHeaders(inputs) {
   const entry = credentialsFor(host, entries);
   return entry ? basic(entry.login ?? "", entry.password ?? "") : {};
 }
+function upstreamFor(inputs, url) {
+  if (inputs.cache.kind === "s3") return s3Upstream(inputs.cache.s3);
+  return httpUpstream(withoutCredentials(url), () => authHeaders(inputs));
+}
 async function serveFront(config, inputs) {
   if (!config.front) return void 0;
   try {
     return await serveCacheFront({
-      remote: withoutCredentials(config.front.url),
-      auth: () => authHeaders(inputs),
+      upstream: upstreamFor(inputs, config.front.url),
       storeDir: config.store.storeDir,
       idleMs: Math.min(FRONT_IDLE_MS, timings().idleMs),
       jobGaveUp: () => jobBudget().tripped,
@@ -315,7 +438,7 @@ async function agentProcess(openJob2) {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-ONSBZO77.js");
+    const { runAgent } = await import("./chunks/run-3PZE5C5Q.js");
     if (config.destination) await runAgent({ ...config, destination: config.destination }, inputs, control);
   } catch (e) {
     if (!substituter && !front) throw e;

@@ -4,15 +4,15 @@ import {
   actionInput,
   gcAsked,
   githubHost
-} from "./chunks/chunk-6HR3MQJB.js";
+} from "./chunks/chunk-YXFAXSTH.js";
 import {
   finishJob
-} from "./chunks/chunk-QPY2L3UI.js";
-import "./chunks/chunk-5LQELFI4.js";
+} from "./chunks/chunk-RINT6AWS.js";
+import "./chunks/chunk-7WSUJEUL.js";
 import "./chunks/chunk-IVZWKGW4.js";
 import "./chunks/chunk-HT6RKKWU.js";
 import "./chunks/chunk-Q5DT6Z5U.js";
-import "./chunks/chunk-F7QTDCK6.js";
+import "./chunks/chunk-XV6EQ6D2.js";
 import "./chunks/chunk-SWKWKHL2.js";
 import "./chunks/chunk-2JPUDJY3.js";
 import "./chunks/chunk-XK72OWUU.js";
@@ -32,7 +32,7 @@ import "./chunks/chunk-ZAVCIQH3.js";
 import "./chunks/chunk-EQDK6AR5.js";
 import "./chunks/chunk-SUVJ4ZAQ.js";
 import "./chunks/chunk-Z3KDMJWA.js";
-import "./chunks/chunk-GFJLQYLA.js";
+import "./chunks/chunk-EXJRYZJU.js";
 import "./chunks/chunk-RBL4TPKM.js";
 import "./chunks/chunk-WSR6M3NS.js";
 

@@ -4,9 +4,9 @@ import {
   AtticApi,
   CachixApi,
   Niks3Api
-} from "./chunk-75C7UKMB.js";
+} from "./chunk-EVJW3XTY.js";
 import "./chunk-SUVJ4ZAQ.js";
-import "./chunk-GFJLQYLA.js";
+import "./chunk-EXJRYZJU.js";
 import {
   jobBudget,
   log

@@ -2,8 +2,8 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   serverSink
-} from "./chunk-CY63JDPD.js";
-import "./chunk-75C7UKMB.js";
+} from "./chunk-4DQNYXBT.js";
+import "./chunk-EVJW3XTY.js";
 import {
   announce,
   reportCompletion,
@@ -24,7 +24,7 @@ import "./chunk-WODUGNK7.js";
 import "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";
-import "./chunk-GFJLQYLA.js";
+import "./chunk-EXJRYZJU.js";
 import {
   host
 } from "./chunk-RBL4TPKM.js";

@@ -1,25 +1,6 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
-  probeEach
-} from "./chunk-WWDDLBZ6.js";
-import {
-  CONTENT_TYPES,
-  NarMismatch,
-  ensureCacheInfo
-} from "./chunk-ZAVCIQH3.js";
-import {
-  BudgetedRequest,
-  RequestGuard,
-  retryLine
-} from "./chunk-GFJLQYLA.js";
-import {
-  CacheUnavailableError,
-  JobBudget,
-  log,
-  timings
-} from "./chunk-RBL4TPKM.js";
-import {
   BinaryDecisionDiagram,
   Client,
   Command,
@@ -290,12 +271,12 @@ var init_setFeature = __esm({
 });
 
 // node_modules/@aws-sdk/core/dist-es/submodules/client/setTokenFeature.js
-function setTokenFeature(token2, feature, value) {
-  if (!token2.$source) {
-    token2.$source = {};
+function setTokenFeature(token, feature, value) {
+  if (!token.$source) {
+    token.$source = {};
   }
-  token2.$source[feature] = value;
-  return token2;
+  token.$source[feature] = value;
+  return token;
 }
 var init_setTokenFeature = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/setTokenFeature.js"() {
@@ -4136,11 +4117,11 @@ var init_normalizeProvider = __esm({
 function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenName, pageSizeTokenName) {
   return async function* paginateOperation(config, input, ...additionalArguments) {
     const _input = input;
-    let token2 = config.startingToken ?? _input[inputTokenName];
+    let token = config.startingToken ?? _input[inputTokenName];
     let hasNext = true;
     let page;
     while (hasNext) {
-      _input[inputTokenName] = token2;
+      _input[inputTokenName] = token;
       if (pageSizeTokenName) {
         _input[pageSizeTokenName] = _input[pageSizeTokenName] ?? config.pageSize;
       }
@@ -4150,9 +4131,9 @@ function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenNam
         throw new Error(`Invalid client, expected instance of ${ClientCtor.name}`);
       }
       yield page;
-      const prevToken = token2;
-      token2 = get(page, outputTokenName);
-      hasNext = !!(token2 && (!config.stopOnSameToken || token2 !== prevToken));
+      const prevToken = token;
+      token = get(page, outputTokenName);
+      hasNext = !!(token && (!config.stopOnSameToken || token !== prevToken));
     }
     return void 0;
   };
@@ -5341,15 +5322,15 @@ var init_StandardRetryStrategy = __esm({
       async acquireInitialRetryToken(retryTokenScope) {
         return new DefaultRetryToken(Retry.delay(), 0, void 0, retryTokenScope.includes(":longpoll"));
       }
-      async refreshRetryTokenForRetry(token2, errorInfo) {
+      async refreshRetryTokenForRetry(token, errorInfo) {
         const maxAttempts = await this.getMaxAttempts();
-        const retryCode = this.retryCode(token2, errorInfo, maxAttempts);
+        const retryCode = this.retryCode(token, errorInfo, maxAttempts);
         const shouldRetry = retryCode === 0;
-        const isLongPoll = token2.isLongPoll?.();
+        const isLongPoll = token.isLongPoll?.();
         if (shouldRetry || isLongPoll) {
           const errorType = errorInfo.errorType;
           this.retryBackoffStrategy.setDelayBase(errorType === "THROTTLING" ? Retry.throttlingDelay() : this.baseDelay);
-          const delayFromErrorType = this.retryBackoffStrategy.computeNextBackoffDelay(token2.getRetryCount());
+          const delayFromErrorType = this.retryBackoffStrategy.computeNextBackoffDelay(token.getRetryCount());
           let retryDelay = delayFromErrorType;
           if (errorInfo.retryAfterHint instanceof Date) {
             retryDelay = Math.max(delayFromErrorType, Math.min(errorInfo.retryAfterHint.getTime() - Date.now(), delayFromErrorType + 5e3));
@@ -5362,7 +5343,7 @@ var init_StandardRetryStrategy = __esm({
           } else {
             const capacityCost = this.getCapacityCost(errorType);
             this.capacity -= capacityCost;
-            const nextToken = new DefaultRetryToken(0, token2.getRetryCount() + 1, capacityCost, token2.isLongPoll?.() ?? false);
+            const nextToken = new DefaultRetryToken(0, token.getRetryCount() + 1, capacityCost, token.isLongPoll?.() ?? false);
             await new Promise((r5) => setTimeout(r5, retryDelay));
             nextToken.$retryLog.acquisitionDelay = retryDelay;
             return nextToken;
@@ -5370,8 +5351,8 @@ var init_StandardRetryStrategy = __esm({
         }
         throw new Error("No retry token available");
       }
-      recordSuccess(token2) {
-        this.capacity = Math.min(INITIAL_RETRY_TOKENS, this.capacity + (token2.getRetryCost() ?? NO_RETRY_INCREMENT));
+      recordSuccess(token) {
+        this.capacity = Math.min(INITIAL_RETRY_TOKENS, this.capacity + (token.getRetryCost() ?? NO_RETRY_INCREMENT));
       }
       getCapacity() {
         return this.capacity;
@@ -5424,19 +5405,19 @@ var init_AdaptiveRetryStrategy = __esm({
         }) : new StandardRetryStrategy(maxAttemptsProvider);
       }
       async acquireInitialRetryToken(retryTokenScope) {
-        const token2 = await this.standardRetryStrategy.acquireInitialRetryToken(retryTokenScope);
+        const token = await this.standardRetryStrategy.acquireInitialRetryToken(retryTokenScope);
         await this.rateLimiter.getSendToken();
-        return token2;
+        return token;
       }
       async refreshRetryTokenForRetry(tokenToRenew, errorInfo) {
         this.rateLimiter.updateClientSendingRate(errorInfo);
-        const token2 = await this.standardRetryStrategy.refreshRetryTokenForRetry(tokenToRenew, errorInfo);
+        const token = await this.standardRetryStrategy.refreshRetryTokenForRetry(tokenToRenew, errorInfo);
         await this.rateLimiter.getSendToken();
-        return token2;
+        return token;
       }
-      recordSuccess(token2) {
+      recordSuccess(token) {
         this.rateLimiter.updateClientSendingRate({});
-        this.standardRetryStrategy.recordSuccess(token2);
+        this.standardRetryStrategy.recordSuccess(token);
       }
       async maxAttemptsProvider() {
         return this.standardRetryStrategy.maxAttempts();
@@ -11440,9 +11421,9 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
           logger?.debug("AWS SDK Instance Metadata", "using v1 fallback (no token fetch)");
           return getCredentials(maxRetries, { ...endpoint, timeout });
         } else {
-          let token2;
+          let token;
           try {
-            token2 = (await getMetadataToken({ ...endpoint, timeout })).toString();
+            token = (await getMetadataToken({ ...endpoint, timeout })).toString();
           } catch (error) {
             if (error?.statusCode === 400) {
               throw Object.assign(error, {
@@ -11457,7 +11438,7 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
           return getCredentials(maxRetries, {
             ...endpoint,
             headers: {
-              [X_AWS_EC2_METADATA_TOKEN]: token2
+              [X_AWS_EC2_METADATA_TOKEN]: token
             },
             timeout
           });
@@ -11507,7 +11488,7 @@ var require_dist_cjs7 = __commonJS({
     exports.streamCollector = streamCollector5;
     var { buildQueryString: buildQueryString2, HttpResponse: HttpResponse2 } = (init_protocols(), __toCommonJS(protocols_exports));
     var node_https = __require("node:https");
-    var { Readable: Readable4 } = __require("node:stream");
+    var { Readable: Readable3 } = __require("node:stream");
     var http2 = __require("node:http2");
     function buildAbortError(abortSignal) {
       const reason = abortSignal && typeof abortSignal === "object" && "reason" in abortSignal ? abortSignal.reason : void 0;
@@ -11685,7 +11666,7 @@ var require_dist_cjs7 = __commonJS({
       }
     }
     function writeBody(httpRequest, body) {
-      if (body instanceof Readable4) {
+      if (body instanceof Readable3) {
         body.pipe(httpRequest);
         return;
       }
@@ -12475,14 +12456,14 @@ var require_dist_cjs8 = __commonJS({
       let host;
       const relative = options.awsContainerCredentialsRelativeUri ?? process.env[AWS_CONTAINER_CREDENTIALS_RELATIVE_URI];
       const full = options.awsContainerCredentialsFullUri ?? process.env[AWS_CONTAINER_CREDENTIALS_FULL_URI];
-      const token2 = options.awsContainerAuthorizationToken ?? process.env[AWS_CONTAINER_AUTHORIZATION_TOKEN];
+      const token = options.awsContainerAuthorizationToken ?? process.env[AWS_CONTAINER_AUTHORIZATION_TOKEN];
       const tokenFile = options.awsContainerAuthorizationTokenFile ?? process.env[AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE];
       const warn = options.logger?.constructor?.name === "NoOpLogger" || !options.logger?.warn ? console.warn : options.logger.warn.bind(options.logger);
       if (relative && full) {
         warn("@aws-sdk/credential-provider-http: you have set both awsContainerCredentialsRelativeUri and awsContainerCredentialsFullUri.");
         warn("awsContainerCredentialsRelativeUri will take precedence.");
       }
-      if (token2 && tokenFile) {
+      if (token && tokenFile) {
         warn("@aws-sdk/credential-provider-http: you have set both awsContainerAuthorizationToken and awsContainerAuthorizationTokenFile.");
         warn("awsContainerAuthorizationTokenFile will take precedence.");
       }
@@ -12502,8 +12483,8 @@ Set AWS_CONTAINER_CREDENTIALS_FULL_URI or AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
         const request = createGetRequest(url);
         if (tokenFile) {
           request.headers.Authorization = validateToken((await fs.readFile(tokenFile)).toString());
-        } else if (token2) {
-          request.headers.Authorization = validateToken(token2);
+        } else if (token) {
+          request.headers.Authorization = validateToken(token);
         }
         try {
           const result = await requestHandler.handle(request, { requestTimeout });
@@ -12520,11 +12501,11 @@ Set AWS_CONTAINER_CREDENTIALS_FULL_URI or AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
         }
       };
     };
-    var validateToken = (token2) => {
-      if (token2.includes("\r\n")) {
+    var validateToken = (token) => {
+      if (token.includes("\r\n")) {
         throw new CredentialsProviderError("Authorization token contains invalid \\r\\n sequence.");
       }
-      return token2;
+      return token;
     };
     exports.fromHttp = fromHttp;
   }
@@ -13605,9 +13586,9 @@ var require_dist_cjs9 = __commonJS({
       if (!(bearerTokenKey in process.env)) {
         throw new TokenProviderError(`Token not present in '${bearerTokenKey}' environment variable`, { logger });
       }
-      const token2 = { token: process.env[bearerTokenKey] };
-      setTokenFeature2(token2, "BEARER_SERVICE_ENV_VARS", "3");
-      return token2;
+      const token = { token: process.env[bearerTokenKey] };
+      setTokenFeature2(token, "BEARER_SERVICE_ENV_VARS", "3");
+      return token;
     };
     var EXPIRE_WINDOW_MS = 5 * 60 * 1e3;
     var REFRESH_MESSAGE = `To refresh this SSO session run 'aws sso login' with the corresponding profile.`;
@@ -13631,8 +13612,8 @@ var require_dist_cjs9 = __commonJS({
         grantType: "refresh_token"
       }));
     };
-    var validateTokenExpiry = (token2) => {
-      if (token2.expiration && token2.expiration.getTime() < Date.now()) {
+    var validateTokenExpiry = (token) => {
+      if (token.expiration && token.expiration.getTime() < Date.now()) {
         throw new TokenProviderError(`Token is expired. ${REFRESH_MESSAGE}`, false);
       }
     };
@@ -13738,16 +13719,16 @@ var require_dist_cjs9 = __commonJS({
         inFlightRefreshes.delete(ssoSessionName);
       }
     };
-    var fromStatic = ({ token: token2, logger }) => async () => {
+    var fromStatic = ({ token, logger }) => async () => {
       logger?.debug("@aws-sdk/token-providers - fromStatic");
-      if (!token2 || !token2.token) {
+      if (!token || !token.token) {
         throw new TokenProviderError(`Please pass a valid token to fromStatic`, false);
       }
-      return token2;
+      return token;
     };
     var nodeProvider = (init = {}) => memoize(chain(fromSso(init), async () => {
       throw new TokenProviderError("Could not load token from any providers", false);
-    }), (token2) => token2.expiration !== void 0 && token2.expiration.getTime() - Date.now() < 3e5, (token2) => token2.expiration !== void 0);
+    }), (token) => token.expiration !== void 0 && token.expiration.getTime() - Date.now() < 3e5, (token) => token.expiration !== void 0);
     exports.fromEnvSigningName = fromEnvSigningName;
     exports.fromSso = fromSso;
     exports.fromStatic = fromStatic;
@@ -14465,7 +14446,7 @@ var require_dist_cjs10 = __commonJS({
     var isSsoProfile = (arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string");
     var SHOULD_FAIL_CREDENTIAL_CHAIN = false;
     var resolveSSOCredentials = async ({ ssoStartUrl, ssoSession, ssoAccountId, ssoRegion, ssoRoleName, ssoClient, clientConfig, parentClientConfig, callerClientConfig, profile, filepath, configFilepath, ignoreCache, logger }) => {
-      let token2;
+      let token;
       const refreshMessage = `To refresh this SSO session run aws sso login with the corresponding profile.`;
       if (ssoSession) {
         try {
@@ -14478,7 +14459,7 @@ var require_dist_cjs10 = __commonJS({
             parentClientConfig,
             logger
           })({ callerClientConfig });
-          token2 = {
+          token = {
             accessToken: _token.token,
             expiresAt: new Date(_token.expiration).toISOString()
           };
@@ -14490,7 +14471,7 @@ var require_dist_cjs10 = __commonJS({
         }
       } else {
         try {
-          token2 = await getSSOTokenFromFile(ssoStartUrl);
+          token = await getSSOTokenFromFile(ssoStartUrl);
         } catch (e5) {
           throw new CredentialsProviderError(`The SSO session associated with this profile is invalid. ${refreshMessage}`, {
             tryNextLink: SHOULD_FAIL_CREDENTIAL_CHAIN,
@@ -14498,13 +14479,13 @@ var require_dist_cjs10 = __commonJS({
           });
         }
       }
-      if (new Date(token2.expiresAt).getTime() - Date.now() <= 0) {
+      if (new Date(token.expiresAt).getTime() - Date.now() <= 0) {
         throw new CredentialsProviderError(`The SSO session associated with this profile has expired. ${refreshMessage}`, {
           tryNextLink: SHOULD_FAIL_CREDENTIAL_CHAIN,
           logger
         });
       }
-      const { accessToken } = token2;
+      const { accessToken } = token;
       const { SSOClient: SSOClient2, GetRoleCredentialsCommand: GetRoleCredentialsCommand2 } = require_loadSso_BGYXHf8s();
       const sso = ssoClient || new SSOClient2(Object.assign({}, clientConfig ?? {}, {
         logger: clientConfig?.logger ?? callerClientConfig?.logger ?? parentClientConfig?.logger,
@@ -16805,18 +16786,18 @@ var require_dist_cjs11 = __commonJS({
         this.callerClientConfig = callerClientConfig;
       }
       async loadCredentials() {
-        const token2 = await this.loadToken();
-        if (!token2) {
+        const token = await this.loadToken();
+        if (!token) {
           throw new CredentialsProviderError(`Failed to load a token for session ${this.loginSession}, please re-authenticate using aws login`, { tryNextLink: false, logger: this.logger });
         }
-        const accessToken = token2.accessToken;
+        const accessToken = token.accessToken;
         const now = Date.now();
         const expiryTime = new Date(accessToken.expiresAt).getTime();
         const timeUntilExpiry = expiryTime - now;
         if (timeUntilExpiry <= _LoginCredentialsFetcher.REFRESH_THRESHOLD) {
-          return this.refresh(token2);
+          return this.refresh(token);
         }
-        return this.toCredentials(token2.accessToken);
+        return this.toCredentials(token.accessToken);
       }
       get logger() {
         return this.init?.logger;
@@ -16824,21 +16805,21 @@ var require_dist_cjs11 = __commonJS({
       get loginSession() {
         return this.profileData.login_session;
       }
-      toCredentials(token2) {
+      toCredentials(token) {
         return {
-          accessKeyId: token2.accessKeyId,
-          secretAccessKey: token2.secretAccessKey,
-          sessionToken: token2.sessionToken,
-          accountId: token2.accountId,
-          expiration: new Date(token2.expiresAt)
+          accessKeyId: token.accessKeyId,
+          secretAccessKey: token.secretAccessKey,
+          sessionToken: token.sessionToken,
+          accountId: token.accountId,
+          expiration: new Date(token.expiresAt)
         };
       }
-      async refresh(token2) {
-        const diskToken = await this.loadToken().catch(() => token2);
+      async refresh(token) {
+        const diskToken = await this.loadToken().catch(() => token);
         const now = Date.now();
         const diskExpiry = new Date(diskToken.accessToken.expiresAt).getTime();
-        const tokenExpiry = new Date(token2.accessToken.expiresAt).getTime();
-        const freshToken = diskExpiry <= now && tokenExpiry > now ? token2 : diskToken;
+        const tokenExpiry = new Date(token.accessToken.expiresAt).getTime();
+        const freshToken = diskExpiry <= now && tokenExpiry > now ? token : diskToken;
         const freshExpiry = new Date(freshToken.accessToken.expiresAt).getTime();
         if (freshExpiry - Date.now() > _LoginCredentialsFetcher.REFRESH_THRESHOLD) {
           return this.toCredentials(freshToken.accessToken);
@@ -16930,9 +16911,9 @@ var require_dist_cjs11 = __commonJS({
         const tokenFilePath = this.getTokenFilePath();
         try {
           const tokenData = await promises.readFile(tokenFilePath, "utf8");
-          const token2 = JSON.parse(tokenData);
-          const missingFields = ["accessToken", "clientId", "refreshToken", "dpopKey"].filter((k5) => !token2[k5]);
-          if (!token2.accessToken?.accountId) {
+          const token = JSON.parse(tokenData);
+          const missingFields = ["accessToken", "clientId", "refreshToken", "dpopKey"].filter((k5) => !token[k5]);
+          if (!token.accessToken?.accountId) {
             missingFields.push("accountId");
           }
           if (missingFields.length > 0) {
@@ -16941,7 +16922,7 @@ var require_dist_cjs11 = __commonJS({
               tryNextLink: false
             });
           }
-          return token2;
+          return token;
         } catch (error) {
           throw new CredentialsProviderError(`Failed to load token from ${tokenFilePath}: ${String(error)}`, {
             logger: this.logger,
@@ -16949,14 +16930,14 @@ var require_dist_cjs11 = __commonJS({
           });
         }
       }
-      async saveToken(token2) {
+      async saveToken(token) {
         const tokenFilePath = this.getTokenFilePath();
         const directory = dirname(tokenFilePath);
         try {
           await promises.mkdir(directory, { recursive: true });
         } catch (error) {
         }
-        await promises.writeFile(tokenFilePath, JSON.stringify(token2, null, 2), "utf8");
+        await promises.writeFile(tokenFilePath, JSON.stringify(token, null, 2), "utf8");
       }
       getTokenFilePath() {
         const directory = process.env.AWS_LOGIN_CACHE_DIRECTORY ?? join(homedir(), ".aws", "login", "cache");
@@ -17004,10 +16985,10 @@ var require_dist_cjs11 = __commonJS({
         });
       }
       async generateDpop(method = "POST", endpoint) {
-        const token2 = await this.loadToken();
+        const token = await this.loadToken();
         try {
           const privateKey = createPrivateKey({
-            key: token2.dpopKey,
+            key: token.dpopKey,
             format: "pem",
             type: "sec1"
           });
@@ -26607,7 +26588,7 @@ var require_dist_cjs16 = __commonJS({
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration2(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig2(extensionConfiguration), resolveHttpAuthRuntimeConfig5(extensionConfiguration));
     };
-    var S3Client2 = class extends Client2 {
+    var S3Client = class extends Client2 {
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig9(configuration || {});
@@ -26650,11 +26631,11 @@ var require_dist_cjs16 = __commonJS({
         super.destroy();
       }
     };
-    var AbortMultipartUploadCommand2 = class extends command5(_ep05, _mw05, "AbortMultipartUpload", AbortMultipartUpload$) {
+    var AbortMultipartUploadCommand = class extends command5(_ep05, _mw05, "AbortMultipartUpload", AbortMultipartUpload$) {
     };
-    var CompleteMultipartUploadCommand2 = class extends command5(_ep05, _mw1, "CompleteMultipartUpload", CompleteMultipartUpload$) {
+    var CompleteMultipartUploadCommand = class extends command5(_ep05, _mw1, "CompleteMultipartUpload", CompleteMultipartUpload$) {
     };
-    var CopyObjectCommand2 = class extends command5(_ep12, _mw1, "CopyObject", CopyObject$) {
+    var CopyObjectCommand = class extends command5(_ep12, _mw1, "CopyObject", CopyObject$) {
     };
     var CreateBucketCommand = class extends command5(_ep2, _mw2, "CreateBucket", CreateBucket$) {
     };
@@ -26662,7 +26643,7 @@ var require_dist_cjs16 = __commonJS({
     };
     var CreateBucketMetadataTableConfigurationCommand = class extends command5(_ep3, _mw3, "CreateBucketMetadataTableConfiguration", CreateBucketMetadataTableConfiguration$) {
     };
-    var CreateMultipartUploadCommand2 = class extends command5(_ep05, _mw1, "CreateMultipartUpload", CreateMultipartUpload$) {
+    var CreateMultipartUploadCommand = class extends command5(_ep05, _mw1, "CreateMultipartUpload", CreateMultipartUpload$) {
     };
     var DeleteBucketAnalyticsConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketAnalyticsConfiguration", DeleteBucketAnalyticsConfiguration$) {
     };
@@ -26756,7 +26737,7 @@ var require_dist_cjs16 = __commonJS({
     };
     var GetObjectAttributesCommand = class extends command5(_ep5, _mw1, "GetObjectAttributes", GetObjectAttributes$) {
     };
-    var GetObjectCommand2 = class extends command5(_ep05, _mw7, "GetObject", GetObject$) {
+    var GetObjectCommand = class extends command5(_ep05, _mw7, "GetObject", GetObject$) {
     };
     var GetObjectLegalHoldCommand = class extends command5(_ep5, _mw05, "GetObjectLegalHold", GetObjectLegalHold$) {
     };
@@ -26772,7 +26753,7 @@ var require_dist_cjs16 = __commonJS({
     };
     var HeadBucketCommand = class extends command5(_ep5, _mw05, "HeadBucket", HeadBucket$) {
     };
-    var HeadObjectCommand2 = class extends command5(_ep05, _mw8, "HeadObject", HeadObject$) {
+    var HeadObjectCommand = class extends command5(_ep05, _mw8, "HeadObject", HeadObject$) {
     };
     var ListBucketAnalyticsConfigurationsCommand = class extends command5(_ep3, _mw05, "ListBucketAnalyticsConfigurations", ListBucketAnalyticsConfigurations$) {
     };
@@ -26840,7 +26821,7 @@ var require_dist_cjs16 = __commonJS({
     };
     var PutObjectAnnotationCommand = class extends command5(_ep05, _mw10, "PutObjectAnnotation", PutObjectAnnotation$) {
     };
-    var PutObjectCommand3 = class extends command5(_ep05, _mw11, "PutObject", PutObject$) {
+    var PutObjectCommand = class extends command5(_ep05, _mw11, "PutObject", PutObject$) {
     };
     var PutObjectLegalHoldCommand = class extends command5(_ep5, _mw5, "PutObjectLegalHold", PutObjectLegalHold$) {
     };
@@ -26866,17 +26847,17 @@ var require_dist_cjs16 = __commonJS({
     };
     var UpdateObjectEncryptionCommand = class extends command5(_ep5, _mw5, "UpdateObjectEncryption", UpdateObjectEncryption$) {
     };
-    var UploadPartCommand2 = class extends command5(_ep05, _mw13, "UploadPart", UploadPart$) {
+    var UploadPartCommand = class extends command5(_ep05, _mw13, "UploadPart", UploadPart$) {
     };
     var UploadPartCopyCommand = class extends command5(_ep4, _mw1, "UploadPartCopy", UploadPartCopy$) {
     };
     var WriteGetObjectResponseCommand = class extends command5(_ep9, _mw4, "WriteGetObjectResponse", WriteGetObjectResponse$) {
     };
-    var paginateListBuckets = createPaginator2(S3Client2, ListBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxBuckets");
-    var paginateListDirectoryBuckets = createPaginator2(S3Client2, ListDirectoryBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxDirectoryBuckets");
-    var paginateListObjectAnnotations = createPaginator2(S3Client2, ListObjectAnnotationsCommand, "ContinuationToken", "NextContinuationToken", "MaxAnnotationResults");
-    var paginateListObjectsV2 = createPaginator2(S3Client2, ListObjectsV2Command, "ContinuationToken", "NextContinuationToken", "MaxKeys");
-    var paginateListParts = createPaginator2(S3Client2, ListPartsCommand, "PartNumberMarker", "NextPartNumberMarker", "MaxParts");
+    var paginateListBuckets = createPaginator2(S3Client, ListBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxBuckets");
+    var paginateListDirectoryBuckets = createPaginator2(S3Client, ListDirectoryBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxDirectoryBuckets");
+    var paginateListObjectAnnotations = createPaginator2(S3Client, ListObjectAnnotationsCommand, "ContinuationToken", "NextContinuationToken", "MaxAnnotationResults");
+    var paginateListObjectsV2 = createPaginator2(S3Client, ListObjectsV2Command, "ContinuationToken", "NextContinuationToken", "MaxKeys");
+    var paginateListParts = createPaginator2(S3Client, ListPartsCommand, "PartNumberMarker", "NextPartNumberMarker", "MaxParts");
     var checkState$3 = async (client, input) => {
       let reason;
       try {
@@ -26925,7 +26906,7 @@ var require_dist_cjs16 = __commonJS({
     var checkState$1 = async (client, input) => {
       let reason;
       try {
-        let result = await client.send(new HeadObjectCommand2(input));
+        let result = await client.send(new HeadObjectCommand(input));
         reason = result;
         return { state: WaiterState.SUCCESS, reason };
       } catch (exception) {
@@ -26948,7 +26929,7 @@ var require_dist_cjs16 = __commonJS({
     var checkState = async (client, input) => {
       let reason;
       try {
-        let result = await client.send(new HeadObjectCommand2(input));
+        let result = await client.send(new HeadObjectCommand(input));
         reason = result;
       } catch (exception) {
         reason = exception;
@@ -26968,13 +26949,13 @@ var require_dist_cjs16 = __commonJS({
       return checkExceptions(result);
     };
     var commands5 = {
-      AbortMultipartUploadCommand: AbortMultipartUploadCommand2,
-      CompleteMultipartUploadCommand: CompleteMultipartUploadCommand2,
-      CopyObjectCommand: CopyObjectCommand2,
+      AbortMultipartUploadCommand,
+      CompleteMultipartUploadCommand,
+      CopyObjectCommand,
       CreateBucketCommand,
       CreateBucketMetadataConfigurationCommand,
       CreateBucketMetadataTableConfigurationCommand,
-      CreateMultipartUploadCommand: CreateMultipartUploadCommand2,
+      CreateMultipartUploadCommand,
       CreateSessionCommand,
       DeleteBucketCommand,
       DeleteBucketAnalyticsConfigurationCommand,
@@ -27019,7 +27000,7 @@ var require_dist_cjs16 = __commonJS({
       GetBucketTaggingCommand,
       GetBucketVersioningCommand,
       GetBucketWebsiteCommand,
-      GetObjectCommand: GetObjectCommand2,
+      GetObjectCommand,
       GetObjectAclCommand,
       GetObjectAnnotationCommand,
       GetObjectAttributesCommand,
@@ -27030,7 +27011,7 @@ var require_dist_cjs16 = __commonJS({
       GetObjectTorrentCommand,
       GetPublicAccessBlockCommand,
       HeadBucketCommand,
-      HeadObjectCommand: HeadObjectCommand2,
+      HeadObjectCommand,
       ListBucketAnalyticsConfigurationsCommand,
       ListBucketIntelligentTieringConfigurationsCommand,
       ListBucketInventoryConfigurationsCommand,
@@ -27062,7 +27043,7 @@ var require_dist_cjs16 = __commonJS({
       PutBucketTaggingCommand,
       PutBucketVersioningCommand,
       PutBucketWebsiteCommand,
-      PutObjectCommand: PutObjectCommand3,
+      PutObjectCommand,
       PutObjectAclCommand,
       PutObjectAnnotationCommand,
       PutObjectLegalHoldCommand,
@@ -27077,7 +27058,7 @@ var require_dist_cjs16 = __commonJS({
       UpdateBucketMetadataInventoryTableConfigurationCommand,
       UpdateBucketMetadataJournalTableConfigurationCommand,
       UpdateObjectEncryptionCommand,
-      UploadPartCommand: UploadPartCommand2,
+      UploadPartCommand,
       UploadPartCopyCommand,
       WriteGetObjectResponseCommand
     };
@@ -27094,7 +27075,7 @@ var require_dist_cjs16 = __commonJS({
       waitUntilObjectExists,
       waitUntilObjectNotExists
     };
-    var S3 = class extends S3Client2 {
+    var S3 = class extends S3Client {
     };
     createAggregatedClient2(commands5, S3, { paginators, waiters });
     var BucketAbacStatus = {
@@ -27537,7 +27518,7 @@ var require_dist_cjs16 = __commonJS({
     exports.AbacStatus$ = AbacStatus$;
     exports.AbortIncompleteMultipartUpload$ = AbortIncompleteMultipartUpload$;
     exports.AbortMultipartUpload$ = AbortMultipartUpload$;
-    exports.AbortMultipartUploadCommand = AbortMultipartUploadCommand2;
+    exports.AbortMultipartUploadCommand = AbortMultipartUploadCommand;
     exports.AbortMultipartUploadOutput$ = AbortMultipartUploadOutput$;
     exports.AbortMultipartUploadRequest$ = AbortMultipartUploadRequest$;
     exports.AccelerateConfiguration$ = AccelerateConfiguration$;
@@ -27589,7 +27570,7 @@ var require_dist_cjs16 = __commonJS({
     exports.ChecksumType = ChecksumType;
     exports.CommonPrefix$ = CommonPrefix$;
     exports.CompleteMultipartUpload$ = CompleteMultipartUpload$;
-    exports.CompleteMultipartUploadCommand = CompleteMultipartUploadCommand2;
+    exports.CompleteMultipartUploadCommand = CompleteMultipartUploadCommand;
     exports.CompleteMultipartUploadOutput$ = CompleteMultipartUploadOutput$;
     exports.CompleteMultipartUploadRequest$ = CompleteMultipartUploadRequest$;
     exports.CompletedMultipartUpload$ = CompletedMultipartUpload$;
@@ -27598,7 +27579,7 @@ var require_dist_cjs16 = __commonJS({
     exports.Condition$ = Condition$;
     exports.ContinuationEvent$ = ContinuationEvent$;
     exports.CopyObject$ = CopyObject$;
-    exports.CopyObjectCommand = CopyObjectCommand2;
+    exports.CopyObjectCommand = CopyObjectCommand;
     exports.CopyObjectOutput$ = CopyObjectOutput$;
     exports.CopyObjectRequest$ = CopyObjectRequest$;
     exports.CopyObjectResult$ = CopyObjectResult$;
@@ -27615,7 +27596,7 @@ var require_dist_cjs16 = __commonJS({
     exports.CreateBucketOutput$ = CreateBucketOutput$;
     exports.CreateBucketRequest$ = CreateBucketRequest$;
     exports.CreateMultipartUpload$ = CreateMultipartUpload$;
-    exports.CreateMultipartUploadCommand = CreateMultipartUploadCommand2;
+    exports.CreateMultipartUploadCommand = CreateMultipartUploadCommand;
     exports.CreateMultipartUploadOutput$ = CreateMultipartUploadOutput$;
     exports.CreateMultipartUploadRequest$ = CreateMultipartUploadRequest$;
     exports.CreateSession$ = CreateSession$;
@@ -27822,7 +27803,7 @@ var require_dist_cjs16 = __commonJS({
     exports.GetObjectAttributesOutput$ = GetObjectAttributesOutput$;
     exports.GetObjectAttributesParts$ = GetObjectAttributesParts$;
     exports.GetObjectAttributesRequest$ = GetObjectAttributesRequest$;
-    exports.GetObjectCommand = GetObjectCommand2;
+    exports.GetObjectCommand = GetObjectCommand;
     exports.GetObjectLegalHold$ = GetObjectLegalHold$;
     exports.GetObjectLegalHoldCommand = GetObjectLegalHoldCommand;
     exports.GetObjectLegalHoldOutput$ = GetObjectLegalHoldOutput$;
@@ -27857,7 +27838,7 @@ var require_dist_cjs16 = __commonJS({
     exports.HeadBucketOutput$ = HeadBucketOutput$;
     exports.HeadBucketRequest$ = HeadBucketRequest$;
     exports.HeadObject$ = HeadObject$;
-    exports.HeadObjectCommand = HeadObjectCommand2;
+    exports.HeadObjectCommand = HeadObjectCommand;
     exports.HeadObjectOutput$ = HeadObjectOutput$;
     exports.HeadObjectRequest$ = HeadObjectRequest$;
     exports.IdempotencyParameterMismatch = IdempotencyParameterMismatch;
@@ -28092,7 +28073,7 @@ var require_dist_cjs16 = __commonJS({
     exports.PutObjectAnnotationCommand = PutObjectAnnotationCommand;
     exports.PutObjectAnnotationOutput$ = PutObjectAnnotationOutput$;
     exports.PutObjectAnnotationRequest$ = PutObjectAnnotationRequest$;
-    exports.PutObjectCommand = PutObjectCommand3;
+    exports.PutObjectCommand = PutObjectCommand;
     exports.PutObjectLegalHold$ = PutObjectLegalHold$;
     exports.PutObjectLegalHoldCommand = PutObjectLegalHoldCommand;
     exports.PutObjectLegalHoldOutput$ = PutObjectLegalHoldOutput$;
@@ -28148,7 +28129,7 @@ var require_dist_cjs16 = __commonJS({
     exports.RestoreStatus$ = RestoreStatus$;
     exports.RoutingRule$ = RoutingRule$;
     exports.S3 = S3;
-    exports.S3Client = S3Client2;
+    exports.S3Client = S3Client;
     exports.S3KeyFilter$ = S3KeyFilter$;
     exports.S3Location$ = S3Location$;
     exports.S3ServiceException = S3ServiceException;
@@ -28213,7 +28194,7 @@ var require_dist_cjs16 = __commonJS({
     exports.UpdateObjectEncryptionRequest$ = UpdateObjectEncryptionRequest$;
     exports.UpdateObjectEncryptionResponse$ = UpdateObjectEncryptionResponse$;
     exports.UploadPart$ = UploadPart$;
-    exports.UploadPartCommand = UploadPartCommand2;
+    exports.UploadPartCommand = UploadPartCommand;
     exports.UploadPartCopy$ = UploadPartCopy$;
     exports.UploadPartCopyCommand = UploadPartCopyCommand;
     exports.UploadPartCopyOutput$ = UploadPartCopyOutput$;
@@ -28244,512 +28225,22 @@ var require_dist_cjs16 = __commonJS({
   }
 });
 
-// src/executors/binary-cache/s3.ts
-var import_client_s32 = __toESM(require_dist_cjs16(), 1);
-import { AsyncLocalStorage } from "node:async_hooks";
-import { createReadStream } from "node:fs";
-import { Readable as Readable3 } from "node:stream";
-
-// src/executors/binary-cache/s3-object-writer.ts
-var import_client_s3 = __toESM(require_dist_cjs16(), 1);
-var PartSlots = class {
-  constructor(total, size) {
-    this.total = total;
-    this.size = size;
-  }
-  total;
-  size;
-  made = 0;
-  spare = [];
-  waiting = [];
-  async acquire() {
-    const spare = this.spare.pop();
-    if (spare) return spare;
-    if (this.made < this.total) {
-      this.made++;
-      return Buffer.allocUnsafe(this.size);
-    }
-    return await new Promise((resolve) => this.waiting.push(resolve));
-  }
-  /** Gives a buffer back once nothing reads it any more (its part was sent, or will not be). */
-  release(buffer) {
-    const next = this.waiting.shift();
-    if (next) next(buffer);
-    else this.spare.push(buffer);
-  }
-};
-async function* partsOf(body, slots) {
-  let buffer = await slots.acquire();
-  let size = 0;
-  try {
-    for await (const c5 of body) {
-      let chunk = typeof c5 === "string" ? Buffer.from(c5) : c5;
-      while (chunk.length > 0) {
-        const take = Math.min(chunk.length, slots.size - size);
-        chunk.copy(buffer, size, 0, take);
-        size += take;
-        chunk = chunk.subarray(take);
-        if (size === slots.size) {
-          const full = buffer;
-          buffer = void 0;
-          size = 0;
-          yield { bytes: full, buffer: full, last: false };
-          buffer = await slots.acquire();
-        }
-      }
-    }
-    const rest = buffer;
-    buffer = void 0;
-    yield { bytes: rest.subarray(0, size), buffer: rest, last: true };
-  } finally {
-    if (buffer) slots.release(buffer);
-  }
-}
-async function writeObject(ctx, body, params) {
-  const { key } = params;
-  const condition = params.ifNoneMatch ? { IfNoneMatch: "*" } : {};
-  const parts = partsOf(body, ctx.slots);
-  try {
-    const first = await parts.next();
-    if (first.done) throw new Error("no body");
-    if (first.value.last) {
-      try {
-        const bytes = first.value.bytes;
-        await ctx.guarded(
-          `PUT ${ctx.where(key)}`,
-          (abortSignal) => ctx.client.send(
-            new import_client_s3.PutObjectCommand({ Bucket: ctx.bucket, Key: key, Body: bytes, ContentLength: bytes.length, ContentType: params.contentType, ...condition }),
-            { abortSignal }
-          )
-        );
-      } finally {
-        ctx.slots.release(first.value.buffer);
-      }
-      return;
-    }
-    await writeMultipart(ctx, first.value, parts, params, condition);
-  } finally {
-    await parts.return(void 0);
-    body.destroy();
-  }
-}
-async function writeMultipart(ctx, first, rest, params, condition) {
-  const { key } = params;
-  let uploadId;
-  try {
-    try {
-      const created = await ctx.guarded(
-        `POST ${ctx.where(key)}?uploads`,
-        (abortSignal) => ctx.client.send(new import_client_s3.CreateMultipartUploadCommand({ Bucket: ctx.bucket, Key: key, ContentType: params.contentType }), { abortSignal })
-      );
-      uploadId = created.UploadId;
-      if (!uploadId) throw new Error(`POST ${ctx.where(key)}?uploads: the server named no upload`);
-    } catch (e5) {
-      ctx.slots.release(first.buffer);
-      throw e5;
-    }
-    const id = uploadId;
-    const inFlight = /* @__PURE__ */ new Set();
-    let partFailed = false;
-    const done = [];
-    const send = (part, n3) => {
-      const p3 = (async () => {
-        try {
-          const res = await ctx.guarded(
-            `PUT ${ctx.where(key)} (part ${n3})`,
-            (abortSignal) => ctx.client.send(
-              new import_client_s3.UploadPartCommand({ Bucket: ctx.bucket, Key: key, UploadId: id, PartNumber: n3, Body: part.bytes, ContentLength: part.bytes.length }),
-              { abortSignal }
-            )
-          );
-          return { PartNumber: n3, ETag: res.ETag };
-        } finally {
-          ctx.slots.release(part.buffer);
-        }
-      })();
-      const settled = p3.then(
-        () => void inFlight.delete(settled),
-        () => {
-          partFailed = true;
-          inFlight.delete(settled);
-        }
-      );
-      inFlight.add(settled);
-      done.push(p3);
-    };
-    let failure;
-    try {
-      let n3 = 1;
-      send(first, n3);
-      for (; ; ) {
-        while (inFlight.size >= ctx.partsInFlight) await Promise.race(inFlight);
-        if (partFailed) break;
-        const next = await rest.next();
-        if (next.done) break;
-        const part = next.value;
-        if (part.last && part.bytes.length === 0) {
-          ctx.slots.release(part.buffer);
-          break;
-        }
-        send(part, ++n3);
-      }
-    } catch (e5) {
-      failure = { error: e5 };
-    }
-    const results = await Promise.allSettled(done);
-    if (failure) throw failure.error;
-    const rejected = results.find((r5) => r5.status === "rejected");
-    if (rejected) throw rejected.reason;
-    const completed = results.map((r5) => r5.value);
-    await ctx.guarded(
-      `POST ${ctx.where(key)}?uploadId`,
-      (abortSignal) => ctx.client.send(
-        new import_client_s3.CompleteMultipartUploadCommand({ Bucket: ctx.bucket, Key: key, UploadId: id, MultipartUpload: { Parts: completed }, ...condition }),
-        { abortSignal }
-      )
-    );
-    uploadId = void 0;
-  } finally {
-    if (uploadId !== void 0) await abortUpload(ctx, key, uploadId);
-  }
-}
-async function abortUpload(ctx, key, uploadId) {
-  try {
-    await ctx.guarded(
-      `DELETE ${ctx.where(key)}?uploadId`,
-      (abortSignal) => ctx.client.send(new import_client_s3.AbortMultipartUploadCommand({ Bucket: ctx.bucket, Key: key, UploadId: uploadId }), { abortSignal })
-    );
-  } catch {
-  }
-}
-
-// src/executors/binary-cache/s3.ts
-var currentRequest = new AsyncLocalStorage();
-var token = (count, delay) => ({
-  getRetryCount: () => count,
-  getRetryDelay: () => delay,
-  startsAt: Date.now() + delay
-});
-var BudgetedRetryStrategy = class {
-  constructor(budget, maxAttempts, baseDelayMs, maxDelayMs, where) {
-    this.budget = budget;
-    this.maxAttempts = maxAttempts;
-    this.baseDelayMs = baseDelayMs;
-    this.maxDelayMs = maxDelayMs;
-    this.where = where;
-  }
-  budget;
-  maxAttempts;
-  baseDelayMs;
-  maxDelayMs;
-  where;
-  /** Every SDK call runs inside `guarded`; the fallback only keeps a stray one accounted for. */
-  request() {
-    return currentRequest.getStore() ?? new BudgetedRequest(this.budget, this.where);
-  }
-  async acquireInitialRetryToken() {
-    this.request().check();
-    return token(0, 0);
-  }
-  async refreshRetryTokenForRetry(previous, info) {
-    if (info.errorType === "CLIENT_ERROR") throw info.error ?? new Error("not retried");
-    const request = this.request();
-    const cause = describeS3Error(info.error);
-    request.attemptFailed(previous.startsAt ?? Date.now(), `${cause} from ${request.what}`);
-    const attempt = previous.getRetryCount() + 1;
-    const hinted = info.retryAfterHint ? info.retryAfterHint.getTime() - Date.now() : void 0;
-    const schedule = { attempts: this.maxAttempts, baseDelayMs: this.baseDelayMs, maxDelayMs: this.maxDelayMs, isRetryable: () => true };
-    const delay = request.retryDelay(info.error, attempt, schedule, hinted !== void 0 && hinted > 0 ? hinted : void 0);
-    if (delay === void 0) throw info.error ?? new Error("not retried");
-    log.info(retryLine(cause, request.what, attempt, this.maxAttempts, delay));
-    return token(attempt, delay);
-  }
-  recordSuccess() {
-    this.request().succeeded();
-  }
-};
-function s3FailureKind(e5) {
-  const name = nameOf(e5);
-  const code = e5?.code;
-  if (name === "TimeoutError" || code === "ETIMEDOUT" || code === "ECONNRESET" && /timeout/i.test(String(e5.message))) {
-    return "timeout";
-  }
-  const status = statusOf(e5);
-  if (status === void 0) return "connection";
-  return status >= 500 || status === 429 ? "server-error" : "refused";
-}
-var MiB = 1024 * 1024;
-function statusOf(e5) {
-  return e5?.$metadata?.httpStatusCode;
-}
-function nameOf(e5) {
-  const name = e5?.name;
-  return typeof name === "string" ? name : "";
-}
-function redact(text) {
-  let out = text;
-  for (const name of ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) {
-    const secret = process.env[name];
-    if (secret && secret.length >= 8) out = out.split(secret).join("***");
-  }
-  return out;
-}
-function describeS3Error(e5) {
-  if (!(e5 instanceof Object)) return redact(String(e5));
-  const err = e5;
-  const name = nameOf(e5);
-  const message = typeof err.message === "string" ? err.message.replace(/^AWS SDK error wrapper for (\w*Error: )?/, "") : "";
-  let what;
-  if (name === "CredentialsProviderError") {
-    what = "no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile=, or a role with aws-actions/configure-aws-credentials, listed before this action so that its cleanup runs after this push)";
+// src/config/s3-client-config.ts
+function s3ClientConfig(location, credentials) {
+  const config = { region: location.region, forcePathStyle: location.forcePathStyle };
+  if (location.endpoint !== void 0) {
+    config.endpoint = location.endpoint;
+    config.requestChecksumCalculation = "WHEN_REQUIRED";
+    config.responseChecksumValidation = "WHEN_REQUIRED";
   } else {
-    const useful = message !== "" && message !== "UnknownError" && message !== name;
-    const code = typeof err.code === "string" && !message.includes(err.code) ? ` (${err.code})` : "";
-    const label = name && name !== "Error" && !/^\d+$/.test(name) ? `${name}: ` : "";
-    what = useful ? `${label}${message}${code}` : name || message || "unknown error";
+    config.followRegionRedirects = true;
   }
-  const meta = [];
-  const status = statusOf(e5);
-  if (status !== void 0) meta.push(`HTTP ${status}`);
-  const attempts = err.$metadata?.attempts;
-  if (attempts !== void 0 && attempts > 1) meta.push(`gave up after ${attempts} attempts`);
-  return redact(`${what}${meta.length ? ` (${meta.join(", ")})` : ""}`);
+  if (location.profile !== void 0) config.profile = location.profile;
+  if (credentials !== void 0) config.credentials = credentials;
+  return config;
 }
-function isAbsent(e5) {
-  const name = nameOf(e5);
-  if (name === "NoSuchBucket") return false;
-  const status = statusOf(e5);
-  return status === 404 || status === 403 || name === "NoSuchKey" || name === "NotFound";
-}
-function isPreconditionFailed(e5) {
-  return statusOf(e5) === 412 || nameOf(e5) === "PreconditionFailed";
-}
-var S3Backend = class {
-  displayUrl;
-  client;
-  bucket;
-  concurrency;
-  partSize;
-  writer;
-  warn;
-  requests;
-  touchFound;
-  constructor(opts) {
-    const { location } = opts;
-    this.bucket = location.bucket;
-    this.displayUrl = `s3://${location.bucket}`;
-    this.concurrency = opts.concurrency ?? 32;
-    this.partSize = Math.max(opts.partSize ?? 8 * MiB, 5 * MiB);
-    this.warn = opts.warn ?? (() => {
-    });
-    this.touchFound = opts.touchFound ?? true;
-    const t = timings();
-    const budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold });
-    this.requests = new RequestGuard({
-      budget,
-      // The SDK's socketTimeout is the idle timeout; we only end a call when the budget runs out.
-      followDeadline: true,
-      // The SDK retries (BudgetedRetryStrategy), and accounts for each failed attempt.
-      retry: { attempts: 1 },
-      isTrouble: () => false,
-      verdict: (e5) => isAbsent(e5) || isPreconditionFailed(e5) ? "answer" : s3FailureKind(e5),
-      cause: describeS3Error
-    });
-    const config = {
-      region: location.region,
-      forcePathStyle: location.forcePathStyle,
-      retryStrategy: new BudgetedRetryStrategy(
-        budget,
-        opts.maxAttempts ?? t.retryAttempts,
-        t.retryBaseDelayMs,
-        t.retryMaxDelayMs,
-        this.displayUrl
-      ),
-      requestHandler: {
-        connectionTimeout: t.connectMs,
-        // An idle timeout, not a total one: a large part still uploading is progress.
-        socketTimeout: t.idleMs,
-        // Room for the HEAD probes plus every part in flight, so neither starves the other.
-        httpAgent: { keepAlive: true, maxSockets: 64 },
-        httpsAgent: { keepAlive: true, maxSockets: 64 }
-      }
-    };
-    if (location.endpoint !== void 0) {
-      config.endpoint = location.endpoint;
-      config.requestChecksumCalculation = "WHEN_REQUIRED";
-      config.responseChecksumValidation = "WHEN_REQUIRED";
-    } else {
-      config.followRegionRedirects = true;
-    }
-    if (location.profile !== void 0) config.profile = location.profile;
-    if (opts.credentials !== void 0) config.credentials = opts.credentials;
-    this.client = new import_client_s32.S3Client(config);
-    this.writer = {
-      client: this.client,
-      bucket: this.bucket,
-      partsInFlight: opts.queueSize ?? 4,
-      slots: new PartSlots(Math.max(opts.partBuffers ?? 4, 1), this.partSize),
-      guarded: (what, run) => this.guarded(what, run),
-      where: (key) => this.where(key)
-    };
-  }
-  where(key) {
-    return `${this.displayUrl}/${key}`;
-  }
-  /**
-   * Runs one SDK call as one request of the job (runtime/request.ts): refused at once when the
-   * breaker is open, abandoned when a failing cache's budget runs out, and its outcome counted.
-   */
-  guarded(what, run) {
-    return this.requests.run(what, (a5) => currentRequest.run(a5.request, () => run(a5.signal)));
-  }
-  async prepare(storeDir) {
-    const key = "nix-cache-info";
-    await ensureCacheInfo(storeDir, {
-      displayUrl: this.displayUrl,
-      read: async () => {
-        try {
-          return await this.guarded(`GET ${this.where(key)}`, async (abortSignal) => {
-            const res = await this.client.send(new import_client_s32.GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal });
-            return await res.Body?.transformToString() ?? "";
-          });
-        } catch (e5) {
-          if (e5 instanceof CacheUnavailableError) throw e5;
-          if (isAbsent(e5)) return void 0;
-          throw new Error(`GET ${this.where(key)}: ${describeS3Error(e5)}`, { cause: e5 });
-        }
-      },
-      write: async (text) => {
-        try {
-          await this.guarded(
-            `PUT ${this.where(key)}`,
-            (abortSignal) => this.client.send(new import_client_s32.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: CONTENT_TYPES.cacheInfo }), { abortSignal })
-          );
-        } catch (e5) {
-          if (e5 instanceof CacheUnavailableError) throw e5;
-          throw new Error(`PUT ${this.where(key)}: ${describeS3Error(e5)}`, { cause: e5 });
-        }
-      }
-    });
-  }
-  existing(hashParts) {
-    return probeEach(hashParts, {
-      concurrency: this.concurrency,
-      warn: this.warn,
-      describe: (hash, e5) => `HEAD ${this.where(`${hash}.narinfo`)}: ${describeS3Error(e5)}`,
-      probe: async (hash) => {
-        try {
-          await this.guarded(
-            `HEAD ${this.where(`${hash}.narinfo`)}`,
-            (abortSignal) => this.client.send(new import_client_s32.HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }), { abortSignal })
-          );
-          if (this.touchFound === false) return true;
-          return await this.touch(`${hash}.narinfo`, CONTENT_TYPES.narinfo);
-        } catch (e5) {
-          if (isAbsent(e5)) return false;
-          throw e5;
-        }
-      }
-    });
-  }
-  /**
-   * Streams the body: small objects go up in one PUT, larger ones as a multipart upload of
-   * buffered parts, so each part can be retried by the SDK without reading the source again.
-   */
-  async put(key, body, contentType) {
-    await this.write(key, body, contentType, false);
-  }
-  async has(key) {
-    try {
-      await this.guarded(
-        `HEAD ${this.where(key)}`,
-        (abortSignal) => this.client.send(new import_client_s32.HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal })
-      );
-      return true;
-    } catch (e5) {
-      if (e5 instanceof CacheUnavailableError) throw e5;
-      return false;
-    }
-  }
-  /**
-   * Uploads the verified file with `If-None-Match: *` (on PutObject, or on completing a multipart
-   * upload), so S3 and the servers that support conditional writes never replace a NAR another
-   * job wrote meanwhile: their 412 means it is there. Servers that ignore the header overwrite
-   * it with the same verified contents, a window only as wide as the upload.
-   */
-  async publish(key, file, contentType) {
-    return await this.write(key, () => createReadStream(file), contentType, true);
-  }
-  /** `publish` for a small verified NAR in memory: no spool file to write and read back. */
-  async publishBytes(key, bytes, contentType) {
-    return await this.write(key, () => Readable3.from([bytes]), contentType, true);
-  }
-  /**
-   * `publish` straight from the store: parts are sent while the path is still being compressed,
-   * and the object is created only once the body has ended, checked (s3-object-writer.ts). A body
-   * that fails aborts the multipart upload. Not retried as a whole: the SDK retries each part
-   * from its buffer, and a mismatch is final.
-   */
-  async publishStream(key, body, contentType) {
-    return await this.write(key, body, contentType, true);
-  }
-  /**
-   * Renews an object's LastModified by copying it onto itself (S3 has no other way); false when
-   * it is gone. A touch that fails otherwise counts as done: the object is there, and only a
-   * retention GC running at this moment could miss that it is in use.
-   */
-  async touch(key, contentType) {
-    try {
-      await this.guarded(
-        `COPY ${this.where(key)}`,
-        (abortSignal) => this.client.send(
-          new import_client_s32.CopyObjectCommand({
-            Bucket: this.bucket,
-            Key: key,
-            CopySource: `${this.bucket}/${encodeURIComponent(key).replace(/%2F/g, "/")}`,
-            MetadataDirective: "REPLACE",
-            ContentType: contentType,
-            Metadata: { touched: (/* @__PURE__ */ new Date()).toISOString() }
-          }),
-          { abortSignal }
-        )
-      );
-      return true;
-    } catch (e5) {
-      if (e5 instanceof CacheUnavailableError) throw e5;
-      if (statusOf(e5) === 404 || nameOf(e5) === "NoSuchKey") return false;
-      this.warn(`COPY ${this.where(key)} (marking it in use): ${describeS3Error(e5)}`);
-      return true;
-    }
-  }
-  /**
-   * With `ifNoneMatch` (NARs): the 412 of a NAR already there means this job's narinfo will name
-   * it, so it is touched for the retention GC, as the narinfos found are; one taken by a GC
-   * meanwhile is written again, once.
-   */
-  async write(key, body, contentType, ifNoneMatch, again = true) {
-    const stream = body();
-    try {
-      await writeObject(this.writer, stream, { key, contentType, ifNoneMatch });
-      return "written";
-    } catch (e5) {
-      if (e5 instanceof CacheUnavailableError || e5 instanceof NarMismatch) throw e5;
-      if (!ifNoneMatch || !isPreconditionFailed(e5)) throw new Error(`PUT ${this.where(key)}: ${describeS3Error(e5)}`, { cause: e5 });
-    } finally {
-      stream.destroy();
-    }
-    if (await this.touch(key, contentType)) return "existed";
-    if (again) return await this.write(key, body, contentType, true, false);
-    throw new Error(`PUT ${this.where(key)}: the object was there, and gone before it could be marked in use`);
-  }
-  /** Closes pooled connections, so a short-lived process is not kept alive by idle keep-alive sockets. */
-  close() {
-    this.client.destroy();
-  }
-};
 
 export {
   require_dist_cjs16 as require_dist_cjs,
-  describeS3Error,
-  S3Backend
+  s3ClientConfig
 };

@@ -11,7 +11,7 @@ import {
   cachixRefusalMessage,
   niks3RefusalMessage,
   refusalMessage
-} from "./chunk-75C7UKMB.js";
+} from "./chunk-EVJW3XTY.js";
 import {
   emptyOutcome,
   hashPart

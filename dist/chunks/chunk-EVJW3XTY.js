@@ -8,7 +8,7 @@ import {
   RequestTimeout,
   RetryableHttpError,
   parseRetryAfter
-} from "./chunk-GFJLQYLA.js";
+} from "./chunk-EXJRYZJU.js";
 import {
   CacheUnavailableError,
   JobBudget,

@@ -295,6 +295,9 @@ async function abandonOnAbort(call, signal, budget) {
 
 export {
   RetryableHttpError,
+  isTransientError,
+  retryOptions,
+  withRetry,
   parseRetryAfter,
   retryLine,
   RequestTimeout,

@@ -3,13 +3,14 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   S3Backend,
   describeS3Error
-} from "./chunk-3OVC3D75.js";
+} from "./chunk-7LJPXNKJ.js";
 import "./chunk-WWDDLBZ6.js";
 import "./chunk-ZAVCIQH3.js";
 import "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
+import "./chunk-AJY2XOBS.js";
 import "./chunk-Z3KDMJWA.js";
-import "./chunk-GFJLQYLA.js";
+import "./chunk-EXJRYZJU.js";
 import "./chunk-RBL4TPKM.js";
 import "./chunk-6KE3EQZP.js";
 import "./chunk-WSR6M3NS.js";

@@ -5,11 +5,11 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-V7IHLTJ7.js";
+} from "./chunk-BY4EKKQ3.js";
 import {
   CacheServiceRefused,
   CacheTransferStalled
-} from "./chunk-XO2G26O6.js";
+} from "./chunk-Q5NXHJRI.js";
 import {
   layerId
 } from "./chunk-4XKVQJST.js";

@@ -20,7 +20,7 @@ import {
   RequestGuard,
   RequestTimeout,
   RetryableHttpError
-} from "./chunk-GFJLQYLA.js";
+} from "./chunk-EXJRYZJU.js";
 import {
   CacheUnavailableError,
   jobBudget,

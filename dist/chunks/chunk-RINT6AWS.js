@@ -5,7 +5,7 @@ import {
   choosePush,
   executorFor,
   pullFront
-} from "./chunk-5LQELFI4.js";
+} from "./chunk-7WSUJEUL.js";
 import {
   announce,
   reportCompletion,
@@ -28,7 +28,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-F7QTDCK6.js";
+} from "./chunk-XV6EQ6D2.js";
 import {
   SKIP_REASONS,
   buildClosure,
@@ -105,7 +105,7 @@ import {
   RequestGuard,
   RequestTimeout,
   RetryableHttpError
-} from "./chunk-GFJLQYLA.js";
+} from "./chunk-EXJRYZJU.js";
 import {
   CacheUnavailableError,
   formatBytes,
@@ -567,7 +567,8 @@ async function cacheAnswers(url, probe = probeHttpCache, name = url) {
 async function configurePull(inputs, store, local, server, front) {
   const url = local?.url ?? server?.url ?? substituterUrl(inputs);
   if (!inputs.pull || !url) return;
-  if (!local && inputs.cache.kind === "s3" && !await nixCanReadS3(inputs.cache)) return;
+  const s3Direct = async () => local !== void 0 || inputs.cache.kind !== "s3" || await nixCanReadS3(inputs.cache);
+  if (front === void 0 && !await s3Direct()) return;
   if (!local && inputs.cache.kind === "s3" && !await cacheAnswers(bucketHttpUrl(inputs.cache.s3), probeHttpCache, inputs.cache.url)) return;
   if (!local && inputs.cache.kind === "http" && !await cacheAnswers(url)) return;
   const keys = [.../* @__PURE__ */ new Set([...trustedKeys(inputs), ...local?.keys ?? [], ...server?.keys ?? []])];
@@ -579,6 +580,7 @@ async function configurePull(inputs, store, local, server, front) {
   }
   const trust = await detectTrust(store);
   log.info(`Nix trust: ${trust.level} (${trust.reason}).`);
+  if (trust.level === "untrusted" && front !== void 0 && !await s3Direct()) return;
   if (trust.level === "untrusted" && !await untrustedMayPull(url, keys, trust, local)) return;
   if (front !== void 0 && !local && trust.level !== "untrusted") {
     host().exportVariable("NIX_CONFIG", appendNixConfig(process.env.NIX_CONFIG, pullSettings(front, keys)));
@@ -669,7 +671,7 @@ async function serverCredentials(cred, inputs, untrusted) {
 // src/runtime/collector.ts
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-function fullCollector() {
+function exposedCollector() {
   const visible = globalThis.gc;
   if (visible) return visible;
   try {
@@ -679,6 +681,15 @@ function fullCollector() {
   } catch {
     return void 0;
   }
+}
+function spentBufferCollector(gc, slackBytes) {
+  let floor = 0;
+  return () => {
+    gc({ type: "minor" });
+    if (process.memoryUsage().arrayBuffers <= floor + slackBytes) return;
+    gc();
+    floor = process.memoryUsage().arrayBuffers;
+  };
 }
 
 // src/executors/nix-copy.ts
@@ -776,14 +787,14 @@ async function signLocally(paths, keyText, flags) {
 // src/job/push.ts
 async function pushToCache(job) {
   if (executorFor(job.inputs.cache).executor === "github-actions") {
-    const { saveToGithubActions } = await import("./gha-save-3I35YJDG.js");
+    const { saveToGithubActions } = await import("./gha-save-WFMA7WLE.js");
     return saveToGithubActions(job);
   }
   const choice = choosePush(job.inputs);
   if (choice.executor === "nix-copy") return pushWithNixCopyTo(choice, job);
   if (choice.executor === "binary-cache") return pushToBinaryCache(choice, job);
   if (choice.executor === "github-actions") throw new Error(`no executor for ${choice.executor}`);
-  const { pushToServerCache } = await import("./server-push-WF47IVIC.js");
+  const { pushToServerCache } = await import("./server-push-OXVSOCQA.js");
   return pushToServerCache(choice, job);
 }
 async function pushWithNixCopyTo(choice, job) {
@@ -848,8 +859,8 @@ async function planAndUpload(choice, job, backend) {
   return resultOf(plan, "push", outcome);
 }
 function keepWithinMemory() {
-  const gc = fullCollector();
-  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: 1, run: gc } });
+  const gc = exposedCollector();
+  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: 1, run: spentBufferCollector(gc, 16 * 2 ** 20) } });
 }
 
 // src/report/report.ts
@@ -1267,16 +1278,16 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-Q2DERART.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-GCLUIY4A.js");
     return pullFromLocalSubstituter(url, inputs.substituterPort);
   }
-  const { restoreGithubActionsCache } = await import("./restore-W6HSNOH2.js");
+  const { restoreGithubActionsCache } = await import("./restore-2IBFKJPY.js");
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store);
 }
 async function serverSubstituter(inputs) {
   const cache = inputs.cache;
   if (cache.kind !== "attic" && cache.kind !== "cachix" && cache.kind !== "niks3") return void 0;
-  return (await import("./server-pull-2P6VBCKZ.js")).serverSubstituter(cache, inputs.authToken);
+  return (await import("./server-pull-VNN2JPU5.js")).serverSubstituter(cache, inputs.authToken);
 }
 async function beginJob(inputs) {
   const store = await locateStore();

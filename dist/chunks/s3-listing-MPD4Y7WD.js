@@ -4,19 +4,27 @@ import {
   DELETE_BATCH
 } from "./chunk-4ERHW5T6.js";
 import {
-  describeS3Error,
-  require_dist_cjs
-} from "./chunk-3OVC3D75.js";
+  describeS3Error
+} from "./chunk-7LJPXNKJ.js";
 import "./chunk-WWDDLBZ6.js";
 import "./chunk-ZAVCIQH3.js";
 import "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
+import {
+  require_dist_cjs,
+  s3ClientConfig
+} from "./chunk-AJY2XOBS.js";
 import "./chunk-Z3KDMJWA.js";
 import {
-  RequestGuard
-} from "./chunk-GFJLQYLA.js";
+  RequestGuard,
+  isTransientError,
+  retryLine,
+  retryOptions,
+  withRetry
+} from "./chunk-EXJRYZJU.js";
 import {
   JobBudget,
+  log,
   timings
 } from "./chunk-RBL4TPKM.js";
 import "./chunk-6KE3EQZP.js";
@@ -34,6 +42,7 @@ function kindOf(e) {
   if (status === void 0) return "connection";
   return status >= 500 || status === 429 ? "server-error" : "refused";
 }
+var isRetryable = (e) => kindOf(e) === "server-error" || isTransientError(e);
 var HEAD_PARALLEL = 32;
 var S3Collectable = class {
   displayUrl;
@@ -41,32 +50,30 @@ var S3Collectable = class {
   client;
   bucket;
   guard;
+  deleteGuard;
+  budget;
   constructor(opts) {
     const { location } = opts;
     this.bucket = location.bucket;
     this.displayUrl = `s3://${location.bucket}`;
     const t = timings();
-    this.guard = new RequestGuard({
-      budget: opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold }),
+    this.budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold });
+    const policy = {
+      budget: this.budget,
       idleMs: t.idleMs,
       followDeadline: true,
       verdict: kindOf,
+      retry: { isRetryable },
       isTrouble: (e) => kindOf(e) !== "answer" && kindOf(e) !== "refused",
       cause: describeS3Error
-    });
+    };
+    this.guard = new RequestGuard(policy);
+    this.deleteGuard = new RequestGuard({ ...policy, retry: { attempts: 1 } });
     const config = {
-      region: location.region,
-      forcePathStyle: location.forcePathStyle,
+      ...s3ClientConfig(location, opts.credentials),
       maxAttempts: 1,
       requestHandler: { connectionTimeout: t.connectMs, socketTimeout: t.idleMs }
     };
-    if (location.endpoint !== void 0) {
-      config.endpoint = location.endpoint;
-      config.requestChecksumCalculation = "WHEN_REQUIRED";
-      config.responseChecksumValidation = "WHEN_REQUIRED";
-    } else config.followRegionRedirects = true;
-    if (location.profile !== void 0) config.profile = location.profile;
-    if (opts.credentials !== void 0) config.credentials = opts.credentials;
     this.client = new import_client_s3.S3Client(config);
     if (location.forcePathStyle) {
       const bucketPath = `/${location.bucket}/`;
@@ -80,9 +87,9 @@ var S3Collectable = class {
       );
     }
   }
-  send(what, call) {
+  send(what, call, guard = this.guard) {
     this.requests++;
-    return this.guard.run(`${what} ${this.displayUrl}`, (a) => call(a.signal));
+    return guard.run(`${what} ${this.displayUrl}`, (a) => call(a.signal));
   }
   async *pages() {
     let token;
@@ -126,9 +133,20 @@ var S3Collectable = class {
   /**
    * S3 cannot rename, so each key's modification time is read again (HEAD) just before the batch
    * is deleted: what a push touched since the listing stays (docs/gc.md names the window left).
+   * A DeleteObjects that fails (a 500) is tried again with its checks: retried on its own after a
+   * backoff of up to 30 s, it would widen that window by the backoff.
    */
   async remove(keys, cutoffMs) {
     if (keys.length > DELETE_BATCH) throw new Error(`at most ${DELETE_BATCH} keys per delete`);
+    const tried = /* @__PURE__ */ new Set();
+    const attempts = retryOptions().attempts;
+    return withRetry(() => this.checkAndDelete(keys, cutoffMs, tried), {
+      isRetryable,
+      remainingMs: () => this.budget.remainingMs(),
+      onRetry: (e, n, delayMs) => log.info(retryLine(describeS3Error(e), `DELETE ${keys.length} objects ${this.displayUrl} (checked again first)`, n, attempts, delayMs))
+    });
+  }
+  async checkAndDelete(keys, cutoffMs, tried) {
     const out = { deleted: [], fresh: [], missing: [] };
     const doomed = [];
     let next = 0;
@@ -136,16 +154,18 @@ var S3Collectable = class {
       while (next < keys.length) {
         const key = keys[next++];
         const m = await this.lastModified(key);
-        if (m === void 0) out.missing.push(key);
+        if (m === void 0) (tried.has(key) ? out.deleted : out.missing).push(key);
         else if (m >= cutoffMs) out.fresh.push(key);
         else doomed.push(key);
       }
     };
     await Promise.all(Array.from({ length: Math.min(HEAD_PARALLEL, keys.length) }, lane));
     if (doomed.length === 0) return out;
+    for (const k of doomed) tried.add(k);
     const res = await this.send(
       `DELETE ${doomed.length} objects`,
-      (abortSignal) => this.client.send(new import_client_s3.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: doomed.map((Key) => ({ Key })), Quiet: true } }), { abortSignal })
+      (abortSignal) => this.client.send(new import_client_s3.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: doomed.map((Key) => ({ Key })), Quiet: true } }), { abortSignal }),
+      this.deleteGuard
     );
     const failed = new Set((res.Errors ?? []).map((e) => e.Key));
     if (failed.size > 0) {

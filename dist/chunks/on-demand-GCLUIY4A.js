@@ -2,16 +2,16 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-GAPLBQHQ.js";
+} from "./chunk-O4LIGMYM.js";
 import {
   RESTORED_STATE_KEY,
   withSignatures
-} from "./chunk-V7IHLTJ7.js";
+} from "./chunk-BY4EKKQ3.js";
 import {
   actionsCacheClient,
   cacheMode,
   unavailableReason
-} from "./chunk-XO2G26O6.js";
+} from "./chunk-Q5NXHJRI.js";
 import {
   ghaLayout,
   keyScheme
@@ -34,7 +34,7 @@ import "./chunk-ZAVCIQH3.js";
 import "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";
-import "./chunk-GFJLQYLA.js";
+import "./chunk-EXJRYZJU.js";
 import {
   host,
   timings

@@ -9,9 +9,9 @@ import {
   cacheMode,
   unavailableReason,
   withinBudget
-} from "./chunk-XO2G26O6.js";
+} from "./chunk-Q5NXHJRI.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-GFJLQYLA.js";
+import "./chunk-EXJRYZJU.js";
 import "./chunk-RBL4TPKM.js";
 import "./chunk-WSR6M3NS.js";
 export {

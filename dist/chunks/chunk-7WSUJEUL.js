@@ -49,7 +49,7 @@ function githubActionsMode(inputs, gha) {
   return { mode: "push" };
 }
 async function githubActionsConditions(restored, env = process.env) {
-  const { cacheMode, unavailableReason } = await import("./client-N2JNL3ZA.js");
+  const { cacheMode, unavailableReason } = await import("./client-ATM2FRQO.js");
   return { refused: restored.refused, onDemand: restored.onDemand, cacheMode: cacheMode(env), unavailable: unavailableReason(env) };
 }
 function agentRole(inputs) {
@@ -67,7 +67,7 @@ function agentRole(inputs) {
   return { role: "publish", cache: target.cache, compression: inputs.compression };
 }
 function pullFront(inputs) {
-  if (!inputs.pull || inputs.cache.kind !== "http") return void 0;
+  if (!inputs.pull || inputs.cache.kind !== "http" && inputs.cache.kind !== "s3") return void 0;
   return { url: inputs.cache.url };
 }
 

@@ -33,7 +33,7 @@ import {
   RequestTimeout,
   RetryableHttpError,
   parseRetryAfter
-} from "./chunk-GFJLQYLA.js";
+} from "./chunk-EXJRYZJU.js";
 import {
   CacheUnavailableError,
   JobBudget,
@@ -417,9 +417,10 @@ var HttpBackend = class {
 };
 
 // src/executors/binary-cache/file-listing.ts
-import { link, lstat, opendir, readFile, rename, rm, rmdir } from "node:fs/promises";
+import { linkSync, lstatSync, opendirSync, readFileSync, renameSync, rmdirSync, unlinkSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
+import { setImmediate as turn } from "node:timers/promises";
 var PAGE = 1e3;
 var FileCollectable = class {
   constructor(dir) {
@@ -434,47 +435,53 @@ var FileCollectable = class {
   async *pages() {
     yield* this.listDir("");
     yield* this.listDir("nar/");
-    const jobs = join(this.dir, RECORD_PREFIX);
     const jobDirs = [];
-    try {
-      for await (const e of await opendir(jobs)) if (e.isDirectory()) jobDirs.push(e.name);
-    } catch (e) {
-      if (fsErrorCode(e) !== "ENOENT") throw e;
+    const jobs = this.open(RECORD_PREFIX);
+    if (jobs) {
+      try {
+        for (let e = jobs.readSync(); e !== null; e = jobs.readSync()) if (e.isDirectory()) jobDirs.push(e.name);
+      } finally {
+        jobs.closeSync();
+      }
     }
     for (const job of jobDirs) yield* this.listDir(`${RECORD_PREFIX}${job}/`);
   }
-  /** The regular files of one directory, in pages; hidden files (writers' spool and temporary files) excluded. */
-  async *listDir(prefix) {
-    let handle;
+  open(prefix) {
     try {
-      handle = await opendir(join(this.dir, prefix), { bufferSize: 256 });
+      return opendirSync(join(this.dir, prefix), { bufferSize: 256 });
     } catch (e) {
-      if (fsErrorCode(e) === "ENOENT") return;
+      if (fsErrorCode(e) === "ENOENT") return void 0;
       throw e;
     }
+  }
+  /** The regular files of one directory, in pages; hidden files (writers' spool and temporary files) excluded. */
+  async *listDir(prefix) {
+    const handle = this.open(prefix);
+    if (!handle) return;
     this.requests++;
-    let page = [];
-    for await (const entry of handle) {
-      if (!entry.isFile() || entry.name.startsWith(".") || /\.tmp-[0-9a-f]{12}$/.test(entry.name)) continue;
-      const key = prefix + entry.name;
-      try {
+    try {
+      let page = [];
+      for (let entry = handle.readSync(); entry !== null; entry = handle.readSync()) {
+        if (!entry.isFile() || entry.name.startsWith(".") || /\.tmp-[0-9a-f]{12}$/.test(entry.name)) continue;
+        const key = prefix + entry.name;
         this.requests++;
-        const st = await lstat(join(this.dir, key));
-        page.push({ key, size: st.size, mtimeMs: st.mtimeMs });
-      } catch (e) {
-        if (fsErrorCode(e) !== "ENOENT") throw e;
+        const st = lstatSync(join(this.dir, key), { throwIfNoEntry: false });
+        if (st) page.push({ key, size: st.size, mtimeMs: st.mtimeMs });
+        if (page.length >= PAGE) {
+          yield page;
+          page = [];
+          await turn();
+        }
       }
-      if (page.length >= PAGE) {
-        yield page;
-        page = [];
-      }
+      if (page.length > 0) yield page;
+    } finally {
+      handle.closeSync();
     }
-    if (page.length > 0) yield page;
   }
   async read(key) {
     this.requests++;
     try {
-      return await readFile(join(this.dir, key), "utf8");
+      return readFileSync(join(this.dir, key), "utf8");
     } catch (e) {
       if (fsErrorCode(e) === "ENOENT") return void 0;
       throw e;
@@ -487,26 +494,35 @@ var FileCollectable = class {
    */
   async remove(keys, cutoffMs) {
     const out = { deleted: [], fresh: [], missing: [] };
+    const suffix = `.gc-${randomBytes(6).toString("hex")}`;
     for (const key of keys) {
       const target = join(this.dir, key);
-      const aside = join(dirname(target), `.${basename(target)}.gc-${randomBytes(6).toString("hex")}`);
+      const aside = join(dirname(target), `.${basename(target)}${suffix}`);
       this.requests += 2;
       try {
-        await rename(target, aside);
+        renameSync(target, aside);
       } catch (e) {
         if (fsErrorCode(e) !== "ENOENT") throw e;
         out.missing.push(key);
         continue;
       }
-      if ((await lstat(aside)).mtimeMs >= cutoffMs) {
-        await link(aside, target).catch((e) => {
+      if (lstatSync(aside).mtimeMs >= cutoffMs) {
+        try {
+          linkSync(aside, target);
+        } catch (e) {
           if (fsErrorCode(e) !== "EEXIST") throw e;
-        });
+        }
         out.fresh.push(key);
       } else out.deleted.push(key);
-      await rm(aside, { force: true });
-      if (key.startsWith(RECORD_PREFIX)) await rmdir(dirname(target)).catch(() => void 0);
+      unlinkSync(aside);
+      if (key.startsWith(RECORD_PREFIX)) {
+        try {
+          rmdirSync(dirname(target));
+        } catch {
+        }
+      }
     }
+    await turn();
     return out;
   }
 };
@@ -523,7 +539,7 @@ async function binaryCacheBackend(cache, access2) {
       warn: (m) => log.warning(m)
     });
   }
-  const { S3Backend } = await import("./s3-C57G6BVG.js");
+  const { S3Backend } = await import("./s3-DUMCM6ZU.js");
   return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m), touchFound: !access2.readOnly });
 }
 function recordIdFor(cache, snapshotFile) {
@@ -533,7 +549,7 @@ function recordIdFor(cache, snapshotFile) {
 async function collectableCache(cache) {
   if (cache.kind === "file") return new FileCollectable(cache.dir);
   if (cache.kind === "s3") {
-    const { S3Collectable } = await import("./s3-listing-MLFEKQHU.js");
+    const { S3Collectable } = await import("./s3-listing-MPD4Y7WD.js");
     return new S3Collectable({ location: cache.s3, budget: jobBudget() });
   }
   if (cache.kind === "http") {
@@ -548,7 +564,7 @@ var NotCollectable = class extends Error {
 };
 
 // src/nix/snapshot.ts
-import { readdir, readFile as readFile2, writeFile, access, constants } from "node:fs/promises";
+import { readdir, readFile, writeFile, access, constants } from "node:fs/promises";
 var STORE_NAME = /^[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+$/;
 var NOT_A_PATH = /\.(lock|chroot|check)$/;
 async function readDb(dbPath, storeDir) {
@@ -611,7 +627,7 @@ ${body}${END}${snap.names.length}
 `);
 }
 async function loadSnapshot(file) {
-  const [method, ...names] = lines(await readFile2(file, "utf8"));
+  const [method, ...names] = lines(await readFile(file, "utf8"));
   if (method !== "db" && method !== "dir") throw new Error(`${file} is not a snapshot`);
   const end = names.pop();
   if (end === void 0 || end !== `${END}${names.length}`) {

@@ -11,14 +11,14 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-QPY2L3UI.js";
-import "./chunk-5LQELFI4.js";
+} from "./chunk-RINT6AWS.js";
+import "./chunk-7WSUJEUL.js";
 import "./chunk-IVZWKGW4.js";
 import "./chunk-HT6RKKWU.js";
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-F7QTDCK6.js";
+} from "./chunk-XV6EQ6D2.js";
 import {
   SKIP_REASONS
 } from "./chunk-SWKWKHL2.js";
@@ -51,7 +51,7 @@ import "./chunk-ZAVCIQH3.js";
 import "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";
-import "./chunk-GFJLQYLA.js";
+import "./chunk-EXJRYZJU.js";
 import {
   StderrHost,
   formatBytes,

@@ -2,11 +2,11 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   serverSink
-} from "./chunk-CY63JDPD.js";
+} from "./chunk-4DQNYXBT.js";
 import {
   ghaLayout
 } from "./chunk-4XKVQJST.js";
-import "./chunk-75C7UKMB.js";
+import "./chunk-EVJW3XTY.js";
 import {
   binaryCacheBackend,
   loadSnapshot,
@@ -16,7 +16,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-F7QTDCK6.js";
+} from "./chunk-XV6EQ6D2.js";
 import {
   CertainSession,
   buildClosure,
@@ -56,7 +56,7 @@ import {
 } from "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";
-import "./chunk-GFJLQYLA.js";
+import "./chunk-EXJRYZJU.js";
 import {
   jobBudget,
   log,

@@ -7,7 +7,7 @@ import {
   actionsCacheClient,
   cacheMode,
   unavailableReason
-} from "./chunk-XO2G26O6.js";
+} from "./chunk-Q5NXHJRI.js";
 import {
   LAYER_FORMAT,
   MANIFEST_FORMAT,

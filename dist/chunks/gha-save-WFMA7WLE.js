@@ -3,20 +3,20 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-GAPLBQHQ.js";
+} from "./chunk-O4LIGMYM.js";
 import {
   fetchManifest,
   loadRestoredState,
   pathFact,
   storeManifest,
   writeLayer
-} from "./chunk-V7IHLTJ7.js";
+} from "./chunk-BY4EKKQ3.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
   actionsCacheClient,
   cacheMode
-} from "./chunk-XO2G26O6.js";
+} from "./chunk-Q5NXHJRI.js";
 import {
   LAYER_FORMAT,
   emptyManifest,
@@ -30,7 +30,7 @@ import {
 import {
   choosePush,
   githubActionsConditions
-} from "./chunk-5LQELFI4.js";
+} from "./chunk-7WSUJEUL.js";
 import {
   announce,
   reportCompletion,
@@ -58,7 +58,7 @@ import "./chunk-ZAVCIQH3.js";
 import "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";
-import "./chunk-GFJLQYLA.js";
+import "./chunk-EXJRYZJU.js";
 import {
   formatBytes,
   host,

@@ -4,8 +4,8 @@ import {
   recordLayer,
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-V7IHLTJ7.js";
-import "./chunk-XO2G26O6.js";
+} from "./chunk-BY4EKKQ3.js";
+import "./chunk-Q5NXHJRI.js";
 import "./chunk-4XKVQJST.js";
 import "./chunk-HT6RKKWU.js";
 import "./chunk-Q5DT6Z5U.js";
@@ -17,7 +17,7 @@ import "./chunk-ZAVCIQH3.js";
 import "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";
-import "./chunk-GFJLQYLA.js";
+import "./chunk-EXJRYZJU.js";
 import "./chunk-RBL4TPKM.js";
 import "./chunk-WSR6M3NS.js";
 export {

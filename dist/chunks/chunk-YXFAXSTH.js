@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-QPY2L3UI.js";
+} from "./chunk-RINT6AWS.js";
 import {
   debug,
   endGroup,
@@ -29,7 +29,7 @@ import {
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-F7QTDCK6.js";
+} from "./chunk-XV6EQ6D2.js";
 import {
   InputError,
   parseCache
