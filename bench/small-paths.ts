@@ -45,12 +45,12 @@ for (let r = 1; r <= rounds; r++) {
   const out = await uploadPaths(infos, { backend, signer, compression: 'zstd', parallelism: 8, realStoreDir: join(dir, 'store', 'nix', 'store') })
   const used = process.cpuUsage(cpu)
   if (out.pushed.length !== infos.length) throw new Error(`pushed ${out.pushed.length} of ${infos.length}`)
-  console.log(`round ${r} ours:     ${((performance.now() - t) / 1000).toFixed(2)} s wall, ${((used.user + used.system) / 1e6).toFixed(2)} s CPU, load ${load()}`)
+  console.log(`round ${r} ours:     ${((performance.now() - t) / 1000).toFixed(2)} s wall, ${((used.user + used.system) / 1e6).toFixed(2)} s CPU (${(used.user / 1e6).toFixed(2)} user), load ${load()}`)
 
   const theirs = join(dir, `nix-copy-${r}`)
   const copy = spawnSync('/usr/bin/time', ['-f', '%e %U %S', 'nix', 'copy', '--quiet', '--to', `file://${theirs}?compression=zstd&secret-key=${join(dir, 'sk')}`, ...paths], { encoding: 'utf8' })
   const [wall, user, sys] = copy.stderr.trim().split('\n').at(-1)!.split(' ').map(Number)
-  console.log(`round ${r} nix copy: ${wall!.toFixed(2)} s wall, ${(user! + sys!).toFixed(2)} s CPU, load ${load()}`)
+  console.log(`round ${r} nix copy: ${wall!.toFixed(2)} s wall, ${(user! + sys!).toFixed(2)} s CPU (${user!.toFixed(2)} user), load ${load()}`)
   rmSync(ours, { recursive: true, force: true })
   rmSync(theirs, { recursive: true, force: true })
 }
