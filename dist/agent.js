@@ -438,7 +438,7 @@ async function agentProcess(openJob2) {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-3PZE5C5Q.js");
+    const { runAgent } = await import("./chunks/run-CXO5LN6M.js");
     if (config.destination) await runAgent({ ...config, destination: config.destination }, inputs, control);
   } catch (e) {
     if (!substituter && !front) throw e;

@@ -4,15 +4,15 @@ import {
   actionInput,
   collectIfAsked,
   githubHost
-} from "./chunks/chunk-YXFAXSTH.js";
+} from "./chunks/chunk-I6KLNRGQ.js";
 import {
   beginJob
-} from "./chunks/chunk-RINT6AWS.js";
+} from "./chunks/chunk-QV6P7AWU.js";
 import "./chunks/chunk-7WSUJEUL.js";
 import "./chunks/chunk-IVZWKGW4.js";
 import "./chunks/chunk-HT6RKKWU.js";
 import "./chunks/chunk-Q5DT6Z5U.js";
-import "./chunks/chunk-XV6EQ6D2.js";
+import "./chunks/chunk-AACJMKLP.js";
 import "./chunks/chunk-SWKWKHL2.js";
 import "./chunks/chunk-2JPUDJY3.js";
 import "./chunks/chunk-XK72OWUU.js";

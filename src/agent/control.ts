@@ -72,8 +72,12 @@ export async function launchAgent(opts: {
   const dir = jobDir(opts.tempDir).agent(opts.inputs.cache.url)
   await mkdir(dir, { recursive: true })
   const files = agentFiles(dir)
-  const sameJob = runnerJob !== undefined && (await readJson<AgentJob>(files.job))?.runnerJob === runnerJob
+  const recorded = await readJson<AgentJob>(files.job)
+  const sameJob = runnerJob !== undefined && recorded?.runnerJob === runnerJob
   const running = await readReady(files.ready)
+  // This job's agent that is still starting (a loaded machine): shared too, not started twice.
+  const starting = sameJob && !running && recorded?.pid !== undefined && isAgent(recorded.pid) ? recorded.pid : undefined
+  if (starting !== undefined) return { dir, pid: starting, ready: (waitMs) => waitReady(files.ready, waitMs, () => (isAgent(starting) ? undefined : 'it exited before it was ready')) }
   if (running && isAgent(running.pid)) {
     if (sameJob) return { dir, pid: running.pid, ready: async () => running }
     // An agent of an earlier job that was never pushed (the command-line tool's `start` on a
@@ -131,19 +135,21 @@ export async function launchAgent(opts: {
   child.stdin?.on('error', () => undefined)
   child.stdin?.end(JSON.stringify(config))
   child.unref()
-  return {
-    dir,
-    pid,
-    async ready(waitMs) {
-      const until = Date.now() + waitMs
-      for (;;) {
-        const ready = await readReady(files.ready)
-        if (ready) return ready
-        if (exited) return exited
-        if (Date.now() >= until) return 'starting'
-        await sleep(5)
-      }
-    }
+  const job: AgentJob = { runnerJob, pid }
+  await writeFile(files.job, JSON.stringify(job))
+  return { dir, pid, ready: (waitMs) => waitReady(files.ready, waitMs, () => exited) }
+}
+
+/** The agent's ready file once it is there; why it ended, if it did; or 'starting' after `waitMs`. */
+async function waitReady(file: string, waitMs: number, exited: () => string | undefined): Promise<AgentReady | 'starting' | string> {
+  const until = Date.now() + waitMs
+  for (;;) {
+    const ready = await readReady(file)
+    if (ready) return ready
+    const ended = exited()
+    if (ended) return ended
+    if (Date.now() >= until) return 'starting'
+    await sleep(5)
   }
 }
 

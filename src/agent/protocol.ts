@@ -134,6 +134,8 @@ export async function readStaged(file: string): Promise<NarFile[]> {
  */
 export interface AgentJob {
   runnerJob?: string
+  /** The agent started for this job: a second main step shares it even before it is ready. */
+  pid?: number
 }
 
 /** The agent's CPU priority (nice value): the build comes first. */

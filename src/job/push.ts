@@ -99,7 +99,7 @@ async function planAndUpload(choice: Extract<PushChoice, { executor: 'binary-cac
   reportCompletion(plan)
   if (choice.mode === 'dry-run' || plan.selection.push.length === 0) return resultOf(plan, choice.mode)
 
-  keepWithinMemory()
+  keepWithinMemory(backend.memoryTight === true)
   // Alongside the uploads: a directory listing of a large cache takes a moment.
   const sweeping = backend.sweepLeftovers?.()
   const outcome = await uploadPaths(infosToPush(plan), {
@@ -116,15 +116,20 @@ async function planAndUpload(choice: Extract<PushChoice, { executor: 'binary-cac
 }
 
 /**
- * A push stays within 256 MB whatever it sends: after every 4 MiB of NAR read, the compressors'
- * spent output buffers are collected (runtime/collector.ts: a scavenge, and a full collection
- * once Buffers hold 16 MiB more than after the last one), and 4 spare frames are kept rather than
- * 12. With no collections the S3 push of __tests__/e2e/action/push-memory.test.ts peaked at 266 MB.
- * A full collection every frame held it to 214-227 MB at load 1 (239-251 MB at load 6) but
- * doubled the push's CPU time; this gives 240-256 MB at load 6, at 4.2-4.4 s of CPU instead of
- * 10 s for the upload driver's 586 MB S3 push.
+ * A push stays within 256 MB whatever it sends: after every 4 MiB of NAR read the compressors'
+ * spent output buffers are collected (runtime/collector.ts: a scavenge, then a full collection
+ * once Buffers hold more than `slack` above what they held after the last one), and 4 spare
+ * frames are kept rather than 12. With no collections the S3 push of
+ * __tests__/e2e/action/push-memory.test.ts peaked at 266 MB.
+ *
+ * A full collection after every frame halved the push's speed (docs/BENCHMARKS.md). With a 16 MiB
+ * slack, a push to file:// or HTTP runs 2 or 3 of them and stays near 200 MB. S3 stays tight
+ * (no slack, so a full collection whenever the scavenge left Buffers above their floor): at
+ * 16 MiB its post step peaked at 231-263 MB in single runs on a quiet machine, against 225-248
+ * MB with none.
  */
-function keepWithinMemory(): void {
+function keepWithinMemory(tight: boolean): void {
   const gc = exposedCollector()
-  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: 1, run: spentBufferCollector(gc, 16 * 2 ** 20) } })
+  const slack = tight ? 0 : 16 * 2 ** 20
+  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: 1, run: spentBufferCollector(gc, slack) } })
 }

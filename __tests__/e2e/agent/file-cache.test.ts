@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { existsSync, readFileSync } from 'node:fs'
 import { readdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { NIX_PRELUDE, UPSTREAM_KEY_NAME, writeGraph } from '../../helpers/graph.js'
 import { createTestStore } from '../../helpers/nix-store.js'
 import { alive, sleep } from '../../helpers/proc.js'
@@ -140,6 +141,28 @@ describe('the background agent with a file:// cache', () => {
     // pre was built by this job here, so it is new and pushed too.
     expect(post.outputs['pushed-count']).toBe(String(expected(paths).length + 1))
     expect(post.summary).not.toContain('during the build')
+    await job.cleanup()
+    await store.cleanup()
+  })
+
+  it('shares one agent when the action is used again in the job while that agent is still starting', async () => {
+    const { store } = await slowStore(world.upstream)
+    const cacheDir = join(world.dir, 'cache-twice-starting')
+    // A loaded machine, made certain: the agent's Node sleeps 3 s before it runs, so it is not
+    // ready when the second main step starts (a main step waits 50 ms for it).
+    const preload = join(world.dir, 'slow-agent-start.mjs')
+    await writeFile(preload, `if (process.argv[1]?.endsWith('agent.js')) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000)\n`)
+    // Through NODE_OPTIONS: the main step starts the agent with its own Node binary.
+    const env = { ...store.env, NODE_OPTIONS: `--import ${pathToFileURL(preload).href}` }
+    const job = await startJob({ env, inputs: { cache: `file://${cacheDir}`, 'secret-key': world.keys.secret } })
+    const first = agentPid(job)
+    expect(first).toBeDefined()
+    await job.runMain()
+    expect(agentPid(job)).toBe(first)
+    expect(trackedProcesses(job.dirs.trackingId)).toEqual([first])
+    const post = await job.post()
+    expect(post.code).toBe(0)
+    expect(alive(first!)).toBe(false)
     await job.cleanup()
     await store.cleanup()
   })

@@ -3,6 +3,17 @@ import { exposedCollector, spentBufferCollector, type Collector } from '../../..
 
 const MiB = 2 ** 20
 
+/** Waits (up to 2 s) until the count of ArrayBuffer memory stops changing. */
+async function settled(): Promise<void> {
+  let last = -1
+  for (let waited = 0; waited < 2000; waited += 50) {
+    const now = process.memoryUsage().arrayBuffers
+    if (now === last) return
+    last = now
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 describe('collecting the spent buffers of a push', () => {
   it('frees Buffers that died young with a scavenge alone', async () => {
     const gc = exposedCollector()
@@ -14,16 +25,15 @@ describe('collecting the spent buffers of a push', () => {
     }
     const collect = spentBufferCollector(counting, 512 * MiB)
     gc!()
+    // V8 frees dead ArrayBuffers' memory on a background thread after a collection: in a busy
+    // test worker the count settles a moment later.
+    await settled()
     const base = process.memoryUsage().arrayBuffers
     // What a compressor leaves behind: fresh output buffers, read once and dropped.
     for (let i = 0; i < 48; i++) Buffer.allocUnsafe(MiB).fill(i)
     expect(process.memoryUsage().arrayBuffers - base).toBeGreaterThan(32 * MiB)
     collect()
-    // V8 frees the memory of dead ArrayBuffers on a background thread after the scavenge: in a
-    // busy test worker the count drops a moment later.
-    for (let waited = 0; process.memoryUsage().arrayBuffers - base >= 8 * MiB && waited < 2000; waited += 50) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    await settled()
     expect(process.memoryUsage().arrayBuffers - base).toBeLessThan(8 * MiB)
     expect(calls).toEqual(['minor'])
   })

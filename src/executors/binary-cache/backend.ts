@@ -10,6 +10,11 @@ export type BodyFactory = () => Readable
 export interface BinaryCacheBackend {
   /** For logs and the summary; never contains credentials. */
   readonly displayUrl: string
+  /**
+   * Set where the backend itself holds much of a push's memory (S3: its part buffers and the
+   * SDK), so the push collects spent buffers at once rather than letting some pile up.
+   */
+  readonly memoryTight?: boolean
   /** Makes sure `nix-cache-info` exists and names the same store directory. */
   prepare(storeDir: string): Promise<void>
   /** The subset of `hashParts` (the 32-character store hash) whose `.narinfo` the cache already has. */

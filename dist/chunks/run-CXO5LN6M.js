@@ -16,7 +16,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-XV6EQ6D2.js";
+} from "./chunk-AACJMKLP.js";
 import {
   CertainSession,
   buildClosure,

@@ -11,14 +11,14 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-RINT6AWS.js";
+} from "./chunk-QV6P7AWU.js";
 import "./chunk-7WSUJEUL.js";
 import "./chunk-IVZWKGW4.js";
 import "./chunk-HT6RKKWU.js";
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-XV6EQ6D2.js";
+} from "./chunk-AACJMKLP.js";
 import {
   SKIP_REASONS
 } from "./chunk-SWKWKHL2.js";

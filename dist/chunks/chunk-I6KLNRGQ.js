@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-RINT6AWS.js";
+} from "./chunk-QV6P7AWU.js";
 import {
   debug,
   endGroup,
@@ -29,7 +29,7 @@ import {
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-XV6EQ6D2.js";
+} from "./chunk-AACJMKLP.js";
 import {
   InputError,
   parseCache

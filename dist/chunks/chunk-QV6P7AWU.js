@@ -28,7 +28,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-XV6EQ6D2.js";
+} from "./chunk-AACJMKLP.js";
 import {
   SKIP_REASONS,
   buildClosure,
@@ -844,7 +844,7 @@ async function planAndUpload(choice, job, backend) {
   const plan = await planFinal(selected, input, planIO(store.storeDir, heldByHash((hashes) => backend.existing(hashes))));
   reportCompletion(plan);
   if (choice.mode === "dry-run" || plan.selection.push.length === 0) return resultOf(plan, choice.mode);
-  keepWithinMemory();
+  keepWithinMemory(backend.memoryTight === true);
   const sweeping = backend.sweepLeftovers?.();
   const outcome = await uploadPaths(infosToPush(plan), {
     backend,
@@ -858,9 +858,10 @@ async function planAndUpload(choice, job, backend) {
   if (swept) log.info(`Removed ${swept} temporary file(s) that interrupted uploads had left in the cache.`);
   return resultOf(plan, "push", outcome);
 }
-function keepWithinMemory() {
+function keepWithinMemory(tight) {
   const gc = exposedCollector();
-  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: 1, run: spentBufferCollector(gc, 16 * 2 ** 20) } });
+  const slack = tight ? 0 : 16 * 2 ** 20;
+  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: 1, run: spentBufferCollector(gc, slack) } });
 }
 
 // src/report/report.ts
@@ -1031,8 +1032,11 @@ async function launchAgent(opts) {
   const dir = jobDir(opts.tempDir).agent(opts.inputs.cache.url);
   await mkdir3(dir, { recursive: true });
   const files = agentFiles(dir);
-  const sameJob = runnerJob !== void 0 && (await readJson(files.job))?.runnerJob === runnerJob;
+  const recorded = await readJson(files.job);
+  const sameJob = runnerJob !== void 0 && recorded?.runnerJob === runnerJob;
   const running = await readReady(files.ready);
+  const starting = sameJob && !running && recorded?.pid !== void 0 && isAgent(recorded.pid) ? recorded.pid : void 0;
+  if (starting !== void 0) return { dir, pid: starting, ready: (waitMs) => waitReady(files.ready, waitMs, () => isAgent(starting) ? void 0 : "it exited before it was ready") };
   if (running && isAgent(running.pid)) {
     if (sameJob) return { dir, pid: running.pid, ready: async () => running };
     await endProcess(running.pid);
@@ -1043,8 +1047,8 @@ async function launchAgent(opts) {
   if (!sameJob) {
     await rm3(files.published, { force: true });
     await rm3(files.log, { force: true });
-    const job = { runnerJob };
-    await writeFile4(files.job, JSON.stringify(job));
+    const job2 = { runnerJob };
+    await writeFile4(files.job, JSON.stringify(job2));
   }
   const followsScript = runnerJob === void 0;
   const config = {
@@ -1077,20 +1081,20 @@ async function launchAgent(opts) {
   child.stdin?.on("error", () => void 0);
   child.stdin?.end(JSON.stringify(config));
   child.unref();
-  return {
-    dir,
-    pid,
-    async ready(waitMs) {
-      const until = Date.now() + waitMs;
-      for (; ; ) {
-        const ready = await readReady(files.ready);
-        if (ready) return ready;
-        if (exited) return exited;
-        if (Date.now() >= until) return "starting";
-        await sleep(5);
-      }
-    }
-  };
+  const job = { runnerJob, pid };
+  await writeFile4(files.job, JSON.stringify(job));
+  return { dir, pid, ready: (waitMs) => waitReady(files.ready, waitMs, () => exited) };
+}
+async function waitReady(file, waitMs, exited) {
+  const until = Date.now() + waitMs;
+  for (; ; ) {
+    const ready = await readReady(file);
+    if (ready) return ready;
+    const ended = exited();
+    if (ended) return ended;
+    if (Date.now() >= until) return "starting";
+    await sleep(5);
+  }
 }
 async function readJson(file) {
   try {
