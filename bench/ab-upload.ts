@@ -16,7 +16,7 @@ import { removeTree } from '../__tests__/helpers/nix-store.js'
 import { node24 } from '../__tests__/helpers/runner.js'
 import { S3_CREDENTIALS } from '../__tests__/helpers/s3-server.js'
 import { SCRATCH } from './lib/paths.js'
-import { startS3Process } from './lib/s3-process.js'
+import { startS3ServerProcess } from '../__tests__/helpers/s3-server-process.js'
 import { timeCpu } from './lib/timing.js'
 import { graphWorkload } from './workloads/graph.js'
 import { narWorkload } from './workloads/nars.js'
@@ -64,7 +64,7 @@ try {
           run = await drive(driver, `${nginx.url}/${tag}`)
           await removeTree(join(httpRoot, tag))
         } else {
-          const s3 = await startS3Process(scratch, 'ab')
+          const s3 = await startS3ServerProcess({ bucket: 'ab' })
           run = await drive(driver, s3.s3Uri).finally(() => s3.stop())
         }
         const share = `${((z.seconds / run.upload) * 100).toFixed(0)}%`

@@ -4,10 +4,10 @@ import {
   actionInput,
   collectIfAsked,
   githubHost
-} from "./chunks/chunk-I6KLNRGQ.js";
+} from "./chunks/chunk-3XX6S4FD.js";
 import {
   beginJob
-} from "./chunks/chunk-QV6P7AWU.js";
+} from "./chunks/chunk-CAHHVRUB.js";
 import "./chunks/chunk-7WSUJEUL.js";
 import "./chunks/chunk-IVZWKGW4.js";
 import "./chunks/chunk-HT6RKKWU.js";

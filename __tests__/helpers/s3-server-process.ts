@@ -4,10 +4,10 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { removeAtExit, spawnTracked } from './proc.js'
+import { REPO_ROOT } from './runner.js'
 import { S3_CREDENTIALS, type S3Request } from './s3-server.js'
 
 export interface S3ServerProcess {
@@ -27,7 +27,8 @@ export interface S3ServerProcess {
   stop(): Promise<void>
 }
 
-const MAIN = fileURLToPath(new URL('./s3-server-main.mjs', import.meta.url))
+// From the repository root, not this module's URL: the bench bundles this helper elsewhere.
+const MAIN = join(REPO_ROOT, '__tests__', 'helpers', 's3-server-main.mjs')
 
 export async function startS3ServerProcess(opts: { bucket?: string } = {}): Promise<S3ServerProcess> {
   const bucket = opts.bucket ?? 'nix-cache'

@@ -12,7 +12,7 @@ import { startNginx, type Nginx } from '../../__tests__/helpers/nginx.js'
 import { S3_CREDENTIALS } from '../../__tests__/helpers/s3-server.js'
 import { removeTree } from '../../__tests__/helpers/nix-store.js'
 import { log } from '../lib/log.js'
-import { startS3Process } from '../lib/s3-process.js'
+import { startS3ServerProcess } from '../../__tests__/helpers/s3-server-process.js'
 import { BUILD } from '../lib/paths.js'
 import { summarise, type Sample } from '../lib/stats.js'
 import { timeCpu, timeOk } from '../lib/timing.js'
@@ -103,7 +103,7 @@ export async function measureThroughput(opts: {
       await removeTree(join(httpRoot, `ours-${i}`))
 
       // A fresh bucket each run, on s3rver in a process of its own (as nginx is).
-      const s3 = await startS3Process(opts.scratch, 'bench')
+      const s3 = await startS3ServerProcess({ bucket: 'bench' })
       const s3run = await ours(s3.s3Uri).finally(() => s3.stop())
       t.oursS3.push(s3run.seconds)
       t.oursS3Up.push(s3run.uploadSeconds)

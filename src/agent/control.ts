@@ -93,8 +93,6 @@ export async function launchAgent(opts: {
   if (!sameJob) {
     await rm(files.published, { force: true })
     await rm(files.log, { force: true })
-    const job: AgentJob = { runnerJob }
-    await writeFile(files.job, JSON.stringify(job))
   }
   const followsScript = runnerJob === undefined
   const config: AgentStart = {
@@ -135,6 +133,7 @@ export async function launchAgent(opts: {
   child.stdin?.on('error', () => undefined)
   child.stdin?.end(JSON.stringify(config))
   child.unref()
+  // Whose agent this is, once it runs: a later main step of the same job shares it (see above).
   const job: AgentJob = { runnerJob, pid }
   await writeFile(files.job, JSON.stringify(job))
   return { dir, pid, ready: (waitMs) => waitReady(files.ready, waitMs, () => exited) }

@@ -11,7 +11,7 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-QV6P7AWU.js";
+} from "./chunk-CAHHVRUB.js";
 import "./chunk-7WSUJEUL.js";
 import "./chunk-IVZWKGW4.js";
 import "./chunk-HT6RKKWU.js";

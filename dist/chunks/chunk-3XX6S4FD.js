@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-QV6P7AWU.js";
+} from "./chunk-CAHHVRUB.js";
 import {
   debug,
   endGroup,

@@ -1047,8 +1047,6 @@ async function launchAgent(opts) {
   if (!sameJob) {
     await rm3(files.published, { force: true });
     await rm3(files.log, { force: true });
-    const job2 = { runnerJob };
-    await writeFile4(files.job, JSON.stringify(job2));
   }
   const followsScript = runnerJob === void 0;
   const config = {
