@@ -4,17 +4,17 @@ import {
   actionInput,
   gcAsked,
   githubHost
-} from "./chunks/chunk-3XX6S4FD.js";
+} from "./chunks/chunk-PZ7IGIBY.js";
 import {
   finishJob
-} from "./chunks/chunk-CAHHVRUB.js";
+} from "./chunks/chunk-QNJHHZYO.js";
 import "./chunks/chunk-7WSUJEUL.js";
 import "./chunks/chunk-IVZWKGW4.js";
 import "./chunks/chunk-HT6RKKWU.js";
 import "./chunks/chunk-Q5DT6Z5U.js";
-import "./chunks/chunk-AACJMKLP.js";
+import "./chunks/chunk-SIAUGCAV.js";
 import "./chunks/chunk-SWKWKHL2.js";
-import "./chunks/chunk-2JPUDJY3.js";
+import "./chunks/chunk-5LNF72OF.js";
 import "./chunks/chunk-XK72OWUU.js";
 import "./chunks/chunk-UTKKREKS.js";
 import {

@@ -194,7 +194,7 @@ function isPreconditionFailed(e: unknown): boolean {
 /** A binary cache in an S3 bucket (AWS S3, R2, MinIO, Garage, B2…), written with the AWS SDK. */
 export class S3Backend implements BinaryCacheBackend {
   readonly displayUrl: string
-  /** Part buffers and the SDK: a push to S3 peaked 12 MB higher on average with 16 MiB of garbage allowed (job/push.ts). */
+  /** Part buffers and the SDK: pushes collect at once (job/push.ts) and send one large NAR fewer at once (upload.ts). */
   readonly memoryTight = true
   private readonly client: S3Client
   private readonly bucket: string

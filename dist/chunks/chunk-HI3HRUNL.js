@@ -30,7 +30,7 @@ import {
   parseNarInfo,
   renderNarInfo,
   uploadPaths
-} from "./chunk-2JPUDJY3.js";
+} from "./chunk-5LNF72OF.js";
 import {
   hashPart
 } from "./chunk-XK72OWUU.js";

@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   S3Backend,
   describeS3Error
-} from "./chunk-VMXEMWWI.js";
+} from "./chunk-ISWCXBIP.js";
 import "./chunk-WWDDLBZ6.js";
 import "./chunk-ZAVCIQH3.js";
 import "./chunk-EQDK6AR5.js";

@@ -3,14 +3,14 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-O4LIGMYM.js";
+} from "./chunk-5PPOSHMV.js";
 import {
   fetchManifest,
   loadRestoredState,
   pathFact,
   storeManifest,
   writeLayer
-} from "./chunk-BY4EKKQ3.js";
+} from "./chunk-HI3HRUNL.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -46,7 +46,7 @@ import {
   policyOf,
   selectFinal
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-2JPUDJY3.js";
+import "./chunk-5LNF72OF.js";
 import {
   emptyOutcome,
   hashPart

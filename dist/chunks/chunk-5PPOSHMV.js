@@ -5,7 +5,7 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-BY4EKKQ3.js";
+} from "./chunk-HI3HRUNL.js";
 import {
   CacheServiceRefused,
   CacheTransferStalled

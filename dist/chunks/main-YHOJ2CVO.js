@@ -11,18 +11,18 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-CAHHVRUB.js";
+} from "./chunk-QNJHHZYO.js";
 import "./chunk-7WSUJEUL.js";
 import "./chunk-IVZWKGW4.js";
 import "./chunk-HT6RKKWU.js";
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-AACJMKLP.js";
+} from "./chunk-SIAUGCAV.js";
 import {
   SKIP_REASONS
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-2JPUDJY3.js";
+import "./chunk-5LNF72OF.js";
 import {
   emptyOutcome,
   pushedByJob,

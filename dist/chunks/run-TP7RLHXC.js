@@ -16,7 +16,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-AACJMKLP.js";
+} from "./chunk-SIAUGCAV.js";
 import {
   CertainSession,
   buildClosure,
@@ -36,7 +36,7 @@ import {
 import {
   FileBackend,
   uploadPaths
-} from "./chunk-2JPUDJY3.js";
+} from "./chunk-5LNF72OF.js";
 import "./chunk-XK72OWUU.js";
 import {
   recordPublished,

@@ -309,7 +309,7 @@ function isPreconditionFailed(e) {
 }
 var S3Backend = class {
   displayUrl;
-  /** Part buffers and the SDK: a push to S3 peaked 12 MB higher on average with 16 MiB of garbage allowed (job/push.ts). */
+  /** Part buffers and the SDK: pushes collect at once (job/push.ts) and send one large NAR fewer at once (upload.ts). */
   memoryTight = true;
   client;
   bucket;

@@ -5,7 +5,7 @@ import {
 } from "./chunk-4ERHW5T6.js";
 import {
   describeS3Error
-} from "./chunk-VMXEMWWI.js";
+} from "./chunk-ISWCXBIP.js";
 import "./chunk-WWDDLBZ6.js";
 import "./chunk-ZAVCIQH3.js";
 import "./chunk-EQDK6AR5.js";

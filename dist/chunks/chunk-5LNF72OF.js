@@ -469,7 +469,7 @@ async function uploadPaths(infos, opts) {
   const outcome = emptyOutcome();
   if (infos.length === 0) return outcome;
   const limit = limiter(opts.parallelism);
-  const streams = limiter(Math.min(opts.parallelism, STREAMS));
+  const streams = limiter(Math.min(opts.parallelism, opts.backend.memoryTight ? STREAMS - 1 : STREAMS));
   const committed = /* @__PURE__ */ new Map();
   const unsubstitutable = /* @__PURE__ */ new Set();
   const skip = (path, reason) => {

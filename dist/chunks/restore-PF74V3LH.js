@@ -4,12 +4,12 @@ import {
   recordLayer,
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-BY4EKKQ3.js";
+} from "./chunk-HI3HRUNL.js";
 import "./chunk-Q5NXHJRI.js";
 import "./chunk-4XKVQJST.js";
 import "./chunk-HT6RKKWU.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-2JPUDJY3.js";
+import "./chunk-5LNF72OF.js";
 import "./chunk-XK72OWUU.js";
 import "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";

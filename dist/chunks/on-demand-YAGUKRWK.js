@@ -2,11 +2,11 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-O4LIGMYM.js";
+} from "./chunk-5PPOSHMV.js";
 import {
   RESTORED_STATE_KEY,
   withSignatures
-} from "./chunk-BY4EKKQ3.js";
+} from "./chunk-HI3HRUNL.js";
 import {
   actionsCacheClient,
   cacheMode,
@@ -21,7 +21,7 @@ import {
   servingKeys
 } from "./chunk-HT6RKKWU.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-2JPUDJY3.js";
+import "./chunk-5LNF72OF.js";
 import "./chunk-XK72OWUU.js";
 import {
   DEFAULT_SUBSTITUTER_PORT

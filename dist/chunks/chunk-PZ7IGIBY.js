@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-CAHHVRUB.js";
+} from "./chunk-QNJHHZYO.js";
 import {
   debug,
   endGroup,
@@ -29,7 +29,7 @@ import {
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-AACJMKLP.js";
+} from "./chunk-SIAUGCAV.js";
 import {
   InputError,
   parseCache

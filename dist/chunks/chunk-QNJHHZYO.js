@@ -28,7 +28,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-AACJMKLP.js";
+} from "./chunk-SIAUGCAV.js";
 import {
   SKIP_REASONS,
   buildClosure,
@@ -50,7 +50,7 @@ import {
   FileBackend,
   parseNarInfo,
   uploadPaths
-} from "./chunk-2JPUDJY3.js";
+} from "./chunk-5LNF72OF.js";
 import {
   emptyOutcome,
   pushedByJob,
@@ -787,7 +787,7 @@ async function signLocally(paths, keyText, flags) {
 // src/job/push.ts
 async function pushToCache(job) {
   if (executorFor(job.inputs.cache).executor === "github-actions") {
-    const { saveToGithubActions } = await import("./gha-save-WFMA7WLE.js");
+    const { saveToGithubActions } = await import("./gha-save-EH5SHHRV.js");
     return saveToGithubActions(job);
   }
   const choice = choosePush(job.inputs);
@@ -1280,10 +1280,10 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-GCLUIY4A.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-YAGUKRWK.js");
     return pullFromLocalSubstituter(url, inputs.substituterPort);
   }
-  const { restoreGithubActionsCache } = await import("./restore-2IBFKJPY.js");
+  const { restoreGithubActionsCache } = await import("./restore-PF74V3LH.js");
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store);
 }
 async function serverSubstituter(inputs) {
