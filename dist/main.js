@@ -4,17 +4,17 @@ import {
   actionInput,
   collectIfAsked,
   githubHost
-} from "./chunks/chunk-PZ7IGIBY.js";
+} from "./chunks/chunk-BDQCBPJQ.js";
 import {
   beginJob
-} from "./chunks/chunk-QNJHHZYO.js";
+} from "./chunks/chunk-OUAFCLVC.js";
 import "./chunks/chunk-7WSUJEUL.js";
 import "./chunks/chunk-IVZWKGW4.js";
 import "./chunks/chunk-HT6RKKWU.js";
 import "./chunks/chunk-Q5DT6Z5U.js";
-import "./chunks/chunk-SIAUGCAV.js";
+import "./chunks/chunk-RWMVLGCW.js";
 import "./chunks/chunk-SWKWKHL2.js";
-import "./chunks/chunk-5LNF72OF.js";
+import "./chunks/chunk-GJNJY5EO.js";
 import "./chunks/chunk-XK72OWUU.js";
 import "./chunks/chunk-UTKKREKS.js";
 import {
@@ -28,7 +28,7 @@ import "./chunks/chunk-JWQLIVU5.js";
 import "./chunks/chunk-WODUGNK7.js";
 import "./chunks/chunk-4ERHW5T6.js";
 import "./chunks/chunk-WWDDLBZ6.js";
-import "./chunks/chunk-ZAVCIQH3.js";
+import "./chunks/chunk-OEHHOTBW.js";
 import "./chunks/chunk-EQDK6AR5.js";
 import "./chunks/chunk-SUVJ4ZAQ.js";
 import "./chunks/chunk-Z3KDMJWA.js";

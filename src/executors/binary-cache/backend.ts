@@ -15,6 +15,14 @@ export interface BinaryCacheBackend {
    * SDK), so the push collects spent buffers at once rather than letting some pile up.
    */
   readonly memoryTight?: boolean
+  /**
+   * Set where `publishStream` can never leave anything under the key from a body that failed
+   * before its end, whatever the server: S3 sends a single PutObject, or completes a multipart
+   * upload, only after the body has ended. The streamed pass's own NarHash check then suffices,
+   * and the first, hash-only pass is skipped (one read of the path, not two). Not HTTP: a
+   * WebDAV server that writes straight to the final name would keep a cut body there.
+   */
+  readonly storesOnlyEndedBodies?: boolean
   /** Makes sure `nix-cache-info` exists and names the same store directory. */
   prepare(storeDir: string): Promise<void>
   /** The subset of `hashParts` (the 32-character store hash) whose `.narinfo` the cache already has. */

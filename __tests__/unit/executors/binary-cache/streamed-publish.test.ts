@@ -1,7 +1,9 @@
 // NARs sent to HTTP and S3 caches straight from the store, compressed into the request (no spool
 // file), against real servers: nginx (WebDAV PUT) and s3rver. The fault each test injects is a
 // path that changes after the first pass has checked it, so the second pass, already sending,
-// reads bytes that do not match the NarHash: the request must never be completed.
+// reads bytes that do not match the NarHash: the request must never be completed. S3 has no
+// first pass (an object is made only from an ended body): a path damaged from the start is
+// found by the one pass that sends it.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
@@ -149,6 +151,16 @@ describe('a NAR streamed to nginx (WebDAV PUT)', () => {
     expect(await filesUnder(join(nginx.dir, 'tmp', 'body'))).toEqual([])
     expect((await httpRequest(`${nginx.url}/cache/${url}`, { method: 'HEAD' })).status).toBe(404)
   })
+
+  it('never starts a PUT for a path that is already damaged: an HTTP server might keep a cut body, so it is checked first', async () => {
+    const p = await bigPath('m', 'damaged', 8)
+    await changeTail(p)
+    const url = narUrl(p.info, 'zstd')
+    const out = await upload(new HttpBackend({ url: `${nginx.url}/cache`, retry: FAST_RETRY }), p)
+    expect(out.failed).toEqual([{ path: p.info.path, reason: expect.stringMatching(/do not match the hash Nix recorded/) }])
+    await sleep(300)
+    expect((await nginx.requests()).filter((r) => r.method === 'PUT' && r.uri === `/cache/${url}`)).toEqual([])
+  })
 })
 
 describe('a streamed NAR whose upload is cut mid-body', () => {
@@ -232,6 +244,31 @@ describe('a NAR streamed to S3 (s3rver)', () => {
     expect((await filesUnder(s3.dir)).filter((f) => f.includes(uploadId)).length).toBeGreaterThanOrEqual(1)
     expect((await httpRequest(`${s3.bucketUrl}/${url}`, { timeoutMs: 30_000 })).status).toBe(404)
     expect((await httpRequest(`${s3.bucketUrl}/${'d'.repeat(32)}.narinfo`, { timeoutMs: 30_000 })).status).toBe(404)
+  })
+
+  it('reads a damaged path once, the pass that sends it: that upload is aborted, never completed, and nothing is stored', async () => {
+    // S3 makes an object only from a body that ended, so there is no first, hash-only pass: the
+    // gate inside the one streamed pass finds the damage (a first pass would have started no upload).
+    for (const [c, mib] of [['n', 16], ['o', 3]] as const) {
+      const p = await bigPath(c, 'damaged', mib)
+      await changeTail(p)
+      const since = s3.requests.length
+      const out = await upload(backend(), p)
+      expect(out.failed).toEqual([{ path: p.info.path, reason: expect.stringMatching(/do not match the hash Nix recorded/) }])
+      const url = narUrl(p.info, 'zstd')
+      const mine = s3.requests.slice(since).filter((r) => r.url.startsWith(`/streamed/${url}`))
+      if (mib > 5) {
+        // Larger than a part: parts went up as the path was read, and the upload was aborted.
+        expect(mine.filter((r) => r.method === 'PUT' && r.status === 200).length).toBeGreaterThanOrEqual(1)
+        expect(mine.filter((r) => r.method === 'DELETE' && /[?&]uploadId=/.test(r.url))).toHaveLength(1)
+      } else {
+        // One part: its PutObject waits for the body's end, which never came.
+        expect(mine.filter((r) => r.method === 'PUT')).toEqual([])
+      }
+      expect(mine.filter((r) => r.method === 'POST' && /[?&]uploadId=/.test(r.url))).toEqual([])
+      expect((await httpRequest(`${s3.bucketUrl}/${url}`, { timeoutMs: 30_000 })).status).toBe(404)
+      expect((await httpRequest(`${s3.bucketUrl}/${c.repeat(32)}.narinfo`, { timeoutMs: 30_000 })).status).toBe(404)
+    }
   })
 
   it('gives its part buffer back when the multipart upload cannot be created, so later uploads still run', async () => {

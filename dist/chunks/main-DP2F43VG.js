@@ -11,18 +11,18 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-QNJHHZYO.js";
+} from "./chunk-OUAFCLVC.js";
 import "./chunk-7WSUJEUL.js";
 import "./chunk-IVZWKGW4.js";
 import "./chunk-HT6RKKWU.js";
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-SIAUGCAV.js";
+} from "./chunk-RWMVLGCW.js";
 import {
   SKIP_REASONS
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-5LNF72OF.js";
+import "./chunk-GJNJY5EO.js";
 import {
   emptyOutcome,
   pushedByJob,
@@ -47,7 +47,7 @@ import "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
 import "./chunk-4ERHW5T6.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-ZAVCIQH3.js";
+import "./chunk-OEHHOTBW.js";
 import "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";

@@ -16,7 +16,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-SIAUGCAV.js";
+} from "./chunk-RWMVLGCW.js";
 import {
   CertainSession,
   buildClosure,
@@ -36,7 +36,7 @@ import {
 import {
   FileBackend,
   uploadPaths
-} from "./chunk-5LNF72OF.js";
+} from "./chunk-GJNJY5EO.js";
 import "./chunk-XK72OWUU.js";
 import {
   recordPublished,
@@ -49,7 +49,7 @@ import {
 } from "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-ZAVCIQH3.js";
+import "./chunk-OEHHOTBW.js";
 import {
   limitFraming,
   reuseFrames

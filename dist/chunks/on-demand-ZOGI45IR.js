@@ -2,11 +2,11 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-5PPOSHMV.js";
+} from "./chunk-NRP7EWW5.js";
 import {
   RESTORED_STATE_KEY,
   withSignatures
-} from "./chunk-HI3HRUNL.js";
+} from "./chunk-2WA62YYU.js";
 import {
   actionsCacheClient,
   cacheMode,
@@ -21,7 +21,7 @@ import {
   servingKeys
 } from "./chunk-HT6RKKWU.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-5LNF72OF.js";
+import "./chunk-GJNJY5EO.js";
 import "./chunk-XK72OWUU.js";
 import {
   DEFAULT_SUBSTITUTER_PORT
@@ -30,7 +30,7 @@ import {
   jobDir
 } from "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
-import "./chunk-ZAVCIQH3.js";
+import "./chunk-OEHHOTBW.js";
 import "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";

@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-QNJHHZYO.js";
+} from "./chunk-OUAFCLVC.js";
 import {
   debug,
   endGroup,
@@ -29,7 +29,7 @@ import {
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-SIAUGCAV.js";
+} from "./chunk-RWMVLGCW.js";
 import {
   InputError,
   parseCache

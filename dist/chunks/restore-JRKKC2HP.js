@@ -4,16 +4,16 @@ import {
   recordLayer,
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-HI3HRUNL.js";
+} from "./chunk-2WA62YYU.js";
 import "./chunk-Q5NXHJRI.js";
 import "./chunk-4XKVQJST.js";
 import "./chunk-HT6RKKWU.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-5LNF72OF.js";
+import "./chunk-GJNJY5EO.js";
 import "./chunk-XK72OWUU.js";
 import "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
-import "./chunk-ZAVCIQH3.js";
+import "./chunk-OEHHOTBW.js";
 import "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";

@@ -3,9 +3,9 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   S3Backend,
   describeS3Error
-} from "./chunk-ISWCXBIP.js";
+} from "./chunk-BUQR6YGQ.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-ZAVCIQH3.js";
+import "./chunk-OEHHOTBW.js";
 import "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-AJY2XOBS.js";

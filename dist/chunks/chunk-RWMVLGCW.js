@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   FileBackend,
   fsErrorCode
-} from "./chunk-5LNF72OF.js";
+} from "./chunk-GJNJY5EO.js";
 import {
   credentialsFor,
   loadNetrc
@@ -20,7 +20,7 @@ import {
   CONTENT_TYPES,
   NarMismatch,
   ensureCacheInfo
-} from "./chunk-ZAVCIQH3.js";
+} from "./chunk-OEHHOTBW.js";
 import {
   compressionOfNarFile,
   decompressor
@@ -539,7 +539,7 @@ async function binaryCacheBackend(cache, access2) {
       warn: (m) => log.warning(m)
     });
   }
-  const { S3Backend } = await import("./s3-PH6SMI2B.js");
+  const { S3Backend } = await import("./s3-TAQFT6PF.js");
   return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m), touchFound: !access2.readOnly });
 }
 function recordIdFor(cache, snapshotFile) {
@@ -549,7 +549,7 @@ function recordIdFor(cache, snapshotFile) {
 async function collectableCache(cache) {
   if (cache.kind === "file") return new FileCollectable(cache.dir);
   if (cache.kind === "s3") {
-    const { S3Collectable } = await import("./s3-listing-7DWL33SK.js");
+    const { S3Collectable } = await import("./s3-listing-KE2WGIIV.js");
     return new S3Collectable({ location: cache.s3, budget: jobBudget() });
   }
   if (cache.kind === "http") {

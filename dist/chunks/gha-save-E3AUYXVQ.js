@@ -3,14 +3,14 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-5PPOSHMV.js";
+} from "./chunk-NRP7EWW5.js";
 import {
   fetchManifest,
   loadRestoredState,
   pathFact,
   storeManifest,
   writeLayer
-} from "./chunk-HI3HRUNL.js";
+} from "./chunk-2WA62YYU.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -46,7 +46,7 @@ import {
   policyOf,
   selectFinal
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-5LNF72OF.js";
+import "./chunk-GJNJY5EO.js";
 import {
   emptyOutcome,
   hashPart
@@ -54,7 +54,7 @@ import {
 import "./chunk-IDEMXRFO.js";
 import "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
-import "./chunk-ZAVCIQH3.js";
+import "./chunk-OEHHOTBW.js";
 import "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";

@@ -30,7 +30,7 @@ import {
   parseNarInfo,
   renderNarInfo,
   uploadPaths
-} from "./chunk-5LNF72OF.js";
+} from "./chunk-GJNJY5EO.js";
 import {
   hashPart
 } from "./chunk-XK72OWUU.js";
@@ -42,7 +42,7 @@ import {
 } from "./chunk-WODUGNK7.js";
 import {
   cacheInfoText
-} from "./chunk-ZAVCIQH3.js";
+} from "./chunk-OEHHOTBW.js";
 import {
   limiter
 } from "./chunk-SUVJ4ZAQ.js";

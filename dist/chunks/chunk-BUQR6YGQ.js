@@ -7,7 +7,7 @@ import {
   CONTENT_TYPES,
   NarMismatch,
   ensureCacheInfo
-} from "./chunk-ZAVCIQH3.js";
+} from "./chunk-OEHHOTBW.js";
 import {
   require_dist_cjs,
   s3ClientConfig
@@ -311,6 +311,8 @@ var S3Backend = class {
   displayUrl;
   /** Part buffers and the SDK: pushes collect at once (job/push.ts) and send one large NAR fewer at once (upload.ts). */
   memoryTight = true;
+  /** Objects are made only from ended bodies (s3-object-writer.ts). */
+  storesOnlyEndedBodies = true;
   client;
   bucket;
   concurrency;

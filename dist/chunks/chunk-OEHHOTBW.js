@@ -150,7 +150,7 @@ async function streamVerifiedNar(info, source, opts) {
     return pipelineCb(narStream(source), gate, compressor(opts.compression, info.narSize), file, () => void 0);
   };
   const both = async () => {
-    await verifyPath(info, source);
+    if (!opts.backend.storesOnlyEndedBodies) await verifyPath(info, source);
     return await publishStream.call(opts.backend, url, body, CONTENT_TYPES.nar);
   };
   try {

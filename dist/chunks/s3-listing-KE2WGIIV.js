@@ -5,9 +5,9 @@ import {
 } from "./chunk-4ERHW5T6.js";
 import {
   describeS3Error
-} from "./chunk-ISWCXBIP.js";
+} from "./chunk-BUQR6YGQ.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-ZAVCIQH3.js";
+import "./chunk-OEHHOTBW.js";
 import "./chunk-EQDK6AR5.js";
 import "./chunk-SUVJ4ZAQ.js";
 import {

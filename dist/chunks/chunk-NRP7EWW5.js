@@ -5,7 +5,7 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-HI3HRUNL.js";
+} from "./chunk-2WA62YYU.js";
 import {
   CacheServiceRefused,
   CacheTransferStalled

@@ -28,7 +28,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-SIAUGCAV.js";
+} from "./chunk-RWMVLGCW.js";
 import {
   SKIP_REASONS,
   buildClosure,
@@ -50,7 +50,7 @@ import {
   FileBackend,
   parseNarInfo,
   uploadPaths
-} from "./chunk-5LNF72OF.js";
+} from "./chunk-GJNJY5EO.js";
 import {
   emptyOutcome,
   pushedByJob,
@@ -787,7 +787,7 @@ async function signLocally(paths, keyText, flags) {
 // src/job/push.ts
 async function pushToCache(job) {
   if (executorFor(job.inputs.cache).executor === "github-actions") {
-    const { saveToGithubActions } = await import("./gha-save-EH5SHHRV.js");
+    const { saveToGithubActions } = await import("./gha-save-E3AUYXVQ.js");
     return saveToGithubActions(job);
   }
   const choice = choosePush(job.inputs);
@@ -861,7 +861,7 @@ async function planAndUpload(choice, job, backend) {
 function keepWithinMemory(tight) {
   const gc = exposedCollector();
   const slack = tight ? 0 : 16 * 2 ** 20;
-  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: 1, run: spentBufferCollector(gc, slack) } });
+  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: tight ? 1 : 2, run: spentBufferCollector(gc, slack) } });
 }
 
 // src/report/report.ts
@@ -1280,10 +1280,10 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-YAGUKRWK.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-ZOGI45IR.js");
     return pullFromLocalSubstituter(url, inputs.substituterPort);
   }
-  const { restoreGithubActionsCache } = await import("./restore-PF74V3LH.js");
+  const { restoreGithubActionsCache } = await import("./restore-JRKKC2HP.js");
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store);
 }
 async function serverSubstituter(inputs) {

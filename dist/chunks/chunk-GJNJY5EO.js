@@ -12,7 +12,7 @@ import {
   narUrl,
   verifyPath,
   writeVerifiedNar
-} from "./chunk-ZAVCIQH3.js";
+} from "./chunk-OEHHOTBW.js";
 import {
   NAR_MAX_DEPTH,
   NarTooDeep
@@ -60,6 +60,11 @@ import { pipeline } from "node:stream/promises";
 import { randomBytes } from "node:crypto";
 var TEMPORARY = /(\.tmp-|\.spool-)[0-9a-f]{12}$/;
 var LEFTOVER_AGE_MS = 60 * 60 * 1e3;
+var uniqueSuffix = (() => {
+  const prefix = randomBytes(4).toString("hex");
+  let n = 0;
+  return () => `${prefix}${(n++ & 65535).toString(16).padStart(4, "0")}`;
+})();
 async function touch(file) {
   const now = /* @__PURE__ */ new Date();
   try {
@@ -131,7 +136,7 @@ var FileBackend = class {
   /** Writes to a temporary name and renames, so readers never see a partial file. */
   async put(key, body) {
     const target = join(this.dir, key);
-    const tmp = `${target}.tmp-${randomBytes(6).toString("hex")}`;
+    const tmp = `${target}.tmp-${uniqueSuffix()}`;
     await this.ensureDir(dirname(target));
     try {
       await pipeline(body(), createWriteStream(tmp));
@@ -148,7 +153,7 @@ var FileBackend = class {
   async putBytes(key, bytes) {
     const target = join(this.dir, key);
     await this.ensureDir(dirname(target));
-    const tmp = `${target}.tmp-${randomBytes(6).toString("hex")}`;
+    const tmp = `${target}.tmp-${uniqueSuffix()}`;
     try {
       writeFileSync(tmp, bytes, { flag: "wx" });
       renameSync(tmp, target);
@@ -189,7 +194,7 @@ var FileBackend = class {
   async spoolFile(key) {
     const target = join(this.dir, key);
     await this.ensureDir(dirname(target));
-    return join(dirname(target), `.${basename(target)}.spool-${randomBytes(6).toString("hex")}`);
+    return join(dirname(target), `.${basename(target)}.spool-${uniqueSuffix()}`);
   }
   /**
    * A writer killed mid-write (the background agent, killed with its job when no post step
