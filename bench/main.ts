@@ -4,6 +4,8 @@
 // Environment:
 //   BENCH_RUNS=5          runs per timed figure (medians are reported)
 //   BENCH_UPLOAD_RUNS=3   runs per upload-throughput figure
+//   BENCH_SELECTION_RUNS=4   runs of the graph job, alternating whether our post step or `nix copy` goes first
+//   BENCH_PROFILE_DIR=dir   V8 CPU profiles of the graph job's main and post steps there
 //   BENCH_SIZES=10000,100000   store sizes for the step timings
 //   BENCH_ONLY=steps,selection,upload   a subset of the measurements
 // Workloads are generated on first use under .bench/workloads (about 3 minutes) and reused.
@@ -18,7 +20,7 @@ import { log } from './lib/log.js'
 import { REPO_ROOT, RESULTS, SCRATCH } from './lib/paths.js'
 import { measuredNode } from './lib/timing.js'
 import { measureBaselines, type BaselineFigures } from './measure/baselines.js'
-import { measureSelection } from './measure/selection.js'
+import { measureSelectionRuns } from './measure/selection.js'
 import { measureSteps, type StepFigures } from './measure/steps.js'
 import { measureEndToEnd } from './measure/end-to-end.js'
 import { measureThroughput } from './measure/throughput.js'
@@ -30,6 +32,7 @@ import { newPaths } from './workloads/new-paths.js'
 
 const runs = Number(process.env.BENCH_RUNS ?? 5)
 const uploadRuns = Number(process.env.BENCH_UPLOAD_RUNS ?? 3)
+const selectionRuns = Number(process.env.BENCH_SELECTION_RUNS ?? 4)
 const sizes = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
 const only = new Set((process.env.BENCH_ONLY ?? 'steps,selection,upload').split(','))
 
@@ -80,7 +83,7 @@ async function main(): Promise<void> {
   let selection
   if (only.has('selection')) {
     log('Selection on the graph:')
-    selection = await measureSelection({ graph, ctx, scratch: SCRATCH })
+    selection = await measureSelectionRuns(selectionRuns, { graph, ctx, scratch: SCRATCH })
   }
   let throughput
   let endToEnd

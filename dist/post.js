@@ -4,17 +4,17 @@ import {
   actionInput,
   gcAsked,
   githubHost
-} from "./chunks/chunk-BDQCBPJQ.js";
+} from "./chunks/chunk-JIZL7XCZ.js";
 import {
   finishJob
-} from "./chunks/chunk-OUAFCLVC.js";
+} from "./chunks/chunk-N5UFWGFO.js";
 import "./chunks/chunk-7WSUJEUL.js";
 import "./chunks/chunk-IVZWKGW4.js";
 import "./chunks/chunk-HT6RKKWU.js";
 import "./chunks/chunk-Q5DT6Z5U.js";
-import "./chunks/chunk-RWMVLGCW.js";
+import "./chunks/chunk-2SFDDPZX.js";
 import "./chunks/chunk-SWKWKHL2.js";
-import "./chunks/chunk-GJNJY5EO.js";
+import "./chunks/chunk-2KP5ITQP.js";
 import "./chunks/chunk-XK72OWUU.js";
 import "./chunks/chunk-UTKKREKS.js";
 import {

@@ -17,7 +17,7 @@ import { parseNarInfo } from '../../src/format/narinfo.js'
 import { BenchJob, numberOutput, type JobContext } from '../lib/job.js'
 import { log } from '../lib/log.js'
 import { RESULTS } from '../lib/paths.js'
-import { seconds } from '../lib/stats.js'
+import { seconds, summarise } from '../lib/stats.js'
 import { lines, openStore, type BenchStore } from '../lib/store.js'
 import { UPSTREAM_KEY } from '../workloads/graph-nix.js'
 import type { GraphWorkload } from '../workloads/graph.js'
@@ -45,11 +45,44 @@ export interface SelectionFigures {
   cachix: PushSet
   /** Our pushed set equals the ideal set. */
   exact: boolean
+  /** Each run's times (medians above): ours and the seed-002 recipe, and which went first. */
+  timings?: Array<{ ours: number; seed002: number; order: 'ours-first' | 'nix-copy-first' }>
+}
+
+/**
+ * The selection measured `runs` times, alternating which of our post step and the seed-002 recipe
+ * is timed first; the figures of the first run, with every time the median of all runs.
+ */
+export async function measureSelectionRuns(runs: number, opts: { graph: GraphWorkload; ctx: JobContext; scratch: string }): Promise<SelectionFigures> {
+  const all: SelectionFigures[] = []
+  for (let i = 0; i < runs; i++) all.push(await measureSelection({ ...opts, order: i % 2 === 0 ? 'ours-first' : 'nix-copy-first' }))
+  const first = all[0]!
+  const median = (pick: (f: SelectionFigures) => number): number => summarise(all.map(pick)).median
+  return {
+    ...first,
+    ours: { ...first.ours, seconds: median((f) => f.ours.seconds) },
+    seed002: { ...first.seed002, seconds: median((f) => f.seed002.seconds) },
+    cachix: { ...first.cachix, seconds: median((f) => f.cachix.seconds) },
+    exact: all.every((f) => f.exact),
+    timings: all.map((f, i) => ({ ours: f.ours.seconds, seed002: f.seed002.seconds, order: i % 2 === 0 ? 'ours-first' : 'nix-copy-first' }))
+  }
 }
 
 async function copyTree(from: string, to: string, store: BenchStore): Promise<void> {
   await removeTree(to)
   await store.runOk('cp', ['-a', from, to])
+}
+
+/**
+ * Lets the disk catch up before a timed step: the set-up just deleted and copied thousands of
+ * files. This bench's machines run ext4 without a journal, where every file creation skips each
+ * free inode deleted in the last minute or more (`recently_deleted` in fs/ext4/ialloc.c; `perf`
+ * showed it taking most of a creation's time), so creating a file costs 0.05 to 0.6 ms depending
+ * on the minute. Hence also the repeated runs in alternating order (measureSelection's `order`).
+ */
+async function settle(store: BenchStore): Promise<void> {
+  await store.runOk('sync', [])
+  await new Promise((resolve) => setTimeout(resolve, 2000))
 }
 
 async function narinfos(dir: string): Promise<Map<string, { narSize: number; fileSize: number }>> {
@@ -67,7 +100,12 @@ async function validPaths(store: BenchStore): Promise<Map<string, number>> {
   return new Map(lines(r.stdout).map((l) => [l.slice(0, l.indexOf(' ')), Number(l.slice(l.indexOf(' ') + 1))]))
 }
 
-export async function measureSelection(opts: { graph: GraphWorkload; ctx: JobContext; scratch: string }): Promise<SelectionFigures> {
+/**
+ * One job on the graph, and the two recipes on the same store. `order` says whether our post step
+ * is timed before or after the seed-002 recipe: runs alternate, so neither always meets the disk
+ * in the state the other left it in.
+ */
+export async function measureSelection(opts: { graph: GraphWorkload; ctx: JobContext; scratch: string; order?: 'ours-first' | 'nix-copy-first' }): Promise<SelectionFigures> {
   const { graph } = opts
   const work = join(opts.scratch, 'graph-job')
   await removeTree(work)
@@ -85,7 +123,7 @@ export async function measureSelection(opts: { graph: GraphWorkload; ctx: JobCon
     installables: graph.topDrv,
     // The post step pushing the exact set is what is measured (issue 22: `push-during-build: false`).
     'push-during-build': 'false'
-  }, store.env)
+  }, process.env.BENCH_PROFILE_DIR ? { ...store.env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` } : store.env)
   await job.main()
   const before = await validPaths(store)
   // The job's build, replayed: the store as `nix-build -A job` left it (see workloads/graph.ts).
@@ -95,6 +133,20 @@ export async function measureSelection(opts: { graph: GraphWorkload; ctx: JobCon
   const strays = ['notes.txt', 'coverage.json', 'env-dump.txt']
   for (const s of strays) await writeFile(join(strayDir, s), `stray file ${s} ${Date.now()}\n`)
   const strayPaths = lines((await store.runOk('nix-store', ['--add', ...strays], { cwd: strayDir })).stdout)
+  const key = graph.ourSecretKeyFile
+  const cacheUrl = (dir: string): string => `file://${dir}?compression=zstd&secret-key=${key}`
+  const recipe = `set -euo pipefail
+mapfile -t DEPENDENCIES < <(nix-store --query --requisites --include-outputs "$1")
+printf '%s\\n' "\${DEPENDENCIES[@]}" | grep -v '\\.drv$' | xargs nix copy --to "$2"
+`
+  const seed002 = async (): Promise<number> => {
+    await settle(store)
+    const start = process.hrtime.bigint()
+    await store.runOk('bash', ['-c', recipe, 'bash', graph.topDrv, cacheUrl(caches.seed002)])
+    return seconds(start)
+  }
+  const seed002First = opts.order === 'nix-copy-first' ? await seed002() : undefined
+  await settle(store)
   const post = await job.post()
   // Kept for reading: the post step's log and job summary explain its selection.
   await mkdir(RESULTS, { recursive: true })
@@ -102,19 +154,11 @@ export async function measureSelection(opts: { graph: GraphWorkload; ctx: JobCon
   const oursPushed = lines(await readFile(post.result.outputs['paths-file'] ?? '', 'utf8'))
   const after = await validPaths(store)
   const newPaths = [...after.keys()].filter((p) => !before.has(p))
-
-  const key = graph.ourSecretKeyFile
-  const cacheUrl = (dir: string): string => `file://${dir}?compression=zstd&secret-key=${key}`
-  const recipe = `set -euo pipefail
-mapfile -t DEPENDENCIES < <(nix-store --query --requisites --include-outputs "$1")
-printf '%s\\n' "\${DEPENDENCIES[@]}" | grep -v '\\.drv$' | xargs nix copy --to "$2"
-`
-  let start = process.hrtime.bigint()
-  await store.runOk('bash', ['-c', recipe, 'bash', graph.topDrv, cacheUrl(caches.seed002)])
-  const seed002Seconds = seconds(start)
+  const seed002Seconds = seed002First ?? (await seed002())
 
   const cachixPaths = newPaths.filter((p) => !/\.(drv|drv\.chroot|check|lock)$/.test(p))
-  start = process.hrtime.bigint()
+  await settle(store)
+  const start = process.hrtime.bigint()
   await store.runOk('/bin/sh', ['-c', 'xargs nix copy --to "$1"', 'sh', cacheUrl(caches.cachix)], { input: cachixPaths.join('\n') })
   const cachixSeconds = seconds(start)
 

@@ -52,16 +52,23 @@ export async function collectJobFacts(
   const { newPaths, methods, total } = await storeChanges(before, store)
   log.info(`${newPaths.length} new valid store paths since the main step (of ${total}; snapshots: ${methods}).`)
 
+  // The new outputs' path info does not depend on the closure: asked for while the roots are
+  // resolved and the closure computed, two Nix processes at once instead of one after the other.
+  const outputs = newPaths.filter((p) => !isDerivation(p))
+  const outputInfos = outputs.length > 0 ? queryPathInfos(outputs, store.storeDir) : Promise.resolve(new Map<string, PathInfo>())
+  // Settled here too, so that a failure while the closure is computed leaves no unhandled rejection.
+  outputInfos.catch(() => undefined)
   const roots =
     opts.installables.length > 0 ? await resolveEachRoot(opts.installables, store.storeDir) : newPaths.filter(isDerivation)
   const closure = roots.length > 0 ? await buildClosure(roots) : new Set<string>()
   log.info(`Build closure of ${roots.length} root(s): ${closure.size} paths.`)
 
   const fresh = new Set(newPaths)
-  const wanted = newPaths.filter((p) => !isDerivation(p) || (opts.includeDerivations && closure.has(p)))
+  const more = newPaths.filter((p) => isDerivation(p) && opts.includeDerivations && closure.has(p))
   if (opts.pushPreExisting) {
-    for (const p of closure) if (!fresh.has(p) && (!isDerivation(p) || opts.includeDerivations)) wanted.push(p)
+    for (const p of closure) if (!fresh.has(p) && (!isDerivation(p) || opts.includeDerivations)) more.push(p)
   }
-  const infos = wanted.length > 0 ? await queryPathInfos(wanted, store.storeDir) : new Map<string, PathInfo>()
+  const infos = await outputInfos
+  if (more.length > 0) for (const [path, info] of await queryPathInfos(more, store.storeDir)) infos.set(path, info)
   return { newPaths, closure, infos }
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, readdir, rm, stat, utimes } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { announceJob, jobsAlongside, neighboursNote } from '../../../src/job/store-neighbours.js'
@@ -49,6 +50,23 @@ describe('other jobs of ours on the same store', () => {
     await asJob('b', () => announceJob(shared, reg, 1000 + day + 1))
     expect(await asJob('b', () => jobsAlongside(shared, reg, 1000 + day + 2))).toBe(0)
     expect((await readdir(reg)).length).toBe(1)
+  })
+
+  it("never read another store's records, and remove those of them unwritten for a day", async () => {
+    const reg = join(dir, 'reg-4')
+    const other = store('/other/nix/store')
+    await asJob('a', () => announceJob(shared, reg, Date.now()))
+    const ours = await readdir(reg)
+    await asJob('c', () => announceJob(other, reg, Date.now()))
+    await asJob('old', () => announceJob(other, reg, Date.now()))
+    const [running, old] = (await readdir(reg)).filter((n) => !ours.includes(n))
+    // A record no one should open: reading a FIFO with no writer waits for ever.
+    await rm(join(reg, running!))
+    execFileSync('mkfifo', [join(reg, running!)])
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600_000)
+    await utimes(join(reg, old!), twoDaysAgo, twoDaysAgo)
+    expect(await asJob('a', () => jobsAlongside(shared, reg))).toBe(0)
+    expect((await readdir(reg)).sort()).toEqual([...ours, running!].sort())
   })
 
   it('say what to do about it', () => {

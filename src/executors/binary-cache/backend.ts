@@ -23,6 +23,13 @@ export interface BinaryCacheBackend {
    * WebDAV server that writes straight to the final name would keep a cut body there.
    */
   readonly storesOnlyEndedBodies?: boolean
+  /**
+   * Set where `publish` and `publishBytes` themselves can never replace what is there, whatever
+   * the server (file://: a hard link fails on an existing name). A small NAR is then written
+   * without asking `has` first: the write's own answer says whether it was there. Not HTTP, whose
+   * servers may ignore `If-None-Match`, nor S3 servers, which may too.
+   */
+  readonly publishesExclusively?: boolean
   /** Makes sure `nix-cache-info` exists and names the same store directory. */
   prepare(storeDir: string): Promise<void>
   /** The subset of `hashParts` (the 32-character store hash) whose `.narinfo` the cache already has. */

@@ -1,11 +1,12 @@
 import { access, link, lstat, mkdir, readFile, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises'
-import { createWriteStream, lstatSync, linkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { createWriteStream, lstatSync, unlinkSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { randomBytes } from 'node:crypto'
 import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
 import { ensureCacheInfo } from './cache-info.js'
 import { describeFsError, fsErrorCode } from '../../runtime/fs-errors.js'
+import { FileWriteError, writeOnFileThread } from '../../runtime/file-threads.js'
 
 /** What `put` and `spoolFile` name their files before they get their final names. */
 const TEMPORARY = /(\.tmp-|\.spool-)[0-9a-f]{12}$/
@@ -53,6 +54,8 @@ async function exists(file: string): Promise<boolean> {
 
 /** A `file://` binary cache: a directory laid out exactly as Nix writes one. */
 export class FileBackend implements BinaryCacheBackend {
+  /** Publishing is a hard link, which never replaces a file (see publish). */
+  readonly publishesExclusively = true
   /** Directories this backend has created: one mkdir each, not one per file (thousands per job). */
   private readonly made = new Set<string>()
 
@@ -121,40 +124,33 @@ export class FileBackend implements BinaryCacheBackend {
   }
 
   /**
-   * `put` for a small body, synchronously: thousands of small paths pay a thread-pool round trip
-   * per file operation otherwise, which costs more than the operation (docs/BENCHMARKS.md).
+   * `put` for a small body (a narinfo): written and renamed on a file thread in one message
+   * (runtime/file-threads.ts), so thousands of them overlap with the rest of the push.
    */
   async putBytes(key: string, bytes: Buffer): Promise<void> {
     const target = join(this.dir, key)
     await this.ensureDir(dirname(target))
-    const tmp = `${target}.tmp-${uniqueSuffix()}`
-    try {
-      writeFileSync(tmp, bytes, { flag: 'wx' })
-      renameSync(tmp, target)
-    } catch (e) {
-      removeQuietly(tmp)
-      throw e
-    }
+    await writeOnFileThread({ kind: 'rename', temp: `${target}.tmp-${uniqueSuffix()}`, target, bytes })
   }
 
-  /** `publish` for a small verified NAR in memory: spooled, linked and unlinked synchronously (see putBytes). */
+  /** `publish` for a small verified NAR in memory: spooled and linked on a file thread (see putBytes). */
   async publishBytes(key: string, bytes: Buffer): Promise<Published> {
     const spool = await this.spoolFile(key)
     const target = join(this.dir, key)
     try {
-      writeFileSync(spool, bytes, { flag: 'wx' })
+      await writeOnFileThread({ kind: 'link', temp: spool, target, bytes })
+      return 'written'
+    } catch (e) {
+      // The spool file was not written: nothing to publish it from.
+      if (!(e instanceof FileWriteError) || e.step !== 'link') throw e
       try {
-        linkSync(spool, target)
-        return 'written'
-      } catch (e) {
-        const code = fsErrorCode(e)
         // Touched, as in publish(); taken by a GC meanwhile, publish() links it again.
-        if (code === 'EEXIST' && (await touch(target))) return 'existed'
-        if (code !== 'EEXIST' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw e
+        if (e.code === 'EEXIST' && (await touch(target))) return 'existed'
+        if (e.code !== 'EEXIST' && e.code !== 'EPERM' && e.code !== 'ENOTSUP' && e.code !== 'EMLINK') throw e
+        return await this.publish(key, spool)
+      } finally {
+        removeQuietly(spool)
       }
-      return await this.publish(key, spool)
-    } finally {
-      removeQuietly(spool)
     }
   }
 

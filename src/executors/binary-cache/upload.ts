@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import type { BinaryCacheBackend } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
-import type { Compression } from '../../format/compression.js'
+import { SMALL_NAR, type Compression } from '../../format/compression.js'
 import { NAR_MAX_DEPTH, NarTooDeep } from '../../format/nar.js'
 import { narInfoKey, renderNarInfo } from '../../format/narinfo.js'
 import type { PathInfo } from '../../format/path-info.js'
@@ -145,7 +145,9 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
       return { nar: known, uploaded: 0 }
     }
     const url = narUrl(info, opts.compression)
-    if (await opts.backend.has(url)) {
+    // A small NAR costs less to write than to ask about, where the write cannot replace one.
+    const ask = !(opts.backend.publishesExclusively && info.narSize <= SMALL_NAR)
+    if (ask && (await opts.backend.has(url))) {
       await verifyPath(info, source)
       return { nar: { url, fileHash: '', fileSize: 0 }, uploaded: 0 }
     }

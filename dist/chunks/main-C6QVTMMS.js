@@ -11,18 +11,18 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-OUAFCLVC.js";
+} from "./chunk-N5UFWGFO.js";
 import "./chunk-7WSUJEUL.js";
 import "./chunk-IVZWKGW4.js";
 import "./chunk-HT6RKKWU.js";
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-RWMVLGCW.js";
+} from "./chunk-2SFDDPZX.js";
 import {
   SKIP_REASONS
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-GJNJY5EO.js";
+import "./chunk-2KP5ITQP.js";
 import {
   emptyOutcome,
   pushedByJob,

@@ -30,7 +30,7 @@ import {
   parseNarInfo,
   renderNarInfo,
   uploadPaths
-} from "./chunk-GJNJY5EO.js";
+} from "./chunk-2KP5ITQP.js";
 import {
   hashPart
 } from "./chunk-XK72OWUU.js";

@@ -5,7 +5,7 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-2WA62YYU.js";
+} from "./chunk-SUFE2F5X.js";
 import {
   CacheServiceRefused,
   CacheTransferStalled

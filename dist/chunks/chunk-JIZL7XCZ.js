@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-OUAFCLVC.js";
+} from "./chunk-N5UFWGFO.js";
 import {
   debug,
   endGroup,
@@ -29,7 +29,7 @@ import {
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-RWMVLGCW.js";
+} from "./chunk-2SFDDPZX.js";
 import {
   InputError,
   parseCache

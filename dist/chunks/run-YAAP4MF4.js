@@ -16,7 +16,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-RWMVLGCW.js";
+} from "./chunk-2SFDDPZX.js";
 import {
   CertainSession,
   buildClosure,
@@ -36,7 +36,7 @@ import {
 import {
   FileBackend,
   uploadPaths
-} from "./chunk-GJNJY5EO.js";
+} from "./chunk-2KP5ITQP.js";
 import "./chunk-XK72OWUU.js";
 import {
   recordPublished,

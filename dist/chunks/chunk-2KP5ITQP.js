@@ -15,7 +15,8 @@ import {
 } from "./chunk-OEHHOTBW.js";
 import {
   NAR_MAX_DEPTH,
-  NarTooDeep
+  NarTooDeep,
+  SMALL_NAR
 } from "./chunk-EQDK6AR5.js";
 import {
   limiter
@@ -54,10 +55,109 @@ function describeFsError(e) {
 
 // src/executors/binary-cache/file.ts
 import { access, link, lstat, mkdir, readFile, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
-import { createWriteStream, lstatSync, linkSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { createWriteStream, lstatSync, unlinkSync } from "node:fs";
+import { basename, dirname as dirname2, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { randomBytes } from "node:crypto";
+
+// src/runtime/file-threads.ts
+import { dirname } from "node:path";
+import { Worker } from "node:worker_threads";
+var FileWriteError = class extends Error {
+  constructor(message2, code, step) {
+    super(message2);
+    this.code = code;
+    this.step = step;
+    this.name = "FileWriteError";
+  }
+  code;
+  step;
+};
+function fileThreadMain() {
+  const { parentPort } = process.getBuiltinModule("node:worker_threads");
+  const fs = process.getBuiltinModule("node:fs");
+  const quietly = (f) => {
+    try {
+      f();
+    } catch {
+    }
+  };
+  parentPort?.on("message", (r) => {
+    let step = "write";
+    try {
+      fs.writeFileSync(r.temp, r.bytes, { flag: "wx" });
+      step = r.kind;
+      if (r.kind === "link") {
+        fs.linkSync(r.temp, r.target);
+        quietly(() => fs.unlinkSync(r.temp));
+      } else {
+        fs.renameSync(r.temp, r.target);
+      }
+      parentPort.postMessage({ id: r.id });
+    } catch (e) {
+      if (step !== "link") quietly(() => fs.unlinkSync(r.temp));
+      const err = e;
+      parentPort.postMessage({ id: r.id, error: { message: err.message, code: err.code, step } });
+    }
+  });
+}
+var THREADS = 2;
+var FileThreads = class {
+  threads = [];
+  /** Which thread writes into which directory. */
+  lanes = /* @__PURE__ */ new Map();
+  nextId = 0;
+  write(w) {
+    const thread = this.threadFor(dirname(w.target));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      thread.pending.set(id, { resolve, reject });
+      thread.worker.ref();
+      const bytes = new Uint8Array(w.bytes);
+      thread.worker.postMessage({ id, ...w, bytes }, [bytes.buffer]);
+    });
+  }
+  /**
+   * One thread per directory: file creations in one directory take its lock one at a time, and
+   * two threads creating files in the same one spent their CPU spinning on it (`perf`).
+   */
+  threadFor(dir) {
+    let lane = this.lanes.get(dir);
+    if (lane === void 0) {
+      lane = this.lanes.size % THREADS;
+      this.lanes.set(dir, lane);
+    }
+    return this.threads[lane] ??= this.start(lane);
+  }
+  start(lane) {
+    const worker = new Worker(`(${fileThreadMain.toString()})()`, { eval: true });
+    const thread = { worker, pending: /* @__PURE__ */ new Map() };
+    worker.unref();
+    worker.on("message", (reply) => {
+      const waiter = thread.pending.get(reply.id);
+      thread.pending.delete(reply.id);
+      if (thread.pending.size === 0) worker.unref();
+      if (!waiter) return;
+      if (reply.error) waiter.reject(new FileWriteError(reply.error.message, reply.error.code, reply.error.step));
+      else waiter.resolve();
+    });
+    const fail = (e) => {
+      if (this.threads[lane] === thread) this.threads[lane] = void 0;
+      for (const w of thread.pending.values()) w.reject(e);
+      thread.pending.clear();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`the file-writing thread exited (${code})`)));
+    return thread;
+  }
+};
+var shared;
+function writeOnFileThread(w) {
+  shared ??= new FileThreads();
+  return shared.write(w);
+}
+
+// src/executors/binary-cache/file.ts
 var TEMPORARY = /(\.tmp-|\.spool-)[0-9a-f]{12}$/;
 var LEFTOVER_AGE_MS = 60 * 60 * 1e3;
 var uniqueSuffix = (() => {
@@ -91,6 +191,8 @@ var FileBackend = class {
   }
   dir;
   opts;
+  /** Publishing is a hard link, which never replaces a file (see publish). */
+  publishesExclusively = true;
   /** Directories this backend has created: one mkdir each, not one per file (thousands per job). */
   made = /* @__PURE__ */ new Set();
   get displayUrl() {
@@ -137,7 +239,7 @@ var FileBackend = class {
   async put(key, body) {
     const target = join(this.dir, key);
     const tmp = `${target}.tmp-${uniqueSuffix()}`;
-    await this.ensureDir(dirname(target));
+    await this.ensureDir(dirname2(target));
     try {
       await pipeline(body(), createWriteStream(tmp));
       await rename(tmp, target);
@@ -147,38 +249,30 @@ var FileBackend = class {
     }
   }
   /**
-   * `put` for a small body, synchronously: thousands of small paths pay a thread-pool round trip
-   * per file operation otherwise, which costs more than the operation (docs/BENCHMARKS.md).
+   * `put` for a small body (a narinfo): written and renamed on a file thread in one message
+   * (runtime/file-threads.ts), so thousands of them overlap with the rest of the push.
    */
   async putBytes(key, bytes) {
     const target = join(this.dir, key);
-    await this.ensureDir(dirname(target));
-    const tmp = `${target}.tmp-${uniqueSuffix()}`;
-    try {
-      writeFileSync(tmp, bytes, { flag: "wx" });
-      renameSync(tmp, target);
-    } catch (e) {
-      removeQuietly(tmp);
-      throw e;
-    }
+    await this.ensureDir(dirname2(target));
+    await writeOnFileThread({ kind: "rename", temp: `${target}.tmp-${uniqueSuffix()}`, target, bytes });
   }
-  /** `publish` for a small verified NAR in memory: spooled, linked and unlinked synchronously (see putBytes). */
+  /** `publish` for a small verified NAR in memory: spooled and linked on a file thread (see putBytes). */
   async publishBytes(key, bytes) {
     const spool = await this.spoolFile(key);
     const target = join(this.dir, key);
     try {
-      writeFileSync(spool, bytes, { flag: "wx" });
+      await writeOnFileThread({ kind: "link", temp: spool, target, bytes });
+      return "written";
+    } catch (e) {
+      if (!(e instanceof FileWriteError) || e.step !== "link") throw e;
       try {
-        linkSync(spool, target);
-        return "written";
-      } catch (e) {
-        const code = fsErrorCode(e);
-        if (code === "EEXIST" && await touch(target)) return "existed";
-        if (code !== "EEXIST" && code !== "EPERM" && code !== "ENOTSUP" && code !== "EMLINK") throw e;
+        if (e.code === "EEXIST" && await touch(target)) return "existed";
+        if (e.code !== "EEXIST" && e.code !== "EPERM" && e.code !== "ENOTSUP" && e.code !== "EMLINK") throw e;
+        return await this.publish(key, spool);
+      } finally {
+        removeQuietly(spool);
       }
-      return await this.publish(key, spool);
-    } finally {
-      removeQuietly(spool);
     }
   }
   /** Synchronous, as `putBytes`: asked once per path. */
@@ -193,8 +287,8 @@ var FileBackend = class {
   /** Next to its final name, hidden from Nix (which reads only the names narinfos give). */
   async spoolFile(key) {
     const target = join(this.dir, key);
-    await this.ensureDir(dirname(target));
-    return join(dirname(target), `.${basename(target)}.spool-${uniqueSuffix()}`);
+    await this.ensureDir(dirname2(target));
+    return join(dirname2(target), `.${basename(target)}.spool-${uniqueSuffix()}`);
   }
   /**
    * A writer killed mid-write (the background agent, killed with its job when no post step
@@ -224,7 +318,7 @@ var FileBackend = class {
    */
   async publish(key, file) {
     const target = join(this.dir, key);
-    await this.ensureDir(dirname(target));
+    await this.ensureDir(dirname2(target));
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         await link(file, target);
@@ -499,7 +593,8 @@ async function uploadPaths(infos, opts) {
       return { nar: known, uploaded: 0 };
     }
     const url = narUrl(info, opts.compression);
-    if (await opts.backend.has(url)) {
+    const ask = !(opts.backend.publishesExclusively && info.narSize <= SMALL_NAR);
+    if (ask && await opts.backend.has(url)) {
       await verifyPath(info, source);
       return { nar: { url, fileHash: "", fileSize: 0 }, uploaded: 0 };
     }

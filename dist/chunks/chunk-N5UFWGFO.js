@@ -28,7 +28,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-RWMVLGCW.js";
+} from "./chunk-2SFDDPZX.js";
 import {
   SKIP_REASONS,
   buildClosure,
@@ -50,7 +50,7 @@ import {
   FileBackend,
   parseNarInfo,
   uploadPaths
-} from "./chunk-GJNJY5EO.js";
+} from "./chunk-2KP5ITQP.js";
 import {
   emptyOutcome,
   pushedByJob,
@@ -190,15 +190,19 @@ async function collectJobFacts(state, store, opts) {
   const before = await loadSnapshot(state.snapshotFile);
   const { newPaths, methods, total } = await storeChanges(before, store);
   log.info(`${newPaths.length} new valid store paths since the main step (of ${total}; snapshots: ${methods}).`);
+  const outputs = newPaths.filter((p) => !isDerivation(p));
+  const outputInfos = outputs.length > 0 ? queryPathInfos(outputs, store.storeDir) : Promise.resolve(/* @__PURE__ */ new Map());
+  outputInfos.catch(() => void 0);
   const roots = opts.installables.length > 0 ? await resolveEachRoot(opts.installables, store.storeDir) : newPaths.filter(isDerivation);
   const closure = roots.length > 0 ? await buildClosure(roots) : /* @__PURE__ */ new Set();
   log.info(`Build closure of ${roots.length} root(s): ${closure.size} paths.`);
   const fresh = new Set(newPaths);
-  const wanted = newPaths.filter((p) => !isDerivation(p) || opts.includeDerivations && closure.has(p));
+  const more = newPaths.filter((p) => isDerivation(p) && opts.includeDerivations && closure.has(p));
   if (opts.pushPreExisting) {
-    for (const p of closure) if (!fresh.has(p) && (!isDerivation(p) || opts.includeDerivations)) wanted.push(p);
+    for (const p of closure) if (!fresh.has(p) && (!isDerivation(p) || opts.includeDerivations)) more.push(p);
   }
-  const infos = wanted.length > 0 ? await queryPathInfos(wanted, store.storeDir) : /* @__PURE__ */ new Map();
+  const infos = await outputInfos;
+  if (more.length > 0) for (const [path, info] of await queryPathInfos(more, store.storeDir)) infos.set(path, info);
   return { newPaths, closure, infos };
 }
 
@@ -787,7 +791,7 @@ async function signLocally(paths, keyText, flags) {
 // src/job/push.ts
 async function pushToCache(job) {
   if (executorFor(job.inputs.cache).executor === "github-actions") {
-    const { saveToGithubActions } = await import("./gha-save-E3AUYXVQ.js");
+    const { saveToGithubActions } = await import("./gha-save-67JDEDXI.js");
     return saveToGithubActions(job);
   }
   const choice = choosePush(job.inputs);
@@ -1203,6 +1207,7 @@ async function finishAgent(state) {
 
 // src/job/store-neighbours.ts
 import { createHash } from "node:crypto";
+import { readFileSync as readFileSync2, statSync, unlinkSync } from "node:fs";
 import { chmod as chmod3, mkdir as mkdir4, readdir, readFile as readFile4, rename as rename2, rm as rm4, writeFile as writeFile5 } from "node:fs/promises";
 import { join as join7 } from "node:path";
 import { userInfo as userInfo2 } from "node:os";
@@ -1240,19 +1245,29 @@ async function jobsAlongside(store, dir = NEIGHBOURS_DIR, now = Date.now()) {
   for (const name of await readdir(dir).catch(() => [])) {
     const file = join7(dir, name);
     if (!name.endsWith(".json") || file === own) continue;
+    if (!name.startsWith(prefix)) {
+      removeIfUnwrittenFor(file, STALE_MS, now);
+      continue;
+    }
     let r;
     try {
-      r = JSON.parse(await readFile4(file, "utf8"));
+      r = JSON.parse(readFileSync2(file, "utf8"));
     } catch {
       continue;
     }
     const stale = r.end === void 0 && now - r.start > STALE_MS;
     if (stale || r.end !== void 0 && now - r.end > STALE_MS) await rm4(file, { force: true }).catch(() => void 0);
-    if (!name.startsWith(prefix) || stale) continue;
+    if (stale) continue;
     if (r.start <= now && (r.end === void 0 || r.end >= mine.start)) others++;
   }
   await writeRecord(own, { ...mine, end: now }).catch(() => void 0);
   return others;
+}
+function removeIfUnwrittenFor(file, ms, now) {
+  try {
+    if (now - statSync(file).mtimeMs > ms) unlinkSync(file);
+  } catch {
+  }
 }
 function neighboursNote(others) {
   return `${others === 1 ? "Another job" : `${others} other jobs`} using nix-buildtime-cache ran on this Nix store at the same time. Without \`installables\`, paths a concurrent job made on a shared store can look like this job's own, and be pushed with them. Name the job's outputs in \`installables\` to push exactly this job's closure.`;
@@ -1280,10 +1295,10 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-ZOGI45IR.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-6LWWTMHJ.js");
     return pullFromLocalSubstituter(url, inputs.substituterPort);
   }
-  const { restoreGithubActionsCache } = await import("./restore-JRKKC2HP.js");
+  const { restoreGithubActionsCache } = await import("./restore-CBPOMNVL.js");
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store);
 }
 async function serverSubstituter(inputs) {

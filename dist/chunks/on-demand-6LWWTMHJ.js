@@ -2,11 +2,11 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-NRP7EWW5.js";
+} from "./chunk-4TF75OWA.js";
 import {
   RESTORED_STATE_KEY,
   withSignatures
-} from "./chunk-2WA62YYU.js";
+} from "./chunk-SUFE2F5X.js";
 import {
   actionsCacheClient,
   cacheMode,
@@ -21,7 +21,7 @@ import {
   servingKeys
 } from "./chunk-HT6RKKWU.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-GJNJY5EO.js";
+import "./chunk-2KP5ITQP.js";
 import "./chunk-XK72OWUU.js";
 import {
   DEFAULT_SUBSTITUTER_PORT

@@ -3,14 +3,14 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-NRP7EWW5.js";
+} from "./chunk-4TF75OWA.js";
 import {
   fetchManifest,
   loadRestoredState,
   pathFact,
   storeManifest,
   writeLayer
-} from "./chunk-2WA62YYU.js";
+} from "./chunk-SUFE2F5X.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -46,7 +46,7 @@ import {
   policyOf,
   selectFinal
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-GJNJY5EO.js";
+import "./chunk-2KP5ITQP.js";
 import {
   emptyOutcome,
   hashPart

@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   FileBackend,
   fsErrorCode
-} from "./chunk-GJNJY5EO.js";
+} from "./chunk-2KP5ITQP.js";
 import {
   credentialsFor,
   loadNetrc

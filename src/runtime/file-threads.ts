@@ -1,0 +1,155 @@
+import { dirname } from 'node:path'
+import { Worker } from 'node:worker_threads'
+
+/**
+ * Small files written on threads of their own, each in one message: the temporary file written,
+ * then given its final name. Thousands of small paths create two files each (a spool file linked
+ * to the NAR's name, a narinfo renamed into place). On the main thread those creations ran one
+ * after another, behind the reading and compressing of the next paths; through libuv's pool each
+ * file took five round trips. Here they overlap with the main thread's work and with each other
+ * (NARs and narinfos are in two directories), as `nix copy`'s threads do, for one round trip a
+ * file. On an ext4 that creates files slowly (0.2 to 0.5 ms each, docs/BENCHMARKS.md) this is what
+ * the post step of a job of small paths waits for.
+ */
+
+/** `link`: the temporary file gets a second name and loses its own; never replaces the target. `rename`: it replaces the target. */
+export type FinalStep = 'link' | 'rename'
+
+export interface FileWrite {
+  kind: FinalStep
+  temp: string
+  target: string
+  bytes: Uint8Array
+}
+
+/** A failed write: `step` says which call failed, and `code` is its errno name. */
+export class FileWriteError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly step: 'write' | FinalStep
+  ) {
+    super(message)
+    this.name = 'FileWriteError'
+  }
+}
+
+interface Request extends FileWrite {
+  id: number
+}
+interface Reply {
+  id: number
+  error?: { message: string; code?: string; step: 'write' | FinalStep }
+}
+
+/**
+ * The thread's whole program, run from its source (so no separate file has to be bundled and
+ * found at run time). It must not refer to anything outside itself, nor to `require`. After a failed `link` the
+ * temporary file is kept: the caller may still publish it another way, and removes it.
+ */
+function fileThreadMain(): void {
+  // Not `require`, which a bundler rewrites into a helper the thread does not have.
+  const { parentPort } = process.getBuiltinModule('node:worker_threads')
+  const fs = process.getBuiltinModule('node:fs')
+  const quietly = (f: () => void): void => {
+    try {
+      f()
+    } catch {
+      // Already gone: nothing to remove.
+    }
+  }
+  parentPort?.on('message', (r: Request) => {
+    let step: 'write' | FinalStep = 'write'
+    try {
+      fs.writeFileSync(r.temp, r.bytes, { flag: 'wx' })
+      step = r.kind
+      if (r.kind === 'link') {
+        fs.linkSync(r.temp, r.target)
+        quietly(() => fs.unlinkSync(r.temp))
+      } else {
+        fs.renameSync(r.temp, r.target)
+      }
+      parentPort.postMessage({ id: r.id } satisfies Reply)
+    } catch (e) {
+      if (step !== 'link') quietly(() => fs.unlinkSync(r.temp))
+      const err = e as NodeJS.ErrnoException
+      parentPort.postMessage({ id: r.id, error: { message: err.message, code: err.code, step } } satisfies Reply)
+    }
+  })
+}
+
+interface Thread {
+  worker: Worker
+  pending: Map<number, { resolve: () => void; reject: (e: Error) => void }>
+}
+
+/** Two threads: one creating NARs, the other narinfos, in their two directories. */
+const THREADS = 2
+
+class FileThreads {
+  private readonly threads: Array<Thread | undefined> = []
+  /** Which thread writes into which directory. */
+  private readonly lanes = new Map<string, number>()
+  private nextId = 0
+
+  write(w: FileWrite): Promise<void> {
+    const thread = this.threadFor(dirname(w.target))
+    const id = this.nextId++
+    return new Promise<void>((resolve, reject) => {
+      thread.pending.set(id, { resolve, reject })
+      // A pending write keeps the process alive; an idle thread does not.
+      thread.worker.ref()
+      // Handed over, not cloned: a clone copies a Buffer's whole backing store (8 KiB of the
+      // shared pool for a narinfo), and one copy of just the bytes is all the thread needs.
+      const bytes = new Uint8Array(w.bytes)
+      thread.worker.postMessage({ id, ...w, bytes } satisfies Request, [bytes.buffer])
+    })
+  }
+
+  /**
+   * One thread per directory: file creations in one directory take its lock one at a time, and
+   * two threads creating files in the same one spent their CPU spinning on it (`perf`).
+   */
+  private threadFor(dir: string): Thread {
+    let lane = this.lanes.get(dir)
+    if (lane === undefined) {
+      lane = this.lanes.size % THREADS
+      this.lanes.set(dir, lane)
+    }
+    return (this.threads[lane] ??= this.start(lane))
+  }
+
+  private start(lane: number): Thread {
+    const worker = new Worker(`(${fileThreadMain.toString()})()`, { eval: true })
+    const thread: Thread = { worker, pending: new Map() }
+    worker.unref()
+    worker.on('message', (reply: Reply) => {
+      const waiter = thread.pending.get(reply.id)
+      thread.pending.delete(reply.id)
+      if (thread.pending.size === 0) worker.unref()
+      if (!waiter) return
+      if (reply.error) waiter.reject(new FileWriteError(reply.error.message, reply.error.code, reply.error.step))
+      else waiter.resolve()
+    })
+    // A thread that dies takes its pending writes with it; the next write starts a new one.
+    const fail = (e: Error): void => {
+      if (this.threads[lane] === thread) this.threads[lane] = undefined
+      for (const w of thread.pending.values()) w.reject(e)
+      thread.pending.clear()
+    }
+    worker.on('error', fail)
+    worker.on('exit', (code) => fail(new Error(`the file-writing thread exited (${code})`)))
+    return thread
+  }
+}
+
+let shared: FileThreads | undefined
+
+/**
+ * Writes `bytes` to `temp` (which must not exist), then gives it its final name; rejects with a
+ * FileWriteError. The process's two threads are started on first use.
+ */
+export function writeOnFileThread(w: FileWrite): Promise<void> {
+  shared ??= new FileThreads()
+  return shared.write(w)
+}
