@@ -4,17 +4,17 @@ import {
   actionInput,
   gcAsked,
   githubHost
-} from "./chunks/chunk-JIZL7XCZ.js";
+} from "./chunks/chunk-ZNSD7SAY.js";
 import {
   finishJob
-} from "./chunks/chunk-N5UFWGFO.js";
+} from "./chunks/chunk-DPGR23M7.js";
 import "./chunks/chunk-7WSUJEUL.js";
 import "./chunks/chunk-IVZWKGW4.js";
 import "./chunks/chunk-HT6RKKWU.js";
 import "./chunks/chunk-Q5DT6Z5U.js";
-import "./chunks/chunk-2SFDDPZX.js";
+import "./chunks/chunk-CRW4J4F7.js";
 import "./chunks/chunk-SWKWKHL2.js";
-import "./chunks/chunk-2KP5ITQP.js";
+import "./chunks/chunk-HQOY5FAR.js";
 import "./chunks/chunk-XK72OWUU.js";
 import "./chunks/chunk-UTKKREKS.js";
 import {

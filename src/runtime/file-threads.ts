@@ -60,8 +60,15 @@ function fileThreadMain(): void {
   }
   parentPort?.on('message', (r: Request) => {
     let step: 'write' | FinalStep = 'write'
+    let created = false
     try {
-      fs.writeFileSync(r.temp, r.bytes, { flag: 'wx' })
+      const fd = fs.openSync(r.temp, 'wx')
+      created = true
+      try {
+        fs.writeFileSync(fd, r.bytes)
+      } finally {
+        fs.closeSync(fd)
+      }
       step = r.kind
       if (r.kind === 'link') {
         fs.linkSync(r.temp, r.target)
@@ -71,7 +78,8 @@ function fileThreadMain(): void {
       }
       parentPort.postMessage({ id: r.id } satisfies Reply)
     } catch (e) {
-      if (step !== 'link') quietly(() => fs.unlinkSync(r.temp))
+      // Only a file this write created is removed: a temporary name already taken is someone else's.
+      if (created && step !== 'link') quietly(() => fs.unlinkSync(r.temp))
       const err = e as NodeJS.ErrnoException
       parentPort.postMessage({ id: r.id, error: { message: err.message, code: err.code, step } } satisfies Reply)
     }

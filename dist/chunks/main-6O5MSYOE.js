@@ -11,18 +11,18 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-N5UFWGFO.js";
+} from "./chunk-DPGR23M7.js";
 import "./chunk-7WSUJEUL.js";
 import "./chunk-IVZWKGW4.js";
 import "./chunk-HT6RKKWU.js";
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-2SFDDPZX.js";
+} from "./chunk-CRW4J4F7.js";
 import {
   SKIP_REASONS
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-2KP5ITQP.js";
+import "./chunk-HQOY5FAR.js";
 import {
   emptyOutcome,
   pushedByJob,

@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-N5UFWGFO.js";
+} from "./chunk-DPGR23M7.js";
 import {
   debug,
   endGroup,
@@ -29,7 +29,7 @@ import {
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-2SFDDPZX.js";
+} from "./chunk-CRW4J4F7.js";
 import {
   InputError,
   parseCache

@@ -84,8 +84,15 @@ function fileThreadMain() {
   };
   parentPort?.on("message", (r) => {
     let step = "write";
+    let created = false;
     try {
-      fs.writeFileSync(r.temp, r.bytes, { flag: "wx" });
+      const fd = fs.openSync(r.temp, "wx");
+      created = true;
+      try {
+        fs.writeFileSync(fd, r.bytes);
+      } finally {
+        fs.closeSync(fd);
+      }
       step = r.kind;
       if (r.kind === "link") {
         fs.linkSync(r.temp, r.target);
@@ -95,7 +102,7 @@ function fileThreadMain() {
       }
       parentPort.postMessage({ id: r.id });
     } catch (e) {
-      if (step !== "link") quietly(() => fs.unlinkSync(r.temp));
+      if (created && step !== "link") quietly(() => fs.unlinkSync(r.temp));
       const err = e;
       parentPort.postMessage({ id: r.id, error: { message: err.message, code: err.code, step } });
     }

@@ -16,7 +16,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-2SFDDPZX.js";
+} from "./chunk-CRW4J4F7.js";
 import {
   CertainSession,
   buildClosure,
@@ -36,7 +36,7 @@ import {
 import {
   FileBackend,
   uploadPaths
-} from "./chunk-2KP5ITQP.js";
+} from "./chunk-HQOY5FAR.js";
 import "./chunk-XK72OWUU.js";
 import {
   recordPublished,

@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   FileBackend,
   fsErrorCode
-} from "./chunk-2KP5ITQP.js";
+} from "./chunk-HQOY5FAR.js";
 import {
   credentialsFor,
   loadNetrc

@@ -5,7 +5,7 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-SUFE2F5X.js";
+} from "./chunk-ZGWV7REB.js";
 import {
   CacheServiceRefused,
   CacheTransferStalled

@@ -30,7 +30,7 @@ import {
   parseNarInfo,
   renderNarInfo,
   uploadPaths
-} from "./chunk-2KP5ITQP.js";
+} from "./chunk-HQOY5FAR.js";
 import {
   hashPart
 } from "./chunk-XK72OWUU.js";

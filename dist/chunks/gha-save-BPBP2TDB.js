@@ -3,14 +3,14 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-4TF75OWA.js";
+} from "./chunk-QUCDQENL.js";
 import {
   fetchManifest,
   loadRestoredState,
   pathFact,
   storeManifest,
   writeLayer
-} from "./chunk-SUFE2F5X.js";
+} from "./chunk-ZGWV7REB.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -46,7 +46,7 @@ import {
   policyOf,
   selectFinal
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-2KP5ITQP.js";
+import "./chunk-HQOY5FAR.js";
 import {
   emptyOutcome,
   hashPart
