@@ -331,6 +331,11 @@ function statusOf(e) {
 function noCredentials(e) {
   return e?.name === "CredentialsProviderError";
 }
+var REFUSED_CREDENTIALS = /* @__PURE__ */ new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired"]);
+function errorName(e) {
+  const name = e?.name;
+  return typeof name === "string" ? name : void 0;
+}
 function objectHeaders(o) {
   const h = {};
   if (o.ContentType !== void 0) h["content-type"] = o.ContentType;
@@ -350,6 +355,7 @@ function s3Upstream(location, credentials) {
   });
   const Bucket = location.bucket;
   let unsigned;
+  let saidRefused = false;
   return {
     where: (key) => `s3://${Bucket}/${key}`,
     async get(Key, req, signal) {
@@ -372,6 +378,13 @@ function s3Upstream(location, credentials) {
         const status = statusOf(e);
         if (status === void 0) throw e;
         if (status >= 500) throw new ServerTrouble(`HTTP ${status}`, status);
+        const name = errorName(e);
+        if (!saidRefused && name !== void 0 && REFUSED_CREDENTIALS.has(name)) {
+          saidRefused = true;
+          log.warning(
+            `s3://${Bucket} refused the job's AWS credentials (${name}), so the job's Nix gets nothing from it and builds instead. Check the credentials the job has (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or the role).`
+          );
+        }
         return { status, headers: {} };
       }
     },

@@ -16,6 +16,17 @@ function noCredentials(e: unknown): boolean {
   return (e as { name?: unknown } | undefined)?.name === 'CredentialsProviderError'
 }
 
+/**
+ * Error codes S3 gives only for credentials it does not take, never for a key that is missing
+ * (which a caller without ListBucket sees as AccessDenied, so that one is not among them).
+ */
+const REFUSED_CREDENTIALS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired'])
+
+function errorName(e: unknown): string | undefined {
+  const name = (e as { name?: unknown } | undefined)?.name
+  return typeof name === 'string' ? name : undefined
+}
+
 /** An object's headers, as an HTTP binary cache would send them: Nix reads Content-Encoding (narinfos compressed on upload) and Content-Length. */
 function objectHeaders(o: {
   ContentType?: string
@@ -54,6 +65,7 @@ export function s3Upstream(location: S3Location, credentials?: S3ClientConfig['c
   })
   const Bucket = location.bucket
   let unsigned: CacheUpstream | undefined
+  let saidRefused = false
   return {
     where: (key) => `s3://${Bucket}/${key}`,
     async get(Key: string, req: UpstreamRequest, signal: AbortSignal): Promise<UpstreamAnswer> {
@@ -77,6 +89,15 @@ export function s3Upstream(location: S3Location, credentials?: S3ClientConfig['c
         const status = statusOf(e)
         if (status === undefined) throw e
         if (status >= 500) throw new ServerTrouble(`HTTP ${status}`, status)
+        const name = errorName(e)
+        if (!saidRefused && name !== undefined && REFUSED_CREDENTIALS.has(name)) {
+          // Said once: Nix hears "not here" for every path and builds them all, which alone
+          // looks like a cold cache, not like credentials the bucket refuses.
+          saidRefused = true
+          log.warning(
+            `s3://${Bucket} refused the job's AWS credentials (${name}), so the job's Nix gets nothing from it and builds instead. Check the credentials the job has (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or the role).`
+          )
+        }
         // Missing (404; 403 where ListBucket is not granted), or refused: Nix reads both as "not here", as from an HTTP cache.
         return { status, headers: {} }
       }

@@ -11,6 +11,8 @@ import { serveCacheFront, type CacheFront } from '../../../src/pull/front.js'
 import { s3Upstream } from '../../../src/pull/front-s3.js'
 import { parseS3Uri } from '../../../src/config/s3-uri.js'
 import { S3_CREDENTIALS, startS3Server, type S3Server } from '../../helpers/s3-server.js'
+import { capturingHost } from '../../helpers/fixtures.js'
+import { host, setHost } from '../../../src/runtime/host.js'
 
 let s3: S3Server
 const NAR = Buffer.alloc(3 * 1024 * 1024, 7)
@@ -114,6 +116,24 @@ describe('the agent’s front for an S3 bucket', () => {
       expect(asked.map((r) => r.url)).toEqual(['/front-cache/aaaa.narinfo', '/front-cache/nar/big.nar', '/front-cache/bbbb.narinfo'])
       expect(asked.filter((r) => r.signed)).toEqual([])
     } finally {
+      await f.close()
+    }
+  })
+
+  it('says once, without the secret, that the bucket refuses the agent\'s credentials; Nix hears "not here"', async () => {
+    const wrong = { accessKeyId: S3_CREDENTIALS.accessKeyId, secretAccessKey: 'not-the-secret-0123456789' }
+    const capture = capturingHost()
+    const before = host()
+    setHost(capture.host)
+    const f = await serveCacheFront({ upstream: s3Upstream(parseS3Uri(s3.s3Uri()), wrong), storeDir: '/nix/store', idleMs: 500, jobGaveUp: () => undefined })
+    try {
+      for (const key of ['aaaa.narinfo', 'bbbb.narinfo', 'aaaa.narinfo']) expect((await get(`${f.url}/${key}`)).status).toBe(403)
+      expect(capture.warnings).toEqual([expect.stringMatching(/^s3:\/\/front-cache refused the job's AWS credentials \(SignatureDoesNotMatch\)/)])
+      expect(capture.lines.join('\n')).not.toContain(wrong.secretAccessKey)
+      // A refusal is an answer, not a dead cache: the breaker stays shut.
+      expect(f.down).toBeUndefined()
+    } finally {
+      setHost(before)
       await f.close()
     }
   })
