@@ -4,7 +4,7 @@
 //
 //   npm run bench -- --build-only
 //   node scripts/run-ts.mjs bench/profile-upload.ts .bench/build/upload-driver.mjs file|http|s3 [dir|trace-gc]
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startNginx } from '../__tests__/helpers/nginx.js'
 import { removeTree } from '../__tests__/helpers/nix-store.js'
@@ -21,6 +21,7 @@ const [driver, target, extra] = process.argv.slice(2)
 if (!driver || !['file', 'http', 's3'].includes(target ?? '')) throw new Error('usage: profile-upload.ts <driver.mjs> file|http|s3 [profile-dir|trace-gc]')
 const scratch = join(SCRATCH, 'profile-upload')
 await removeTree(scratch)
+await mkdir(scratch, { recursive: true })
 const nars = await narWorkload()
 const graph = await graphWorkload()
 const env = { ...nars.store.env, AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true' }

@@ -4,17 +4,17 @@ import {
   actionInput,
   gcAsked,
   githubHost
-} from "./chunks/chunk-ZNSD7SAY.js";
+} from "./chunks/chunk-6EZFIXOR.js";
 import {
   finishJob
-} from "./chunks/chunk-DPGR23M7.js";
+} from "./chunks/chunk-HG7RZNYP.js";
 import "./chunks/chunk-7WSUJEUL.js";
 import "./chunks/chunk-IVZWKGW4.js";
 import "./chunks/chunk-HT6RKKWU.js";
 import "./chunks/chunk-Q5DT6Z5U.js";
-import "./chunks/chunk-CRW4J4F7.js";
+import "./chunks/chunk-5H6UOCJZ.js";
 import "./chunks/chunk-SWKWKHL2.js";
-import "./chunks/chunk-HQOY5FAR.js";
+import "./chunks/chunk-GGH7KCAM.js";
 import "./chunks/chunk-XK72OWUU.js";
 import "./chunks/chunk-UTKKREKS.js";
 import {

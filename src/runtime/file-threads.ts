@@ -42,14 +42,16 @@ interface Reply {
   error?: { message: string; code?: string; step: 'write' | FinalStep }
 }
 
+type Failure = NonNullable<Reply['error']>
+
 /**
- * The thread's whole program, run from its source (so no separate file has to be bundled and
- * found at run time). It must not refer to anything outside itself, nor to `require`. After a failed `link` the
- * temporary file is kept: the caller may still publish it another way, and removes it.
+ * One write, synchronously: the temporary file, then its final name; undefined when done. It is
+ * run on a file thread from its source (so no separate file has to be bundled and found at run
+ * time), and must not refer to anything outside itself, nor to `require`, which a bundler
+ * rewrites into a helper the thread does not have. After a failed `link` the temporary file is
+ * kept: the caller may still publish it another way, and removes it.
  */
-function fileThreadMain(): void {
-  // Not `require`, which a bundler rewrites into a helper the thread does not have.
-  const { parentPort } = process.getBuiltinModule('node:worker_threads')
+function writeAndName(w: FileWrite): Failure | undefined {
   const fs = process.getBuiltinModule('node:fs')
   const quietly = (f: () => void): void => {
     try {
@@ -58,33 +60,47 @@ function fileThreadMain(): void {
       // Already gone: nothing to remove.
     }
   }
-  parentPort?.on('message', (r: Request) => {
-    let step: 'write' | FinalStep = 'write'
-    let created = false
+  let step: 'write' | FinalStep = 'write'
+  let created = false
+  try {
+    const fd = fs.openSync(w.temp, 'wx')
+    created = true
     try {
-      const fd = fs.openSync(r.temp, 'wx')
-      created = true
-      try {
-        fs.writeFileSync(fd, r.bytes)
-      } finally {
-        fs.closeSync(fd)
-      }
-      step = r.kind
-      if (r.kind === 'link') {
-        fs.linkSync(r.temp, r.target)
-        quietly(() => fs.unlinkSync(r.temp))
-      } else {
-        fs.renameSync(r.temp, r.target)
-      }
-      parentPort.postMessage({ id: r.id } satisfies Reply)
-    } catch (e) {
-      // Only a file this write created is removed: a temporary name already taken is someone else's.
-      if (created && step !== 'link') quietly(() => fs.unlinkSync(r.temp))
-      const err = e as NodeJS.ErrnoException
-      parentPort.postMessage({ id: r.id, error: { message: err.message, code: err.code, step } } satisfies Reply)
+      fs.writeFileSync(fd, w.bytes)
+    } finally {
+      fs.closeSync(fd)
     }
+    step = w.kind
+    if (w.kind === 'link') {
+      fs.linkSync(w.temp, w.target)
+      quietly(() => fs.unlinkSync(w.temp))
+    } else {
+      fs.renameSync(w.temp, w.target)
+    }
+    return undefined
+  } catch (e) {
+    // Only a file this write created is removed: a temporary name already taken is someone else's.
+    if (created && step !== 'link') quietly(() => fs.unlinkSync(w.temp))
+    const err = e as NodeJS.ErrnoException
+    return { message: err.message, code: err.code, step }
+  }
+}
+
+/** A file thread's program: `write` is writeAndName, passed in as source. */
+function fileThreadMain(write: typeof writeAndName): void {
+  const { parentPort } = process.getBuiltinModule('node:worker_threads')
+  parentPort?.on('message', (r: Request) => {
+    const error = write(r)
+    parentPort.postMessage((error ? { id: r.id, error } : { id: r.id }) satisfies Reply)
   })
 }
+
+/**
+ * Writes done on the main thread before the threads start: a push of a few paths (or of a few
+ * large NARs, whose memory is what bounds a push) gains nothing from them, and two threads cost
+ * about 30 MB (a 586 MB push to file:// peaked at 231 MB with them, 221 MB without).
+ */
+const WRITES_BEFORE_THREADS = 64
 
 interface Thread {
   worker: Worker
@@ -128,7 +144,7 @@ class FileThreads {
   }
 
   private start(lane: number): Thread {
-    const worker = new Worker(`(${fileThreadMain.toString()})()`, { eval: true })
+    const worker = new Worker(`(${fileThreadMain.toString()})(${writeAndName.toString()})`, { eval: true })
     const thread: Thread = { worker, pending: new Map() }
     worker.unref()
     worker.on('message', (reply: Reply) => {
@@ -152,12 +168,25 @@ class FileThreads {
 }
 
 let shared: FileThreads | undefined
+let writesInline = 0
+
+/** Whether this process's writes go to the threads by now (the tests check both ways). */
+export function onThreadsNow(): boolean {
+  return writesInline >= WRITES_BEFORE_THREADS
+}
 
 /**
  * Writes `bytes` to `temp` (which must not exist), then gives it its final name; rejects with a
- * FileWriteError. The process's two threads are started on first use.
+ * FileWriteError. The first writes of the process are done here; then its two threads start.
  */
-export function writeOnFileThread(w: FileWrite): Promise<void> {
+export async function writeSmallFile(w: FileWrite): Promise<void> {
+  if (writesInline < WRITES_BEFORE_THREADS) {
+    writesInline++
+    const error = writeAndName(w)
+    if (error) throw new FileWriteError(error.message, error.code, error.step)
+    return
+  }
   shared ??= new FileThreads()
   return shared.write(w)
 }
+

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import type { BinaryCacheBackend, BodyFactory, Published } from './backend.js'
 import { ensureCacheInfo } from './cache-info.js'
 import { describeFsError, fsErrorCode } from '../../runtime/fs-errors.js'
-import { FileWriteError, writeOnFileThread } from '../../runtime/file-threads.js'
+import { FileWriteError, writeSmallFile } from '../../runtime/file-threads.js'
 
 /** What `put` and `spoolFile` name their files before they get their final names. */
 const TEMPORARY = /(\.tmp-|\.spool-)[0-9a-f]{12}$/
@@ -130,7 +130,7 @@ export class FileBackend implements BinaryCacheBackend {
   async putBytes(key: string, bytes: Buffer): Promise<void> {
     const target = join(this.dir, key)
     await this.ensureDir(dirname(target))
-    await writeOnFileThread({ kind: 'rename', temp: `${target}.tmp-${uniqueSuffix()}`, target, bytes })
+    await writeSmallFile({ kind: 'rename', temp: `${target}.tmp-${uniqueSuffix()}`, target, bytes })
   }
 
   /** `publish` for a small verified NAR in memory: spooled and linked on a file thread (see putBytes). */
@@ -138,7 +138,7 @@ export class FileBackend implements BinaryCacheBackend {
     const spool = await this.spoolFile(key)
     const target = join(this.dir, key)
     try {
-      await writeOnFileThread({ kind: 'link', temp: spool, target, bytes })
+      await writeSmallFile({ kind: 'link', temp: spool, target, bytes })
       return 'written'
     } catch (e) {
       // The spool file was not written: nothing to publish it from.

@@ -5,7 +5,7 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-ZGWV7REB.js";
+} from "./chunk-GMQ3CH5I.js";
 import {
   CacheServiceRefused,
   CacheTransferStalled

@@ -2,11 +2,11 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-QUCDQENL.js";
+} from "./chunk-4KSZLMA7.js";
 import {
   RESTORED_STATE_KEY,
   withSignatures
-} from "./chunk-ZGWV7REB.js";
+} from "./chunk-GMQ3CH5I.js";
 import {
   actionsCacheClient,
   cacheMode,
@@ -21,7 +21,7 @@ import {
   servingKeys
 } from "./chunk-HT6RKKWU.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-HQOY5FAR.js";
+import "./chunk-GGH7KCAM.js";
 import "./chunk-XK72OWUU.js";
 import {
   DEFAULT_SUBSTITUTER_PORT

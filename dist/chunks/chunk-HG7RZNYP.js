@@ -28,7 +28,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-CRW4J4F7.js";
+} from "./chunk-5H6UOCJZ.js";
 import {
   SKIP_REASONS,
   buildClosure,
@@ -50,7 +50,7 @@ import {
   FileBackend,
   parseNarInfo,
   uploadPaths
-} from "./chunk-HQOY5FAR.js";
+} from "./chunk-GGH7KCAM.js";
 import {
   emptyOutcome,
   pushedByJob,
@@ -791,7 +791,7 @@ async function signLocally(paths, keyText, flags) {
 // src/job/push.ts
 async function pushToCache(job) {
   if (executorFor(job.inputs.cache).executor === "github-actions") {
-    const { saveToGithubActions } = await import("./gha-save-BPBP2TDB.js");
+    const { saveToGithubActions } = await import("./gha-save-SCJDZUCW.js");
     return saveToGithubActions(job);
   }
   const choice = choosePush(job.inputs);
@@ -1295,10 +1295,10 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-ZE4OV3YM.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-H5PUTT72.js");
     return pullFromLocalSubstituter(url, inputs.substituterPort);
   }
-  const { restoreGithubActionsCache } = await import("./restore-VALWRGQU.js");
+  const { restoreGithubActionsCache } = await import("./restore-5IOKWEXR.js");
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store);
 }
 async function serverSubstituter(inputs) {

@@ -4,12 +4,12 @@ import {
   recordLayer,
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-ZGWV7REB.js";
+} from "./chunk-GMQ3CH5I.js";
 import "./chunk-Q5NXHJRI.js";
 import "./chunk-4XKVQJST.js";
 import "./chunk-HT6RKKWU.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-HQOY5FAR.js";
+import "./chunk-GGH7KCAM.js";
 import "./chunk-XK72OWUU.js";
 import "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";

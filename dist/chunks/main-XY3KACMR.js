@@ -11,18 +11,18 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-DPGR23M7.js";
+} from "./chunk-HG7RZNYP.js";
 import "./chunk-7WSUJEUL.js";
 import "./chunk-IVZWKGW4.js";
 import "./chunk-HT6RKKWU.js";
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-CRW4J4F7.js";
+} from "./chunk-5H6UOCJZ.js";
 import {
   SKIP_REASONS
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-HQOY5FAR.js";
+import "./chunk-GGH7KCAM.js";
 import {
   emptyOutcome,
   pushedByJob,

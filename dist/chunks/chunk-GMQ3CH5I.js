@@ -30,7 +30,7 @@ import {
   parseNarInfo,
   renderNarInfo,
   uploadPaths
-} from "./chunk-HQOY5FAR.js";
+} from "./chunk-GGH7KCAM.js";
 import {
   hashPart
 } from "./chunk-XK72OWUU.js";

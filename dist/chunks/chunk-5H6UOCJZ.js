@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   FileBackend,
   fsErrorCode
-} from "./chunk-HQOY5FAR.js";
+} from "./chunk-GGH7KCAM.js";
 import {
   credentialsFor,
   loadNetrc

@@ -73,8 +73,7 @@ var FileWriteError = class extends Error {
   code;
   step;
 };
-function fileThreadMain() {
-  const { parentPort } = process.getBuiltinModule("node:worker_threads");
+function writeAndName(w) {
   const fs = process.getBuiltinModule("node:fs");
   const quietly = (f) => {
     try {
@@ -82,32 +81,38 @@ function fileThreadMain() {
     } catch {
     }
   };
-  parentPort?.on("message", (r) => {
-    let step = "write";
-    let created = false;
+  let step = "write";
+  let created = false;
+  try {
+    const fd = fs.openSync(w.temp, "wx");
+    created = true;
     try {
-      const fd = fs.openSync(r.temp, "wx");
-      created = true;
-      try {
-        fs.writeFileSync(fd, r.bytes);
-      } finally {
-        fs.closeSync(fd);
-      }
-      step = r.kind;
-      if (r.kind === "link") {
-        fs.linkSync(r.temp, r.target);
-        quietly(() => fs.unlinkSync(r.temp));
-      } else {
-        fs.renameSync(r.temp, r.target);
-      }
-      parentPort.postMessage({ id: r.id });
-    } catch (e) {
-      if (created && step !== "link") quietly(() => fs.unlinkSync(r.temp));
-      const err = e;
-      parentPort.postMessage({ id: r.id, error: { message: err.message, code: err.code, step } });
+      fs.writeFileSync(fd, w.bytes);
+    } finally {
+      fs.closeSync(fd);
     }
+    step = w.kind;
+    if (w.kind === "link") {
+      fs.linkSync(w.temp, w.target);
+      quietly(() => fs.unlinkSync(w.temp));
+    } else {
+      fs.renameSync(w.temp, w.target);
+    }
+    return void 0;
+  } catch (e) {
+    if (created && step !== "link") quietly(() => fs.unlinkSync(w.temp));
+    const err = e;
+    return { message: err.message, code: err.code, step };
+  }
+}
+function fileThreadMain(write) {
+  const { parentPort } = process.getBuiltinModule("node:worker_threads");
+  parentPort?.on("message", (r) => {
+    const error = write(r);
+    parentPort.postMessage(error ? { id: r.id, error } : { id: r.id });
   });
 }
+var WRITES_BEFORE_THREADS = 64;
 var THREADS = 2;
 var FileThreads = class {
   threads = [];
@@ -137,7 +142,7 @@ var FileThreads = class {
     return this.threads[lane] ??= this.start(lane);
   }
   start(lane) {
-    const worker = new Worker(`(${fileThreadMain.toString()})()`, { eval: true });
+    const worker = new Worker(`(${fileThreadMain.toString()})(${writeAndName.toString()})`, { eval: true });
     const thread = { worker, pending: /* @__PURE__ */ new Map() };
     worker.unref();
     worker.on("message", (reply) => {
@@ -159,7 +164,14 @@ var FileThreads = class {
   }
 };
 var shared;
-function writeOnFileThread(w) {
+var writesInline = 0;
+async function writeSmallFile(w) {
+  if (writesInline < WRITES_BEFORE_THREADS) {
+    writesInline++;
+    const error = writeAndName(w);
+    if (error) throw new FileWriteError(error.message, error.code, error.step);
+    return;
+  }
   shared ??= new FileThreads();
   return shared.write(w);
 }
@@ -262,14 +274,14 @@ var FileBackend = class {
   async putBytes(key, bytes) {
     const target = join(this.dir, key);
     await this.ensureDir(dirname2(target));
-    await writeOnFileThread({ kind: "rename", temp: `${target}.tmp-${uniqueSuffix()}`, target, bytes });
+    await writeSmallFile({ kind: "rename", temp: `${target}.tmp-${uniqueSuffix()}`, target, bytes });
   }
   /** `publish` for a small verified NAR in memory: spooled and linked on a file thread (see putBytes). */
   async publishBytes(key, bytes) {
     const spool = await this.spoolFile(key);
     const target = join(this.dir, key);
     try {
-      await writeOnFileThread({ kind: "link", temp: spool, target, bytes });
+      await writeSmallFile({ kind: "link", temp: spool, target, bytes });
       return "written";
     } catch (e) {
       if (!(e instanceof FileWriteError) || e.step !== "link") throw e;

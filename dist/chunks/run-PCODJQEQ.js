@@ -16,7 +16,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-CRW4J4F7.js";
+} from "./chunk-5H6UOCJZ.js";
 import {
   CertainSession,
   buildClosure,
@@ -36,7 +36,7 @@ import {
 import {
   FileBackend,
   uploadPaths
-} from "./chunk-HQOY5FAR.js";
+} from "./chunk-GGH7KCAM.js";
 import "./chunk-XK72OWUU.js";
 import {
   recordPublished,

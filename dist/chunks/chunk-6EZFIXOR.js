@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-DPGR23M7.js";
+} from "./chunk-HG7RZNYP.js";
 import {
   debug,
   endGroup,
@@ -29,7 +29,7 @@ import {
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-CRW4J4F7.js";
+} from "./chunk-5H6UOCJZ.js";
 import {
   InputError,
   parseCache

@@ -3,14 +3,14 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-QUCDQENL.js";
+} from "./chunk-4KSZLMA7.js";
 import {
   fetchManifest,
   loadRestoredState,
   pathFact,
   storeManifest,
   writeLayer
-} from "./chunk-ZGWV7REB.js";
+} from "./chunk-GMQ3CH5I.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -46,7 +46,7 @@ import {
   policyOf,
   selectFinal
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-HQOY5FAR.js";
+import "./chunk-GGH7KCAM.js";
 import {
   emptyOutcome,
   hashPart
