@@ -22,9 +22,13 @@ const zstdOneShot = (input: Buffer): Buffer =>
  * such call (xz runs as a tool), which then goes through `compressor`.
  */
 export function compressSmall(kind: Compression, nar: Buffer): Buffer | undefined {
-  if (kind === 'none') return nar
-  if (kind === 'zstd') return zstdOneShot(nar)
-  return undefined
+  if (!compressesInOneCall(kind)) return undefined
+  return kind === 'zstd' ? zstdOneShot(nar) : nar
+}
+
+/** Whether `compressSmall` takes this kind (xz runs as a tool, so it does not). */
+export function compressesInOneCall(kind: Compression): boolean {
+  return kind === 'zstd' || kind === 'none'
 }
 
 /**

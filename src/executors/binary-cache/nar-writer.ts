@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises'
 import { pipeline as pipelineCb, Transform, type Readable, type TransformCallback } from 'node:stream'
 import type { BinaryCacheBackend, Published } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
-import { compressor, compressSmall, NAR_EXTENSION, SMALL_NAR } from '../../format/compression.js'
+import { compressesInOneCall, compressor, compressSmall, NAR_EXTENSION, SMALL_NAR } from '../../format/compression.js'
 import type { Compression } from '../../format/compression.js'
 import { narBytes, narHashOf, narStream } from '../../format/nar.js'
 import { FRAME_SIZE } from '../../format/frame-buffers.js'
@@ -74,9 +74,14 @@ export interface WriteNarOptions {
   streams?: <T>(task: () => Promise<T>) => Promise<T>
 }
 
+/** Whether the NAR is written from memory in one call (writeSmallNar), not streamed or spooled. */
+export function writtenInOneCall(info: Pick<PathInfo, 'narSize'>, compression: Compression): boolean {
+  return info.narSize <= SMALL_NAR && compressesInOneCall(compression)
+}
+
 /** Writes the NAR of `source` under its NarHash name, verified; throws NarMismatch (nothing published) when it does not match. */
 export async function writeVerifiedNar(info: PathInfo, source: string, opts: WriteNarOptions): Promise<NarFile> {
-  if (info.narSize <= SMALL_NAR) {
+  if (writtenInOneCall(info, opts.compression)) {
     const small = await writeSmallNar(info, source, opts)
     if (small) return small
   }

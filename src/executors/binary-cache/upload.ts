@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import type { BinaryCacheBackend } from './backend.js'
 import { CONTENT_TYPES } from './backend.js'
-import { SMALL_NAR, type Compression } from '../../format/compression.js'
+import type { Compression } from '../../format/compression.js'
 import { NAR_MAX_DEPTH, NarTooDeep } from '../../format/nar.js'
 import { narInfoKey, renderNarInfo } from '../../format/narinfo.js'
 import type { PathInfo } from '../../format/path-info.js'
@@ -14,7 +14,7 @@ import { host } from '../../runtime/host.js'
 import { fingerprint, type SigningKey } from '../../format/signing.js'
 import { limiter } from '../../runtime/limiter.js'
 import { emptyOutcome, type Pushed, type UploadOutcome } from '../../plan/result.js'
-import { narUrl, verifyPath, writeVerifiedNar, type NarFile } from './nar-writer.js'
+import { narUrl, verifyPath, writeVerifiedNar, writtenInOneCall, type NarFile } from './nar-writer.js'
 import { UploadProgress } from './progress.js'
 
 export interface UploadOptions {
@@ -145,8 +145,9 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
       return { nar: known, uploaded: 0 }
     }
     const url = narUrl(info, opts.compression)
-    // A small NAR costs less to write than to ask about, where the write cannot replace one.
-    const ask = !(opts.backend.publishesExclusively && info.narSize <= SMALL_NAR)
+    // A small NAR compressed in memory costs less to write than to ask about, where the write
+    // cannot replace one (not one compressed by the xz tool: a process per path already there).
+    const ask = !(opts.backend.publishesExclusively && writtenInOneCall(info, opts.compression))
     if (ask && (await opts.backend.has(url))) {
       await verifyPath(info, source)
       return { nar: { url, fileHash: '', fileSize: 0 }, uploaded: 0 }

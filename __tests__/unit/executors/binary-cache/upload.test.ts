@@ -301,6 +301,51 @@ describe('a path whose contents do not match its NarHash', () => {
   })
 })
 
+describe('a small NAR already in a file:// cache', () => {
+  it('is asked about before the xz tool compresses it (a process per path): none is compressed, nothing is spooled', async () => {
+    /** Compression by a tool goes through a spool file: no spool file, no compression. */
+    class Spooling extends FileBackend {
+      readonly spooled: string[] = []
+      override async spoolFile(key: string): Promise<string> {
+        this.spooled.push(key)
+        return super.spoolFile(key)
+      }
+    }
+    const present = await makePath(sp('x', 'present-xz'), 'present, xz')
+    const fresh = await makePath(sp('y', 'fresh-xz'), 'fresh, xz')
+    const cache = join(dir, 'cache-present-xz')
+    const backend = new Spooling(cache)
+    await backend.prepare('/nix/store')
+    const url = (p: PathInfo): string => `nar/${p.narHash.slice('sha256:'.length)}.nar.xz`
+    await writeFile(join(cache, url(present)), 'someone else wrote this')
+    const out = await uploadPaths([present, fresh], { backend, signer, compression: 'xz', parallelism: 1, realStoreDir: storeDir })
+    expect(out.failed).toEqual([])
+    expect(await readFile(join(cache, url(present)), 'utf8')).toBe('someone else wrote this')
+    expect(backend.spooled).toEqual([url(fresh)])
+  })
+
+  it('is not asked about when compressed in memory: the hard link finds it, leaves it alone and the narinfo names it', async () => {
+    class Asking extends FileBackend {
+      readonly asked: string[] = []
+      override async has(key: string): Promise<boolean> {
+        this.asked.push(key)
+        return super.has(key)
+      }
+    }
+    const present = await makePath(sp('z', 'present-zstd'), 'present, zstd')
+    const cache = join(dir, 'cache-present-zstd')
+    const backend = new Asking(cache)
+    await backend.prepare('/nix/store')
+    const url = `nar/${present.narHash.slice('sha256:'.length)}.nar.zst`
+    await writeFile(join(cache, url), 'someone else wrote this')
+    const out = await uploadPaths([present], { backend, signer, compression: 'zstd', parallelism: 1, realStoreDir: storeDir })
+    expect(out.pushed).toEqual([{ path: present.path, narSize: present.narSize, fileSize: 0 }])
+    expect(backend.asked).toEqual([])
+    expect(await readFile(join(cache, url), 'utf8')).toBe('someone else wrote this')
+    expect(parseNarInfo(await readFile(join(cache, `${h('z')}.narinfo`), 'utf8')).url).toBe(url)
+  })
+})
+
 describe('progress of a long upload', () => {
   it('logs paths, bytes and rate at every interval, inside one log group, and nothing for short ones', async () => {
     const previous = host()

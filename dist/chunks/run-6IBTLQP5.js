@@ -2,7 +2,7 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   serverSink
-} from "./chunk-4DQNYXBT.js";
+} from "./chunk-X5Y5ZQT5.js";
 import {
   ghaLayout
 } from "./chunk-4XKVQJST.js";
@@ -16,7 +16,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-5H6UOCJZ.js";
+} from "./chunk-LNFDBKEI.js";
 import {
   CertainSession,
   buildClosure,
@@ -36,7 +36,7 @@ import {
 import {
   FileBackend,
   uploadPaths
-} from "./chunk-GGH7KCAM.js";
+} from "./chunk-MEFRLUCZ.js";
 import "./chunk-XK72OWUU.js";
 import {
   recordPublished,
@@ -49,11 +49,11 @@ import {
 } from "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-OEHHOTBW.js";
+import "./chunk-ME6DZVAI.js";
 import {
   limitFraming,
   reuseFrames
-} from "./chunk-EQDK6AR5.js";
+} from "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";
 import "./chunk-EXJRYZJU.js";

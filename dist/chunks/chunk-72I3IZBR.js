@@ -259,9 +259,11 @@ var CHUNK = 1 << 20;
 var SMALL_NAR = 256 * 1024;
 var zstdOneShot = (input) => zlib2.zstdCompressSync(input, { pledgedSrcSize: input.length, params: { [zlib2.constants.ZSTD_c_compressionLevel]: 3 } });
 function compressSmall(kind, nar) {
-  if (kind === "none") return nar;
-  if (kind === "zstd") return zstdOneShot(nar);
-  return void 0;
+  if (!compressesInOneCall(kind)) return void 0;
+  return kind === "zstd" ? zstdOneShot(nar) : nar;
+}
+function compressesInOneCall(kind) {
+  return kind === "zstd" || kind === "none";
 }
 var SmallZstd = class extends Transform3 {
   constructor(narSize) {
@@ -586,6 +588,7 @@ export {
   NAR_EXTENSION,
   SMALL_NAR,
   compressSmall,
+  compressesInOneCall,
   compressor,
   compressionOfNarFile,
   decompressor,

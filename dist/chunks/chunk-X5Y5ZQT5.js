@@ -23,7 +23,7 @@ import {
   Meter,
   compressor,
   narStream
-} from "./chunk-EQDK6AR5.js";
+} from "./chunk-72I3IZBR.js";
 import {
   limiter
 } from "./chunk-SUVJ4ZAQ.js";

@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   FileBackend,
   fsErrorCode
-} from "./chunk-GGH7KCAM.js";
+} from "./chunk-MEFRLUCZ.js";
 import {
   credentialsFor,
   loadNetrc
@@ -20,11 +20,11 @@ import {
   CONTENT_TYPES,
   NarMismatch,
   ensureCacheInfo
-} from "./chunk-OEHHOTBW.js";
+} from "./chunk-ME6DZVAI.js";
 import {
   compressionOfNarFile,
   decompressor
-} from "./chunk-EQDK6AR5.js";
+} from "./chunk-72I3IZBR.js";
 import {
   toNix32
 } from "./chunk-Z3KDMJWA.js";
@@ -539,7 +539,7 @@ async function binaryCacheBackend(cache, access2) {
       warn: (m) => log.warning(m)
     });
   }
-  const { S3Backend } = await import("./s3-TAQFT6PF.js");
+  const { S3Backend } = await import("./s3-NKFZV3JW.js");
   return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m), touchFound: !access2.readOnly });
 }
 function recordIdFor(cache, snapshotFile) {
@@ -549,7 +549,7 @@ function recordIdFor(cache, snapshotFile) {
 async function collectableCache(cache) {
   if (cache.kind === "file") return new FileCollectable(cache.dir);
   if (cache.kind === "s3") {
-    const { S3Collectable } = await import("./s3-listing-KE2WGIIV.js");
+    const { S3Collectable } = await import("./s3-listing-TTKQ6IBL.js");
     return new S3Collectable({ location: cache.s3, budget: jobBudget() });
   }
   if (cache.kind === "http") {

@@ -11,18 +11,18 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-HG7RZNYP.js";
+} from "./chunk-ZO7XL5HC.js";
 import "./chunk-7WSUJEUL.js";
 import "./chunk-IVZWKGW4.js";
 import "./chunk-HT6RKKWU.js";
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-5H6UOCJZ.js";
+} from "./chunk-LNFDBKEI.js";
 import {
   SKIP_REASONS
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-GGH7KCAM.js";
+import "./chunk-MEFRLUCZ.js";
 import {
   emptyOutcome,
   pushedByJob,
@@ -47,8 +47,8 @@ import "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
 import "./chunk-4ERHW5T6.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-OEHHOTBW.js";
-import "./chunk-EQDK6AR5.js";
+import "./chunk-ME6DZVAI.js";
+import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";
 import "./chunk-EXJRYZJU.js";

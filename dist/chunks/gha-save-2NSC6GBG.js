@@ -3,14 +3,14 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-4KSZLMA7.js";
+} from "./chunk-2TP5B3D4.js";
 import {
   fetchManifest,
   loadRestoredState,
   pathFact,
   storeManifest,
   writeLayer
-} from "./chunk-GMQ3CH5I.js";
+} from "./chunk-G2STJRWI.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -46,7 +46,7 @@ import {
   policyOf,
   selectFinal
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-GGH7KCAM.js";
+import "./chunk-MEFRLUCZ.js";
 import {
   emptyOutcome,
   hashPart
@@ -54,8 +54,8 @@ import {
 import "./chunk-IDEMXRFO.js";
 import "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
-import "./chunk-OEHHOTBW.js";
-import "./chunk-EQDK6AR5.js";
+import "./chunk-ME6DZVAI.js";
+import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";
 import "./chunk-EXJRYZJU.js";

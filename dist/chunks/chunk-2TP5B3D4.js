@@ -5,7 +5,7 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-GMQ3CH5I.js";
+} from "./chunk-G2STJRWI.js";
 import {
   CacheServiceRefused,
   CacheTransferStalled

@@ -30,7 +30,7 @@ import {
   parseNarInfo,
   renderNarInfo,
   uploadPaths
-} from "./chunk-GGH7KCAM.js";
+} from "./chunk-MEFRLUCZ.js";
 import {
   hashPart
 } from "./chunk-XK72OWUU.js";
@@ -42,7 +42,7 @@ import {
 } from "./chunk-WODUGNK7.js";
 import {
   cacheInfoText
-} from "./chunk-OEHHOTBW.js";
+} from "./chunk-ME6DZVAI.js";
 import {
   limiter
 } from "./chunk-SUVJ4ZAQ.js";

@@ -3,10 +3,10 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   S3Backend,
   describeS3Error
-} from "./chunk-BUQR6YGQ.js";
+} from "./chunk-NMU2J5PU.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-OEHHOTBW.js";
-import "./chunk-EQDK6AR5.js";
+import "./chunk-ME6DZVAI.js";
+import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-AJY2XOBS.js";
 import "./chunk-Z3KDMJWA.js";

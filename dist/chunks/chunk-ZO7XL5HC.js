@@ -28,7 +28,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-5H6UOCJZ.js";
+} from "./chunk-LNFDBKEI.js";
 import {
   SKIP_REASONS,
   buildClosure,
@@ -50,7 +50,7 @@ import {
   FileBackend,
   parseNarInfo,
   uploadPaths
-} from "./chunk-GGH7KCAM.js";
+} from "./chunk-MEFRLUCZ.js";
 import {
   emptyOutcome,
   pushedByJob,
@@ -100,7 +100,7 @@ import {
 } from "./chunk-4ERHW5T6.js";
 import {
   reuseFrames
-} from "./chunk-EQDK6AR5.js";
+} from "./chunk-72I3IZBR.js";
 import {
   RequestGuard,
   RequestTimeout,
@@ -791,14 +791,14 @@ async function signLocally(paths, keyText, flags) {
 // src/job/push.ts
 async function pushToCache(job) {
   if (executorFor(job.inputs.cache).executor === "github-actions") {
-    const { saveToGithubActions } = await import("./gha-save-SCJDZUCW.js");
+    const { saveToGithubActions } = await import("./gha-save-2NSC6GBG.js");
     return saveToGithubActions(job);
   }
   const choice = choosePush(job.inputs);
   if (choice.executor === "nix-copy") return pushWithNixCopyTo(choice, job);
   if (choice.executor === "binary-cache") return pushToBinaryCache(choice, job);
   if (choice.executor === "github-actions") throw new Error(`no executor for ${choice.executor}`);
-  const { pushToServerCache } = await import("./server-push-OXVSOCQA.js");
+  const { pushToServerCache } = await import("./server-push-LZ2S3NVP.js");
   return pushToServerCache(choice, job);
 }
 async function pushWithNixCopyTo(choice, job) {
@@ -1295,10 +1295,10 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-H5PUTT72.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-ON2EOR72.js");
     return pullFromLocalSubstituter(url, inputs.substituterPort);
   }
-  const { restoreGithubActionsCache } = await import("./restore-5IOKWEXR.js");
+  const { restoreGithubActionsCache } = await import("./restore-76V7PJBD.js");
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store);
 }
 async function serverSubstituter(inputs) {

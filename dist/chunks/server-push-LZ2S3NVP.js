@@ -2,7 +2,7 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   serverSink
-} from "./chunk-4DQNYXBT.js";
+} from "./chunk-X5Y5ZQT5.js";
 import "./chunk-EVJW3XTY.js";
 import {
   announce,
@@ -21,7 +21,7 @@ import {
 import "./chunk-XK72OWUU.js";
 import "./chunk-IDEMXRFO.js";
 import "./chunk-WODUGNK7.js";
-import "./chunk-EQDK6AR5.js";
+import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";
 import "./chunk-EXJRYZJU.js";

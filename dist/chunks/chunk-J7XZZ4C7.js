@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-HG7RZNYP.js";
+} from "./chunk-ZO7XL5HC.js";
 import {
   debug,
   endGroup,
@@ -29,7 +29,7 @@ import {
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-5H6UOCJZ.js";
+} from "./chunk-LNFDBKEI.js";
 import {
   InputError,
   parseCache

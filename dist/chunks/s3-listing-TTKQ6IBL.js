@@ -5,10 +5,10 @@ import {
 } from "./chunk-4ERHW5T6.js";
 import {
   describeS3Error
-} from "./chunk-BUQR6YGQ.js";
+} from "./chunk-NMU2J5PU.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-OEHHOTBW.js";
-import "./chunk-EQDK6AR5.js";
+import "./chunk-ME6DZVAI.js";
+import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import {
   require_dist_cjs,

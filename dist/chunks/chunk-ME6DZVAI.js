@@ -6,11 +6,12 @@ import {
   NAR_EXTENSION,
   SMALL_NAR,
   compressSmall,
+  compressesInOneCall,
   compressor,
   narBytes,
   narHashOf,
   narStream
-} from "./chunk-EQDK6AR5.js";
+} from "./chunk-72I3IZBR.js";
 import {
   formatNix32Hash,
   parseHash
@@ -67,8 +68,11 @@ async function verifyPath(info, source) {
   const { hash, size } = await narHashOf(source);
   check(info, size, hash);
 }
+function writtenInOneCall(info, compression) {
+  return info.narSize <= SMALL_NAR && compressesInOneCall(compression);
+}
 async function writeVerifiedNar(info, source, opts) {
-  if (info.narSize <= SMALL_NAR) {
+  if (writtenInOneCall(info, opts.compression)) {
     const small = await writeSmallNar(info, source, opts);
     if (small) return small;
   }
@@ -169,5 +173,6 @@ export {
   NarMismatch,
   narUrl,
   verifyPath,
+  writtenInOneCall,
   writeVerifiedNar
 };

@@ -7,7 +7,7 @@ import {
   CONTENT_TYPES,
   NarMismatch,
   ensureCacheInfo
-} from "./chunk-OEHHOTBW.js";
+} from "./chunk-ME6DZVAI.js";
 import {
   require_dist_cjs,
   s3ClientConfig

@@ -4,17 +4,17 @@ import {
   recordLayer,
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-GMQ3CH5I.js";
+} from "./chunk-G2STJRWI.js";
 import "./chunk-Q5NXHJRI.js";
 import "./chunk-4XKVQJST.js";
 import "./chunk-HT6RKKWU.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-GGH7KCAM.js";
+import "./chunk-MEFRLUCZ.js";
 import "./chunk-XK72OWUU.js";
 import "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
-import "./chunk-OEHHOTBW.js";
-import "./chunk-EQDK6AR5.js";
+import "./chunk-ME6DZVAI.js";
+import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";
 import "./chunk-EXJRYZJU.js";

@@ -11,13 +11,13 @@ import {
   ensureCacheInfo,
   narUrl,
   verifyPath,
-  writeVerifiedNar
-} from "./chunk-OEHHOTBW.js";
+  writeVerifiedNar,
+  writtenInOneCall
+} from "./chunk-ME6DZVAI.js";
 import {
   NAR_MAX_DEPTH,
-  NarTooDeep,
-  SMALL_NAR
-} from "./chunk-EQDK6AR5.js";
+  NarTooDeep
+} from "./chunk-72I3IZBR.js";
 import {
   limiter
 } from "./chunk-SUVJ4ZAQ.js";
@@ -612,7 +612,7 @@ async function uploadPaths(infos, opts) {
       return { nar: known, uploaded: 0 };
     }
     const url = narUrl(info, opts.compression);
-    const ask = !(opts.backend.publishesExclusively && info.narSize <= SMALL_NAR);
+    const ask = !(opts.backend.publishesExclusively && writtenInOneCall(info, opts.compression));
     if (ask && await opts.backend.has(url)) {
       await verifyPath(info, source);
       return { nar: { url, fileHash: "", fileSize: 0 }, uploaded: 0 };
