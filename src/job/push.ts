@@ -125,13 +125,14 @@ async function planAndUpload(choice: Extract<PushChoice, { executor: 'binary-cac
  * A full collection after every frame halved the push's speed (docs/BENCHMARKS.md). With a 16 MiB
  * slack, and a scavenge every other frame, a push to file:// or HTTP of 586 MB runs about 9 full
  * collections and stays near 200-220 MB (a scavenge every frame cost about 5% more time for the
- * same peak; none at all, 10% less time and a peak of 246 MB). S3 stays tight
- * (no slack, so a full collection whenever the scavenge left Buffers above their floor): at
- * 16 MiB its post step peaked at 231-263 MB in single runs on a quiet machine, against 225-248
- * MB with none.
+ * same peak; none at all, 10% less time and a peak of 246 MB). S3 keeps a scavenge every frame,
+ * a 4 MiB slack and 2 spare frames. With no slack a full collection followed almost every frame
+ * (113 of them pushing 586 MB): 2.6 s of CPU, and 5.6-6.1 s against 4.6-4.8 s now. The slack
+ * alone raised the post step's peak from 208-217 to 213-243 MB (12 runs; a 16 MiB slack reached
+ * 251 MB); with 2 spare frames it is 204-225 MB (6 runs).
  */
 function keepWithinMemory(tight: boolean): void {
   const gc = exposedCollector()
-  const slack = tight ? 0 : 16 * 2 ** 20
-  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: tight ? 1 : 2, run: spentBufferCollector(gc, slack) } })
+  const slack = tight ? 4 * 2 ** 20 : 16 * 2 ** 20
+  if (gc) reuseFrames({ spares: tight ? 2 : 4, collect: { everyFrames: tight ? 1 : 2, run: spentBufferCollector(gc, slack) } })
 }

@@ -16,13 +16,14 @@ export interface BinaryCacheBackend {
    */
   readonly memoryTight?: boolean
   /**
-   * Set where `publishStream` can never leave anything under the key from a body that failed
-   * before its end, whatever the server: S3 sends a single PutObject, or completes a multipart
-   * upload, only after the body has ended. The streamed pass's own NarHash check then suffices,
-   * and the first, hash-only pass is skipped (one read of the path, not two). Not HTTP: a
-   * WebDAV server that writes straight to the final name would keep a cut body there.
+   * Whether `publishStream` can leave nothing under the key from a body that failed before its
+   * end. Then the streamed pass's own NarHash check suffices, and the first, hash-only pass is
+   * skipped (one read of the path, not two). S3: always, whatever the server (a PutObject, or
+   * the completion of a multipart upload, is sent only after the body has ended). HTTP: where the
+   * server says it is nginx, which keeps nothing of a cut PUT; not a server that may write a body
+   * in place as it arrives (http.ts). Absent: no.
    */
-  readonly storesOnlyEndedBodies?: boolean
+  dropsCutBodies?(): Promise<boolean>
   /**
    * Set where `publish` and `publishBytes` themselves can never replace what is there, whatever
    * the server (file://: a hard link fails on an existing name). A small NAR is then written

@@ -56,6 +56,9 @@ export class HttpStatusError extends Error {
   }
 }
 
+/** nginx, by its `Server` header (`nginx/1.22.1`, or `nginx` with `server_tokens off`), and OpenResty, which is nginx. */
+const NGINX_SERVER = /^(nginx|openresty)(\/|$)/i
+
 /** Spool files are sent in large pieces: every chunk costs a trip through fetch's web stream and our progress tap. */
 const SPOOL_READ_CHUNK = 256 * 1024
 
@@ -137,6 +140,8 @@ export class HttpBackend implements BinaryCacheBackend {
   /** NAR names under which the server holds bytes that are not that NAR (see `has`). */
   private readonly damaged = new Set<string>()
   private readonly urlAuth: string | undefined
+  /** The `Server` header of the answer to `prepare`'s GET, if any. */
+  private serverSoftware: string | undefined
 
   constructor(opts: HttpBackendOptions) {
     let url: URL
@@ -316,6 +321,17 @@ export class HttpBackend implements BinaryCacheBackend {
     return status === 412 ? 'existed' : 'written'
   }
 
+  /**
+   * Whether the server keeps nothing of a PUT whose body was cut, by what it says it is. nginx
+   * writes a PUT body to a temporary file and renames it only once the body is complete (its
+   * WebDAV module), and buffers a whole body before passing it on when it proxies (its default,
+   * `proxy_request_buffering on`). Any other server, or one that does not say, may write a body in
+   * place as it arrives, and keeps the first pass (docs/streamed-uploads.md).
+   */
+  dropsCutBodies(): Promise<boolean> {
+    return Promise.resolve(this.serverSoftware !== undefined && NGINX_SERVER.test(this.serverSoftware))
+  }
+
   /** One PUT, retried; answers the final status (2xx, or 412 for a conditional write that found the key). */
   private async send(key: string, contentType: string, extra: Record<string, string>, body: BodyFactory): Promise<number> {
     const headers = { ...(await this.auth()), 'Content-Type': contentType, ...extra }
@@ -371,6 +387,7 @@ export class HttpBackend implements BinaryCacheBackend {
       read: () =>
         this.request(what, async (signal) => {
           const res = await fetch(`${this.base}/nix-cache-info`, { headers, signal })
+          this.serverSoftware = res.headers.get('server') ?? undefined
           if (res.ok) return await res.text()
           await discard(res)
           if (res.status === 404 || res.status === 403) return undefined

@@ -25,8 +25,9 @@ import { Meter } from './meter.js'
  * (`publishStream`), so compression overlaps with the transfer: a first pass hashes the path
  * (cheap next to compressing it), and the second compresses it into the request while hashing
  * it again, and fails before the body's last byte if what it read then differs. The backend
- * abandons such a write, so the server never completes it (docs/streamed-uploads.md). Where no
- * server can store a body that failed (S3), the first pass is left out.
+ * abandons such a write, so the server never completes it (docs/streamed-uploads.md). Where the
+ * server stores no body that failed (S3; nginx, which keeps nothing of a cut PUT), the first pass
+ * is left out.
  */
 
 /** What a narinfo says about its NAR file. FileHash and FileSize only when this job wrote that file. */
@@ -184,8 +185,8 @@ async function streamVerifiedNar(info: PathInfo, source: string, opts: WriteNarO
   }
   const both = async (): Promise<Published> => {
     // The first pass: a path that does not match costs a hash, never a started upload. Skipped
-    // where a body that fails is never stored (S3): the gate is then the check, in one read.
-    if (!opts.backend.storesOnlyEndedBodies) await verifyPath(info, source)
+    // where a body that fails is never stored (S3, nginx): the gate is then the check, in one read.
+    if (!(await opts.backend.dropsCutBodies?.())) await verifyPath(info, source)
     return await publishStream.call(opts.backend, url, body, CONTENT_TYPES.nar)
   }
   try {

@@ -172,6 +172,33 @@ describe('HttpBackend', () => {
     })
   })
 
+  describe('whether a cut upload can leave anything behind', () => {
+    const cacheInfo = 'StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 40\n'
+    it.each([
+      ['nginx/1.22.1', true],
+      ['nginx', true],
+      ['openresty/1.25.3.1', true],
+      ['Apache/2.4.62 (Debian)', false],
+      ['nginx-lookalike', false],
+      [undefined, false]
+    ])("trusts only nginx to drop a cut body, by the Server header of nix-cache-info's answer: %s", async (server, drops) => {
+      const b = backend()
+      // Before anything has answered, nothing is known: a first pass.
+      expect(await b.dropsCutBodies()).toBe(false)
+      cache.script('GET /cache/nix-cache-info', { status: 200, headers: server === undefined ? {} : { Server: server }, body: cacheInfo })
+      await b.prepare('/nix/store')
+      expect(await b.dropsCutBodies()).toBe(drops)
+    })
+
+    it('learns it from a 404 too, which a new cache answers before it gets its nix-cache-info', async () => {
+      const b = backend()
+      cache.script('GET /cache/nix-cache-info', { status: 404, headers: { Server: 'nginx/1.26.0' }, body: 'not found' })
+      await b.prepare('/nix/store')
+      expect(cache.count('PUT', '/cache/nix-cache-info')).toBe(1)
+      expect(await b.dropsCutBodies()).toBe(true)
+    })
+  })
+
   describe('put', () => {
     it('streams a chunked body with the content type', async () => {
       const chunks = Array.from({ length: 50 }, (_, i) => `chunk ${i} ${'x'.repeat(1000)}\n`)

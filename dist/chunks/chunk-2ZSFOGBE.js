@@ -5,7 +5,7 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-G2STJRWI.js";
+} from "./chunk-7CNGPYPB.js";
 import {
   CacheServiceRefused,
   CacheTransferStalled

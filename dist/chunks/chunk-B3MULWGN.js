@@ -13,7 +13,7 @@ import {
   verifyPath,
   writeVerifiedNar,
   writtenInOneCall
-} from "./chunk-ME6DZVAI.js";
+} from "./chunk-ER43JZRJ.js";
 import {
   NAR_MAX_DEPTH,
   NarTooDeep

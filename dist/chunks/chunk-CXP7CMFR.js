@@ -28,7 +28,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-LNFDBKEI.js";
+} from "./chunk-OCHBIQMH.js";
 import {
   SKIP_REASONS,
   buildClosure,
@@ -50,7 +50,7 @@ import {
   FileBackend,
   parseNarInfo,
   uploadPaths
-} from "./chunk-MEFRLUCZ.js";
+} from "./chunk-B3MULWGN.js";
 import {
   emptyOutcome,
   pushedByJob,
@@ -791,7 +791,7 @@ async function signLocally(paths, keyText, flags) {
 // src/job/push.ts
 async function pushToCache(job) {
   if (executorFor(job.inputs.cache).executor === "github-actions") {
-    const { saveToGithubActions } = await import("./gha-save-2NSC6GBG.js");
+    const { saveToGithubActions } = await import("./gha-save-ZW4RF46S.js");
     return saveToGithubActions(job);
   }
   const choice = choosePush(job.inputs);
@@ -864,8 +864,8 @@ async function planAndUpload(choice, job, backend) {
 }
 function keepWithinMemory(tight) {
   const gc = exposedCollector();
-  const slack = tight ? 0 : 16 * 2 ** 20;
-  if (gc) reuseFrames({ spares: 4, collect: { everyFrames: tight ? 1 : 2, run: spentBufferCollector(gc, slack) } });
+  const slack = tight ? 4 * 2 ** 20 : 16 * 2 ** 20;
+  if (gc) reuseFrames({ spares: tight ? 2 : 4, collect: { everyFrames: tight ? 1 : 2, run: spentBufferCollector(gc, slack) } });
 }
 
 // src/report/report.ts
@@ -1295,10 +1295,10 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-ON2EOR72.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-DSJHSM4G.js");
     return pullFromLocalSubstituter(url, inputs.substituterPort);
   }
-  const { restoreGithubActionsCache } = await import("./restore-76V7PJBD.js");
+  const { restoreGithubActionsCache } = await import("./restore-XTJITQLN.js");
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store);
 }
 async function serverSubstituter(inputs) {

@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-ZO7XL5HC.js";
+} from "./chunk-CXP7CMFR.js";
 import {
   debug,
   endGroup,
@@ -29,7 +29,7 @@ import {
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-LNFDBKEI.js";
+} from "./chunk-OCHBIQMH.js";
 import {
   InputError,
   parseCache

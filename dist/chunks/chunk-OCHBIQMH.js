@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   FileBackend,
   fsErrorCode
-} from "./chunk-MEFRLUCZ.js";
+} from "./chunk-B3MULWGN.js";
 import {
   credentialsFor,
   loadNetrc
@@ -20,7 +20,7 @@ import {
   CONTENT_TYPES,
   NarMismatch,
   ensureCacheInfo
-} from "./chunk-ME6DZVAI.js";
+} from "./chunk-ER43JZRJ.js";
 import {
   compressionOfNarFile,
   decompressor
@@ -140,6 +140,7 @@ var HttpStatusError = class extends Error {
   }
   status;
 };
+var NGINX_SERVER = /^(nginx|openresty)(\/|$)/i;
 var SPOOL_READ_CHUNK = 256 * 1024;
 function isRetryableStatus(status) {
   return status === 408 || status === 429 || status >= 500;
@@ -195,6 +196,8 @@ var HttpBackend = class {
   /** NAR names under which the server holds bytes that are not that NAR (see `has`). */
   damaged = /* @__PURE__ */ new Set();
   urlAuth;
+  /** The `Server` header of the answer to `prepare`'s GET, if any. */
+  serverSoftware;
   constructor(opts) {
     let url;
     try {
@@ -355,6 +358,16 @@ var HttpBackend = class {
     const status = await this.send(key, contentType, condition, body);
     return status === 412 ? "existed" : "written";
   }
+  /**
+   * Whether the server keeps nothing of a PUT whose body was cut, by what it says it is. nginx
+   * writes a PUT body to a temporary file and renames it only once the body is complete (its
+   * WebDAV module), and buffers a whole body before passing it on when it proxies (its default,
+   * `proxy_request_buffering on`). Any other server, or one that does not say, may write a body in
+   * place as it arrives, and keeps the first pass (docs/streamed-uploads.md).
+   */
+  dropsCutBodies() {
+    return Promise.resolve(this.serverSoftware !== void 0 && NGINX_SERVER.test(this.serverSoftware));
+  }
   /** One PUT, retried; answers the final status (2xx, or 412 for a conditional write that found the key). */
   async send(key, contentType, extra, body) {
     const headers = { ...await this.auth(), "Content-Type": contentType, ...extra };
@@ -405,6 +418,7 @@ var HttpBackend = class {
       displayUrl: this.displayUrl,
       read: () => this.request(what, async (signal) => {
         const res = await fetch(`${this.base}/nix-cache-info`, { headers, signal });
+        this.serverSoftware = res.headers.get("server") ?? void 0;
         if (res.ok) return await res.text();
         await discard(res);
         if (res.status === 404 || res.status === 403) return void 0;
@@ -539,7 +553,7 @@ async function binaryCacheBackend(cache, access2) {
       warn: (m) => log.warning(m)
     });
   }
-  const { S3Backend } = await import("./s3-NKFZV3JW.js");
+  const { S3Backend } = await import("./s3-V75N2AWD.js");
   return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m), touchFound: !access2.readOnly });
 }
 function recordIdFor(cache, snapshotFile) {
@@ -549,7 +563,7 @@ function recordIdFor(cache, snapshotFile) {
 async function collectableCache(cache) {
   if (cache.kind === "file") return new FileCollectable(cache.dir);
   if (cache.kind === "s3") {
-    const { S3Collectable } = await import("./s3-listing-TTKQ6IBL.js");
+    const { S3Collectable } = await import("./s3-listing-MB26B7NN.js");
     return new S3Collectable({ location: cache.s3, budget: jobBudget() });
   }
   if (cache.kind === "http") {

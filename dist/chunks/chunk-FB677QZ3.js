@@ -7,7 +7,7 @@ import {
   CONTENT_TYPES,
   NarMismatch,
   ensureCacheInfo
-} from "./chunk-ME6DZVAI.js";
+} from "./chunk-ER43JZRJ.js";
 import {
   require_dist_cjs,
   s3ClientConfig
@@ -312,7 +312,9 @@ var S3Backend = class {
   /** Part buffers and the SDK: pushes collect at once (job/push.ts) and send one large NAR fewer at once (upload.ts). */
   memoryTight = true;
   /** Objects are made only from ended bodies (s3-object-writer.ts). */
-  storesOnlyEndedBodies = true;
+  dropsCutBodies() {
+    return Promise.resolve(true);
+  }
   client;
   bucket;
   concurrency;

@@ -16,7 +16,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-LNFDBKEI.js";
+} from "./chunk-OCHBIQMH.js";
 import {
   CertainSession,
   buildClosure,
@@ -36,7 +36,7 @@ import {
 import {
   FileBackend,
   uploadPaths
-} from "./chunk-MEFRLUCZ.js";
+} from "./chunk-B3MULWGN.js";
 import "./chunk-XK72OWUU.js";
 import {
   recordPublished,
@@ -49,7 +49,7 @@ import {
 } from "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-ME6DZVAI.js";
+import "./chunk-ER43JZRJ.js";
 import {
   limitFraming,
   reuseFrames

@@ -3,9 +3,9 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   S3Backend,
   describeS3Error
-} from "./chunk-NMU2J5PU.js";
+} from "./chunk-FB677QZ3.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-ME6DZVAI.js";
+import "./chunk-ER43JZRJ.js";
 import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-AJY2XOBS.js";

@@ -11,18 +11,18 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-ZO7XL5HC.js";
+} from "./chunk-CXP7CMFR.js";
 import "./chunk-7WSUJEUL.js";
 import "./chunk-IVZWKGW4.js";
 import "./chunk-HT6RKKWU.js";
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-LNFDBKEI.js";
+} from "./chunk-OCHBIQMH.js";
 import {
   SKIP_REASONS
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-MEFRLUCZ.js";
+import "./chunk-B3MULWGN.js";
 import {
   emptyOutcome,
   pushedByJob,
@@ -47,7 +47,7 @@ import "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
 import "./chunk-4ERHW5T6.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-ME6DZVAI.js";
+import "./chunk-ER43JZRJ.js";
 import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";
