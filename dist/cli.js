@@ -19,5 +19,5 @@ if (!supported(process.versions.node)) {
 
 // src/entry/cli.ts
 var { runProcess } = await import("./chunks/lifecycle-WJQXACH2.js");
-var { main } = await import("./chunks/main-R2OY4TYL.js");
+var { main } = await import("./chunks/main-M2EW3VPE.js");
 await runProcess("cli", () => main(process.argv.slice(2)));

@@ -4,17 +4,17 @@ import {
   actionInput,
   collectIfAsked,
   githubHost
-} from "./chunks/chunk-2E5YZ6GU.js";
+} from "./chunks/chunk-6V2SCVVB.js";
 import {
   beginJob
-} from "./chunks/chunk-CXP7CMFR.js";
+} from "./chunks/chunk-HHTBWAVJ.js";
 import "./chunks/chunk-7WSUJEUL.js";
 import "./chunks/chunk-IVZWKGW4.js";
 import "./chunks/chunk-HT6RKKWU.js";
 import "./chunks/chunk-Q5DT6Z5U.js";
-import "./chunks/chunk-OCHBIQMH.js";
+import "./chunks/chunk-6UTL6CQ3.js";
 import "./chunks/chunk-SWKWKHL2.js";
-import "./chunks/chunk-B3MULWGN.js";
+import "./chunks/chunk-MQDBRMBZ.js";
 import "./chunks/chunk-XK72OWUU.js";
 import "./chunks/chunk-UTKKREKS.js";
 import {
@@ -28,7 +28,7 @@ import "./chunks/chunk-JWQLIVU5.js";
 import "./chunks/chunk-WODUGNK7.js";
 import "./chunks/chunk-4ERHW5T6.js";
 import "./chunks/chunk-WWDDLBZ6.js";
-import "./chunks/chunk-ER43JZRJ.js";
+import "./chunks/chunk-WPHW6MTC.js";
 import "./chunks/chunk-72I3IZBR.js";
 import "./chunks/chunk-SUVJ4ZAQ.js";
 import "./chunks/chunk-Z3KDMJWA.js";

@@ -23,7 +23,7 @@ export interface BinaryCacheBackend {
    * server says it is nginx, which keeps nothing of a cut PUT; not a server that may write a body
    * in place as it arrives (http.ts). Absent: no.
    */
-  dropsCutBodies?(): Promise<boolean>
+  dropsCutBodies?(): boolean
   /**
    * Set where `publish` and `publishBytes` themselves can never replace what is there, whatever
    * the server (file://: a hard link fails on an existing name). A small NAR is then written

@@ -328,8 +328,8 @@ export class HttpBackend implements BinaryCacheBackend {
    * `proxy_request_buffering on`). Any other server, or one that does not say, may write a body in
    * place as it arrives, and keeps the first pass (docs/streamed-uploads.md).
    */
-  dropsCutBodies(): Promise<boolean> {
-    return Promise.resolve(this.serverSoftware !== undefined && NGINX_SERVER.test(this.serverSoftware))
+  dropsCutBodies(): boolean {
+    return this.serverSoftware !== undefined && NGINX_SERVER.test(this.serverSoftware)
   }
 
   /** One PUT, retried; answers the final status (2xx, or 412 for a conditional write that found the key). */

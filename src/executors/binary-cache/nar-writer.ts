@@ -186,7 +186,7 @@ async function streamVerifiedNar(info: PathInfo, source: string, opts: WriteNarO
   const both = async (): Promise<Published> => {
     // The first pass: a path that does not match costs a hash, never a started upload. Skipped
     // where a body that fails is never stored (S3, nginx): the gate is then the check, in one read.
-    if (!(await opts.backend.dropsCutBodies?.())) await verifyPath(info, source)
+    if (!opts.backend.dropsCutBodies?.()) await verifyPath(info, source)
     return await publishStream.call(opts.backend, url, body, CONTENT_TYPES.nar)
   }
   try {

@@ -197,8 +197,8 @@ export class S3Backend implements BinaryCacheBackend {
   /** Part buffers and the SDK: pushes collect at once (job/push.ts) and send one large NAR fewer at once (upload.ts). */
   readonly memoryTight = true
   /** Objects are made only from ended bodies (s3-object-writer.ts). */
-  dropsCutBodies(): Promise<boolean> {
-    return Promise.resolve(true)
+  dropsCutBodies(): boolean {
+    return true
   }
   private readonly client: S3Client
   private readonly bucket: string

@@ -7,7 +7,7 @@ import {
   CONTENT_TYPES,
   NarMismatch,
   ensureCacheInfo
-} from "./chunk-ER43JZRJ.js";
+} from "./chunk-WPHW6MTC.js";
 import {
   require_dist_cjs,
   s3ClientConfig
@@ -313,7 +313,7 @@ var S3Backend = class {
   memoryTight = true;
   /** Objects are made only from ended bodies (s3-object-writer.ts). */
   dropsCutBodies() {
-    return Promise.resolve(true);
+    return true;
   }
   client;
   bucket;

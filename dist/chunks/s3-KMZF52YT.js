@@ -3,9 +3,9 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   S3Backend,
   describeS3Error
-} from "./chunk-FB677QZ3.js";
+} from "./chunk-WFNTAYC7.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-ER43JZRJ.js";
+import "./chunk-WPHW6MTC.js";
 import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-AJY2XOBS.js";

@@ -4,16 +4,16 @@ import {
   recordLayer,
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-7CNGPYPB.js";
+} from "./chunk-7QTJHKNV.js";
 import "./chunk-Q5NXHJRI.js";
 import "./chunk-4XKVQJST.js";
 import "./chunk-HT6RKKWU.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-B3MULWGN.js";
+import "./chunk-MQDBRMBZ.js";
 import "./chunk-XK72OWUU.js";
 import "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
-import "./chunk-ER43JZRJ.js";
+import "./chunk-WPHW6MTC.js";
 import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";

@@ -28,7 +28,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-OCHBIQMH.js";
+} from "./chunk-6UTL6CQ3.js";
 import {
   SKIP_REASONS,
   buildClosure,
@@ -50,7 +50,7 @@ import {
   FileBackend,
   parseNarInfo,
   uploadPaths
-} from "./chunk-B3MULWGN.js";
+} from "./chunk-MQDBRMBZ.js";
 import {
   emptyOutcome,
   pushedByJob,
@@ -791,7 +791,7 @@ async function signLocally(paths, keyText, flags) {
 // src/job/push.ts
 async function pushToCache(job) {
   if (executorFor(job.inputs.cache).executor === "github-actions") {
-    const { saveToGithubActions } = await import("./gha-save-ZW4RF46S.js");
+    const { saveToGithubActions } = await import("./gha-save-IL675JMO.js");
     return saveToGithubActions(job);
   }
   const choice = choosePush(job.inputs);
@@ -1295,10 +1295,10 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-DSJHSM4G.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-P7NZJPV6.js");
     return pullFromLocalSubstituter(url, inputs.substituterPort);
   }
-  const { restoreGithubActionsCache } = await import("./restore-XTJITQLN.js");
+  const { restoreGithubActionsCache } = await import("./restore-JW3LGORS.js");
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store);
 }
 async function serverSubstituter(inputs) {

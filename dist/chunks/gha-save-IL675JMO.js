@@ -3,14 +3,14 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-2ZSFOGBE.js";
+} from "./chunk-HPD5JBD7.js";
 import {
   fetchManifest,
   loadRestoredState,
   pathFact,
   storeManifest,
   writeLayer
-} from "./chunk-7CNGPYPB.js";
+} from "./chunk-7QTJHKNV.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -46,7 +46,7 @@ import {
   policyOf,
   selectFinal
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-B3MULWGN.js";
+import "./chunk-MQDBRMBZ.js";
 import {
   emptyOutcome,
   hashPart
@@ -54,7 +54,7 @@ import {
 import "./chunk-IDEMXRFO.js";
 import "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
-import "./chunk-ER43JZRJ.js";
+import "./chunk-WPHW6MTC.js";
 import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";

@@ -30,7 +30,7 @@ import {
   parseNarInfo,
   renderNarInfo,
   uploadPaths
-} from "./chunk-B3MULWGN.js";
+} from "./chunk-MQDBRMBZ.js";
 import {
   hashPart
 } from "./chunk-XK72OWUU.js";
@@ -42,7 +42,7 @@ import {
 } from "./chunk-WODUGNK7.js";
 import {
   cacheInfoText
-} from "./chunk-ER43JZRJ.js";
+} from "./chunk-WPHW6MTC.js";
 import {
   limiter
 } from "./chunk-SUVJ4ZAQ.js";

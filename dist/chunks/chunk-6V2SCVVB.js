@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-CXP7CMFR.js";
+} from "./chunk-HHTBWAVJ.js";
 import {
   debug,
   endGroup,
@@ -29,7 +29,7 @@ import {
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-OCHBIQMH.js";
+} from "./chunk-6UTL6CQ3.js";
 import {
   InputError,
   parseCache

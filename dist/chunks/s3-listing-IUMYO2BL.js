@@ -5,9 +5,9 @@ import {
 } from "./chunk-4ERHW5T6.js";
 import {
   describeS3Error
-} from "./chunk-FB677QZ3.js";
+} from "./chunk-WFNTAYC7.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-ER43JZRJ.js";
+import "./chunk-WPHW6MTC.js";
 import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import {

@@ -11,18 +11,18 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-CXP7CMFR.js";
+} from "./chunk-HHTBWAVJ.js";
 import "./chunk-7WSUJEUL.js";
 import "./chunk-IVZWKGW4.js";
 import "./chunk-HT6RKKWU.js";
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-OCHBIQMH.js";
+} from "./chunk-6UTL6CQ3.js";
 import {
   SKIP_REASONS
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-B3MULWGN.js";
+import "./chunk-MQDBRMBZ.js";
 import {
   emptyOutcome,
   pushedByJob,
@@ -47,7 +47,7 @@ import "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
 import "./chunk-4ERHW5T6.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-ER43JZRJ.js";
+import "./chunk-WPHW6MTC.js";
 import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";

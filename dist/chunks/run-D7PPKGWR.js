@@ -16,7 +16,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-OCHBIQMH.js";
+} from "./chunk-6UTL6CQ3.js";
 import {
   CertainSession,
   buildClosure,
@@ -36,7 +36,7 @@ import {
 import {
   FileBackend,
   uploadPaths
-} from "./chunk-B3MULWGN.js";
+} from "./chunk-MQDBRMBZ.js";
 import "./chunk-XK72OWUU.js";
 import {
   recordPublished,
@@ -49,7 +49,7 @@ import {
 } from "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
 import "./chunk-WWDDLBZ6.js";
-import "./chunk-ER43JZRJ.js";
+import "./chunk-WPHW6MTC.js";
 import {
   limitFraming,
   reuseFrames

@@ -5,7 +5,7 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-7CNGPYPB.js";
+} from "./chunk-7QTJHKNV.js";
 import {
   CacheServiceRefused,
   CacheTransferStalled

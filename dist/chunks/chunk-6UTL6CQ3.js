@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   FileBackend,
   fsErrorCode
-} from "./chunk-B3MULWGN.js";
+} from "./chunk-MQDBRMBZ.js";
 import {
   credentialsFor,
   loadNetrc
@@ -20,7 +20,7 @@ import {
   CONTENT_TYPES,
   NarMismatch,
   ensureCacheInfo
-} from "./chunk-ER43JZRJ.js";
+} from "./chunk-WPHW6MTC.js";
 import {
   compressionOfNarFile,
   decompressor
@@ -366,7 +366,7 @@ var HttpBackend = class {
    * place as it arrives, and keeps the first pass (docs/streamed-uploads.md).
    */
   dropsCutBodies() {
-    return Promise.resolve(this.serverSoftware !== void 0 && NGINX_SERVER.test(this.serverSoftware));
+    return this.serverSoftware !== void 0 && NGINX_SERVER.test(this.serverSoftware);
   }
   /** One PUT, retried; answers the final status (2xx, or 412 for a conditional write that found the key). */
   async send(key, contentType, extra, body) {
@@ -553,7 +553,7 @@ async function binaryCacheBackend(cache, access2) {
       warn: (m) => log.warning(m)
     });
   }
-  const { S3Backend } = await import("./s3-V75N2AWD.js");
+  const { S3Backend } = await import("./s3-KMZF52YT.js");
   return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m), touchFound: !access2.readOnly });
 }
 function recordIdFor(cache, snapshotFile) {
@@ -563,7 +563,7 @@ function recordIdFor(cache, snapshotFile) {
 async function collectableCache(cache) {
   if (cache.kind === "file") return new FileCollectable(cache.dir);
   if (cache.kind === "s3") {
-    const { S3Collectable } = await import("./s3-listing-MB26B7NN.js");
+    const { S3Collectable } = await import("./s3-listing-IUMYO2BL.js");
     return new S3Collectable({ location: cache.s3, budget: jobBudget() });
   }
   if (cache.kind === "http") {

@@ -13,7 +13,7 @@ import {
   verifyPath,
   writeVerifiedNar,
   writtenInOneCall
-} from "./chunk-ER43JZRJ.js";
+} from "./chunk-WPHW6MTC.js";
 import {
   NAR_MAX_DEPTH,
   NarTooDeep

@@ -2,11 +2,11 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-2ZSFOGBE.js";
+} from "./chunk-HPD5JBD7.js";
 import {
   RESTORED_STATE_KEY,
   withSignatures
-} from "./chunk-7CNGPYPB.js";
+} from "./chunk-7QTJHKNV.js";
 import {
   actionsCacheClient,
   cacheMode,
@@ -21,7 +21,7 @@ import {
   servingKeys
 } from "./chunk-HT6RKKWU.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-B3MULWGN.js";
+import "./chunk-MQDBRMBZ.js";
 import "./chunk-XK72OWUU.js";
 import {
   DEFAULT_SUBSTITUTER_PORT
@@ -30,7 +30,7 @@ import {
   jobDir
 } from "./chunk-JWQLIVU5.js";
 import "./chunk-WODUGNK7.js";
-import "./chunk-ER43JZRJ.js";
+import "./chunk-WPHW6MTC.js";
 import "./chunk-72I3IZBR.js";
 import "./chunk-SUVJ4ZAQ.js";
 import "./chunk-Z3KDMJWA.js";

@@ -154,7 +154,7 @@ async function streamVerifiedNar(info, source, opts) {
     return pipelineCb(narStream(source), gate, compressor(opts.compression, info.narSize), file, () => void 0);
   };
   const both = async () => {
-    if (!await opts.backend.dropsCutBodies?.()) await verifyPath(info, source);
+    if (!opts.backend.dropsCutBodies?.()) await verifyPath(info, source);
     return await publishStream.call(opts.backend, url, body, CONTENT_TYPES.nar);
   };
   try {
