@@ -6,12 +6,12 @@ import {
 import {
   openJob,
   runProcess
-} from "./chunks/chunk-RFSXYZAW.js";
+} from "./chunks/chunk-TBXICSS6.js";
 import {
   bucketHttpUrl,
   urlCredentials,
   withoutCredentials
-} from "./chunks/chunk-NG6KIHJA.js";
+} from "./chunks/chunk-DDPCELID.js";
 import {
   AGENT_NICE,
   WARNING_PREFIX,
@@ -23,7 +23,7 @@ import {
 import "./chunks/chunk-IDEMXRFO.js";
 import {
   agentFiles
-} from "./chunks/chunk-JWQLIVU5.js";
+} from "./chunks/chunk-S54S7H64.js";
 import "./chunks/chunk-WODUGNK7.js";
 import {
   require_dist_cjs,
@@ -34,7 +34,7 @@ import {
   RequestGuard,
   RequestTimeout,
   RetryableHttpError
-} from "./chunks/chunk-EXJRYZJU.js";
+} from "./chunks/chunk-EGCALRY5.js";
 import {
   JobBudget,
   StderrHost,
@@ -42,7 +42,7 @@ import {
   log,
   seconds,
   timings
-} from "./chunks/chunk-RBL4TPKM.js";
+} from "./chunks/chunk-LXHOX3IK.js";
 import "./chunks/chunk-6KE3EQZP.js";
 import {
   __toESM
@@ -92,7 +92,7 @@ var AgentHost = class extends StderrHost {
 // src/agent/substituter.ts
 async function serveSubstituter(inputs, store) {
   try {
-    const { serveGithubActionsCache } = await import("./chunks/on-demand-P7NZJPV6.js");
+    const { serveGithubActionsCache } = await import("./chunks/on-demand-M3UD2ZPD.js");
     return await serveGithubActionsCache({ keyPrefix: inputs.keyPrefix, port: inputs.substituterPort }, store);
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`);
@@ -451,7 +451,7 @@ async function agentProcess(openJob2) {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-D7PPKGWR.js");
+    const { runAgent } = await import("./chunks/run-3NI6MF6F.js");
     if (config.destination) await runAgent({ ...config, destination: config.destination }, inputs, control);
   } catch (e) {
     if (!substituter && !front) throw e;

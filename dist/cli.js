@@ -18,6 +18,6 @@ if (!supported(process.versions.node)) {
 }
 
 // src/entry/cli.ts
-var { runProcess } = await import("./chunks/lifecycle-WJQXACH2.js");
-var { main } = await import("./chunks/main-M2EW3VPE.js");
+var { runProcess } = await import("./chunks/lifecycle-JU52JNV4.js");
+var { main } = await import("./chunks/main-XJFN5FE6.js");
 await runProcess("cli", () => main(process.argv.slice(2)));

@@ -95,6 +95,10 @@ export interface S3ServerOptions {
    * answers a 500 InternalError or 503 SlowDown now and then); undefined lets s3rver answer.
    */
   fault?: (method: string, url: string) => number | undefined
+  /** Asked for every request: a promise holds the request back until it settles (a slow server, at the moment a test chooses). */
+  hold?: (method: string, url: string) => Promise<void> | undefined
+  /** Told of every request once answered. */
+  answered?: (request: S3Request) => void
 }
 
 const S3_ERROR_CODES: Record<number, string> = { 500: 'InternalError', 503: 'SlowDown' }
@@ -124,7 +128,9 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Serve
       if (done) return
       done = true
       inFlight.set(method, (inFlight.get(method) ?? 1) - 1)
-      requests.push({ method, url: req.url ?? '', status: res.statusCode, signed })
+      const r = { method, url: req.url ?? '', status: res.statusCode, signed }
+      requests.push(r)
+      opts.answered?.(r)
     }
     res.on('finish', finish)
     res.on('close', finish)
@@ -136,7 +142,9 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Serve
       res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected by the test</Message></Error>`)
       return
     }
-    handler(req, res)
+    const held = opts.hold?.(method, req.url ?? '')
+    if (held) held.then(() => handler(req, res), () => handler(req, res))
+    else handler(req, res)
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -26,6 +26,13 @@ export interface Timings {
    * headers, or no progress, for this long, and the download is abandoned (then tried once more).
    */
   layerStallMs: number
+  /**
+   * S3 only: the longest a retention GC's check of an object (HeadObject) may precede the
+   * DeleteObjects that removes it; a GC that would take longer checks again. A push that touched
+   * an object while a GC was deleting waits this long before it checks the object is still there
+   * (docs/gc.md, "Pushes and a GC at the same time").
+   */
+  gcWindowMs: number
 }
 
 export const TIMINGS: Readonly<Timings> = {
@@ -36,7 +43,8 @@ export const TIMINGS: Readonly<Timings> = {
   retryAttempts: 5,
   retryBaseDelayMs: 500,
   retryMaxDelayMs: 30_000,
-  layerStallMs: 15_000
+  layerStallMs: 15_000,
+  gcWindowMs: 20_000
 }
 
 /**

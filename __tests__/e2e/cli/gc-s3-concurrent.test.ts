@@ -20,9 +20,9 @@ import { recordKey, renderRecordPart } from '../../../src/format/job-record.js'
 // job that substitutes the shared library and tools from the bucket and pushes a new app that
 // references them, while GCs with a 10-minute grace run again and again. Each round ends with a
 // bucket that Nix verifies, that is closed, and from which a fresh store builds nothing.
-// One window is documented as open on S3: a touch between the GC's HeadObject and its
-// DeleteObjects. A failure here that names a missing NAR or reference of a path the job found
-// present would be that window.
+// The GC's check (HeadObject) and delete (DeleteObjects) are two requests; a push's touch between
+// them is caught by the heartbeat protocol (docs/gc.md, gc-window.ts), whose window both sides
+// take as 2 s here (20 s by default) so that a job that must wait it out is not slowed much.
 // It used to fail in about 2 of 5 runs for reasons outside the protocol (docs/gc.md): s3rver
 // answers HTTP 500 to a GET or LIST that meets its own non-atomic rewrite of an object, which the
 // GC did not retry (it does now, as S3 asks), and Nix 2.8 fails a build ("requires non-existent
@@ -38,7 +38,8 @@ const stores: TestStore[] = []
 const awsEnv: NodeJS.ProcessEnv = {
   AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
   AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
-  AWS_EC2_METADATA_DISABLED: 'true'
+  AWS_EC2_METADATA_DISABLED: 'true',
+  NIX_BUILDTIME_CACHE_TEST_TIMEOUTS: JSON.stringify({ gcWindowMs: 2000 })
 }
 
 /** A client of the test's own (s3rver signs bucket-level paths without their trailing slash). */

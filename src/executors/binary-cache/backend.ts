@@ -35,9 +35,22 @@ export interface BinaryCacheBackend {
   prepare(storeDir: string): Promise<void>
   /** The subset of `hashParts` (the 32-character store hash) whose `.narinfo` the cache already has. */
   existing(hashParts: readonly string[]): Promise<Set<string>>
+  /**
+   * Of `keys`, those this push found and touched that a retention GC deleted all the same, in the
+   * moment between its check and its delete (S3, where those are two requests; docs/gc.md).
+   * Asked before a narinfo names them: a NAR among them is written again; a narinfo among them
+   * keeps the path that references it from being published. Absent where a GC checks and deletes
+   * in one step (file://) or none runs (HTTP).
+   */
+  settle?(keys: readonly string[]): Promise<Set<string>>
   /** Writes `key` (e.g. `<hash>.narinfo`, `nix-cache-info`), streamed, replacing what was there. */
   put(key: string, body: BodyFactory, contentType: string): Promise<void>
-  /** Whether a file (a NAR) is already stored under `key`; an answer it cannot get counts as no. */
+  /**
+   * Whether a file (a NAR) is already stored under `key`; an answer it cannot get counts as no.
+   * A NAR found is touched where a retention GC collects (file://, S3), as the narinfos found are:
+   * this job's narinfo will name it, and a GC that listed it while no narinfo named it would
+   * otherwise delete it as old and unused (docs/gc.md). One gone by the touch counts as no.
+   */
   has(key: string): Promise<boolean>
   /**
    * Gives the local, already verified `file` the name `key`, unless something already has that

@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import type { S3Location } from '../../config/s3-uri.js'
 import { s3ClientConfig } from '../../config/s3-client-config.js'
 import { JobBudget, type FailureKind } from '../../runtime/budget.js'
@@ -8,12 +8,13 @@ import { log } from '../../runtime/host.js'
 import { timings } from '../../runtime/timings.js'
 import type { CollectableCache, ListedObject, Removal } from './listing.js'
 import { DELETE_BATCH } from './listing.js'
+import { GC_HEARTBEAT_KEY, heartbeatEveryMs } from './gc-window.js'
 import { describeS3Error } from './s3.js'
 
 /**
  * An S3 cache as the GC sees it: ListObjectsV2 in pages of 1,000, GetObject for narinfos and
- * records, DeleteObjects in batches of up to 1,000 (the GC needs s3:ListBucket, s3:GetObject and
- * s3:DeleteObject; docs/s3.md). Every request runs through the request guard; the SDK itself does
+ * records, DeleteObjects in batches of up to 1,000, and a heartbeat object while it deletes (the GC
+ * needs s3:ListBucket, s3:GetObject, s3:DeleteObject, and s3:PutObject on the heartbeat; docs/s3.md). Every request runs through the request guard; the SDK itself does
  * not retry, so each retry is one of ours, logged and paid from the budget.
  */
 
@@ -36,7 +37,10 @@ function kindOf(e: unknown): FailureKind | 'answer' {
  * not the guard's HTTP errors, so without this a single 500 stopped the whole GC: S3 asks clients
  * to retry its 500 and 503 answers, and s3rver gives them while it rewrites an object.
  */
-const isRetryable = (e: unknown): boolean => kindOf(e) === 'server-error' || isTransientError(e)
+const isRetryable = (e: unknown): boolean => e instanceof DeleteTooLate || kindOf(e) === 'server-error' || isTransientError(e)
+
+/** A DeleteObjects not answered within the window after its checks: tried again with new checks. */
+class DeleteTooLate extends Error {}
 
 const HEAD_PARALLEL = 32
 
@@ -48,6 +52,9 @@ export class S3Collectable implements CollectableCache {
   private readonly guard: RequestGuard
   private readonly deleteGuard: RequestGuard
   private readonly budget: JobBudget
+  private readonly windowMs: number
+  /** When the heartbeat was last renewed (the request's start, on the monotonic clock). */
+  private lastBeat = -Infinity
 
   constructor(opts: { location: S3Location; budget?: JobBudget; credentials?: S3ClientConfig['credentials'] }) {
     const { location } = opts
@@ -55,6 +62,7 @@ export class S3Collectable implements CollectableCache {
     this.displayUrl = `s3://${location.bucket}`
     const t = timings()
     this.budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold })
+    this.windowMs = t.gcWindowMs
     const policy: RequestPolicy = {
       budget: this.budget,
       idleMs: t.idleMs,
@@ -104,7 +112,8 @@ export class S3Collectable implements CollectableCache {
       })
       const page: ListedObject[] = []
       for (const o of res.Contents ?? []) {
-        if (o.Key === undefined) continue
+        // The heartbeat is the GC's own (gc-window.ts), neither the cache's nor a writer's.
+        if (o.Key === undefined || o.Key === GC_HEARTBEAT_KEY) continue
         page.push({ key: o.Key, size: o.Size ?? 0, mtimeMs: o.LastModified?.getTime() ?? 0 })
       }
       if (page.length > 0) yield page
@@ -153,27 +162,62 @@ export class S3Collectable implements CollectableCache {
     })
   }
 
+  /**
+   * Tells pushes that a GC is deleting (gc-window.ts): renewed before each round of checks when
+   * older than half the window. Without it a push could not know that its touch may have come too
+   * late, so a GC that cannot write it deletes nothing.
+   */
+  private async heartbeat(): Promise<void> {
+    if (performance.now() - this.lastBeat < heartbeatEveryMs(this.windowMs)) return
+    const started = performance.now()
+    const body = JSON.stringify({ deleting: new Date().toISOString() })
+    await this.send(`PUT ${GC_HEARTBEAT_KEY}`, (abortSignal) =>
+      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: GC_HEARTBEAT_KEY, Body: body, ContentType: 'application/json' }), { abortSignal })
+    ).catch((e: unknown) => {
+      throw new Error(`PUT ${this.displayUrl}/${GC_HEARTBEAT_KEY} (pushes read it to learn that a GC is deleting; the GC needs s3:PutObject there): ${describeS3Error(e)}`, { cause: e })
+    })
+    this.lastBeat = started
+  }
+
   private async checkAndDelete(keys: readonly string[], cutoffMs: number, tried: Set<string>): Promise<Removal> {
     const out: Removal = { deleted: [], fresh: [], missing: [] }
-    const doomed: string[] = []
-    let next = 0
-    const lane = async (): Promise<void> => {
-      while (next < keys.length) {
-        const key = keys[next++] as string
-        const m = await this.lastModified(key)
-        if (m === undefined) (tried.has(key) ? out.deleted : out.missing).push(key)
-        else if (m >= cutoffMs) out.fresh.push(key)
-        else doomed.push(key)
+    let pending: readonly string[] = keys
+    let doomed: string[] = []
+    let checked: number
+    // The delete must follow the checks by at most the window (gc-window.ts): checks that took
+    // longer than half of it are made again for what they doomed.
+    for (;;) {
+      await this.heartbeat()
+      checked = performance.now()
+      doomed = []
+      let next = 0
+      const lane = async (): Promise<void> => {
+        while (next < pending.length) {
+          const key = pending[next++] as string
+          const m = await this.lastModified(key)
+          if (m === undefined) (tried.has(key) ? out.deleted : out.missing).push(key)
+          else if (m >= cutoffMs) out.fresh.push(key)
+          else doomed.push(key)
+        }
       }
+      await Promise.all(Array.from({ length: Math.min(HEAD_PARALLEL, pending.length) }, lane))
+      if (doomed.length === 0) return out
+      if (performance.now() - checked <= this.windowMs / 2) break
+      pending = doomed
     }
-    await Promise.all(Array.from({ length: Math.min(HEAD_PARALLEL, keys.length) }, lane))
-    if (doomed.length === 0) return out
     for (const k of doomed) tried.add(k)
+    const late = AbortSignal.timeout(Math.max(1, Math.floor(this.windowMs - (performance.now() - checked))))
     const res = await this.send(
       `DELETE ${doomed.length} objects`,
-      (abortSignal) => this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: doomed.map((Key) => ({ Key })), Quiet: true } }), { abortSignal }),
+      (abortSignal) =>
+        this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: doomed.map((Key) => ({ Key })), Quiet: true } }), {
+          abortSignal: AbortSignal.any([abortSignal, late])
+        }),
       this.deleteGuard
-    )
+    ).catch((e: unknown) => {
+      if (late.aborted) throw new DeleteTooLate(`DeleteObjects on ${this.displayUrl} not answered within ${this.windowMs / 1000} s of its checks`, { cause: e })
+      throw e
+    })
     const failed = new Set((res.Errors ?? []).map((e) => e.Key))
     if (failed.size > 0) {
       const first = res.Errors?.[0]

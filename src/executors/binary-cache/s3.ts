@@ -9,6 +9,8 @@ import { ensureCacheInfo } from './cache-info.js'
 import { probeEach } from './probe.js'
 import { NarMismatch } from './nar-writer.js'
 import { PartSlots, writeObject, type ObjectWriterContext } from './s3-object-writer.js'
+import { GC_HEARTBEAT_KEY } from './gc-window.js'
+import { TouchSettler } from './touch-settler.js'
 import type { S3Location } from '../../config/s3-uri.js'
 import { s3ClientConfig } from '../../config/s3-client-config.js'
 import { CacheUnavailableError, JobBudget, type FailureKind } from '../../runtime/budget.js'
@@ -208,6 +210,7 @@ export class S3Backend implements BinaryCacheBackend {
   private readonly warn: (message: string) => void
   private readonly requests: RequestGuard
   private readonly touchFound: boolean
+  private readonly settler: TouchSettler
 
   constructor(opts: S3BackendOptions) {
     const { location } = opts
@@ -218,6 +221,9 @@ export class S3Backend implements BinaryCacheBackend {
     this.warn = opts.warn ?? (() => {})
     this.touchFound = opts.touchFound ?? true
     const t = timings()
+    this.settler = new TouchSettler({ heartbeatAge: () => this.heartbeatAge(), exists: (key) => this.exists(key) }, t.gcWindowMs, undefined, (windowMs) =>
+      log.info(`A retention GC has been deleting from ${this.displayUrl}: what this job found there is checked again ${windowMs / 1000} s after it was marked in use, before a narinfo names it (docs/gc.md).`)
+    )
     const budget = opts.budget ?? new JobBudget({ budgetMs: t.jobBudgetMs, breakerThreshold: t.breakerThreshold })
     this.requests = new RequestGuard({
       budget,
@@ -328,12 +334,14 @@ export class S3Backend implements BinaryCacheBackend {
     await this.write(key, body, contentType, false)
   }
 
+  /** A NAR found is touched (a CopyObject onto itself), unless the job only reads; see the interface. */
   async has(key: string): Promise<boolean> {
     try {
       await this.guarded(`HEAD ${this.where(key)}`, (abortSignal) =>
         this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal })
       )
-      return true
+      if (this.touchFound === false) return true
+      return await this.touch(key, CONTENT_TYPES.nar)
     } catch (e) {
       // The breaker opened: the push stops here.
       if (e instanceof CacheUnavailableError) throw e
@@ -367,12 +375,55 @@ export class S3Backend implements BinaryCacheBackend {
     return await this.write(key, body, contentType, true)
   }
 
+  settle(keys: readonly string[]): Promise<Set<string>> {
+    return this.settler.settle(keys)
+  }
+
+  /** See TouchSettler: the heartbeat's age by S3's own clock (its `Date` less the object's `Last-Modified`). */
+  private async heartbeatAge(): Promise<number | undefined> {
+    const command = new HeadObjectCommand({ Bucket: this.bucket, Key: GC_HEARTBEAT_KEY })
+    let date: string | undefined
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args)
+        date = (result.response as { headers?: Record<string, string | undefined> } | undefined)?.headers?.date
+        return result
+      },
+      { step: 'deserialize', name: 'serverDate' }
+    )
+    try {
+      const res = await this.guarded(`HEAD ${this.where(GC_HEARTBEAT_KEY)}`, (abortSignal) => this.client.send(command, { abortSignal }))
+      const now = date === undefined ? NaN : Date.parse(date)
+      const beat = res.LastModified?.getTime()
+      // A server that gives no date: the heartbeat counts as just renewed (what is touched is checked).
+      if (beat === undefined || Number.isNaN(now)) return 0
+      return Math.max(0, now - beat)
+    } catch (e) {
+      // Absent, or refused as S3 refuses a missing key to whom may not list: no GC has deleted.
+      if (isAbsent(e) || statusOf(e) === 403) return undefined
+      throw e
+    }
+  }
+
+  /** A plain check, no touch; throws when it cannot tell. */
+  private async exists(key: string): Promise<boolean> {
+    try {
+      await this.guarded(`HEAD ${this.where(key)}`, (abortSignal) => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal }))
+      return true
+    } catch (e) {
+      if (isAbsent(e)) return false
+      throw e
+    }
+  }
+
   /**
    * Renews an object's LastModified by copying it onto itself (S3 has no other way); false when
    * it is gone. A touch that fails otherwise counts as done: the object is there, and only a
-   * retention GC running at this moment could miss that it is in use.
+   * retention GC running at this moment could miss that it is in use. Either way the settler
+   * checks it before a narinfo names it, if a GC was deleting meanwhile.
    */
   private async touch(key: string, contentType: string): Promise<boolean> {
+    const sent = performance.now()
     try {
       await this.guarded(`COPY ${this.where(key)}`, (abortSignal) =>
         this.client.send(
@@ -387,11 +438,13 @@ export class S3Backend implements BinaryCacheBackend {
           { abortSignal }
         )
       )
+      this.settler.touched(key, sent)
       return true
     } catch (e) {
       if (e instanceof CacheUnavailableError) throw e
       if (statusOf(e) === 404 || nameOf(e) === 'NoSuchKey') return false
       this.warn(`COPY ${this.where(key)} (marking it in use): ${describeS3Error(e)}`)
+      this.settler.touched(key, sent)
       return true
     }
   }
@@ -405,6 +458,7 @@ export class S3Backend implements BinaryCacheBackend {
     const stream = body()
     try {
       await writeObject(this.writer, stream, { key, contentType, ifNoneMatch })
+      this.settler.written(key)
       return 'written'
     } catch (e) {
       if (e instanceof CacheUnavailableError || e instanceof NarMismatch) throw e

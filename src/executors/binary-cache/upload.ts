@@ -157,6 +157,9 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
     return { nar, uploaded: nar.fileSize }
   }
 
+  /** Whether a GC deleted `key` after this push found and touched it (S3; BinaryCacheBackend.settle). */
+  const lostToGc = async (keys: readonly string[]): Promise<string[]> => [...((await opts.backend.settle?.(keys)) ?? [])]
+
   const one = async (info: PathInfo): Promise<boolean> => {
     const source = join(opts.realStoreDir, info.path.slice(info.path.lastIndexOf('/') + 1))
     // Registered synchronously, in order, so a later path with the same contents waits for this one.
@@ -170,6 +173,12 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
     let uploaded: number
     try {
       ;({ nar, uploaded } = await limit(() => publishNar(info, source, known)))
+      // A NAR found may have gone to a GC deleting at that very moment: written again before any
+      // narinfo names it (the writer's own NARs are not at risk, so once is enough).
+      if ((await lostToGc([nar.url])).length > 0) {
+        ;({ nar, uploaded } = await limit(() => publishNar(info, source, undefined)))
+        if ((await lostToGc([nar.url])).length > 0) throw new Error(`its NAR ${nar.url} was deleted by a retention GC as this job wrote it`)
+      }
       settle(nar)
     } catch (e) {
       settle(known)
@@ -190,6 +199,13 @@ export async function uploadPaths(infos: readonly PathInfo[], opts: UploadOption
       const deep = refs.find((r) => unsubstitutable.has(r))
       if (deep) return skip(info.path, `references ${deep}, which is not pushed`)
       outcome.failed.push({ path: info.path, reason: 'a path it references could not be uploaded' })
+      return false
+    }
+    // A reference this push found in the cache may have gone to a GC deleting at that moment; its
+    // referrer is then not published (the cache stays closed), and the next push uploads both.
+    const lost = await lostToGc(info.references.filter((r) => r !== info.path).map(narInfoKey))
+    if (lost.length > 0) {
+      outcome.failed.push({ path: info.path, reason: `a path it references (${info.references.find((r) => narInfoKey(r) === lost[0]) ?? lost[0]}) was deleted by a retention GC as this job pushed` })
       return false
     }
     try {

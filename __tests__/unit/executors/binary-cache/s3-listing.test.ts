@@ -12,6 +12,8 @@ const BUCKET = 'gc-listing'
 let server: S3Server
 /** Requests (method and path) still to fail, each once, with their status. */
 const failures: Array<{ method: string; path: RegExp; status: number; meanwhile?: () => void }> = []
+/** Requests (method and path) to hold back, each once, for that many ms. */
+const holds: Array<{ method: string; path: RegExp; ms: number }> = []
 
 beforeAll(async () => {
   process.env.NIX_BUILDTIME_CACHE_TEST_TIMEOUTS = JSON.stringify({ retryBaseDelayMs: 10, retryMaxDelayMs: 50 })
@@ -22,6 +24,11 @@ beforeAll(async () => {
       const f = i < 0 ? undefined : failures.splice(i, 1)[0]
       f?.meanwhile?.()
       return f?.status
+    },
+    hold: (method, url) => {
+      const i = holds.findIndex((h) => h.method === method && h.path.test(url))
+      const h = i < 0 ? undefined : holds.splice(i, 1)[0]
+      return h && new Promise<void>((resolve) => setTimeout(resolve, h.ms))
     }
   })
   const c = new S3Client({ endpoint: server.url, region: 'us-east-1', forcePathStyle: true, credentials: S3_CREDENTIALS })
@@ -35,6 +42,22 @@ afterAll(async () => {
 })
 
 const collectable = (): S3Collectable => new S3Collectable({ location: parseS3Uri(server.s3Uri()), credentials: S3_CREDENTIALS })
+
+/** A GC whose check-to-delete window is `windowMs` (20 s by default). */
+function collectableWithWindow(windowMs: number): S3Collectable {
+  const before = process.env.NIX_BUILDTIME_CACHE_TEST_TIMEOUTS
+  process.env.NIX_BUILDTIME_CACHE_TEST_TIMEOUTS = JSON.stringify({ ...JSON.parse(before ?? '{}'), gcWindowMs: windowMs })
+  try {
+    return collectable()
+  } finally {
+    process.env.NIX_BUILDTIME_CACHE_TEST_TIMEOUTS = before
+  }
+}
+
+const aged = (key: string): void => {
+  const old = new Date(Date.now() - 3_600_000)
+  utimesSync(join(server.dir, BUCKET, `${key}._S3rver_object`), old, old)
+}
 
 describe('S3Collectable', () => {
   it('retries a LIST, GET, HEAD and DeleteObjects that the server answers with 500 or 503', async () => {
@@ -74,7 +97,48 @@ describe('S3Collectable', () => {
       failures.push({ method: 'POST', path: /^\/gc-listing\?delete/, status: 500, meanwhile: () => utimesSync(object, new Date(), new Date()) })
       const removed = await cache.remove(['nar/b.nar.zst'], Date.now() - 60_000)
       expect(removed).toEqual({ deleted: [], fresh: ['nar/b.nar.zst'], missing: [] })
-      expect(server.requests.slice(before).map((r) => `${r.method} ${r.status}`)).toEqual(['HEAD 200', 'POST 500', 'HEAD 200'])
+      // The heartbeat is renewed before the first checks (within half the window, not again).
+      expect(server.requests.slice(before).map((r) => `${r.method} ${r.status}`)).toEqual(['PUT 200', 'HEAD 200', 'POST 500', 'HEAD 200'])
+    } finally {
+      cache.close()
+    }
+  })
+
+  it('renews its heartbeat before its checks, and checks again when they took over half its window', async () => {
+    const c = new S3Client({ endpoint: server.url, region: 'us-east-1', forcePathStyle: true, credentials: S3_CREDENTIALS })
+    await c.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'nar/slow.nar.zst', Body: 'slow' }))
+    c.destroy()
+    aged('nar/slow.nar.zst')
+    const cache = collectableWithWindow(400)
+    const before = server.requests.length
+    try {
+      // The first check is answered after 300 ms, past half the window: a touch could come later
+      // than the window allows before the delete.
+      holds.push({ method: 'HEAD', path: /^\/gc-listing\/nar\/slow\.nar\.zst/, ms: 300 })
+      expect(await cache.remove(['nar/slow.nar.zst'], Date.now() - 60_000)).toEqual({ deleted: ['nar/slow.nar.zst'], fresh: [], missing: [] })
+      const seen = server.requests.slice(before).map((r) => `${r.method} ${r.url.replace(/\?.*/, '').replace('/gc-listing', '')}`)
+      expect(seen).toEqual(['PUT /nix-buildtime-cache/gc-heartbeat', 'HEAD /nar/slow.nar.zst', 'PUT /nix-buildtime-cache/gc-heartbeat', 'HEAD /nar/slow.nar.zst', 'POST '])
+    } finally {
+      cache.close()
+    }
+  })
+
+  it('abandons a DeleteObjects not answered within its window, and deletes only after new checks', async () => {
+    const c = new S3Client({ endpoint: server.url, region: 'us-east-1', forcePathStyle: true, credentials: S3_CREDENTIALS })
+    await c.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'nar/late.nar.zst', Body: 'late' }))
+    c.destroy()
+    aged('nar/late.nar.zst')
+    const cache = collectableWithWindow(400)
+    const before = server.requests.length
+    try {
+      // The server holds the delete for 1.5 s; the GC gives up on it at the window and checks again.
+      // (A server that applies such a request later anyway is the one case the window cannot cover.)
+      holds.push({ method: 'POST', path: /^\/gc-listing\?delete/, ms: 1500 })
+      const started = Date.now()
+      const removed = await cache.remove(['nar/late.nar.zst'], Date.now() - 60_000)
+      expect({ removed: removed.deleted, waitedForTheHeldDelete: Date.now() - started >= 1500 }).toEqual({ removed: ['nar/late.nar.zst'], waitedForTheHeldDelete: false })
+      const checks = server.requests.slice(before).filter((r) => r.method === 'HEAD' && r.url.startsWith('/gc-listing/nar/late.nar.zst'))
+      expect(checks.length).toBe(2)
     } finally {
       cache.close()
     }
