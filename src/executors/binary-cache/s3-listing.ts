@@ -13,9 +13,10 @@ import { describeS3Error } from './s3.js'
 
 /**
  * An S3 cache as the GC sees it: ListObjectsV2 in pages of 1,000, GetObject for narinfos and
- * records, DeleteObjects in batches of up to 1,000, and a heartbeat object while it deletes (the GC
- * needs s3:ListBucket, s3:GetObject, s3:DeleteObject, and s3:PutObject on the heartbeat; docs/s3.md). Every request runs through the request guard; the SDK itself does
- * not retry, so each retry is one of ours, logged and paid from the budget.
+ * records, DeleteObjects in batches of up to 1,000, and a heartbeat object while it deletes (the
+ * GC needs s3:ListBucket, s3:GetObject, s3:DeleteObject, and s3:PutObject on the heartbeat;
+ * docs/s3.md). Every request runs through the request guard; the SDK itself does not retry, so
+ * each retry is one of ours, logged and paid from the budget.
  */
 
 interface SdkError {
