@@ -4,15 +4,15 @@ import {
   actionInput,
   collectIfAsked,
   githubHost
-} from "./chunks/chunk-LRVZWM53.js";
+} from "./chunks/chunk-M25HAADJ.js";
 import {
   beginJob
-} from "./chunks/chunk-OFKMTGYD.js";
+} from "./chunks/chunk-RFLVXQ4F.js";
 import "./chunks/chunk-GTGXA4Q6.js";
 import "./chunks/chunk-OIXLTF4U.js";
 import "./chunks/chunk-QKB2IMY3.js";
 import "./chunks/chunk-Q5DT6Z5U.js";
-import "./chunks/chunk-4GCYOKVR.js";
+import "./chunks/chunk-J3OOTP5O.js";
 import "./chunks/chunk-SWKWKHL2.js";
 import "./chunks/chunk-3GLCFZFV.js";
 import "./chunks/chunk-XK72OWUU.js";
@@ -26,7 +26,7 @@ import "./chunks/chunk-AOV4FCBB.js";
 import "./chunks/chunk-IDEMXRFO.js";
 import "./chunks/chunk-S54S7H64.js";
 import "./chunks/chunk-WODUGNK7.js";
-import "./chunks/chunk-4ERHW5T6.js";
+import "./chunks/chunk-NYSGCFNQ.js";
 import "./chunks/chunk-MR5IPH4H.js";
 import "./chunks/chunk-WPHW6MTC.js";
 import "./chunks/chunk-72I3IZBR.js";

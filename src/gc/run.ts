@@ -1,6 +1,6 @@
 import { jobOfKey, parseRecordPart, RecordError, RECORD_PREFIX } from '../format/job-record.js'
 import { parseNarInfo } from '../format/narinfo.js'
-import { DELETE_BATCH, type CollectableCache, type ListedObject } from '../executors/binary-cache/listing.js'
+import { AnotherGcDeleting, DELETE_BATCH, type CollectableCache, type ListedObject } from '../executors/binary-cache/listing.js'
 import { log } from '../runtime/host.js'
 import { formatBytes } from '../runtime/units.js'
 import type { GcOptions } from './options.js'
@@ -223,7 +223,14 @@ export async function collectGarbage(cache: CollectableCache, opts: GcOptions, n
     result.bytesFreed =
       doomed.reduce((a, h) => a + (narinfos.get(h)?.obj.size ?? 0), 0) + sizeOf(plan.nars, listed.nars) + sizeOf([...plan.listings, ...plan.records], byKey)
   } else {
-    await execute(cache, plan, input, result, byKey)
+    try {
+      await execute(cache, plan, input, result, byKey)
+    } catch (e) {
+      if (e instanceof AnotherGcDeleting) throw new GcStopped(e.message)
+      throw e
+    } finally {
+      await cache.finish?.()
+    }
   }
   result.requests = cache.requests
   result.seconds = (now() - started) / 1000

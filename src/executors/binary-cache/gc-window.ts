@@ -20,6 +20,12 @@ export const heartbeatEveryMs = (windowMs: number): number => windowMs / 2
 const SLACK_MS = 3_000
 
 /**
+ * How long after its last renewal a heartbeat may still belong to a GC deleting: it renews it at
+ * least every half window before checks whose deletes follow within the window.
+ */
+export const heartbeatLiveMs = (windowMs: number): number => windowMs + heartbeatEveryMs(windowMs) + SLACK_MS
+
+/**
  * Whether a touch at `touchedAt` may have fallen between a GC's check and its delete, given that
  * the latest heartbeat was renewed at `lastBeatAt` (both on the push's monotonic clock; undefined:
  * no GC has ever deleted). A delete that a touch missed follows a check made before the touch
@@ -28,5 +34,5 @@ const SLACK_MS = 3_000
  */
 export function touchMayBeLost(lastBeatAt: number | undefined, touchedAt: number, windowMs: number): boolean {
   if (lastBeatAt === undefined) return false
-  return lastBeatAt > touchedAt - windowMs - heartbeatEveryMs(windowMs) - SLACK_MS
+  return lastBeatAt > touchedAt - heartbeatLiveMs(windowMs)
 }

@@ -41,5 +41,10 @@ export interface CollectableCache {
    * Otherwise (S3: HeadObject, then DeleteObjects) a push's touch can fall between the two.
    */
   readonly removesAtomically?: boolean
+  /** Called once a run will delete nothing more, done or stopped (S3: its heartbeat says so). Never throws. */
+  finish?(): Promise<void>
   close?(): void
 }
+
+/** Another GC is deleting from this cache right now: this one deletes nothing (docs/gc.md, one GC at a time). */
+export class AnotherGcDeleting extends Error {}

@@ -1,4 +1,5 @@
-import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { randomBytes } from 'node:crypto'
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import type { S3Location } from '../../config/s3-uri.js'
 import { s3ClientConfig } from '../../config/s3-client-config.js'
 import { JobBudget, type FailureKind } from '../../runtime/budget.js'
@@ -7,8 +8,9 @@ import { isTransientError, retryLine, retryOptions, withRetry } from '../../runt
 import { log } from '../../runtime/host.js'
 import { timings } from '../../runtime/timings.js'
 import type { CollectableCache, ListedObject, Removal } from './listing.js'
-import { DELETE_BATCH } from './listing.js'
-import { GC_HEARTBEAT_KEY, heartbeatEveryMs } from './gc-window.js'
+import { AnotherGcDeleting, DELETE_BATCH } from './listing.js'
+import { GC_HEARTBEAT_KEY, heartbeatEveryMs, heartbeatLiveMs } from './gc-window.js'
+import { readHeartbeat, writeHeartbeat, type Heartbeat } from './s3-heartbeat.js'
 import { describeS3Error } from './s3.js'
 
 /**
@@ -56,6 +58,8 @@ export class S3Collectable implements CollectableCache {
   private readonly windowMs: number
   /** When the heartbeat was last renewed (the request's start, on the monotonic clock). */
   private lastBeat = -Infinity
+  /** This run, as its heartbeat names it. */
+  private readonly run = randomBytes(6).toString('hex')
 
   constructor(opts: { location: S3Location; budget?: JobBudget; credentials?: S3ClientConfig['credentials'] }) {
     const { location } = opts
@@ -166,18 +170,41 @@ export class S3Collectable implements CollectableCache {
   /**
    * Tells pushes that a GC is deleting (gc-window.ts): renewed before each round of checks when
    * older than half the window. Without it a push could not know that its touch may have come too
-   * late, so a GC that cannot write it deletes nothing.
+   * late, so a GC that cannot write it deletes nothing. The first time, a heartbeat another run
+   * renewed within its live span, and did not end, stops this run before it deletes anything.
    */
   private async heartbeat(): Promise<void> {
     if (performance.now() - this.lastBeat < heartbeatEveryMs(this.windowMs)) return
+    if (this.lastBeat === -Infinity) await this.refuseBesideAnother()
     const started = performance.now()
-    const body = JSON.stringify({ deleting: new Date().toISOString() })
-    await this.send(`PUT ${GC_HEARTBEAT_KEY}`, (abortSignal) =>
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: GC_HEARTBEAT_KEY, Body: body, ContentType: 'application/json' }), { abortSignal })
-    ).catch((e: unknown) => {
+    await this.send(`PUT ${GC_HEARTBEAT_KEY}`, (abortSignal) => writeHeartbeat(this.client, this.bucket, this.run, 'deleting', abortSignal)).catch((e: unknown) => {
       throw new Error(`PUT ${this.displayUrl}/${GC_HEARTBEAT_KEY} (pushes read it to learn that a GC is deleting; the GC needs s3:PutObject there): ${describeS3Error(e)}`, { cause: e })
     })
     this.lastBeat = started
+  }
+
+  private async refuseBesideAnother(): Promise<void> {
+    let beat: Heartbeat
+    try {
+      beat = await this.send(`HEAD ${GC_HEARTBEAT_KEY}`, (abortSignal) => readHeartbeat(this.client, this.bucket, abortSignal))
+    } catch (e) {
+      if (isAbsent(e)) return
+      throw new Error(`HEAD ${this.displayUrl}/${GC_HEARTBEAT_KEY}: ${describeS3Error(e)}`, { cause: e })
+    }
+    const live = heartbeatLiveMs(this.windowMs)
+    if (beat.run === this.run || beat.ended || beat.ageMs >= live) return
+    throw new AnotherGcDeleting(
+      `another GC has been deleting from ${this.displayUrl} (its heartbeat ${GC_HEARTBEAT_KEY} was renewed ${Math.round(beat.ageMs / 1000)} s ago); ` +
+        `run one GC at a time per cache. Nothing was deleted. One that was stopped mid-way holds the cache for ${Math.round(live / 1000)} s.`
+    )
+  }
+
+  async finish(): Promise<void> {
+    if (this.lastBeat === -Infinity) return
+    // Best effort: a heartbeat left "deleting" only makes pushes check, and the next GC wait its live span.
+    await this.send(`PUT ${GC_HEARTBEAT_KEY}`, (abortSignal) => writeHeartbeat(this.client, this.bucket, this.run, 'ended', abortSignal)).catch((e: unknown) => {
+      log.info(`PUT ${this.displayUrl}/${GC_HEARTBEAT_KEY} (the GC has ended): ${describeS3Error(e)}`)
+    })
   }
 
   private async checkAndDelete(keys: readonly string[], cutoffMs: number, tried: Set<string>): Promise<Removal> {

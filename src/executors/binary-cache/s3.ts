@@ -11,6 +11,7 @@ import { NarMismatch } from './nar-writer.js'
 import { PartSlots, writeObject, type ObjectWriterContext } from './s3-object-writer.js'
 import { GC_HEARTBEAT_KEY } from './gc-window.js'
 import { TouchSettler } from './touch-settler.js'
+import { readHeartbeat } from './s3-heartbeat.js'
 import type { S3Location } from '../../config/s3-uri.js'
 import { s3ClientConfig } from '../../config/s3-client-config.js'
 import { CacheUnavailableError, JobBudget, type FailureKind } from '../../runtime/budget.js'
@@ -381,23 +382,8 @@ export class S3Backend implements BinaryCacheBackend {
 
   /** See TouchSettler: the heartbeat's age by S3's own clock (its `Date` less the object's `Last-Modified`). */
   private async heartbeatAge(): Promise<number | undefined> {
-    const command = new HeadObjectCommand({ Bucket: this.bucket, Key: GC_HEARTBEAT_KEY })
-    let date: string | undefined
-    command.middlewareStack.add(
-      (next) => async (args) => {
-        const result = await next(args)
-        date = (result.response as { headers?: Record<string, string | undefined> } | undefined)?.headers?.date
-        return result
-      },
-      { step: 'deserialize', name: 'serverDate' }
-    )
     try {
-      const res = await this.guarded(`HEAD ${this.where(GC_HEARTBEAT_KEY)}`, (abortSignal) => this.client.send(command, { abortSignal }))
-      const now = date === undefined ? NaN : Date.parse(date)
-      const beat = res.LastModified?.getTime()
-      // A server that gives no date: the heartbeat counts as just renewed (what is touched is checked).
-      if (beat === undefined || Number.isNaN(now)) return 0
-      return Math.max(0, now - beat)
+      return (await this.guarded(`HEAD ${this.where(GC_HEARTBEAT_KEY)}`, (abortSignal) => readHeartbeat(this.client, this.bucket, abortSignal))).ageMs
     } catch (e) {
       // Absent, or refused as S3 refuses a missing key to whom may not list: no GC has deleted.
       if (isAbsent(e) || statusOf(e) === 403) return undefined

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { utimesSync } from 'node:fs'
+import { existsSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { parseS3Uri } from '../../../../src/config/s3-uri.js'
@@ -82,6 +82,7 @@ describe('S3Collectable', () => {
       for await (const page of cache.pages()) after.push(...page.map((o) => o.key))
       expect(after).toEqual(['a.narinfo', 'nar/b.nar.zst'])
     } finally {
+      await cache.finish()
       cache.close()
     }
   })
@@ -98,8 +99,10 @@ describe('S3Collectable', () => {
       const removed = await cache.remove(['nar/b.nar.zst'], Date.now() - 60_000)
       expect(removed).toEqual({ deleted: [], fresh: ['nar/b.nar.zst'], missing: [] })
       // The heartbeat is renewed before the first checks (within half the window, not again).
-      expect(server.requests.slice(before).map((r) => `${r.method} ${r.status}`)).toEqual(['PUT 200', 'HEAD 200', 'POST 500', 'HEAD 200'])
+      // (First the heartbeat is read: the last GC's, which has ended.)
+      expect(server.requests.slice(before).map((r) => `${r.method} ${r.status}`)).toEqual(['HEAD 200', 'PUT 200', 'HEAD 200', 'POST 500', 'HEAD 200'])
     } finally {
+      await cache.finish()
       cache.close()
     }
   })
@@ -117,8 +120,16 @@ describe('S3Collectable', () => {
       holds.push({ method: 'HEAD', path: /^\/gc-listing\/nar\/slow\.nar\.zst/, ms: 300 })
       expect(await cache.remove(['nar/slow.nar.zst'], Date.now() - 60_000)).toEqual({ deleted: ['nar/slow.nar.zst'], fresh: [], missing: [] })
       const seen = server.requests.slice(before).map((r) => `${r.method} ${r.url.replace(/\?.*/, '').replace('/gc-listing', '')}`)
-      expect(seen).toEqual(['PUT /nix-buildtime-cache/gc-heartbeat', 'HEAD /nar/slow.nar.zst', 'PUT /nix-buildtime-cache/gc-heartbeat', 'HEAD /nar/slow.nar.zst', 'POST '])
+      expect(seen).toEqual([
+        'HEAD /nix-buildtime-cache/gc-heartbeat',
+        'PUT /nix-buildtime-cache/gc-heartbeat',
+        'HEAD /nar/slow.nar.zst',
+        'PUT /nix-buildtime-cache/gc-heartbeat',
+        'HEAD /nar/slow.nar.zst',
+        'POST '
+      ])
     } finally {
+      await cache.finish()
       cache.close()
     }
   })
@@ -140,7 +151,28 @@ describe('S3Collectable', () => {
       const checks = server.requests.slice(before).filter((r) => r.method === 'HEAD' && r.url.startsWith('/gc-listing/nar/late.nar.zst'))
       expect(checks.length).toBe(2)
     } finally {
+      await cache.finish()
       cache.close()
+    }
+  })
+
+  it('deletes nothing while another GC deletes (its heartbeat fresh and not ended), and goes on once that one has ended', async () => {
+    const c = new S3Client({ endpoint: server.url, region: 'us-east-1', forcePathStyle: true, credentials: S3_CREDENTIALS })
+    await c.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'nar/other.nar.zst', Body: 'other' }))
+    c.destroy()
+    aged('nar/other.nar.zst')
+    const first = collectable()
+    const second = collectable()
+    try {
+      // The first GC is in the middle of its deletes: its heartbeat says so.
+      expect((await first.remove(['nar/none.nar.zst'], Date.now() - 60_000)).missing).toEqual(['nar/none.nar.zst'])
+      await expect(second.remove(['nar/other.nar.zst'], Date.now() - 60_000)).rejects.toThrow(/another GC has been deleting from s3:\/\/gc-listing .*Nothing was deleted/)
+      expect(existsSync(join(server.dir, BUCKET, 'nar', 'other.nar.zst._S3rver_object'))).toBe(true)
+      await first.finish()
+      expect(await collectable().remove(['nar/other.nar.zst'], Date.now() - 60_000)).toEqual({ deleted: ['nar/other.nar.zst'], fresh: [], missing: [] })
+    } finally {
+      first.close()
+      second.close()
     }
   })
 })

@@ -16,7 +16,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-4GCYOKVR.js";
+} from "./chunk-J3OOTP5O.js";
 import {
   CertainSession,
   buildClosure,

@@ -28,7 +28,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-4GCYOKVR.js";
+} from "./chunk-J3OOTP5O.js";
 import {
   SKIP_REASONS,
   buildClosure,
@@ -96,8 +96,9 @@ import {
   jobDir
 } from "./chunk-S54S7H64.js";
 import {
+  AnotherGcDeleting,
   DELETE_BATCH
-} from "./chunk-4ERHW5T6.js";
+} from "./chunk-NYSGCFNQ.js";
 import {
   reuseFrames
 } from "./chunk-72I3IZBR.js";
@@ -1737,7 +1738,14 @@ async function collectGarbage(cache, opts, now = Date.now) {
   if (opts.dryRun) {
     result.bytesFreed = doomed.reduce((a, h) => a + (narinfos.get(h)?.obj.size ?? 0), 0) + sizeOf2(plan.nars, listed.nars) + sizeOf2([...plan.listings, ...plan.records], byKey);
   } else {
-    await execute(cache, plan, input, result, byKey);
+    try {
+      await execute(cache, plan, input, result, byKey);
+    } catch (e) {
+      if (e instanceof AnotherGcDeleting) throw new GcStopped(e.message);
+      throw e;
+    } finally {
+      await cache.finish?.();
+    }
   }
   result.requests = cache.requests;
   result.seconds = (now() - started) / 1e3;

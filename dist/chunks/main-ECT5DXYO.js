@@ -11,14 +11,14 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-OFKMTGYD.js";
+} from "./chunk-RFLVXQ4F.js";
 import "./chunk-GTGXA4Q6.js";
 import "./chunk-OIXLTF4U.js";
 import "./chunk-QKB2IMY3.js";
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-4GCYOKVR.js";
+} from "./chunk-J3OOTP5O.js";
 import {
   SKIP_REASONS
 } from "./chunk-SWKWKHL2.js";
@@ -45,7 +45,7 @@ import "./chunk-AOV4FCBB.js";
 import "./chunk-IDEMXRFO.js";
 import "./chunk-S54S7H64.js";
 import "./chunk-WODUGNK7.js";
-import "./chunk-4ERHW5T6.js";
+import "./chunk-NYSGCFNQ.js";
 import "./chunk-MR5IPH4H.js";
 import "./chunk-WPHW6MTC.js";
 import "./chunk-72I3IZBR.js";

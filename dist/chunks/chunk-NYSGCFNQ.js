@@ -3,7 +3,10 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 
 // src/executors/binary-cache/listing.ts
 var DELETE_BATCH = 1e3;
+var AnotherGcDeleting = class extends Error {
+};
 
 export {
-  DELETE_BATCH
+  DELETE_BATCH,
+  AnotherGcDeleting
 };

@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-OFKMTGYD.js";
+} from "./chunk-RFLVXQ4F.js";
 import {
   debug,
   endGroup,
@@ -29,7 +29,7 @@ import {
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-4GCYOKVR.js";
+} from "./chunk-J3OOTP5O.js";
 import {
   InputError,
   parseCache

@@ -28,7 +28,7 @@ import {
 } from "./chunk-WSR6M3NS.js";
 
 // src/executors/binary-cache/s3.ts
-var import_client_s32 = __toESM(require_dist_cjs(), 1);
+var import_client_s33 = __toESM(require_dist_cjs(), 1);
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
@@ -210,9 +210,10 @@ async function abortUpload(ctx, key, uploadId) {
 var GC_HEARTBEAT_KEY = "nix-buildtime-cache/gc-heartbeat";
 var heartbeatEveryMs = (windowMs) => windowMs / 2;
 var SLACK_MS = 3e3;
+var heartbeatLiveMs = (windowMs) => windowMs + heartbeatEveryMs(windowMs) + SLACK_MS;
 function touchMayBeLost(lastBeatAt, touchedAt, windowMs) {
   if (lastBeatAt === void 0) return false;
-  return lastBeatAt > touchedAt - windowMs - heartbeatEveryMs(windowMs) - SLACK_MS;
+  return lastBeatAt > touchedAt - heartbeatLiveMs(windowMs);
 }
 
 // src/executors/binary-cache/touch-settler.ts
@@ -302,6 +303,30 @@ var TouchSettler = class {
     return run;
   }
 };
+
+// src/executors/binary-cache/s3-heartbeat.ts
+var import_client_s32 = __toESM(require_dist_cjs(), 1);
+async function readHeartbeat(client, bucket, abortSignal) {
+  const command = new import_client_s32.HeadObjectCommand({ Bucket: bucket, Key: GC_HEARTBEAT_KEY });
+  let date;
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      date = result.response?.headers?.date;
+      return result;
+    },
+    { step: "deserialize", name: "serverDate" }
+  );
+  const res = await client.send(command, { abortSignal });
+  const now = date === void 0 ? NaN : Date.parse(date);
+  const renewed = res.LastModified?.getTime();
+  const ageMs = renewed === void 0 || Number.isNaN(now) ? 0 : Math.max(0, now - renewed);
+  return { ageMs, run: res.Metadata?.run, ended: res.Metadata?.state === "ended" };
+}
+async function writeHeartbeat(client, bucket, run, state, abortSignal) {
+  const body = JSON.stringify({ run, [state]: (/* @__PURE__ */ new Date()).toISOString() });
+  await client.send(new import_client_s32.PutObjectCommand({ Bucket: bucket, Key: GC_HEARTBEAT_KEY, Body: body, ContentType: "application/json", Metadata: { run, state } }), { abortSignal });
+}
 
 // src/executors/binary-cache/s3.ts
 var currentRequest = new AsyncLocalStorage();
@@ -466,7 +491,7 @@ var S3Backend = class {
         httpsAgent: { keepAlive: true, maxSockets: 64 }
       }
     };
-    this.client = new import_client_s32.S3Client(config);
+    this.client = new import_client_s33.S3Client(config);
     this.writer = {
       client: this.client,
       bucket: this.bucket,
@@ -493,7 +518,7 @@ var S3Backend = class {
       read: async () => {
         try {
           return await this.guarded(`GET ${this.where(key)}`, async (abortSignal) => {
-            const res = await this.client.send(new import_client_s32.GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal });
+            const res = await this.client.send(new import_client_s33.GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal });
             return await res.Body?.transformToString() ?? "";
           });
         } catch (e) {
@@ -506,7 +531,7 @@ var S3Backend = class {
         try {
           await this.guarded(
             `PUT ${this.where(key)}`,
-            (abortSignal) => this.client.send(new import_client_s32.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: CONTENT_TYPES.cacheInfo }), { abortSignal })
+            (abortSignal) => this.client.send(new import_client_s33.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: CONTENT_TYPES.cacheInfo }), { abortSignal })
           );
         } catch (e) {
           if (e instanceof CacheUnavailableError) throw e;
@@ -524,7 +549,7 @@ var S3Backend = class {
         try {
           await this.guarded(
             `HEAD ${this.where(`${hash}.narinfo`)}`,
-            (abortSignal) => this.client.send(new import_client_s32.HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }), { abortSignal })
+            (abortSignal) => this.client.send(new import_client_s33.HeadObjectCommand({ Bucket: this.bucket, Key: `${hash}.narinfo` }), { abortSignal })
           );
           if (this.touchFound === false) return true;
           return await this.touch(`${hash}.narinfo`, CONTENT_TYPES.narinfo);
@@ -547,7 +572,7 @@ var S3Backend = class {
     try {
       await this.guarded(
         `HEAD ${this.where(key)}`,
-        (abortSignal) => this.client.send(new import_client_s32.HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal })
+        (abortSignal) => this.client.send(new import_client_s33.HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal })
       );
       if (this.touchFound === false) return true;
       return await this.touch(key, CONTENT_TYPES.nar);
@@ -583,22 +608,8 @@ var S3Backend = class {
   }
   /** See TouchSettler: the heartbeat's age by S3's own clock (its `Date` less the object's `Last-Modified`). */
   async heartbeatAge() {
-    const command = new import_client_s32.HeadObjectCommand({ Bucket: this.bucket, Key: GC_HEARTBEAT_KEY });
-    let date;
-    command.middlewareStack.add(
-      (next) => async (args) => {
-        const result = await next(args);
-        date = result.response?.headers?.date;
-        return result;
-      },
-      { step: "deserialize", name: "serverDate" }
-    );
     try {
-      const res = await this.guarded(`HEAD ${this.where(GC_HEARTBEAT_KEY)}`, (abortSignal) => this.client.send(command, { abortSignal }));
-      const now = date === void 0 ? NaN : Date.parse(date);
-      const beat = res.LastModified?.getTime();
-      if (beat === void 0 || Number.isNaN(now)) return 0;
-      return Math.max(0, now - beat);
+      return (await this.guarded(`HEAD ${this.where(GC_HEARTBEAT_KEY)}`, (abortSignal) => readHeartbeat(this.client, this.bucket, abortSignal))).ageMs;
     } catch (e) {
       if (isAbsent(e) || statusOf(e) === 403) return void 0;
       throw e;
@@ -607,7 +618,7 @@ var S3Backend = class {
   /** A plain check, no touch; throws when it cannot tell. */
   async exists(key) {
     try {
-      await this.guarded(`HEAD ${this.where(key)}`, (abortSignal) => this.client.send(new import_client_s32.HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal }));
+      await this.guarded(`HEAD ${this.where(key)}`, (abortSignal) => this.client.send(new import_client_s33.HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal }));
       return true;
     } catch (e) {
       if (isAbsent(e)) return false;
@@ -626,7 +637,7 @@ var S3Backend = class {
       await this.guarded(
         `COPY ${this.where(key)}`,
         (abortSignal) => this.client.send(
-          new import_client_s32.CopyObjectCommand({
+          new import_client_s33.CopyObjectCommand({
             Bucket: this.bucket,
             Key: key,
             CopySource: `${this.bucket}/${encodeURIComponent(key).replace(/%2F/g, "/")}`,
@@ -677,6 +688,9 @@ var S3Backend = class {
 export {
   GC_HEARTBEAT_KEY,
   heartbeatEveryMs,
+  heartbeatLiveMs,
+  readHeartbeat,
+  writeHeartbeat,
   describeS3Error,
   S3Backend
 };

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
+  AnotherGcDeleting,
   DELETE_BATCH
-} from "./chunk-4ERHW5T6.js";
+} from "./chunk-NYSGCFNQ.js";
 import {
   GC_HEARTBEAT_KEY,
   describeS3Error,
-  heartbeatEveryMs
-} from "./chunk-SX7A3KU6.js";
+  heartbeatEveryMs,
+  heartbeatLiveMs,
+  readHeartbeat,
+  writeHeartbeat
+} from "./chunk-7YBY35F6.js";
 import "./chunk-MR5IPH4H.js";
 import "./chunk-WPHW6MTC.js";
 import "./chunk-72I3IZBR.js";
@@ -36,6 +40,7 @@ import {
 
 // src/executors/binary-cache/s3-listing.ts
 var import_client_s3 = __toESM(require_dist_cjs(), 1);
+import { randomBytes } from "node:crypto";
 var statusOf = (e) => e?.$metadata?.httpStatusCode;
 var isAbsent = (e) => statusOf(e) === 404 || e?.name === "NoSuchKey" || e?.name === "NotFound";
 function kindOf(e) {
@@ -59,6 +64,8 @@ var S3Collectable = class {
   windowMs;
   /** When the heartbeat was last renewed (the request's start, on the monotonic clock). */
   lastBeat = -Infinity;
+  /** This run, as its heartbeat names it. */
+  run = randomBytes(6).toString("hex");
   constructor(opts) {
     const { location } = opts;
     this.bucket = location.bucket;
@@ -157,19 +164,37 @@ var S3Collectable = class {
   /**
    * Tells pushes that a GC is deleting (gc-window.ts): renewed before each round of checks when
    * older than half the window. Without it a push could not know that its touch may have come too
-   * late, so a GC that cannot write it deletes nothing.
+   * late, so a GC that cannot write it deletes nothing. The first time, a heartbeat another run
+   * renewed within its live span, and did not end, stops this run before it deletes anything.
    */
   async heartbeat() {
     if (performance.now() - this.lastBeat < heartbeatEveryMs(this.windowMs)) return;
+    if (this.lastBeat === -Infinity) await this.refuseBesideAnother();
     const started = performance.now();
-    const body = JSON.stringify({ deleting: (/* @__PURE__ */ new Date()).toISOString() });
-    await this.send(
-      `PUT ${GC_HEARTBEAT_KEY}`,
-      (abortSignal) => this.client.send(new import_client_s3.PutObjectCommand({ Bucket: this.bucket, Key: GC_HEARTBEAT_KEY, Body: body, ContentType: "application/json" }), { abortSignal })
-    ).catch((e) => {
+    await this.send(`PUT ${GC_HEARTBEAT_KEY}`, (abortSignal) => writeHeartbeat(this.client, this.bucket, this.run, "deleting", abortSignal)).catch((e) => {
       throw new Error(`PUT ${this.displayUrl}/${GC_HEARTBEAT_KEY} (pushes read it to learn that a GC is deleting; the GC needs s3:PutObject there): ${describeS3Error(e)}`, { cause: e });
     });
     this.lastBeat = started;
+  }
+  async refuseBesideAnother() {
+    let beat;
+    try {
+      beat = await this.send(`HEAD ${GC_HEARTBEAT_KEY}`, (abortSignal) => readHeartbeat(this.client, this.bucket, abortSignal));
+    } catch (e) {
+      if (isAbsent(e)) return;
+      throw new Error(`HEAD ${this.displayUrl}/${GC_HEARTBEAT_KEY}: ${describeS3Error(e)}`, { cause: e });
+    }
+    const live = heartbeatLiveMs(this.windowMs);
+    if (beat.run === this.run || beat.ended || beat.ageMs >= live) return;
+    throw new AnotherGcDeleting(
+      `another GC has been deleting from ${this.displayUrl} (its heartbeat ${GC_HEARTBEAT_KEY} was renewed ${Math.round(beat.ageMs / 1e3)} s ago); run one GC at a time per cache. Nothing was deleted. One that was stopped mid-way holds the cache for ${Math.round(live / 1e3)} s.`
+    );
+  }
+  async finish() {
+    if (this.lastBeat === -Infinity) return;
+    await this.send(`PUT ${GC_HEARTBEAT_KEY}`, (abortSignal) => writeHeartbeat(this.client, this.bucket, this.run, "ended", abortSignal)).catch((e) => {
+      log.info(`PUT ${this.displayUrl}/${GC_HEARTBEAT_KEY} (the GC has ended): ${describeS3Error(e)}`);
+    });
   }
   async checkAndDelete(keys, cutoffMs, tried) {
     const out = { deleted: [], fresh: [], missing: [] };
