@@ -92,7 +92,7 @@ var AgentHost = class extends StderrHost {
 // src/agent/substituter.ts
 async function serveSubstituter(inputs, store) {
   try {
-    const { serveGithubActionsCache } = await import("./chunks/on-demand-M3UD2ZPD.js");
+    const { serveGithubActionsCache } = await import("./chunks/on-demand-XL7S2QE5.js");
     return await serveGithubActionsCache({ keyPrefix: inputs.keyPrefix, port: inputs.substituterPort }, store);
   } catch (e) {
     log.warning(`The GitHub Actions cache could not be served on demand (${e instanceof Error ? e.message : String(e)}); the main step restores it instead.`);
@@ -451,7 +451,7 @@ async function agentProcess(openJob2) {
   await rename(`${files.ready}.tmp`, files.ready);
   log.info(`agent ${process.pid} ready`);
   try {
-    const { runAgent } = await import("./chunks/run-DP3OYWBV.js");
+    const { runAgent } = await import("./chunks/run-O5KU4KGN.js");
     if (config.destination) await runAgent({ ...config, destination: config.destination }, inputs, control);
   } catch (e) {
     if (!substituter && !front) throw e;

@@ -19,5 +19,5 @@ if (!supported(process.versions.node)) {
 
 // src/entry/cli.ts
 var { runProcess } = await import("./chunks/lifecycle-JU52JNV4.js");
-var { main } = await import("./chunks/main-ECT5DXYO.js");
+var { main } = await import("./chunks/main-7ZZ6D3XQ.js");
 await runProcess("cli", () => main(process.argv.slice(2)));

@@ -4,17 +4,17 @@ import {
   actionInput,
   gcAsked,
   githubHost
-} from "./chunks/chunk-M25HAADJ.js";
+} from "./chunks/chunk-NY4WBWRG.js";
 import {
   finishJob
-} from "./chunks/chunk-RFLVXQ4F.js";
+} from "./chunks/chunk-K6IOJQO7.js";
 import "./chunks/chunk-GTGXA4Q6.js";
 import "./chunks/chunk-OIXLTF4U.js";
 import "./chunks/chunk-QKB2IMY3.js";
 import "./chunks/chunk-Q5DT6Z5U.js";
-import "./chunks/chunk-J3OOTP5O.js";
+import "./chunks/chunk-DZZ52KV5.js";
 import "./chunks/chunk-SWKWKHL2.js";
-import "./chunks/chunk-3GLCFZFV.js";
+import "./chunks/chunk-ZDZD7BZ6.js";
 import "./chunks/chunk-XK72OWUU.js";
 import "./chunks/chunk-UTKKREKS.js";
 import {

@@ -1,5 +1,5 @@
 import { access, link, lstat, mkdir, readFile, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises'
-import { createWriteStream, lstatSync, unlinkSync, utimesSync } from 'node:fs'
+import { createWriteStream, unlinkSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { randomBytes } from 'node:crypto'
@@ -154,25 +154,10 @@ export class FileBackend implements BinaryCacheBackend {
     }
   }
 
-  /** Synchronous, as `putBytes`: asked once per path. A NAR found is touched (see the interface). */
+  /** A NAR found is touched (see the interface), as existing() touches the narinfos it finds. */
   async has(key: string): Promise<boolean> {
-    const file = join(this.dir, key)
-    if (this.opts.touchFound !== false) {
-      const now = new Date()
-      try {
-        utimesSync(file, now, now)
-        return true
-      } catch (e) {
-        // Taken by a GC (renamed away) or never there: the job writes it. Not ours to touch: asked below.
-        if (fsErrorCode(e) === 'ENOENT') return false
-      }
-    }
-    try {
-      lstatSync(file)
-      return true
-    } catch {
-      return false
-    }
+    const look = this.opts.touchFound === false ? exists : touch
+    return look(join(this.dir, key))
   }
 
   /** Next to its final name, hidden from Nix (which reads only the names narinfos give). */

@@ -337,18 +337,14 @@ export class S3Backend implements BinaryCacheBackend {
 
   /** A NAR found is touched (a CopyObject onto itself), unless the job only reads; see the interface. */
   async has(key: string): Promise<boolean> {
-    try {
-      await this.guarded(`HEAD ${this.where(key)}`, (abortSignal) =>
-        this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal })
-      )
-      if (this.touchFound === false) return true
-      return await this.touch(key, CONTENT_TYPES.nar)
-    } catch (e) {
+    const there = await this.exists(key).catch((e: unknown) => {
       // The breaker opened: the push stops here.
       if (e instanceof CacheUnavailableError) throw e
-      // Absent, or a probe that failed: the upload then still refuses to overwrite where it can.
+      // A probe that failed: the upload then still refuses to overwrite where it can.
       return false
-    }
+    })
+    if (!there || this.touchFound === false) return there
+    return await this.touch(key, CONTENT_TYPES.nar)
   }
 
   /**

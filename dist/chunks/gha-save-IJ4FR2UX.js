@@ -3,14 +3,14 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   cachedHashes,
   catchUpLayers
-} from "./chunk-FSG6GETP.js";
+} from "./chunk-VMFHUUXY.js";
 import {
   fetchManifest,
   loadRestoredState,
   pathFact,
   storeManifest,
   writeLayer
-} from "./chunk-245ITR4A.js";
+} from "./chunk-SHD2LOKY.js";
 import {
   CacheEntryError,
   CacheServiceRefused,
@@ -46,7 +46,7 @@ import {
   policyOf,
   selectFinal
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-3GLCFZFV.js";
+import "./chunk-ZDZD7BZ6.js";
 import {
   emptyOutcome,
   hashPart

@@ -11,7 +11,7 @@ import {
   heartbeatLiveMs,
   readHeartbeat,
   writeHeartbeat
-} from "./chunk-7YBY35F6.js";
+} from "./chunk-3AVJ4UYM.js";
 import "./chunk-MR5IPH4H.js";
 import "./chunk-WPHW6MTC.js";
 import "./chunk-72I3IZBR.js";

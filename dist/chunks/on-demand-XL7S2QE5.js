@@ -2,11 +2,11 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   LazyLayers
-} from "./chunk-FSG6GETP.js";
+} from "./chunk-VMFHUUXY.js";
 import {
   RESTORED_STATE_KEY,
   withSignatures
-} from "./chunk-245ITR4A.js";
+} from "./chunk-SHD2LOKY.js";
 import {
   actionsCacheClient,
   cacheMode,
@@ -21,7 +21,7 @@ import {
   servingKeys
 } from "./chunk-QKB2IMY3.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-3GLCFZFV.js";
+import "./chunk-ZDZD7BZ6.js";
 import "./chunk-XK72OWUU.js";
 import {
   DEFAULT_SUBSTITUTER_PORT

@@ -8,7 +8,7 @@ import {
   gcMarkdown,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-RFLVXQ4F.js";
+} from "./chunk-K6IOJQO7.js";
 import {
   debug,
   endGroup,
@@ -29,7 +29,7 @@ import {
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-J3OOTP5O.js";
+} from "./chunk-DZZ52KV5.js";
 import {
   InputError,
   parseCache

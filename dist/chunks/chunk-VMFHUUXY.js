@@ -5,7 +5,7 @@ import {
   prepareBinaryCache,
   recordLayer,
   restoreLayer
-} from "./chunk-245ITR4A.js";
+} from "./chunk-SHD2LOKY.js";
 import {
   CacheServiceRefused,
   CacheTransferStalled

@@ -16,7 +16,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-J3OOTP5O.js";
+} from "./chunk-DZZ52KV5.js";
 import {
   CertainSession,
   buildClosure,
@@ -36,7 +36,7 @@ import {
 import {
   FileBackend,
   uploadPaths
-} from "./chunk-3GLCFZFV.js";
+} from "./chunk-ZDZD7BZ6.js";
 import "./chunk-XK72OWUU.js";
 import {
   recordPublished,

@@ -55,7 +55,7 @@ function describeFsError(e) {
 
 // src/executors/binary-cache/file.ts
 import { access, link, lstat, mkdir, readFile, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
-import { createWriteStream, lstatSync, unlinkSync, utimesSync } from "node:fs";
+import { createWriteStream, unlinkSync } from "node:fs";
 import { basename, dirname as dirname2, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { randomBytes } from "node:crypto";
@@ -294,24 +294,10 @@ var FileBackend = class {
       }
     }
   }
-  /** Synchronous, as `putBytes`: asked once per path. A NAR found is touched (see the interface). */
+  /** A NAR found is touched (see the interface), as existing() touches the narinfos it finds. */
   async has(key) {
-    const file = join(this.dir, key);
-    if (this.opts.touchFound !== false) {
-      const now = /* @__PURE__ */ new Date();
-      try {
-        utimesSync(file, now, now);
-        return true;
-      } catch (e) {
-        if (fsErrorCode(e) === "ENOENT") return false;
-      }
-    }
-    try {
-      lstatSync(file);
-      return true;
-    } catch {
-      return false;
-    }
+    const look = this.opts.touchFound === false ? exists : touch;
+    return look(join(this.dir, key));
   }
   /** Next to its final name, hidden from Nix (which reads only the names narinfos give). */
   async spoolFile(key) {
@@ -457,7 +443,7 @@ function normaliseHash(value) {
 }
 
 // src/executors/binary-cache/upload.ts
-import { lstatSync as lstatSync2 } from "node:fs";
+import { lstatSync } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as join3 } from "node:path";
@@ -566,7 +552,7 @@ function topologicalOrder(infos) {
 }
 function exists2(p) {
   try {
-    lstatSync2(p);
+    lstatSync(p);
     return true;
   } catch {
     return false;

@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   S3Backend,
   describeS3Error
-} from "./chunk-7YBY35F6.js";
+} from "./chunk-3AVJ4UYM.js";
 import "./chunk-MR5IPH4H.js";
 import "./chunk-WPHW6MTC.js";
 import "./chunk-72I3IZBR.js";

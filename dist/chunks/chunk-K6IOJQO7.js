@@ -28,7 +28,7 @@ import {
   takeSnapshot,
   validPaths,
   writeRecordPart
-} from "./chunk-J3OOTP5O.js";
+} from "./chunk-DZZ52KV5.js";
 import {
   SKIP_REASONS,
   buildClosure,
@@ -50,7 +50,7 @@ import {
   FileBackend,
   parseNarInfo,
   uploadPaths
-} from "./chunk-3GLCFZFV.js";
+} from "./chunk-ZDZD7BZ6.js";
 import {
   emptyOutcome,
   pushedByJob,
@@ -792,7 +792,7 @@ async function signLocally(paths, keyText, flags) {
 // src/job/push.ts
 async function pushToCache(job) {
   if (executorFor(job.inputs.cache).executor === "github-actions") {
-    const { saveToGithubActions } = await import("./gha-save-YLJROLVH.js");
+    const { saveToGithubActions } = await import("./gha-save-IJ4FR2UX.js");
     return saveToGithubActions(job);
   }
   const choice = choosePush(job.inputs);
@@ -1296,10 +1296,10 @@ function warnMissingNetrc(inputs) {
 async function pullFromGithubActionsCache(inputs, store, agent) {
   const url = agent ? await substituterOf(agent) : void 0;
   if (url) {
-    const { pullFromLocalSubstituter } = await import("./on-demand-M3UD2ZPD.js");
+    const { pullFromLocalSubstituter } = await import("./on-demand-XL7S2QE5.js");
     return pullFromLocalSubstituter(url, inputs.substituterPort);
   }
-  const { restoreGithubActionsCache } = await import("./restore-FFQX2BLR.js");
+  const { restoreGithubActionsCache } = await import("./restore-GHRSYGPW.js");
   return restoreGithubActionsCache({ keyPrefix: inputs.keyPrefix }, store);
 }
 async function serverSubstituter(inputs) {

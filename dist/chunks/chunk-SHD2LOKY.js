@@ -30,7 +30,7 @@ import {
   parseNarInfo,
   renderNarInfo,
   uploadPaths
-} from "./chunk-3GLCFZFV.js";
+} from "./chunk-ZDZD7BZ6.js";
 import {
   hashPart
 } from "./chunk-XK72OWUU.js";

@@ -4,12 +4,12 @@ import {
   recordLayer,
   restoreGithubActionsCache,
   restoreLayer
-} from "./chunk-245ITR4A.js";
+} from "./chunk-SHD2LOKY.js";
 import "./chunk-L4FJVMRZ.js";
 import "./chunk-I2MKXC5P.js";
 import "./chunk-QKB2IMY3.js";
 import "./chunk-Q5DT6Z5U.js";
-import "./chunk-3GLCFZFV.js";
+import "./chunk-ZDZD7BZ6.js";
 import "./chunk-XK72OWUU.js";
 import "./chunk-S54S7H64.js";
 import "./chunk-WODUGNK7.js";

@@ -11,18 +11,18 @@ import {
   loadMainState,
   parseGcArgs,
   parseGcOptions
-} from "./chunk-RFLVXQ4F.js";
+} from "./chunk-K6IOJQO7.js";
 import "./chunk-GTGXA4Q6.js";
 import "./chunk-OIXLTF4U.js";
 import "./chunk-QKB2IMY3.js";
 import {
   NotCollectable,
   collectableCache
-} from "./chunk-J3OOTP5O.js";
+} from "./chunk-DZZ52KV5.js";
 import {
   SKIP_REASONS
 } from "./chunk-SWKWKHL2.js";
-import "./chunk-3GLCFZFV.js";
+import "./chunk-ZDZD7BZ6.js";
 import {
   emptyOutcome,
   pushedByJob,

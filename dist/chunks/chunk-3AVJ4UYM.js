@@ -569,17 +569,12 @@ var S3Backend = class {
   }
   /** A NAR found is touched (a CopyObject onto itself), unless the job only reads; see the interface. */
   async has(key) {
-    try {
-      await this.guarded(
-        `HEAD ${this.where(key)}`,
-        (abortSignal) => this.client.send(new import_client_s33.HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal })
-      );
-      if (this.touchFound === false) return true;
-      return await this.touch(key, CONTENT_TYPES.nar);
-    } catch (e) {
+    const there = await this.exists(key).catch((e) => {
       if (e instanceof CacheUnavailableError) throw e;
       return false;
-    }
+    });
+    if (!there || this.touchFound === false) return there;
+    return await this.touch(key, CONTENT_TYPES.nar);
   }
   /**
    * Uploads the verified file with `If-None-Match: *` (on PutObject, or on completing a multipart

@@ -3,7 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   FileBackend,
   fsErrorCode
-} from "./chunk-3GLCFZFV.js";
+} from "./chunk-ZDZD7BZ6.js";
 import {
   credentialsFor,
   loadNetrc
@@ -553,7 +553,7 @@ async function binaryCacheBackend(cache, access2) {
       warn: (m) => log.warning(m)
     });
   }
-  const { S3Backend } = await import("./s3-MJABWJQX.js");
+  const { S3Backend } = await import("./s3-EGQD3YVH.js");
   return new S3Backend({ location: cache.s3, budget: jobBudget(), warn: (m) => log.warning(m), touchFound: !access2.readOnly });
 }
 function recordIdFor(cache, snapshotFile) {
@@ -563,7 +563,7 @@ function recordIdFor(cache, snapshotFile) {
 async function collectableCache(cache) {
   if (cache.kind === "file") return new FileCollectable(cache.dir);
   if (cache.kind === "s3") {
-    const { S3Collectable } = await import("./s3-listing-RVWBDCUI.js");
+    const { S3Collectable } = await import("./s3-listing-HEBWTSYH.js");
     return new S3Collectable({ location: cache.s3, budget: jobBudget() });
   }
   if (cache.kind === "http") {
